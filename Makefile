@@ -1,0 +1,60 @@
+# Lambdock — build, test and run. Every target works on a fresh Debian/Ubuntu host with Docker.
+SHELL      := /bin/bash
+GO         ?= go
+BIN        := bin
+STATICCHECK_VERSION := v0.8.2
+export CGO_ENABLED := 0
+
+.PHONY: all build images deps up test test-unit lint bench clean
+
+all: build
+
+## build: the server (lambdockd), the CLI (lambdock) and the in-container agent, all static.
+build:
+	$(GO) build -trimpath -o $(BIN)/lambdockd ./cmd/lambdockd
+	$(GO) build -trimpath -o $(BIN)/lambdock ./cmd/lambdock
+	$(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/lambdock-agent ./cmd/lambdock-agent
+
+## images: the runtime base images, built locally (no registry needed).
+images:
+	bash images/build.sh
+
+## deps: install what the platform and the tests need (PostgreSQL server, CA certificates, tzdata).
+# apt-get runs only when something is missing; it needs root (or sudo).
+deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
+	[ -s /etc/ssl/certs/ca-certificates.crt ] || missing="$$missing ca-certificates"; \
+	[ -d /usr/share/zoneinfo ] || missing="$$missing tzdata"; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	  echo "installing:$$missing"; \
+	  $$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi; \
+	command -v go >/dev/null || { echo "Go 1.26 or newer is required on PATH (https://go.dev/dl)"; exit 1; }; \
+	docker version >/dev/null 2>&1 || { echo "a running Docker Engine is required (apt-get install docker.io)"; exit 1; }; \
+	echo "dependencies present"
+
+## up: set up everything and run the platform in the foreground (Ctrl-C stops it cleanly).
+up: deps build images
+	$(BIN)/lambdockd --agent $(BIN)/lambdock-agent
+
+## test: the whole suite — unit and integration tests against the real Docker Engine, NATS, Postgres.
+test: images
+	$(GO) test -count=1 -timeout 25m ./...
+
+## test-unit: only the tests that need no Docker (fast feedback).
+test-unit:
+	$(GO) test -count=1 -short ./...
+
+## lint: go vet and staticcheck.
+lint:
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## bench: the benchmarks (warm/cold invoke through the invoker, end-to-end over HTTP).
+bench: images
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1000x -timeout 20m ./invoker/ ./internal/e2e/
+
+clean:
+	rm -rf $(BIN)

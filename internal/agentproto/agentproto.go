@@ -1,0 +1,96 @@
+// Package agentproto is the contract between the invoker (on the Docker host) and the runtime-api
+// agent (PID 1 inside each function container).
+//
+// The channel is HTTP/1.1 over a unix socket. The invoker creates one directory per container on
+// the host, owned by the container's user with mode 0700, and bind-mounts it read-write at
+// ChannelDir inside that container only. The agent listens on ChannelDir/SocketName; the invoker
+// dials the host side of the same path. No other container can reach it, and the function's
+// Runtime API (127.0.0.1:9001) lives inside the container's own network namespace, so no function
+// can see another function's invocations.
+//
+// The invoker writes ChannelDir/ConfigName (a Config) before it starts the container; the agent
+// reads it at start. One invocation at a time runs per container:
+//
+//  1. GET  PathHealth  → 200 once the agent serves (the invoker polls it after start).
+//  2. POST PathInvoke  → request: the payload as body, Header* request headers; the reply comes as
+//     soon as the runtime posts /response or /error (or the invocation fails): status 200, the
+//     result or error JSON as body, HeaderResult* headers. A platform failure inside the agent is
+//     a non-200 status with a plain-text reason.
+//  3. GET  PathIdle    → returns 200 when the environment is free again: the runtime has called
+//     /next after the invocation (Lambda keeps the environment busy until then), or it was reset.
+//     The invoker returns the container to the pool only after this.
+//
+// Everything here is shared by both sides, so the wire format is defined in exactly one place.
+package agentproto
+
+import "time"
+
+// Paths inside the container and on the channel.
+const (
+	// AgentPath is where the agent binary is bind-mounted read-only; it is the container entrypoint.
+	AgentPath = "/lambdock/agent"
+	// ChannelDir is where the per-container channel directory is mounted.
+	ChannelDir = "/lambdock/run"
+	// SocketName is the agent's unix socket inside ChannelDir.
+	SocketName = "agent.sock"
+	// ConfigName is the JSON Config the invoker writes into ChannelDir before start.
+	ConfigName = "config.json"
+	// RuntimeAPIAddr is where the agent serves the Lambda Runtime API inside the container.
+	RuntimeAPIAddr = "127.0.0.1:9001"
+
+	PathHealth = "/health"
+	PathInvoke = "/invoke"
+	PathIdle   = "/idle"
+)
+
+// Request headers on POST PathInvoke.
+const (
+	HeaderRequestID       = "X-Lambdock-Request-Id"
+	HeaderTimeoutMs       = "X-Lambdock-Timeout-Ms" // function timeout in milliseconds
+	HeaderFunctionArn     = "X-Lambdock-Invoked-Function-Arn"
+	HeaderTraceID         = "X-Lambdock-Trace-Id"
+	HeaderClientContext   = "X-Lambdock-Client-Context" // already base64-decoded JSON
+	HeaderCognitoIdentity = "X-Lambdock-Cognito-Identity"
+	HeaderTenantID        = "X-Lambdock-Tenant-Id"
+	// Content-Type of the invoke request is passed through to the runtime as is.
+)
+
+// Response headers on POST PathInvoke.
+const (
+	// HeaderResultErrorType is set when the invocation ended in a function error: the runtime's
+	// Lambda-Runtime-Function-Error-Type (or "Unhandled" if it sent none), or a platform type such
+	// as Sandbox.Timedout, Runtime.ExitError, Function.ResponseSizeTooLarge. Absent on success.
+	HeaderResultErrorType = "X-Lambdock-Error-Type"
+	// HeaderResultDurationNs is the invoke duration in nanoseconds (excludes init).
+	HeaderResultDurationNs = "X-Lambdock-Duration-Ns"
+	// HeaderResultInitDurationNs is present on the invocation that ran init (cold or after a
+	// reset): the init duration in nanoseconds.
+	HeaderResultInitDurationNs = "X-Lambdock-Init-Duration-Ns"
+	// HeaderResultMaxMemoryBytes is the container's peak memory (cgroup) so far.
+	HeaderResultMaxMemoryBytes = "X-Lambdock-Max-Memory-Bytes"
+	// HeaderResultLogTail is base64 of the last 4 KB of this invocation's log lines, START,
+	// END and REPORT included (what X-Amz-Log-Result carries).
+	HeaderResultLogTail = "X-Lambdock-Log-Tail"
+	// HeaderResultReset is "true" when the runtime was reset by this invocation (timeout or exit).
+	HeaderResultReset = "X-Lambdock-Reset"
+	// Content-Type of the reply is the runtime's /response Content-Type (application/json for errors).
+)
+
+// Config is what the invoker tells the agent about the function; written as ConfigName.
+// The function's environment (Lambda reserved variables and the function's own) is the container
+// environment itself, which the agent passes to the runtime unchanged.
+type Config struct {
+	// Command is the runtime's argv. Empty means the provided-runtime search:
+	// /var/task/bootstrap, then /opt/bootstrap, then /var/runtime/bootstrap.
+	Command []string `json:"command,omitempty"`
+	// WorkingDir is the runtime's working directory (default /var/task).
+	WorkingDir string `json:"working_dir,omitempty"`
+	// FunctionName, FunctionVersion and MemoryMB are used for the REPORT line and Extensions API.
+	FunctionName    string `json:"function_name"`
+	FunctionVersion string `json:"function_version"`
+	Handler         string `json:"handler"`
+	MemoryMB        int    `json:"memory_mb"`
+	// InitTimeout bounds the first init at container start (Lambda: 10 s). A re-init after a
+	// reset runs inside the next invocation and counts against its timeout.
+	InitTimeout time.Duration `json:"init_timeout"`
+}

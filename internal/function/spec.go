@@ -1,0 +1,103 @@
+// Package function holds the description of one deployable function version that every part of
+// Lambdock passes around: the gateway stores it, the controller routes on it, the invoker runs it.
+package function
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+)
+
+// Defaults and bounds from Lambda (lambda-api.md §2, §3.7).
+const (
+	DefaultRegion      = "us-east-1"
+	DefaultAccountID   = "000000000000"
+	LatestVersion      = "$LATEST"
+	DefaultMemoryMB    = 128
+	MinMemoryMB        = 128
+	MaxMemoryMB        = 10240
+	DefaultTimeoutSec  = 3
+	MinTimeoutSec      = 1
+	MaxTimeoutSec      = 900
+	DefaultEphemeralMB = 512
+	MinEphemeralMB     = 512
+	MaxEphemeralMB     = 10240
+)
+
+// Spec is everything needed to run one function version. It is plain data (JSON on the wire).
+type Spec struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"` // "$LATEST" or "1", "2", …
+	AccountID string `json:"account_id,omitempty"`
+	Region    string `json:"region,omitempty"`
+
+	Runtime     string            `json:"runtime,omitempty"` // provided.al2023, provided.al2, provided
+	Handler     string            `json:"handler,omitempty"`
+	MemoryMB    int               `json:"memory_mb"`
+	TimeoutSec  int               `json:"timeout_sec"`
+	EphemeralMB int               `json:"ephemeral_mb,omitempty"`
+	Environment map[string]string `json:"environment,omitempty"`
+
+	// CodeSHA256 is the hex SHA-256 of the zip (PackageType Zip). The invoker fetches the zip by
+	// this hash through its CodeFetcher and caches the extracted tree per hash.
+	CodeSHA256 string `json:"code_sha256,omitempty"`
+
+	// Image, with optional overrides, for PackageType Image.
+	Image      string   `json:"image,omitempty"`
+	EntryPoint []string `json:"entry_point,omitempty"`
+	Command    []string `json:"command,omitempty"`
+	WorkingDir string   `json:"working_dir,omitempty"`
+}
+
+// WithDefaults returns a copy with empty fields set to Lambda's defaults.
+func (s Spec) WithDefaults() Spec {
+	if s.Version == "" {
+		s.Version = LatestVersion
+	}
+	if s.AccountID == "" {
+		s.AccountID = DefaultAccountID
+	}
+	if s.Region == "" {
+		s.Region = DefaultRegion
+	}
+	if s.MemoryMB == 0 {
+		s.MemoryMB = DefaultMemoryMB
+	}
+	if s.TimeoutSec == 0 {
+		s.TimeoutSec = DefaultTimeoutSec
+	}
+	if s.EphemeralMB == 0 {
+		s.EphemeralMB = DefaultEphemeralMB
+	}
+	return s
+}
+
+// ARN is the unqualified function ARN, arn:aws:lambda:<region>:<account>:function:<name>.
+func (s Spec) ARN() string {
+	d := s.WithDefaults()
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", d.Region, d.AccountID, d.Name)
+}
+
+// QualifiedARN is the ARN with the version suffix.
+func (s Spec) QualifiedARN() string {
+	return s.ARN() + ":" + s.WithDefaults().Version
+}
+
+// Revision is a digest of everything that shapes an execution environment. Two specs with the
+// same Revision may share warm containers; any change of code or configuration gives a new one.
+func (s Spec) Revision() string {
+	b, err := json.Marshal(s.WithDefaults())
+	if err != nil { // a Spec is plain data; Marshal cannot fail on it
+		panic(fmt.Sprintf("function: marshal spec: %v", err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// PoolKey identifies the warm-container pool of a function version: function + version + memory,
+// plus the revision so that new code or configuration never reuses an old environment.
+func (s Spec) PoolKey() string {
+	d := s.WithDefaults()
+	return fmt.Sprintf("%s:%s:%d:%s", d.Name, d.Version, d.MemoryMB, d.Revision())
+}

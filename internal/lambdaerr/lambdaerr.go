@@ -1,0 +1,157 @@
+// Package lambdaerr holds Lambda's error vocabulary: the API errors a client gets when a request
+// is rejected (status, x-amzn-ErrorType code, JSON body, lambda-api.md §3.4) and the function-error
+// payloads the caller gets with X-Amz-Function-Error (lambda-api.md §3.3).
+package lambdaerr
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// API error codes (x-amzn-ErrorType).
+const (
+	CodeResourceNotFound      = "ResourceNotFoundException"
+	CodeResourceConflict      = "ResourceConflictException"
+	CodeInvalidParameterValue = "InvalidParameterValueException"
+	CodeInvalidRequestContent = "InvalidRequestContentException"
+	CodeRequestTooLarge       = "RequestEntityTooLargeException"
+	CodeTooManyRequests       = "TooManyRequestsException"
+	CodeService               = "ServiceException"
+	CodeInvalidZipFile        = "InvalidZipFileException"
+	CodeInvalidRuntime        = "InvalidRuntimeException"
+	CodeResourceNotReady      = "ResourceNotReadyException"
+	CodeCodeStorageExceeded   = "CodeStorageExceededException"
+	CodeUnsupportedMediaType  = "UnsupportedMediaTypeException"
+)
+
+// Throttle reasons (TooManyRequestsException.Reason).
+const (
+	ReasonConcurrentInvocationLimitExceeded         = "ConcurrentInvocationLimitExceeded"
+	ReasonReservedFunctionConcurrentInvocationLimit = "ReservedFunctionConcurrentInvocationLimitExceeded"
+)
+
+// APIError is a rejected request: the function did not run. It renders as Lambda does:
+// status, header x-amzn-ErrorType: Code, body {"Type":…,"message":…[,"Reason":…]}.
+type APIError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"-"`
+	Type    string `json:"Type"` // "User" or "Service"
+	Message string `json:"message"`
+	Reason  string `json:"Reason,omitempty"`
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+// Body is the JSON body of the error response.
+func (e *APIError) Body() []byte {
+	b, _ := json.Marshal(struct {
+		Type    string `json:"Type"`
+		Code    string `json:"__type"`
+		Message string `json:"message"`
+		Reason  string `json:"Reason,omitempty"`
+	}{e.Type, e.Code, e.Message, e.Reason})
+	return b
+}
+
+// New makes a client-side ("User") APIError.
+func New(status int, code, format string, args ...any) *APIError {
+	return &APIError{Status: status, Code: code, Type: "User", Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound is 404 ResourceNotFoundException for a function ARN.
+func NotFound(functionARN string) *APIError {
+	return New(http.StatusNotFound, CodeResourceNotFound, "Function not found: %s", functionARN)
+}
+
+// InvalidParameter is 400 InvalidParameterValueException.
+func InvalidParameter(format string, args ...any) *APIError {
+	return New(http.StatusBadRequest, CodeInvalidParameterValue, format, args...)
+}
+
+// Throttled is 429 TooManyRequestsException with the given Reason.
+func Throttled(reason string) *APIError {
+	e := New(http.StatusTooManyRequests, CodeTooManyRequests, "Rate Exceeded.")
+	e.Reason = reason
+	return e
+}
+
+// Service is 500 ServiceException: a platform failure.
+func Service(format string, args ...any) *APIError {
+	e := New(http.StatusInternalServerError, CodeService, format, args...)
+	e.Type = "Service"
+	return e
+}
+
+// As returns the *APIError inside err, or a ServiceException wrapping err.
+func As(err error) *APIError {
+	var e *APIError
+	if errors.As(err, &e) {
+		return e
+	}
+	return Service("%v", err)
+}
+
+// Function-error types the platform itself emits (lambda-api.md §1.8, §3.3).
+const (
+	TypeUnhandled            = "Unhandled"
+	TypeSandboxTimedout      = "Sandbox.Timedout"
+	TypeRuntimeExitError     = "Runtime.ExitError"
+	TypeResponseSizeTooLarge = "Function.ResponseSizeTooLarge"
+	TypeTruncatedResponse    = "Runtime.TruncatedResponse"
+	TypeInvalidResponseMode  = "Runtime.InvalidResponseModeHeader"
+	TypeInvalidEntrypoint    = "Runtime.InvalidEntrypoint"
+	TypeSandboxFailure       = "Sandbox.Failure"
+)
+
+// MaxRuntimePayload is the Runtime API limit for events and buffered responses (6 MiB + 100).
+const MaxRuntimePayload = 6*1024*1024 + 100
+
+// MaxInvokeRequest is the Invoke API limit for a synchronous request body.
+const MaxInvokeRequest = 6 * 1024 * 1024
+
+// FunctionErrorPayload is the {"errorType","errorMessage"} body of a platform-made function error.
+func FunctionErrorPayload(errorType, message string) []byte {
+	b, _ := json.Marshal(struct {
+		ErrorType    string `json:"errorType"`
+		ErrorMessage string `json:"errorMessage"`
+	}{errorType, message})
+	return b
+}
+
+// Timedout is the Sandbox.Timedout payload: "RequestId: <id> Error: Task timed out after 3.00 seconds".
+func Timedout(requestID string, timeout time.Duration) []byte {
+	return FunctionErrorPayload(TypeSandboxTimedout,
+		fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", requestID, timeout.Seconds()))
+}
+
+// ExitError is the Runtime.ExitError payload. state is Go's ProcessState text ("exit status 1",
+// "signal: killed"); exit status 0 reads "Runtime exited without providing a reason".
+func ExitError(requestID, state string) []byte {
+	msg := fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %s", requestID, state)
+	if state == "exit status 0" {
+		msg = fmt.Sprintf("RequestId: %s Error: Runtime exited without providing a reason", requestID)
+	}
+	return FunctionErrorPayload(TypeRuntimeExitError, msg)
+}
+
+// ResponseTooLarge is the Function.ResponseSizeTooLarge payload for a response of n bytes.
+func ResponseTooLarge(n int64) []byte {
+	return FunctionErrorPayload(TypeResponseSizeTooLarge, fmt.Sprintf(
+		"Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", n, MaxRuntimePayload))
+}
+
+// Management API codes the gateway also needs.
+const (
+	// CodePreconditionFailed is 412: the RevisionId given does not match the function's.
+	CodePreconditionFailed = "PreconditionFailedException"
+	// CodeUnknownOperation is 404: no API operation matches the method and path.
+	CodeUnknownOperation = "UnknownOperationException"
+)
+
+// InvalidRequestContent is 400 InvalidRequestContentException: the body is not valid JSON.
+func InvalidRequestContent(format string, args ...any) *APIError {
+	return New(http.StatusBadRequest, CodeInvalidRequestContent, format, args...)
+}

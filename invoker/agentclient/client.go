@@ -1,0 +1,120 @@
+// Package agentclient is the host side of the invoker ↔ agent channel defined in
+// internal/agentproto: HTTP/1.1 over the unix socket in a container's channel directory.
+//
+// Design choices:
+//   - One Client (one http.Transport, keep-alive) per container: a container runs one invocation
+//     at a time, so a single persistent connection carries nearly all traffic and no connection
+//     set-up sits on the warm path.
+//   - The socket is dialled as /proc/self/fd/<n>/agent.sock through a descriptor of the channel
+//     directory held open for the Client's lifetime. The path the kernel sees is then short
+//     whatever the data directory is, so the 108-byte limit of unix socket paths never bites.
+//     This is Linux-only, as the invoker is (it bind-mounts host paths into Docker containers).
+//   - Health is polled with a short, growing interval (1 ms doubling to 20 ms): the agent starts
+//     in a few milliseconds and every millisecond of polling delay is cold-start latency.
+package agentclient
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lambdock/lambdock/internal/agentproto"
+)
+
+// baseURL is the URL prefix of every request; the host part is ignored by the dialer.
+const baseURL = "http://agent"
+
+// Client talks to the agent of one container.
+type Client struct {
+	dir  *os.File // the channel directory, held open for dialling
+	http *http.Client
+}
+
+// New returns a Client for the agent whose channel directory is dir (host path). It does not
+// connect yet.
+func New(dir string) (*Client, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("agentclient: open channel dir: %w", err)
+	}
+	sock := filepath.Join("/proc/self/fd", strconv.Itoa(int(d.Fd())), agentproto.SocketName)
+	var dialer net.Dialer
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, "unix", sock)
+		},
+		MaxIdleConns:        2,
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     0, // the agent lives as long as the container; keep the connection
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+	}
+	return &Client{dir: d, http: &http.Client{Transport: tr}}, nil
+}
+
+// Close releases the connections and the directory descriptor.
+func (c *Client) Close() error {
+	c.http.CloseIdleConnections()
+	return c.dir.Close()
+}
+
+// WaitHealthy polls GET /health until the agent answers 200 or ctx ends.
+func (c *Client) WaitHealthy(ctx context.Context) error {
+	wait := time.Millisecond
+	for {
+		err := c.get(ctx, agentproto.PathHealth)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("agentclient: agent not healthy: %w (last: %v)", ctx.Err(), err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 20*time.Millisecond)
+	}
+}
+
+// WaitIdle blocks on GET /idle until the agent reports the environment free again.
+func (c *Client) WaitIdle(ctx context.Context) error {
+	if err := c.get(ctx, agentproto.PathIdle); err != nil {
+		return fmt.Errorf("agentclient: wait for idle: %w", err)
+	}
+	return nil
+}
+
+// get issues a GET and wants 200.
+func (c *Client) get(ctx context.Context, p string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+p, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d: %s", p, resp.StatusCode, readReason(resp))
+	}
+	return drain(resp)
+}
+
+// readReason returns the start of a plain-text failure body.
+func readReason(resp *http.Response) string {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	return strings.TrimSpace(string(b))
+}
+
+// drain reads the rest of a body so the connection can be reused.
+func drain(resp *http.Response) error {
+	_, err := io.Copy(io.Discard, io.LimitReader(resp.Body, 64*1024))
+	return err
+}

@@ -1,0 +1,123 @@
+package agentclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/lambdock/lambdock/internal/agentproto"
+	"github.com/lambdock/lambdock/internal/lambdaerr"
+)
+
+// maxReply bounds a reply body. The agent itself caps responses at lambdaerr.MaxRuntimePayload
+// (a larger one becomes Function.ResponseSizeTooLarge); this is only a guard against a broken agent.
+const maxReply = 2 * lambdaerr.MaxRuntimePayload
+
+// Invocation is one POST /invoke.
+type Invocation struct {
+	RequestID       string
+	Timeout         time.Duration
+	FunctionArn     string
+	TraceID         string
+	ClientContext   string
+	CognitoIdentity string
+	TenantID        string
+	ContentType     string
+	Payload         []byte
+}
+
+// Reply is the agent's answer to an invocation.
+type Reply struct {
+	Payload        []byte
+	ContentType    string
+	ErrorType      string        // "" on success
+	Duration       time.Duration // invoke phase
+	InitDuration   time.Duration // > 0 when this invocation ran init
+	MaxMemoryBytes int64
+	LogTail        []byte
+	Reset          bool // the runtime was reset by this invocation
+}
+
+// Invoke sends one invocation and returns the agent's reply. Any error means the channel or the
+// agent failed: the container's state is unknown.
+func (c *Client) Invoke(ctx context.Context, inv Invocation) (*Reply, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+agentproto.PathInvoke,
+		bytes.NewReader(inv.Payload))
+	if err != nil {
+		return nil, fmt.Errorf("agentclient: build invoke request: %w", err)
+	}
+	h := req.Header
+	h.Set("Content-Type", inv.ContentType)
+	h.Set(agentproto.HeaderRequestID, inv.RequestID)
+	h.Set(agentproto.HeaderTimeoutMs, strconv.FormatInt(inv.Timeout.Milliseconds(), 10))
+	h.Set(agentproto.HeaderFunctionArn, inv.FunctionArn)
+	h.Set(agentproto.HeaderTraceID, inv.TraceID)
+	for name, v := range map[string]string{
+		agentproto.HeaderClientContext:   inv.ClientContext,
+		agentproto.HeaderCognitoIdentity: inv.CognitoIdentity,
+		agentproto.HeaderTenantID:        inv.TenantID,
+	} {
+		if v != "" {
+			h.Set(name, v)
+		}
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("agentclient: invoke: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("agentclient: invoke: agent status %d: %s", resp.StatusCode, readReason(resp))
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReply+1))
+	if err != nil {
+		return nil, fmt.Errorf("agentclient: read invoke reply: %w", err)
+	}
+	if len(body) > maxReply {
+		return nil, fmt.Errorf("agentclient: invoke reply larger than %d bytes", maxReply)
+	}
+	return parseReply(resp.Header, body)
+}
+
+// parseReply reads the result headers.
+func parseReply(h http.Header, body []byte) (*Reply, error) {
+	r := &Reply{
+		Payload:     body,
+		ContentType: h.Get("Content-Type"),
+		ErrorType:   h.Get(agentproto.HeaderResultErrorType),
+		Reset:       h.Get(agentproto.HeaderResultReset) == "true",
+	}
+	var errs []error
+	num := func(name string) int64 {
+		v := h.Get(name)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("header %s: %w", name, err))
+		}
+		return n
+	}
+	r.Duration = time.Duration(num(agentproto.HeaderResultDurationNs))
+	r.InitDuration = time.Duration(num(agentproto.HeaderResultInitDurationNs))
+	r.MaxMemoryBytes = num(agentproto.HeaderResultMaxMemoryBytes)
+	if tail := h.Get(agentproto.HeaderResultLogTail); tail != "" {
+		b, err := base64.StdEncoding.DecodeString(tail)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("header %s: %w", agentproto.HeaderResultLogTail, err))
+		}
+		r.LogTail = b
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("agentclient: malformed invoke reply: %w", err)
+	}
+	return r, nil
+}

@@ -1,0 +1,67 @@
+package invoker
+
+import (
+	"context"
+	"time"
+
+	"github.com/lambdock/lambdock/internal/function"
+)
+
+// Request is one invocation handed to the invoker. It is transport-free: the NATS adapter of the
+// control plane fills it from a message.
+type Request struct {
+	RequestID          string        // UUID assigned by the gateway
+	Function           function.Spec // what to run
+	Payload            []byte        // the event, byte for byte
+	ContentType        string        // default application/json
+	InvokedFunctionArn string        // the ARN the caller used (default: Function.QualifiedARN())
+	ClientContext      string        // decoded JSON of X-Amz-Client-Context, or ""
+	CognitoIdentity    string        // JSON, or ""
+	TraceID            string        // X-Ray header value, or "" (the invoker makes one)
+	TenantID           string
+}
+
+// Result is the outcome of an invocation that ran (or was attempted) in a container.
+// A function error (handler error, crash, timeout, oversize response) is a Result with
+// FunctionError set, never a Go error: Go errors are platform failures.
+type Result struct {
+	RequestID     string
+	Payload       []byte // result, or the error JSON when FunctionError != ""
+	ContentType   string
+	FunctionError string // "" on success; otherwise the error type (Unhandled, Sandbox.Timedout, …)
+
+	Duration        time.Duration // invoke phase
+	InitDuration    time.Duration // > 0 when this invocation ran init (cold start or re-init)
+	BilledDuration  time.Duration // ceil to 1 ms of Duration + InitDuration
+	MemoryMB        int
+	MaxMemoryUsedMB int
+	Cold            bool   // a new container was created for this invocation
+	LogTail         []byte // last 4 KB of the invocation's log lines (START … REPORT)
+	ContainerID     string
+	Start           time.Time
+	// Idle is closed when the environment that ran this invocation is free again: the runtime
+	// called /next after the response (Lambda counts concurrency until then), or the container
+	// was reset or removed. The controller releases the concurrency slot on it.
+	Idle <-chan struct{}
+}
+
+// GBSeconds is MemoryMB/1024 × billed seconds.
+func (r *Result) GBSeconds() float64 {
+	return float64(r.MemoryMB) / 1024 * r.BilledDuration.Seconds()
+}
+
+// CodeFetcher returns a function's zip by the hex SHA-256 the Spec names. The invoker calls it only
+// on a code-cache miss. The control plane backs it with its code store.
+type CodeFetcher interface {
+	FetchCode(ctx context.Context, sha256Hex string) ([]byte, error)
+}
+
+// Stats is a snapshot of an invoker's capacity and warm pool, for placement.
+type Stats struct {
+	ID         string
+	CapacityMB int
+	UsedMB     int            // memory of all live containers (busy or idle)
+	IdleByKey  map[string]int // function.Spec.PoolKey() → idle warm containers
+	Busy       int
+	Idle       int
+}

@@ -1,0 +1,70 @@
+package invoker_test
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Run with, for example:
+//
+//	go test ./invoker -run '^$' -bench InvokeWarm -benchtime 1000x
+//	go test ./invoker -run '^$' -bench ColdStart -benchtime 20x
+//
+// Both report the median and the 99th percentile of single Invoke calls besides ns/op.
+
+// BenchmarkInvokeWarm measures Invoke on a warm container (echo of a small event) at 1,769 MB
+// (one vCPU): invoker pool, agent channel, Runtime API and aws-lambda-go round trip.
+func BenchmarkInvokeWarm(b *testing.B) {
+	h := newHarness(b, nil)
+	fn := spec("bench-warm", 1769, 10)
+	event := map[string]string{"op": "echo"}
+	h.mustSucceed(b, fn, event) // cold start outside the measurement
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		h.mustSucceed(b, fn, event)
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	reportPercentiles(b, lat)
+}
+
+// BenchmarkColdStart measures a cold Invoke: container create, start, agent health, runtime init
+// and the first response. Each iteration uses a new revision of the function (a changed
+// environment variable), which forces a new container; the code cache is warm after the first.
+func BenchmarkColdStart(b *testing.B) {
+	h := newHarness(b, nil)
+	fn := spec("bench-cold", 1769, 10)
+	event := map[string]string{"op": "echo"}
+	lat := make([]time.Duration, 0, b.N)
+	i := 0
+	b.ResetTimer()
+	for b.Loop() {
+		i++
+		fn.Environment = map[string]string{"ITERATION": strconv.Itoa(i)}
+		start := time.Now()
+		res := h.mustSucceed(b, fn, event)
+		lat = append(lat, time.Since(start))
+		if !res.Cold {
+			b.Fatalf("iteration %d was not a cold start", i)
+		}
+	}
+	b.StopTimer()
+	reportPercentiles(b, lat)
+}
+
+// reportPercentiles adds the median and 99th percentile, in milliseconds, to the benchmark output.
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	at := func(p float64) float64 {
+		return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(at(0.5), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+}

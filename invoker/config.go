@@ -1,0 +1,131 @@
+package invoker
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	// DefaultKeepAlive is how long an idle container stays warm.
+	DefaultKeepAlive = 10 * time.Minute
+	// DefaultPidsLimit is Lambda's limit on processes and threads.
+	DefaultPidsLimit = 1024
+	// DefaultUser is the uid:gid functions run as (the base images' non-root user).
+	DefaultUser = "993:990"
+	// DefaultRuntimeImage is the image of the provided runtimes (built by `make images`).
+	DefaultRuntimeImage = "lambdock/provided:al2023"
+	// defaultCapacityShare is the share of host memory containers may hold by default.
+	defaultCapacityShare = 0.8
+)
+
+// Config configures an Invoker. The Docker daemon is taken from the environment (DOCKER_HOST,
+// DOCKER_API_VERSION, DOCKER_CERT_PATH, DOCKER_TLS_VERIFY), and must run on this host: code and
+// channel directories are bind-mounted from DataDir.
+type Config struct {
+	// ID names this invoker; its containers carry it as a label. Default: the hostname.
+	ID string
+	// DataDir holds the code cache (DataDir/code) and the channel directories
+	// (DataDir/run/<ID>). Required. One invoker per DataDir.
+	DataDir string
+	// AgentBinary is the host path of the static lambdock-agent binary. Required.
+	AgentBinary string
+	// RuntimeImages maps a runtime identifier to its base image. Default: provided,
+	// provided.al2 and provided.al2023 → lambdock/provided:al2023.
+	RuntimeImages map[string]string
+	// CapacityMB is the memory the invoker's containers may hold together. Default: 80% of the
+	// Docker host's memory.
+	CapacityMB int
+	// KeepAlive is how long an idle container stays warm. Default 10 minutes.
+	KeepAlive time.Duration
+	// PidsLimit caps processes and threads per container. Default 1024 (Lambda's limit).
+	PidsLimit int64
+	// CodeFetcher returns zips by hash on a code-cache miss. Required for zip functions.
+	CodeFetcher CodeFetcher
+	// User is the numeric uid:gid functions run as. Default 993:990.
+	User string
+}
+
+// withDefaults fills unset fields; hostMemoryBytes sizes the default capacity.
+func (c Config) withDefaults(hostMemoryBytes int64) (Config, error) {
+	if c.ID == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return c, fmt.Errorf("invoker: default ID: %w", err)
+		}
+		c.ID = strings.Map(func(r rune) rune {
+			if validIDRune(r) {
+				return r
+			}
+			return '-'
+		}, h)
+	}
+	if c.ID == "" || strings.IndexFunc(c.ID, func(r rune) bool { return !validIDRune(r) }) >= 0 {
+		return c, fmt.Errorf("invoker: ID %q must be made of letters, digits, '-' and '_'", c.ID)
+	}
+	if c.DataDir == "" {
+		return c, errors.New("invoker: Config.DataDir is required")
+	}
+	if c.AgentBinary == "" {
+		return c, errors.New("invoker: Config.AgentBinary is required")
+	}
+	var err error
+	if c.DataDir, err = filepath.Abs(c.DataDir); err != nil {
+		return c, fmt.Errorf("invoker: DataDir: %w", err)
+	}
+	if c.AgentBinary, err = filepath.Abs(c.AgentBinary); err != nil {
+		return c, fmt.Errorf("invoker: AgentBinary: %w", err)
+	}
+	if fi, err := os.Stat(c.AgentBinary); err != nil || !fi.Mode().IsRegular() {
+		return c, fmt.Errorf("invoker: agent binary %s is not a file (build it with CGO_ENABLED=0 go build ./cmd/lambdock-agent): %v", c.AgentBinary, err)
+	}
+	if c.RuntimeImages == nil {
+		c.RuntimeImages = map[string]string{
+			"provided":        DefaultRuntimeImage,
+			"provided.al2":    DefaultRuntimeImage,
+			"provided.al2023": DefaultRuntimeImage,
+		}
+	}
+	if c.CapacityMB == 0 {
+		c.CapacityMB = int(float64(hostMemoryBytes>>20) * defaultCapacityShare)
+	}
+	if c.KeepAlive == 0 {
+		c.KeepAlive = DefaultKeepAlive
+	}
+	if c.PidsLimit == 0 {
+		c.PidsLimit = DefaultPidsLimit
+	}
+	if c.User == "" {
+		c.User = DefaultUser
+	}
+	if _, _, err := c.uidGid(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// uidGid parses User.
+func (c Config) uidGid() (uid, gid int, err error) {
+	u, g, ok := strings.Cut(c.User, ":")
+	uid, err1 := strconv.Atoi(u)
+	gid, err2 := strconv.Atoi(g)
+	if !ok || err1 != nil || err2 != nil || uid < 0 || gid < 0 {
+		return 0, 0, fmt.Errorf("invoker: User %q is not a numeric uid:gid", c.User)
+	}
+	return uid, gid, nil
+}
+
+// validIDRune reports whether r may appear in an invoker ID, which is also a label value, a
+// directory name and a NATS subject token.
+func validIDRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
+}
+
+// codeDir and runDir are the invoker's directories under DataDir.
+func (c Config) codeDir() string { return filepath.Join(c.DataDir, "code") }
+func (c Config) runDir() string  { return filepath.Join(c.DataDir, "run", c.ID) }

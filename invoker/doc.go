@@ -1,0 +1,52 @@
+// Package invoker runs Lambda invocations in Docker containers on one host: it keeps a pool of
+// warm execution environments, creates new ones through the Docker Engine API, and talks to the
+// runtime-api agent inside each over its private channel (internal/agentproto).
+//
+// Layout:
+//
+//	invoker/             pool bookkeeping, the invoke path, the idle reaper, Close
+//	invoker/sandbox      the container definition (limits, mounts, Lambda environment variables,
+//	                     labels), channel directories, and the Docker calls
+//	invoker/agentclient  the host side of the agent channel (HTTP over the unix socket)
+//	invoker/codecache    zips by content hash, extracted once, validated as untrusted input
+//
+// Design choices:
+//
+//   - The pool is keyed by function.Spec.PoolKey (function, version, memory, revision), so a
+//     container never serves another function, version or configuration. An idle container of the
+//     key is reused (the most recently used first, which lets the others age out); when none is
+//     idle, a new one is created, so N concurrent invocations of a function get N containers.
+//     Handing out and reserving happen under one mutex; Docker calls never run under it.
+//   - Memory is reserved before a container is created and counted until it is gone: the sum of
+//     MemoryMB of live and starting containers never exceeds CapacityMB. When full, idle
+//     containers of other keys are evicted, least recently used first, and removed before the new
+//     container is created; when that cannot free enough, Invoke returns the 429
+//     TooManyRequestsException (ConcurrentInvocationLimitExceeded).
+//   - A new revision of a function version (new code or configuration: a new pool key for the same
+//     name and version) retires the idle containers of the old one at once, and the busy ones
+//     when they finish.
+//   - A container goes back to the pool only after the agent's /idle answers: Lambda keeps the
+//     environment busy until the runtime asks for the next event, and the caller gets its result
+//     before that. The wait runs in the background after Invoke returns. An invocation that finds
+//     no idle container but one of its key finishing (replied, /next not yet called) waits up to
+//     250 ms for it to be handed over rather than start a new one: a cold start costs far more,
+//     and a caller invoking sequentially would otherwise race the runtime's /next and get a new
+//     container nearly every time.
+//   - Timeouts are the agent's job (Sandbox.Timedout, runtime reset, the container stays warm).
+//     The invoker keeps a backstop: no reply within timeout + init allowance (10 s) + 5 s grace,
+//     or any failure of the channel, and the container is removed and Invoke returns a Go error
+//     (the caller maps it to ServiceException). A function error is never a Go error.
+//   - If Invoke's context ends during an invocation, the container's state is unknown and it is
+//     removed.
+//   - Idle containers are removed after KeepAlive by a reaper that looks every KeepAlive/4
+//     (within [50 ms, 30 s]).
+//   - Every container is labelled with the invoker's ID; New removes what a crashed invoker with
+//     the same ID left behind, and Close removes everything it created (and waits for in-flight
+//     work), so nothing outlives the invoker.
+//   - The invoker must run on the Docker host (bind mounts of DataDir) as root or with
+//     CAP_CHOWN: each channel directory is owned by the functions' uid with mode 0700.
+//
+// Cold starts (container create → first response) are dominated by Docker's create and start
+// (about 270 ms median on a 2-core host with fuse-overlayfs); a warm Invoke takes about 1 ms.
+// BenchmarkColdStart and BenchmarkInvokeWarm measure them on a given host.
+package invoker

@@ -1,0 +1,154 @@
+package invoker
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/internal/agentproto"
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/invoker/agentclient"
+	"github.com/lambdock/lambdock/invoker/sandbox"
+)
+
+// Bounds of an environment's life outside the invocations themselves.
+const (
+	initTimeout   = 10 * time.Second // Lambda's init limit, passed to the agent
+	startTimeout  = 30 * time.Second // container start until the agent answers /health
+	removeTimeout = 30 * time.Second // one container removal
+)
+
+// startEnv creates and starts the container of a new environment and waits for its agent.
+// On error the caller discards e.
+func (inv *Invoker) startEnv(ctx context.Context, e *env, spec function.Spec) error {
+	p, cfg, err := inv.params(ctx, e, spec)
+	if err != nil {
+		return err
+	}
+	if e.channelDir, err = sandbox.CreateChannel(inv.cfg.runDir(), e.id, inv.uid, inv.gid, cfg); err != nil {
+		return err
+	}
+	p.ChannelDir = e.channelDir
+	if e.agent, err = agentclient.New(e.channelDir); err != nil {
+		return err
+	}
+	id, err := inv.engine.Create(ctx, p)
+	if err != nil {
+		return err
+	}
+	if err := inv.pool.setContainer(e, id); err != nil {
+		return err
+	}
+
+	startCtx, cancel := context.WithTimeoutCause(ctx, startTimeout,
+		fmt.Errorf("agent did not answer within %v", startTimeout))
+	defer cancel()
+	exitCtx, exited := context.WithCancelCause(startCtx)
+	defer exited(nil)
+	if err := inv.engine.Start(exitCtx, id, func(msg string) { exited(errors.New(msg)) }); err != nil {
+		return err
+	}
+	if err := e.agent.WaitHealthy(exitCtx); err != nil {
+		if cause := context.Cause(exitCtx); cause != nil {
+			err = fmt.Errorf("%w: %w", err, cause)
+		}
+		logCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if out := inv.engine.LogTail(logCtx, id, 20); out != "" {
+			err = fmt.Errorf("%w; container output:\n%s", err, out)
+		}
+		return fmt.Errorf("start container %s: %w", sandbox.ShortID(id), err)
+	}
+	return nil
+}
+
+// params describes the container of a new environment and its agent configuration.
+func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (sandbox.Params, agentproto.Config, error) {
+	p := sandbox.Params{
+		InvokerID:   inv.cfg.ID,
+		EnvID:       e.id,
+		Spec:        spec,
+		Handler:     spec.Handler,
+		AgentBinary: inv.cfg.AgentBinary,
+		User:        inv.cfg.User,
+		PidsLimit:   inv.cfg.PidsLimit,
+		HostCPUs:    inv.hostCPUs,
+		Created:     time.Now(),
+	}
+	cfg := agentproto.Config{
+		FunctionName:    spec.Name,
+		FunctionVersion: spec.Version,
+		MemoryMB:        spec.MemoryMB,
+		InitTimeout:     initTimeout,
+	}
+	if spec.Image != "" {
+		img, err := inv.engine.Image(ctx, spec.Image)
+		if err != nil {
+			return p, cfg, err
+		}
+		entry, cmd := img.Entrypoint, img.Cmd
+		if len(spec.EntryPoint) > 0 {
+			entry = spec.EntryPoint
+		}
+		if len(spec.Command) > 0 {
+			cmd = spec.Command
+		}
+		cfg.Command = append(append([]string{}, entry...), cmd...)
+		cfg.WorkingDir = cmp.Or(spec.WorkingDir, img.WorkingDir, "/")
+		if p.Handler == "" && len(cmd) > 0 {
+			p.Handler = cmd[0]
+		}
+		p.Image, p.ImageEnv = spec.Image, img.Env
+	} else {
+		image, ok := inv.cfg.RuntimeImages[spec.Runtime]
+		if !ok {
+			return p, cfg, lambdaerr.New(http.StatusBadGateway, lambdaerr.CodeInvalidRuntime,
+				"The runtime parameter of %s is not supported by this invoker.", spec.Runtime)
+		}
+		if inv.code == nil {
+			return p, cfg, errors.New("invoker: zip function but no CodeFetcher configured")
+		}
+		dir, err := inv.code.Dir(ctx, spec.CodeSHA256)
+		if err != nil {
+			return p, cfg, err
+		}
+		p.Image, p.CodeDir = image, dir
+	}
+	cfg.Handler = p.Handler
+	return p, cfg, nil
+}
+
+// discard removes an environment's container and channel and frees its memory. It runs even when
+// ctx has ended (an invocation past its deadline still cleans up), bounded by removeTimeout.
+func (inv *Invoker) discard(ctx context.Context, e *env, reason string) {
+	inv.pool.retire(e)
+	rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
+	defer cancel()
+	log := inv.log.With(zap.String("env", e.id), zap.String("container", sandbox.ShortID(e.containerID)),
+		zap.String("pool_key", e.key), zap.String("reason", reason))
+	if e.agent != nil {
+		_ = e.agent.Close()
+	}
+	if e.containerID != "" {
+		if err := inv.engine.Remove(rmCtx, e.containerID); err != nil {
+			// Keep the memory charged: the container may still hold it. Close's sweep and the
+			// next start's leftover removal will retry.
+			log.Error("remove container", zap.Error(err))
+			return
+		}
+	}
+	if e.channelDir != "" {
+		if err := os.RemoveAll(e.channelDir); err != nil {
+			log.Warn("remove channel dir", zap.Error(err))
+		}
+	}
+	inv.pool.forget(e)
+	log.Info("environment removed")
+}

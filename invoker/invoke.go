@@ -1,0 +1,190 @@
+package invoker
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/invoker/agentclient"
+	"github.com/lambdock/lambdock/invoker/sandbox"
+)
+
+// handoffWait bounds how long an invocation waits for an environment of its key that is finishing
+// the previous invocation before it starts a new one.
+const handoffWait = 250 * time.Millisecond
+
+// grace is how long past an invocation's own limits the invoker waits for the agent before it
+// gives up on the container.
+const grace = 5 * time.Second
+
+// Invoke runs one invocation: in an idle warm container of the function's pool key if there is
+// one, else in a new container. A function error (handler error, crash, timeout) is a Result
+// with FunctionError set; a Go error means the platform failed (a *lambdaerr.APIError when the
+// request is refused: 429 TooManyRequestsException when the host is full, InvalidZipFile,
+// InvalidRuntime), and the caller maps other errors to ServiceException.
+func (inv *Invoker) Invoke(ctx context.Context, req Request) (*Result, error) {
+	done, err := inv.track()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+
+	spec := req.Function.WithDefaults()
+	if spec.Name == "" || (spec.Image == "" && spec.CodeSHA256 == "") {
+		return nil, fmt.Errorf("invoker: incomplete function spec (name %q, no code hash and no image)", spec.Name)
+	}
+	if req.RequestID == "" {
+		req.RequestID = uuid.NewString()
+	}
+	log := inv.log.With(zap.String("request_id", req.RequestID), zap.String("function", spec.Name),
+		zap.String("version", spec.Version))
+
+	e, cold, err := inv.acquire(ctx, spec, log)
+	if err != nil {
+		return nil, err
+	}
+	res, err := inv.run(ctx, e, spec, req, cold, log)
+	if err != nil {
+		log.Warn("invocation failed", zap.String("container", e.containerID), zap.Error(err))
+		return nil, err
+	}
+	return res, nil
+}
+
+// acquire returns a busy environment for spec: a warm one, or a new one it starts. When all of
+// the key's environments are busy but one is finishing (it has replied and waits for the
+// runtime's /next), it waits up to handoffWait for that one rather than start another: a cold
+// start costs far more, and sequential callers would otherwise each get a new container.
+func (inv *Invoker) acquire(ctx context.Context, spec function.Spec, log *zap.Logger) (*env, bool, error) {
+	g, err := inv.pool.acquire(spec, newEnvID(), time.Now(), true)
+	if g.wait != nil {
+		if e, err := inv.awaitHandoff(ctx, spec.PoolKey(), g.wait); e != nil || err != nil {
+			return e, false, err
+		}
+		g, err = inv.pool.acquire(spec, newEnvID(), time.Now(), false)
+	}
+	for _, s := range g.stale {
+		inv.background(func() { inv.discard(ctx, s, "replaced by a newer revision") })
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if !g.cold {
+		return g.env, false, nil
+	}
+	var wg sync.WaitGroup
+	for _, v := range g.victims {
+		wg.Go(func() { inv.discard(ctx, v, "evicted for capacity") })
+	}
+	wg.Wait()
+
+	start := time.Now()
+	if err := inv.startEnv(ctx, g.env, spec); err != nil {
+		inv.discard(ctx, g.env, "start failed")
+		return nil, false, fmt.Errorf("invoker: start environment for %s: %w", spec.Name, err)
+	}
+	inv.pool.started(g.env)
+	log.Info("environment started", zap.String("env", g.env.id), zap.String("container", g.env.containerID),
+		zap.String("pool_key", g.env.key), zap.Duration("took", time.Since(start)))
+	return g.env, true, nil
+}
+
+// run sends the invocation to e's agent and, once the environment is free again, returns it to
+// the pool in the background.
+func (inv *Invoker) run(ctx context.Context, e *env, spec function.Spec, req Request, cold bool, log *zap.Logger) (*Result, error) {
+	timeout := time.Duration(spec.TimeoutSec) * time.Second
+	backstop := timeout + initTimeout + grace
+	start := time.Now()
+	callCtx, cancel := context.WithTimeout(ctx, backstop)
+	defer cancel()
+
+	reply, err := e.agent.Invoke(callCtx, agentclient.Invocation{
+		RequestID:       req.RequestID,
+		Timeout:         timeout,
+		FunctionArn:     cmp.Or(req.InvokedFunctionArn, spec.QualifiedARN()),
+		TraceID:         cmp.Or(req.TraceID, newTraceID(start)),
+		ClientContext:   req.ClientContext,
+		CognitoIdentity: req.CognitoIdentity,
+		TenantID:        req.TenantID,
+		ContentType:     cmp.Or(req.ContentType, "application/json"),
+		Payload:         req.Payload,
+	})
+	if err != nil {
+		reason := "agent channel failed"
+		switch {
+		case ctx.Err() != nil:
+			reason = "the caller gave up"
+		case errors.Is(callCtx.Err(), context.DeadlineExceeded):
+			reason = fmt.Sprintf("no reply within the backstop of %v", backstop)
+		}
+		stateCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
+		state := inv.engine.ExitState(stateCtx, e.containerID)
+		cancel()
+		inv.discard(ctx, e, reason)
+		return nil, fmt.Errorf("invoker: invoke %s in container %s (%s; container %s): %w",
+			spec.Name, sandbox.ShortID(e.containerID), reason, state, err)
+	}
+	inv.pool.finishing(e)
+	res := newResult(req.RequestID, spec, e, reply, cold, start)
+	log.Debug("invocation done", zap.String("container", sandbox.ShortID(e.containerID)), zap.Bool("cold", cold),
+		zap.String("function_error", res.FunctionError), zap.Duration("duration", res.Duration))
+
+	// Lambda keeps the environment busy until the runtime asks for the next event (/next).
+	idleBy := start.Add(backstop + grace)
+	idle := make(chan struct{})
+	res.Idle = idle
+	inv.background(func() {
+		defer close(idle)
+		idleCtx, cancel := context.WithDeadline(context.Background(), idleBy)
+		defer cancel()
+		if err := e.agent.WaitIdle(idleCtx); err != nil {
+			inv.discard(ctx, e, "did not become idle: "+err.Error())
+			return
+		}
+		if !inv.pool.release(e, time.Now()) {
+			inv.discard(ctx, e, "no longer wanted")
+		}
+	})
+	return res, nil
+}
+
+// awaitHandoff waits for a finishing environment handed over on w. It returns nil, nil when
+// none came in time (or the one awaited was removed): the caller then starts a new one.
+func (inv *Invoker) awaitHandoff(ctx context.Context, key string, w chan *env) (*env, error) {
+	timer := time.NewTimer(handoffWait)
+	defer timer.Stop()
+	select {
+	case e := <-w:
+		return e, nil
+	case <-timer.C:
+		return inv.pool.cancelWait(key, w), nil
+	case <-ctx.Done():
+		if e := inv.pool.cancelWait(key, w); e != nil && !inv.pool.release(e, time.Now()) {
+			inv.background(func() { inv.discard(ctx, e, "no longer wanted") })
+		}
+		return nil, fmt.Errorf("invoker: waiting for an environment: %w", ctx.Err())
+	}
+}
+
+// newEnvID is a fresh 32-hex-digit environment id.
+func newEnvID() string {
+	return strings.ReplaceAll(uuid.NewString(), "-", "")
+}
+
+// newTraceID makes an X-Ray trace header for an invocation that came without one.
+func newTraceID(now time.Time) string {
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", now.Unix(), hex.EncodeToString(b[:12]),
+		hex.EncodeToString(b[12:]))
+}

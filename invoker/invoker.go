@@ -1,0 +1,172 @@
+package invoker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/invoker/codecache"
+	"github.com/lambdock/lambdock/invoker/sandbox"
+)
+
+// Invoker runs invocations in a pool of containers on one Docker host.
+type Invoker struct {
+	cfg      Config
+	uid, gid int
+	hostCPUs int
+	log      *zap.Logger
+	engine   *sandbox.Engine
+	code     *codecache.Cache // nil without a CodeFetcher
+	pool     *pool
+
+	opsMu sync.Mutex     // orders ops.Add against Close's ops.Wait
+	ops   sync.WaitGroup // Invoke calls and the work they leave running (idle waits, removals)
+
+	stopReaper context.CancelFunc
+	reaperDone chan struct{}
+}
+
+// New connects to Docker, removes what a crashed invoker with the same ID left behind
+// (containers and channel directories), and starts the idle reaper.
+func New(ctx context.Context, cfg Config, log *zap.Logger) (*Invoker, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	engine, err := sandbox.NewEngine(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("invoker: %w", err)
+	}
+	inv, err := newInvoker(ctx, cfg, log, engine)
+	if err != nil {
+		engine.Close()
+		return nil, err
+	}
+	return inv, nil
+}
+
+// newInvoker is New after the Docker connection.
+func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbox.Engine) (*Invoker, error) {
+	host, err := engine.Host(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("invoker: %w", err)
+	}
+	if cfg, err = cfg.withDefaults(host.MemoryBytes); err != nil {
+		return nil, err
+	}
+	uid, gid, _ := cfg.uidGid() // validated by withDefaults
+	log = log.With(zap.String("invoker", cfg.ID))
+
+	n, err := engine.RemoveAll(ctx, cfg.ID)
+	if err != nil {
+		return nil, fmt.Errorf("invoker: remove leftover containers: %w", err)
+	}
+	if n > 0 {
+		log.Info("removed containers left by an earlier run", zap.Int("containers", n))
+	}
+	if err := sandbox.RemoveChannels(cfg.runDir()); err != nil {
+		return nil, fmt.Errorf("invoker: %w", err)
+	}
+	if err := os.MkdirAll(cfg.runDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("invoker: create channel root: %w", err)
+	}
+	inv := &Invoker{cfg: cfg, uid: uid, gid: gid, hostCPUs: host.CPUs, log: log, engine: engine,
+		pool: newPool(cfg.CapacityMB)}
+	if cfg.CodeFetcher != nil {
+		if inv.code, err = codecache.New(cfg.codeDir(), cfg.CodeFetcher, log); err != nil {
+			return nil, fmt.Errorf("invoker: %w", err)
+		}
+	}
+	reaperCtx, stop := context.WithCancel(context.Background())
+	inv.stopReaper, inv.reaperDone = stop, make(chan struct{})
+	go inv.reap(reaperCtx)
+	log.Info("invoker started", zap.Int("capacity_mb", cfg.CapacityMB), zap.Int("host_cpus", host.CPUs),
+		zap.Duration("keep_alive", cfg.KeepAlive))
+	return inv, nil
+}
+
+// ID is the invoker's ID (Config.ID, or the default).
+func (inv *Invoker) ID() string { return inv.cfg.ID }
+
+// Stats is a snapshot of capacity and the warm pool.
+func (inv *Invoker) Stats() Stats {
+	s := inv.pool.stats()
+	s.ID = inv.cfg.ID
+	return s
+}
+
+// Close stops the invoker and removes all its containers, including those of invocations still
+// running (they fail), then waits for in-flight work to finish until ctx ends. Invoke returns
+// ErrClosed afterwards.
+func (inv *Invoker) Close(ctx context.Context) error {
+	inv.opsMu.Lock() // no ops.Add after this: track sees the pool closed
+	idle, busy := inv.pool.close()
+	inv.opsMu.Unlock()
+	inv.stopReaper()
+	<-inv.reaperDone
+
+	var wg sync.WaitGroup
+	for _, e := range idle {
+		wg.Go(func() { inv.discard(ctx, e, "invoker closing") })
+	}
+	var errs []error
+	var errMu sync.Mutex
+	for _, id := range busy {
+		wg.Go(func() {
+			if err := inv.engine.Remove(ctx, id); err != nil {
+				errMu.Lock()
+				errs = append(errs, err)
+				errMu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+
+	// Invocations whose containers just went away fail fast and discard their environments.
+	done := make(chan struct{})
+	go func() { inv.ops.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("waiting for in-flight work: %w", ctx.Err()))
+	}
+
+	// Anything else carrying this invoker's label (a container whose creation raced with Close).
+	n, err := inv.engine.RemoveAll(ctx, inv.cfg.ID)
+	errs = append(errs, err, os.RemoveAll(inv.cfg.runDir()), inv.engine.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("invoker: close: %w", err)
+	}
+	inv.log.Info("invoker closed", zap.Int("idle_removed", len(idle)), zap.Int("busy_removed", len(busy)),
+		zap.Int("swept", n))
+	return nil
+}
+
+// track registers one unit of work (an Invoke, or work after it) that Close waits for; it fails
+// after Close.
+func (inv *Invoker) track() (done func(), err error) {
+	inv.opsMu.Lock()
+	defer inv.opsMu.Unlock()
+	if inv.pool.isClosed() {
+		return nil, ErrClosed
+	}
+	inv.ops.Add(1)
+	return inv.ops.Done, nil
+}
+
+// background runs f after Invoke has returned, tracked so that Close waits for it; after Close
+// it runs f synchronously.
+func (inv *Invoker) background(f func()) {
+	done, err := inv.track()
+	if err != nil {
+		f()
+		return
+	}
+	go func() {
+		defer done()
+		f()
+	}()
+}

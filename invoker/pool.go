@@ -1,0 +1,360 @@
+package invoker
+
+import (
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/invoker/agentclient"
+)
+
+// ErrClosed is returned by Invoke after Close.
+var ErrClosed = errors.New("invoker: closed")
+
+// envState is where an environment is in its life.
+type envState int
+
+const (
+	stateStarting envState = iota // reserved; container being created and started
+	stateBusy                     // running an invocation, or waiting for the runtime's /next
+	stateIdle                     // warm, in the pool
+	stateRemoving                 // on its way out; never handed out again
+)
+
+// env is one execution environment: a container and its channel.
+type env struct {
+	id      string // 32 hex digits; names the container, channel dir and log stream
+	key     string // function.Spec.PoolKey()
+	lineage string // function name + version: revisions of the same lineage replace each other
+	memMB   int
+
+	// Set while starting, then read-only. containerID is written under pool.mu (setContainer).
+	containerID string
+	channelDir  string
+	agent       *agentclient.Client
+
+	// Guarded by pool.mu.
+	state     envState
+	finishing bool // busy, but its invocation has replied: it will be idle as soon as /next comes
+	charged   bool // memMB counts in pool.usedMB
+	lastUsed  time.Time
+}
+
+// pool is the bookkeeping of environments: which are idle for which key, how much memory they
+// hold, what to evict. It makes decisions only; the Invoker performs the Docker work they call
+// for. All methods are safe for concurrent use.
+type pool struct {
+	mu       sync.Mutex
+	capacity int                    // MB
+	used     int                    // MB of charged environments
+	envs     map[*env]struct{}      // every environment not yet forgotten
+	idle     map[string][]*env      // pool key → idle environments, most recently used last
+	current  map[string]string      // lineage → newest pool key seen
+	finish   map[string]int         // pool key → finishing environments
+	waiters  map[string][]chan *env // pool key → callers waiting for a finishing environment
+	closed   bool
+}
+
+func newPool(capacityMB int) *pool {
+	return &pool{capacity: capacityMB, envs: map[*env]struct{}{}, idle: map[string][]*env{},
+		current: map[string]string{}, finish: map[string]int{}, waiters: map[string][]chan *env{}}
+}
+
+// grant is the outcome of acquire.
+type grant struct {
+	env     *env      // warm (state busy) or new (state starting, memory charged)
+	cold    bool      // env is new: the caller creates its container
+	wait    chan *env // neither: wait on it for a finishing environment (nil means: acquire again)
+	victims []*env    // to remove before creating env's container; their memory went to env
+	stale   []*env    // idle environments of older revisions, to remove
+}
+
+// lineageOf names the function version whose revisions replace each other.
+func lineageOf(s function.Spec) string { return s.Name + ":" + s.Version }
+
+// acquire hands out an idle environment for spec's pool key; or, if mayWait and one of the key's
+// environments is finishing an invocation (and not yet promised to another caller), a channel on
+// which it will be handed over; or else reserves memory for a new one, evicting least recently
+// used idle environments of other keys if needed. With no room, it returns the 429
+// TooManyRequestsException.
+func (p *pool) acquire(spec function.Spec, envID string, now time.Time, mayWait bool) (grant, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return grant{}, ErrClosed
+	}
+	var g grant
+	key, lineage := spec.PoolKey(), lineageOf(spec)
+	if old, ok := p.current[lineage]; ok && old != key {
+		for _, e := range p.idle[old] {
+			e.state = stateRemoving
+			g.stale = append(g.stale, e)
+		}
+		delete(p.idle, old)
+	}
+	p.current[lineage] = key
+
+	if list := p.idle[key]; len(list) > 0 {
+		e := list[len(list)-1]
+		p.idle[key] = list[:len(list)-1]
+		e.state = stateBusy
+		g.env = e
+		return g, nil
+	}
+	if mayWait && p.finish[key] > len(p.waiters[key]) {
+		g.wait = make(chan *env, 1)
+		p.waiters[key] = append(p.waiters[key], g.wait)
+		return g, nil
+	}
+
+	need := spec.MemoryMB
+	if p.used+need > p.capacity {
+		g.victims = p.evictable(key, p.used+need-p.capacity)
+		if g.victims == nil {
+			return g, lambdaerr.Throttled(lambdaerr.ReasonConcurrentInvocationLimitExceeded)
+		}
+		for _, v := range g.victims {
+			p.takeIdle(v)
+			v.state = stateRemoving
+			v.charged = false
+			p.used -= v.memMB
+		}
+	}
+	e := &env{id: envID, key: key, lineage: lineage, memMB: need, state: stateStarting, charged: true, lastUsed: now}
+	p.envs[e] = struct{}{}
+	p.used += need
+	g.env, g.cold = e, true
+	return g, nil
+}
+
+// evictable picks idle environments of keys other than key, least recently used first, whose
+// memory adds up to at least needMB; nil if all of them together are not enough.
+func (p *pool) evictable(key string, needMB int) []*env {
+	var cands []*env
+	for k, list := range p.idle {
+		if k != key {
+			cands = append(cands, list...)
+		}
+	}
+	slices.SortFunc(cands, func(a, b *env) int { return a.lastUsed.Compare(b.lastUsed) })
+	freed := 0
+	for i, e := range cands {
+		freed += e.memMB
+		if freed >= needMB {
+			return cands[:i+1]
+		}
+	}
+	return nil
+}
+
+// takeIdle removes e from its idle list.
+func (p *pool) takeIdle(e *env) {
+	list := p.idle[e.key]
+	if i := slices.Index(list, e); i >= 0 {
+		p.idle[e.key] = slices.Delete(list, i, i+1)
+	}
+	if len(p.idle[e.key]) == 0 {
+		delete(p.idle, e.key)
+	}
+}
+
+// setContainer records e's container id so that Close can find it; after Close it refuses, and
+// the caller removes the container itself.
+func (p *pool) setContainer(e *env, id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e.containerID = id
+	if p.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// started marks a new environment busy with its first invocation.
+func (p *pool) started(e *env) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e.state == stateStarting {
+		e.state = stateBusy
+	}
+}
+
+// finishing records that e's invocation has replied; e stays busy until release or retire.
+func (p *pool) finishing(e *env) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e.state == stateBusy && !e.finishing {
+		e.finishing = true
+		p.finish[e.key]++
+	}
+}
+
+// unfinish clears e's finishing mark (with p.mu held).
+func (p *pool) unfinish(e *env) {
+	if e.finishing {
+		e.finishing = false
+		if p.finish[e.key]--; p.finish[e.key] <= 0 {
+			delete(p.finish, e.key)
+		}
+	}
+}
+
+// nextWaiter removes and returns the first caller waiting for key, or nil (with p.mu held).
+func (p *pool) nextWaiter(key string) chan *env {
+	ws := p.waiters[key]
+	if len(ws) == 0 {
+		return nil
+	}
+	if len(ws) == 1 {
+		delete(p.waiters, key)
+	} else {
+		p.waiters[key] = ws[1:]
+	}
+	return ws[0]
+}
+
+// release returns a busy environment to the pool, straight to a waiting caller if there is one;
+// it reports false when the environment must be removed instead (the invoker is closing, or a
+// newer revision of its function has appeared).
+func (p *pool) release(e *env, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.unfinish(e)
+	e.lastUsed = now
+	if p.closed || e.state != stateBusy || p.current[e.lineage] != e.key {
+		e.state = stateRemoving
+		if w := p.nextWaiter(e.key); w != nil {
+			w <- nil // it waited for this one: let it acquire anew
+		}
+		return false
+	}
+	if w := p.nextWaiter(e.key); w != nil {
+		w <- e // stays busy: handed over
+		return true
+	}
+	e.state = stateIdle
+	p.idle[e.key] = append(p.idle[e.key], e)
+	return true
+}
+
+// cancelWait withdraws a wait on key; if an environment was handed over meanwhile, it is
+// returned (busy) and the caller owns it.
+func (p *pool) cancelWait(key string, w chan *env) *env {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ws := p.waiters[key]
+	if i := slices.Index(ws, w); i >= 0 {
+		p.waiters[key] = slices.Delete(ws, i, i+1)
+		if len(p.waiters[key]) == 0 {
+			delete(p.waiters, key)
+		}
+		return nil
+	}
+	return <-w // served under p.mu before we got it: the value is in the buffer
+}
+
+// retire marks an environment for removal (it failed, or its invocation went wrong).
+func (p *pool) retire(e *env) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e.state == stateIdle {
+		p.takeIdle(e)
+	}
+	if e.finishing {
+		p.unfinish(e)
+		if w := p.nextWaiter(e.key); w != nil {
+			w <- nil
+		}
+	}
+	e.state = stateRemoving
+}
+
+// expired takes the environments idle since before now-keepAlive out of the pool.
+func (p *pool) expired(now time.Time, keepAlive time.Duration) []*env {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*env
+	for key, list := range p.idle {
+		kept := list[:0]
+		for _, e := range list {
+			if now.Sub(e.lastUsed) >= keepAlive {
+				e.state = stateRemoving
+				out = append(out, e)
+			} else {
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) == 0 {
+			delete(p.idle, key)
+		} else {
+			p.idle[key] = kept
+		}
+	}
+	return out
+}
+
+// forget drops an environment whose container is gone and frees its memory.
+func (p *pool) forget(e *env) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.envs[e]; !ok {
+		return
+	}
+	delete(p.envs, e)
+	if e.charged {
+		e.charged = false
+		p.used -= e.memMB
+	}
+}
+
+// close refuses all further work. It returns the idle environments, which now belong to the
+// caller, and the container ids of all others, whose owners (an invocation, a start, a removal)
+// discard them once their container is gone.
+func (p *pool) close() (idle []*env, others []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for e := range p.envs {
+		switch {
+		case e.state == stateIdle:
+			e.state = stateRemoving
+			idle = append(idle, e)
+		case e.containerID != "":
+			others = append(others, e.containerID)
+		}
+	}
+	p.idle = map[string][]*env{}
+	for key := range p.waiters {
+		for w := p.nextWaiter(key); w != nil; w = p.nextWaiter(key) {
+			w <- nil
+		}
+	}
+	return idle, others
+}
+
+// isClosed reports whether close was called.
+func (p *pool) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// stats is a snapshot for Stats.
+func (p *pool) stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := Stats{CapacityMB: p.capacity, UsedMB: p.used, IdleByKey: map[string]int{}}
+	for e := range p.envs {
+		switch e.state {
+		case stateIdle:
+			s.Idle++
+			s.IdleByKey[e.key]++
+		case stateBusy, stateStarting:
+			s.Busy++
+		}
+	}
+	return s
+}

@@ -1,0 +1,29 @@
+package invoker
+
+import (
+	"context"
+	"time"
+)
+
+// reapInterval is how often the reaper looks for expired idle environments: a quarter of the
+// keep-alive, within [50 ms, 30 s], so an environment outlives its keep-alive by at most that.
+func reapInterval(keepAlive time.Duration) time.Duration {
+	return min(max(keepAlive/4, 50*time.Millisecond), 30*time.Second)
+}
+
+// reap removes environments idle for longer than the keep-alive until ctx ends.
+func (inv *Invoker) reap(ctx context.Context) {
+	defer close(inv.reaperDone)
+	tick := time.NewTicker(reapInterval(inv.cfg.KeepAlive))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			for _, e := range inv.pool.expired(now, inv.cfg.KeepAlive) {
+				inv.discard(ctx, e, "idle past keep-alive")
+			}
+		}
+	}
+}

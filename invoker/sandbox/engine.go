@@ -1,0 +1,194 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+// settleTime bounds how long ExitState waits for a failing container to stop.
+const settleTime = 500 * time.Millisecond
+
+// Engine is the Docker Engine API as the invoker uses it.
+type Engine struct {
+	cli *client.Client
+}
+
+// Host is what the Docker host offers.
+type Host struct {
+	MemoryBytes int64
+	CPUs        int
+}
+
+// ImageConfig is the part of an image's configuration that shapes a function's runtime.
+type ImageConfig struct {
+	Entrypoint []string
+	Cmd        []string
+	WorkingDir string
+	Env        []string
+}
+
+// NewEngine connects to the Docker daemon named by the environment (DOCKER_HOST etc.),
+// negotiating the API version, and checks that it answers.
+func NewEngine(ctx context.Context) (*Engine, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: docker client: %w", err)
+	}
+	if _, err := cli.Ping(ctx); err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("sandbox: docker daemon not reachable: %w", err)
+	}
+	return &Engine{cli: cli}, nil
+}
+
+// Close releases the client's connections.
+func (e *Engine) Close() error { return e.cli.Close() }
+
+// Host returns the Docker host's memory and CPU count.
+func (e *Engine) Host(ctx context.Context) (Host, error) {
+	info, err := e.cli.Info(ctx)
+	if err != nil {
+		return Host{}, fmt.Errorf("sandbox: docker info: %w", err)
+	}
+	return Host{MemoryBytes: info.MemTotal, CPUs: info.NCPU}, nil
+}
+
+// Image returns an image's entrypoint, cmd, working directory and environment. The image must be
+// present on the host (the invoker never pulls).
+func (e *Engine) Image(ctx context.Context, image string) (ImageConfig, error) {
+	ins, err := e.cli.ImageInspect(ctx, image)
+	if err != nil {
+		return ImageConfig{}, fmt.Errorf("sandbox: inspect image %s: %w", image, err)
+	}
+	if ins.Config == nil {
+		return ImageConfig{}, nil
+	}
+	c := ins.Config
+	return ImageConfig{Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir, Env: c.Env}, nil
+}
+
+// Create creates (does not start) the container for p and returns its id.
+func (e *Engine) Create(ctx context.Context, p Params) (string, error) {
+	cfg, host := ContainerConfig(p)
+	resp, err := e.cli.ContainerCreate(ctx, cfg, host, nil, nil, p.Name())
+	if err != nil {
+		return "", fmt.Errorf("sandbox: create container for %s: %w", p.Spec.Name, err)
+	}
+	return resp.ID, nil
+}
+
+// Start starts a created container. onExit, if not nil, is called with a description once the
+// container exits after starting, unless ctx ends first; the watch is set up before the start so
+// that no exit is missed.
+func (e *Engine) Start(ctx context.Context, id string, onExit func(string)) error {
+	if onExit != nil {
+		waitC, errC := e.cli.ContainerWait(ctx, id, container.WaitConditionNextExit)
+		go func() {
+			select {
+			case w := <-waitC:
+				msg := fmt.Sprintf("container exited with status %d", w.StatusCode)
+				if w.Error != nil && w.Error.Message != "" {
+					msg += ": " + w.Error.Message
+				}
+				onExit(msg)
+			case <-errC: // ctx ended or the wait failed: nothing to report
+			}
+		}()
+	}
+	if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return fmt.Errorf("sandbox: start container %s: %w", ShortID(id), err)
+	}
+	return nil
+}
+
+// ExitState describes a container's state for error messages ("exited, exit code 137, OOM
+// killed"). It first gives a container that is going down up to settleTime to be seen as exited.
+func (e *Engine) ExitState(ctx context.Context, id string) string {
+	waitCtx, cancel := context.WithTimeout(ctx, settleTime)
+	waitC, errC := e.cli.ContainerWait(waitCtx, id, container.WaitConditionNotRunning)
+	select {
+	case <-waitC:
+	case <-errC:
+	}
+	cancel()
+	ins, err := e.cli.ContainerInspect(ctx, id)
+	if err != nil || ins.State == nil {
+		return "state unknown"
+	}
+	s := ins.State
+	msg := fmt.Sprintf("%s, exit code %d", s.Status, s.ExitCode)
+	if s.OOMKilled {
+		msg += ", OOM killed"
+	}
+	if s.Error != "" {
+		msg += ", " + s.Error
+	}
+	return msg
+}
+
+// LogTail returns the last lines a container wrote (stdout and stderr), for error messages.
+func (e *Engine) LogTail(ctx context.Context, id string, lines int) string {
+	rc, err := e.cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true,
+		Tail: strconv.Itoa(lines)})
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	var out bytes.Buffer
+	_, _ = stdcopy.StdCopy(&out, &out, io.LimitReader(rc, 64*1024))
+	return strings.TrimSpace(out.String())
+}
+
+// Remove force-removes a container; one that is already gone is not an error.
+func (e *Engine) Remove(ctx context.Context, id string) error {
+	err := e.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err == nil || cerrdefs.IsNotFound(err) || cerrdefs.IsConflict(err) { // conflict: removal already under way
+		return nil
+	}
+	return fmt.Errorf("sandbox: remove container %s: %w", ShortID(id), err)
+}
+
+// List returns the ids of all containers (any state) labelled as invoker invokerID's.
+func (e *Engine) List(ctx context.Context, invokerID string) ([]string, error) {
+	list, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("label", LabelManaged+"=true"),
+		filters.Arg("label", LabelInvoker+"="+invokerID),
+	)})
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: list containers: %w", err)
+	}
+	ids := make([]string, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
+	}
+	return ids, nil
+}
+
+// RemoveAll removes every container labelled as invoker invokerID's and returns how many it
+// removed.
+func (e *Engine) RemoveAll(ctx context.Context, invokerID string) (int, error) {
+	ids, err := e.List(ctx, invokerID)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, id := range ids {
+		errs = append(errs, e.Remove(ctx, id))
+	}
+	return len(ids), errors.Join(errs...)
+}
+
+// ShortID is the 12-digit form of a container id, as Docker shows it.
+func ShortID(id string) string { return id[:min(12, len(id))] }

@@ -1,0 +1,147 @@
+// Package sandbox makes Docker containers into Lambda execution environments: it turns a
+// function.Spec into a container definition (limits, mounts, environment, labels), prepares the
+// per-container channel directory, and performs the few Docker Engine API calls the invoker
+// needs (create, start, watch, remove, find leftovers).
+//
+// Design choices:
+//   - The container definition is a pure function of Params (ContainerConfig), so every limit
+//     and mount is checked by unit tests without Docker.
+//   - Hard limits follow Lambda: memory = MemorySize MiB with no swap; CPU = MemorySize/1769 vCPU
+//     (capped at min(6, host CPUs)); pids; nofile 1024; no new privileges; every capability
+//     dropped; read-only root; a size-limited, executable tmpfs on /tmp; a fixed non-root user.
+//     Note that tmpfs pages count against the container's memory limit: a function that fills
+//     /tmp has that much less memory (on Lambda, /tmp is separate from memory).
+//   - The agent binary is bind-mounted read-only and is the entrypoint; the function never sees
+//     the Docker socket or any other container's channel.
+//   - Every container carries labels naming Lambdock, the invoker, the function and the pool key,
+//     so an invoker that crashed can find and remove what it left (RemoveLeftovers).
+//   - Container logs use json-file capped at 10 MB: the agent already hands each invocation's
+//     log lines to the invoker; Docker's copy is for operators and must not fill the disk.
+package sandbox
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
+
+	"github.com/lambdock/lambdock/internal/agentproto"
+	"github.com/lambdock/lambdock/internal/function"
+)
+
+// Labels on every Lambdock container.
+const (
+	LabelManaged  = "lambdock.managed"
+	LabelInvoker  = "lambdock.invoker"
+	LabelFunction = "lambdock.function"
+	LabelVersion  = "lambdock.version"
+	LabelPoolKey  = "lambdock.pool-key"
+	LabelEnvID    = "lambdock.env-id"
+)
+
+// TaskRoot is where function code is mounted; RuntimeDir is the runtime's directory.
+const (
+	TaskRoot   = "/var/task"
+	RuntimeDir = "/var/runtime"
+)
+
+// mbPerVCPU is Lambda's memory-to-CPU ratio: 1,769 MB buys one vCPU.
+const mbPerVCPU = 1769
+
+// maxLambdaVCPUs is the most CPU a Lambda function gets (10,240 MB).
+const maxLambdaVCPUs = 6
+
+// Params is everything that shapes one container.
+type Params struct {
+	InvokerID   string
+	EnvID       string        // 32 hex digits; names the container and its log stream
+	Spec        function.Spec // with defaults applied
+	Image       string
+	ImageEnv    []string // the image's own ENV (image functions), whose PATH etc. are kept
+	Handler     string   // _HANDLER
+	AgentBinary string   // host path of the static agent
+	ChannelDir  string   // host path of this container's channel directory
+	CodeDir     string   // host path of the extracted code, "" for image functions
+	User        string   // "uid:gid"
+	PidsLimit   int64
+	HostCPUs    int
+	Created     time.Time
+}
+
+// Name is the container name: lambdock-<function>-<first 12 digits of the env id>.
+func (p Params) Name() string {
+	return "lambdock-" + sanitize(p.Spec.Name) + "-" + p.EnvID[:12]
+}
+
+// Labels identify the container as Lambdock's, this invoker's and this pool's.
+func (p Params) Labels() map[string]string {
+	return map[string]string{
+		LabelManaged:  "true",
+		LabelInvoker:  p.InvokerID,
+		LabelFunction: p.Spec.Name,
+		LabelVersion:  p.Spec.Version,
+		LabelPoolKey:  p.Spec.PoolKey(),
+		LabelEnvID:    p.EnvID,
+	}
+}
+
+// NanoCPUs is the CPU quota: MemoryMB/1769 vCPU, at most min(6, host CPUs), at least Docker's
+// minimum of 0.01 CPU.
+func (p Params) NanoCPUs() int64 {
+	limit := float64(min(maxLambdaVCPUs, max(p.HostCPUs, 1)))
+	cpus := min(float64(p.Spec.MemoryMB)/mbPerVCPU, limit)
+	return max(int64(cpus*1e9), 1e7)
+}
+
+// ContainerConfig is the Docker definition of the container.
+func ContainerConfig(p Params) (*container.Config, *container.HostConfig) {
+	cfg := &container.Config{
+		Image:      p.Image,
+		Entrypoint: []string{agentproto.AgentPath},
+		Cmd:        nil, // the agent takes its instructions from the channel's config.json
+		User:       p.User,
+		Env:        Environment(p),
+		Labels:     p.Labels(),
+	}
+	memory := int64(p.Spec.MemoryMB) << 20
+	pids := p.PidsLimit
+	mounts := []mount.Mount{
+		{Type: mount.TypeBind, Source: p.AgentBinary, Target: agentproto.AgentPath, ReadOnly: true},
+		{Type: mount.TypeBind, Source: p.ChannelDir, Target: agentproto.ChannelDir},
+	}
+	if p.CodeDir != "" {
+		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: p.CodeDir, Target: TaskRoot, ReadOnly: true})
+	}
+	host := &container.HostConfig{
+		Resources: container.Resources{
+			Memory:     memory,
+			MemorySwap: memory, // memory + swap = memory: no swap
+			NanoCPUs:   p.NanoCPUs(),
+			PidsLimit:  &pids,
+			Ulimits:    []*container.Ulimit{{Name: "nofile", Soft: 1024, Hard: 1024}},
+		},
+		SecurityOpt:    []string{"no-new-privileges"},
+		CapDrop:        []string{"ALL"},
+		ReadonlyRootfs: true,
+		Tmpfs: map[string]string{
+			"/tmp": fmt.Sprintf("rw,exec,nosuid,nodev,size=%dm,mode=1777", p.Spec.EphemeralMB),
+		},
+		Mounts:        mounts,
+		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
+		LogConfig:     container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "10m", "max-file": "1"}},
+	}
+	return cfg, host
+}
+
+// sanitize replaces every character Docker does not allow in container names with "-".
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '.', r == '-':
+			return r
+		}
+		return '-'
+	}, s)
+}

@@ -1,0 +1,214 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/mount"
+
+	"github.com/lambdock/lambdock/internal/agentproto"
+	"github.com/lambdock/lambdock/internal/function"
+)
+
+func testParams(spec function.Spec) Params {
+	return Params{
+		InvokerID: "inv1", EnvID: "0123456789abcdef0123456789abcdef",
+		Spec: spec.WithDefaults(), Image: "lambdock/provided:al2023", Handler: spec.Handler,
+		AgentBinary: "/opt/agent", ChannelDir: "/data/run/x", CodeDir: "/data/code/abc",
+		User: "993:990", PidsLimit: 1024, HostCPUs: 2,
+		Created: time.Date(2024, 5, 1, 23, 30, 0, 0, time.FixedZone("x", -2*3600)),
+	}
+}
+
+func TestNanoCPUs(t *testing.T) {
+	for _, tc := range []struct {
+		memMB, hostCPUs int
+		want            int64
+	}{
+		{128, 2, 72_357_263},      // 128/1769 vCPU
+		{1769, 2, 1_000_000_000},  // one vCPU
+		{10240, 2, 2_000_000_000}, // capped by the host
+		{10240, 16, 5_788_581_119},
+		{20000, 16, 6_000_000_000}, // capped at Lambda's 6
+		{1, 2, 10_000_000},         // Docker's minimum
+	} {
+		p := testParams(function.Spec{Name: "f", MemoryMB: tc.memMB})
+		p.HostCPUs = tc.hostCPUs
+		if got := p.NanoCPUs(); got != tc.want {
+			t.Errorf("%d MB on %d CPUs: %d, want %d", tc.memMB, tc.hostCPUs, got, tc.want)
+		}
+	}
+}
+
+func TestContainerConfig(t *testing.T) {
+	p := testParams(function.Spec{Name: "my.fn", Version: "3", MemoryMB: 256, EphemeralMB: 1024})
+	cfg, host := ContainerConfig(p)
+
+	if !slices.Equal(cfg.Entrypoint, []string{agentproto.AgentPath}) || len(cfg.Cmd) != 0 {
+		t.Errorf("entrypoint %v cmd %v", cfg.Entrypoint, cfg.Cmd)
+	}
+	if cfg.User != "993:990" || cfg.Image != p.Image {
+		t.Errorf("user %q image %q", cfg.User, cfg.Image)
+	}
+	wantLabels := map[string]string{LabelManaged: "true", LabelInvoker: "inv1", LabelFunction: "my.fn",
+		LabelVersion: "3", LabelPoolKey: p.Spec.PoolKey(), LabelEnvID: p.EnvID}
+	for k, v := range wantLabels {
+		if cfg.Labels[k] != v {
+			t.Errorf("label %s = %q, want %q", k, cfg.Labels[k], v)
+		}
+	}
+	r := host.Resources
+	if r.Memory != 256<<20 || r.MemorySwap != 256<<20 {
+		t.Errorf("memory %d swap %d", r.Memory, r.MemorySwap)
+	}
+	if r.PidsLimit == nil || *r.PidsLimit != 1024 {
+		t.Errorf("pids limit %v", r.PidsLimit)
+	}
+	if len(r.Ulimits) != 1 || r.Ulimits[0].Name != "nofile" || r.Ulimits[0].Soft != 1024 || r.Ulimits[0].Hard != 1024 {
+		t.Errorf("ulimits %+v", r.Ulimits)
+	}
+	if !host.ReadonlyRootfs || !slices.Equal(host.CapDrop, []string{"ALL"}) ||
+		!slices.Equal(host.SecurityOpt, []string{"no-new-privileges"}) {
+		t.Errorf("readonly %v capdrop %v secopt %v", host.ReadonlyRootfs, host.CapDrop, host.SecurityOpt)
+	}
+	tmp := host.Tmpfs["/tmp"]
+	for _, opt := range []string{"size=1024m", "mode=1777", "exec"} {
+		if !slices.Contains(strings.Split(tmp, ","), opt) {
+			t.Errorf("tmpfs %q lacks %s", tmp, opt)
+		}
+	}
+	wantMounts := []mount.Mount{
+		{Type: mount.TypeBind, Source: "/opt/agent", Target: agentproto.AgentPath, ReadOnly: true},
+		{Type: mount.TypeBind, Source: "/data/run/x", Target: agentproto.ChannelDir},
+		{Type: mount.TypeBind, Source: "/data/code/abc", Target: TaskRoot, ReadOnly: true},
+	}
+	if !slices.EqualFunc(host.Mounts, wantMounts, func(a, b mount.Mount) bool {
+		return a.Type == b.Type && a.Source == b.Source && a.Target == b.Target && a.ReadOnly == b.ReadOnly
+	}) {
+		t.Errorf("mounts %+v", host.Mounts)
+	}
+	if got := p.Name(); got != "lambdock-my.fn-0123456789ab" {
+		t.Errorf("name %q", got)
+	}
+
+	p.CodeDir = "" // image function: no /var/task mount
+	if _, host := ContainerConfig(p); len(host.Mounts) != 2 {
+		t.Errorf("image function mounts %+v", host.Mounts)
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	tests := []struct {
+		name     string
+		spec     function.Spec
+		imageEnv []string
+		want     map[string]string // "" value: must be absent
+	}{
+		{
+			name: "lambda variables",
+			spec: function.Spec{Name: "fn", Version: "7", MemoryMB: 512, Region: "eu-west-1", Runtime: "provided.al2023", Handler: "bootstrap"},
+			want: map[string]string{
+				"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "_HANDLER": "bootstrap",
+				"LAMBDA_TASK_ROOT": "/var/task", "LAMBDA_RUNTIME_DIR": "/var/runtime",
+				"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1",
+				"AWS_LAMBDA_FUNCTION_NAME": "fn", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+				"AWS_LAMBDA_FUNCTION_VERSION": "7", "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+				"AWS_LAMBDA_LOG_GROUP_NAME":  "/aws/lambda/fn",
+				"AWS_LAMBDA_LOG_STREAM_NAME": "2024/05/02/[7]0123456789abcdef0123456789abcdef",
+				"TZ":                         ":UTC", "LANG": "en_US.UTF-8", "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+				"LD_LIBRARY_PATH":   "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+				"AWS_EXECUTION_ENV": "",
+			},
+		},
+		{
+			name: "managed runtime sets AWS_EXECUTION_ENV",
+			spec: function.Spec{Name: "fn", Runtime: "python3.12"},
+			want: map[string]string{"AWS_EXECUTION_ENV": "AWS_Lambda_python3.12"},
+		},
+		{
+			name: "function variables cannot override reserved ones",
+			spec: function.Spec{Name: "fn", Environment: map[string]string{
+				"AWS_LAMBDA_FUNCTION_NAME": "evil", "AWS_REGION": "evil", "_HANDLER": "evil",
+				"AWS_ACCESS_KEY_ID": "evil", "TZ": "evil", "AWS_LAMBDA_RUNTIME_API": "evil:1",
+				"MY_VAR": "mine", "PATH": "/custom", "BAD=KEY": "x", "NUL": "a\x00b",
+			}},
+			want: map[string]string{
+				"AWS_LAMBDA_FUNCTION_NAME": "fn", "AWS_REGION": "us-east-1", "_HANDLER": "",
+				"AWS_ACCESS_KEY_ID": "", "TZ": ":UTC", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+				"MY_VAR": "mine", "PATH": "/custom", "NUL": "",
+			},
+		},
+		{
+			name:     "an image's own PATH is kept",
+			spec:     function.Spec{Name: "fn", Image: "img"},
+			imageEnv: []string{"PATH=/image/bin", "LANG=C.UTF-8"},
+			want:     map[string]string{"PATH": "", "LANG": "", "LD_LIBRARY_PATH": "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := testParams(tc.spec)
+			p.ImageEnv = tc.imageEnv
+			env := Environment(p)
+			got := map[string]string{}
+			for _, kv := range env {
+				k, v, _ := strings.Cut(kv, "=")
+				if _, dup := got[k]; dup {
+					t.Errorf("%s set twice", k)
+				}
+				got[k] = v
+			}
+			if !slices.IsSorted(env) {
+				t.Errorf("environment not sorted")
+			}
+			for k, want := range tc.want {
+				v, ok := got[k]
+				switch {
+				case want == "" && ok && v != "":
+					t.Errorf("%s = %q, want it unset", k, v)
+				case want != "" && v != want:
+					t.Errorf("%s = %q, want %q", k, v, want)
+				}
+			}
+			if _, ok := got["BAD=KEY"]; ok {
+				t.Errorf("malformed key passed")
+			}
+		})
+	}
+}
+
+func TestCreateChannel(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "run")
+	cfg := agentproto.Config{FunctionName: "fn", MemoryMB: 128, InitTimeout: 10 * time.Second}
+	dir, err := CreateChannel(root, "env1", os.Getuid(), os.Getgid(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("channel dir mode %v, %v", fi.Mode(), err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, agentproto.ConfigName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got agentproto.Config
+	if err := json.Unmarshal(b, &got); err != nil || !reflect.DeepEqual(got, cfg) {
+		t.Errorf("config %+v, %v", got, err)
+	}
+	if _, err := CreateChannel(root, "env1", os.Getuid(), os.Getgid(), cfg); err == nil {
+		t.Errorf("a second channel with the same id was created")
+	}
+	if err := RemoveChannels(root); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(root); len(left) != 0 {
+		t.Errorf("left after RemoveChannels: %v", left)
+	}
+}

@@ -1,0 +1,185 @@
+// Package agent assembles the runtime-api agent: the Runtime API server on loopback, the
+// control channel on the unix socket, the log capture, the supervisor and the environment.
+//
+// It is a library so that the conformance tests run exactly what the container runs, on a free
+// loopback port and a socket in a temporary directory instead of the fixed agentproto addresses.
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lambdock/lambdock/internal/agentproto"
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/runtime-api/cgroup"
+	"github.com/lambdock/lambdock/runtime-api/channel"
+	"github.com/lambdock/lambdock/runtime-api/environment"
+	"github.com/lambdock/lambdock/runtime-api/logcapture"
+	"github.com/lambdock/lambdock/runtime-api/runtimeapi"
+	"github.com/lambdock/lambdock/runtime-api/supervisor"
+)
+
+// shutdownTimeout bounds the whole shutdown: the runtime's grace period and the kill.
+const shutdownTimeout = environment.ShutdownGrace + 10*time.Second
+
+// Options configure an Agent. Zero values are the container's settings.
+type Options struct {
+	// ChannelDir holds config.json and the socket (default agentproto.ChannelDir).
+	ChannelDir string
+	// RuntimeAPIAddr is where the Runtime API listens (default agentproto.RuntimeAPIAddr).
+	RuntimeAPIAddr string
+	// Stdout is the container log (default os.Stdout).
+	Stdout io.Writer
+	// Log gets the agent's own diagnostics (default: text on stderr).
+	Log *slog.Logger
+	// Environ is the runtime's environment (default os.Environ()).
+	Environ []string
+	// Bootstraps are searched when the config has no command (default supervisor.Bootstraps()).
+	Bootstraps []string
+	// CgroupRoot is where the container's cgroup is mounted (default cgroup.DefaultRoot).
+	CgroupRoot string
+}
+
+// Agent is a configured, listening agent; Run serves until its context ends.
+type Agent struct {
+	log     *slog.Logger
+	rapi    net.Listener
+	chanLn  net.Listener
+	capture *logcapture.Capture
+	sup     *supervisor.Supervisor
+	env     *environment.Env
+	api     *runtimeapi.Server
+}
+
+// New reads the config and opens both listeners.
+func New(opts Options) (*Agent, error) {
+	opts = withDefaults(opts)
+	cfg, err := ReadConfig(filepath.Join(opts.ChannelDir, agentproto.ConfigName))
+	if err != nil {
+		return nil, err
+	}
+	journal := logcapture.NewJournal(opts.Stdout)
+	capture, err := logcapture.New(journal.Line)
+	if err != nil {
+		return nil, err
+	}
+	rapi, err := net.Listen("tcp", opts.RuntimeAPIAddr)
+	if err != nil {
+		capture.Close()
+		return nil, fmt.Errorf("agent: runtime API listener: %w", err)
+	}
+	chanLn, err := channel.Listen(opts.ChannelDir)
+	if err != nil {
+		capture.Close()
+		rapi.Close()
+		return nil, err
+	}
+	api := runtimeapi.NewServer(runtimeapi.Metadata{
+		FunctionName: cfg.FunctionName, FunctionVersion: cfg.FunctionVersion, Handler: cfg.Handler}, opts.Log)
+	sup := supervisor.New(opts.Log)
+	env := environment.New(environment.Options{
+		Config:     cfg,
+		RuntimeAPI: rapi.Addr().String(),
+		Environ:    opts.Environ,
+		Bootstraps: opts.Bootstraps,
+		PeakMemory: func() (int64, error) { return cgroup.PeakMemory(opts.CgroupRoot) },
+	}, api, sup, capture, journal, opts.Log)
+	return &Agent{log: opts.Log, rapi: rapi, chanLn: chanLn, capture: capture, sup: sup, env: env, api: api}, nil
+}
+
+func withDefaults(o Options) Options {
+	if o.ChannelDir == "" {
+		o.ChannelDir = agentproto.ChannelDir
+	}
+	if o.RuntimeAPIAddr == "" {
+		o.RuntimeAPIAddr = agentproto.RuntimeAPIAddr
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if o.Environ == nil {
+		o.Environ = os.Environ()
+	}
+	if o.Bootstraps == nil {
+		o.Bootstraps = supervisor.Bootstraps()
+	}
+	if o.CgroupRoot == "" {
+		o.CgroupRoot = cgroup.DefaultRoot
+	}
+	return o
+}
+
+// ReadConfig reads the invoker's config.json and fills Lambda's defaults.
+func ReadConfig(path string) (agentproto.Config, error) {
+	var cfg agentproto.Config
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("agent: read config: %w", err)
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return cfg, fmt.Errorf("agent: parse %s: %w", path, err)
+	}
+	if cfg.FunctionVersion == "" {
+		cfg.FunctionVersion = function.LatestVersion
+	}
+	if cfg.MemoryMB == 0 {
+		cfg.MemoryMB = function.DefaultMemoryMB
+	}
+	return cfg, nil
+}
+
+// RuntimeAPIAddr is the address the Runtime API listens on.
+func (a *Agent) RuntimeAPIAddr() string { return a.rapi.Addr().String() }
+
+// SocketPath is the channel socket's path.
+func (a *Agent) SocketPath() string { return a.chanLn.Addr().String() }
+
+// Run serves both APIs, boots the runtime and blocks until ctx ends; then it shuts the
+// runtime down (SIGTERM first if extensions are registered) and returns.
+func (a *Agent) Run(ctx context.Context) error {
+	rapiSrv := &http.Server{Handler: a.api.Handler()} // no timeouts: /next is a long poll
+	chanSrv := &http.Server{Handler: channel.Handler(a.env)}
+	serveCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServing()
+
+	errc := make(chan error, 4)
+	go func() { errc <- a.capture.Run() }()
+	go func() { errc <- a.sup.Run(serveCtx) }()
+	go func() { errc <- serve(rapiSrv, a.rapi) }()
+	go func() { errc <- serve(chanSrv, a.chanLn) }()
+
+	a.env.Boot()
+	<-ctx.Done()
+
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	errs := []error{a.env.Shutdown(shutdownCtx), rapiSrv.Close(), chanSrv.Close()}
+	if err := a.capture.Sync(); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, a.capture.Close())
+	stopServing()
+	for range 4 {
+		errs = append(errs, <-errc)
+	}
+	return errors.Join(errs...)
+}
+
+func serve(srv *http.Server, ln net.Listener) error {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("agent: serve %s: %w", ln.Addr(), err)
+	}
+	return nil
+}

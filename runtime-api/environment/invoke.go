@@ -1,0 +1,246 @@
+package environment
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/runtime-api/extensions"
+	"github.com/lambdock/lambdock/runtime-api/logcapture"
+	"github.com/lambdock/lambdock/runtime-api/runtimeapi"
+)
+
+// Request is one invocation from the invoker.
+type Request struct {
+	runtimeapi.Invoke // Deadline is set by Invoke
+	Timeout           time.Duration
+}
+
+// Outcome is how an invocation ended and what it cost.
+type Outcome struct {
+	runtimeapi.Result
+	Duration time.Duration // the invoke phase, init excluded
+	// InitDuration is set on the invocation that consumed an init (InitRan).
+	InitDuration time.Duration
+	InitRan      bool
+	// MaxMemoryBytes is the container's peak memory; -1 if unknown.
+	MaxMemoryBytes int64
+	LogTail        []byte
+	Reset          bool // the runtime was reset by this invocation
+}
+
+// attempt is what running one invocation produced, before the books are closed.
+type attempt struct {
+	res       runtimeapi.Result
+	init      time.Duration
+	initRan   bool
+	initEnd   time.Time // when an init run by this invocation ended
+	reset     bool
+	timedOut  bool
+	cancelled bool // the caller went away
+}
+
+// Invoke runs one invocation: it waits for the slot, re-inits the runtime if needed, hands the
+// event to the runtime and returns as soon as the runtime answered, failed or ran out of time.
+// A function error is an Outcome with ErrorType set; an error means the invocation could not be
+// completed (ctx ended), the runtime having been reset.
+func (e *Env) Invoke(ctx context.Context, req Request) (Outcome, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(e.life, cancel)()
+	if err := e.acquire(ctx); err != nil {
+		return Outcome{}, err
+	}
+	defer e.release()
+
+	start := time.Now()
+	timer := time.NewTimer(req.Timeout)
+	defer timer.Stop()
+	inv := req.Invoke
+	inv.Deadline = start.Add(req.Timeout)
+
+	// What the runtime wrote after its last answer belongs before this invocation's START.
+	e.syncLogs()
+	e.journal.Begin()
+	e.journal.Print(logcapture.StartLine(inv.RequestID, e.cfg.FunctionVersion))
+	a := e.run(ctx, &inv, timer.C)
+	out := e.finish(&inv, req.Timeout, start, a)
+	if a.cancelled {
+		return out, fmt.Errorf("invocation %s abandoned: %w", inv.RequestID, ctx.Err())
+	}
+	return out, nil
+}
+
+// finish closes the books of an invocation: the timeout error, the reset, the durations and
+// the END and REPORT lines.
+func (e *Env) finish(inv *runtimeapi.Invoke, timeout time.Duration, start time.Time, a attempt) Outcome {
+	end := time.Now()
+	if a.timedOut {
+		a.res = runtimeapi.Result{ErrorType: lambdaerr.TypeSandboxTimedout,
+			Payload: lambdaerr.Timedout(inv.RequestID, timeout), ContentType: "application/json"}
+	}
+	if a.reset {
+		e.reset()
+	}
+	phaseStart := start
+	if a.initEnd.After(start) {
+		phaseStart = a.initEnd
+	}
+	out := Outcome{
+		Result:         a.res,
+		Duration:       end.Sub(phaseStart),
+		InitDuration:   a.init,
+		InitRan:        a.initRan,
+		MaxMemoryBytes: e.maxMemory(),
+		Reset:          a.reset,
+	}
+
+	e.syncLogs() // the function's last lines, up to its answer or its end, go before END
+	if a.timedOut {
+		e.journal.Print(logcapture.TimeoutLine(end, inv.RequestID, timeout))
+	}
+	e.journal.Print(logcapture.EndLine(inv.RequestID))
+	e.journal.Print(logcapture.Report{
+		RequestID:    inv.RequestID,
+		Duration:     out.Duration,
+		InitDuration: out.InitDuration,
+		MemorySizeMB: e.cfg.MemoryMB,
+		MaxMemoryMB:  logcapture.MegaBytes(max(out.MaxMemoryBytes, 0)),
+		TimedOut:     a.timedOut,
+	}.String())
+	out.LogTail = e.journal.End()
+	return out
+}
+
+// run brings the runtime to /next (re-initialising it at most once) and runs inv on it.
+func (e *Env) run(ctx context.Context, inv *runtimeapi.Invoke, expired <-chan time.Time) attempt {
+	var a attempt
+	e.mu.Lock()
+	pending, bootInit := e.pending, e.bootInit
+	e.pending, e.bootInit = nil, 0
+	e.mu.Unlock()
+	if pending != nil {
+		a.res, a.init, a.initRan = pending.result(inv.RequestID), pending.duration, pending.duration > 0
+		return a
+	}
+	if bootInit > 0 {
+		a.init, a.initRan = bootInit, true
+	}
+
+	for reinited := false; ; {
+		proc, sess, _ := e.current()
+		if proc == nil || proc.Exited() {
+			if reinited && proc != nil { // the fresh runtime died right after its init
+				a.res, a.reset = exitError(inv.RequestID, proc.ExitState()), true
+				return a
+			}
+			reinited = true
+			if !e.reinit(ctx, inv.RequestID, expired, &a) {
+				return a
+			}
+			continue
+		}
+		switch waitReady(ctx, sess, proc, expired) {
+		case endedReady:
+			return e.deliver(ctx, inv, expired, a)
+		case endedExit:
+			continue // it ended after its last invocation (aws-lambda-go does after a panic): re-init
+		case endedTimeout:
+			a.timedOut, a.reset = true, true
+			return a
+		default:
+			a.cancelled, a.reset = true, true
+			return a
+		}
+	}
+}
+
+// reinit starts a new runtime inside the invocation and waits for its init, which counts
+// against the invocation's time. It reports whether the runtime is ready; if not, a says why.
+func (e *Env) reinit(ctx context.Context, requestID string, expired <-chan time.Time, a *attempt) bool {
+	a.initRan, a.init = true, 0
+	if err := e.startRuntime(); err != nil {
+		e.log.Error("cannot start the runtime", "err", err)
+		a.res = invalidEntrypoint(requestID, err)
+		return false
+	}
+	proc, sess, initStart := e.current()
+	how := waitReady(ctx, sess, proc, expired)
+	a.initEnd = time.Now()
+	if how == endedReady {
+		a.initEnd = sess.FirstNext()
+	}
+	a.init = a.initEnd.Sub(initStart)
+	switch how {
+	case endedReady:
+		return true
+	case endedInitError:
+		a.res, a.reset = sess.InitError(), true
+	case endedExit:
+		a.res, a.reset = exitError(requestID, proc.ExitState()), true
+	case endedTimeout:
+		a.timedOut, a.reset = true, true
+	case endedCancel:
+		a.cancelled, a.reset = true, true
+	}
+	return false
+}
+
+// deliver hands inv to the waiting runtime and waits for its answer.
+func (e *Env) deliver(ctx context.Context, inv *runtimeapi.Invoke, expired <-chan time.Time, a attempt) attempt {
+	proc, sess, _ := e.current()
+	if ext := sess.Extensions(); ext.Len() > 0 {
+		ext.Publish(extensions.EventInvoke, extensions.InvokeEvent(inv.Deadline, inv.RequestID, inv.FunctionArn, inv.TraceID))
+	}
+	res, how := waitResult(ctx, sess.Deliver(inv), proc, expired)
+	switch how {
+	case endedReady:
+		a.res = res
+	case endedExit:
+		a.res, a.reset = exitError(inv.RequestID, proc.ExitState()), true
+	case endedTimeout:
+		a.timedOut, a.reset = true, true
+	default:
+		a.cancelled, a.reset = true, true
+	}
+	return a
+}
+
+// result is the error the next invocation reports for a failed boot init.
+func (f *initFailure) result(requestID string) runtimeapi.Result {
+	if f.startErr != nil {
+		return invalidEntrypoint(requestID, f.startErr)
+	}
+	return f.res
+}
+
+func exitError(requestID, state string) runtimeapi.Result {
+	return runtimeapi.Result{ErrorType: lambdaerr.TypeRuntimeExitError, Payload: lambdaerr.ExitError(requestID, state),
+		ContentType: "application/json"}
+}
+
+func invalidEntrypoint(requestID string, err error) runtimeapi.Result {
+	return runtimeapi.Result{ErrorType: lambdaerr.TypeInvalidEntrypoint,
+		Payload:     lambdaerr.FunctionErrorPayload(lambdaerr.TypeInvalidEntrypoint, fmt.Sprintf("RequestId: %s Error: %v", requestID, err)),
+		ContentType: "application/json"}
+}
+
+// syncLogs takes in everything the runtime has written so far.
+func (e *Env) syncLogs() {
+	if err := e.capture.Sync(); err != nil {
+		e.log.Warn("collect runtime output", "err", err)
+	}
+}
+
+// maxMemory is the container's peak memory in bytes, or -1.
+func (e *Env) maxMemory() int64 {
+	if e.peakMemory == nil {
+		return -1
+	}
+	n, err := e.peakMemory()
+	if err != nil {
+		return -1
+	}
+	return n
+}

@@ -1,0 +1,12 @@
+// Package logcapture turns the runtime's output into the function's log stream, the Lambda way.
+//
+// The runtime's stdout and stderr share one pipe (Capture): a single pipe keeps the order in
+// which the function wrote to the two streams, which two pipes read by two goroutines would not.
+// Every line goes to the agent's stdout, which is the container log the invoker collects.
+//
+// Lines are framed per invocation (Journal): START, the function's lines, END and REPORT, and
+// the last 4 KB of that frame is what the caller gets as the log tail (X-Amz-Log-Result). To put
+// a line the function wrote just before posting its response inside the right frame, the agent
+// calls Capture.Sync before it writes END: Sync reads whatever is already in the pipe, so every
+// byte written before the runtime's HTTP request is accounted for, without sleeping or guessing.
+package logcapture

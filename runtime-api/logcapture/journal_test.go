@@ -1,0 +1,61 @@
+package logcapture
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestAppendTail(t *testing.T) {
+	tests := []struct {
+		name    string
+		tail, b string
+		limit   int
+		want    string
+	}{
+		{name: "fits", tail: "ab", b: "cd", limit: 8, want: "abcd"},
+		{name: "exactly full", tail: "abcd", b: "efgh", limit: 8, want: "abcdefgh"},
+		{name: "drops oldest", tail: "abcdef", b: "ghij", limit: 8, want: "cdefghij"},
+		{name: "b alone too long", tail: "ab", b: "0123456789", limit: 4, want: "6789"},
+		{name: "empty", tail: "", b: "", limit: 4, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := AppendTail([]byte(tt.tail), []byte(tt.b), tt.limit)
+			if string(got) != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestJournalFramesInvocations(t *testing.T) {
+	var out bytes.Buffer
+	j := NewJournal(&out)
+	j.Print("init line")
+	j.Begin()
+	j.Print("START")
+	j.Print("function line")
+	j.Print("END")
+	tail := j.End()
+	j.Print("after response")
+
+	if got, want := out.String(), "init line\nSTART\nfunction line\nEND\nafter response\n"; got != want {
+		t.Errorf("container log = %q, want %q", got, want)
+	}
+	if got, want := string(tail), "START\nfunction line\nEND\n"; got != want {
+		t.Errorf("tail = %q, want %q", got, want)
+	}
+
+	j.Begin()
+	long := strings.Repeat("x", 3000)
+	j.Print("first " + long)
+	j.Print("second " + long)
+	tail = j.End()
+	if len(tail) != TailSize {
+		t.Fatalf("tail is %d bytes, want %d", len(tail), TailSize)
+	}
+	if !strings.HasSuffix(string(tail), "second "+long+"\n") {
+		t.Errorf("tail does not end with the last line")
+	}
+}

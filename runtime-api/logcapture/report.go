@@ -1,0 +1,68 @@
+package logcapture
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Report is what the REPORT line of one invocation says.
+type Report struct {
+	RequestID string
+	// Duration is the invoke phase; InitDuration is non-zero on the invocation that ran init.
+	Duration     time.Duration
+	InitDuration time.Duration
+	MemorySizeMB int
+	MaxMemoryMB  int64
+	TimedOut     bool
+}
+
+// String renders the REPORT line as AWS writes it (lambda-api.md §7): tab separated with a
+// trailing tab, durations with two decimals, Init Duration after Max Memory Used, and
+// "Status: timeout" last on a timeout.
+func (r Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "REPORT RequestId: %s\tDuration: %s ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
+		r.RequestID, millis(r.Duration), BilledDuration(r.Duration+r.InitDuration).Milliseconds(), r.MemorySizeMB, r.MaxMemoryMB)
+	if r.InitDuration > 0 {
+		fmt.Fprintf(&b, "Init Duration: %s ms\t", millis(r.InitDuration))
+	}
+	if r.TimedOut {
+		b.WriteString("Status: timeout")
+	}
+	return b.String()
+}
+
+// BilledDuration rounds d up to the next millisecond; the minimum is 1 ms.
+func BilledDuration(d time.Duration) time.Duration {
+	if d <= 0 {
+		return time.Millisecond
+	}
+	return (d + time.Millisecond - 1).Truncate(time.Millisecond)
+}
+
+// MegaBytes converts bytes to MB (2^20), rounding up: a peak of 1 byte still used 1 MB.
+func MegaBytes(bytes int64) int64 {
+	return (bytes + 1<<20 - 1) >> 20
+}
+
+// StartLine is the first line of an invocation's log.
+func StartLine(requestID, version string) string {
+	return fmt.Sprintf("START RequestId: %s Version: %s", requestID, version)
+}
+
+// EndLine closes an invocation's log, before REPORT.
+func EndLine(requestID string) string {
+	return "END RequestId: " + requestID
+}
+
+// TimeoutLine is the line Lambda writes when an invocation times out:
+// "2006-01-02T15:04:05.000Z <id> Task timed out after 3.00 seconds".
+func TimeoutLine(at time.Time, requestID string, timeout time.Duration) string {
+	return fmt.Sprintf("%s %s Task timed out after %.2f seconds",
+		at.UTC().Format("2006-01-02T15:04:05.000Z07:00"), requestID, timeout.Seconds())
+}
+
+func millis(d time.Duration) string {
+	return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond))
+}

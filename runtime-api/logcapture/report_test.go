@@ -1,0 +1,86 @@
+package logcapture
+
+import (
+	"testing"
+	"time"
+)
+
+func TestReportString(t *testing.T) {
+	const id = "57f231fb-1730-4395-85cb-4f71bd2b87b8"
+	tests := []struct {
+		name string
+		r    Report
+		want string
+	}{
+		{
+			name: "warm",
+			r:    Report{RequestID: id, Duration: 79670 * time.Microsecond, MemorySizeMB: 128, MaxMemoryMB: 73},
+			want: "REPORT RequestId: " + id + "\tDuration: 79.67 ms\tBilled Duration: 80 ms\tMemory Size: 128 MB\tMax Memory Used: 73 MB\t",
+		},
+		{
+			name: "cold: init billed too, Init Duration after Max Memory Used",
+			r: Report{RequestID: id, Duration: 1049630 * time.Microsecond, InitDuration: 1293830 * time.Microsecond,
+				MemorySizeMB: 128, MaxMemoryMB: 20},
+			want: "REPORT RequestId: " + id + "\tDuration: 1049.63 ms\tBilled Duration: 2344 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 1293.83 ms\t",
+		},
+		{
+			name: "timeout",
+			r:    Report{RequestID: id, Duration: 3000 * time.Millisecond, MemorySizeMB: 256, MaxMemoryMB: 40, TimedOut: true},
+			want: "REPORT RequestId: " + id + "\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 256 MB\tMax Memory Used: 40 MB\tStatus: timeout",
+		},
+		{
+			name: "timeout during init",
+			r: Report{RequestID: id, Duration: 500 * time.Millisecond, InitDuration: 500*time.Millisecond + 1,
+				MemorySizeMB: 128, MaxMemoryMB: 1, TimedOut: true},
+			want: "REPORT RequestId: " + id + "\tDuration: 500.00 ms\tBilled Duration: 1001 ms\tMemory Size: 128 MB\tMax Memory Used: 1 MB\tInit Duration: 500.00 ms\tStatus: timeout",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.r.String(); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBilledDuration(t *testing.T) {
+	tests := []struct {
+		in, want time.Duration
+	}{
+		{0, time.Millisecond},
+		{1, time.Millisecond},
+		{time.Millisecond, time.Millisecond},
+		{time.Millisecond + 1, 2 * time.Millisecond},
+		{79670 * time.Microsecond, 80 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		if got := BilledDuration(tt.in); got != tt.want {
+			t.Errorf("BilledDuration(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMegaBytes(t *testing.T) {
+	tests := []struct{ in, want int64 }{{0, 0}, {1, 1}, {1 << 20, 1}, {1<<20 + 1, 2}, {73 << 20, 73}}
+	for _, tt := range tests {
+		if got := MegaBytes(tt.in); got != tt.want {
+			t.Errorf("MegaBytes(%d) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFrameLines(t *testing.T) {
+	at := time.Date(2020, 11, 10, 5, 46, 57, 874_000_000, time.FixedZone("x", 3600))
+	tests := []struct{ got, want string }{
+		{StartLine("abc", "$LATEST"), "START RequestId: abc Version: $LATEST"},
+		{EndLine("abc"), "END RequestId: abc"},
+		{TimeoutLine(at, "abc", 3*time.Second), "2020-11-10T04:46:57.874Z abc Task timed out after 3.00 seconds"},
+		{TimeoutLine(at, "abc", 1500*time.Millisecond), "2020-11-10T04:46:57.874Z abc Task timed out after 1.50 seconds"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}

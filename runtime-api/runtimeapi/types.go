@@ -1,0 +1,69 @@
+package runtimeapi
+
+import "time"
+
+// Invoke is one invocation as the runtime receives it from /next.
+type Invoke struct {
+	RequestID       string
+	FunctionArn     string
+	TraceID         string
+	ClientContext   string // JSON, already base64-decoded
+	CognitoIdentity string // JSON
+	TenantID        string
+	ContentType     string // default application/json
+	Deadline        time.Time
+	Payload         []byte
+}
+
+// Result is how the runtime ended an invocation (or its init).
+type Result struct {
+	Payload     []byte
+	ContentType string
+	// ErrorType is empty on success; otherwise the function error type (the runtime's
+	// Lambda-Runtime-Function-Error-Type, "Unhandled", or a platform type).
+	ErrorType string
+}
+
+// Metadata describes the function to extensions.
+type Metadata struct {
+	FunctionName    string
+	FunctionVersion string
+	Handler         string
+}
+
+// State is the runtime's lifecycle state, named as the RIE names it in 403 messages.
+type State string
+
+// Runtime states.
+const (
+	StateStarted                 State = "Started"
+	StateInitError               State = "InitError"
+	StateReady                   State = "Ready"
+	StateRunning                 State = "Running"
+	StateInvocationResponse      State = "InvocationResponse"
+	StateInvocationErrorResponse State = "InvocationErrorResponse"
+	StateResponseSent            State = "RuntimeResponseSentState"
+)
+
+// Header names of the Runtime API.
+const (
+	headerRequestID       = "Lambda-Runtime-Aws-Request-Id"
+	headerDeadline        = "Lambda-Runtime-Deadline-Ms"
+	headerFunctionArn     = "Lambda-Runtime-Invoked-Function-Arn"
+	headerTraceID         = "Lambda-Runtime-Trace-Id"
+	headerClientContext   = "Lambda-Runtime-Client-Context"
+	headerCognitoIdentity = "Lambda-Runtime-Cognito-Identity"
+	headerTenantID        = "Lambda-Runtime-Aws-Tenant-Id"
+	headerErrorType       = "Lambda-Runtime-Function-Error-Type"
+	headerErrorBody       = "Lambda-Runtime-Function-Error-Body"
+	headerResponseMode    = "Lambda-Runtime-Function-Response-Mode"
+
+	headerExtensionName      = "Lambda-Extension-Name"
+	headerExtensionID        = "Lambda-Extension-Identifier"
+	headerExtensionEventID   = "Lambda-Extension-Event-Identifier"
+	headerExtensionErrorType = "Lambda-Extension-Function-Error-Type"
+
+	contentTypeJSON       = "application/json"
+	contentTypeErrorCause = "application/vnd.aws.lambda.error.cause+json"
+	responseModeStreaming = "streaming"
+)
