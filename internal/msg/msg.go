@@ -38,9 +38,10 @@ const (
 	SubjectUsageAll         = "lambdock.v1.usage.>"
 	ConsumerUsage           = "lambdock-usage-writer"
 	BucketCode              = "lambdock-code"
-	// MaxPayload is the NATS max_payload Lambdock needs: a 6 MB event or result plus envelope.
-	// The embedded server is configured with it; an external NATS must allow at least this.
-	MaxPayload = 8 * 1024 * 1024
+	// MaxPayload is the NATS max_payload Lambdock needs: a 6 MB event or result is base64 in the
+	// JSON envelope (8 MiB), plus the function spec and headers. The embedded server is configured
+	// with it; an external NATS must allow at least this.
+	MaxPayload = 12 * 1024 * 1024
 )
 
 // InvokerSubject is where invoker id takes invocations: lambdock.invoker.<id>.invoke.

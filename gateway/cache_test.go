@@ -1,0 +1,59 @@
+package gateway
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lambdock/lambdock/internal/store"
+)
+
+// slowStore is the part of Store the cache uses: GetFunction blocks until release is closed and
+// counts its calls.
+type slowStore struct {
+	Store
+	release chan struct{}
+	calls   atomic.Int32
+	memory  atomic.Int32
+}
+
+func (s *slowStore) GetFunction(ctx context.Context, name string) (*store.Function, error) {
+	s.calls.Add(1)
+	mem := int(s.memory.Load())
+	<-s.release
+	return &store.Function{Name: name, MemoryMB: mem}, nil
+}
+
+// TestCacheInvalidationDuringLoad checks that a load that raced an invalidation is returned to
+// its caller but not cached.
+func TestCacheInvalidationDuringLoad(t *testing.T) {
+	s := &slowStore{release: make(chan struct{})}
+	s.memory.Store(128)
+	c := newFunctionCache(s, time.Hour)
+	ctx := context.Background()
+
+	result := make(chan *store.Function, 1)
+	go func() {
+		f, err := c.get(ctx, "fn")
+		if err != nil {
+			t.Error(err)
+		}
+		result <- f
+	}()
+	for s.calls.Load() == 0 { // the load has read the old record
+		time.Sleep(time.Millisecond)
+	}
+	s.memory.Store(256)
+	c.invalidate("fn") // the change lands while the load is in flight
+	close(s.release)
+	if f := <-result; f.MemoryMB != 128 {
+		t.Errorf("in-flight load returned %d MB, want the 128 MB it read", f.MemoryMB)
+	}
+	if f, err := c.get(ctx, "fn"); err != nil || f.MemoryMB != 256 {
+		t.Errorf("after the invalidation: %+v, %v; want a fresh 256 MB read", f, err)
+	}
+	if _, err := c.get(ctx, "fn"); err != nil || s.calls.Load() != 2 {
+		t.Errorf("%d store reads, want 2: the raced load and one after it, then warm gets (%v)", s.calls.Load(), err)
+	}
+}

@@ -1,0 +1,66 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lambdock/lambdock/internal/codestore"
+	"github.com/lambdock/lambdock/internal/lambdaerr"
+)
+
+// CodeFetcher is implemented by a CodeStore that can also return a zip (the JetStream code store
+// does). With it, GetFunction's Code.Location is a URL on this gateway that serves the package,
+// as Lambda's presigned S3 URL does; without it, Location is empty.
+type CodeFetcher interface {
+	// FetchCode returns the zip whose hex SHA-256 is sha256Hex.
+	FetchCode(ctx context.Context, sha256Hex string) ([]byte, error)
+}
+
+// codePath is where packages are served, by hex SHA-256.
+const codePath = "/lambdock/v1/code/"
+
+var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// codeFetcher is the code store as a CodeFetcher, or nil.
+func (g *Gateway) codeFetcher() CodeFetcher {
+	f, _ := g.cfg.Code.(CodeFetcher)
+	return f
+}
+
+// codeLocation is the URL of the package with hex SHA-256 sum, as the client reached this
+// gateway, or "" when packages cannot be served.
+func (g *Gateway) codeLocation(c *gin.Context, sum string) string {
+	if g.codeFetcher() == nil || sum == "" {
+		return ""
+	}
+	scheme := "http"
+	if c.Request.TLS != nil {
+		scheme = "https"
+	}
+	if p := c.GetHeader("X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p
+	}
+	return scheme + "://" + c.Request.Host + codePath + sum
+}
+
+// getCode serves a deployment package: GET /lambdock/v1/code/{sha256}.
+func (g *Gateway) getCode(c *gin.Context) error {
+	fetcher, sum := g.codeFetcher(), c.Param("sha256")
+	if fetcher == nil || !sha256Pattern.MatchString(sum) {
+		return g.unknownOperation(c)
+	}
+	zip, err := fetcher.FetchCode(c.Request.Context(), sum)
+	if errors.Is(err, codestore.ErrNotFound) {
+		return lambdaerr.New(http.StatusNotFound, lambdaerr.CodeResourceNotFound, "Code not found: %s", sum)
+	}
+	if err != nil {
+		return fmt.Errorf("fetch code %s: %w", sum, err)
+	}
+	c.Data(http.StatusOK, "application/zip", zip)
+	return nil
+}

@@ -1,0 +1,36 @@
+// Package gateway is Lambdock's public HTTP surface: the AWS Lambda REST API subset (functions,
+// invoke, reserved concurrency) with Lambda's status codes, headers, JSON shapes and error codes, so
+// that the AWS CLI v2 and aws-sdk-go-v2 work against it with --endpoint-url.
+//
+// Design choices:
+//
+//   - The gateway depends on small interfaces (Store, CodeStore), not on the Postgres store or the
+//     object store, so it can be built and tested on its own and replicated freely: it keeps no
+//     counters and no state but a cache.
+//   - Management calls read and write the Store directly (read-your-writes); invokes resolve the
+//     function through a cache (name → *store.Function) so a warm invoke never touches Postgres.
+//     The cache is invalidated by msg.FunctionChanged events on NATS, which every mutation here
+//     publishes (and applies locally at once). A short TTL bounds staleness if an event is lost
+//     (NATS reconnect), and a generation counter keeps a load that raced an invalidation from
+//     re-filling the cache with the old record.
+//   - Invoke is a NATS request on msg.SubjectInvoke (the controller's queue group) with a deadline
+//     of the function timeout plus a grace period. Function errors come back as 200 with
+//     X-Amz-Function-Error; only rejected requests and platform failures are API errors, since
+//     aws-sdk-go-v2 retries 5xx and would replay invocations (lambda-api.md §3.5).
+//   - Request bodies are always read through a limit (6 MiB for invoke, Lambda's 70,167,211 bytes
+//     for a CreateFunction/UpdateFunctionCode body carrying a base64 zip), never unbounded.
+//   - An empty invoke body is passed to the function as {} (what Lambda does when the caller sends
+//     no payload); a non-empty body must be valid JSON.
+//   - Validation failures of management fields are InvalidParameterValueException with messages in
+//     Lambda's "'MemorySize' value failed to satisfy constraint: …" form, naming the field; a body
+//     that is not JSON is InvalidRequestContentException "Could not parse request body into json".
+//   - GetFunction's Code.Location is a URL on this gateway (/lambdock/v1/code/<hex sha256>) that
+//     serves the zip, when the code store can fetch (CodeFetcher); DeleteFunction leaves the zip in
+//     the content-addressed code store, where other functions may share it.
+//   - Only $LATEST exists: Qualifier $LATEST (or none) is accepted, any other qualifier is Lambda's
+//     404 for that qualified ARN. Async (Event) invocation, versions, aliases, layers, images and
+//     S3 code are refused with InvalidParameterValueException rather than silently ignored.
+//   - SigV4 is accepted but not verified (as LocalStack does): any credentials, or none.
+//   - gin runs in release mode without its default logger and recovery; requests are logged with
+//     zap at debug level and panics become a logged 500 ServiceException.
+package gateway

@@ -1,0 +1,273 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/store"
+)
+
+// createFunction is CreateFunction: POST /2015-03-31/functions → 201 FunctionConfiguration.
+func (g *Gateway) createFunction(c *gin.Context) error {
+	var in lambdaapi.CreateFunctionInput
+	if err := readJSON(c, maxCodeRequest, "CreateFunction", &in); err != nil {
+		return err
+	}
+	name, err := createName(in.FunctionName)
+	if err != nil {
+		return err
+	}
+	if err := checkUnsupported(in.PackageType, in.Publish, in.Layers, in.Architectures); err != nil {
+		return err
+	}
+	f := g.newFunction(name, &in)
+	if err := validateFunction(f); err != nil {
+		return err
+	}
+	zip, err := codeSource(in.Code.ZipFile, in.Code.S3Bucket, in.Code.S3Key, in.Code.ImageURI)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	if err := g.putCode(ctx, f, zip, false); err != nil {
+		return err
+	}
+	if err := g.cfg.Store.CreateFunction(ctx, f); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return lambdaerr.New(http.StatusConflict, lambdaerr.CodeResourceConflict, "Function already exist: %s", name)
+		}
+		return fmt.Errorf("create function %s: %w", name, err)
+	}
+	g.functionChanged(name, false)
+	return writeJSON(c, http.StatusCreated, g.configuration(f))
+}
+
+// createName checks CreateFunction's FunctionName (a name or an unqualified ARN) and returns the
+// plain name.
+func createName(raw string) (string, error) {
+	if raw == "" {
+		return "", constraint("FunctionName", "have length greater than or equal to 1")
+	}
+	ref, err := splitRef(raw)
+	if err != nil || ref.Qualifier != "" || !namePattern.MatchString(ref.Name) {
+		return "", constraint("FunctionName", "satisfy regular expression pattern: [a-zA-Z0-9-_]{1,64} (or an unqualified function ARN)")
+	}
+	return ref.Name, nil
+}
+
+// checkUnsupported refuses, with a clear message, features Lambdock does not have yet instead of
+// silently ignoring them.
+func checkUnsupported(packageType string, publish bool, layers, archs []string) error {
+	switch packageType {
+	case "", lambdaapi.PackageTypeZip:
+	case lambdaapi.PackageTypeImage:
+		return lambdaerr.InvalidParameter("PackageType Image is not supported by Lambdock yet; use Zip.")
+	default:
+		return constraint("PackageType", "satisfy enum value set: [Zip, Image]")
+	}
+	if publish {
+		return lambdaerr.InvalidParameter("Publish is not supported by Lambdock yet: functions have only $LATEST.")
+	}
+	if len(layers) > 0 {
+		return lambdaerr.InvalidParameter("Layers are not supported by Lambdock yet.")
+	}
+	return validateArchitectures(archs)
+}
+
+// putCode stores zip (unless dryRun) and records its hash and size on f.
+func (g *Gateway) putCode(ctx context.Context, f *store.Function, zip []byte, dryRun bool) error {
+	f.CodeSize = int64(len(zip))
+	if dryRun {
+		sum := sha256.Sum256(zip)
+		f.CodeSHA256 = hex.EncodeToString(sum[:])
+		return nil
+	}
+	sum, err := g.cfg.Code.Put(ctx, zip)
+	if err != nil {
+		return fmt.Errorf("store code of %s: %w", f.Name, err)
+	}
+	f.CodeSHA256 = sum
+	return nil
+}
+
+// lookup reads the function ref names from the store. Only $LATEST exists, so any other
+// qualifier is Lambda's 404 for that qualified ARN.
+func (g *Gateway) lookup(ctx context.Context, ref functionRef) (*store.Function, error) {
+	if !ref.latest() {
+		return nil, g.notFound(ref)
+	}
+	f, err := g.cfg.Store.GetFunction(ctx, ref.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, g.notFound(ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get function %s: %w", ref.Name, err)
+	}
+	return f, nil
+}
+
+// lookupParam is lookup of the function named by the request path.
+func (g *Gateway) lookupParam(c *gin.Context) (*store.Function, error) {
+	ref, err := parseRef(c)
+	if err != nil {
+		return nil, err
+	}
+	return g.lookup(c.Request.Context(), ref)
+}
+
+// getFunction is GetFunction: GET /2015-03-31/functions/{name}.
+func (g *Gateway) getFunction(c *gin.Context) error {
+	f, err := g.lookupParam(c)
+	if err != nil {
+		return err
+	}
+	out := lambdaapi.GetFunctionOutput{
+		Configuration: g.configuration(f),
+		Code:          lambdaapi.CodeLocation{RepositoryType: lambdaapi.RepositoryTypeS3, Location: g.codeLocation(c, f.CodeSHA256)},
+		Tags:          map[string]string{},
+	}
+	if f.ReservedConcurrency != nil {
+		out.Concurrency = &lambdaapi.Concurrency{ReservedConcurrentExecutions: f.ReservedConcurrency}
+	}
+	return writeJSON(c, http.StatusOK, out)
+}
+
+// getFunctionConfiguration is GetFunctionConfiguration: GET …/{name}/configuration.
+func (g *Gateway) getFunctionConfiguration(c *gin.Context) error {
+	f, err := g.lookupParam(c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, g.configuration(f))
+}
+
+// listFunctions is ListFunctions: GET /2015-03-31/functions/?Marker=&MaxItems=.
+func (g *Gateway) listFunctions(c *gin.Context) error {
+	maxItems := lambdaapi.DefaultListMaxItems
+	if s, ok := c.GetQuery("MaxItems"); ok {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return constraint("MaxItems", "be an integer")
+		}
+		if err := validRange("MaxItems", n, 1, lambdaapi.MaxListMaxItems); err != nil {
+			return err
+		}
+		maxItems = n
+	}
+	fns, next, err := g.cfg.Store.ListFunctions(c.Request.Context(), c.Query("Marker"), maxItems)
+	if err != nil {
+		return fmt.Errorf("list functions: %w", err)
+	}
+	out := lambdaapi.ListFunctionsOutput{Functions: make([]*lambdaapi.FunctionConfiguration, 0, len(fns)), NextMarker: next}
+	for _, f := range fns {
+		out.Functions = append(out.Functions, g.configuration(f))
+	}
+	return writeJSON(c, http.StatusOK, out)
+}
+
+// updateFunctionCode is UpdateFunctionCode: PUT …/{name}/code.
+func (g *Gateway) updateFunctionCode(c *gin.Context) error {
+	var in lambdaapi.UpdateFunctionCodeInput
+	if err := readJSON(c, maxCodeRequest, "UpdateFunctionCode", &in); err != nil {
+		return err
+	}
+	if err := checkUnsupported("", in.Publish, nil, in.Architectures); err != nil {
+		return err
+	}
+	zip, err := codeSource(in.ZipFile, in.S3Bucket, in.S3Key, in.ImageURI)
+	if err != nil {
+		return err
+	}
+	f, err := g.lookupParam(c)
+	if err != nil {
+		return err
+	}
+	if err := checkRevision(f, in.RevisionID); err != nil {
+		return err
+	}
+	if err := g.putCode(c.Request.Context(), f, zip, in.DryRun); err != nil {
+		return err
+	}
+	if in.DryRun {
+		return writeJSON(c, http.StatusOK, g.configuration(f))
+	}
+	return g.saveFunction(c, f)
+}
+
+// updateFunctionConfiguration is UpdateFunctionConfiguration: PUT …/{name}/configuration.
+func (g *Gateway) updateFunctionConfiguration(c *gin.Context) error {
+	var in lambdaapi.UpdateFunctionConfigurationInput
+	if err := readJSON(c, maxConfigRequest, "UpdateFunctionConfiguration", &in); err != nil {
+		return err
+	}
+	if len(in.Layers) > 0 {
+		return lambdaerr.InvalidParameter("Layers are not supported by Lambdock yet.")
+	}
+	f, err := g.lookupParam(c)
+	if err != nil {
+		return err
+	}
+	if err := checkRevision(f, in.RevisionID); err != nil {
+		return err
+	}
+	applyConfiguration(f, &in)
+	if err := validateFunction(f); err != nil {
+		return err
+	}
+	return g.saveFunction(c, f)
+}
+
+// saveFunction writes an updated function, announces the change and renders it.
+func (g *Gateway) saveFunction(c *gin.Context, f *store.Function) error {
+	if err := g.cfg.Store.UpdateFunction(c.Request.Context(), f); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return lambdaerr.NotFound(g.arn(f.Name))
+		}
+		return fmt.Errorf("update function %s: %w", f.Name, err)
+	}
+	g.functionChanged(f.Name, false)
+	return writeJSON(c, http.StatusOK, g.configuration(f))
+}
+
+// checkRevision enforces an optional RevisionId precondition.
+func checkRevision(f *store.Function, revisionID string) error {
+	if revisionID == "" || revisionID == f.RevisionID {
+		return nil
+	}
+	return lambdaerr.New(http.StatusPreconditionFailed, lambdaerr.CodePreconditionFailed,
+		"The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
+}
+
+// deleteFunction is DeleteFunction: DELETE /2015-03-31/functions/{name} → 204.
+func (g *Gateway) deleteFunction(c *gin.Context) error {
+	ref, err := parseRef(c)
+	if err != nil {
+		return err
+	}
+	if ref.Qualifier == function.LatestVersion {
+		return lambdaerr.InvalidParameter("$LATEST version cannot be deleted without deleting the function.")
+	}
+	// Look the function up first: it gives the 404 whatever DeleteFunction does for a missing row.
+	if _, err := g.lookup(c.Request.Context(), ref); err != nil {
+		return err
+	}
+	if err := g.cfg.Store.DeleteFunction(c.Request.Context(), ref.Name); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return g.notFound(ref)
+		}
+		return fmt.Errorf("delete function %s: %w", ref.Name, err)
+	}
+	g.functionChanged(ref.Name, true)
+	c.Status(http.StatusNoContent)
+	return nil
+}

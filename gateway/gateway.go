@@ -1,0 +1,175 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/store"
+)
+
+// Store is what the gateway needs from the function store (implemented by *store.Store).
+type Store interface {
+	// CreateFunction inserts f and sets its RevisionID and LastModified; store.ErrExists if taken.
+	CreateFunction(ctx context.Context, f *store.Function) error
+	// GetFunction returns the function or store.ErrNotFound.
+	GetFunction(ctx context.Context, name string) (*store.Function, error)
+	// ListFunctions returns up to maxItems functions after marker, and the next marker ("" at end).
+	ListFunctions(ctx context.Context, marker string, maxItems int) ([]*store.Function, string, error)
+	// UpdateFunction replaces f's record and writes the new RevisionID/LastModified back.
+	UpdateFunction(ctx context.Context, f *store.Function) error
+	// DeleteFunction removes the function (store.ErrNotFound if absent).
+	DeleteFunction(ctx context.Context, name string) error
+	// SetReservedConcurrency sets (or, with nil, removes) the function's reservation.
+	SetReservedConcurrency(ctx context.Context, name string, n *int) error
+	// Reservations returns every function's reserved concurrency.
+	Reservations(ctx context.Context) (map[string]int, error)
+	// Ping checks the connection (readiness).
+	Ping(ctx context.Context) error
+}
+
+// CodeStore keeps deployment packages by content hash (implemented by the code store).
+type CodeStore interface {
+	// Put stores the zip and returns its hex SHA-256.
+	Put(ctx context.Context, zip []byte) (string, error)
+}
+
+// Check is one named readiness check run by GET /readyz.
+type Check struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Defaults of Config.
+const (
+	DefaultAccountConcurrency = 1000
+	DefaultInvokeGrace        = 15 * time.Second
+	DefaultCacheTTL           = 30 * time.Second
+	// MinUnreservedConcurrency is what reservations must always leave to the unreserved pool.
+	MinUnreservedConcurrency = 100
+)
+
+// Config configures a Gateway. Store, Code and NATS are required.
+type Config struct {
+	// Store holds function records (Postgres).
+	Store Store
+	// Code stores deployment packages.
+	Code CodeStore
+	// NATS carries invocations (request on msg.SubjectInvoke) and change events.
+	NATS *nats.Conn
+	// Ready lists extra readiness checks (e.g. Docker) run by /readyz besides the built-in
+	// "nats" and "postgres" checks.
+	Ready []Check
+	// AccountID and Region shape ARNs (defaults function.DefaultAccountID and "us-east-1").
+	AccountID string
+	Region    string
+	// AccountConcurrency is the account's concurrency limit, used by the reservation rule
+	// (default 1000).
+	AccountConcurrency int
+	// InvokeGrace is added to the function timeout to bound how long an invoke waits for the
+	// controller's reply (default 15 s).
+	InvokeGrace time.Duration
+	// CacheTTL bounds how long a cached function may be served without an event (default 30 s).
+	CacheTTL time.Duration
+	// Logger receives request logs (debug) and failures; default zap.NewNop().
+	Logger *zap.Logger
+}
+
+// Gateway serves the Lambda API. Create it with New; stop it with Close.
+type Gateway struct {
+	cfg    Config
+	log    *zap.Logger
+	engine *gin.Engine
+	cache  *functionCache
+	sub    *nats.Subscription
+}
+
+// New validates cfg, subscribes to function-change events and builds the router.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Store == nil || cfg.Code == nil || cfg.NATS == nil {
+		return nil, errors.New("gateway: Store, Code and NATS are required")
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = function.DefaultAccountID
+	}
+	if cfg.Region == "" {
+		cfg.Region = function.DefaultRegion
+	}
+	if cfg.AccountConcurrency <= 0 {
+		cfg.AccountConcurrency = DefaultAccountConcurrency
+	}
+	if cfg.InvokeGrace <= 0 {
+		cfg.InvokeGrace = DefaultInvokeGrace
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = DefaultCacheTTL
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	g := &Gateway{
+		cfg:   cfg,
+		log:   cfg.Logger.Named("gateway"),
+		cache: newFunctionCache(cfg.Store, cfg.CacheTTL),
+	}
+	sub, err := cfg.NATS.Subscribe(msg.SubjectFunctionChanged, g.onFunctionChanged)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: subscribe %s: %w", msg.SubjectFunctionChanged, err)
+	}
+	g.sub = sub
+	g.engine = g.routes()
+	return g, nil
+}
+
+// Handler is the gateway's HTTP handler.
+func (g *Gateway) Handler() http.Handler { return g.engine }
+
+// Close stops listening for change events. It does not close the NATS connection.
+func (g *Gateway) Close() error {
+	if err := g.sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		return fmt.Errorf("gateway: unsubscribe: %w", err)
+	}
+	return nil
+}
+
+// routes builds the gin engine: release mode, no default logger or recovery, exact paths.
+func (g *Gateway) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.HandleMethodNotAllowed = false
+	e.Use(g.requestID, g.logRequests, g.recoverPanics)
+
+	e.GET("/healthz", g.healthz)
+	e.GET("/readyz", g.readyz)
+
+	const fns = "/2015-03-31/functions"
+	e.POST(fns, g.handle(g.createFunction))
+	e.POST(fns+"/", g.handle(g.createFunction))
+	e.GET(fns, g.handle(g.listFunctions))
+	e.GET(fns+"/", g.handle(g.listFunctions))
+	e.GET(fns+"/:name", g.handle(g.getFunction))
+	e.DELETE(fns+"/:name", g.handle(g.deleteFunction))
+	e.GET(fns+"/:name/configuration", g.handle(g.getFunctionConfiguration))
+	e.PUT(fns+"/:name/configuration", g.handle(g.updateFunctionConfiguration))
+	e.PUT(fns+"/:name/code", g.handle(g.updateFunctionCode))
+	e.POST(fns+"/:name/invocations", g.handle(g.invoke))
+
+	e.PUT("/2017-10-31/functions/:name/concurrency", g.handle(g.putConcurrency))
+	e.DELETE("/2017-10-31/functions/:name/concurrency", g.handle(g.deleteConcurrency))
+	e.GET("/2019-09-30/functions/:name/concurrency", g.handle(g.getConcurrency))
+
+	e.GET(codePath+":sha256", g.handle(g.getCode))
+
+	e.NoRoute(g.handle(g.unknownOperation))
+	return e
+}

@@ -1,0 +1,199 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/nats-io/nats.go"
+
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/store"
+)
+
+// maxClientContext is Lambda's limit on the base64 X-Amz-Client-Context header.
+const maxClientContext = 3583
+
+// invokeRequest is an Invoke request after its headers were checked.
+type invokeRequest struct {
+	ref           functionRef
+	kind          string // X-Amz-Invocation-Type
+	logTail       bool
+	clientContext string // decoded JSON
+	payload       []byte
+}
+
+// invoke is Invoke: POST /2015-03-31/functions/{name}/invocations.
+//
+// Order of checks: path and headers (400), body size (413) and JSON (400), the function (404),
+// then the invocation type: Event is refused (400) until async invocation exists, DryRun answers
+// 204, RequestResponse is dispatched to the controller.
+func (g *Gateway) invoke(c *gin.Context) error {
+	req, err := parseInvoke(c)
+	if err != nil {
+		return err
+	}
+	f, err := g.resolve(c.Request.Context(), req.ref)
+	if err != nil {
+		return err
+	}
+	switch req.kind {
+	case lambdaapi.InvocationEvent:
+		return lambdaerr.InvalidParameter("Asynchronous invocation (X-Amz-Invocation-Type: Event) is not supported " +
+			"by Lambdock yet; invoke with RequestResponse.")
+	case lambdaapi.InvocationDryRun:
+		c.Status(http.StatusNoContent)
+		return nil
+	}
+	reply, err := g.dispatch(c, f, req)
+	if err != nil {
+		return err
+	}
+	if reply.Error != nil {
+		return fromWire(reply.Error)
+	}
+	version := reply.ExecutedVersion
+	if version == "" {
+		version = function.LatestVersion
+	}
+	c.Header(lambdaapi.HeaderExecutedVer, version)
+	if reply.FunctionError != "" {
+		c.Header(lambdaapi.HeaderFunctionError, lambdaerr.TypeUnhandled)
+	}
+	if req.logTail && len(reply.LogTail) > 0 {
+		c.Header(lambdaapi.HeaderLogResult, base64.StdEncoding.EncodeToString(reply.LogTail))
+	}
+	contentType := reply.ContentType
+	if contentType == "" {
+		contentType = "application/json"
+	}
+	c.Data(http.StatusOK, contentType, reply.Payload)
+	return nil
+}
+
+// parseInvoke checks the path, the headers and the body of an Invoke request.
+func parseInvoke(c *gin.Context) (*invokeRequest, error) {
+	ref, err := parseRef(c)
+	if err != nil {
+		return nil, err
+	}
+	req := &invokeRequest{ref: ref, kind: c.GetHeader(lambdaapi.HeaderInvocationType)}
+	switch req.kind {
+	case "":
+		req.kind = lambdaapi.InvocationRequestResponse
+	case lambdaapi.InvocationRequestResponse, lambdaapi.InvocationEvent, lambdaapi.InvocationDryRun:
+	default:
+		return nil, constraint("InvocationType", "satisfy enum value set: [Event, RequestResponse, DryRun]")
+	}
+	switch c.GetHeader(lambdaapi.HeaderLogType) {
+	case "", lambdaapi.LogTypeNone:
+	case lambdaapi.LogTypeTail:
+		req.logTail = true
+	default:
+		return nil, constraint("LogType", "satisfy enum value set: [Tail, None]")
+	}
+	if req.clientContext, err = decodeClientContext(c.GetHeader(lambdaapi.HeaderClientContext)); err != nil {
+		return nil, err
+	}
+	if req.payload, err = readBody(c, lambdaerr.MaxInvokeRequest, "InvokeFunction"); err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(req.payload)) == 0 {
+		req.payload = []byte("{}") // no payload: Lambda hands the function an empty object
+	} else if !json.Valid(req.payload) {
+		var probe struct{}
+		err := json.Unmarshal(req.payload, &probe) // only for the syntax error's text
+		return nil, lambdaerr.InvalidRequestContent("Could not parse request body into json: %v", err)
+	}
+	return req, nil
+}
+
+// decodeClientContext decodes X-Amz-Client-Context: base64 of a JSON object, ≤ 3583 bytes.
+func decodeClientContext(h string) (string, error) {
+	if h == "" {
+		return "", nil
+	}
+	if len(h) > maxClientContext {
+		return "", constraint("ClientContext", "have length less than or equal to %d", maxClientContext)
+	}
+	b, err := base64.StdEncoding.DecodeString(h)
+	b = bytes.TrimSpace(b)
+	if err != nil || len(b) == 0 || b[0] != '{' || !json.Valid(b) {
+		return "", lambdaerr.InvalidRequestContent("Client context must be a valid Base64-encoded JSON object.")
+	}
+	return string(b), nil
+}
+
+// resolve finds the function to invoke through the cache.
+func (g *Gateway) resolve(ctx context.Context, ref functionRef) (*store.Function, error) {
+	if !ref.latest() {
+		return nil, g.notFound(ref)
+	}
+	f, err := g.cache.get(ctx, ref.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, g.notFound(ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve function %s: %w", ref.Name, err)
+	}
+	return f, nil
+}
+
+// dispatch sends the invocation to the controller and waits for its reply, at most the
+// function's timeout plus the grace period.
+func (g *Gateway) dispatch(c *gin.Context, f *store.Function, req *invokeRequest) (*msg.InvocationReply, error) {
+	spec := f.Spec()
+	spec.AccountID, spec.Region = g.cfg.AccountID, g.cfg.Region
+	wait := time.Duration(spec.TimeoutSec)*time.Second + g.cfg.InvokeGrace
+	deadline := time.Now().Add(wait)
+	inv := msg.Invocation{
+		RequestID:           reqID(c),
+		Function:            spec,
+		ReservedConcurrency: f.ReservedConcurrency,
+		Payload:             req.payload,
+		InvokedFunctionArn:  g.refARN(req.ref),
+		ClientContext:       req.clientContext,
+		TraceID:             c.GetHeader(lambdaapi.HeaderTraceID),
+		LogTail:             req.logTail,
+		Deadline:            deadline,
+	}
+	data, err := json.Marshal(inv)
+	if err != nil {
+		return nil, fmt.Errorf("encode invocation: %w", err)
+	}
+	nc := g.cfg.NATS
+	if limit := nc.MaxPayload(); int64(len(data)) > limit {
+		return nil, lambdaerr.New(http.StatusRequestEntityTooLarge, lambdaerr.CodeRequestTooLarge,
+			"The invocation (%d bytes as a NATS message) exceeds the NATS server's max_payload of %d bytes; "+
+				"configure NATS with max_payload of at least %d.", len(data), limit, msg.MaxPayload)
+	}
+	ctx, cancel := context.WithDeadline(c.Request.Context(), deadline)
+	defer cancel()
+	m, err := nc.RequestWithContext(ctx, msg.SubjectInvoke, data)
+	switch {
+	case err == nil:
+	case c.Request.Context().Err() != nil:
+		return nil, fmt.Errorf("invoke %s: caller went away: %w", f.Name, context.Canceled)
+	case errors.Is(err, nats.ErrNoResponders):
+		return nil, lambdaerr.Service("No controller is available to run the invocation (no responders on %s).", msg.SubjectInvoke)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+		return nil, lambdaerr.Service("The controller did not answer within the function timeout (%d s) plus %s grace.",
+			spec.TimeoutSec, g.cfg.InvokeGrace)
+	default:
+		return nil, lambdaerr.Service("Dispatching the invocation failed: %v", err)
+	}
+	var reply msg.InvocationReply
+	if err := json.Unmarshal(m.Data, &reply); err != nil {
+		return nil, fmt.Errorf("decode invocation reply for %s: %w", f.Name, err)
+	}
+	return &reply, nil
+}

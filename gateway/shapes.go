@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"maps"
+
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/store"
+)
+
+// configuration renders a stored function as Lambda's FunctionConfiguration.
+func (g *Gateway) configuration(f *store.Function) *lambdaapi.FunctionConfiguration {
+	eph := f.EphemeralMB
+	out := &lambdaapi.FunctionConfiguration{
+		FunctionName:     f.Name,
+		FunctionArn:      g.arn(f.Name),
+		Runtime:          f.Runtime,
+		Role:             f.Role,
+		Handler:          f.Handler,
+		CodeSize:         f.CodeSize,
+		Description:      f.Description,
+		Timeout:          f.TimeoutSec,
+		MemorySize:       f.MemoryMB,
+		LastModified:     f.LastModified.UTC().Format(lambdaapi.TimeFormat),
+		CodeSha256:       codeSha256(f.CodeSHA256),
+		Version:          function.LatestVersion,
+		TracingConfig:    lambdaapi.TracingConfig{Mode: lambdaapi.TracingPassThrough},
+		RevisionID:       f.RevisionID,
+		State:            lambdaapi.StateActive,
+		LastUpdateStatus: lambdaapi.LastUpdateSuccessful,
+		PackageType:      f.PackageType,
+		Architectures:    []string{lambdaapi.ArchitectureX8664},
+		EphemeralStorage: lambdaapi.EphemeralStorage{Size: &eph},
+		LoggingConfig: lambdaapi.LoggingConfig{
+			LogFormat: lambdaapi.LogFormatText,
+			LogGroup:  "/aws/lambda/" + f.Name,
+		},
+	}
+	if out.PackageType == "" {
+		out.PackageType = lambdaapi.PackageTypeZip
+	}
+	if f.Architecture != "" {
+		out.Architectures = []string{f.Architecture}
+	}
+	if len(f.Environment) > 0 {
+		out.Environment = &lambdaapi.EnvironmentResponse{Variables: maps.Clone(f.Environment)}
+	}
+	return out
+}
+
+// codeSha256 turns the stored hex SHA-256 into Lambda's CodeSha256 (base64 of the digest).
+func codeSha256(hexSum string) string {
+	sum, err := hex.DecodeString(hexSum)
+	if err != nil { // not hex: report it as stored rather than hide it
+		return hexSum
+	}
+	return base64.StdEncoding.EncodeToString(sum)
+}
+
+// newFunction builds the record CreateFunction stores, with Lambda's defaults for absent fields.
+func (g *Gateway) newFunction(name string, in *lambdaapi.CreateFunctionInput) *store.Function {
+	f := &store.Function{
+		Name:         name,
+		Runtime:      in.Runtime,
+		Role:         in.Role,
+		Handler:      in.Handler,
+		Description:  in.Description,
+		MemoryMB:     function.DefaultMemoryMB,
+		TimeoutSec:   function.DefaultTimeoutSec,
+		EphemeralMB:  function.DefaultEphemeralMB,
+		Architecture: lambdaapi.ArchitectureX8664,
+		PackageType:  lambdaapi.PackageTypeZip,
+	}
+	if f.Role == "" {
+		f.Role = "arn:aws:iam::" + g.cfg.AccountID + ":role/lambdock"
+	}
+	if in.MemorySize != nil {
+		f.MemoryMB = *in.MemorySize
+	}
+	if in.Timeout != nil {
+		f.TimeoutSec = *in.Timeout
+	}
+	if in.EphemeralStorage != nil && in.EphemeralStorage.Size != nil {
+		f.EphemeralMB = *in.EphemeralStorage.Size
+	}
+	if in.Environment != nil && len(in.Environment.Variables) > 0 {
+		f.Environment = maps.Clone(in.Environment.Variables)
+	}
+	return f
+}
+
+// applyConfiguration applies UpdateFunctionConfiguration's present fields to f.
+func applyConfiguration(f *store.Function, in *lambdaapi.UpdateFunctionConfigurationInput) {
+	setIf(&f.Role, in.Role)
+	setIf(&f.Handler, in.Handler)
+	setIf(&f.Description, in.Description)
+	setIf(&f.Runtime, in.Runtime)
+	setIf(&f.TimeoutSec, in.Timeout)
+	setIf(&f.MemoryMB, in.MemorySize)
+	if in.EphemeralStorage != nil {
+		setIf(&f.EphemeralMB, in.EphemeralStorage.Size)
+	}
+	if in.Environment != nil {
+		f.Environment = nil
+		if len(in.Environment.Variables) > 0 {
+			f.Environment = maps.Clone(in.Environment.Variables)
+		}
+	}
+}
+
+// setIf sets *dst to *src when src is present.
+func setIf[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}

@@ -1,0 +1,169 @@
+package gateway
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/store"
+)
+
+// Limits of Lambda that the gateway enforces (lambda-api.md §2.1, §3.7).
+const (
+	maxHandlerLen     = 128
+	maxDescriptionLen = 256
+	maxEnvBytes       = 4096
+	maxZippedBytes    = 50 * 1024 * 1024  // direct upload
+	maxUnzippedBytes  = 250 * 1024 * 1024 // 262144000
+)
+
+// runtimes lists the runtimes Lambdock runs (custom runtimes on Amazon-Linux-like images).
+var runtimes = []string{"provided.al2023", "provided.al2", "provided"}
+
+var (
+	handlerPattern = regexp.MustCompile(`^[^\s]+$`)
+	envKeyPattern  = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]+$`)
+)
+
+// reservedEnv are the variables the platform sets, which a function may not override
+// (lambda-api.md §2.1).
+var reservedEnv = map[string]bool{
+	"_HANDLER": true, "_X_AMZN_TRACE_ID": true, "AWS_REGION": true, "AWS_DEFAULT_REGION": true,
+	"AWS_EXECUTION_ENV": true, "AWS_LAMBDA_FUNCTION_NAME": true, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": true,
+	"AWS_LAMBDA_FUNCTION_VERSION": true, "AWS_LAMBDA_INITIALIZATION_TYPE": true,
+	"AWS_LAMBDA_LOG_GROUP_NAME": true, "AWS_LAMBDA_LOG_STREAM_NAME": true, "AWS_ACCESS_KEY": true,
+	"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
+	"AWS_LAMBDA_RUNTIME_API": true, "LAMBDA_TASK_ROOT": true, "LAMBDA_RUNTIME_DIR": true, "TZ": true,
+}
+
+// constraint is Lambda's wording for a field that fails a model constraint, naming the field.
+func constraint(field, format string, args ...any) error {
+	return lambdaerr.InvalidParameter("'%s' value failed to satisfy constraint: Member must %s",
+		field, fmt.Sprintf(format, args...))
+}
+
+// validRange checks lo ≤ v ≤ hi for the named field.
+func validRange(field string, v, lo, hi int) error {
+	if v < lo {
+		return constraint(field, "have value greater than or equal to %d", lo)
+	}
+	if v > hi {
+		return constraint(field, "have value less than or equal to %d", hi)
+	}
+	return nil
+}
+
+// validateFunction checks a function's configuration as it would be stored (after defaults and
+// updates were applied), so create and update share one set of rules.
+func validateFunction(f *store.Function) error {
+	if f.Runtime == "" || f.Handler == "" {
+		return lambdaerr.InvalidParameter(
+			"Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+	}
+	if !slices.Contains(runtimes, f.Runtime) {
+		return constraint("Runtime", "satisfy enum value set: [%s] (%s is not supported by Lambdock)",
+			strings.Join(runtimes, ", "), f.Runtime)
+	}
+	if len(f.Handler) > maxHandlerLen {
+		return constraint("Handler", "have length less than or equal to %d", maxHandlerLen)
+	}
+	if !handlerPattern.MatchString(f.Handler) {
+		return constraint("Handler", `satisfy regular expression pattern: [^\s]+`)
+	}
+	if len(f.Description) > maxDescriptionLen {
+		return constraint("Description", "have length less than or equal to %d", maxDescriptionLen)
+	}
+	if err := validRange("MemorySize", f.MemoryMB, function.MinMemoryMB, function.MaxMemoryMB); err != nil {
+		return err
+	}
+	if err := validRange("Timeout", f.TimeoutSec, function.MinTimeoutSec, function.MaxTimeoutSec); err != nil {
+		return err
+	}
+	if err := validRange("EphemeralStorage.Size", f.EphemeralMB, function.MinEphemeralMB, function.MaxEphemeralMB); err != nil {
+		return err
+	}
+	return validateEnvironment(f.Environment)
+}
+
+// validateEnvironment checks keys, reserved names and the 4 KB limit (measured, as Lambda does,
+// on the JSON of the variables).
+func validateEnvironment(env map[string]string) error {
+	var reserved []string
+	for k := range env {
+		if !envKeyPattern.MatchString(k) {
+			return lambdaerr.InvalidParameter("'Environment.Variables' value failed to satisfy constraint: " +
+				"Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]")
+		}
+		if reservedEnv[k] {
+			reserved = append(reserved, k)
+		}
+	}
+	if len(reserved) > 0 {
+		sort.Strings(reserved)
+		return lambdaerr.InvalidParameter("Lambda was unable to configure your environment variables because the "+
+			"environment variables you have provided contains reserved keys that are currently not supported "+
+			"for modification. Reserved keys used in this request: %s", strings.Join(reserved, ", "))
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		return fmt.Errorf("measure environment: %w", err)
+	}
+	if len(env) > 0 && len(b) > maxEnvBytes {
+		return lambdaerr.InvalidParameter("Lambda was unable to configure your environment variables because the "+
+			"environment variables you have provided exceeded the 4KB limit. String measured: %d bytes", len(b))
+	}
+	return nil
+}
+
+// validateArchitectures accepts nothing (the default) or exactly ["x86_64"].
+func validateArchitectures(archs []string) error {
+	if len(archs) == 0 || (len(archs) == 1 && archs[0] == lambdaapi.ArchitectureX8664) {
+		return nil
+	}
+	if len(archs) > 1 {
+		return constraint("Architectures", "have length less than or equal to 1")
+	}
+	return constraint("Architectures", "satisfy enum value set: [x86_64] (%s is not supported by Lambdock)", archs[0])
+}
+
+// validateZip checks that b is a readable zip within Lambda's zipped and unzipped size limits.
+func validateZip(b []byte) error {
+	if len(b) > maxZippedBytes {
+		return lambdaerr.New(http.StatusRequestEntityTooLarge, lambdaerr.CodeRequestTooLarge,
+			"Zipped size must be smaller than %d bytes", maxZippedBytes)
+	}
+	r, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return lambdaerr.InvalidParameter("Could not unzip uploaded file. Please check your file, then try to upload again.")
+	}
+	var unzipped uint64
+	for _, f := range r.File {
+		unzipped += f.UncompressedSize64
+	}
+	if unzipped > maxUnzippedBytes {
+		return lambdaerr.InvalidParameter("Unzipped size must be smaller than %d bytes", maxUnzippedBytes)
+	}
+	return nil
+}
+
+// codeSource returns the zip of a code upload, refusing the sources Lambdock does not support.
+func codeSource(zipFile []byte, s3Bucket, s3Key, imageURI string) ([]byte, error) {
+	switch {
+	case imageURI != "":
+		return nil, lambdaerr.InvalidParameter("Container image functions (ImageUri) are not supported by Lambdock yet; upload a .zip file as ZipFile.")
+	case s3Bucket != "" || s3Key != "":
+		return nil, lambdaerr.InvalidParameter("S3 code locations are not supported by Lambdock; upload a .zip file as ZipFile.")
+	case len(zipFile) == 0:
+		return nil, lambdaerr.InvalidParameter("Please provide a source for function code.")
+	}
+	return zipFile, validateZip(zipFile)
+}

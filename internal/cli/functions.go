@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
+)
+
+// newListCommand is `lambdock list`: every function, all pages.
+func newListCommand(o *options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List functions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client := o.client()
+			all := lambdaapi.ListFunctionsOutput{Functions: []*lambdaapi.FunctionConfiguration{}}
+			for marker := ""; ; {
+				page, err := client.ListFunctions(cmd.Context(), marker, lambdaapi.MaxListMaxItems)
+				if err != nil {
+					return err
+				}
+				all.Functions = append(all.Functions, page.Functions...)
+				if marker = page.NextMarker; marker == "" {
+					break
+				}
+			}
+			if o.output == OutputJSON {
+				return o.printJSON(all)
+			}
+			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tRUNTIME\tMEMORY\tTIMEOUT\tCODE\tLAST MODIFIED")
+			for _, f := range all.Functions {
+				fmt.Fprintf(w, "%s\t%s\t%d MB\t%d s\t%s\t%s\n", f.FunctionName, f.Runtime, f.MemorySize, f.Timeout,
+					humanBytes(f.CodeSize), f.LastModified)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+// newDescribeCommand is `lambdock describe NAME`.
+func newDescribeCommand(o *options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "describe NAME",
+		Short: "Show a function's configuration",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out, err := o.client().GetFunction(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if o.output == OutputJSON {
+				return o.printJSON(out)
+			}
+			f := out.Configuration
+			reserved := "none (unreserved pool)"
+			if out.Concurrency != nil && out.Concurrency.ReservedConcurrentExecutions != nil {
+				reserved = fmt.Sprint(*out.Concurrency.ReservedConcurrentExecutions)
+			}
+			ephemeral := 0
+			if f.EphemeralStorage.Size != nil {
+				ephemeral = *f.EphemeralStorage.Size
+			}
+			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
+			for _, row := range [][2]string{
+				{"Name", f.FunctionName},
+				{"ARN", f.FunctionArn},
+				{"Runtime", f.Runtime},
+				{"Handler", f.Handler},
+				{"Description", f.Description},
+				{"Memory", fmt.Sprintf("%d MB", f.MemorySize)},
+				{"Timeout", fmt.Sprintf("%d s", f.Timeout)},
+				{"Ephemeral storage", fmt.Sprintf("%d MB", ephemeral)},
+				{"Code", fmt.Sprintf("%s, CodeSha256 %s", humanBytes(f.CodeSize), f.CodeSha256)},
+				{"Revision", f.RevisionID},
+				{"Last modified", f.LastModified},
+				{"State", f.State + " (last update " + f.LastUpdateStatus + ")"},
+				{"Reserved concurrency", reserved},
+			} {
+				fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
+			}
+			if f.Environment != nil {
+				fmt.Fprintln(w, "Environment:\t")
+				for _, k := range slices.Sorted(maps.Keys(f.Environment.Variables)) {
+					fmt.Fprintf(w, "  %s\t%s\n", k, f.Environment.Variables[k])
+				}
+			}
+			return w.Flush()
+		},
+	}
+}
+
+// newDeleteCommand is `lambdock delete NAME`.
+func newDeleteCommand(o *options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a function",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.client().DeleteFunction(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(o.stdout, "Deleted %s\n", args[0])
+			return nil
+		},
+	}
+}

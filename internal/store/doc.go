@@ -1,0 +1,21 @@
+// Package store is Lambdock's PostgreSQL store: function records and per-invocation usage.
+//
+// Design choices:
+//
+//   - The schema is versioned SQL embedded in the binary (migrations/NNNN_name.up.sql and
+//     .down.sql) and applied by golang-migrate when the store opens, under its advisory lock, so
+//     several processes may open the same database at once and a new binary upgrades the schema
+//     in place.
+//   - Everything else goes through one pgxpool; queries are plain SQL, no ORM.
+//   - A function's Environment is a jsonb object; an empty one reads back as nil.
+//   - RevisionID and LastModified are set by the store on every create and update (a UUID and
+//     the time in UTC at microsecond precision, which is what PostgreSQL keeps). The reserved
+//     concurrency is not configuration: UpdateFunction keeps it and only SetReservedConcurrency
+//     changes it, and neither bumps the revision.
+//   - InsertUsage is one INSERT … SELECT FROM unnest(arrays) … ON CONFLICT (request_id) DO
+//     NOTHING: one statement and one round trip for a whole batch, atomic, and idempotent on the
+//     request id, which is what lets the metering writer ack only after commit and redeliver
+//     freely.
+//   - Listing pages by name (keyset pagination): the marker is the last name of the previous
+//     page, so pages stay stable while functions are created or deleted.
+package store

@@ -1,0 +1,9 @@
+package store
+
+import "errors"
+
+// ErrNotFound is returned when the named function (or other record) does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned by CreateFunction when a function with that name already exists.
+var ErrExists = errors.New("already exists")

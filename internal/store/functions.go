@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgerrcode"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// DefaultMaxItems is the page size ListFunctions uses when maxItems is not positive (Lambda's
+// ListFunctions default).
+const DefaultMaxItems = 50
+
+// functionColumns is the column list every function query reads, in scanFunction's order.
+const functionColumns = `name, runtime, role, handler, description, memory_mb, timeout_sec,
+	ephemeral_mb, environment, architecture, package_type, image_uri, code_sha256, code_size,
+	revision_id, last_modified, reserved_concurrency`
+
+// CreateFunction inserts f, setting its RevisionID and LastModified. It returns ErrExists when a
+// function with that name exists.
+func (s *Store) CreateFunction(ctx context.Context, f *Function) error {
+	rev, mod := newRevision()
+	_, err := s.pool.Exec(ctx, `INSERT INTO functions (`+functionColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		f.Name, f.Runtime, f.Role, f.Handler, f.Description, f.MemoryMB, f.TimeoutSec,
+		f.EphemeralMB, environment(f.Environment), f.Architecture, f.PackageType, f.ImageURI,
+		f.CodeSHA256, f.CodeSize, rev, mod, f.ReservedConcurrency)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation {
+		return fmt.Errorf("store: create function %s: %w", f.Name, ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("store: create function %s: %w", f.Name, err)
+	}
+	f.RevisionID, f.LastModified = rev, mod
+	return nil
+}
+
+// GetFunction returns the function called name, or ErrNotFound.
+func (s *Store) GetFunction(ctx context.Context, name string) (*Function, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+functionColumns+` FROM functions WHERE name = $1`, name)
+	f, err := scanFunction(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("store: function %s: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get function %s: %w", name, err)
+	}
+	return f, nil
+}
+
+// ListFunctions returns up to maxItems functions (DefaultMaxItems when maxItems <= 0) whose names
+// sort after marker, in name order, and the marker of the next page ("" on the last page).
+func (s *Store) ListFunctions(ctx context.Context, marker string, maxItems int) ([]*Function, string, error) {
+	if maxItems <= 0 {
+		maxItems = DefaultMaxItems
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+functionColumns+` FROM functions
+		WHERE name > $1 ORDER BY name LIMIT $2`, marker, maxItems+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("store: list functions: %w", err)
+	}
+	fns, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Function, error) { return scanFunction(r) })
+	if err != nil {
+		return nil, "", fmt.Errorf("store: list functions: %w", err)
+	}
+	if len(fns) <= maxItems {
+		return fns, "", nil
+	}
+	fns = fns[:maxItems]
+	return fns, fns[maxItems-1].Name, nil
+}
+
+// UpdateFunction replaces the configuration and code of the function f names and writes the new
+// RevisionID and LastModified, and the unchanged ReservedConcurrency, back into f. It returns
+// ErrNotFound when there is no such function.
+func (s *Store) UpdateFunction(ctx context.Context, f *Function) error {
+	rev, mod := newRevision()
+	var reserved *int
+	err := s.pool.QueryRow(ctx, `UPDATE functions SET runtime = $2, role = $3, handler = $4,
+			description = $5, memory_mb = $6, timeout_sec = $7, ephemeral_mb = $8,
+			environment = $9, architecture = $10, package_type = $11, image_uri = $12,
+			code_sha256 = $13, code_size = $14, revision_id = $15, last_modified = $16
+		WHERE name = $1 RETURNING reserved_concurrency`,
+		f.Name, f.Runtime, f.Role, f.Handler, f.Description, f.MemoryMB, f.TimeoutSec,
+		f.EphemeralMB, environment(f.Environment), f.Architecture, f.PackageType, f.ImageURI,
+		f.CodeSHA256, f.CodeSize, rev, mod).Scan(&reserved)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("store: function %s: %w", f.Name, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("store: update function %s: %w", f.Name, err)
+	}
+	f.RevisionID, f.LastModified, f.ReservedConcurrency = rev, mod, reserved
+	return nil
+}
+
+// DeleteFunction removes the function called name, or returns ErrNotFound. Its usage records
+// stay.
+func (s *Store) DeleteFunction(ctx context.Context, name string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM functions WHERE name = $1`, name)
+	if err != nil {
+		return fmt.Errorf("store: delete function %s: %w", name, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: function %s: %w", name, ErrNotFound)
+	}
+	return nil
+}
+
+// newRevision is a fresh RevisionID and LastModified (UTC, microseconds like PostgreSQL).
+func newRevision() (string, time.Time) {
+	return uuid.NewString(), time.Now().UTC().Truncate(time.Microsecond)
+}
+
+// environment is what the environment column stores: never NULL.
+func environment(env map[string]string) map[string]string {
+	if env == nil {
+		return map[string]string{}
+	}
+	return env
+}
+
+// scanFunction reads one row of functionColumns.
+func scanFunction(row pgx.Row) (*Function, error) {
+	var f Function
+	err := row.Scan(&f.Name, &f.Runtime, &f.Role, &f.Handler, &f.Description, &f.MemoryMB,
+		&f.TimeoutSec, &f.EphemeralMB, &f.Environment, &f.Architecture, &f.PackageType,
+		&f.ImageURI, &f.CodeSHA256, &f.CodeSize, &f.RevisionID, &f.LastModified,
+		&f.ReservedConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.Environment) == 0 {
+		f.Environment = nil
+	}
+	f.LastModified = f.LastModified.UTC()
+	return &f, nil
+}

@@ -1,0 +1,250 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/store"
+	"github.com/lambdock/lambdock/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), testenv.Postgres(t), zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(st.Close)
+	return st
+}
+
+func intp(n int) *int { return &n }
+
+func sample(name string) *store.Function {
+	return &store.Function{
+		Name: name, Runtime: "provided.al2023", Role: "arn:aws:iam::000000000000:role/r",
+		Handler: "bootstrap", Description: "d", MemoryMB: 256, TimeoutSec: 10, EphemeralMB: 512,
+		Environment: map[string]string{"A": "1", "B": "two"}, Architecture: "x86_64",
+		PackageType: "Zip", CodeSHA256: "ab12", CodeSize: 1234,
+	}
+}
+
+func TestOpenTwiceKeepsSchemaAndData(t *testing.T) {
+	url := testenv.Postgres(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, url, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateFunction(ctx, sample("f")); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st2, err := store.Open(ctx, url, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatalf("second Open: %v", err)
+	}
+	defer st2.Close()
+	if err := st2.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st2.GetFunction(ctx, "f"); err != nil {
+		t.Fatalf("GetFunction after reopening: %v", err)
+	}
+}
+
+func TestFunctionLifecycle(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+
+	f := sample("hello")
+	if err := st.CreateFunction(ctx, f); err != nil {
+		t.Fatalf("CreateFunction: %v", err)
+	}
+	if f.RevisionID == "" || f.LastModified.IsZero() {
+		t.Fatalf("CreateFunction did not set RevisionID/LastModified: %+v", f)
+	}
+	got, err := st.GetFunction(ctx, "hello")
+	if err != nil {
+		t.Fatalf("GetFunction: %v", err)
+	}
+	if !reflect.DeepEqual(got, f) {
+		t.Fatalf("GetFunction = %+v, want %+v", got, f)
+	}
+	if err := st.CreateFunction(ctx, sample("hello")); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("second CreateFunction: err = %v, want ErrExists", err)
+	}
+
+	if err := st.SetReservedConcurrency(ctx, "hello", intp(5)); err != nil {
+		t.Fatal(err)
+	}
+	upd := sample("hello")
+	upd.MemoryMB, upd.Environment, upd.CodeSHA256 = 1024, nil, "cd34"
+	if err := st.UpdateFunction(ctx, upd); err != nil {
+		t.Fatalf("UpdateFunction: %v", err)
+	}
+	if upd.RevisionID == f.RevisionID {
+		t.Fatal("UpdateFunction kept the RevisionID")
+	}
+	if upd.ReservedConcurrency == nil || *upd.ReservedConcurrency != 5 {
+		t.Fatalf("UpdateFunction wrote back reservation %v, want 5", upd.ReservedConcurrency)
+	}
+	got, err = st.GetFunction(ctx, "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, upd) {
+		t.Fatalf("after update GetFunction = %+v, want %+v", got, upd)
+	}
+
+	if err := st.DeleteFunction(ctx, "hello"); err != nil {
+		t.Fatalf("DeleteFunction: %v", err)
+	}
+	missing := []struct {
+		name string
+		call func() error
+	}{
+		{"GetFunction", func() error { _, err := st.GetFunction(ctx, "hello"); return err }},
+		{"UpdateFunction", func() error { return st.UpdateFunction(ctx, sample("hello")) }},
+		{"DeleteFunction", func() error { return st.DeleteFunction(ctx, "hello") }},
+		{"SetReservedConcurrency", func() error { return st.SetReservedConcurrency(ctx, "hello", intp(1)) }},
+	}
+	for _, m := range missing {
+		if err := m.call(); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s of a deleted function: err = %v, want ErrNotFound", m.name, err)
+		}
+	}
+}
+
+func TestListFunctionsPages(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	var names []string
+	for i := range 7 {
+		names = append(names, fmt.Sprintf("fn-%02d", i))
+	}
+	for _, i := range rand.Perm(len(names)) {
+		if err := st.CreateFunction(ctx, sample(names[i])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		maxItems, pages int
+	}{
+		{1, 7}, {2, 4}, {3, 3}, {7, 1}, {10, 1}, {0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.maxItems), func(t *testing.T) {
+			var got []string
+			marker, pages := "", 0
+			for {
+				fns, next, err := st.ListFunctions(ctx, marker, tt.maxItems)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages++
+				for _, f := range fns {
+					got = append(got, f.Name)
+				}
+				if next == "" {
+					break
+				}
+				if pages > len(names) {
+					t.Fatal("ListFunctions never ends")
+				}
+				marker = next
+			}
+			if !slices.Equal(got, names) || pages != tt.pages {
+				t.Fatalf("%d pages of %v, want %d pages of %v", pages, got, tt.pages, names)
+			}
+		})
+	}
+}
+
+func TestReservations(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	for _, n := range []string{"a", "b", "c"} {
+		if err := st.CreateFunction(ctx, sample(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		name string
+		n    *int
+		want map[string]int
+	}{
+		{"a", intp(10), map[string]int{"a": 10}},
+		{"b", intp(0), map[string]int{"a": 10, "b": 0}},
+		{"a", intp(3), map[string]int{"a": 3, "b": 0}},
+		{"a", nil, map[string]int{"b": 0}},
+		{"b", nil, map[string]int{}},
+	}
+	for _, s := range steps {
+		if err := st.SetReservedConcurrency(ctx, s.name, s.n); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Reservations(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, s.want) {
+			t.Fatalf("after setting %s to %v: Reservations = %v, want %v", s.name, s.n, got, s.want)
+		}
+	}
+}
+
+func usage(id, fn string, gbs float64) msg.Usage {
+	return msg.Usage{
+		RequestID: id, Function: fn, Version: "$LATEST", InvokerID: "inv1",
+		Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), DurationMs: 12.5, BilledMs: 13,
+		MemoryMB: 128, MaxMemoryUsedMB: 40, GBSeconds: gbs, Status: "success",
+	}
+}
+
+func TestInsertUsageIsIdempotent(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	batch := []msg.Usage{usage("r1", "f", 0.5), usage("r2", "f", 0.25), usage("r3", "g", 1)}
+	batch[2].Status, batch[2].ErrorType, batch[2].Cold, batch[2].InitDurationMs = "error", "Unhandled", true, 80
+	tests := []struct {
+		name  string
+		batch []msg.Usage
+		want  int64
+	}{
+		{"first delivery", batch, 3},
+		{"same batch again", batch, 0},
+		{"duplicates inside a batch", []msg.Usage{usage("r4", "f", 1), usage("r4", "f", 1), usage("r1", "f", 0.5)}, 1},
+		{"empty", nil, 0},
+	}
+	for _, tt := range tests {
+		n, err := st.InsertUsage(ctx, tt.batch)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if n != tt.want {
+			t.Fatalf("%s: inserted %d, want %d", tt.name, n, tt.want)
+		}
+	}
+	if n, err := st.CountInvocations(ctx, "f"); err != nil || n != 3 {
+		t.Fatalf("CountInvocations(f) = %d, %v; want 3", n, err)
+	}
+	n, gbs, err := st.UsageTotals(ctx, "f")
+	if err != nil || n != 3 || gbs != 1.75 {
+		t.Fatalf("UsageTotals(f) = %d, %v, %v; want 3, 1.75", n, gbs, err)
+	}
+	if n, gbs, err := st.UsageTotals(ctx, "nobody"); err != nil || n != 0 || gbs != 0 {
+		t.Fatalf("UsageTotals(nobody) = %d, %v, %v; want 0, 0", n, gbs, err)
+	}
+}
