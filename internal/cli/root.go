@@ -64,8 +64,8 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		endpoint = lambdaclient.DefaultEndpoint
 	}
 	root := &cobra.Command{
-		Use:           "lambdock",
-		Short:         "Deploy and run Lambda functions on a Lambdock platform",
+		Use:   "lambdock",
+		Short: "Deploy and run Lambda functions on a Lambdock platform",
 		Long: "Deploy and run Lambda functions on a Lambdock platform through its Lambda API.\n\n" +
 			"Exit status: 0 on success, 3 when an invoked function returned an error, 1 otherwise.",
 		SilenceUsage:  true,

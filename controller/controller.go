@@ -1,0 +1,182 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/controller/wire"
+	"github.com/lambdock/lambdock/internal/msg"
+)
+
+// Defaults of Config.
+const (
+	DefaultAccountConcurrency = 1000
+	// DefaultHeartbeatExpiry forgets an invoker after about three missed 2-second heartbeats.
+	DefaultHeartbeatExpiry = 7 * time.Second
+	// DefaultInitAllowance and DefaultGrace are added to the function timeout to make the
+	// backstop deadline of an invocation.
+	DefaultInitAllowance = 10 * time.Second
+	DefaultGrace         = 5 * time.Second
+	// DefaultNoInvokerWait is how long an invocation waits for a first heartbeat when no
+	// invoker is known (a controller that just started has not heard from any yet).
+	DefaultNoInvokerWait = 3 * time.Second
+	// DefaultReservationRefresh reloads the reservations from the store even without a change
+	// event, which bounds how long a lost event can leave them stale.
+	DefaultReservationRefresh = 30 * time.Second
+)
+
+// ReservationStore is where the reservations come from (implemented by *store.Store).
+type ReservationStore interface {
+	// Reservations returns the reserved concurrency of every function that has one.
+	Reservations(ctx context.Context) (map[string]int, error)
+}
+
+// Config configures a Controller. NATS is required.
+type Config struct {
+	// NATS carries invocations, heartbeats, releases and change events.
+	NATS *nats.Conn
+	// Store provides the reservations at start and after change events; nil means the
+	// controller knows only the reservations the invocations carry.
+	Store ReservationStore
+	// AccountConcurrency is the account's concurrency limit (default 1000).
+	AccountConcurrency int
+	// HeartbeatExpiry forgets an invoker whose last heartbeat is older (default 7 s).
+	HeartbeatExpiry time.Duration
+	// InitAllowance and Grace make the backstop: function timeout + InitAllowance + Grace
+	// (defaults 10 s and 5 s).
+	InitAllowance time.Duration
+	Grace         time.Duration
+	// NoInvokerWait bounds the wait for a heartbeat when no invoker is known (default 3 s).
+	NoInvokerWait time.Duration
+	// ReservationRefresh is the period of the reservation reload (default 30 s).
+	ReservationRefresh time.Duration
+}
+
+// withDefaults fills unset fields.
+func (c Config) withDefaults() Config {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.AccountConcurrency <= 0 {
+		c.AccountConcurrency = DefaultAccountConcurrency
+	}
+	set(&c.HeartbeatExpiry, DefaultHeartbeatExpiry)
+	set(&c.InitAllowance, DefaultInitAllowance)
+	set(&c.Grace, DefaultGrace)
+	set(&c.NoInvokerWait, DefaultNoInvokerWait)
+	set(&c.ReservationRefresh, DefaultReservationRefresh)
+	return c
+}
+
+// Controller admits, places and dispatches sync invocations. Create it with New; stop it with
+// Close.
+type Controller struct {
+	cfg Config
+	log *zap.Logger
+	nc  *nats.Conn
+
+	mu        sync.Mutex
+	admission *Admission
+	placement *Placement
+	slots     map[string]*slot // request id → admitted invocation
+	heartbeat chan struct{}    // closed and replaced on every heartbeat
+
+	invokeSub *nats.Subscription
+	otherSubs []*nats.Subscription
+	reload    chan struct{} // a pending reservation reload (capacity 1)
+
+	dispatch  *wire.Handlers // one per invocation; its Context ends on a hard stop
+	loops     sync.WaitGroup // the reloader and the expiry ticker
+	stopLoops context.CancelFunc
+}
+
+// New loads the reservations, subscribes to heartbeats, releases and change events, and then
+// starts taking invocations from msg.SubjectInvoke in the controllers' queue group.
+func New(ctx context.Context, cfg Config, log *zap.Logger) (*Controller, error) {
+	if cfg.NATS == nil {
+		return nil, errors.New("controller: Config.NATS is required")
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	cfg = cfg.withDefaults()
+	c := &Controller{
+		cfg:       cfg,
+		log:       log.Named("controller"),
+		nc:        cfg.NATS,
+		admission: NewAdmission(cfg.AccountConcurrency),
+		placement: NewPlacement(cfg.HeartbeatExpiry),
+		slots:     map[string]*slot{},
+		heartbeat: make(chan struct{}),
+		reload:    make(chan struct{}, 1),
+		dispatch:  wire.NewHandlers(),
+	}
+	if err := c.loadReservations(ctx); err != nil {
+		return nil, err
+	}
+	subs := []struct {
+		subject string
+		handler nats.MsgHandler
+	}{
+		{msg.SubjectInvokerHeartbeat, c.onHeartbeat},
+		{msg.InvokerReleasedSubject("*"), c.onReleased},
+		{msg.SubjectFunctionChanged, c.onFunctionChanged},
+	}
+	for _, s := range subs {
+		sub, err := c.nc.Subscribe(s.subject, s.handler)
+		if err != nil {
+			c.unsubscribe()
+			return nil, fmt.Errorf("controller: subscribe %s: %w", s.subject, err)
+		}
+		c.otherSubs = append(c.otherSubs, sub)
+	}
+	loopCtx, stopLoops := context.WithCancel(context.Background())
+	c.stopLoops = stopLoops
+	c.loops.Go(func() { c.reloadLoop(loopCtx) })
+	c.loops.Go(func() { c.expiryLoop(loopCtx) })
+
+	sub, err := c.nc.QueueSubscribe(msg.SubjectInvoke, msg.QueueControllers, c.onInvoke)
+	if err != nil {
+		c.shutdownLoops()
+		return nil, fmt.Errorf("controller: subscribe %s: %w", msg.SubjectInvoke, err)
+	}
+	c.invokeSub = sub
+	c.log.Info("controller started", zap.Int("account_concurrency", cfg.AccountConcurrency))
+	return c, nil
+}
+
+// Close stops taking invocations, lets those in flight finish until ctx ends, fails the rest
+// with a ServiceException, and unsubscribes. It does not close the NATS connection.
+func (c *Controller) Close(ctx context.Context) error {
+	err := c.dispatch.Stop(ctx, c.invokeSub)
+	if err != nil {
+		c.log.Warn("invocations still in flight at shutdown were failed", zap.Error(err))
+		err = fmt.Errorf("controller: close: %w", err)
+	}
+	c.shutdownLoops()
+	return err
+}
+
+// shutdownLoops unsubscribes from everything but invocations and stops the background loops.
+func (c *Controller) shutdownLoops() {
+	c.unsubscribe()
+	c.stopLoops()
+	c.loops.Wait()
+}
+
+// unsubscribe removes the heartbeat, release and change subscriptions.
+func (c *Controller) unsubscribe() {
+	for _, s := range c.otherSubs {
+		if err := s.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			c.log.Warn("unsubscribe", zap.String("subject", s.Subject), zap.Error(err))
+		}
+	}
+}

@@ -1,0 +1,144 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/controller/wire"
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/msg"
+)
+
+// maxAttempts bounds how many invokers one invocation is offered to when invokers vanish
+// (no responders: the invocation did not run, so trying another is safe).
+const maxAttempts = 3
+
+// deadlineMargin is how long before the caller's deadline the backstop fires, so that the
+// caller still gets the controller's explanation rather than its own timeout.
+const deadlineMargin = 250 * time.Millisecond
+
+// onInvoke hands each invocation to its own goroutine: the subscription's callback must not
+// block on a slow function.
+func (c *Controller) onInvoke(m *nats.Msg) {
+	if !c.dispatch.Go(func() { c.respond(m, c.handle(m.Data)) }) {
+		c.respond(m, wire.ErrorReply("", function.LatestVersion, lambdaerr.Service("The controller is shutting down.")))
+	}
+}
+
+// handle admits, places and dispatches one invocation and returns the reply for the caller:
+// the invoker's reply as it came, or an error reply.
+func (c *Controller) handle(data []byte) []byte {
+	var inv msg.Invocation
+	if err := json.Unmarshal(data, &inv); err != nil {
+		return wire.ErrorReply("", function.LatestVersion, lambdaerr.Service("The controller cannot decode the invocation: %v", err))
+	}
+	spec := inv.Function.WithDefaults()
+	log := c.log.With(zap.String("request_id", inv.RequestID), zap.String("function", spec.Name))
+	if err := c.admit(inv.RequestID, spec, inv.ReservedConcurrency); err != nil {
+		log.Debug("throttled", zap.Error(err))
+		return wire.ErrorReply(inv.RequestID, spec.Version, lambdaerr.As(err))
+	}
+	reply, idleLater, err := c.run(inv, spec, data, log)
+	if err != nil || !idleLater {
+		c.release(inv.RequestID, "", false)
+	} else {
+		c.answered(inv.RequestID, c.backstop(spec))
+	}
+	if err != nil {
+		return wire.ErrorReply(inv.RequestID, spec.Version, lambdaerr.As(err))
+	}
+	return reply
+}
+
+// run places the invocation and sends it, retrying on another invoker when the chosen one has
+// gone. idleLater reports that the invocation ran and its environment will send Released.
+func (c *Controller) run(inv msg.Invocation, spec function.Spec, data []byte, log *zap.Logger) (reply []byte, idleLater bool, err error) {
+	wait := c.backstop(spec)
+	if !inv.Deadline.IsZero() {
+		wait = min(wait, time.Until(inv.Deadline)-deadlineMargin)
+	}
+	if wait <= 0 {
+		return nil, false, lambdaerr.Service("The caller's deadline passed before the invocation could be dispatched.")
+	}
+	ctx, cancel := context.WithTimeout(c.dispatch.Context(), wait)
+	defer cancel()
+	for range maxAttempts {
+		choice, err := c.place(ctx, inv.RequestID, spec)
+		if err != nil {
+			return nil, false, err
+		}
+		log := log.With(zap.String("invoker", choice.InvokerID), zap.Bool("warm", choice.Warm))
+		m, err := c.nc.RequestWithContext(ctx, msg.InvokerSubject(choice.InvokerID), data)
+		switch {
+		case err == nil:
+			var head struct {
+				Error *msg.APIError `json:"error"`
+			}
+			if err := json.Unmarshal(m.Data, &head); err != nil {
+				return nil, false, lambdaerr.Service("Invoker %s sent an unreadable reply: %v", choice.InvokerID, err)
+			}
+			log.Debug("dispatched", zap.Bool("failed", head.Error != nil))
+			return m.Data, head.Error == nil, nil
+		case errors.Is(err, nats.ErrNoResponders):
+			log.Warn("invoker has no subscription; forgetting it")
+			c.mu.Lock()
+			c.forgetLocked(choice.InvokerID)
+			c.mu.Unlock()
+		case c.dispatch.Context().Err() != nil:
+			return nil, false, lambdaerr.Service("The controller shut down before invoker %s answered.", choice.InvokerID)
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+			log.Warn("invoker did not answer in time", zap.Duration("backstop", wait))
+			return nil, false, lambdaerr.Service("invoker %s did not answer within %s (function timeout %d s + %s init allowance + %s grace)",
+				choice.InvokerID, wait.Round(time.Millisecond), spec.TimeoutSec, c.cfg.InitAllowance, c.cfg.Grace)
+		default:
+			return nil, false, lambdaerr.Service("Dispatching to invoker %s failed: %v", choice.InvokerID, err)
+		}
+	}
+	return nil, false, lambdaerr.Service("No invoker took the invocation after %d attempts.", maxAttempts)
+}
+
+// place picks an invoker and books the slot on it. With no invoker known it waits for a
+// heartbeat, at most NoInvokerWait.
+func (c *Controller) place(ctx context.Context, requestID string, spec function.Spec) (Choice, error) {
+	timer := time.NewTimer(c.cfg.NoInvokerWait)
+	defer timer.Stop()
+	for {
+		c.mu.Lock()
+		choice, ok := c.placement.Choose(spec, time.Now())
+		beat := c.heartbeat
+		c.mu.Unlock()
+		if ok {
+			c.assign(requestID, choice.InvokerID)
+			return choice, nil
+		}
+		select {
+		case <-beat:
+		case <-timer.C:
+			return Choice{}, lambdaerr.Service("no invoker available")
+		case <-ctx.Done():
+			return Choice{}, lambdaerr.Service("no invoker available")
+		}
+	}
+}
+
+// backstop is how long the controller waits for an invoker: function timeout + init
+// allowance + grace.
+func (c *Controller) backstop(spec function.Spec) time.Duration {
+	return time.Duration(spec.TimeoutSec)*time.Second + c.cfg.InitAllowance + c.cfg.Grace
+}
+
+// respond answers a request message; a published (not requested) invocation gets no answer.
+func (c *Controller) respond(m *nats.Msg, data []byte) {
+	if m.Reply == "" {
+		return
+	}
+	if err := m.Respond(data); err != nil {
+		c.log.Warn("reply to the gateway failed", zap.Error(err))
+	}
+}

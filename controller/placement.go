@@ -1,0 +1,164 @@
+package controller
+
+import (
+	"maps"
+	"time"
+
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/msg"
+)
+
+// Placement knows the live invokers from their heartbeats and picks one for each invocation,
+// in this order:
+//
+//  1. an invoker with an idle warm container of the function's pool key (most idle first);
+//  2. an invoker with a container of the key that is finishing: it has answered an invocation
+//     of this controller but its runtime has not asked for the next event yet. The invoker
+//     hands such a container over (it waits briefly for it rather than start a new one), so a
+//     caller invoking sequentially keeps its warm container even when the next request
+//     overtakes the Released of the previous one;
+//  3. the invoker with the most free memory (a cold start).
+//
+// Between heartbeats it corrects each invoker's last snapshot with what this controller did
+// since: a warm placement takes an idle container, a handoff claims a finishing one, a cold one
+// takes memory, and a Released gives an idle container back (or settles a claim).
+//
+// It is plain bookkeeping with an injected clock and no locking: the Controller serialises calls.
+type Placement struct {
+	expiry   time.Duration
+	invokers map[string]*invokerState
+}
+
+// invokerState is one invoker's last heartbeat plus the controller's corrections since.
+type invokerState struct {
+	seen      time.Time
+	capacity  int
+	used      int
+	idle      map[string]int // pool key → idle containers, as far as this controller knows
+	pendingMB int            // memory of cold placements since the heartbeat
+	// finishing and claimed outlive heartbeats: they describe invocations in flight.
+	finishing map[string]int // pool key → answered, not yet released, not claimed
+	claimed   map[string]int // pool key → finishing containers promised to a new invocation
+}
+
+// Choice is where an invocation goes.
+type Choice struct {
+	InvokerID string
+	// Warm is true when the invoker has a container of the function's pool key for it (idle,
+	// or finishing and handed over).
+	Warm bool
+}
+
+// NewPlacement returns a Placement that forgets an invoker when no heartbeat came for expiry.
+func NewPlacement(expiry time.Duration) *Placement {
+	return &Placement{expiry: expiry, invokers: map[string]*invokerState{}}
+}
+
+// Heartbeat records an invoker's snapshot, received at now. An invoker announcing no capacity
+// (it is shutting down) is forgotten.
+func (p *Placement) Heartbeat(hb msg.Heartbeat, now time.Time) {
+	if hb.CapacityMB <= 0 {
+		delete(p.invokers, hb.InvokerID)
+		return
+	}
+	s, ok := p.invokers[hb.InvokerID]
+	if !ok {
+		s = &invokerState{finishing: map[string]int{}, claimed: map[string]int{}}
+		p.invokers[hb.InvokerID] = s
+	}
+	s.seen, s.capacity, s.used, s.pendingMB = now, hb.CapacityMB, hb.UsedMB, 0
+	s.idle = maps.Clone(hb.IdleByKey)
+	if s.idle == nil {
+		s.idle = map[string]int{}
+	}
+}
+
+// Choose picks an invoker for spec and books the placement, or reports false when no invoker
+// is alive at now. Ties go to the smaller ID, so the choice is deterministic.
+func (p *Placement) Choose(spec function.Spec, now time.Time) (Choice, bool) {
+	key := spec.PoolKey()
+	warm, warmID := p.best(now, func(s *invokerState) int { return s.idle[key] })
+	if warm != nil && warm.idle[key] > 0 {
+		warm.idle[key]--
+		return Choice{InvokerID: warmID, Warm: true}, true
+	}
+	fin, finID := p.best(now, func(s *invokerState) int { return s.finishing[key] })
+	if fin != nil && fin.finishing[key] > 0 {
+		fin.finishing[key]--
+		fin.claimed[key]++
+		return Choice{InvokerID: finID, Warm: true}, true
+	}
+	roomy, roomyID := p.best(now, (*invokerState).free)
+	if roomy == nil {
+		return Choice{}, false
+	}
+	roomy.pendingMB += spec.WithDefaults().MemoryMB
+	return Choice{InvokerID: roomyID}, true
+}
+
+// best is the live invoker with the highest score (ties: the smaller ID), nil when none.
+func (p *Placement) best(now time.Time, score func(*invokerState) int) (*invokerState, string) {
+	var top *invokerState
+	var topID string
+	for id, s := range p.invokers {
+		if p.stale(s, now) {
+			continue
+		}
+		if top == nil || score(s) > score(top) || score(s) == score(top) && id < topID {
+			top, topID = s, id
+		}
+	}
+	return top, topID
+}
+
+// Answered records that invoker id answered an invocation of poolKey: its container is
+// finishing and will be idle once the runtime asks for the next event.
+func (p *Placement) Answered(id, poolKey string) {
+	if s, ok := p.invokers[id]; ok {
+		s.finishing[poolKey]++
+	}
+}
+
+// Released records that an invocation of poolKey on invoker id no longer holds its container.
+// answered says Answered was recorded for it; idle says the container is idle now (the invoker's
+// Released) rather than gone or unknown (an error, a lost invoker).
+func (p *Placement) Released(id, poolKey string, answered, idle bool) {
+	s, ok := p.invokers[id]
+	if !ok {
+		return
+	}
+	if answered {
+		if s.claimed[poolKey] > 0 { // the container already went to a new invocation
+			s.claimed[poolKey]--
+			return
+		}
+		if s.finishing[poolKey] > 0 {
+			s.finishing[poolKey]--
+		}
+	}
+	if idle {
+		s.idle[poolKey]++
+	}
+}
+
+// Remove forgets an invoker (it stopped answering).
+func (p *Placement) Remove(id string) { delete(p.invokers, id) }
+
+// Expire forgets the invokers whose last heartbeat is older than the expiry and returns their IDs.
+func (p *Placement) Expire(now time.Time) []string {
+	var gone []string
+	for id, s := range p.invokers {
+		if p.stale(s, now) {
+			delete(p.invokers, id)
+			gone = append(gone, id)
+		}
+	}
+	return gone
+}
+
+// stale reports whether s missed its heartbeats.
+func (p *Placement) stale(s *invokerState, now time.Time) bool { return now.Sub(s.seen) > p.expiry }
+
+// free is the memory left for new containers: capacity minus used minus cold placements since
+// the heartbeat.
+func (s *invokerState) free() int { return s.capacity - s.used - s.pendingMB }

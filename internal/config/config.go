@@ -1,0 +1,87 @@
+// Package config is lambdockd's configuration: one struct, filled from defaults, then
+// LAMBDOCK_* environment variables, then command-line flags (flags win), and validated.
+//
+// Design choices:
+//
+//   - Every flag --some-name has the environment variable LAMBDOCK_SOME_NAME; the mapping is
+//     mechanical, so the two can never drift apart. The database URL is the exception: it is
+//     read from LAMBDOCK_DATABASE_URL only, so a password never shows up in a process list.
+//   - Defaults that depend on the host (the home directory, the path of the running
+//     executable) are resolved by Load, not at flag registration, so --help shows them plainly.
+//   - Until authentication exists the gateway listens on loopback only; a non-loopback --addr is
+//     refused unless --insecure says the operator knows.
+package config
+
+import (
+	"slices"
+	"time"
+)
+
+// Roles a lambdockd process can take.
+const (
+	RoleGateway    = "gateway"
+	RoleController = "controller"
+	RoleInvoker    = "invoker"
+)
+
+// AllRoles is the default: every role in one process.
+func AllRoles() []string { return []string{RoleGateway, RoleController, RoleInvoker} }
+
+// Defaults.
+const (
+	DefaultAddr               = "127.0.0.1:8070"
+	DefaultDataDirName        = ".lambdock"         // under the home directory
+	DefaultRootDataDir        = "/var/lib/lambdock" // when running as root
+	DefaultNATSPort           = 4222
+	DefaultKeepAlive          = 10 * time.Minute
+	DefaultAccountConcurrency = 1000
+	DefaultAgentName          = "lambdock-agent" // next to the lambdockd executable
+	DefaultLogLevel           = "info"
+	DefaultShutdownTimeout    = 30 * time.Second
+)
+
+// EnvPrefix starts every environment variable of lambdockd.
+const EnvPrefix = "LAMBDOCK_"
+
+// EnvDatabaseURL names the PostgreSQL URL; without it lambdockd runs its own PostgreSQL in
+// <data-dir>/postgres.
+const EnvDatabaseURL = EnvPrefix + "DATABASE_URL"
+
+// Config is lambdockd's configuration.
+type Config struct {
+	// Roles are the parts this process runs (gateway, controller, invoker).
+	Roles []string
+	// Addr is the gateway's HTTP listen address.
+	Addr string
+	// DataDir holds the embedded NATS store, the own PostgreSQL cluster and the invoker's code
+	// cache and channel directories.
+	DataDir string
+	// DatabaseURL is an external PostgreSQL; empty runs the own cluster in DataDir/postgres.
+	DatabaseURL string
+	// NATSURL is an external NATS; empty runs an embedded server with JetStream in
+	// DataDir/nats on 127.0.0.1:NATSPort.
+	NATSURL string
+	// NATSPort is the embedded server's client port (-1: a free one).
+	NATSPort int
+	// CapacityMB is the memory the invoker's containers may hold together (0: 80% of the
+	// Docker host's memory).
+	CapacityMB int
+	// KeepAlive is how long an idle container stays warm.
+	KeepAlive time.Duration
+	// AccountConcurrency is the account's concurrency limit.
+	AccountConcurrency int
+	// Agent is the host path of the static lambdock-agent binary.
+	Agent string
+	// InvokerID names this host's invoker (default: the hostname). Containers carry it as a
+	// label; an invoker removes what an earlier one with its ID left behind.
+	InvokerID string
+	// Insecure allows a non-loopback Addr without authentication.
+	Insecure bool
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// ShutdownTimeout bounds a clean shutdown; in-flight invocations get most of it.
+	ShutdownTimeout time.Duration
+}
+
+// Has reports whether the configuration includes role.
+func (c Config) Has(role string) bool { return slices.Contains(c.Roles, role) }

@@ -1,0 +1,130 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoad(t *testing.T) {
+	base := Config{
+		Roles: AllRoles(), Addr: DefaultAddr, DataDir: "/d", NATSPort: DefaultNATSPort, KeepAlive: DefaultKeepAlive,
+		AccountConcurrency: DefaultAccountConcurrency, Agent: "/a", LogLevel: DefaultLogLevel,
+		ShutdownTimeout: DefaultShutdownTimeout,
+	}
+	with := func(f func(c *Config)) Config {
+		c := base
+		c.Roles = AllRoles()
+		f(&c)
+		return c
+	}
+	fixed := []string{"--data-dir", "/d", "--agent", "/a"}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    Config
+		wantErr string
+	}{
+		{name: "defaults", args: fixed, want: base},
+		{name: "flags", args: append([]string{"--role", "gateway,controller", "--addr", "localhost:9000",
+			"--nats-url", "nats://n:4222", "--capacity-mb", "2048", "--keep-alive", "1m", "--account-concurrency", "50",
+			"--log-level", "debug", "--invoker-id", "host1"}, fixed...),
+			want: with(func(c *Config) {
+				c.Roles = []string{RoleGateway, RoleController}
+				c.Addr, c.NATSURL, c.CapacityMB, c.KeepAlive = "localhost:9000", "nats://n:4222", 2048, time.Minute
+				c.AccountConcurrency, c.LogLevel, c.InvokerID = 50, "debug", "host1"
+			})},
+		{name: "environment", args: []string{"--agent", "/a"},
+			env: map[string]string{"LAMBDOCK_DATA_DIR": "/d", "LAMBDOCK_KEEP_ALIVE": "30s", "LAMBDOCK_ROLE": "invoker",
+				"LAMBDOCK_DATABASE_URL": "postgres://x", "LAMBDOCK_NATS_PORT": "-1", "LAMBDOCK_INSECURE": "true",
+				"LAMBDOCK_ADDR": "0.0.0.0:1"},
+			want: with(func(c *Config) {
+				c.Roles, c.KeepAlive, c.DatabaseURL, c.NATSPort, c.Insecure = []string{RoleInvoker}, 30*time.Second, "postgres://x", -1, true
+				c.Addr = "0.0.0.0:1"
+			})},
+		{name: "flags win over the environment", args: append([]string{"--capacity-mb", "100"}, fixed...),
+			env:  map[string]string{"LAMBDOCK_CAPACITY_MB": "200"},
+			want: with(func(c *Config) { c.CapacityMB = 100 })},
+		{name: "non-loopback address refused", args: append([]string{"--addr", "0.0.0.0:8070"}, fixed...),
+			wantErr: "refusing to listen on 0.0.0.0:8070 without authentication; pass --insecure to allow it"},
+		{name: "empty host is every interface", args: append([]string{"--addr", ":8070"}, fixed...),
+			wantErr: "refusing to listen on :8070"},
+		{name: "non-loopback allowed with --insecure", args: append([]string{"--addr", "0.0.0.0:8070", "--insecure"}, fixed...),
+			want: with(func(c *Config) { c.Addr, c.Insecure = "0.0.0.0:8070", true })},
+		{name: "ipv6 loopback", args: append([]string{"--addr", "[::1]:8070"}, fixed...),
+			want: with(func(c *Config) { c.Addr = "[::1]:8070" })},
+		{name: "unknown role", args: append([]string{"--role", "gateway,scheduler"}, fixed...), wantErr: `unknown role "scheduler"`},
+		{name: "bad environment value", args: fixed, env: map[string]string{"LAMBDOCK_KEEP_ALIVE": "soon"},
+			wantErr: `LAMBDOCK_KEEP_ALIVE="soon"`},
+		{name: "bad log level", args: append([]string{"--log-level", "loud"}, fixed...), wantErr: "--log-level"},
+		{name: "stray argument", args: append([]string{"serve"}, fixed...), wantErr: "unexpected arguments: serve"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load(tt.args, func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHostDefaults(t *testing.T) {
+	c, err := Load(nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(c.Agent, "/"+DefaultAgentName) {
+		t.Fatalf("agent %q", c.Agent)
+	}
+	if want, _ := defaultDataDir(os.Geteuid(), os.UserHomeDir); c.DataDir != want {
+		t.Fatalf("data dir %q, want %q", c.DataDir, want)
+	}
+}
+
+func TestDefaultDataDir(t *testing.T) {
+	home := func() (string, error) { return "/home/ada", nil }
+	noHome := func() (string, error) { return "", errors.New("$HOME is not defined") }
+	tests := []struct {
+		name    string
+		euid    int
+		home    func() (string, error)
+		want    string
+		wantErr bool
+	}{
+		{"user", 1000, home, "/home/ada/.lambdock", false},
+		{"root", 0, home, "/var/lib/lambdock", false},
+		{"root without home", 0, noHome, "/var/lib/lambdock", false},
+		{"user without home", 1000, noHome, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := defaultDataDir(tt.euid, tt.home)
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Fatalf("got %q, %v; want %q (error %v)", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	for flag, env := range map[string]string{"data-dir": "LAMBDOCK_DATA_DIR", "nats-url": "LAMBDOCK_NATS_URL",
+		"capacity-mb": "LAMBDOCK_CAPACITY_MB", "agent": "LAMBDOCK_AGENT"} {
+		if got := EnvName(flag); got != env {
+			t.Errorf("EnvName(%q) = %q, want %q", flag, got, env)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Load builds the configuration from args (without the program name) and the environment
+// (getenv, usually os.Getenv): defaults, then LAMBDOCK_* variables, then flags. It returns
+// pflag.ErrHelp after printing usage for --help.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	fs := pflag.NewFlagSet("lambdockd", pflag.ContinueOnError)
+	var c Config
+	fs.StringSliceVar(&c.Roles, "role", AllRoles(), "roles to run: any of gateway,controller,invoker")
+	fs.StringVar(&c.Addr, "addr", DefaultAddr, "HTTP listen address of the gateway")
+	fs.StringVar(&c.DataDir, "data-dir", "", "data directory (default ~/"+DefaultDataDirName+", or "+DefaultRootDataDir+" for root)")
+	fs.StringVar(&c.NATSURL, "nats-url", "", "external NATS URL (default: embedded NATS with JetStream in the data directory)")
+	fs.IntVar(&c.NATSPort, "nats-port", DefaultNATSPort, "client port of the embedded NATS (-1: any free port)")
+	fs.IntVar(&c.CapacityMB, "capacity-mb", 0, "memory the invoker's containers may hold together (default 80% of the Docker host's)")
+	fs.DurationVar(&c.KeepAlive, "keep-alive", DefaultKeepAlive, "how long an idle container stays warm")
+	fs.IntVar(&c.AccountConcurrency, "account-concurrency", DefaultAccountConcurrency, "account concurrency limit")
+	fs.StringVar(&c.Agent, "agent", "", "path of the static lambdock-agent binary (default: "+DefaultAgentName+" next to lambdockd)")
+	fs.StringVar(&c.InvokerID, "invoker-id", "", "ID of this host's invoker (default: the hostname)")
+	fs.BoolVar(&c.Insecure, "insecure", false, "allow a non-loopback --addr although there is no authentication")
+	fs.StringVar(&c.LogLevel, "log-level", DefaultLogLevel, "log level: debug, info, warn or error")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "bound of a clean shutdown")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: lambdockd [flags]\n\nEvery flag --name can also be set as %sNAME "+
+			"(upper case, '-' as '_').\n%s names an external PostgreSQL.\n\nFlags:\n%s",
+			EnvPrefix, EnvDatabaseURL, fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	var envErr error
+	fs.VisitAll(func(f *pflag.Flag) {
+		name := EnvName(f.Name)
+		v := getenv(name)
+		if f.Changed || v == "" || envErr != nil {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			envErr = fmt.Errorf("%s=%q: %w", name, v, err)
+		}
+	})
+	if envErr != nil {
+		return Config{}, envErr
+	}
+	c.DatabaseURL = getenv(EnvDatabaseURL)
+	if err := c.resolveDefaults(); err != nil {
+		return Config{}, err
+	}
+	return c, c.Validate()
+}
+
+// EnvName is the environment variable of a flag: --data-dir is LAMBDOCK_DATA_DIR.
+func EnvName(flag string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// resolveDefaults fills the defaults that depend on the host.
+func (c *Config) resolveDefaults() error {
+	if c.DataDir == "" {
+		dir, err := defaultDataDir(os.Geteuid(), os.UserHomeDir)
+		if err != nil {
+			return err
+		}
+		c.DataDir = dir
+	}
+	if c.Agent == "" && c.Has(RoleInvoker) {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("default agent path: %w (set --agent)", err)
+		}
+		c.Agent = filepath.Join(filepath.Dir(exe), DefaultAgentName)
+	}
+	return nil
+}
+
+// defaultDataDir is ~/.lambdock, or DefaultRootDataDir for root: as root the own PostgreSQL runs
+// as an unprivileged user, which cannot pass through root's home (mode 0700).
+func defaultDataDir(euid int, home func() (string, error)) (string, error) {
+	if euid == 0 {
+		return DefaultRootDataDir, nil
+	}
+	h, err := home()
+	if err != nil {
+		return "", fmt.Errorf("default data directory: %w (set --data-dir)", err)
+	}
+	return filepath.Join(h, DefaultDataDirName), nil
+}

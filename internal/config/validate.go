@@ -1,0 +1,75 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// Validate checks the configuration, including the loopback rule for Addr.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Roles) == 0 {
+		errs = append(errs, errors.New("--role: at least one role is needed"))
+	}
+	for _, r := range c.Roles {
+		if !slices.Contains(AllRoles(), r) {
+			errs = append(errs, fmt.Errorf("--role: unknown role %q (want gateway, controller or invoker)", r))
+		}
+	}
+	if c.Has(RoleGateway) {
+		if err := c.checkAddr(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir is required"))
+	}
+	if c.Has(RoleInvoker) && c.Agent == "" {
+		errs = append(errs, errors.New("--agent is required for the invoker role"))
+	}
+	if c.NATSPort < -1 || c.NATSPort > 65535 {
+		errs = append(errs, fmt.Errorf("--nats-port %d is not a port", c.NATSPort))
+	}
+	if c.CapacityMB < 0 {
+		errs = append(errs, fmt.Errorf("--capacity-mb %d is negative", c.CapacityMB))
+	}
+	if c.KeepAlive <= 0 {
+		errs = append(errs, fmt.Errorf("--keep-alive %s must be positive", c.KeepAlive))
+	}
+	if c.AccountConcurrency <= 0 {
+		errs = append(errs, fmt.Errorf("--account-concurrency %d must be positive", c.AccountConcurrency))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-timeout %s must be positive", c.ShutdownTimeout))
+	}
+	if _, err := zapcore.ParseLevel(c.LogLevel); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// checkAddr refuses a listen address that is not loopback unless Insecure is set.
+func (c Config) checkAddr() error {
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", c.Addr, err)
+	}
+	if c.Insecure || IsLoopback(host) {
+		return nil
+	}
+	return fmt.Errorf("refusing to listen on %s without authentication; pass --insecure to allow it", c.Addr)
+}
+
+// IsLoopback reports whether host (a name or an IP, no port) is a loopback address. An empty
+// host means every interface, so it is not.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

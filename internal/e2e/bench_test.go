@@ -1,0 +1,41 @@
+package e2e
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+)
+
+// BenchmarkInvokeWarm invokes a warm function sequentially over HTTP through the whole path
+// (gateway → NATS → controller → NATS → invoker → agent → runtime and back) and reports the
+// 50th and 99th percentile latency. Run it with -benchtime 1000x for 1,000 invokes.
+func BenchmarkInvokeWarm(b *testing.B) {
+	need(b)
+	l := start(b, newConfig(dataDir(b), "e2e-bench-"+randomID()))
+	const fn = "e2e-bench"
+	l.deploy(b, fn, memoryMB, 3)
+	begin := time.Now()
+	if r := l.invoke(b, fn, `{"op":"echo"}`); r.status != http.StatusOK {
+		b.Fatalf("first invoke: %v", r)
+	}
+	first := time.Since(begin)
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		r := l.invoke(b, fn, `{"op":"echo"}`)
+		lat = append(lat, time.Since(t0))
+		if r.status != http.StatusOK || r.header.Get("X-Amz-Function-Error") != "" {
+			b.Fatalf("invoke: %v", r)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(ms(first), "first-ms") // after ResetTimer, which drops reported metrics
+	slices.Sort(lat)
+	b.ReportMetric(ms(lat[len(lat)*50/100]), "p50-ms")
+	b.ReportMetric(ms(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
+}
+
+// ms is d in milliseconds.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

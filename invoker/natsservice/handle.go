@@ -1,0 +1,103 @@
+package natsservice
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/controller/wire"
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/invoker"
+)
+
+// usageTimeout bounds the publication of one usage record.
+const usageTimeout = 10 * time.Second
+
+// onInvocation runs each invocation in its own goroutine.
+func (s *Service) onInvocation(m *nats.Msg) {
+	if !s.work.Go(func() { s.handle(m) }) {
+		s.respond(m, wire.ErrorReply("", function.LatestVersion, lambdaerr.Service("Invoker %s is shutting down.", s.cfg.ID)))
+	}
+}
+
+// handle runs one invocation, replies, records its usage and announces when its environment is
+// free again.
+func (s *Service) handle(m *nats.Msg) {
+	var inv msg.Invocation
+	if err := json.Unmarshal(m.Data, &inv); err != nil {
+		s.respond(m, wire.ErrorReply("", function.LatestVersion, lambdaerr.Service("Invoker %s cannot decode the invocation: %v", s.cfg.ID, err)))
+		return
+	}
+	spec := inv.Function.WithDefaults()
+	res, err := s.cfg.Invoker.Invoke(s.work.Context(), invoker.Request{
+		RequestID:          inv.RequestID,
+		Function:           spec,
+		Payload:            inv.Payload,
+		ContentType:        inv.ContentType,
+		InvokedFunctionArn: inv.InvokedFunctionArn,
+		ClientContext:      inv.ClientContext,
+		TraceID:            inv.TraceID,
+	})
+	if err != nil {
+		e := lambdaerr.As(fmt.Errorf("invoker %s: %w", s.cfg.ID, err))
+		if s.work.Context().Err() != nil {
+			e = lambdaerr.Service("Invoker %s shut down during the invocation.", s.cfg.ID)
+		}
+		s.respond(m, wire.ErrorReply(inv.RequestID, spec.Version, e))
+		return
+	}
+	s.respond(m, resultReply(s.cfg.ID, spec, inv.LogTail, res))
+
+	var usage sync.WaitGroup
+	usage.Go(func() { s.publishUsage(usageOf(s.cfg.ID, spec, res)) })
+	if res.Idle != nil {
+		select {
+		case <-res.Idle:
+		case <-s.work.Context().Done():
+		}
+	}
+	s.publishReleased(msg.Released{RequestID: inv.RequestID, InvokerID: s.cfg.ID, Function: spec.Name})
+	usage.Wait()
+}
+
+// respond answers the controller. A reply too large for NATS becomes a ServiceException that
+// says so, so the caller is not left waiting for the backstop.
+func (s *Service) respond(m *nats.Msg, data []byte) {
+	if limit := s.nc.MaxPayload(); int64(len(data)) > limit {
+		var head msg.InvocationReply
+		_ = json.Unmarshal(data, &head)
+		data = wire.ErrorReply(head.RequestID, head.ExecutedVersion, lambdaerr.Service(
+			"The reply (%d bytes as a NATS message) exceeds the NATS server's max_payload of %d bytes.", len(data), limit))
+	}
+	if err := m.Respond(data); err != nil {
+		s.log.Warn("reply to the controller failed", zap.Error(err))
+	}
+}
+
+// publishUsage sends the usage record. It is detached from shutdown: an invocation that ran is
+// billed.
+func (s *Service) publishUsage(u msg.Usage) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.work.Context()), usageTimeout)
+	defer cancel()
+	if err := s.cfg.Usage.Publish(ctx, s.cfg.ID, u); err != nil {
+		s.log.Error("usage record not published", zap.String("request_id", u.RequestID), zap.Error(err))
+	}
+}
+
+// publishReleased tells the controllers that the environment is free again.
+func (s *Service) publishReleased(r msg.Released) {
+	b, err := json.Marshal(r)
+	if err == nil {
+		err = s.nc.Publish(msg.InvokerReleasedSubject(s.cfg.ID), b)
+	}
+	if err != nil {
+		s.log.Warn("release not published", zap.String("request_id", r.RequestID), zap.Error(err))
+	}
+}

@@ -1,0 +1,80 @@
+package natsservice
+
+import (
+	"github.com/lambdock/lambdock/controller/wire"
+	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/invoker"
+)
+
+// Usage statuses.
+const (
+	statusSuccess = "success"
+	statusError   = "error"
+)
+
+// resultReply is the reply for an invocation that ran. The log tail goes only to callers that
+// asked for it.
+func resultReply(invokerID string, spec function.Spec, logTail bool, res *invoker.Result) []byte {
+	r := msg.InvocationReply{
+		RequestID:       res.RequestID,
+		Payload:         res.Payload,
+		ContentType:     res.ContentType,
+		FunctionError:   res.FunctionError,
+		ExecutedVersion: spec.Version,
+		DurationMs:      ms(res.Duration.Seconds()),
+		BilledMs:        res.BilledDuration.Milliseconds(),
+		InitDurationMs:  ms(res.InitDuration.Seconds()),
+		Cold:            res.Cold,
+		InvokerID:       invokerID,
+	}
+	if logTail {
+		r.LogTail = res.LogTail
+	}
+	return wire.Reply(r)
+}
+
+// usageOf is the usage record of an invocation that ran. Billing: duration plus init, rounded
+// up to the millisecond (the invoker's BilledDuration); GB-seconds = MemoryMB/1024 × billed s.
+func usageOf(invokerID string, spec function.Spec, res *invoker.Result) msg.Usage {
+	mem := res.MemoryMB
+	if mem == 0 {
+		mem = spec.MemoryMB
+	}
+	billed := billedMs(res)
+	u := msg.Usage{
+		RequestID:       res.RequestID,
+		Function:        spec.Name,
+		Version:         spec.Version,
+		InvokerID:       invokerID,
+		Start:           res.Start,
+		DurationMs:      ms(res.Duration.Seconds()),
+		BilledMs:        billed,
+		InitDurationMs:  ms(res.InitDuration.Seconds()),
+		MemoryMB:        mem,
+		MaxMemoryUsedMB: res.MaxMemoryUsedMB,
+		GBSeconds:       float64(mem) / 1024 * float64(billed) / 1000,
+		Cold:            res.Cold,
+		Status:          statusSuccess,
+	}
+	if res.FunctionError != "" {
+		u.Status, u.ErrorType = statusError, res.FunctionError
+	}
+	return u
+}
+
+// billedMs is ceil(duration + init) in milliseconds.
+func billedMs(res *invoker.Result) int64 {
+	if res.BilledDuration > 0 {
+		return res.BilledDuration.Milliseconds()
+	}
+	d := res.Duration + res.InitDuration
+	n := d.Milliseconds()
+	if d > 0 && d%1e6 != 0 {
+		n++
+	}
+	return n
+}
+
+// ms converts seconds to milliseconds.
+func ms(seconds float64) float64 { return seconds * 1000 }

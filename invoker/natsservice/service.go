@@ -1,0 +1,110 @@
+package natsservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/controller/wire"
+	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/invoker"
+)
+
+// DefaultHeartbeatInterval is how often the invoker announces itself.
+const DefaultHeartbeatInterval = 2 * time.Second
+
+// flushTimeout bounds the round trip that makes sure the server knows the subscription.
+const flushTimeout = 10 * time.Second
+
+// Invoker runs invocations (implemented by *invoker.Invoker).
+type Invoker interface {
+	// Invoke runs one invocation; function errors are a Result, Go errors platform failures.
+	Invoke(ctx context.Context, req invoker.Request) (*invoker.Result, error)
+	// Stats is a snapshot of capacity and the warm pool.
+	Stats() invoker.Stats
+}
+
+// UsagePublisher publishes usage records to the metering stream (implemented by
+// *metering.Publisher).
+type UsagePublisher interface {
+	Publish(ctx context.Context, invokerID string, u msg.Usage) error
+}
+
+// Config configures a Service. Every field but HeartbeatInterval is required.
+type Config struct {
+	// ID is the invoker's ID: the subject it listens on and the name in its messages.
+	ID string
+	// NATS is the connection to serve on.
+	NATS *nats.Conn
+	// Invoker runs the invocations.
+	Invoker Invoker
+	// Usage receives one record per invocation that ran.
+	Usage UsagePublisher
+	// HeartbeatInterval is the period of heartbeats (default 2 s).
+	HeartbeatInterval time.Duration
+}
+
+// Service serves one invoker on NATS. Create it with New; stop it with Close.
+type Service struct {
+	cfg Config
+	log *zap.Logger
+	nc  *nats.Conn
+	sub *nats.Subscription
+
+	work *wire.Handlers // invocations and what they do after the reply; its Context ends
+	// when Close gives up waiting, which fails the invocations still running
+
+	stopBeats context.CancelFunc
+	beats     sync.WaitGroup
+}
+
+// New subscribes to the invoker's subject and starts the heartbeats (the first one at once).
+func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
+	if cfg.ID == "" || cfg.NATS == nil || cfg.Invoker == nil || cfg.Usage == nil {
+		return nil, errors.New("natsservice: ID, NATS, Invoker and Usage are required")
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	s := &Service{cfg: cfg, log: log.Named("invoker-nats").With(zap.String("invoker", cfg.ID)), nc: cfg.NATS,
+		work: wire.NewHandlers()}
+	sub, err := s.nc.Subscribe(msg.InvokerSubject(cfg.ID), s.onInvocation)
+	if err != nil {
+		return nil, fmt.Errorf("natsservice: subscribe %s: %w", msg.InvokerSubject(cfg.ID), err)
+	}
+	s.sub = sub
+	// The subscription must be known to the server before a heartbeat sends work here.
+	fctx, cancel := context.WithTimeout(ctx, flushTimeout)
+	defer cancel()
+	if err := s.nc.FlushWithContext(fctx); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("natsservice: flush subscription: %w", err)
+	}
+	beatCtx, stopBeats := context.WithCancel(context.Background())
+	s.stopBeats = stopBeats
+	s.beats.Go(func() { s.heartbeats(beatCtx) })
+	s.log.Info("invoker serving on NATS", zap.String("subject", msg.InvokerSubject(cfg.ID)))
+	return s, nil
+}
+
+// Close stops taking invocations, lets those in flight finish until ctx ends, then cancels the
+// rest, and stops the heartbeats. It does not close the invoker or the NATS connection.
+func (s *Service) Close(ctx context.Context) error {
+	s.stopBeats()
+	s.beats.Wait()
+	s.publishHeartbeat(msg.Heartbeat{InvokerID: s.cfg.ID, At: time.Now()}) // capacity 0: no more work
+	err := s.work.Stop(ctx, s.sub)
+	if err != nil {
+		s.log.Warn("invocations still running at shutdown were cancelled", zap.Error(err))
+		err = fmt.Errorf("natsservice: close: %w", err)
+	}
+	return err
+}
