@@ -70,6 +70,17 @@ func TestLambdockd(t *testing.T) {
 			}
 			waitInvocations(t, l, echoFn, 100)
 		}},
+		{"a maximum-size event goes to the function and back unchanged", func(t *testing.T) {
+			// 6,291,456 bytes is Lambda's sync request limit; the event and the echoed result
+			// cross NATS twice, base64-encoded inside JSON envelopes.
+			head, tail := `{"op":"echo","value":"`, `"}`
+			event := head + strings.Repeat("x", lambdaerr.MaxInvokeRequest-len(head)-len(tail)) + tail
+			r := l.invoke(t, echoFn, event)
+			if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != "" || string(r.body) != event {
+				t.Fatalf("status %d, function error %q, %d bytes back (want the %d-byte event): %.300s",
+					r.status, r.header.Get(lambdaapi.HeaderFunctionError), len(r.body), len(event), r.body)
+			}
+		}},
 		{"reserved concurrency 1 throttles the second of two slow calls", func(t *testing.T) {
 			l.deploy(t, reservedFn, memoryMB, 10)
 			putConcurrency(t, l, reservedFn, 1)
