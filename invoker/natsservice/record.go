@@ -1,9 +1,9 @@
 package natsservice
 
 import (
-	"github.com/lambdock/lambdock/controller/wire"
 	"github.com/lambdock/lambdock/internal/function"
 	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/wire"
 	"github.com/lambdock/lambdock/invoker"
 )
 

@@ -10,8 +10,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/controller/wire"
 	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/wire"
 	"github.com/lambdock/lambdock/invoker"
 )
 

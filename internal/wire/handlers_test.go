@@ -9,8 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/lambdock/lambdock/controller/wire"
 	"github.com/lambdock/lambdock/internal/testenv"
+	"github.com/lambdock/lambdock/internal/wire"
 )
 
 func TestHandlersStop(t *testing.T) {
