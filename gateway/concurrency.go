@@ -16,9 +16,8 @@ import (
 // putConcurrency is PutFunctionConcurrency: PUT /2017-10-31/functions/{name}/concurrency.
 //
 // Lambda's rule: all reservations together must leave at least MinUnreservedConcurrency of the
-// account limit unreserved. The check reads every reservation and then writes, so two concurrent
-// puts on different functions may together overshoot; the controller admits on the stored values
-// and treats an overshoot like any other reservation.
+// account limit unreserved. The store checks and writes in one serialized step, so concurrent
+// puts cannot together overshoot.
 func (g *Gateway) putConcurrency(c *gin.Context) error {
 	var in lambdaapi.Concurrency
 	if err := readJSON(c, maxConfigRequest, "PutFunctionConcurrency", &in); err != nil {
@@ -35,34 +34,18 @@ func (g *Gateway) putConcurrency(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request.Context()
-	if err := g.checkUnreserved(ctx, f.Name, n); err != nil {
-		return err
-	}
-	if err := g.setReservation(ctx, f.Name, &n); err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, lambdaapi.Concurrency{ReservedConcurrentExecutions: &n})
-}
-
-// checkUnreserved refuses a reservation of n for name that would leave less than the minimum
-// unreserved.
-func (g *Gateway) checkUnreserved(ctx context.Context, name string, n int) error {
-	res, err := g.cfg.Store.Reservations(ctx)
-	if err != nil {
-		return fmt.Errorf("read reservations: %w", err)
-	}
-	reserved := n
-	for fn, r := range res {
-		if fn != name {
-			reserved += r
-		}
-	}
-	if g.cfg.AccountConcurrency-reserved < MinUnreservedConcurrency {
+	maxReserved := g.cfg.AccountConcurrency - MinUnreservedConcurrency
+	switch err := g.cfg.Store.ReserveConcurrency(c.Request.Context(), f.Name, n, maxReserved); {
+	case errors.Is(err, store.ErrReservationLimit):
 		return lambdaerr.InvalidParameter("Specified ReservedConcurrentExecutions for function decreases account's "+
 			"UnreservedConcurrentExecution below its minimum value of [%d].", MinUnreservedConcurrency)
+	case errors.Is(err, store.ErrNotFound):
+		return lambdaerr.NotFound(g.arn(f.Name))
+	case err != nil:
+		return fmt.Errorf("reserve concurrency for %s: %w", f.Name, err)
 	}
-	return nil
+	g.functionChanged(f.Name, false)
+	return writeJSON(c, http.StatusOK, lambdaapi.Concurrency{ReservedConcurrentExecutions: &n})
 }
 
 // setReservation stores the reservation (nil removes it) and announces the change.

@@ -30,6 +30,9 @@ type Store interface {
 	DeleteFunction(ctx context.Context, name string) error
 	// SetReservedConcurrency sets (or, with nil, removes) the function's reservation.
 	SetReservedConcurrency(ctx context.Context, name string, n *int) error
+	// ReserveConcurrency sets the reservation to n unless all reservations together would
+	// exceed maxReserved (store.ErrReservationLimit), atomically.
+	ReserveConcurrency(ctx context.Context, name string, n, maxReserved int) error
 	// Reservations returns every function's reserved concurrency.
 	Reservations(ctx context.Context) (map[string]int, error)
 	// Ping checks the connection (readiness).

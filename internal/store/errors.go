@@ -7,3 +7,7 @@ var ErrNotFound = errors.New("not found")
 
 // ErrExists is returned by CreateFunction when a function with that name already exists.
 var ErrExists = errors.New("already exists")
+
+// ErrReservationLimit is returned by ReserveConcurrency when the reservation would take the sum of
+// all reservations above the allowed maximum.
+var ErrReservationLimit = errors.New("reservations exceed the allowed total")

@@ -248,3 +248,64 @@ func TestInsertUsageIsIdempotent(t *testing.T) {
 		t.Fatalf("UsageTotals(nobody) = %d, %v, %v; want 0, 0", n, gbs, err)
 	}
 }
+
+// Concurrent reservations on different functions never exceed the total together: the check and
+// the write are one serialized step.
+func TestReserveConcurrencyIsAtomic(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	const functions, each, maxReserved = 12, 100, 900
+	for i := range functions {
+		if err := st.CreateFunction(ctx, sample(fmt.Sprintf("r%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, functions)
+	for i := range functions {
+		go func() { errs <- st.ReserveConcurrency(ctx, fmt.Sprintf("r%d", i), each, maxReserved) }()
+	}
+	var ok, refused int
+	for range functions {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrReservationLimit):
+			refused++
+		default:
+			t.Fatalf("ReserveConcurrency: %v", err)
+		}
+	}
+	res, err := st.Reservations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range res {
+		total += n
+	}
+	if ok != maxReserved/each || refused != functions-ok || total != maxReserved {
+		t.Fatalf("%d reserved, %d refused, total %d; want %d reserved and total %d", ok, refused, total,
+			maxReserved/each, maxReserved)
+	}
+	var held string // any function that got its reservation
+	for name := range res {
+		held = name
+	}
+	tests := []struct {
+		name string
+		fn   string
+		n    int
+		want error
+	}{
+		{"raising a function's own reservation counts its old value once", held, each, nil},
+		{"over the total", held, each + 1, store.ErrReservationLimit},
+		{"unknown function", "nope", 0, store.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := st.ReserveConcurrency(ctx, tt.fn, tt.n, maxReserved); !errors.Is(err, tt.want) {
+				t.Fatalf("ReserveConcurrency(%s, %d) = %v, want %v", tt.fn, tt.n, err, tt.want)
+			}
+		})
+	}
+}
