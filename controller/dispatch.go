@@ -78,7 +78,7 @@ func (c *Controller) run(inv msg.Invocation, spec function.Spec, data []byte, lo
 		switch {
 		case err == nil:
 			var head struct {
-				Error *msg.APIError `json:"error"`
+				Error *lambdaerr.APIError `json:"error"`
 			}
 			if err := json.Unmarshal(m.Data, &head); err != nil {
 				return nil, false, lambdaerr.Service("Invoker %s sent an unreadable reply: %v", choice.InvokerID, err)

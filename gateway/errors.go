@@ -13,7 +13,6 @@ import (
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/lambdaerr"
-	"github.com/lambdock/lambdock/internal/msg"
 )
 
 // ctxRequestID is the gin context key of the request id.
@@ -90,9 +89,10 @@ func writeError(c *gin.Context, e *lambdaerr.APIError) {
 	c.Data(e.Status, "application/json", e.Body())
 }
 
-// fromWire converts a controller's msg.APIError into a lambdaerr.APIError.
-func fromWire(e *msg.APIError) *lambdaerr.APIError {
-	out := &lambdaerr.APIError{Status: e.Status, Code: e.Code, Type: e.Type, Message: e.Message, Reason: e.Reason}
+// checkedWireError is a copy of an API error from a controller's reply with what a peer left out
+// or got wrong (a status outside 4xx/5xx, no code, no type) filled in, so it always renders.
+func checkedWireError(e *lambdaerr.APIError) *lambdaerr.APIError {
+	out := *e
 	if out.Status < 400 || out.Status > 599 {
 		out.Status = http.StatusInternalServerError
 	}
@@ -105,7 +105,7 @@ func fromWire(e *msg.APIError) *lambdaerr.APIError {
 			out.Type = "Service"
 		}
 	}
-	return out
+	return &out
 }
 
 // unknownOperation answers routes that are not part of the API.

@@ -59,7 +59,7 @@ func (g *Gateway) invoke(c *gin.Context) error {
 		return err
 	}
 	if reply.Error != nil {
-		return fromWire(reply.Error)
+		return checkedWireError(reply.Error)
 	}
 	version := reply.ExecutedVersion
 	if version == "" {

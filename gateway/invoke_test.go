@@ -26,7 +26,7 @@ func controller(inv msg.Invocation) msg.InvocationReply {
 		reply.Payload = lambdaerr.FunctionErrorPayload("ValueError", "boom")
 	case "throttle":
 		e := lambdaerr.Throttled(lambdaerr.ReasonReservedFunctionConcurrentInvocationLimit)
-		return msg.InvocationReply{Error: &msg.APIError{Status: e.Status, Code: e.Code, Type: e.Type, Message: e.Message, Reason: e.Reason}}
+		return msg.InvocationReply{Error: e}
 	case "text":
 		reply.Payload, reply.ContentType = []byte("plain"), "text/plain"
 	default:

@@ -33,14 +33,15 @@ const (
 	ReasonReservedFunctionConcurrentInvocationLimit = "ReservedFunctionConcurrentInvocationLimitExceeded"
 )
 
-// APIError is a rejected request: the function did not run. It renders as Lambda does:
-// status, header x-amzn-ErrorType: Code, body {"Type":…,"message":…[,"Reason":…]}.
+// APIError is a rejected request: the function did not run. Over HTTP it renders as Lambda does
+// (status, header x-amzn-ErrorType: Code, Body()); its JSON tags are its form inside NATS
+// messages (msg.InvocationReply), where it travels from controller or invoker to the gateway.
 type APIError struct {
-	Status  int    `json:"-"`
-	Code    string `json:"-"`
-	Type    string `json:"Type"` // "User" or "Service"
+	Status  int    `json:"status"`
+	Code    string `json:"code"`
+	Type    string `json:"type"` // "User" or "Service"
 	Message string `json:"message"`
-	Reason  string `json:"Reason,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }

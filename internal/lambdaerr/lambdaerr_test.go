@@ -1,6 +1,7 @@
 package lambdaerr
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -59,5 +60,28 @@ func TestAPIErrors(t *testing.T) {
 	wrapped := fmt.Errorf("ctx: %w", NotFound("a"))
 	if As(wrapped).Code != CodeResourceNotFound || As(errors.New("x")).Code != CodeService {
 		t.Error("As does not unwrap APIError or wrap other errors as ServiceException")
+	}
+}
+
+// The JSON form is what travels inside NATS replies; the gateway renders Body() over HTTP.
+func TestAPIErrorWireForm(t *testing.T) {
+	tests := []struct {
+		err  *APIError
+		want string
+	}{
+		{Throttled(ReasonConcurrentInvocationLimitExceeded),
+			`{"status":429,"code":"TooManyRequestsException","type":"User","message":"Rate Exceeded.","reason":"ConcurrentInvocationLimitExceeded"}`},
+		{Service("no invoker available"),
+			`{"status":500,"code":"ServiceException","type":"Service","message":"no invoker available"}`},
+	}
+	for _, tt := range tests {
+		b, err := json.Marshal(tt.err)
+		if err != nil || string(b) != tt.want {
+			t.Errorf("wire form %s (%v), want %s", b, err, tt.want)
+		}
+		var back APIError
+		if err := json.Unmarshal(b, &back); err != nil || back != *tt.err {
+			t.Errorf("round trip gave %+v (%v), want %+v", back, err, *tt.err)
+		}
 	}
 }

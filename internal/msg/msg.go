@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/lambdaerr"
 )
 
 // Subjects, streams and buckets.
@@ -71,7 +72,7 @@ type Invocation struct {
 type InvocationReply struct {
 	// Error is set when the request was rejected or the platform failed (the function did not
 	// run or its outcome is unknown); it renders as a Lambda API error.
-	Error *APIError `json:"error,omitempty"`
+	Error *lambdaerr.APIError `json:"error,omitempty"`
 
 	RequestID       string  `json:"request_id"`
 	Payload         []byte  `json:"payload,omitempty"`
@@ -84,15 +85,6 @@ type InvocationReply struct {
 	InitDurationMs  float64 `json:"init_duration_ms,omitempty"`
 	Cold            bool    `json:"cold"`
 	InvokerID       string  `json:"invoker_id,omitempty"`
-}
-
-// APIError is lambdaerr.APIError on the wire.
-type APIError struct {
-	Status  int    `json:"status"`
-	Code    string `json:"code"`
-	Type    string `json:"type"`
-	Message string `json:"message"`
-	Reason  string `json:"reason,omitempty"`
 }
 
 // Released tells controllers that the environment that ran RequestID is free again.

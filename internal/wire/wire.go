@@ -30,7 +30,7 @@ func ErrorReply(requestID, version string, e *lambdaerr.APIError) []byte {
 	return Reply(msg.InvocationReply{
 		RequestID:       requestID,
 		ExecutedVersion: version,
-		Error:           &msg.APIError{Status: e.Status, Code: e.Code, Type: e.Type, Message: e.Message, Reason: e.Reason},
+		Error:           e,
 	})
 }
 
