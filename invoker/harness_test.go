@@ -7,11 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/testenv"
 	"github.com/lambdock/lambdock/invoker"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
@@ -61,22 +61,13 @@ func TestMain(m *testing.M) {
 func (a *artifacts) build(t testing.TB) {
 	t.Helper()
 	a.once.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			a.buildErr = err
-			return
-		}
 		a.agent = filepath.Join(a.dir, "lambdock-agent")
 		bootstrap := filepath.Join(a.dir, "bootstrap")
 		for _, b := range []struct{ out, pkg string }{
 			{a.agent, "./cmd/lambdock-agent"},
 			{bootstrap, "./internal/testfn"},
 		} {
-			cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
-			cmd.Dir = root
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				a.buildErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+			if a.buildErr = testenv.GoBuild(context.Background(), b.out, b.pkg); a.buildErr != nil {
 				return
 			}
 		}
@@ -89,14 +80,6 @@ func (a *artifacts) build(t testing.TB) {
 	}
 }
 
-// moduleRoot is the directory of go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	return filepath.Dir(strings.TrimSpace(string(out))), nil
-}
 
 // zipBootstrap zips the file at path as "bootstrap" with mode 0755.
 func zipBootstrap(path string) ([]byte, error) {
@@ -138,23 +121,16 @@ func docker(t testing.TB) *client.Client {
 	if testing.Short() {
 		t.Skip("integration test: needs Docker (skipped with -short)")
 	}
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		t.Skipf("Docker unreachable: %v", err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := cli.Ping(ctx); err != nil {
-		cli.Close()
-		t.Skipf("Docker unreachable: %v", err)
+	cli, err := testenv.Docker(ctx, runtimeImage)
+	if errors.Is(err, testenv.ErrDockerUnreachable) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { cli.Close() })
-	if _, err := cli.ImageInspect(ctx, runtimeImage); err != nil {
-		if cerrdefs.IsNotFound(err) {
-			t.Fatalf("image %s is missing: run make images", runtimeImage)
-		}
-		t.Fatalf("inspect image %s: %v", runtimeImage, err)
-	}
 	return cli
 }
 

@@ -17,6 +17,10 @@
 // package. Clusters left by a test binary that was killed (a -timeout panic, Ctrl-C) are found
 // by their dead owner pid and removed the next time any test binary starts one.
 //
+// Docker: Docker returns a client of the real daemon once it answers and has the runtime image;
+// tests skip on ErrDockerUnreachable and fail on ErrImageMissing. GoBuild builds the static
+// binaries (agent, test function, lambdockd) that containers and end-to-end tests run.
+//
 // NATS: NATS starts an embedded server on a random loopback port with JetStream in t.TempDir()
 // and shuts it down in t.Cleanup; it is cheap (a few milliseconds), so there is one per test.
 package testenv
