@@ -77,14 +77,9 @@ func (c *Controller) run(inv msg.Invocation, spec function.Spec, data []byte, lo
 		m, err := c.nc.RequestWithContext(ctx, msg.InvokerSubject(choice.InvokerID), data)
 		switch {
 		case err == nil:
-			var head struct {
-				Error *lambdaerr.APIError `json:"error"`
-			}
-			if err := json.Unmarshal(m.Data, &head); err != nil {
-				return nil, false, lambdaerr.Service("Invoker %s sent an unreadable reply: %v", choice.InvokerID, err)
-			}
-			log.Debug("dispatched", zap.Bool("failed", head.Error != nil))
-			return m.Data, head.Error == nil, nil
+			failed := m.Header.Get(msg.HeaderReplyError) != ""
+			log.Debug("dispatched", zap.Bool("failed", failed))
+			return m.Data, !failed, nil
 		case errors.Is(err, nats.ErrNoResponders):
 			log.Warn("invoker has no subscription; forgetting it")
 			c.mu.Lock()

@@ -45,6 +45,10 @@ const (
 	MaxPayload = 12 * 1024 * 1024
 )
 
+// HeaderReplyError is set on an InvocationReply message that carries an Error, to its code, so a
+// relay (the controller) can tell a failure without decoding a body of up to MaxPayload bytes.
+const HeaderReplyError = "Lambdock-Error"
+
 // InvokerSubject is where invoker id takes invocations: lambdock.invoker.<id>.invoke.
 func InvokerSubject(id string) string { return "lambdock.invoker." + id + ".invoke" }
 

@@ -25,13 +25,23 @@ func Reply(r msg.InvocationReply) []byte {
 	return b
 }
 
-// ErrorReply is an encoded InvocationReply carrying a rejection or a platform failure.
+// Failure is an InvocationReply carrying a rejection or a platform failure.
+func Failure(requestID, version string, e *lambdaerr.APIError) msg.InvocationReply {
+	return msg.InvocationReply{RequestID: requestID, ExecutedVersion: version, Error: e}
+}
+
+// ErrorReply is an encoded Failure.
 func ErrorReply(requestID, version string, e *lambdaerr.APIError) []byte {
-	return Reply(msg.InvocationReply{
-		RequestID:       requestID,
-		ExecutedVersion: version,
-		Error:           e,
-	})
+	return Reply(Failure(requestID, version, e))
+}
+
+// Message is r encoded as a NATS message, with msg.HeaderReplyError set when r is a failure.
+func Message(r msg.InvocationReply) *nats.Msg {
+	m := &nats.Msg{Data: Reply(r)}
+	if r.Error != nil {
+		m.Header = nats.Header{msg.HeaderReplyError: []string{r.Error.Code}}
+	}
+	return m
 }
 
 // Drain stops a subscription's interest, lets its callback take the messages already

@@ -23,7 +23,7 @@ const usageTimeout = 10 * time.Second
 // onInvocation runs each invocation in its own goroutine.
 func (s *Service) onInvocation(m *nats.Msg) {
 	if !s.work.Go(func() { s.handle(m) }) {
-		s.respond(m, wire.ErrorReply("", function.LatestVersion, lambdaerr.Service("Invoker %s is shutting down.", s.cfg.ID)))
+		s.respond(m, wire.Failure("", function.LatestVersion, lambdaerr.Service("Invoker %s is shutting down.", s.cfg.ID)))
 	}
 }
 
@@ -32,7 +32,7 @@ func (s *Service) onInvocation(m *nats.Msg) {
 func (s *Service) handle(m *nats.Msg) {
 	var inv msg.Invocation
 	if err := json.Unmarshal(m.Data, &inv); err != nil {
-		s.respond(m, wire.ErrorReply("", function.LatestVersion, lambdaerr.Service("Invoker %s cannot decode the invocation: %v", s.cfg.ID, err)))
+		s.respond(m, wire.Failure("", function.LatestVersion, lambdaerr.Service("Invoker %s cannot decode the invocation: %v", s.cfg.ID, err)))
 		return
 	}
 	spec := inv.Function.WithDefaults()
@@ -50,7 +50,7 @@ func (s *Service) handle(m *nats.Msg) {
 		if s.work.Context().Err() != nil {
 			e = lambdaerr.Service("Invoker %s shut down during the invocation.", s.cfg.ID)
 		}
-		s.respond(m, wire.ErrorReply(inv.RequestID, spec.Version, e))
+		s.respond(m, wire.Failure(inv.RequestID, spec.Version, e))
 		return
 	}
 	s.respond(m, resultReply(s.cfg.ID, spec, inv.LogTail, res))
@@ -69,14 +69,13 @@ func (s *Service) handle(m *nats.Msg) {
 
 // respond answers the controller. A reply too large for NATS becomes a ServiceException that
 // says so, so the caller is not left waiting for the backstop.
-func (s *Service) respond(m *nats.Msg, data []byte) {
-	if limit := s.nc.MaxPayload(); int64(len(data)) > limit {
-		var head msg.InvocationReply
-		_ = json.Unmarshal(data, &head)
-		data = wire.ErrorReply(head.RequestID, head.ExecutedVersion, lambdaerr.Service(
-			"The reply (%d bytes as a NATS message) exceeds the NATS server's max_payload of %d bytes.", len(data), limit))
+func (s *Service) respond(m *nats.Msg, r msg.InvocationReply) {
+	reply := wire.Message(r)
+	if limit := s.nc.MaxPayload(); int64(len(reply.Data)) > limit {
+		reply = wire.Message(wire.Failure(r.RequestID, r.ExecutedVersion, lambdaerr.Service(
+			"The reply (%d bytes as a NATS message) exceeds the NATS server's max_payload of %d bytes.", len(reply.Data), limit)))
 	}
-	if err := m.Respond(data); err != nil {
+	if err := m.RespondMsg(reply); err != nil {
 		s.log.Warn("reply to the controller failed", zap.Error(err))
 	}
 }

@@ -3,7 +3,6 @@ package natsservice
 import (
 	"github.com/lambdock/lambdock/internal/function"
 	"github.com/lambdock/lambdock/internal/msg"
-	"github.com/lambdock/lambdock/internal/wire"
 	"github.com/lambdock/lambdock/invoker"
 )
 
@@ -15,7 +14,7 @@ const (
 
 // resultReply is the reply for an invocation that ran. The log tail goes only to callers that
 // asked for it.
-func resultReply(invokerID string, spec function.Spec, logTail bool, res *invoker.Result) []byte {
+func resultReply(invokerID string, spec function.Spec, logTail bool, res *invoker.Result) msg.InvocationReply {
 	r := msg.InvocationReply{
 		RequestID:       res.RequestID,
 		Payload:         res.Payload,
@@ -31,7 +30,7 @@ func resultReply(invokerID string, spec function.Spec, logTail bool, res *invoke
 	if logTail {
 		r.LogTail = res.LogTail
 	}
-	return wire.Reply(r)
+	return r
 }
 
 // usageOf is the usage record of an invocation that ran. Billing: duration plus init, rounded

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/function"
 	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/wire"
 	"github.com/lambdock/lambdock/invoker"
 )
 
@@ -46,8 +47,12 @@ func TestResultReplyLogTail(t *testing.T) {
 	res := &invoker.Result{RequestID: "r", Payload: []byte(`{}`), LogTail: []byte("START"), FunctionError: "Unhandled",
 		Duration: 3 * time.Millisecond, BilledDuration: 3 * time.Millisecond}
 	for _, tail := range []bool{false, true} {
+		sent := wire.Message(resultReply("inv", spec, tail, res))
+		if h := sent.Header.Get(msg.HeaderReplyError); h != "" {
+			t.Fatalf("a function error is not a failed reply, yet header %s = %q", msg.HeaderReplyError, h)
+		}
 		var r msg.InvocationReply
-		if err := json.Unmarshal(resultReply("inv", spec, tail, res), &r); err != nil {
+		if err := json.Unmarshal(sent.Data, &r); err != nil {
 			t.Fatal(err)
 		}
 		if (len(r.LogTail) > 0) != tail || r.FunctionError != "Unhandled" || r.ExecutedVersion != "$LATEST" ||
