@@ -80,7 +80,6 @@ func (a *artifacts) build(t testing.TB) {
 	}
 }
 
-
 // zipBootstrap zips the file at path as "bootstrap" with mode 0755.
 func zipBootstrap(path string) ([]byte, error) {
 	bin, err := os.ReadFile(path)
