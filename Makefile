@@ -47,8 +47,9 @@ test: images
 test-unit:
 	$(GO) test -count=1 -short ./...
 
-## lint: go vet and staticcheck.
+## lint: gofmt, go vet and staticcheck.
 lint:
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "not gofmt-ed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
