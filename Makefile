@@ -55,7 +55,7 @@ lint:
 
 ## bench: the benchmarks (warm/cold invoke through the invoker, end-to-end over HTTP).
 bench: images
-	$(GO) test -count=1 -run '^$$' -bench InvokeWarm -benchtime 1000x -timeout 20m ./invoker/ ./internal/e2e/
+	$(GO) test -count=1 -run '^$$' -bench InvokeWarm -benchtime 1000x -timeout 20m ./invoker/ ./e2e/
 	$(GO) test -count=1 -run '^$$' -bench ColdStart -benchtime 30x -timeout 20m ./invoker/
 
 clean:

@@ -1,6 +1,6 @@
 package controller
 
-import "github.com/lambdock/lambdock/internal/lambdaerr"
+import "github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 
 // Admission decides whether an invocation may start, by Lambda's concurrency rules
 // (lambda-api.md §4.2):

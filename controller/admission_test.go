@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // step is one operation on an Admission and what it must answer.

@@ -10,8 +10,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/internal/msg"
-	"github.com/lambdock/lambdock/internal/wire"
+	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/infra/natssub"
 )
 
 // Defaults of Config.
@@ -93,8 +93,8 @@ type Controller struct {
 	otherSubs []*nats.Subscription
 	reload    chan struct{} // a pending reservation reload (capacity 1)
 
-	dispatch  *wire.Handlers // one per invocation; its Context ends on a hard stop
-	loops     sync.WaitGroup // the reloader and the expiry ticker
+	dispatch  *natssub.Handlers // one per invocation; its Context ends on a hard stop
+	loops     sync.WaitGroup    // the reloader and the expiry ticker
 	stopLoops context.CancelFunc
 }
 
@@ -117,7 +117,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Controller, error) 
 		slots:     map[string]*slot{},
 		heartbeat: make(chan struct{}),
 		reload:    make(chan struct{}, 1),
-		dispatch:  wire.NewHandlers(),
+		dispatch:  natssub.NewHandlers(),
 	}
 	if err := c.loadReservations(ctx); err != nil {
 		return nil, err

@@ -2,17 +2,15 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/internal/function"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
-	"github.com/lambdock/lambdock/internal/msg"
-	"github.com/lambdock/lambdock/internal/wire"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // maxAttempts bounds how many invokers one invocation is offered to when invokers vanish
@@ -27,22 +25,22 @@ const deadlineMargin = 250 * time.Millisecond
 // block on a slow function.
 func (c *Controller) onInvoke(m *nats.Msg) {
 	if !c.dispatch.Go(func() { c.respond(m, c.handle(m.Data)) }) {
-		c.respond(m, wire.ErrorReply("", function.LatestVersion, lambdaerr.Service("The controller is shutting down.")))
+		c.respond(m, msg.FailureMessage("", function.LatestVersion, lambdaerr.Service("The controller is shutting down.")))
 	}
 }
 
 // handle admits, places and dispatches one invocation and returns the reply for the caller:
 // the invoker's reply as it came, or an error reply.
-func (c *Controller) handle(data []byte) []byte {
-	var inv msg.Invocation
-	if err := json.Unmarshal(data, &inv); err != nil {
-		return wire.ErrorReply("", function.LatestVersion, lambdaerr.Service("The controller cannot decode the invocation: %v", err))
+func (c *Controller) handle(data []byte) *nats.Msg {
+	inv, err := msg.Decode[msg.Invocation](data)
+	if err != nil {
+		return msg.FailureMessage("", function.LatestVersion, lambdaerr.Service("The controller cannot decode the invocation: %v", err))
 	}
 	spec := inv.Function.WithDefaults()
 	log := c.log.With(zap.String("request_id", inv.RequestID), zap.String("function", spec.Name))
 	if err := c.admit(inv.RequestID, spec, inv.ReservedConcurrency); err != nil {
 		log.Debug("throttled", zap.Error(err))
-		return wire.ErrorReply(inv.RequestID, spec.Version, lambdaerr.As(err))
+		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
 	}
 	reply, idleLater, err := c.run(inv, spec, data, log)
 	if err != nil || !idleLater {
@@ -51,14 +49,14 @@ func (c *Controller) handle(data []byte) []byte {
 		c.answered(inv.RequestID, c.backstop(spec))
 	}
 	if err != nil {
-		return wire.ErrorReply(inv.RequestID, spec.Version, lambdaerr.As(err))
+		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
 	}
 	return reply
 }
 
 // run places the invocation and sends it, retrying on another invoker when the chosen one has
 // gone. idleLater reports that the invocation ran and its environment will send Released.
-func (c *Controller) run(inv msg.Invocation, spec function.Spec, data []byte, log *zap.Logger) (reply []byte, idleLater bool, err error) {
+func (c *Controller) run(inv msg.Invocation, spec function.Spec, data []byte, log *zap.Logger) (reply *nats.Msg, idleLater bool, err error) {
 	wait := c.backstop(spec)
 	if !inv.Deadline.IsZero() {
 		wait = min(wait, time.Until(inv.Deadline)-deadlineMargin)
@@ -77,9 +75,9 @@ func (c *Controller) run(inv msg.Invocation, spec function.Spec, data []byte, lo
 		m, err := c.nc.RequestWithContext(ctx, msg.InvokerSubject(choice.InvokerID), data)
 		switch {
 		case err == nil:
-			failed := m.Header.Get(msg.HeaderReplyError) != ""
+			failed := msg.IsFailure(m)
 			log.Debug("dispatched", zap.Bool("failed", failed))
-			return m.Data, !failed, nil
+			return &nats.Msg{Header: m.Header, Data: m.Data}, !failed, nil
 		case errors.Is(err, nats.ErrNoResponders):
 			log.Warn("invoker has no subscription; forgetting it")
 			c.mu.Lock()
@@ -129,11 +127,11 @@ func (c *Controller) backstop(spec function.Spec) time.Duration {
 }
 
 // respond answers a request message; a published (not requested) invocation gets no answer.
-func (c *Controller) respond(m *nats.Msg, data []byte) {
+func (c *Controller) respond(m *nats.Msg, reply *nats.Msg) {
 	if m.Reply == "" {
 		return
 	}
-	if err := m.Respond(data); err != nil {
+	if err := m.RespondMsg(reply); err != nil {
 		c.log.Warn("reply to the gateway failed", zap.Error(err))
 	}
 }

@@ -38,6 +38,6 @@
 //   - Every invocation runs in its own goroutine; the bookkeeping (admission, placement, slots)
 //     is guarded by one mutex that is never held across a NATS call.
 //
-// The controller's role in lambdockd also runs the metering writer (internal/metering), which
-// internal/server starts next to it.
+// The controller's role in lambdockd also runs the metering writer (metering), which
+// cmd/lambdockd/server starts next to it.
 package controller

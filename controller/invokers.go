@@ -2,19 +2,18 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/contract/msg"
 )
 
 // onHeartbeat records an invoker's snapshot and wakes invocations waiting for an invoker.
 func (c *Controller) onHeartbeat(m *nats.Msg) {
-	var hb msg.Heartbeat
-	if err := json.Unmarshal(m.Data, &hb); err != nil || hb.InvokerID == "" {
+	hb, err := msg.Decode[msg.Heartbeat](m.Data)
+	if err != nil || hb.InvokerID == "" {
 		c.log.Warn("bad heartbeat", zap.ByteString("data", m.Data), zap.Error(err))
 		return
 	}
@@ -30,8 +29,8 @@ func (c *Controller) onHeartbeat(m *nats.Msg) {
 
 // onReleased frees the slot of an invocation whose environment is idle again.
 func (c *Controller) onReleased(m *nats.Msg) {
-	var r msg.Released
-	if err := json.Unmarshal(m.Data, &r); err != nil {
+	r, err := msg.Decode[msg.Released](m.Data)
+	if err != nil {
 		c.log.Warn("bad release", zap.ByteString("data", m.Data), zap.Error(err))
 		return
 	}

@@ -4,8 +4,8 @@ import (
 	"maps"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/function"
-	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/contract/msg"
 )
 
 // Placement knows the live invokers from their heartbeats and picks one for each invocation,

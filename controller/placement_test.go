@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/function"
-	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/contract/msg"
 )
 
 func TestPlacementChoose(t *testing.T) {

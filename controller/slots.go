@@ -5,8 +5,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/internal/function"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // slot is one admitted invocation: it holds a unit of concurrency until it is released, once.

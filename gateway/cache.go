@@ -2,14 +2,13 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -92,8 +91,8 @@ func (c *functionCache) invalidate(name string) {
 
 // onFunctionChanged is the NATS handler of msg.SubjectFunctionChanged.
 func (g *Gateway) onFunctionChanged(m *nats.Msg) {
-	var ev msg.FunctionChanged
-	if err := json.Unmarshal(m.Data, &ev); err != nil || ev.Name == "" {
+	ev, err := msg.Decode[msg.FunctionChanged](m.Data)
+	if err != nil || ev.Name == "" {
 		g.log.Warn("bad function-changed event", zap.ByteString("data", m.Data), zap.Error(err))
 		return
 	}
@@ -105,11 +104,8 @@ func (g *Gateway) onFunctionChanged(m *nats.Msg) {
 // other caches then catch up through their TTL.
 func (g *Gateway) functionChanged(name string, deleted bool) {
 	g.cache.invalidate(name)
-	data, err := json.Marshal(msg.FunctionChanged{Name: name, Deleted: deleted})
-	if err == nil {
-		err = g.cfg.NATS.Publish(msg.SubjectFunctionChanged, data)
-	}
-	if err != nil {
+	ev := msg.Encode(msg.FunctionChanged{Name: name, Deleted: deleted})
+	if err := g.cfg.NATS.Publish(msg.SubjectFunctionChanged, ev); err != nil {
 		g.log.Error("publish function-changed event", zap.String("function", name), zap.Error(err))
 	}
 }

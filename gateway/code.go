@@ -9,8 +9,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/lambdock/lambdock/internal/codestore"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/infra/codestore"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // CodeFetcher is implemented by a CodeStore that can also return a zip (the JetStream code store

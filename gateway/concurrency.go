@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/store"
 )
 

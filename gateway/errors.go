@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // ctxRequestID is the gin context key of the request id.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lambdock/lambdock/gateway/gatewaytest"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
 
 // TestErrors checks every rejected request: status, x-amzn-ErrorType and body. No controller

@@ -14,10 +14,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway"
-	"github.com/lambdock/lambdock/gateway/gatewaytest"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
-	"github.com/lambdock/lambdock/internal/lambdaclient"
+	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
 
 // TestCreateAndGetShape checks the FunctionConfiguration and GetFunction shapes field by field.

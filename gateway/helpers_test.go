@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lambdock/lambdock/gateway/gatewaytest"
+	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
-	"github.com/lambdock/lambdock/internal/lambdaclient"
+	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
 
 // call is one raw HTTP request to the gateway.

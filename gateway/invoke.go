@@ -14,9 +14,9 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
-	"github.com/lambdock/lambdock/internal/function"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
-	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -166,10 +166,7 @@ func (g *Gateway) dispatch(c *gin.Context, f *store.Function, req *invokeRequest
 		LogTail:             req.logTail,
 		Deadline:            deadline,
 	}
-	data, err := json.Marshal(inv)
-	if err != nil {
-		return nil, fmt.Errorf("encode invocation: %w", err)
-	}
+	data := msg.Encode(inv)
 	nc := g.cfg.NATS
 	if limit := nc.MaxPayload(); int64(len(data)) > limit {
 		return nil, lambdaerr.New(http.StatusRequestEntityTooLarge, lambdaerr.CodeRequestTooLarge,
@@ -191,9 +188,9 @@ func (g *Gateway) dispatch(c *gin.Context, f *store.Function, req *invokeRequest
 	default:
 		return nil, lambdaerr.Service("Dispatching the invocation failed: %v", err)
 	}
-	var reply msg.InvocationReply
-	if err := json.Unmarshal(m.Data, &reply); err != nil {
-		return nil, fmt.Errorf("decode invocation reply for %s: %w", f.Name, err)
+	reply, err := msg.Decode[msg.InvocationReply](m.Data)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", f.Name, err)
 	}
 	return &reply, nil
 }

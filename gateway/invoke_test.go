@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdock/lambdock/gateway/gatewaytest"
+	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
-	"github.com/lambdock/lambdock/internal/lambdaclient"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
-	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
 
 // controller answers like the controller would, steered by the event's "mode".

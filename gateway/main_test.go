@@ -3,7 +3,7 @@ package gateway
 import (
 	"testing"
 
-	"github.com/lambdock/lambdock/internal/testenv"
+	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
 // TestMain stops the shared PostgreSQL cluster of testenv after the tests.

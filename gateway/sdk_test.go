@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/lambdock/lambdock/gateway/gatewaytest"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
 
 // sdkClient is the real aws-sdk-go-v2 Lambda client pointed at env, with any credentials and

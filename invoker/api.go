@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/contract/function"
 )
 
 // Request is one invocation handed to the invoker. It is transport-free: the NATS adapter of the

@@ -1,6 +1,6 @@
 // Package invoker runs Lambda invocations in Docker containers on one host: it keeps a pool of
 // warm execution environments, creates new ones through the Docker Engine API, and talks to the
-// runtime-api agent inside each over its private channel (internal/agentproto).
+// runtime-api agent inside each over its private channel (internal/contract/agentproto).
 //
 // Layout:
 //

@@ -11,9 +11,9 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
-	"github.com/lambdock/lambdock/internal/function"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/invoker/agentclient"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )

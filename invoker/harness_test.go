@@ -23,8 +23,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/lambdock/lambdock/internal/function"
-	"github.com/lambdock/lambdock/internal/testenv"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 	"github.com/lambdock/lambdock/invoker"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
@@ -65,7 +65,7 @@ func (a *artifacts) build(t testing.TB) {
 		bootstrap := filepath.Join(a.dir, "bootstrap")
 		for _, b := range []struct{ out, pkg string }{
 			{a.agent, "./cmd/lambdock-agent"},
-			{bootstrap, "./internal/testfn"},
+			{bootstrap, "./internal/testsupport/testfn"},
 		} {
 			if a.buildErr = testenv.GoBuild(context.Background(), b.out, b.pkg); a.buildErr != nil {
 				return

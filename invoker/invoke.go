@@ -14,7 +14,7 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/invoker/agentclient"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )

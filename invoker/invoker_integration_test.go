@@ -1,7 +1,7 @@
 package invoker_test
 
 // Integration tests: real Docker, the real agent (built from ./cmd/lambdock-agent) and the
-// aws-lambda-go test function (./internal/testfn) in real containers. Only the CodeFetcher is a
+// aws-lambda-go test function (./internal/testsupport/testfn) in real containers. Only the CodeFetcher is a
 // test double. They skip when Docker is unreachable and fail when the runtime image is missing.
 
 import (
@@ -24,8 +24,8 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/google/uuid"
 
-	"github.com/lambdock/lambdock/internal/function"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/invoker"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )

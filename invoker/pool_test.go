@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/function"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // specOf is a function version with the given memory; code distinguishes revisions.

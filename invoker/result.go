@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/invoker/agentclient"
 )
 

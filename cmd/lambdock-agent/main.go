@@ -13,7 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
 	"github.com/lambdock/lambdock/runtime-api/agent"
 )
 

@@ -1,5 +1,5 @@
 // Command lambdock is the Lambdock CLI: it scaffolds, deploys and invokes functions through the
-// gateway's Lambda API. The commands live in internal/cli.
+// gateway's Lambda API. The commands live in client/cli.
 package main
 
 import (
@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/lambdock/lambdock/internal/cli"
+	"github.com/lambdock/lambdock/client/cli"
 )
 
 func main() {

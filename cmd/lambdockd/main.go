@@ -5,7 +5,7 @@
 // invoker removes its containers, and the own PostgreSQL and NATS stop. A second signal ends
 // the process at once.
 //
-// The configuration is documented by `lambdockd --help` and internal/config.
+// The configuration is documented by `lambdockd --help` and cmd/lambdockd/config.
 package main
 
 import (
@@ -20,8 +20,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/lambdock/lambdock/internal/config"
-	"github.com/lambdock/lambdock/internal/server"
+	"github.com/lambdock/lambdock/cmd/lambdockd/config"
+	"github.com/lambdock/lambdock/cmd/lambdockd/server"
 )
 
 func main() {

@@ -1,5 +1,5 @@
 // Package lambdaapi holds the JSON shapes and header names of the AWS Lambda REST API subset that
-// Lambdock serves (lambda-api.md §3). The gateway renders them and internal/lambdaclient sends and
+// Lambdock serves (lambda-api.md §3). The gateway renders them and client/lambdaclient sends and
 // decodes them, so both sides of the wire share one definition and cannot drift apart.
 //
 // Field names follow Lambda's JSON exactly (FunctionName, RevisionId, …); Go names are idiomatic

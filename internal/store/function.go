@@ -3,7 +3,7 @@ package store
 import (
 	"time"
 
-	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/contract/function"
 )
 
 // Function is one function's stored configuration ($LATEST).

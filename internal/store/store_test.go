@@ -12,9 +12,9 @@ import (
 
 	"go.uber.org/zap/zaptest"
 
-	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/store"
-	"github.com/lambdock/lambdock/internal/testenv"
+	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

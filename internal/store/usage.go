@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/contract/msg"
 )
 
 // InsertUsage stores a batch of usage records in one statement and returns how many were new.

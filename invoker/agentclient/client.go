@@ -1,5 +1,5 @@
 // Package agentclient is the host side of the invoker ↔ agent channel defined in
-// internal/agentproto: HTTP/1.1 over the unix socket in a container's channel directory.
+// internal/contract/agentproto: HTTP/1.1 over the unix socket in a container's channel directory.
 //
 // Design choices:
 //   - One Client (one http.Transport, keep-alive) per container: a container runs one invocation
@@ -25,7 +25,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
 )
 
 // baseURL is the URL prefix of every request; the host part is ignored by the dialer.

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
 )
 
 // longDir returns a channel directory whose socket path is longer than a unix socket path may be,

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // maxReply bounds a reply body. The agent itself caps responses at lambdaerr.MaxRuntimePayload

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // MaxUnzippedBytes is Lambda's limit on the unzipped size of a deployment package (250 MB).

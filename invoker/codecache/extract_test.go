@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // entry is one zip entry built by a test.

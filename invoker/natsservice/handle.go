@@ -2,7 +2,6 @@ package natsservice
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -10,10 +9,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/internal/function"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
-	"github.com/lambdock/lambdock/internal/msg"
-	"github.com/lambdock/lambdock/internal/wire"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/invoker"
 )
 
@@ -23,16 +21,16 @@ const usageTimeout = 10 * time.Second
 // onInvocation runs each invocation in its own goroutine.
 func (s *Service) onInvocation(m *nats.Msg) {
 	if !s.work.Go(func() { s.handle(m) }) {
-		s.respond(m, wire.Failure("", function.LatestVersion, lambdaerr.Service("Invoker %s is shutting down.", s.cfg.ID)))
+		s.respond(m, msg.Failure("", function.LatestVersion, lambdaerr.Service("Invoker %s is shutting down.", s.cfg.ID)))
 	}
 }
 
 // handle runs one invocation, replies, records its usage and announces when its environment is
 // free again.
 func (s *Service) handle(m *nats.Msg) {
-	var inv msg.Invocation
-	if err := json.Unmarshal(m.Data, &inv); err != nil {
-		s.respond(m, wire.Failure("", function.LatestVersion, lambdaerr.Service("Invoker %s cannot decode the invocation: %v", s.cfg.ID, err)))
+	inv, err := msg.Decode[msg.Invocation](m.Data)
+	if err != nil {
+		s.respond(m, msg.Failure("", function.LatestVersion, lambdaerr.Service("Invoker %s cannot decode the invocation: %v", s.cfg.ID, err)))
 		return
 	}
 	spec := inv.Function.WithDefaults()
@@ -50,7 +48,7 @@ func (s *Service) handle(m *nats.Msg) {
 		if s.work.Context().Err() != nil {
 			e = lambdaerr.Service("Invoker %s shut down during the invocation.", s.cfg.ID)
 		}
-		s.respond(m, wire.Failure(inv.RequestID, spec.Version, e))
+		s.respond(m, msg.Failure(inv.RequestID, spec.Version, e))
 		return
 	}
 	s.respond(m, resultReply(s.cfg.ID, spec, inv.LogTail, res))
@@ -70,9 +68,9 @@ func (s *Service) handle(m *nats.Msg) {
 // respond answers the controller. A reply too large for NATS becomes a ServiceException that
 // says so, so the caller is not left waiting for the backstop.
 func (s *Service) respond(m *nats.Msg, r msg.InvocationReply) {
-	reply := wire.Message(r)
+	reply := msg.ReplyMessage(r)
 	if limit := s.nc.MaxPayload(); int64(len(reply.Data)) > limit {
-		reply = wire.Message(wire.Failure(r.RequestID, r.ExecutedVersion, lambdaerr.Service(
+		reply = msg.ReplyMessage(msg.Failure(r.RequestID, r.ExecutedVersion, lambdaerr.Service(
 			"The reply (%d bytes as a NATS message) exceeds the NATS server's max_payload of %d bytes.", len(reply.Data), limit)))
 	}
 	if err := m.RespondMsg(reply); err != nil {
@@ -92,11 +90,7 @@ func (s *Service) publishUsage(u msg.Usage) {
 
 // publishReleased tells the controllers that the environment is free again.
 func (s *Service) publishReleased(r msg.Released) {
-	b, err := json.Marshal(r)
-	if err == nil {
-		err = s.nc.Publish(msg.InvokerReleasedSubject(s.cfg.ID), b)
-	}
-	if err != nil {
+	if err := s.nc.Publish(msg.InvokerReleasedSubject(s.cfg.ID), msg.Encode(r)); err != nil {
 		s.log.Warn("release not published", zap.String("request_id", r.RequestID), zap.Error(err))
 	}
 }

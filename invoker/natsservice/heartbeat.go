@@ -2,12 +2,11 @@ package natsservice
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/contract/msg"
 )
 
 // heartbeats publishes the invoker's Stats every HeartbeatInterval until ctx ends.
@@ -28,11 +27,7 @@ func (s *Service) heartbeats(ctx context.Context) {
 
 // publishHeartbeat sends one heartbeat. A failure is logged: the next beat will try again.
 func (s *Service) publishHeartbeat(hb msg.Heartbeat) {
-	b, err := json.Marshal(hb)
-	if err == nil {
-		err = s.nc.Publish(msg.SubjectInvokerHeartbeat, b)
-	}
-	if err != nil {
+	if err := s.nc.Publish(msg.SubjectInvokerHeartbeat, msg.Encode(hb)); err != nil {
 		s.log.Warn("heartbeat not sent", zap.Error(err))
 	}
 }

@@ -1,8 +1,8 @@
 package natsservice
 
 import (
-	"github.com/lambdock/lambdock/internal/function"
-	"github.com/lambdock/lambdock/internal/msg"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/invoker"
 )
 

@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/function"
-	"github.com/lambdock/lambdock/internal/msg"
-	"github.com/lambdock/lambdock/internal/wire"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/invoker"
 )
 
@@ -47,7 +46,7 @@ func TestResultReplyLogTail(t *testing.T) {
 	res := &invoker.Result{RequestID: "r", Payload: []byte(`{}`), LogTail: []byte("START"), FunctionError: "Unhandled",
 		Duration: 3 * time.Millisecond, BilledDuration: 3 * time.Millisecond}
 	for _, tail := range []bool{false, true} {
-		sent := wire.Message(resultReply("inv", spec, tail, res))
+		sent := msg.ReplyMessage(resultReply("inv", spec, tail, res))
 		if h := sent.Header.Get(msg.HeaderReplyError); h != "" {
 			t.Fatalf("a function error is not a failed reply, yet header %s = %q", msg.HeaderReplyError, h)
 		}

@@ -10,8 +10,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/internal/msg"
-	"github.com/lambdock/lambdock/internal/wire"
+	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/infra/natssub"
 	"github.com/lambdock/lambdock/invoker"
 )
 
@@ -56,7 +56,7 @@ type Service struct {
 	nc  *nats.Conn
 	sub *nats.Subscription
 
-	work *wire.Handlers // invocations and what they do after the reply; its Context ends
+	work *natssub.Handlers // invocations and what they do after the reply; its Context ends
 	// when Close gives up waiting, which fails the invocations still running
 
 	stopBeats context.CancelFunc
@@ -75,7 +75,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 		log = zap.NewNop()
 	}
 	s := &Service{cfg: cfg, log: log.Named("invoker-nats").With(zap.String("invoker", cfg.ID)), nc: cfg.NATS,
-		work: wire.NewHandlers()}
+		work: natssub.NewHandlers()}
 	sub, err := s.nc.Subscribe(msg.InvokerSubject(cfg.ID), s.onInvocation)
 	if err != nil {
 		return nil, fmt.Errorf("natsservice: subscribe %s: %w", msg.InvokerSubject(cfg.ID), err)

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
 )
 
 // reserved reports whether k is a Lambda variable a function's configuration cannot set

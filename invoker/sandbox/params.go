@@ -27,8 +27,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
-	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/function"
 )
 
 // Labels on every Lambdock container.

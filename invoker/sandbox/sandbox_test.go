@@ -12,8 +12,8 @@ import (
 
 	"github.com/docker/docker/api/types/mount"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
-	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/function"
 )
 
 func testParams(spec function.Spec) Params {

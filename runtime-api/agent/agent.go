@@ -18,8 +18,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
-	"github.com/lambdock/lambdock/internal/function"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/runtime-api/cgroup"
 	"github.com/lambdock/lambdock/runtime-api/channel"
 	"github.com/lambdock/lambdock/runtime-api/environment"

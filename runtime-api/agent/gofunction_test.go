@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
 )
 
 // buildGoFunction builds testdata/gofn, a real aws-lambda-go function, into dir as the

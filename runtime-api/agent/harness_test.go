@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
 )
 
 // patience bounds every wait in these tests. It only keeps a broken agent from hanging the

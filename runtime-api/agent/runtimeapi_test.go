@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 const (

@@ -19,8 +19,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/runtime-api/environment"
 	"github.com/lambdock/lambdock/runtime-api/runtimeapi"
 )

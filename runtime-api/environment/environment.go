@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lambdock/lambdock/internal/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
 	"github.com/lambdock/lambdock/runtime-api/extensions"
 	"github.com/lambdock/lambdock/runtime-api/logcapture"
 	"github.com/lambdock/lambdock/runtime-api/runtimeapi"

@@ -7,7 +7,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/lambdock/lambdock/internal/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // response serves POST /runtime/invocation/{id}/response.

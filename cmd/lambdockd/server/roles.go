@@ -1,0 +1,139 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/docker/docker/client"
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/cmd/lambdockd/config"
+	"github.com/lambdock/lambdock/controller"
+	"github.com/lambdock/lambdock/gateway"
+	"github.com/lambdock/lambdock/invoker"
+	"github.com/lambdock/lambdock/invoker/natsservice"
+	"github.com/lambdock/lambdock/metering"
+)
+
+// readHeaderTimeout bounds how long a client may take to send request headers.
+const readHeaderTimeout = 10 * time.Second
+
+// startController starts the controller and the usage writer.
+func (s *Server) startController(ctx context.Context) error {
+	if !s.cfg.Has(config.RoleController) {
+		return nil
+	}
+	wctx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	w := metering.NewWriter(s.js, s.store, s.log.Named("metering"))
+	go func() { done <- w.Run(wctx) }()
+	s.onStop("usage writer", false, func(ctx context.Context) error {
+		stopWriter()
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	c, err := controller.New(ctx, controller.Config{
+		NATS:               s.nc,
+		Store:              s.store,
+		AccountConcurrency: s.cfg.AccountConcurrency,
+	}, s.log)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.onStop("controller", true, c.Close)
+	s.ctrl = c
+	return nil
+}
+
+// startInvoker starts the invoker and puts it on NATS.
+func (s *Server) startInvoker(ctx context.Context) error {
+	if !s.cfg.Has(config.RoleInvoker) {
+		return nil
+	}
+	if err := metering.EnsureStream(ctx, s.js); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	inv, err := invoker.New(ctx, invoker.Config{
+		ID:          s.cfg.InvokerID,
+		DataDir:     filepath.Join(s.cfg.DataDir, "invoker"),
+		AgentBinary: s.cfg.Agent,
+		CodeFetcher: s.code,
+		CapacityMB:  s.cfg.CapacityMB,
+		KeepAlive:   s.cfg.KeepAlive,
+	}, s.log)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.onStop("invoker", false, inv.Close)
+	svc, err := natsservice.New(ctx, natsservice.Config{
+		ID:      inv.ID(),
+		NATS:    s.nc,
+		Invoker: inv,
+		Usage:   metering.NewPublisher(s.js, s.log.Named("metering")),
+	}, s.log)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.onStop("invoker NATS service", true, svc.Close)
+	return nil
+}
+
+// startGateway builds the gateway and starts serving HTTP on Addr.
+func (s *Server) startGateway(ctx context.Context) error {
+	if !s.cfg.Has(config.RoleGateway) {
+		return nil
+	}
+	var ready []gateway.Check
+	if s.cfg.Has(config.RoleInvoker) {
+		docker, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+		if err != nil {
+			return fmt.Errorf("server: docker client: %w", err)
+		}
+		s.onStop("docker client", false, func(context.Context) error { return docker.Close() })
+		ready = append(ready, gateway.Check{Name: "docker", Check: func(ctx context.Context) error {
+			_, err := docker.Ping(ctx)
+			return err
+		}})
+	}
+	gw, err := gateway.New(gateway.Config{
+		Store:              s.store,
+		Code:               s.code,
+		NATS:               s.nc,
+		Ready:              ready,
+		AccountConcurrency: s.cfg.AccountConcurrency,
+		Logger:             s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.onStop("gateway", false, func(context.Context) error { return gw.Close() })
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: readHeaderTimeout,
+		ErrorLog: zap.NewStdLog(s.log.Named("http"))}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	s.onStop("HTTP server", true, func(ctx context.Context) error {
+		err := srv.Shutdown(ctx)
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("requests still running: %w", err)
+		}
+		if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+		return err
+	})
+	return nil
+}

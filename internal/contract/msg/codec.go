@@ -1,0 +1,30 @@
+package msg
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Message is every type that travels on the NATS link. Encode and Decode are the only place
+// that knows how they are encoded (JSON today), so every role reads and writes them alike.
+type Message interface {
+	Invocation | InvocationReply | Released | Heartbeat | FunctionChanged | Usage
+}
+
+// Encode encodes a message. Messages hold plain data, so encoding cannot fail.
+func Encode[T Message](m T) []byte {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(fmt.Sprintf("msg: encode %T: %v", m, err))
+	}
+	return b
+}
+
+// Decode decodes a message body.
+func Decode[T Message](data []byte) (T, error) {
+	var m T
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, fmt.Errorf("msg: decode %T: %w", m, err)
+	}
+	return m, nil
+}

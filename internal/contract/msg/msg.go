@@ -1,0 +1,132 @@
+// Package msg defines every NATS subject, JetStream stream and message type Lambdock uses, in one
+// versioned place. Messages are JSON. A change to a message shape gets a new version prefix.
+//
+// Sync invoke:   gateway --request(SubjectInvoke, Invocation)--> controller (queue group)
+//
+//	controller --request(InvokerSubject(id), Invocation)--> invoker
+//	invoker --reply(InvocationReply)--> controller --reply--> gateway
+//	invoker --publish(InvokerReleasedSubject(id), Released)--> controller, once the
+//	environment is free again (the runtime called /next), which releases the slot.
+//
+// Heartbeats:    invoker --publish(SubjectInvokerHeartbeat, Heartbeat)--> controllers (placement).
+// Changes:       gateway --publish(SubjectFunctionChanged, FunctionChanged)--> caches (gateway
+//
+//	function cache, controller reservations).
+//
+// Metering:      invoker --JetStream publish(UsageSubject(id), Usage, Nats-Msg-Id=request id)-->
+//
+//	StreamUsage --durable consumer ConsumerUsage--> Postgres (batched, idempotent).
+//
+// Code:          gateway puts zips into the JetStream object store BucketCode, named by hex
+//
+//	SHA-256; invokers read them on a code-cache miss.
+package msg
+
+import (
+	"time"
+
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+)
+
+// Subjects, streams and buckets.
+const (
+	SubjectInvoke           = "lambdock.v1.invoke"
+	QueueControllers        = "lambdock-controllers"
+	SubjectInvokerHeartbeat = "lambdock.v1.invoker.heartbeat"
+	SubjectFunctionChanged  = "lambdock.v1.function.changed"
+	StreamUsage             = "LAMBDOCK_USAGE"
+	SubjectUsageAll         = "lambdock.v1.usage.>"
+	ConsumerUsage           = "lambdock-usage-writer"
+	BucketCode              = "lambdock-code"
+	// MaxPayload is the NATS max_payload Lambdock needs: a 6 MB event or result is base64 in the
+	// JSON envelope (8 MiB), plus the function spec and headers. The embedded server is configured
+	// with it; an external NATS must allow at least this.
+	MaxPayload = 12 * 1024 * 1024
+)
+
+// HeaderReplyError is set on an InvocationReply message that carries an Error, to its code, so a
+// relay (the controller) can tell a failure without decoding a body of up to MaxPayload bytes.
+const HeaderReplyError = "Lambdock-Error"
+
+// InvokerSubject is where invoker id takes invocations: lambdock.invoker.<id>.invoke.
+func InvokerSubject(id string) string { return "lambdock.invoker." + id + ".invoke" }
+
+// InvokerReleasedSubject is where invoker id announces that an environment is free again.
+func InvokerReleasedSubject(id string) string { return "lambdock.invoker." + id + ".released" }
+
+// UsageSubject is where invoker id publishes usage records.
+func UsageSubject(id string) string { return "lambdock.v1.usage." + id }
+
+// Invocation is one sync invocation, as the gateway resolved it.
+type Invocation struct {
+	RequestID           string        `json:"request_id"`
+	Function            function.Spec `json:"function"`
+	ReservedConcurrency *int          `json:"reserved_concurrency,omitempty"`
+	Payload             []byte        `json:"payload"`
+	ContentType         string        `json:"content_type,omitempty"`
+	InvokedFunctionArn  string        `json:"invoked_function_arn,omitempty"`
+	ClientContext       string        `json:"client_context,omitempty"` // decoded JSON
+	TraceID             string        `json:"trace_id,omitempty"`
+	LogTail             bool          `json:"log_tail,omitempty"` // X-Amz-Log-Type: Tail
+	Deadline            time.Time     `json:"deadline"`           // caller gives up after this
+}
+
+// InvocationReply answers an Invocation. Exactly one of Error or the result fields is meaningful.
+type InvocationReply struct {
+	// Error is set when the request was rejected or the platform failed (the function did not
+	// run or its outcome is unknown); it renders as a Lambda API error.
+	Error *lambdaerr.APIError `json:"error,omitempty"`
+
+	RequestID       string  `json:"request_id"`
+	Payload         []byte  `json:"payload,omitempty"`
+	ContentType     string  `json:"content_type,omitempty"`
+	FunctionError   string  `json:"function_error,omitempty"` // error type; "" on success
+	ExecutedVersion string  `json:"executed_version"`
+	LogTail         []byte  `json:"log_tail,omitempty"`
+	DurationMs      float64 `json:"duration_ms"`
+	BilledMs        int64   `json:"billed_ms"`
+	InitDurationMs  float64 `json:"init_duration_ms,omitempty"`
+	Cold            bool    `json:"cold"`
+	InvokerID       string  `json:"invoker_id,omitempty"`
+}
+
+// Released tells controllers that the environment that ran RequestID is free again.
+type Released struct {
+	RequestID string `json:"request_id"`
+	InvokerID string `json:"invoker_id"`
+	Function  string `json:"function"`
+}
+
+// Heartbeat is an invoker's capacity and warm pool, published every few seconds and on change.
+type Heartbeat struct {
+	InvokerID  string         `json:"invoker_id"`
+	CapacityMB int            `json:"capacity_mb"`
+	UsedMB     int            `json:"used_mb"`
+	IdleByKey  map[string]int `json:"idle_by_key"` // function.Spec.PoolKey() → idle containers
+	At         time.Time      `json:"at"`
+}
+
+// FunctionChanged says a function's configuration, code or concurrency changed or it was deleted.
+type FunctionChanged struct {
+	Name    string `json:"name"`
+	Deleted bool   `json:"deleted,omitempty"`
+}
+
+// Usage is one invocation record: what Postgres stores and billing reads.
+type Usage struct {
+	RequestID       string    `json:"request_id"`
+	Function        string    `json:"function"`
+	Version         string    `json:"version"`
+	InvokerID       string    `json:"invoker_id"`
+	Start           time.Time `json:"start"`
+	DurationMs      float64   `json:"duration_ms"`
+	BilledMs        int64     `json:"billed_ms"`
+	InitDurationMs  float64   `json:"init_duration_ms"`
+	MemoryMB        int       `json:"memory_mb"`
+	MaxMemoryUsedMB int       `json:"max_memory_used_mb"`
+	GBSeconds       float64   `json:"gb_seconds"`
+	Cold            bool      `json:"cold"`
+	Status          string    `json:"status"` // "success" or "error"
+	ErrorType       string    `json:"error_type,omitempty"`
+}

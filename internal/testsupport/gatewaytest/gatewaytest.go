@@ -1,0 +1,155 @@
+// Package gatewaytest runs a gateway in-process for tests of the gateway and of its clients (the
+// CLI): real NATS and Postgres from internal/testsupport/testenv, the Postgres function store, the JetStream
+// code store, an httptest server and a lambdaclient, plus Respond, which answers invocations on
+// msg.SubjectInvoke as the controller would. A responder is the NATS peer of the gateway, not a
+// mock of NATS; nothing here is mocked.
+package gatewaytest
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/lambdock/lambdock/client/lambdaclient"
+	"github.com/lambdock/lambdock/gateway"
+	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/infra/codestore"
+	"github.com/lambdock/lambdock/internal/store"
+	"github.com/lambdock/lambdock/internal/testsupport/testenv"
+)
+
+// Env is one gateway served over HTTP, with what it is connected to.
+type Env struct {
+	URL     string
+	Gateway *gateway.Gateway
+	Client  *lambdaclient.Client
+	NATS    *nats.Conn
+	Store   gateway.Store
+	Code    gateway.CodeStore
+}
+
+// New starts NATS (embedded, with JetStream), a fresh Postgres database with the store and the
+// JetStream code store, and a gateway, all stopped when t ends. configure, if given, may change
+// the gateway's Config before it starts. The test package must run its tests through
+// testenv.Main (func TestMain(m *testing.M) { testenv.Main(m) }).
+func New(t testing.TB, configure ...func(*gateway.Config)) *Env {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns := testenv.NATS(t)
+	nc := testenv.Connect(t, ns.ClientURL())
+	st, err := store.Open(ctx, testenv.Postgres(t), zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
+	if err != nil {
+		t.Fatalf("store: %v", err)
+	}
+	t.Cleanup(st.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	code, err := codestore.New(ctx, js)
+	if err != nil {
+		t.Fatalf("code store: %v", err)
+	}
+	return newGateway(t, nc, st, code, configure...)
+}
+
+// Another starts a second gateway sharing e's NATS server, store and code store (another replica).
+func (e *Env) Another(t testing.TB, configure ...func(*gateway.Config)) *Env {
+	t.Helper()
+	return newGateway(t, testenv.Connect(t, e.NATS.ConnectedUrl()), e.Store, e.Code, configure...)
+}
+
+func newGateway(t testing.TB, nc *nats.Conn, s gateway.Store, code gateway.CodeStore, configure ...func(*gateway.Config)) *Env {
+	t.Helper()
+	cfg := gateway.Config{Store: s, Code: code, NATS: nc, Logger: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	gw, err := gateway.New(cfg)
+	if err != nil {
+		t.Fatalf("gateway.New: %v", err)
+	}
+	srv := httptest.NewServer(gw.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		if err := gw.Close(); err != nil {
+			t.Errorf("gateway.Close: %v", err)
+		}
+	})
+	return &Env{URL: srv.URL, Gateway: gw, Client: lambdaclient.New(srv.URL), NATS: nc, Store: s, Code: code}
+}
+
+// Respond answers every invocation on msg.SubjectInvoke with fn's reply, in the controllers'
+// queue group, until t ends. Each invocation fn sees is also sent on the returned channel
+// (buffered; invocations are dropped when it is full).
+func (e *Env) Respond(t testing.TB, fn func(inv msg.Invocation) msg.InvocationReply) <-chan msg.Invocation {
+	t.Helper()
+	seen := make(chan msg.Invocation, 64)
+	nc := testenv.Connect(t, e.NATS.ConnectedUrl())
+	sub, err := nc.QueueSubscribe(msg.SubjectInvoke, msg.QueueControllers, func(m *nats.Msg) {
+		var inv msg.Invocation
+		if err := json.Unmarshal(m.Data, &inv); err != nil {
+			t.Errorf("responder: decode invocation: %v", err)
+			return
+		}
+		select {
+		case seen <- inv:
+		default:
+		}
+		reply := fn(inv)
+		if reply.RequestID == "" {
+			reply.RequestID = inv.RequestID
+		}
+		data, err := json.Marshal(reply)
+		if err != nil {
+			t.Errorf("responder: encode reply: %v", err)
+			return
+		}
+		if err := m.Respond(data); err != nil {
+			t.Errorf("responder: respond: %v", err)
+		}
+	})
+	if err != nil {
+		t.Fatalf("responder: subscribe: %v", err)
+	}
+	if err := nc.Flush(); err != nil { // the subscription is known to the server before we return
+		t.Fatalf("responder: flush: %v", err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	return seen
+}
+
+// Zip builds a zip archive of files (name → content); "bootstrap" gets mode 0755, others 0644.
+func Zip(t testing.TB, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	for name, content := range files {
+		h := &zip.FileHeader{Name: name, Method: zip.Deflate}
+		h.SetMode(0o644)
+		if name == "bootstrap" {
+			h.SetMode(0o755)
+		}
+		f, err := w.CreateHeader(h)
+		if err != nil {
+			t.Fatalf("zip: %v", err)
+		}
+		if _, err := f.Write([]byte(content)); err != nil {
+			t.Fatalf("zip: %v", err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("zip: %v", err)
+	}
+	return buf.Bytes()
+}

@@ -1,0 +1,139 @@
+// Command testfn is the Lambda function Lambdock's tests run: an ordinary aws-lambda-go program
+// (lambda.Start) built as a static `bootstrap`, whose behaviour the event chooses:
+//
+//	{"op":"echo","value":…}        returns the event
+//	{"op":"error"}                 returns errors.New("boom")
+//	{"op":"panic"}                 panics (aws-lambda-go reports it, then the process exits)
+//	{"op":"sleep","ms":3000}       sleeps, then returns {"slept_ms":…}
+//	{"op":"alloc","mb":200}        allocates and touches mb MiB, returns {"allocated_mb":…}
+//	{"op":"env"}                   returns os.Environ() as a map
+//	{"op":"write","path":"/x"}     writes a file, returns {"ok":true} or {"error":"…"}
+//	{"op":"forkbomb"}              starts copies of itself until that fails, returns
+//	                               {"spawned":n,"error":"…"} (the copies sleep and exit)
+//	{"op":"count"}                 returns {"count":n,"hostname":…,"pid":…}: n counts the calls this
+//	                               process served, so equal hostnames with rising counts prove one
+//	                               container and one runtime served them
+//
+// Build: CGO_ENABLED=0 GOOS=linux go build -o bootstrap ./internal/testsupport/testfn
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+// childEnv, when set in the environment, makes the process a fork-bomb child: it sleeps and exits.
+const childEnv = "TESTFN_CHILD_SLEEP"
+
+// maxSpawn bounds the fork bomb when nothing stops it.
+const maxSpawn = 10000
+
+// event is the test event; only the fields of the chosen op matter.
+type event struct {
+	Op   string `json:"op"`
+	MS   int    `json:"ms"`
+	MB   int    `json:"mb"`
+	Path string `json:"path"`
+}
+
+// function holds what survives between invocations in one process.
+type function struct {
+	count int
+}
+
+func main() {
+	if os.Getenv(childEnv) != "" {
+		time.Sleep(3 * time.Second)
+		return
+	}
+	f := &function{}
+	lambda.Start(f.handle)
+}
+
+func (f *function) handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var ev event
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("bad event: %w", err)
+	}
+	switch ev.Op {
+	case "echo":
+		return raw, nil
+	case "error":
+		return nil, errors.New("boom")
+	case "panic":
+		panic("testfn: panic requested")
+	case "sleep":
+		time.Sleep(time.Duration(ev.MS) * time.Millisecond)
+		return map[string]int{"slept_ms": ev.MS}, nil
+	case "alloc":
+		return map[string]int{"allocated_mb": alloc(ev.MB)}, nil
+	case "env":
+		env := map[string]string{}
+		for _, kv := range os.Environ() {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		return env, nil
+	case "write":
+		if err := os.WriteFile(ev.Path, []byte("x"), 0o644); err != nil {
+			return map[string]any{"ok": false, "error": err.Error()}, nil
+		}
+		return map[string]any{"ok": true}, nil
+	case "forkbomb":
+		return forkbomb(), nil
+	case "count":
+		f.count++
+		host, _ := os.Hostname()
+		return map[string]any{"count": f.count, "hostname": host, "pid": os.Getpid()}, nil
+	}
+	return nil, fmt.Errorf("unknown op %q", ev.Op)
+}
+
+// alloc allocates mb MiB and writes to every page so that it is really resident.
+func alloc(mb int) int {
+	chunks := make([][]byte, 0, mb)
+	for range mb {
+		c := make([]byte, 1<<20)
+		for i := 0; i < len(c); i += 4096 {
+			c[i] = 1
+		}
+		chunks = append(chunks, c)
+	}
+	return len(chunks)
+}
+
+// forkbomb starts sleeping copies of this program until the kernel refuses, then kills and
+// reaps them so the environment is usable again.
+func forkbomb() map[string]any {
+	self, err := os.Executable()
+	if err != nil {
+		self = os.Args[0]
+	}
+	var procs []*exec.Cmd
+	var spawnErr error
+	for len(procs) < maxSpawn {
+		cmd := exec.Command(self)
+		cmd.Env = append(os.Environ(), childEnv+"=1")
+		if spawnErr = cmd.Start(); spawnErr != nil {
+			break
+		}
+		procs = append(procs, cmd)
+	}
+	for _, p := range procs {
+		_ = p.Process.Kill()
+		_ = p.Wait()
+	}
+	out := map[string]any{"spawned": len(procs)}
+	if spawnErr != nil {
+		out["error"] = spawnErr.Error()
+	}
+	return out
+}
