@@ -13,12 +13,9 @@ type Request struct {
 	RequestID          string        // UUID assigned by the gateway
 	Function           function.Spec // what to run
 	Payload            []byte        // the event, byte for byte
-	ContentType        string        // default application/json
 	InvokedFunctionArn string        // the ARN the caller used (default: Function.QualifiedARN())
 	ClientContext      string        // decoded JSON of X-Amz-Client-Context, or ""
-	CognitoIdentity    string        // JSON, or ""
 	TraceID            string        // X-Ray header value, or "" (the invoker makes one)
-	TenantID           string
 }
 
 // Result is the outcome of an invocation that ran (or was attempted) in a container.

@@ -109,15 +109,12 @@ func (inv *Invoker) run(ctx context.Context, e *env, spec function.Spec, req Req
 	defer cancel()
 
 	reply, err := e.agent.Invoke(callCtx, agentclient.Invocation{
-		RequestID:       req.RequestID,
-		Timeout:         timeout,
-		FunctionArn:     cmp.Or(req.InvokedFunctionArn, spec.QualifiedARN()),
-		TraceID:         cmp.Or(req.TraceID, newTraceID(start)),
-		ClientContext:   req.ClientContext,
-		CognitoIdentity: req.CognitoIdentity,
-		TenantID:        req.TenantID,
-		ContentType:     cmp.Or(req.ContentType, "application/json"),
-		Payload:         req.Payload,
+		RequestID:     req.RequestID,
+		Timeout:       timeout,
+		FunctionArn:   cmp.Or(req.InvokedFunctionArn, spec.QualifiedARN()),
+		TraceID:       cmp.Or(req.TraceID, newTraceID(start)),
+		ClientContext: req.ClientContext,
+		Payload:       req.Payload,
 	})
 	if err != nil {
 		reason := "agent channel failed"

@@ -21,15 +21,12 @@ const maxReply = 2 * lambdaerr.MaxRuntimePayload
 
 // Invocation is one POST /invoke.
 type Invocation struct {
-	RequestID       string
-	Timeout         time.Duration
-	FunctionArn     string
-	TraceID         string
-	ClientContext   string
-	CognitoIdentity string
-	TenantID        string
-	ContentType     string
-	Payload         []byte
+	RequestID     string
+	Timeout       time.Duration
+	FunctionArn   string
+	TraceID       string
+	ClientContext string
+	Payload       []byte
 }
 
 // Reply is the agent's answer to an invocation.
@@ -53,19 +50,13 @@ func (c *Client) Invoke(ctx context.Context, inv Invocation) (*Reply, error) {
 		return nil, fmt.Errorf("agentclient: build invoke request: %w", err)
 	}
 	h := req.Header
-	h.Set("Content-Type", inv.ContentType)
+	h.Set("Content-Type", "application/json")
 	h.Set(agentproto.HeaderRequestID, inv.RequestID)
 	h.Set(agentproto.HeaderTimeoutMs, strconv.FormatInt(inv.Timeout.Milliseconds(), 10))
 	h.Set(agentproto.HeaderFunctionArn, inv.FunctionArn)
 	h.Set(agentproto.HeaderTraceID, inv.TraceID)
-	for name, v := range map[string]string{
-		agentproto.HeaderClientContext:   inv.ClientContext,
-		agentproto.HeaderCognitoIdentity: inv.CognitoIdentity,
-		agentproto.HeaderTenantID:        inv.TenantID,
-	} {
-		if v != "" {
-			h.Set(name, v)
-		}
+	if inv.ClientContext != "" {
+		h.Set(agentproto.HeaderClientContext, inv.ClientContext)
 	}
 
 	resp, err := c.http.Do(req)

@@ -38,7 +38,6 @@ func (s *Service) handle(m *nats.Msg) {
 		RequestID:          inv.RequestID,
 		Function:           spec,
 		Payload:            inv.Payload,
-		ContentType:        inv.ContentType,
 		InvokedFunctionArn: inv.InvokedFunctionArn,
 		ClientContext:      inv.ClientContext,
 		TraceID:            inv.TraceID,

@@ -101,14 +101,11 @@ func parseRequest(r *http.Request) (environment.Request, error) {
 	}
 	return environment.Request{
 		Invoke: runtimeapi.Invoke{
-			RequestID:       id,
-			FunctionArn:     h.Get(agentproto.HeaderFunctionArn),
-			TraceID:         h.Get(agentproto.HeaderTraceID),
-			ClientContext:   h.Get(agentproto.HeaderClientContext),
-			CognitoIdentity: h.Get(agentproto.HeaderCognitoIdentity),
-			TenantID:        h.Get(agentproto.HeaderTenantID),
-			ContentType:     h.Get("Content-Type"),
-			Payload:         payload,
+			RequestID:     id,
+			FunctionArn:   h.Get(agentproto.HeaderFunctionArn),
+			TraceID:       h.Get(agentproto.HeaderTraceID),
+			ClientContext: h.Get(agentproto.HeaderClientContext),
+			Payload:       payload,
 		},
 		Timeout: time.Duration(ms) * time.Millisecond,
 	}, nil

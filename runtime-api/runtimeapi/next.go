@@ -20,15 +20,9 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request) {
 	setIfNotEmpty(h, headerRequestID, inv.RequestID)
 	setIfNotEmpty(h, headerTraceID, inv.TraceID)
 	setIfNotEmpty(h, headerClientContext, inv.ClientContext)
-	setIfNotEmpty(h, headerCognitoIdentity, inv.CognitoIdentity)
 	setIfNotEmpty(h, headerFunctionArn, inv.FunctionArn)
 	h.Set(headerDeadline, strconv.FormatInt(inv.Deadline.UnixMilli(), 10))
-	setIfNotEmpty(h, headerTenantID, inv.TenantID)
-	contentType := inv.ContentType
-	if contentType == "" {
-		contentType = contentTypeJSON
-	}
-	h.Set("Content-Type", contentType)
+	h.Set("Content-Type", contentTypeJSON) // an event is always JSON (the gateway checked it)
 	h.Set("Content-Length", strconv.Itoa(len(inv.Payload)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(inv.Payload) // a runtime that hung up now will time out the invocation

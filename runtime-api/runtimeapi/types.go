@@ -4,15 +4,12 @@ import "time"
 
 // Invoke is one invocation as the runtime receives it from /next.
 type Invoke struct {
-	RequestID       string
-	FunctionArn     string
-	TraceID         string
-	ClientContext   string // JSON, already base64-decoded
-	CognitoIdentity string // JSON
-	TenantID        string
-	ContentType     string // default application/json
-	Deadline        time.Time
-	Payload         []byte
+	RequestID     string
+	FunctionArn   string
+	TraceID       string
+	ClientContext string // JSON, already base64-decoded
+	Deadline      time.Time
+	Payload       []byte
 }
 
 // Result is how the runtime ended an invocation (or its init).
@@ -47,16 +44,14 @@ const (
 
 // Header names of the Runtime API.
 const (
-	headerRequestID       = "Lambda-Runtime-Aws-Request-Id"
-	headerDeadline        = "Lambda-Runtime-Deadline-Ms"
-	headerFunctionArn     = "Lambda-Runtime-Invoked-Function-Arn"
-	headerTraceID         = "Lambda-Runtime-Trace-Id"
-	headerClientContext   = "Lambda-Runtime-Client-Context"
-	headerCognitoIdentity = "Lambda-Runtime-Cognito-Identity"
-	headerTenantID        = "Lambda-Runtime-Aws-Tenant-Id"
-	headerErrorType       = "Lambda-Runtime-Function-Error-Type"
-	headerErrorBody       = "Lambda-Runtime-Function-Error-Body"
-	headerResponseMode    = "Lambda-Runtime-Function-Response-Mode"
+	headerRequestID     = "Lambda-Runtime-Aws-Request-Id"
+	headerDeadline      = "Lambda-Runtime-Deadline-Ms"
+	headerFunctionArn   = "Lambda-Runtime-Invoked-Function-Arn"
+	headerTraceID       = "Lambda-Runtime-Trace-Id"
+	headerClientContext = "Lambda-Runtime-Client-Context"
+	headerErrorType     = "Lambda-Runtime-Function-Error-Type"
+	headerErrorBody     = "Lambda-Runtime-Function-Error-Body"
+	headerResponseMode  = "Lambda-Runtime-Function-Response-Mode"
 
 	headerExtensionName      = "Lambda-Extension-Name"
 	headerExtensionID        = "Lambda-Extension-Identifier"

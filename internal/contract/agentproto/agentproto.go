@@ -45,13 +45,11 @@ const (
 
 // Request headers on POST PathInvoke.
 const (
-	HeaderRequestID       = "X-Lambdock-Request-Id"
-	HeaderTimeoutMs       = "X-Lambdock-Timeout-Ms" // function timeout in milliseconds
-	HeaderFunctionArn     = "X-Lambdock-Invoked-Function-Arn"
-	HeaderTraceID         = "X-Lambdock-Trace-Id"
-	HeaderClientContext   = "X-Lambdock-Client-Context" // already base64-decoded JSON
-	HeaderCognitoIdentity = "X-Lambdock-Cognito-Identity"
-	HeaderTenantID        = "X-Lambdock-Tenant-Id"
+	HeaderRequestID     = "X-Lambdock-Request-Id"
+	HeaderTimeoutMs     = "X-Lambdock-Timeout-Ms" // function timeout in milliseconds
+	HeaderFunctionArn   = "X-Lambdock-Invoked-Function-Arn"
+	HeaderTraceID       = "X-Lambdock-Trace-Id"
+	HeaderClientContext = "X-Lambdock-Client-Context" // already base64-decoded JSON
 	// Content-Type of the invoke request is passed through to the runtime as is.
 )
 

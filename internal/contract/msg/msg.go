@@ -64,7 +64,6 @@ type Invocation struct {
 	Function            function.Spec `json:"function"`
 	ReservedConcurrency *int          `json:"reserved_concurrency,omitempty"`
 	Payload             []byte        `json:"payload"`
-	ContentType         string        `json:"content_type,omitempty"`
 	InvokedFunctionArn  string        `json:"invoked_function_arn,omitempty"`
 	ClientContext       string        `json:"client_context,omitempty"` // decoded JSON
 	TraceID             string        `json:"trace_id,omitempty"`
