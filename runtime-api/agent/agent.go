@@ -1,5 +1,6 @@
-// Package agent assembles the runtime-api agent: the Runtime API server on loopback, the
-// control channel on the unix socket, the log capture, the supervisor and the environment.
+// Package agent assembles the in-container agent (PID 1 of every function container; the
+// runtime-api/ folder is that agent): the Runtime API server on loopback, the control channel on
+// the unix socket, the log capture, the supervisor and the environment.
 //
 // It is a library so that the conformance tests run exactly what the container runs, on a free
 // loopback port and a socket in a temporary directory instead of the fixed agentproto addresses.

@@ -1,4 +1,5 @@
-// Package cgroup reads the container's peak memory for the REPORT line and the invoker's meter.
+// Package cgroup is part of the in-container agent (runtime-api/): it reads the container's peak
+// memory for the REPORT line and the invoker's meter.
 //
 // The agent runs inside the function's container, whose own memory cgroup is mounted at
 // /sys/fs/cgroup: on cgroup v2 the peak is memory.peak, on cgroup v1 it is

@@ -1,5 +1,5 @@
-// Package channel serves the invoker's side of the agent: HTTP over the unix socket in the
-// per-container channel directory (agentproto). Only the invoker can reach that socket: the
+// Package channel is part of the in-container agent (runtime-api/): it serves the invoker's side
+// of the agent, HTTP over the unix socket in the per-container channel directory (agentproto). Only the invoker can reach that socket: the
 // directory is mounted into this container alone and the socket is mode 0600.
 //
 // The package only translates between the wire (agentproto headers) and the environment

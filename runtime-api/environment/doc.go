@@ -1,5 +1,6 @@
-// Package environment runs the execution environment's lifecycle: init, invoke, reset and
-// shutdown of the function's runtime (lambda-api.md §1.8).
+// Package environment is part of the in-container agent (runtime-api/): it runs the execution
+// environment's lifecycle, init, invoke, reset and shutdown of the function's runtime
+// (lambda-api.md §1.8).
 //
 // It is the one place that decides. The runtime's side arrives as a runtimeapi.Session (init
 // done, init error, result), the process's side as a supervisor.Process (exit), time as the

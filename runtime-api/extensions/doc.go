@@ -1,5 +1,6 @@
-// Package extensions keeps the extensions registered through the Extensions API during one
-// runtime's lifetime and queues the events each of them asked for.
+// Package extensions is part of the in-container agent (runtime-api/): it keeps the extensions
+// registered through the Extensions API during one runtime's lifetime and queues the events each
+// of them asked for.
 //
 // Lambdock does not launch external extensions from /opt/extensions; what registers here are
 // internal extensions (code inside the runtime process, such as aws-lambda-go's

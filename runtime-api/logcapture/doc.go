@@ -1,4 +1,5 @@
-// Package logcapture turns the runtime's output into the function's log stream, the Lambda way.
+// Package logcapture is part of the in-container agent (runtime-api/): it turns the runtime's
+// output into the function's log stream, the Lambda way.
 //
 // The runtime's stdout and stderr share one pipe (Capture): a single pipe keeps the order in
 // which the function wrote to the two streams, which two pipes read by two goroutines would not.

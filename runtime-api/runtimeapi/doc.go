@@ -1,6 +1,6 @@
-// Package runtimeapi serves the Lambda Runtime API (and the Extensions, Telemetry and Logs API
-// stubs) that the function's runtime calls on 127.0.0.1:9001, and keeps the runtime's state
-// machine.
+// Package runtimeapi is part of the in-container agent (runtime-api/): it serves the Lambda
+// Runtime API (and the Extensions, Telemetry and Logs API stubs) that the function's runtime
+// calls on 127.0.0.1:9001, and keeps the runtime's state machine.
 //
 // The wire format follows AWS's Runtime Interface Emulator byte for byte (lambda-api.md §1):
 // status codes, error types and messages, state names in the 403 messages, JSON bodies written

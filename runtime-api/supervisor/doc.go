@@ -1,5 +1,5 @@
-// Package supervisor starts the function's runtime process, learns how it ended, and kills it
-// with everything it started.
+// Package supervisor is part of the in-container agent (runtime-api/): it starts the function's
+// runtime process, learns how it ended, and kills it with everything it started.
 //
 // Inside a container the agent is PID 1, so it inherits every orphan and must reap it, and a
 // reset must also kill what the runtime left behind (child processes, daemons). As PID 1 the

@@ -1,25 +1,29 @@
-// Package msg defines every NATS subject, JetStream stream and message type Lambdock uses, in one
-// versioned place. Messages are JSON. A change to a message shape gets a new version prefix.
+// Package msg is the contract of the NATS link: every subject, queue group, header, JetStream
+// stream and bucket name and message type Lambdock sends, with the one encoder and decoder
+// (Encode, Decode) that the gateway, the controller and the invoker all use. A change to a
+// message shape gets a new version prefix in its subject.
 //
-// Sync invoke:   gateway --request(SubjectInvoke, Invocation)--> controller (queue group)
+// Sync invoke:
 //
-//	controller --request(InvokerSubject(id), Invocation)--> invoker
-//	invoker --reply(InvocationReply)--> controller --reply--> gateway
-//	invoker --publish(InvokerReleasedSubject(id), Released)--> controller, once the
-//	environment is free again (the runtime called /next), which releases the slot.
+//	gateway    --request(SubjectInvoke, Invocation)-------------> controller (queue group)
+//	controller --request(InvokerSubject(id), Invocation)--------> invoker
+//	invoker    --reply(InvocationReply; HeaderReplyError on failure)--> controller --reply--> gateway
+//	invoker    --publish(InvokerReleasedSubject(id), Released)--> controllers, once the
+//	           environment is free again (the runtime called /next), which releases the slot
 //
-// Heartbeats:    invoker --publish(SubjectInvokerHeartbeat, Heartbeat)--> controllers (placement).
-// Changes:       gateway --publish(SubjectFunctionChanged, FunctionChanged)--> caches (gateway
+// Heartbeats: invoker --publish(SubjectInvokerHeartbeat, Heartbeat)--> controllers (placement).
 //
-//	function cache, controller reservations).
+// Changes: gateway --publish(SubjectFunctionChanged, FunctionChanged)--> the gateways' function
+// caches and the controllers' reservations.
 //
-// Metering:      invoker --JetStream publish(UsageSubject(id), Usage, Nats-Msg-Id=request id)-->
+// Metering: invoker --JetStream publish(UsageSubject(id), Usage, Nats-Msg-Id = request id)-->
+// StreamUsage --durable consumer ConsumerUsage--> Postgres (batched, idempotent).
 //
-//	StreamUsage --durable consumer ConsumerUsage--> Postgres (batched, idempotent).
+// Code: the gateway puts zips into the JetStream object store BucketCode, named by hex SHA-256;
+// invokers read them on a code-cache miss.
 //
-// Code:          gateway puts zips into the JetStream object store BucketCode, named by hex
-//
-//	SHA-256; invokers read them on a code-cache miss.
+// What this package is not: the subscription lifecycle (internal/infra/natssub), the NATS
+// server (internal/infra/natsserver), or the invoker ↔ agent channel (internal/contract/agentproto).
 package msg
 
 import (
