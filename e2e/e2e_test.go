@@ -12,6 +12,7 @@ import (
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
@@ -74,7 +75,7 @@ func TestLambdockd(t *testing.T) {
 			// 6,291,456 bytes is Lambda's sync request limit; the event and the echoed result
 			// cross NATS twice, base64-encoded inside JSON envelopes.
 			head, tail := `{"op":"echo","value":"`, `"}`
-			event := head + strings.Repeat("x", lambdaerr.MaxInvokeRequest-len(head)-len(tail)) + tail
+			event := head + strings.Repeat("x", rules.MaxInvokeRequest-len(head)-len(tail)) + tail
 			r := l.invoke(t, echoFn, event)
 			if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != "" || string(r.body) != event {
 				t.Fatalf("status %d, function error %q, %d bytes back (want the %d-byte event): %.300s",

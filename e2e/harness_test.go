@@ -26,6 +26,7 @@ import (
 	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/cmd/lambdockd/server"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
 
@@ -62,7 +63,7 @@ func newConfig(dir, invokerID string) config.Config {
 		DataDir:            dir,
 		NATSPort:           -1,
 		KeepAlive:          config.DefaultKeepAlive,
-		AccountConcurrency: config.DefaultAccountConcurrency,
+		AccountConcurrency: rules.DefaultAccountConcurrency,
 		Agent:              shared.agent,
 		InvokerID:          invokerID,
 		LogLevel:           "warn",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/store"
@@ -17,16 +18,17 @@ import (
 // Entries are dropped by invalidate (driven by msg.FunctionChanged events) and expire after ttl
 // as a backstop for lost events. Each invalidation bumps a generation counter; a load that started
 // before an invalidation does not store its (possibly stale) result. Concurrent misses for the
-// same name share one store read. Records handed out are shared and must not be modified.
-// Unknown functions are not cached, so a function becomes invokable as soon as it is created.
+// same name share one store read (singleflight). Records handed out are shared and must not be
+// modified. Unknown functions are not cached, so a function becomes invokable as soon as it is
+// created.
 type functionCache struct {
 	store Store
 	ttl   time.Duration
+	loads singleflight.Group // keyed by function name
 
-	mu       sync.Mutex
-	gen      uint64
-	entries  map[string]cacheEntry
-	inflight map[string]*cacheLoad
+	mu      sync.Mutex
+	gen     uint64
+	entries map[string]cacheEntry
 }
 
 type cacheEntry struct {
@@ -34,51 +36,52 @@ type cacheEntry struct {
 	expires time.Time
 }
 
-// cacheLoad is one store read that concurrent misses wait on.
-type cacheLoad struct {
-	done chan struct{}
-	f    *store.Function
-	err  error
-}
+// cacheLoadTimeout bounds one store read of the cache.
+const cacheLoadTimeout = 10 * time.Second
 
 func newFunctionCache(s Store, ttl time.Duration) *functionCache {
-	return &functionCache{store: s, ttl: ttl, entries: map[string]cacheEntry{}, inflight: map[string]*cacheLoad{}}
+	return &functionCache{store: s, ttl: ttl, entries: map[string]cacheEntry{}}
 }
 
 // get returns the function called name, from the cache or the store (store.ErrNotFound if none).
+// A caller whose ctx ends stops waiting; the shared load goes on for the others.
 func (c *functionCache) get(ctx context.Context, name string) (*store.Function, error) {
 	c.mu.Lock()
-	if e, ok := c.entries[name]; ok && time.Now().Before(e.expires) {
-		c.mu.Unlock()
+	e, ok := c.entries[name]
+	c.mu.Unlock()
+	if ok && time.Now().Before(e.expires) {
 		return e.f, nil
 	}
-	if l, ok := c.inflight[name]; ok {
-		c.mu.Unlock()
-		select {
-		case <-l.done:
-			return l.f, l.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	loaded := c.loads.DoChan(name, func() (any, error) { return c.load(ctx, name) })
+	select {
+	case r := <-loaded:
+		f, _ := r.Val.(*store.Function) // load returns nothing else; nil with an error
+		return f, r.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	l := &cacheLoad{done: make(chan struct{})}
-	c.inflight[name] = l
+}
+
+// load reads name from the store and caches it unless an invalidation came in the meantime. The
+// read runs detached from ctx so that the caller who started it giving up does not fail the
+// others waiting on it.
+func (c *functionCache) load(ctx context.Context, name string) (*store.Function, error) {
+	c.mu.Lock()
 	gen := c.gen
 	c.mu.Unlock()
 
-	// The load runs detached from ctx so that one caller giving up does not fail the others.
-	loadCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	l.f, l.err = c.store.GetFunction(loadCtx, name)
-	cancel()
-
+	loadCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cacheLoadTimeout)
+	defer cancel()
+	f, err := c.store.GetFunction(loadCtx, name)
+	if err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
-	delete(c.inflight, name)
-	if l.err == nil && c.gen == gen {
-		c.entries[name] = cacheEntry{f: l.f, expires: time.Now().Add(c.ttl)}
+	if c.gen == gen {
+		c.entries[name] = cacheEntry{f: f, expires: time.Now().Add(c.ttl)}
 	}
 	c.mu.Unlock()
-	close(l.done)
-	return l.f, l.err
+	return f, nil
 }
 
 // invalidate drops name from the cache.

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -55,5 +57,43 @@ func TestCacheInvalidationDuringLoad(t *testing.T) {
 	}
 	if _, err := c.get(ctx, "fn"); err != nil || s.calls.Load() != 2 {
 		t.Errorf("%d store reads, want 2: the raced load and one after it, then warm gets (%v)", s.calls.Load(), err)
+	}
+}
+
+// TestCacheSharedLoad checks that concurrent misses share one store read, that a caller who gives
+// up gets its context's error without cancelling the read, and that the read is then cached.
+func TestCacheSharedLoad(t *testing.T) {
+	s := &slowStore{release: make(chan struct{})}
+	s.memory.Store(128)
+	c := newFunctionCache(s, time.Hour)
+
+	const waiters = 4
+	results := make(chan error, waiters)
+	for range waiters {
+		go func() {
+			f, err := c.get(context.Background(), "fn")
+			if err == nil && f.MemoryMB != 128 {
+				err = fmt.Errorf("got %d MB, want 128", f.MemoryMB)
+			}
+			results <- err
+		}()
+	}
+	for s.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.get(ctx, "fn"); !errors.Is(err, context.Canceled) {
+		t.Errorf("a caller whose context ended got %v, want context.Canceled", err)
+	}
+	time.Sleep(20 * time.Millisecond) // every waiter has reached the cache
+	close(s.release)
+	for range waiters {
+		if err := <-results; err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := c.get(context.Background(), "fn"); err != nil || s.calls.Load() != 1 {
+		t.Errorf("%d store reads, want 1 shared by every miss and then cached (%v)", s.calls.Load(), err)
 	}
 }

@@ -10,14 +10,15 @@ import (
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
 // putConcurrency is PutFunctionConcurrency: PUT /2017-10-31/functions/{name}/concurrency.
 //
-// Lambda's rule: all reservations together must leave at least MinUnreservedConcurrency of the
-// account limit unreserved. The store checks and writes in one serialized step, so concurrent
-// puts cannot together overshoot.
+// Lambda's rule: all reservations together must leave at least rules.MinUnreservedConcurrency
+// of the account limit unreserved. The store checks and writes in one serialized step, so
+// concurrent puts cannot together overshoot.
 func (g *Gateway) putConcurrency(c *gin.Context) error {
 	var in lambdaapi.Concurrency
 	if err := readJSON(c, maxConfigRequest, "PutFunctionConcurrency", &in); err != nil {
@@ -34,11 +35,11 @@ func (g *Gateway) putConcurrency(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	maxReserved := g.cfg.AccountConcurrency - MinUnreservedConcurrency
+	maxReserved := g.cfg.AccountConcurrency - rules.MinUnreservedConcurrency
 	switch err := g.cfg.Store.ReserveConcurrency(c.Request.Context(), f.Name, n, maxReserved); {
 	case errors.Is(err, store.ErrReservationLimit):
 		return lambdaerr.InvalidParameter("Specified ReservedConcurrentExecutions for function decreases account's "+
-			"UnreservedConcurrentExecution below its minimum value of [%d].", MinUnreservedConcurrency)
+			"UnreservedConcurrentExecution below its minimum value of [%d].", rules.MinUnreservedConcurrency)
 	case errors.Is(err, store.ErrNotFound):
 		return lambdaerr.NotFound(g.arn(f.Name))
 	case err != nil:

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
 
@@ -33,7 +34,7 @@ func TestErrors(t *testing.T) {
 	create := func(edit func(m map[string]any)) []byte { return createBody(t, "new", edit) }
 	set := func(k string, v any) func(m map[string]any) { return func(m map[string]any) { m[k] = v } }
 	bigEnv := map[string]any{"Variables": map[string]string{"BIG": strings.Repeat("x", 4100)}}
-	oversize := bytes.Repeat([]byte(" "), lambdaerr.MaxInvokeRequest+1)
+	oversize := bytes.Repeat([]byte(" "), rules.MaxInvokeRequest+1)
 
 	tests := []struct {
 		name   string

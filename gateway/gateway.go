@@ -13,6 +13,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -53,11 +54,8 @@ type Check struct {
 
 // Defaults of Config.
 const (
-	DefaultAccountConcurrency = 1000
-	DefaultInvokeGrace        = 15 * time.Second
-	DefaultCacheTTL           = 30 * time.Second
-	// MinUnreservedConcurrency is what reservations must always leave to the unreserved pool.
-	MinUnreservedConcurrency = 100
+	DefaultInvokeGrace = 15 * time.Second
+	DefaultCacheTTL    = 30 * time.Second
 )
 
 // Config configures a Gateway. Store, Code and NATS are required.
@@ -75,7 +73,7 @@ type Config struct {
 	AccountID string
 	Region    string
 	// AccountConcurrency is the account's concurrency limit, used by the reservation rule
-	// (default 1000).
+	// (default rules.DefaultAccountConcurrency).
 	AccountConcurrency int
 	// InvokeGrace is added to the function timeout to bound how long an invoke waits for the
 	// controller's reply (default 15 s).
@@ -107,7 +105,7 @@ func New(cfg Config) (*Gateway, error) {
 		cfg.Region = function.DefaultRegion
 	}
 	if cfg.AccountConcurrency <= 0 {
-		cfg.AccountConcurrency = DefaultAccountConcurrency
+		cfg.AccountConcurrency = rules.DefaultAccountConcurrency
 	}
 	if cfg.InvokeGrace <= 0 {
 		cfg.InvokeGrace = DefaultInvokeGrace

@@ -17,11 +17,9 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
-
-// maxClientContext is Lambda's limit on the base64 X-Amz-Client-Context header.
-const maxClientContext = 3583
 
 // invokeRequest is an Invoke request after its headers were checked.
 type invokeRequest struct {
@@ -104,7 +102,7 @@ func parseInvoke(c *gin.Context) (*invokeRequest, error) {
 	if req.clientContext, err = decodeClientContext(c.GetHeader(lambdaapi.HeaderClientContext)); err != nil {
 		return nil, err
 	}
-	if req.payload, err = readBody(c, lambdaerr.MaxInvokeRequest, "InvokeFunction"); err != nil {
+	if req.payload, err = readBody(c, rules.MaxInvokeRequest, "InvokeFunction"); err != nil {
 		return nil, err
 	}
 	if len(bytes.TrimSpace(req.payload)) == 0 {
@@ -122,8 +120,8 @@ func decodeClientContext(h string) (string, error) {
 	if h == "" {
 		return "", nil
 	}
-	if len(h) > maxClientContext {
-		return "", constraint("ClientContext", "have length less than or equal to %d", maxClientContext)
+	if len(h) > rules.MaxClientContext {
+		return "", constraint("ClientContext", "have length less than or equal to %d", rules.MaxClientContext)
 	}
 	b, err := base64.StdEncoding.DecodeString(h)
 	b = bytes.TrimSpace(b)

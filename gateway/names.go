@@ -5,9 +5,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // functionRef is a function as a request names it (lambda-api.md §3.1): a name, name:qualifier,
@@ -17,12 +17,6 @@ type functionRef struct {
 	Name      string
 	Qualifier string // "" when the request names no version or alias
 }
-
-// Lambda's limits on the path's FunctionName and on Qualifier.
-const (
-	maxFunctionRefLen = 170
-	maxQualifierLen   = 128
-)
 
 var (
 	// refPattern splits a FunctionName path parameter. The account and region of an ARN are not
@@ -46,7 +40,7 @@ func parseRef(c *gin.Context) (functionRef, error) {
 	if !ok {
 		return ref, nil
 	}
-	if len(q) > maxQualifierLen || !qualifierPattern.MatchString(q) {
+	if len(q) > rules.MaxQualifierLen || !qualifierPattern.MatchString(q) {
 		return ref, lambdaerr.InvalidParameter(
 			"'Qualifier' value failed to satisfy constraint: Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)")
 	}
@@ -60,8 +54,8 @@ func parseRef(c *gin.Context) (functionRef, error) {
 // splitRef parses a function name or ARN without looking at the query.
 func splitRef(raw string) (functionRef, error) {
 	m := refPattern.FindStringSubmatch(raw)
-	if len(raw) > maxFunctionRefLen || m == nil || len(m[1]) > lambdaapi.FunctionNameMaxLength ||
-		len(m[2]) > maxQualifierLen {
+	if len(raw) > rules.MaxFunctionRefLen || m == nil || len(m[1]) > rules.MaxFunctionNameLen ||
+		len(m[2]) > rules.MaxQualifierLen {
 		return functionRef{}, lambdaerr.InvalidParameter(
 			"'FunctionName' value %q failed to satisfy constraint: Member must be a function name (1-64 "+
 				"characters of [a-zA-Z0-9-_]), name:qualifier, a function ARN or a partial ARN", raw)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
 
@@ -144,7 +145,7 @@ func TestAWSSDK(t *testing.T) {
 	if !errors.As(err, &badContent) {
 		t.Errorf("bad JSON: %v", err)
 	}
-	_, err = sdk.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("sdk"), Payload: make([]byte, lambdaerr.MaxInvokeRequest+1)})
+	_, err = sdk.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("sdk"), Payload: make([]byte, rules.MaxInvokeRequest+1)})
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != lambdaerr.CodeRequestTooLarge {
 		t.Errorf("oversize: %v", err)

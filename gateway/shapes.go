@@ -7,6 +7,7 @@ import (
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -67,9 +68,9 @@ func (g *Gateway) newFunction(name string, in *lambdaapi.CreateFunctionInput) *s
 		Role:         in.Role,
 		Handler:      in.Handler,
 		Description:  in.Description,
-		MemoryMB:     function.DefaultMemoryMB,
-		TimeoutSec:   function.DefaultTimeoutSec,
-		EphemeralMB:  function.DefaultEphemeralMB,
+		MemoryMB:     rules.DefaultMemoryMB,
+		TimeoutSec:   rules.DefaultTimeoutSec,
+		EphemeralMB:  rules.DefaultEphemeralMB,
 		Architecture: lambdaapi.ArchitectureX8664,
 		PackageType:  lambdaapi.PackageTypeZip,
 	}

@@ -12,18 +12,9 @@ import (
 	"strings"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
-	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
-)
-
-// Limits of Lambda that the gateway enforces (lambda-api.md §2.1, §3.7).
-const (
-	maxHandlerLen     = 128
-	maxDescriptionLen = 256
-	maxEnvBytes       = 4096
-	maxZippedBytes    = 50 * 1024 * 1024  // direct upload
-	maxUnzippedBytes  = 250 * 1024 * 1024 // 262144000
 )
 
 // runtimes lists the runtimes Lambdock runs (custom runtimes on Amazon-Linux-like images).
@@ -73,22 +64,22 @@ func validateFunction(f *store.Function) error {
 		return constraint("Runtime", "satisfy enum value set: [%s] (%s is not supported by Lambdock)",
 			strings.Join(runtimes, ", "), f.Runtime)
 	}
-	if len(f.Handler) > maxHandlerLen {
-		return constraint("Handler", "have length less than or equal to %d", maxHandlerLen)
+	if len(f.Handler) > rules.MaxHandlerLen {
+		return constraint("Handler", "have length less than or equal to %d", rules.MaxHandlerLen)
 	}
 	if !handlerPattern.MatchString(f.Handler) {
 		return constraint("Handler", `satisfy regular expression pattern: [^\s]+`)
 	}
-	if len(f.Description) > maxDescriptionLen {
-		return constraint("Description", "have length less than or equal to %d", maxDescriptionLen)
+	if len(f.Description) > rules.MaxDescriptionLen {
+		return constraint("Description", "have length less than or equal to %d", rules.MaxDescriptionLen)
 	}
-	if err := validRange("MemorySize", f.MemoryMB, function.MinMemoryMB, function.MaxMemoryMB); err != nil {
+	if err := validRange("MemorySize", f.MemoryMB, rules.MinMemoryMB, rules.MaxMemoryMB); err != nil {
 		return err
 	}
-	if err := validRange("Timeout", f.TimeoutSec, function.MinTimeoutSec, function.MaxTimeoutSec); err != nil {
+	if err := validRange("Timeout", f.TimeoutSec, rules.MinTimeoutSec, rules.MaxTimeoutSec); err != nil {
 		return err
 	}
-	if err := validRange("EphemeralStorage.Size", f.EphemeralMB, function.MinEphemeralMB, function.MaxEphemeralMB); err != nil {
+	if err := validRange("EphemeralStorage.Size", f.EphemeralMB, rules.MinEphemeralMB, rules.MaxEphemeralMB); err != nil {
 		return err
 	}
 	return validateEnvironment(f.Environment)
@@ -117,7 +108,7 @@ func validateEnvironment(env map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("measure environment: %w", err)
 	}
-	if len(env) > 0 && len(b) > maxEnvBytes {
+	if len(env) > 0 && len(b) > rules.MaxEnvBytes {
 		return lambdaerr.InvalidParameter("Lambda was unable to configure your environment variables because the "+
 			"environment variables you have provided exceeded the 4KB limit. String measured: %d bytes", len(b))
 	}
@@ -137,9 +128,9 @@ func validateArchitectures(archs []string) error {
 
 // validateZip checks that b is a readable zip within Lambda's zipped and unzipped size limits.
 func validateZip(b []byte) error {
-	if len(b) > maxZippedBytes {
+	if len(b) > rules.MaxZippedBytes {
 		return lambdaerr.New(http.StatusRequestEntityTooLarge, lambdaerr.CodeRequestTooLarge,
-			"Zipped size must be smaller than %d bytes", maxZippedBytes)
+			"Zipped size must be smaller than %d bytes", rules.MaxZippedBytes)
 	}
 	r, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
@@ -149,8 +140,8 @@ func validateZip(b []byte) error {
 	for _, f := range r.File {
 		unzipped += f.UncompressedSize64
 	}
-	if unzipped > maxUnzippedBytes {
-		return lambdaerr.InvalidParameter("Unzipped size must be smaller than %d bytes", maxUnzippedBytes)
+	if unzipped > rules.MaxUnzippedBytes {
+		return lambdaerr.InvalidParameter("Unzipped size must be smaller than %d bytes", rules.MaxUnzippedBytes)
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ type Result struct {
 
 	Duration        time.Duration // invoke phase
 	InitDuration    time.Duration // > 0 when this invocation ran init (cold start or re-init)
-	BilledDuration  time.Duration // ceil to 1 ms of Duration + InitDuration
+	BilledDuration  time.Duration // rules.BilledMs(Duration, InitDuration), in whole milliseconds
 	MemoryMB        int
 	MaxMemoryUsedMB int
 	Cold            bool   // a new container was created for this invocation
@@ -40,11 +40,6 @@ type Result struct {
 	// called /next after the response (Lambda counts concurrency until then), or the container
 	// was reset or removed. The controller releases the concurrency slot on it.
 	Idle <-chan struct{}
-}
-
-// GBSeconds is MemoryMB/1024 × billed seconds.
-func (r *Result) GBSeconds() float64 {
-	return float64(r.MemoryMB) / 1024 * r.BilledDuration.Seconds()
 }
 
 // CodeFetcher returns a function's zip by the hex SHA-256 the Spec names. The invoker calls it only

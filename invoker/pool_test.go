@@ -217,20 +217,6 @@ func TestPoolClose(t *testing.T) {
 	}
 }
 
-func TestCeilMillisecond(t *testing.T) {
-	for _, tc := range []struct{ in, want time.Duration }{
-		{0, 0},
-		{time.Nanosecond, time.Millisecond},
-		{time.Millisecond, time.Millisecond},
-		{1293830 * time.Microsecond, 1294 * time.Millisecond},
-		{2343460 * time.Microsecond, 2344 * time.Millisecond}, // 1293.83 ms init + 1049.63 ms invoke
-	} {
-		if got := ceilMillisecond(tc.in); got != tc.want {
-			t.Errorf("ceilMillisecond(%v) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestReapInterval(t *testing.T) {
 	for _, tc := range []struct{ keepAlive, want time.Duration }{
 		{10 * time.Minute, 30 * time.Second},

@@ -5,11 +5,12 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/invoker/agentclient"
 )
 
-// newResult turns the agent's reply into a Result. Billing follows Lambda since 2025-08: init is
-// billed, so BilledDuration is Duration + InitDuration rounded up to the millisecond.
+// newResult turns the agent's reply into a Result, billed by rules.BilledMs (init included) and
+// with the peak memory in MB as the REPORT line shows it.
 func newResult(requestID string, spec function.Spec, e *env, r *agentclient.Reply, cold bool, start time.Time) *Result {
 	return &Result{
 		RequestID:       requestID,
@@ -18,17 +19,12 @@ func newResult(requestID string, spec function.Spec, e *env, r *agentclient.Repl
 		FunctionError:   r.ErrorType,
 		Duration:        r.Duration,
 		InitDuration:    r.InitDuration,
-		BilledDuration:  ceilMillisecond(r.Duration + r.InitDuration),
+		BilledDuration:  time.Duration(rules.BilledMs(r.Duration, r.InitDuration)) * time.Millisecond,
 		MemoryMB:        spec.MemoryMB,
-		MaxMemoryUsedMB: int((r.MaxMemoryBytes + 1<<20 - 1) >> 20),
+		MaxMemoryUsedMB: int(rules.MaxMemoryUsedMB(r.MaxMemoryBytes)),
 		Cold:            cold,
 		LogTail:         r.LogTail,
 		ContainerID:     e.containerID,
 		Start:           start,
 	}
-}
-
-// ceilMillisecond rounds d up to a whole millisecond.
-func ceilMillisecond(d time.Duration) time.Duration {
-	return (d + time.Millisecond - 1).Truncate(time.Millisecond)
 }

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/infra/backoff"
 )
 
 const (
@@ -49,7 +50,7 @@ func (p *Publisher) Publish(ctx context.Context, invokerID string, u msg.Usage) 
 	ctx, cancel := context.WithTimeout(ctx, DedupeWindow)
 	defer cancel()
 	subject := msg.UsageSubject(invokerID)
-	wait := publishRetryMin
+	retry := backoff.Backoff{Min: publishRetryMin, Max: publishRetryMax}
 	for attempt := 1; ; attempt++ {
 		actx, acancel := context.WithTimeout(ctx, publishAttempt)
 		_, err = p.js.Publish(actx, subject, data, jetstream.WithMsgID(u.RequestID))
@@ -66,14 +67,11 @@ func (p *Publisher) Publish(ctx context.Context, invokerID string, u msg.Usage) 
 		if attempt == 1 {
 			p.log.Warn("usage record not stored yet, retrying", zap.String("request_id", u.RequestID), zap.Error(err))
 		}
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, retry.Next()) {
 			p.log.Error("usage record lost: NATS unavailable", zap.String("request_id", u.RequestID),
 				zap.Int("attempts", attempt), zap.Error(err))
 			return fmt.Errorf("metering: publish usage %s: gave up after %d attempts: %w", u.RequestID, attempt, err)
-		case <-time.After(wait):
 		}
-		wait = min(2*wait, publishRetryMax)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/infra/backoff"
 )
 
 const (
@@ -52,7 +53,7 @@ func NewWriter(js jetstream.JetStream, store UsageStore, log *zap.Logger) *Write
 // it disappears.
 func (w *Writer) Run(ctx context.Context) error {
 	var cons jetstream.Consumer
-	delay := time.Duration(0) // since the last failure; 0 after a success
+	retry := backoff.Backoff{Min: retryMin, Max: retryMax} // reset by each success
 	for ctx.Err() == nil {
 		if cons == nil {
 			c, err := w.consumer(ctx)
@@ -62,10 +63,10 @@ func (w *Writer) Run(ctx context.Context) error {
 			cons = c
 			w.log.Info("usage writer running", zap.String("consumer", msg.ConsumerUsage))
 		}
-		next := min(max(2*delay, retryMin), retryMax)
-		err := w.writeBatch(ctx, cons, next)
+		// A failed batch is nakked with the delay this loop then waits.
+		err := w.writeBatch(ctx, cons, retry.Peek())
 		if err == nil {
-			delay = 0
+			retry.Reset()
 			continue
 		}
 		if ctx.Err() != nil {
@@ -74,9 +75,9 @@ func (w *Writer) Run(ctx context.Context) error {
 		if consumerGone(err) {
 			cons = nil
 		}
-		delay = next
+		delay := retry.Next()
 		w.log.Warn("usage batch not written, will retry", zap.Duration("retry_in", delay), zap.Error(err))
-		sleep(ctx, delay)
+		backoff.Sleep(ctx, delay)
 	}
 	return nil
 }
@@ -90,7 +91,7 @@ func consumerGone(err error) bool {
 // consumer creates or updates the stream and the durable consumer, retrying transient errors.
 // It returns nil, nil when ctx ends first.
 func (w *Writer) consumer(ctx context.Context) (jetstream.Consumer, error) {
-	delay := retryMin
+	retry := backoff.Backoff{Min: retryMin, Max: retryMax}
 	for {
 		err := EnsureStream(ctx, w.js)
 		if err == nil {
@@ -113,11 +114,11 @@ func (w *Writer) consumer(ctx context.Context) (jetstream.Consumer, error) {
 		if errors.As(err, &jsErr) && jsErr.APIError() != nil {
 			return nil, err // the server answered: a configuration conflict, not an outage
 		}
+		delay := retry.Next()
 		w.log.Warn("usage stream not reachable, will retry", zap.Duration("retry_in", delay), zap.Error(err))
-		if !sleep(ctx, delay) {
+		if !backoff.Sleep(ctx, delay) {
 			return nil, nil
 		}
-		delay = min(2*delay, retryMax)
 	}
 }
 
@@ -172,16 +173,4 @@ func (w *Writer) commit(ctx context.Context, msgs []jetstream.Msg, records []msg
 	}
 	w.log.Debug("usage batch written", zap.Int("records", len(records)), zap.Int64("new", inserted))
 	return nil
-}
-
-// sleep waits d or until ctx ends; it reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

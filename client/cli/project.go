@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // ProjectFile is the name of a function project's configuration file.
@@ -65,10 +67,10 @@ func LoadProject(dir string) (*Project, error) {
 		p.Handler = "bootstrap"
 	}
 	if p.Memory == 0 {
-		p.Memory = 128
+		p.Memory = rules.DefaultMemoryMB
 	}
 	if p.Timeout == 0 {
-		p.Timeout = 3
+		p.Timeout = rules.DefaultTimeoutSec
 	}
 	switch p.Build {
 	case "":

@@ -35,17 +35,16 @@ const (
 
 // Values Lambdock always reports.
 const (
-	StateActive           = "Active"
-	LastUpdateSuccessful  = "Successful"
-	PackageTypeZip        = "Zip"
-	PackageTypeImage      = "Image"
-	ArchitectureX8664     = "x86_64"
-	TracingPassThrough    = "PassThrough"
-	LogFormatText         = "Text"
-	RepositoryTypeS3      = "S3"
-	DefaultListMaxItems   = 50
-	MaxListMaxItems       = 10000
-	FunctionNameMaxLength = 64
+	StateActive          = "Active"
+	LastUpdateSuccessful = "Successful"
+	PackageTypeZip       = "Zip"
+	PackageTypeImage     = "Image"
+	ArchitectureX8664    = "x86_64"
+	TracingPassThrough   = "PassThrough"
+	LogFormatText        = "Text"
+	RepositoryTypeS3     = "S3"
+	DefaultListMaxItems  = 50
+	MaxListMaxItems      = 10000
 )
 
 // FunctionConfiguration is Lambda's FunctionConfiguration object.

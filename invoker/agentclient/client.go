@@ -26,10 +26,17 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/infra/backoff"
 )
 
 // baseURL is the URL prefix of every request; the host part is ignored by the dialer.
 const baseURL = "http://agent"
+
+// The health poll's interval: 1 ms doubling to 20 ms.
+const (
+	healthPollMin = time.Millisecond
+	healthPollMax = 20 * time.Millisecond
+)
 
 // Client talks to the agent of one container.
 type Client struct {
@@ -67,18 +74,15 @@ func (c *Client) Close() error {
 
 // WaitHealthy polls GET /health until the agent answers 200 or ctx ends.
 func (c *Client) WaitHealthy(ctx context.Context) error {
-	wait := time.Millisecond
+	poll := backoff.Backoff{Min: healthPollMin, Max: healthPollMax}
 	for {
 		err := c.get(ctx, agentproto.PathHealth)
 		if err == nil {
 			return nil
 		}
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, poll.Next()) {
 			return fmt.Errorf("agentclient: agent not healthy: %w (last: %v)", ctx.Err(), err)
-		case <-time.After(wait):
 		}
-		wait = min(2*wait, 20*time.Millisecond)
 	}
 }
 

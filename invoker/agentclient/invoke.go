@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
-	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
-// maxReply bounds a reply body. The agent itself caps responses at lambdaerr.MaxRuntimePayload
+// maxReply bounds a reply body. The agent itself caps responses at rules.MaxRuntimePayload
 // (a larger one becomes Function.ResponseSizeTooLarge); this is only a guard against a broken agent.
-const maxReply = 2 * lambdaerr.MaxRuntimePayload
+const maxReply = 2 * rules.MaxRuntimePayload
 
 // Invocation is one POST /invoke.
 type Invocation struct {

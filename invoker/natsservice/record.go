@@ -3,6 +3,7 @@ package natsservice
 import (
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/invoker"
 )
 
@@ -33,14 +34,14 @@ func resultReply(invokerID string, spec function.Spec, logTail bool, res *invoke
 	return r
 }
 
-// usageOf is the usage record of an invocation that ran. Billing: duration plus init, rounded
-// up to the millisecond (the invoker's BilledDuration); GB-seconds = MemoryMB/1024 × billed s.
+// usageOf is the usage record of an invocation that ran, billed as the invoker billed it
+// (Result.BilledDuration, by rules.BilledMs) at rules.GBSeconds.
 func usageOf(invokerID string, spec function.Spec, res *invoker.Result) msg.Usage {
 	mem := res.MemoryMB
 	if mem == 0 {
 		mem = spec.MemoryMB
 	}
-	billed := billedMs(res)
+	billed := res.BilledDuration.Milliseconds()
 	u := msg.Usage{
 		RequestID:       res.RequestID,
 		Function:        spec.Name,
@@ -52,7 +53,7 @@ func usageOf(invokerID string, spec function.Spec, res *invoker.Result) msg.Usag
 		InitDurationMs:  ms(res.InitDuration.Seconds()),
 		MemoryMB:        mem,
 		MaxMemoryUsedMB: res.MaxMemoryUsedMB,
-		GBSeconds:       float64(mem) / 1024 * float64(billed) / 1000,
+		GBSeconds:       rules.GBSeconds(mem, billed),
 		Cold:            res.Cold,
 		Status:          statusSuccess,
 	}
@@ -60,19 +61,6 @@ func usageOf(invokerID string, spec function.Spec, res *invoker.Result) msg.Usag
 		u.Status, u.ErrorType = statusError, res.FunctionError
 	}
 	return u
-}
-
-// billedMs is ceil(duration + init) in milliseconds.
-func billedMs(res *invoker.Result) int64 {
-	if res.BilledDuration > 0 {
-		return res.BilledDuration.Milliseconds()
-	}
-	d := res.Duration + res.InitDuration
-	n := d.Milliseconds()
-	if d > 0 && d%1e6 != 0 {
-		n++
-	}
-	return n
 }
 
 // ms converts seconds to milliseconds.

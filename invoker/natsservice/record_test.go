@@ -27,8 +27,8 @@ func TestUsageOf(t *testing.T) {
 			BilledDuration: 300 * time.Millisecond, Cold: true}, 300, 0.15, "success", ""},
 		{"function error", invoker.Result{MemoryMB: 128, Duration: 3 * time.Second, BilledDuration: 3 * time.Second,
 			FunctionError: "Sandbox.Timedout"}, 3000, 0.375, "error", "Sandbox.Timedout"},
-		{"billed computed when missing", invoker.Result{Duration: 1500 * time.Microsecond}, 2, 0.002, "success", ""},
-		{"exact millisecond not rounded up", invoker.Result{Duration: 2 * time.Millisecond}, 2, 0.002, "success", ""},
+		{"memory from the spec when the result has none", invoker.Result{Duration: 1500 * time.Microsecond,
+			BilledDuration: 2 * time.Millisecond}, 2, 0.002, "success", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,6 +29,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
 	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // Labels on every Lambdock container.
@@ -46,12 +47,6 @@ const (
 	TaskRoot   = "/var/task"
 	RuntimeDir = "/var/runtime"
 )
-
-// mbPerVCPU is Lambda's memory-to-CPU ratio: 1,769 MB buys one vCPU.
-const mbPerVCPU = 1769
-
-// maxLambdaVCPUs is the most CPU a Lambda function gets (10,240 MB).
-const maxLambdaVCPUs = 6
 
 // Params is everything that shapes one container.
 type Params struct {
@@ -90,8 +85,8 @@ func (p Params) Labels() map[string]string {
 // NanoCPUs is the CPU quota: MemoryMB/1769 vCPU, at most min(6, host CPUs), at least Docker's
 // minimum of 0.01 CPU.
 func (p Params) NanoCPUs() int64 {
-	limit := float64(min(maxLambdaVCPUs, max(p.HostCPUs, 1)))
-	cpus := min(float64(p.Spec.MemoryMB)/mbPerVCPU, limit)
+	limit := float64(min(rules.MaxVCPUs, max(p.HostCPUs, 1)))
+	cpus := min(float64(p.Spec.MemoryMB)/rules.MBPerVCPU, limit)
 	return max(int64(cpus*1e9), 1e7)
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
 	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/runtime-api/cgroup"
 	"github.com/lambdock/lambdock/runtime-api/channel"
 	"github.com/lambdock/lambdock/runtime-api/environment"
@@ -136,7 +137,7 @@ func ReadConfig(path string) (agentproto.Config, error) {
 		cfg.FunctionVersion = function.LatestVersion
 	}
 	if cfg.MemoryMB == 0 {
-		cfg.MemoryMB = function.DefaultMemoryMB
+		cfg.MemoryMB = rules.DefaultMemoryMB
 	}
 	return cfg, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 const (
@@ -146,7 +147,7 @@ func chunkedWithTrailers(id, errType, errBody string) string {
 // TestPostResults runs one invocation per case and checks what the runtime is told and what
 // the invoker gets.
 func TestPostResults(t *testing.T) {
-	oversize := bytes.Repeat([]byte("x"), lambdaerr.MaxRuntimePayload+1000)
+	oversize := bytes.Repeat([]byte("x"), rules.MaxRuntimePayload+1000)
 	errCause := `{"errorMessage":"m","errorType":"T","stackTrace":["a"],"errorCause":{"paths":[]}}`
 	tests := []struct {
 		name string

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
-	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/runtime-api/environment"
 	"github.com/lambdock/lambdock/runtime-api/runtimeapi"
 )
@@ -92,12 +92,12 @@ func parseRequest(r *http.Request) (environment.Request, error) {
 	if err != nil || ms <= 0 {
 		return environment.Request{}, fmt.Errorf("invalid %s %q", agentproto.HeaderTimeoutMs, h.Get(agentproto.HeaderTimeoutMs))
 	}
-	payload, err := io.ReadAll(io.LimitReader(r.Body, lambdaerr.MaxRuntimePayload+1))
+	payload, err := io.ReadAll(io.LimitReader(r.Body, rules.MaxRuntimePayload+1))
 	if err != nil {
 		return environment.Request{}, fmt.Errorf("read payload: %w", err)
 	}
-	if len(payload) > lambdaerr.MaxRuntimePayload {
-		return environment.Request{}, fmt.Errorf("payload over %d bytes", lambdaerr.MaxRuntimePayload)
+	if len(payload) > rules.MaxRuntimePayload {
+		return environment.Request{}, fmt.Errorf("payload over %d bytes", rules.MaxRuntimePayload)
 	}
 	return environment.Request{
 		Invoke: runtimeapi.Invoke{

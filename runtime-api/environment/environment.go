@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/runtime-api/extensions"
 	"github.com/lambdock/lambdock/runtime-api/logcapture"
 	"github.com/lambdock/lambdock/runtime-api/runtimeapi"
@@ -18,8 +19,6 @@ import (
 
 // Timing bounds of the environment itself.
 const (
-	// DefaultInitTimeout is Lambda's 10 s limit on the first init.
-	DefaultInitTimeout = 10 * time.Second
 	// ShutdownGrace is how long the runtime has after SIGTERM when extensions are registered
 	// (the RIE's 2,000 ms).
 	ShutdownGrace = 2 * time.Second
@@ -80,7 +79,7 @@ func New(opts Options, api *runtimeapi.Server, sup *supervisor.Supervisor, captu
 	journal *logcapture.Journal, log *slog.Logger) *Env {
 	cfg := opts.Config
 	if cfg.InitTimeout <= 0 {
-		cfg.InitTimeout = DefaultInitTimeout
+		cfg.InitTimeout = rules.InitTimeout
 	}
 	if cfg.WorkingDir == "" {
 		cfg.WorkingDir = "/var/task"

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/runtime-api/extensions"
 	"github.com/lambdock/lambdock/runtime-api/logcapture"
 	"github.com/lambdock/lambdock/runtime-api/runtimeapi"
@@ -106,7 +107,7 @@ func (e *Env) finish(inv *runtimeapi.Invoke, timeout time.Duration, start time.T
 		Duration:     out.Duration,
 		InitDuration: out.InitDuration,
 		MemorySizeMB: e.cfg.MemoryMB,
-		MaxMemoryMB:  logcapture.MegaBytes(max(out.MaxMemoryBytes, 0)),
+		MaxMemoryMB:  rules.MaxMemoryUsedMB(out.MaxMemoryBytes),
 		TimedOut:     a.timedOut,
 	}.String())
 	out.LogTail = e.journal.End()

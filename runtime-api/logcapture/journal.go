@@ -3,10 +3,9 @@ package logcapture
 import (
 	"io"
 	"sync"
-)
 
-// TailSize is how much of an invocation's log the caller gets back (Lambda's 4 KB).
-const TailSize = 4096
+	"github.com/lambdock/lambdock/internal/lambda/rules"
+)
 
 // Journal writes log lines to the container log and keeps the tail of the current invocation.
 // Lines that arrive outside an invocation (during init, or after a response and before the
@@ -29,7 +28,7 @@ func (j *Journal) Line(line []byte) {
 	j.line = append(append(j.line[:0], line...), '\n')
 	_, _ = j.out.Write(j.line) // the container log has no one to report a failure to
 	if j.active {
-		j.tail = AppendTail(j.tail, j.line, TailSize)
+		j.tail = AppendTail(j.tail, j.line, rules.LogTailBytes)
 	}
 }
 
@@ -44,7 +43,7 @@ func (j *Journal) Begin() {
 	j.tail = j.tail[:0]
 }
 
-// End stops collecting and returns the last TailSize bytes written since Begin.
+// End stops collecting and returns the last rules.LogTailBytes bytes written since Begin.
 func (j *Journal) End() []byte {
 	j.mu.Lock()
 	defer j.mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 func TestAppendTail(t *testing.T) {
@@ -52,8 +54,8 @@ func TestJournalFramesInvocations(t *testing.T) {
 	j.Print("first " + long)
 	j.Print("second " + long)
 	tail = j.End()
-	if len(tail) != TailSize {
-		t.Fatalf("tail is %d bytes, want %d", len(tail), TailSize)
+	if len(tail) != rules.LogTailBytes {
+		t.Fatalf("tail is %d bytes, want %d", len(tail), rules.LogTailBytes)
 	}
 	if !strings.HasSuffix(string(tail), "second "+long+"\n") {
 		t.Errorf("tail does not end with the last line")

@@ -4,17 +4,20 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
-// Report is what the REPORT line of one invocation says.
+// Report is what the REPORT line of one invocation says. Billed Duration follows rules.BilledMs.
 type Report struct {
 	RequestID string
 	// Duration is the invoke phase; InitDuration is non-zero on the invocation that ran init.
 	Duration     time.Duration
 	InitDuration time.Duration
 	MemorySizeMB int
-	MaxMemoryMB  int64
-	TimedOut     bool
+	// MaxMemoryMB is the peak in MB, as rules.MaxMemoryUsedMB rounds it.
+	MaxMemoryMB int64
+	TimedOut    bool
 }
 
 // String renders the REPORT line as AWS writes it (lambda-api.md §7): tab separated with a
@@ -23,7 +26,7 @@ type Report struct {
 func (r Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "REPORT RequestId: %s\tDuration: %s ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
-		r.RequestID, millis(r.Duration), BilledDuration(r.Duration+r.InitDuration).Milliseconds(), r.MemorySizeMB, r.MaxMemoryMB)
+		r.RequestID, millis(r.Duration), rules.BilledMs(r.Duration, r.InitDuration), r.MemorySizeMB, r.MaxMemoryMB)
 	if r.InitDuration > 0 {
 		fmt.Fprintf(&b, "Init Duration: %s ms\t", millis(r.InitDuration))
 	}
@@ -31,19 +34,6 @@ func (r Report) String() string {
 		b.WriteString("Status: timeout")
 	}
 	return b.String()
-}
-
-// BilledDuration rounds d up to the next millisecond; the minimum is 1 ms.
-func BilledDuration(d time.Duration) time.Duration {
-	if d <= 0 {
-		return time.Millisecond
-	}
-	return (d + time.Millisecond - 1).Truncate(time.Millisecond)
-}
-
-// MegaBytes converts bytes to MB (2^20), rounding up: a peak of 1 byte still used 1 MB.
-func MegaBytes(bytes int64) int64 {
-	return (bytes + 1<<20 - 1) >> 20
 }
 
 // StartLine is the first line of an invocation's log.

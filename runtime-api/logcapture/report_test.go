@@ -44,32 +44,6 @@ func TestReportString(t *testing.T) {
 	}
 }
 
-func TestBilledDuration(t *testing.T) {
-	tests := []struct {
-		in, want time.Duration
-	}{
-		{0, time.Millisecond},
-		{1, time.Millisecond},
-		{time.Millisecond, time.Millisecond},
-		{time.Millisecond + 1, 2 * time.Millisecond},
-		{79670 * time.Microsecond, 80 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		if got := BilledDuration(tt.in); got != tt.want {
-			t.Errorf("BilledDuration(%v) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestMegaBytes(t *testing.T) {
-	tests := []struct{ in, want int64 }{{0, 0}, {1, 1}, {1 << 20, 1}, {1<<20 + 1, 2}, {73 << 20, 73}}
-	for _, tt := range tests {
-		if got := MegaBytes(tt.in); got != tt.want {
-			t.Errorf("MegaBytes(%d) = %d, want %d", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestFrameLines(t *testing.T) {
 	at := time.Date(2020, 11, 10, 5, 46, 57, 874_000_000, time.FixedZone("x", 3600))
 	tests := []struct{ got, want string }{

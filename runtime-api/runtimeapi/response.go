@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // response serves POST /runtime/invocation/{id}/response.
@@ -69,7 +70,7 @@ func (s *Server) initError(w http.ResponseWriter, r *http.Request) {
 		apiErr.render(w)
 		return
 	}
-	body, _, err := readBody(r.Body, lambdaerr.MaxRuntimePayload)
+	body, _, err := readBody(r.Body, rules.MaxRuntimePayload)
 	if err != nil {
 		s.log.Warn("reading /runtime/init/error body", "err", err)
 	}
@@ -93,18 +94,18 @@ func postedError(r *http.Request, body []byte) Result {
 // readPosted reads a /response or /error body. If it is cut short or too large, it ends the
 // invocation with the matching platform error, answers the runtime, and returns false.
 func readPosted(w http.ResponseWriter, r *http.Request, sess *Session, id string) ([]byte, bool) {
-	body, n, err := readBody(r.Body, lambdaerr.MaxRuntimePayload)
+	body, n, err := readBody(r.Body, rules.MaxRuntimePayload)
 	switch {
 	case err != nil:
 		sess.finishPost(platformError(lambdaerr.TypeTruncatedResponse,
 			"RequestId: %s Error: Response payload was truncated", id))
 		newAPIError(http.StatusBadRequest, "TruncatedHTTPRequest", "HTTP request detected as truncated").render(w)
 		return nil, false
-	case n > lambdaerr.MaxRuntimePayload:
+	case n > rules.MaxRuntimePayload:
 		sess.finishPost(Result{ErrorType: lambdaerr.TypeResponseSizeTooLarge,
 			Payload: lambdaerr.ResponseTooLarge(n), ContentType: contentTypeJSON})
 		newAPIError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
-			"Exceeded maximum allowed payload size (%d bytes).", lambdaerr.MaxRuntimePayload).render(w)
+			"Exceeded maximum allowed payload size (%d bytes).", rules.MaxRuntimePayload).render(w)
 		return nil, false
 	}
 	return body, true

@@ -29,15 +29,14 @@ func AllRoles() []string { return []string{RoleGateway, RoleController, RoleInvo
 
 // Defaults.
 const (
-	DefaultAddr               = "127.0.0.1:8070"
-	DefaultDataDirName        = ".lambdock"         // under the home directory
-	DefaultRootDataDir        = "/var/lib/lambdock" // when running as root
-	DefaultNATSPort           = 4222
-	DefaultKeepAlive          = 10 * time.Minute
-	DefaultAccountConcurrency = 1000
-	DefaultAgentName          = "lambdock-agent" // next to the lambdockd executable
-	DefaultLogLevel           = "info"
-	DefaultShutdownTimeout    = 30 * time.Second
+	DefaultAddr            = "127.0.0.1:8070"
+	DefaultDataDirName     = ".lambdock"         // under the home directory
+	DefaultRootDataDir     = "/var/lib/lambdock" // when running as root
+	DefaultNATSPort        = 4222
+	DefaultKeepAlive       = 10 * time.Minute
+	DefaultAgentName       = "lambdock-agent" // next to the lambdockd executable
+	DefaultLogLevel        = "info"
+	DefaultShutdownTimeout = 30 * time.Second
 )
 
 // EnvPrefix starts every environment variable of lambdockd.

@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 func TestLoad(t *testing.T) {
 	base := Config{
 		Roles: AllRoles(), Addr: DefaultAddr, DataDir: "/d", NATSPort: DefaultNATSPort, KeepAlive: DefaultKeepAlive,
-		AccountConcurrency: DefaultAccountConcurrency, Agent: "/a", LogLevel: DefaultLogLevel,
+		AccountConcurrency: rules.DefaultAccountConcurrency, Agent: "/a", LogLevel: DefaultLogLevel,
 		ShutdownTimeout: DefaultShutdownTimeout,
 	}
 	with := func(f func(c *Config)) Config {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // Load builds the configuration from args (without the program name) and the environment
@@ -22,7 +24,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&c.NATSPort, "nats-port", DefaultNATSPort, "client port of the embedded NATS (-1: any free port)")
 	fs.IntVar(&c.CapacityMB, "capacity-mb", 0, "memory the invoker's containers may hold together (default 80% of the Docker host's)")
 	fs.DurationVar(&c.KeepAlive, "keep-alive", DefaultKeepAlive, "how long an idle container stays warm")
-	fs.IntVar(&c.AccountConcurrency, "account-concurrency", DefaultAccountConcurrency, "account concurrency limit")
+	fs.IntVar(&c.AccountConcurrency, "account-concurrency", rules.DefaultAccountConcurrency, "account concurrency limit")
 	fs.StringVar(&c.Agent, "agent", "", "path of the static lambdock-agent binary (default: "+DefaultAgentName+" next to lambdockd)")
 	fs.StringVar(&c.InvokerID, "invoker-id", "", "ID of this host's invoker (default: the hostname)")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow a non-loopback --addr although there is no authentication")

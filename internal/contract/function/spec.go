@@ -7,22 +7,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
-// Defaults and bounds from Lambda (lambda-api.md §2, §3.7).
+// Identity defaults. Lambda's configuration defaults and bounds are in package rules.
 const (
-	DefaultRegion      = "us-east-1"
-	DefaultAccountID   = "000000000000"
-	LatestVersion      = "$LATEST"
-	DefaultMemoryMB    = 128
-	MinMemoryMB        = 128
-	MaxMemoryMB        = 10240
-	DefaultTimeoutSec  = 3
-	MinTimeoutSec      = 1
-	MaxTimeoutSec      = 900
-	DefaultEphemeralMB = 512
-	MinEphemeralMB     = 512
-	MaxEphemeralMB     = 10240
+	DefaultRegion    = "us-east-1"
+	DefaultAccountID = "000000000000"
+	LatestVersion    = "$LATEST"
 )
 
 // Spec is everything needed to run one function version. It is plain data (JSON on the wire).
@@ -62,13 +55,13 @@ func (s Spec) WithDefaults() Spec {
 		s.Region = DefaultRegion
 	}
 	if s.MemoryMB == 0 {
-		s.MemoryMB = DefaultMemoryMB
+		s.MemoryMB = rules.DefaultMemoryMB
 	}
 	if s.TimeoutSec == 0 {
-		s.TimeoutSec = DefaultTimeoutSec
+		s.TimeoutSec = rules.DefaultTimeoutSec
 	}
 	if s.EphemeralMB == 0 {
-		s.EphemeralMB = DefaultEphemeralMB
+		s.EphemeralMB = rules.DefaultEphemeralMB
 	}
 	return s
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // API error codes (x-amzn-ErrorType).
@@ -107,12 +109,6 @@ const (
 	TypeSandboxFailure       = "Sandbox.Failure"
 )
 
-// MaxRuntimePayload is the Runtime API limit for events and buffered responses (6 MiB + 100).
-const MaxRuntimePayload = 6*1024*1024 + 100
-
-// MaxInvokeRequest is the Invoke API limit for a synchronous request body.
-const MaxInvokeRequest = 6 * 1024 * 1024
-
 // FunctionErrorPayload is the {"errorType","errorMessage"} body of a platform-made function error.
 func FunctionErrorPayload(errorType, message string) []byte {
 	b, _ := json.Marshal(struct {
@@ -141,7 +137,7 @@ func ExitError(requestID, state string) []byte {
 // ResponseTooLarge is the Function.ResponseSizeTooLarge payload for a response of n bytes.
 func ResponseTooLarge(n int64) []byte {
 	return FunctionErrorPayload(TypeResponseSizeTooLarge, fmt.Sprintf(
-		"Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", n, MaxRuntimePayload))
+		"Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", n, rules.MaxRuntimePayload))
 }
 
 // Management API codes the gateway also needs.

@@ -1,0 +1,61 @@
+package rules
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// The figures are lambda-api.md's: §6 (billing) and §7 (the REPORT example).
+func TestBilling(t *testing.T) {
+	tests := []struct {
+		name       string
+		memoryMB   int
+		duration   time.Duration
+		init       time.Duration
+		wantBilled int64
+		wantGBs    float64
+	}{
+		{"smallest function, 1 ms", 128, time.Millisecond, 0, 1, 0.000125},
+		{"0.1 ms rounds up to 1 ms", 128, 100 * time.Microsecond, 0, 1, 0.000125},
+		{"1 ns rounds up to 1 ms", 1024, 1, 0, 1, 0.001},
+		{"no measured time still bills the minimum 1 ms", 128, 0, 0, 1, 0.000125},
+		{"a whole millisecond is not rounded up", 1024, 2 * time.Millisecond, 0, 2, 0.002},
+		{"just over a millisecond", 1024, time.Millisecond + 1, 0, 2, 0.002},
+		{"REPORT example: 79.67 ms bills 80 ms", 128, 79670 * time.Microsecond, 0, 80, 0.01},
+		{"cold start bills init: 1293.83 + 1049.63 ms", 128, 1049630 * time.Microsecond, 1293830 * time.Microsecond,
+			2344, 0.293},
+		{"init alone is rounded with the invoke, not apart", 128, 500 * time.Millisecond, 500*time.Millisecond + 1,
+			1001, 0.125125},
+		{"one vCPU, 1,769 MB × 1 s", 1769, time.Second, 0, 1000, 1.7275390625},
+		{"largest function, 10,240 MB × 900 s", 10240, 900 * time.Second, 0, 900000, 9000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			billed := BilledMs(tt.duration, tt.init)
+			if billed != tt.wantBilled {
+				t.Fatalf("BilledMs(%v, %v) = %d, want %d", tt.duration, tt.init, billed, tt.wantBilled)
+			}
+			if got := GBSeconds(tt.memoryMB, billed); math.Abs(got-tt.wantGBs) > 1e-12 {
+				t.Errorf("GBSeconds(%d, %d) = %v, want %v", tt.memoryMB, billed, got, tt.wantGBs)
+			}
+		})
+	}
+}
+
+func TestMaxMemoryUsedMB(t *testing.T) {
+	tests := []struct{ bytes, want int64 }{
+		{-1, 0}, // unknown peak
+		{0, 0},
+		{1, 1}, // a peak of 1 byte used 1 MB
+		{1 << 20, 1},
+		{1<<20 + 1, 2},
+		{73 << 20, 73}, // REPORT example: Max Memory Used: 73 MB
+		{10240 << 20, 10240},
+	}
+	for _, tt := range tests {
+		if got := MaxMemoryUsedMB(tt.bytes); got != tt.want {
+			t.Errorf("MaxMemoryUsedMB(%d) = %d, want %d", tt.bytes, got, tt.want)
+		}
+	}
+}
