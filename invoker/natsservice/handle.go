@@ -50,7 +50,7 @@ func (s *Service) handle(m *nats.Msg) {
 		s.respond(m, msg.Failure(inv.RequestID, spec.Version, e))
 		return
 	}
-	s.respond(m, resultReply(s.cfg.ID, spec, inv.LogTail, res))
+	s.respond(m, resultReply(spec, inv.LogTail, res))
 
 	var usage sync.WaitGroup
 	usage.Go(func() { s.publishUsage(usageOf(s.cfg.ID, spec, res)) })

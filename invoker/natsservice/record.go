@@ -15,18 +15,13 @@ const (
 
 // resultReply is the reply for an invocation that ran. The log tail goes only to callers that
 // asked for it.
-func resultReply(invokerID string, spec function.Spec, logTail bool, res *invoker.Result) msg.InvocationReply {
+func resultReply(spec function.Spec, logTail bool, res *invoker.Result) msg.InvocationReply {
 	r := msg.InvocationReply{
 		RequestID:       res.RequestID,
 		Payload:         res.Payload,
 		ContentType:     res.ContentType,
 		FunctionError:   res.FunctionError,
 		ExecutedVersion: spec.Version,
-		DurationMs:      ms(res.Duration.Seconds()),
-		BilledMs:        res.BilledDuration.Milliseconds(),
-		InitDurationMs:  ms(res.InitDuration.Seconds()),
-		Cold:            res.Cold,
-		InvokerID:       invokerID,
 	}
 	if logTail {
 		r.LogTail = res.LogTail

@@ -72,7 +72,8 @@ type Invocation struct {
 	ClientContext       string        `json:"client_context,omitempty"` // decoded JSON
 	TraceID             string        `json:"trace_id,omitempty"`
 	LogTail             bool          `json:"log_tail,omitempty"` // X-Amz-Log-Type: Tail
-	Deadline            time.Time     `json:"deadline"`           // caller gives up after this
+	// Deadline is when the gateway stops waiting; the controller ends its backstop just before it.
+	Deadline time.Time `json:"deadline"`
 }
 
 // InvocationReply answers an Invocation. Exactly one of Error or the result fields is meaningful.
@@ -81,17 +82,12 @@ type InvocationReply struct {
 	// run or its outcome is unknown); it renders as a Lambda API error.
 	Error *lambdaerr.APIError `json:"error,omitempty"`
 
-	RequestID       string  `json:"request_id"`
-	Payload         []byte  `json:"payload,omitempty"`
-	ContentType     string  `json:"content_type,omitempty"`
-	FunctionError   string  `json:"function_error,omitempty"` // error type; "" on success
-	ExecutedVersion string  `json:"executed_version"`
-	LogTail         []byte  `json:"log_tail,omitempty"`
-	DurationMs      float64 `json:"duration_ms"`
-	BilledMs        int64   `json:"billed_ms"`
-	InitDurationMs  float64 `json:"init_duration_ms,omitempty"`
-	Cold            bool    `json:"cold"`
-	InvokerID       string  `json:"invoker_id,omitempty"`
+	RequestID       string `json:"request_id"`
+	Payload         []byte `json:"payload,omitempty"`
+	ContentType     string `json:"content_type,omitempty"`
+	FunctionError   string `json:"function_error,omitempty"` // error type; "" on success
+	ExecutedVersion string `json:"executed_version"`
+	LogTail         []byte `json:"log_tail,omitempty"` // only when the Invocation asked for it
 }
 
 // Released tells controllers that the environment that ran RequestID is free again.
