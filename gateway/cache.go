@@ -84,12 +84,14 @@ func (c *functionCache) load(ctx context.Context, name string) (*store.Function,
 	return f, nil
 }
 
-// invalidate drops name from the cache.
+// invalidate drops name from the cache, and makes the next get start a new store read rather
+// than join one that began before the change.
 func (c *functionCache) invalidate(name string) {
 	c.mu.Lock()
 	c.gen++
 	delete(c.entries, name)
 	c.mu.Unlock()
+	c.loads.Forget(name)
 }
 
 // onFunctionChanged is the NATS handler of msg.SubjectFunctionChanged.

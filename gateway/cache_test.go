@@ -97,3 +97,44 @@ func TestCacheSharedLoad(t *testing.T) {
 		t.Errorf("%d store reads, want 1 shared by every miss and then cached (%v)", s.calls.Load(), err)
 	}
 }
+
+// TestCacheGetAfterInvalidationDoesNotJoinOlderLoad checks that a get that starts after an
+// invalidation reads the store again rather than share a read that began before the change.
+func TestCacheGetAfterInvalidationDoesNotJoinOlderLoad(t *testing.T) {
+	s := &slowStore{release: make(chan struct{})}
+	s.memory.Store(128)
+	c := newFunctionCache(s, time.Hour)
+	get := func() <-chan *store.Function {
+		out := make(chan *store.Function, 1)
+		go func() {
+			f, err := c.get(context.Background(), "fn")
+			if err != nil {
+				t.Error(err)
+			}
+			out <- f
+		}()
+		return out
+	}
+	old := get()
+	for s.calls.Load() == 0 { // the first read has the old record
+		time.Sleep(time.Millisecond)
+	}
+	s.memory.Store(256)
+	c.invalidate("fn")
+	fresh := get()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.calls.Load() < 2 { // the second get starts its own read
+		if time.Now().After(deadline) {
+			close(s.release)
+			t.Fatalf("a get after the invalidation joined the read that began before it")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(s.release)
+	if f := <-old; f.MemoryMB != 128 {
+		t.Errorf("the older read returned %d MB, want 128", f.MemoryMB)
+	}
+	if f := <-fresh; f.MemoryMB != 256 {
+		t.Errorf("a get after the invalidation returned %d MB, want 256", f.MemoryMB)
+	}
+}
