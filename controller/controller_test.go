@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,20 +28,24 @@ import (
 const waitLimit = 10 * time.Second
 
 // fakeInvoker answers invocations by the event: {"hold":true} keeps the environment busy until
-// the test releases it, {"fail":true} is a platform failure; anything else is echoed at once.
+// the test releases it, {"fail":true} is a platform failure, {"big":true} is a result too large
+// for NATS (a failure reply while the environment is busy); anything else is echoed at once.
 type fakeInvoker struct {
 	mu    sync.Mutex
 	holds map[string]chan struct{} // request id → Idle of a held invocation
 }
 
 func (f *fakeInvoker) Invoke(_ context.Context, req invoker.Request) (*invoker.Result, error) {
-	var ev struct{ Hold, Fail bool }
-	_ = json.Unmarshal(req.Payload, &ev)
+	var ev struct{ Hold, Fail, Big bool }
+	_ = json.Unmarshal(req.Payload, &ev) // not JSON: echoed as it is
 	if ev.Fail {
 		return nil, errors.New("docker went away")
 	}
 	res := &invoker.Result{RequestID: req.RequestID, Payload: req.Payload, MemoryMB: req.Function.MemoryMB,
 		Duration: 1500 * time.Microsecond, BilledDuration: 2 * time.Millisecond, Start: time.Now()}
+	if ev.Big {
+		res.Payload = make([]byte, msg.MaxPayload)
+	}
 	if ev.Hold {
 		idle := make(chan struct{})
 		f.mu.Lock()
@@ -83,22 +89,44 @@ func (u *usageSink) count() int {
 	return len(u.records)
 }
 
+// reservationStore is an in-memory controller.ReservationStore.
+type reservationStore struct {
+	mu  sync.Mutex
+	all map[string]int
+}
+
+func (s *reservationStore) Reservations(context.Context) (map[string]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.all), nil
+}
+
+// set changes the reservations; the caller announces the change.
+func (s *reservationStore) set(all map[string]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.all = all
+}
+
 // rig is a controller and (optionally) a fake invoker on a real NATS server.
 type rig struct {
 	nc    *nats.Conn
 	ctrl  *controller.Controller
 	inv   *fakeInvoker
 	usage *usageSink
+	store *reservationStore
 }
 
-func newRig(t *testing.T, cfg controller.Config, withInvoker bool) *rig {
+// newRig starts a controller whose store holds reserved (function → reservation).
+func newRig(t *testing.T, cfg controller.Config, reserved map[string]int, withInvoker bool) *rig {
 	t.Helper()
 	ns := testenv.NATS(t)
-	r := &rig{nc: testenv.Connect(t, ns.ClientURL()), inv: &fakeInvoker{holds: map[string]chan struct{}{}}, usage: &usageSink{}}
+	r := &rig{nc: testenv.Connect(t, ns.ClientURL()), inv: &fakeInvoker{holds: map[string]chan struct{}{}}, usage: &usageSink{},
+		store: &reservationStore{all: reserved}}
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	log := zaptest.NewLogger(t)
-	cfg.NATS = r.nc
+	cfg.NATS, cfg.Store = r.nc, r.store
 	ctrl, err := controller.New(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
@@ -129,10 +157,10 @@ func (r *rig) closeAtEnd(t *testing.T, name string, close func(context.Context) 
 }
 
 // invoke sends an invocation the way the gateway does and decodes the reply.
-func (r *rig) invoke(t *testing.T, spec function.Spec, reserved *int, payload string) msg.InvocationReply {
+func (r *rig) invoke(t *testing.T, spec function.Spec, payload string) msg.InvocationReply {
 	t.Helper()
-	inv := msg.Invocation{RequestID: uuid.NewString(), Function: spec, ReservedConcurrency: reserved,
-		Payload: []byte(payload), Deadline: time.Now().Add(waitLimit)}
+	inv := msg.Invocation{RequestID: uuid.NewString(), Function: spec, Payload: []byte(payload),
+		Deadline: time.Now().Add(waitLimit)}
 	data, _ := json.Marshal(inv)
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
@@ -166,8 +194,8 @@ func testSpec() function.Spec {
 
 func TestInvokeAndRelease(t *testing.T) {
 	spec := testSpec()
-	r := newRig(t, controller.Config{}, true)
-	reply := r.invoke(t, spec, nil, `{"op":"echo"}`)
+	r := newRig(t, controller.Config{}, nil, true)
+	reply := r.invoke(t, spec, `{"op":"echo"}`)
 	if reply.Error != nil || string(reply.Payload) != `{"op":"echo"}` || reply.ExecutedVersion != function.LatestVersion ||
 		reply.InvokerID != "fake" {
 		t.Fatalf("reply = %+v", reply)
@@ -180,62 +208,90 @@ func TestInvokeAndRelease(t *testing.T) {
 	}
 }
 
+// isThrottle reports whether a reply is the 429 of a reserved function at its reservation.
+func isThrottle(reply msg.InvocationReply) bool {
+	e := reply.Error
+	return e != nil && e.Status == 429 && e.Code == lambdaerr.CodeTooManyRequests &&
+		e.Reason == lambdaerr.ReasonReservedFunctionConcurrentInvocationLimit
+}
+
+// TestReservedConcurrencyThrottlesUntilReleased also checks that the store is the one source of
+// reservations: the invocation carries none, and it must not erase the store's.
 func TestReservedConcurrencyThrottlesUntilReleased(t *testing.T) {
 	spec := testSpec()
-	r := newRig(t, controller.Config{}, true)
-	one := 1
-	if reply := r.invoke(t, spec, &one, `{"hold":true}`); reply.Error != nil {
+	r := newRig(t, controller.Config{}, map[string]int{spec.Name: 1}, true)
+	if reply := r.invoke(t, spec, `{"hold":true}`); reply.Error != nil {
 		t.Fatalf("first invocation: %+v", reply.Error)
 	}
-	reply := r.invoke(t, spec, &one, `{}`)
-	if reply.Error == nil || reply.Error.Status != 429 || reply.Error.Code != lambdaerr.CodeTooManyRequests ||
-		reply.Error.Reason != lambdaerr.ReasonReservedFunctionConcurrentInvocationLimit {
+	if reply := r.invoke(t, spec, `{}`); !isThrottle(reply) {
 		t.Fatalf("second invocation while the first holds its environment: %+v", reply.Error)
 	}
 	r.inv.releaseAll()
 	eventually(t, "the slot to be released", func() bool { return r.ctrl.InFlight() == 0 })
-	if reply := r.invoke(t, spec, &one, `{}`); reply.Error != nil {
+	if reply := r.invoke(t, spec, `{}`); reply.Error != nil {
 		t.Fatalf("invocation after release: %+v", reply.Error)
 	}
-	zero := 0
-	if reply := r.invoke(t, spec, &zero, `{}`); reply.Error == nil || reply.Error.Status != 429 {
-		t.Fatalf("reserved 0: %+v", reply.Error)
+	// A change in the store applies once announced.
+	r.store.set(map[string]int{spec.Name: 0})
+	if err := r.nc.Publish(msg.SubjectFunctionChanged, msg.Encode(msg.FunctionChanged{Name: spec.Name})); err != nil {
+		t.Fatal(err)
 	}
+	eventually(t, "reserved 0 to throttle", func() bool { return isThrottle(r.invoke(t, spec, `{}`)) })
 }
 
 func TestAccountLimit(t *testing.T) {
 	spec := testSpec()
-	r := newRig(t, controller.Config{AccountConcurrency: 1}, true)
-	if reply := r.invoke(t, spec, nil, `{"hold":true}`); reply.Error != nil {
+	r := newRig(t, controller.Config{AccountConcurrency: 1}, nil, true)
+	if reply := r.invoke(t, spec, `{"hold":true}`); reply.Error != nil {
 		t.Fatalf("first invocation: %+v", reply.Error)
 	}
 	other := spec
 	other.Name = "g"
-	reply := r.invoke(t, other, nil, `{}`)
+	reply := r.invoke(t, other, `{}`)
 	if reply.Error == nil || reply.Error.Reason != lambdaerr.ReasonConcurrentInvocationLimitExceeded {
 		t.Fatalf("second invocation over the account limit: %+v", reply.Error)
 	}
 }
 
+// TestInvokerErrorReleasesSlot: after a platform failure the invoker publishes Released, which
+// frees the slot.
 func TestInvokerErrorReleasesSlot(t *testing.T) {
 	spec := testSpec()
-	r := newRig(t, controller.Config{AccountConcurrency: 1}, true)
-	reply := r.invoke(t, spec, nil, `{"fail":true}`)
+	r := newRig(t, controller.Config{AccountConcurrency: 1}, nil, true)
+	reply := r.invoke(t, spec, `{"fail":true}`)
 	if reply.Error == nil || reply.Error.Code != lambdaerr.CodeService || !strings.Contains(reply.Error.Message, "docker went away") {
 		t.Fatalf("reply = %+v", reply.Error)
 	}
-	if n := r.ctrl.InFlight(); n != 0 {
-		t.Fatalf("in flight after a platform failure: %d", n)
-	}
-	if reply := r.invoke(t, spec, nil, `{}`); reply.Error != nil {
+	eventually(t, "the slot to be released", func() bool { return r.ctrl.InFlight() == 0 })
+	if reply := r.invoke(t, spec, `{}`); reply.Error != nil {
 		t.Fatalf("next invocation: %+v", reply.Error)
+	}
+}
+
+// TestFailureReplyWhileBusyKeepsSlot: a failure reply does not mean the environment is free (here
+// the result is too large for NATS while the runtime has not asked for the next event yet), so
+// the slot stays held until Released.
+func TestFailureReplyWhileBusyKeepsSlot(t *testing.T) {
+	spec := testSpec()
+	r := newRig(t, controller.Config{}, map[string]int{spec.Name: 1}, true)
+	reply := r.invoke(t, spec, `{"hold":true,"big":true}`)
+	if reply.Error == nil || !strings.Contains(reply.Error.Message, "max_payload") {
+		t.Fatalf("reply = %+v", reply.Error)
+	}
+	if reply := r.invoke(t, spec, `{}`); !isThrottle(reply) {
+		t.Fatalf("invocation while the failed one still holds its environment: %+v", reply.Error)
+	}
+	r.inv.releaseAll()
+	eventually(t, "the slot to be released", func() bool { return r.ctrl.InFlight() == 0 })
+	if reply := r.invoke(t, spec, `{}`); reply.Error != nil {
+		t.Fatalf("invocation after release: %+v", reply.Error)
 	}
 }
 
 func TestNoInvoker(t *testing.T) {
 	spec := testSpec()
-	r := newRig(t, controller.Config{NoInvokerWait: 50 * time.Millisecond}, false)
-	reply := r.invoke(t, spec, nil, `{}`)
+	r := newRig(t, controller.Config{NoInvokerWait: 50 * time.Millisecond}, nil, false)
+	reply := r.invoke(t, spec, `{}`)
 	if reply.Error == nil || reply.Error.Status != 500 || reply.Error.Message != "no invoker available" {
 		t.Fatalf("reply = %+v", reply.Error)
 	}
@@ -244,27 +300,144 @@ func TestNoInvoker(t *testing.T) {
 	}
 }
 
-func TestBackstop(t *testing.T) {
-	spec := testSpec()
-	r := newRig(t, controller.Config{InitAllowance: 50 * time.Millisecond, Grace: 50 * time.Millisecond}, false)
-	// A "lost" invoker: it announces itself and takes the message, but never answers.
-	sub, err := r.nc.Subscribe(msg.InvokerSubject("mute"), func(*nats.Msg) {})
+// manualInvoker is an invoker the test drives by hand: it heartbeats until stopped, takes
+// invocations and answers them (success) or not, and publishes Released only when told.
+type manualInvoker struct {
+	id     string
+	nc     *nats.Conn
+	answer bool
+	drain  atomic.Bool // heartbeats announce capacity 0
+	stop   chan struct{}
+	done   chan struct{}
+
+	mu   sync.Mutex
+	took []msg.Released // what it must release, with the lease tokens it was given
+}
+
+func startManualInvoker(t *testing.T, nc *nats.Conn, id string, answer bool) *manualInvoker {
+	t.Helper()
+	m := &manualInvoker{id: id, nc: nc, answer: answer, stop: make(chan struct{}), done: make(chan struct{})}
+	sub, err := nc.Subscribe(msg.InvokerSubject(id), m.onInvocation)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sub.Unsubscribe()
-	hb, _ := json.Marshal(msg.Heartbeat{InvokerID: "mute", CapacityMB: 4096, At: time.Now()})
-	if err := r.nc.Publish(msg.SubjectInvokerHeartbeat, hb); err != nil {
+	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	quick := spec
-	quick.TimeoutSec = 1
-	reply := r.invoke(t, quick, nil, `{}`)
-	if reply.Error == nil || reply.Error.Code != lambdaerr.CodeService ||
-		!strings.HasPrefix(reply.Error.Message, "invoker mute did not answer within") {
-		t.Fatalf("reply = %+v", reply.Error)
+	go m.heartbeats()
+	t.Cleanup(func() {
+		m.stopHeartbeats()
+		_ = sub.Unsubscribe() // the test's NATS server goes away next
+	})
+	return m
+}
+
+func (m *manualInvoker) onInvocation(in *nats.Msg) {
+	inv, err := msg.Decode[msg.Invocation](in.Data)
+	if err != nil {
+		return
 	}
-	if n := r.ctrl.InFlight(); n != 0 {
-		t.Fatalf("in flight after the backstop: %d", n)
+	m.mu.Lock()
+	m.took = append(m.took, msg.Released{RequestID: inv.RequestID, InvokerID: m.id, Function: inv.Function.Name,
+		Lease: in.Header.Get(msg.HeaderLease), Warm: true})
+	m.mu.Unlock()
+	if m.answer {
+		_ = in.RespondMsg(msg.ReplyMessage(msg.InvocationReply{RequestID: inv.RequestID, Payload: inv.Payload,
+			ExecutedVersion: function.LatestVersion, InvokerID: m.id})) // a lost reply is the backstop's case
+	}
+}
+
+func (m *manualInvoker) heartbeats() {
+	defer close(m.done)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		capacity := 4096
+		if m.drain.Load() {
+			capacity = 0
+		}
+		_ = m.nc.Publish(msg.SubjectInvokerHeartbeat, msg.Encode(msg.Heartbeat{InvokerID: m.id, CapacityMB: capacity, At: time.Now()})) // the next beat retries
+		select {
+		case <-m.stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// stopHeartbeats stops the heartbeats (once) and waits for the last one.
+func (m *manualInvoker) stopHeartbeats() {
+	select {
+	case <-m.stop:
+	default:
+		close(m.stop)
+	}
+	<-m.done
+}
+
+// releaseAll publishes Released for every invocation taken.
+func (m *manualInvoker) releaseAll(t *testing.T) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.took {
+		if err := m.nc.Publish(msg.InvokerReleasedSubject(m.id), msg.Encode(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.took = nil
+}
+
+// TestSlotHeldUntilReleasedOrInvokerLost: an invocation that reached an invoker keeps its slot
+// after a backstop timeout, and after a reply without Released, until the invoker's Released
+// comes or the invoker is declared lost (its heartbeats stop). Nothing frees it earlier.
+func TestSlotHeldUntilReleasedOrInvokerLost(t *testing.T) {
+	quick := testSpec()
+	quick.TimeoutSec = 1
+	cfg := controller.Config{InitAllowance: 50 * time.Millisecond, Grace: 50 * time.Millisecond,
+		HeartbeatExpiry: 300 * time.Millisecond}
+	backstop := time.Second + cfg.InitAllowance + cfg.Grace
+	tests := []struct {
+		name   string
+		answer bool // the invoker answers (but does not release), else it stays silent
+		end    func(t *testing.T, r *rig, m *manualInvoker)
+	}{
+		{"backstop, then Released", false, func(t *testing.T, r *rig, m *manualInvoker) { m.releaseAll(t) }},
+		{"backstop, then the invoker is lost", false, func(t *testing.T, r *rig, m *manualInvoker) { m.stopHeartbeats() }},
+		{"answered, then Released", true, func(t *testing.T, r *rig, m *manualInvoker) { m.releaseAll(t) }},
+		{"answered, then the invoker is lost", true, func(t *testing.T, r *rig, m *manualInvoker) { m.stopHeartbeats() }},
+		{"answered, the invoker drains past the expiry, then Released", true, func(t *testing.T, r *rig, m *manualInvoker) {
+			m.drain.Store(true)
+			time.Sleep(2 * cfg.HeartbeatExpiry)
+			if n := r.ctrl.InFlight(); n != 1 {
+				t.Fatalf("in flight while the invoker drains: %d, want 1", n)
+			}
+			m.releaseAll(t)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each has its own NATS server; they mostly wait
+			r := newRig(t, cfg, map[string]int{quick.Name: 1}, false)
+			m := startManualInvoker(t, r.nc, "manual", tt.answer)
+			eventually(t, "the first invocation to be admitted", func() bool {
+				reply := r.invoke(t, quick, `{}`)
+				if tt.answer {
+					return reply.Error == nil
+				}
+				return reply.Error != nil && strings.HasPrefix(reply.Error.Message, "invoker manual did not answer within")
+			})
+			if tt.answer {
+				// Past the point where a guard of one backstop would have freed the slot.
+				time.Sleep(2 * backstop)
+			}
+			if n := r.ctrl.InFlight(); n != 1 {
+				t.Fatalf("in flight while the invoker is alive and has not released: %d, want 1", n)
+			}
+			if reply := r.invoke(t, quick, `{}`); !isThrottle(reply) {
+				t.Fatalf("second invocation while the first holds its slot: %+v", reply.Error)
+			}
+			tt.end(t, r, m)
+			eventually(t, "the slot to be released", func() bool { return r.ctrl.InFlight() == 0 })
+		})
 	}
 }

@@ -32,6 +32,7 @@ type Placement struct {
 // invokerState is one invoker's last heartbeat plus the controller's corrections since.
 type invokerState struct {
 	seen      time.Time
+	stopping  bool // it announced no capacity, or had no subscription: never chosen
 	capacity  int
 	used      int
 	idle      map[string]int // pool key → idle containers, as far as this controller knows
@@ -47,6 +48,10 @@ type Choice struct {
 	// Warm is true when the invoker has a container of the function's pool key for it (idle,
 	// or finishing and handed over).
 	Warm bool
+	// Handoff is true when the container is a finishing one handed over (Warm is true too).
+	Handoff bool
+	// MemoryMB is the memory a cold placement booked (0 when Warm).
+	MemoryMB int
 }
 
 // NewPlacement returns a Placement that forgets an invoker when no heartbeat came for expiry.
@@ -55,18 +60,16 @@ func NewPlacement(expiry time.Duration) *Placement {
 }
 
 // Heartbeat records an invoker's snapshot, received at now. An invoker announcing no capacity
-// (it is shutting down) is forgotten.
+// is stopping: it is never chosen, but it stays known (and keeps heartbeating while it drains)
+// until its heartbeats expire, because invocations may still be running there.
 func (p *Placement) Heartbeat(hb msg.Heartbeat, now time.Time) {
-	if hb.CapacityMB <= 0 {
-		delete(p.invokers, hb.InvokerID)
-		return
-	}
 	s, ok := p.invokers[hb.InvokerID]
 	if !ok {
 		s = &invokerState{finishing: map[string]int{}, claimed: map[string]int{}}
 		p.invokers[hb.InvokerID] = s
 	}
 	s.seen, s.capacity, s.used, s.pendingMB = now, hb.CapacityMB, hb.UsedMB, 0
+	s.stopping = hb.CapacityMB <= 0
 	s.idle = maps.Clone(hb.IdleByKey)
 	if s.idle == nil {
 		s.idle = map[string]int{}
@@ -86,14 +89,36 @@ func (p *Placement) Choose(spec function.Spec, now time.Time) (Choice, bool) {
 	if fin != nil && fin.finishing[key] > 0 {
 		fin.finishing[key]--
 		fin.claimed[key]++
-		return Choice{InvokerID: finID, Warm: true}, true
+		return Choice{InvokerID: finID, Warm: true, Handoff: true}, true
 	}
 	roomy, roomyID := p.best(now, (*invokerState).free)
 	if roomy == nil {
 		return Choice{}, false
 	}
-	roomy.pendingMB += spec.WithDefaults().MemoryMB
-	return Choice{InvokerID: roomyID}, true
+	mem := spec.WithDefaults().MemoryMB
+	roomy.pendingMB += mem
+	return Choice{InvokerID: roomyID, MemoryMB: mem}, true
+}
+
+// Unplace gives back what Choose booked for an invocation of poolKey that never reached the
+// invoker (no responders, not sent): the idle container, the claim on a finishing one (or, if
+// that one was released meanwhile, the idle container it became), or the memory. A heartbeat
+// that came in between already describes the invoker without the placement, so the give-back
+// overstates it until the next heartbeat, which is harmless: the invoker decides for itself.
+func (p *Placement) Unplace(c Choice, poolKey string) {
+	s, ok := p.invokers[c.InvokerID]
+	if !ok {
+		return
+	}
+	switch {
+	case c.Handoff && s.claimed[poolKey] > 0:
+		s.claimed[poolKey]--
+		s.finishing[poolKey]++
+	case c.Warm:
+		s.idle[poolKey]++
+	default:
+		s.pendingMB = max(s.pendingMB-c.MemoryMB, 0)
+	}
 }
 
 // best is the live invoker with the highest score (ties: the smaller ID), nil when none.
@@ -101,7 +126,7 @@ func (p *Placement) best(now time.Time, score func(*invokerState) int) (*invoker
 	var top *invokerState
 	var topID string
 	for id, s := range p.invokers {
-		if p.stale(s, now) {
+		if s.stopping || p.stale(s, now) {
 			continue
 		}
 		if top == nil || score(s) > score(top) || score(s) == score(top) && id < topID {
@@ -141,8 +166,19 @@ func (p *Placement) Released(id, poolKey string, answered, idle bool) {
 	}
 }
 
-// Remove forgets an invoker (it stopped answering).
-func (p *Placement) Remove(id string) { delete(p.invokers, id) }
+// Stopping marks an invoker as taking no more work (it had no subscription) until a heartbeat
+// announces capacity again; it is forgotten when its heartbeats expire.
+func (p *Placement) Stopping(id string) {
+	if s, ok := p.invokers[id]; ok {
+		s.stopping = true
+	}
+}
+
+// Known reports whether invoker id is known (alive, stopping, or not yet expired).
+func (p *Placement) Known(id string) bool {
+	_, ok := p.invokers[id]
+	return ok
+}
 
 // Expire forgets the invokers whose last heartbeat is older than the expiry and returns their IDs.
 func (p *Placement) Expire(now time.Time) []string {

@@ -21,19 +21,21 @@ const usageTimeout = 10 * time.Second
 // onInvocation runs each invocation in its own goroutine.
 func (s *Service) onInvocation(m *nats.Msg) {
 	if !s.work.Go(func() { s.handle(m) }) {
-		s.respond(m, msg.Failure("", function.LatestVersion, lambdaerr.Service("Invoker %s is shutting down.", s.cfg.ID)))
+		s.refuse(m, lambdaerr.Service("Invoker %s is shutting down.", s.cfg.ID))
 	}
 }
 
 // handle runs one invocation, replies, records its usage and announces when its environment is
-// free again.
+// no longer busy. Every invocation received gets exactly one Released, whatever its outcome:
+// the controller holds the invocation's concurrency slot until then.
 func (s *Service) handle(m *nats.Msg) {
 	inv, err := msg.Decode[msg.Invocation](m.Data)
 	if err != nil {
-		s.respond(m, msg.Failure("", function.LatestVersion, lambdaerr.Service("Invoker %s cannot decode the invocation: %v", s.cfg.ID, err)))
+		s.refuse(m, lambdaerr.Service("Invoker %s cannot decode the invocation: %v", s.cfg.ID, err))
 		return
 	}
 	spec := inv.Function.WithDefaults()
+	released := msg.Released{RequestID: inv.RequestID, InvokerID: s.cfg.ID, Function: spec.Name, Lease: m.Header.Get(msg.HeaderLease)}
 	res, err := s.cfg.Invoker.Invoke(s.work.Context(), invoker.Request{
 		RequestID:          inv.RequestID,
 		Function:           spec,
@@ -49,20 +51,38 @@ func (s *Service) handle(m *nats.Msg) {
 			e = lambdaerr.Service("Invoker %s shut down during the invocation.", s.cfg.ID)
 		}
 		s.respond(m, msg.Failure(inv.RequestID, spec.Version, e))
+		// Invoke returns an error only once the environment is gone or was never taken.
+		s.publishReleased(released)
 		return
 	}
 	s.respond(m, resultReply(s.cfg.ID, spec, inv.LogTail, res))
 
 	var usage sync.WaitGroup
 	usage.Go(func() { s.publishUsage(usageOf(s.cfg.ID, spec, res)) })
+	released.Warm = true
 	if res.Idle != nil {
 		select {
 		case <-res.Idle:
 		case <-s.work.Context().Done():
+			released.Warm = false
 		}
 	}
-	s.publishReleased(msg.Released{RequestID: inv.RequestID, InvokerID: s.cfg.ID, Function: spec.Name})
+	s.publishReleased(released)
 	usage.Wait()
+}
+
+// refuse answers an invocation that will not run, and releases it at once: it took no
+// environment. An invocation whose request id cannot be read cannot be released here; the
+// controller that sent it decoded it, so that does not happen between matching versions.
+func (s *Service) refuse(m *nats.Msg, e *lambdaerr.APIError) {
+	inv, err := msg.Decode[msg.Invocation](m.Data)
+	if err != nil {
+		s.respond(m, msg.Failure("", function.LatestVersion, e))
+		return
+	}
+	s.respond(m, msg.Failure(inv.RequestID, inv.Function.WithDefaults().Version, e))
+	s.publishReleased(msg.Released{RequestID: inv.RequestID, InvokerID: s.cfg.ID, Function: inv.Function.Name,
+		Lease: m.Header.Get(msg.HeaderLease)})
 }
 
 // respond answers the controller. A reply too large for NATS becomes a ServiceException that
@@ -88,7 +108,7 @@ func (s *Service) publishUsage(u msg.Usage) {
 	}
 }
 
-// publishReleased tells the controllers that the environment is free again.
+// publishReleased tells the controllers that the invocation's environment is no longer busy.
 func (s *Service) publishReleased(r msg.Released) {
 	if err := s.nc.Publish(msg.InvokerReleasedSubject(s.cfg.ID), msg.Encode(r)); err != nil {
 		s.log.Warn("release not published", zap.String("request_id", r.RequestID), zap.Error(err))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -59,6 +60,7 @@ type Service struct {
 	work *natssub.Handlers // invocations and what they do after the reply; its Context ends
 	// when Close gives up waiting, which fails the invocations still running
 
+	stopping  atomic.Bool // Close began: heartbeats announce no capacity
 	stopBeats context.CancelFunc
 	beats     sync.WaitGroup
 }
@@ -95,16 +97,20 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 	return s, nil
 }
 
-// Close stops taking invocations, lets those in flight finish until ctx ends, then cancels the
-// rest, and stops the heartbeats. It does not close the invoker or the NATS connection.
+// Close announces capacity 0 (controllers place nothing more here), stops taking invocations,
+// lets those in flight finish until ctx ends, then cancels the rest, and stops the heartbeats
+// once every invocation has published its Released: until then they go on, with capacity 0, so
+// that controllers keep those invocations' slots rather than declare this invoker lost. It does
+// not close the invoker or the NATS connection.
 func (s *Service) Close(ctx context.Context) error {
-	s.stopBeats()
-	s.beats.Wait()
-	s.publishHeartbeat(msg.Heartbeat{InvokerID: s.cfg.ID, At: time.Now()}) // capacity 0: no more work
+	s.stopping.Store(true)
+	s.publishHeartbeat(s.snapshot())
 	err := s.work.Stop(ctx, s.sub)
 	if err != nil {
 		s.log.Warn("invocations still running at shutdown were cancelled", zap.Error(err))
 		err = fmt.Errorf("natsservice: close: %w", err)
 	}
+	s.stopBeats()
+	s.beats.Wait()
 	return err
 }

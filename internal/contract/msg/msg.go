@@ -5,8 +5,9 @@
 //
 //	controller --request(InvokerSubject(id), Invocation)--> invoker
 //	invoker --reply(InvocationReply)--> controller --reply--> gateway
-//	invoker --publish(InvokerReleasedSubject(id), Released)--> controller, once the
-//	environment is free again (the runtime called /next), which releases the slot.
+//	invoker --publish(InvokerReleasedSubject(id), Released)--> controller, for every
+//	invocation the invoker received, once its environment is no longer busy (the runtime
+//	called /next, or the environment was removed, or it never ran), which releases the slot.
 //
 // Heartbeats:    invoker --publish(SubjectInvokerHeartbeat, Heartbeat)--> controllers (placement).
 // Changes:       gateway --publish(SubjectFunctionChanged, FunctionChanged)--> caches (gateway
@@ -49,6 +50,11 @@ const (
 // relay (the controller) can tell a failure without decoding a body of up to MaxPayload bytes.
 const HeaderReplyError = "Lambdock-Error"
 
+// HeaderLease is set by the controller on the Invocation it sends to an invoker, to the token of
+// the slot the invocation holds; the invoker copies it into Released.Lease so that the controller
+// frees exactly that slot (never a later one with the same request id).
+const HeaderLease = "Lambdock-Lease"
+
 // InvokerSubject is where invoker id takes invocations: lambdock.invoker.<id>.invoke.
 func InvokerSubject(id string) string { return "lambdock.invoker." + id + ".invoke" }
 
@@ -60,16 +66,15 @@ func UsageSubject(id string) string { return "lambdock.v1.usage." + id }
 
 // Invocation is one sync invocation, as the gateway resolved it.
 type Invocation struct {
-	RequestID           string        `json:"request_id"`
-	Function            function.Spec `json:"function"`
-	ReservedConcurrency *int          `json:"reserved_concurrency,omitempty"`
-	Payload             []byte        `json:"payload"`
-	ContentType         string        `json:"content_type,omitempty"`
-	InvokedFunctionArn  string        `json:"invoked_function_arn,omitempty"`
-	ClientContext       string        `json:"client_context,omitempty"` // decoded JSON
-	TraceID             string        `json:"trace_id,omitempty"`
-	LogTail             bool          `json:"log_tail,omitempty"` // X-Amz-Log-Type: Tail
-	Deadline            time.Time     `json:"deadline"`           // caller gives up after this
+	RequestID          string        `json:"request_id"`
+	Function           function.Spec `json:"function"`
+	Payload            []byte        `json:"payload"`
+	ContentType        string        `json:"content_type,omitempty"`
+	InvokedFunctionArn string        `json:"invoked_function_arn,omitempty"`
+	ClientContext      string        `json:"client_context,omitempty"` // decoded JSON
+	TraceID            string        `json:"trace_id,omitempty"`
+	LogTail            bool          `json:"log_tail,omitempty"` // X-Amz-Log-Type: Tail
+	Deadline           time.Time     `json:"deadline"`           // caller gives up after this
 }
 
 // InvocationReply answers an Invocation. Exactly one of Error or the result fields is meaningful.
@@ -91,11 +96,17 @@ type InvocationReply struct {
 	InvokerID       string  `json:"invoker_id,omitempty"`
 }
 
-// Released tells controllers that the environment that ran RequestID is free again.
+// Released tells controllers that the environment that took RequestID is no longer busy. The
+// invoker sends one for every invocation it received, whatever its outcome.
 type Released struct {
 	RequestID string `json:"request_id"`
 	InvokerID string `json:"invoker_id"`
 	Function  string `json:"function"`
+	// Lease is the Invocation's HeaderLease, "" when it had none.
+	Lease string `json:"lease,omitempty"`
+	// Warm is true when the environment went back to the pool idle (the invocation ran and the
+	// runtime asked for the next event); false when it was removed or never started.
+	Warm bool `json:"warm,omitempty"`
 }
 
 // Heartbeat is an invoker's capacity and warm pool, published every few seconds and on change.
