@@ -93,6 +93,9 @@ type Controller struct {
 	dispatch  *natssub.Handlers // one per invocation; its Context ends on a hard stop
 	loops     sync.WaitGroup    // the reloader and the expiry ticker
 	stopLoops context.CancelFunc
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New loads the reservations, subscribes to heartbeats, releases and change events, and then
@@ -151,16 +154,20 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Controller, error) 
 
 // Close stops taking invocations, lets those in flight finish until ctx ends, fails the rest
 // with a ServiceException, unsubscribes, and then frees the slots still held (their Released
-// can no longer arrive). It does not close the NATS connection.
+// can no longer arrive). It does not close the NATS connection. Later calls return the first
+// call's result.
 func (c *Controller) Close(ctx context.Context) error {
-	err := c.dispatch.Stop(ctx, c.invokeSub)
-	if err != nil {
-		c.log.Warn("invocations still in flight at shutdown were failed", zap.Error(err))
-		err = fmt.Errorf("controller: close: %w", err)
-	}
-	c.shutdownLoops()
-	c.ledger.close()
-	return err
+	c.closeOnce.Do(func() {
+		err := c.dispatch.Stop(ctx, c.invokeSub)
+		if err != nil {
+			c.log.Warn("invocations still in flight at shutdown were failed", zap.Error(err))
+			err = fmt.Errorf("controller: close: %w", err)
+		}
+		c.shutdownLoops()
+		c.ledger.close()
+		c.closeErr = err
+	})
+	return c.closeErr
 }
 
 // InFlight is the number of invocations holding a slot (admitted and not released).

@@ -441,3 +441,26 @@ func TestSlotHeldUntilReleasedOrInvokerLost(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseFreesSlots: Close ends the leases still held at once and leaves nothing behind that
+// could free a slot later.
+func TestCloseFreesSlots(t *testing.T) {
+	quick := testSpec()
+	quick.TimeoutSec = 1
+	r := newRig(t, controller.Config{InitAllowance: 50 * time.Millisecond, Grace: 50 * time.Millisecond}, nil, false)
+	startManualInvoker(t, r.nc, "manual", true)
+	if reply := r.invoke(t, quick, `{}`); reply.Error != nil {
+		t.Fatalf("invocation: %+v", reply.Error)
+	}
+	if n := r.ctrl.InFlight(); n != 1 {
+		t.Fatalf("in flight before Close: %d, want 1 (no Released yet)", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := r.ctrl.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.ctrl.InFlight(); n != 0 {
+		t.Fatalf("in flight after Close: %d, want 0", n)
+	}
+}
