@@ -62,7 +62,9 @@ func prepare() env {
 		lambdockd: filepath.Join(dir, "lambdockd")}
 	var g errgroup.Group
 	g.Go(func() error { return testenv.GoBuild(ctx, e.agent, "./cmd/lambdock-agent") })
-	g.Go(func() error { return testenv.GoBuild(ctx, e.bootstrap, "./internal/testsupport/testfn", "-tags", "lambda.norpc") })
+	g.Go(func() error {
+		return testenv.GoBuild(ctx, e.bootstrap, "./internal/testsupport/testfn", "-tags", "lambda.norpc")
+	})
 	g.Go(func() error { return testenv.GoBuild(ctx, e.lambdockd, "./cmd/lambdockd") })
 	if err := g.Wait(); err != nil {
 		e.fail = err.Error()
