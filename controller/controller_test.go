@@ -310,13 +310,15 @@ type manualInvoker struct {
 	stop   chan struct{}
 	done   chan struct{}
 
-	mu   sync.Mutex
-	took []msg.Released // what it must release, with the lease tokens it was given
+	mu       sync.Mutex
+	took     []msg.Released // what it must release, with the lease tokens it was given
+	instance string         // msg.Heartbeat.Instance
 }
 
 func startManualInvoker(t *testing.T, nc *nats.Conn, id string, answer bool) *manualInvoker {
 	t.Helper()
-	m := &manualInvoker{id: id, nc: nc, answer: answer, stop: make(chan struct{}), done: make(chan struct{})}
+	m := &manualInvoker{id: id, nc: nc, answer: answer, stop: make(chan struct{}), done: make(chan struct{}),
+		instance: "first"}
 	sub, err := nc.Subscribe(msg.InvokerSubject(id), m.onInvocation)
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +358,10 @@ func (m *manualInvoker) heartbeats() {
 		if m.drain.Load() {
 			capacity = 0
 		}
-		_ = m.nc.Publish(msg.SubjectInvokerHeartbeat, msg.Encode(msg.Heartbeat{InvokerID: m.id, CapacityMB: capacity, At: time.Now()})) // the next beat retries
+		m.mu.Lock()
+		hb := msg.Heartbeat{InvokerID: m.id, Instance: m.instance, CapacityMB: capacity, At: time.Now()}
+		m.mu.Unlock()
+		_ = m.nc.Publish(msg.SubjectInvokerHeartbeat, msg.Encode(hb)) // the next beat retries
 		select {
 		case <-m.stop:
 			return
@@ -375,6 +380,13 @@ func (m *manualInvoker) stopHeartbeats() {
 	<-m.done
 }
 
+// restart makes the invoker a new instance that knows nothing of what the previous one took.
+func (m *manualInvoker) restart() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.instance, m.took = "second", nil
+}
+
 // releaseAll publishes Released for every invocation taken.
 func (m *manualInvoker) releaseAll(t *testing.T) {
 	m.mu.Lock()
@@ -389,7 +401,8 @@ func (m *manualInvoker) releaseAll(t *testing.T) {
 
 // TestSlotHeldUntilReleasedOrInvokerLost: an invocation that reached an invoker keeps its slot
 // after a backstop timeout, and after a reply without Released, until the invoker's Released
-// comes or the invoker is declared lost (its heartbeats stop). Nothing frees it earlier.
+// comes or the invoker is declared lost (its heartbeats stop, or a new instance of it
+// heartbeats). Nothing frees it earlier, not even a drain longer than the expiry.
 func TestSlotHeldUntilReleasedOrInvokerLost(t *testing.T) {
 	quick := testSpec()
 	quick.TimeoutSec = 1
@@ -405,6 +418,7 @@ func TestSlotHeldUntilReleasedOrInvokerLost(t *testing.T) {
 		{"backstop, then the invoker is lost", false, func(t *testing.T, r *rig, m *manualInvoker) { m.stopHeartbeats() }},
 		{"answered, then Released", true, func(t *testing.T, r *rig, m *manualInvoker) { m.releaseAll(t) }},
 		{"answered, then the invoker is lost", true, func(t *testing.T, r *rig, m *manualInvoker) { m.stopHeartbeats() }},
+		{"backstop, then the invoker restarts as a new instance", false, func(t *testing.T, r *rig, m *manualInvoker) { m.restart() }},
 		{"answered, the invoker drains past the expiry, then Released", true, func(t *testing.T, r *rig, m *manualInvoker) {
 			m.drain.Store(true)
 			time.Sleep(2 * cfg.HeartbeatExpiry)

@@ -75,8 +75,14 @@ func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, data
 		log := log.With(zap.String("invoker", choice.InvokerID), zap.Bool("warm", choice.Warm))
 		req := &nats.Msg{Subject: msg.InvokerSubject(choice.InvokerID), Data: data,
 			Header: nats.Header{msg.HeaderLease: []string{ls.token}}}
+		if choice.Instance != "" {
+			req.Header.Set(msg.HeaderInstance, choice.Instance)
+		}
 		m, err := c.nc.RequestMsgWithContext(ctx, req)
 		switch {
+		case err == nil && msg.IsRefusal(m):
+			log.Info("invoker refused the invocation; placing it again", zap.String("why", string(m.Data)))
+			c.ledger.noResponders(ls)
 		case err == nil:
 			failed := msg.IsFailure(m)
 			c.ledger.answered(ls, !failed)

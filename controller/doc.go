@@ -44,20 +44,23 @@
 //     Released for every invocation it received, whatever the outcome (result, function error,
 //     platform failure, refusal, shutdown), so neither a reply nor a failure reply ends a lease:
 //     a failure can come while the environment is still busy;
-//  2. the loss of its invoker: the invoker's heartbeats expired (HeartbeatExpiry). That is the
-//     only way an invoker is declared lost. One that announces capacity 0 is stopping: it gets
-//     no new work, keeps heartbeating while it drains and releases what it ran; one with no
-//     subscription (NATS "no responders") gets no new work either, and expires if it is dead;
-//  3. the invocation reaching no invoker: no invoker available, "no responders" on every
-//     attempt, the caller's deadline passed before dispatch, too large to send;
+//  2. the loss of its invoker: its heartbeats expired (HeartbeatExpiry), or a heartbeat came
+//     from a new instance of it (msg.Heartbeat.Instance: it restarted under the same ID; the new
+//     instance refuses what the controller meant for the old one, by msg.HeaderInstance). That
+//     is the only way an invoker is declared lost. One that announces capacity 0 is stopping:
+//     it gets no new work, keeps heartbeating while it drains and releases what it ran; one
+//     with no subscription (NATS "no responders") gets no new work either, and expires if it is
+//     dead;
+//  3. the invocation reaching no invoker: no invoker available, "no responders" or a refusal
+//     (msg.HeaderRefused) on every attempt, the caller's deadline passed before dispatch, too
+//     large to send;
 //  4. Close.
 //
 // So a dispatch that timed out at the backstop (invoker alive but silent) is answered with an
 // error while its lease stays held until 1 or 2: the function may still be running there. There
 // is no timer per lease; the heartbeat expiry is the safety net for the Released messages of a
-// dead invoker. A known gap: an invoker that crashes and restarts under the same ID faster than
-// the expiry keeps the leases of its previous life held (heartbeats carry no process identity
-// yet), and so does a Released lost by NATS while its invoker stays alive.
+// dead invoker. A known gap: a Released lost by NATS (core NATS is at most once, e.g. a slow
+// consumer) while its invoker stays alive keeps its lease held until that invoker is lost.
 //
 // The controller's role in lambdockd also runs the metering writer (metering), which
 // cmd/lambdockd/server starts next to it.

@@ -19,10 +19,10 @@ import (
 //
 // The lifecycle of a lease (doc.go states the rule):
 //
-//	admit → place → [unplaced / noResponders → place again] → answered → released
+//	admit → place → [noResponders (or refused) → place again] → answered → released
 //
 // and it ends exactly once, by whichever comes first of: released (the invoker's msg.Released),
-// expire (its invoker's heartbeats expired: the invoker is lost), release (the invocation never
+// expire or a new instance's heartbeat (its invoker is lost), release (the invocation never
 // reached an invoker), close (the controller stops).
 type ledger struct {
 	log *zap.Logger
@@ -112,10 +112,10 @@ func (l *ledger) unplacedLocked(ls *lease) {
 	ls.choice = Choice{}
 }
 
-// noResponders records that ls's invoker has no subscription: ls never reached it (it stays
-// admitted, to be placed again) and the invoker takes no more work. Its other leases stay held:
-// a draining invoker still runs them and releases them; a dead one stops heartbeating and
-// expires.
+// noResponders records that ls never reached its invoker, which has no subscription or refused
+// it (msg.HeaderRefused): ls stays admitted, to be placed again, and the invoker gets no more
+// work until a heartbeat announces capacity. Its other leases stay held: a draining invoker
+// still runs them and releases them; a dead one stops heartbeating and expires.
 func (l *ledger) noResponders(ls *lease) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -132,7 +132,7 @@ func (l *ledger) noResponders(ls *lease) {
 func (l *ledger) answered(ls *lease, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if ls.released || !ok || ls.choice.InvokerID == "" || ls.answered {
+	if ls.released || !ok || ls.choice.InvokerID == "" || ls.answered || !l.placement.Current(ls.choice) {
 		return
 	}
 	ls.answered = true
@@ -164,11 +164,16 @@ func (l *ledger) released(r msg.Released) {
 
 // heartbeat records an invoker's snapshot and wakes the invocations waiting for an invoker.
 // An invoker announcing no capacity is stopping: it gets no more work, and its leases stay held
-// until their Released (it drains) or its heartbeats expire.
+// until their Released (it drains) or its heartbeats expire. A new instance of a known invoker
+// means the previous one is lost, with its leases (the new one refuses what was meant for the
+// previous one).
 func (l *ledger) heartbeat(hb msg.Heartbeat, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.placement.Heartbeat(hb, now)
+	if l.placement.Heartbeat(hb, now) {
+		// This is the new instance's first heartbeat: every lease on the ID is the old one's.
+		l.lostLocked(hb.InvokerID)
+	}
 	close(l.beat)
 	l.beat = make(chan struct{})
 }
@@ -185,8 +190,8 @@ func (l *ledger) expire(now time.Time) []string {
 	return gone
 }
 
-// lostLocked frees every lease placed on invoker id, which is lost: its Released will not come,
-// and the environments died with it.
+// lostLocked frees every lease placed on invoker id, whose instance is lost: their Released
+// will not come, and the environments died with it.
 func (l *ledger) lostLocked(id string) {
 	n := 0
 	for _, ls := range l.leases {
@@ -226,7 +231,7 @@ func (l *ledger) releaseLocked(ls *lease, warm bool) {
 	if err := l.admission.Release(ls.fn); err != nil {
 		l.log.Error("concurrency accounting bug", zap.String("request_id", ls.requestID), zap.Error(err))
 	}
-	if ls.choice.InvokerID != "" {
+	if ls.choice.InvokerID != "" && l.placement.Current(ls.choice) {
 		l.placement.Released(ls.choice.InvokerID, ls.poolKey, ls.answered, warm)
 	}
 }

@@ -16,9 +16,9 @@ import (
 )
 
 // The stress test drives the ledger through random interleavings of what the NATS handlers see
-// (admissions, placements, no responders, replies, backstop timeouts, Released messages that
-// come late, twice or stale, invokers that crash, stop and come back, reservation changes and
-// heartbeats) against a model of the truth: which environments are really busy. It checks after
+// (admissions, placements, no responders and refusals, replies, backstop timeouts, Released
+// messages that come late, twice or stale, invokers that crash, drain, and come back as new
+// instances before or after they expire, reservation changes and heartbeats) against a model of the truth: which environments are really busy. It checks after
 // every step that
 //
 //   - a lease is held exactly when the slot rule (doc.go) says so, so nothing is freed while
@@ -64,6 +64,7 @@ type simInvocation struct {
 	ls        *lease
 	state     int
 	invoker   string // where it was delivered (or placed)
+	instance  string // the invoker instance it was placed on
 	attempts  int
 	delivered bool // it reached its invoker
 	replied   bool // the controller got the reply or gave up at the backstop
@@ -90,8 +91,10 @@ type stressRun struct {
 	rng      *rand.Rand
 	l        *ledger
 	now      time.Time
-	reserved map[string]int // the store's reservations
-	invokers map[string]int // invoker → state
+	reserved map[string]int    // the store's reservations
+	invokers map[string]int    // invoker → state
+	instance map[string]string // invoker → its current instance
+	restarts int
 	invs     []*simInvocation
 	pending  []msg.Released // published, not yet delivered
 	history  []msg.Released // every Released ever published, for stale redelivery
@@ -120,9 +123,10 @@ func runStress(t *testing.T, seed uint64, steps int) {
 		now:      time.Unix(1_000_000, 0),
 		reserved: map[string]int{},
 		invokers: map[string]int{},
+		instance: map[string]string{},
 	}
 	for _, id := range stressInvokers {
-		r.invokers[id] = invUp
+		r.invokers[id], r.instance[id] = invUp, id+"-0"
 	}
 	r.beat()
 	for r.step = range steps {
@@ -281,7 +285,7 @@ func (r *stressRun) place() {
 		r.l.release(v.ls)
 		v.state, v.held = simDone, false
 	default:
-		v.state, v.invoker = simPlaced, choice.InvokerID
+		v.state, v.invoker, v.instance = simPlaced, choice.InvokerID, choice.Instance
 	}
 }
 
@@ -296,9 +300,9 @@ func (r *stressRun) deliver() {
 	case r.rng.IntN(20) == 0:
 		r.l.release(v.ls) // nats.ErrMaxPayload: not sent
 		v.state, v.held = simDone, false
-	case r.invokers[v.invoker] == invUp:
+	case r.invokers[v.invoker] == invUp && r.instance[v.invoker] == v.instance:
 		v.state, v.delivered = simRunning, true
-	default:
+	default: // no responders, or refused (shutting down, another instance)
 		r.l.noResponders(v.ls)
 		v.attempts++
 		v.state = simAdmitted
@@ -418,9 +422,9 @@ func (r *stressRun) beat() {
 	for _, id := range stressInvokers {
 		switch r.invokers[id] {
 		case invUp:
-			r.l.heartbeat(msg.Heartbeat{InvokerID: id, CapacityMB: 4096, IdleByKey: r.idleOn(id)}, r.now)
+			r.l.heartbeat(msg.Heartbeat{InvokerID: id, Instance: r.instance[id], CapacityMB: 4096, IdleByKey: r.idleOn(id)}, r.now)
 		case invStopping:
-			r.l.heartbeat(msg.Heartbeat{InvokerID: id}, r.now)
+			r.l.heartbeat(msg.Heartbeat{InvokerID: id, Instance: r.instance[id]}, r.now)
 		}
 	}
 }
@@ -466,7 +470,7 @@ func (r *stressRun) stop() {
 	switch r.invokers[id] {
 	case invUp:
 		r.invokers[id] = invStopping
-		r.l.heartbeat(msg.Heartbeat{InvokerID: id}, r.now)
+		r.l.heartbeat(msg.Heartbeat{InvokerID: id, Instance: r.instance[id]}, r.now)
 	case invStopping:
 		for _, v := range r.invs {
 			if v.invoker == id && v.state == simRunning {
@@ -477,15 +481,21 @@ func (r *stressRun) stop() {
 	}
 }
 
-// restart brings a down invoker back once the ledger has forgotten it (see the known gap in
-// doc.go for an earlier restart).
+// restart brings a down invoker back as a new instance, before or after the ledger forgot it.
+// The new instance's first heartbeat ends the leases of the previous one.
 func (r *stressRun) restart() {
 	id := stressInvokers[r.rng.IntN(len(stressInvokers))]
-	if r.invokers[id] != invDown || r.l.placement.Known(id) {
+	if r.invokers[id] != invDown {
 		return
 	}
-	r.invokers[id] = invUp
-	r.l.heartbeat(msg.Heartbeat{InvokerID: id, CapacityMB: 4096}, r.now)
+	r.restarts++
+	r.invokers[id], r.instance[id] = invUp, fmt.Sprintf("%s-%d", id, r.restarts)
+	r.l.heartbeat(msg.Heartbeat{InvokerID: id, Instance: r.instance[id], CapacityMB: 4096}, r.now)
+	for _, v := range r.invs {
+		if v.held && v.invoker == id && v.state != simAdmitted && v.instance != r.instance[id] {
+			v.state, v.held = simDone, false
+		}
+	}
 }
 
 // reserve changes the store's reservations (of r1 and r2) and reloads them.
@@ -551,11 +561,11 @@ func (r *stressRun) drain() {
 					r.l.release(v.ls)
 					v.state, v.held = simDone, false
 				} else {
-					v.state, v.invoker = simPlaced, choice.InvokerID
+					v.state, v.invoker, v.instance = simPlaced, choice.InvokerID, choice.Instance
 				}
 				progress = true
 			case simPlaced:
-				if r.invokers[v.invoker] == invUp {
+				if r.invokers[v.invoker] == invUp && r.instance[v.invoker] == v.instance {
 					v.state, v.delivered = simRunning, true
 				} else {
 					r.l.noResponders(v.ls)

@@ -78,6 +78,13 @@ func lBeat(id string, mb int) ledgerStep {
 	return func(r *ledgerRig) { r.l.heartbeat(msg.Heartbeat{InvokerID: id, CapacityMB: mb}, r.now) }
 }
 
+// lBeatInstance is a heartbeat of instance of invoker id.
+func lBeatInstance(id, instance string) ledgerStep {
+	return func(r *ledgerRig) {
+		r.l.heartbeat(msg.Heartbeat{InvokerID: id, Instance: instance, CapacityMB: 4096}, r.now)
+	}
+}
+
 // lLater advances the clock and expires the invokers whose heartbeats are too old.
 func lLater(d time.Duration) ledgerStep {
 	return func(r *ledgerRig) {
@@ -154,6 +161,12 @@ func TestLedgerSlotRule(t *testing.T) {
 			lAdmit("b", "y"), lPlace("b", "i1"), lNoResponders("b"), lPlace("b", "i2"),
 			lHeld(map[string]bool{"a": true, "b": true}),
 			lReleased("b"), lReleased("a"), lInFlight(0),
+		}},
+		{"a new instance of the invoker ends the previous instance's leases", 2, []ledgerStep{
+			lBeatInstance("i1", "one"), lAdmit("a", "x"), lPlace("a", "i1"), lAnswered("a", true),
+			lBeatInstance("i1", "one"), lHeld(map[string]bool{"a": true}),
+			lBeatInstance("i1", "two"), lHeld(map[string]bool{"a": false}),
+			lAdmit("b", "y"), lPlace("b", "i1"), lReleased("a"), lHeld(map[string]bool{"b": true}), lInFlight(1),
 		}},
 		{"close frees every slot once; later events change nothing", 2, []ledgerStep{
 			lBeat("i1", 4096), lAdmit("a", "x"), lPlace("a", "i1"), lAdmit("b", "y"),

@@ -32,7 +32,8 @@ type Placement struct {
 // invokerState is one invoker's last heartbeat plus the controller's corrections since.
 type invokerState struct {
 	seen      time.Time
-	stopping  bool // it announced no capacity, or had no subscription: never chosen
+	instance  string // msg.Heartbeat.Instance of the last heartbeat
+	stopping  bool   // it announced no capacity, or had no subscription: never chosen
 	capacity  int
 	used      int
 	idle      map[string]int // pool key → idle containers, as far as this controller knows
@@ -52,6 +53,8 @@ type Choice struct {
 	Handoff bool
 	// MemoryMB is the memory a cold placement booked (0 when Warm).
 	MemoryMB int
+	// Instance is the invoker's msg.Heartbeat.Instance when it was chosen.
+	Instance string
 }
 
 // NewPlacement returns a Placement that forgets an invoker when no heartbeat came for expiry.
@@ -59,21 +62,25 @@ func NewPlacement(expiry time.Duration) *Placement {
 	return &Placement{expiry: expiry, invokers: map[string]*invokerState{}}
 }
 
-// Heartbeat records an invoker's snapshot, received at now. An invoker announcing no capacity
-// is stopping: it is never chosen, but it stays known (and keeps heartbeating while it drains)
+// Heartbeat records an invoker's snapshot, received at now, and reports whether it comes from a
+// new instance of a known invoker (it restarted under the same ID): what this controller knew of
+// the previous instance's invocations is dropped then. An invoker announcing no capacity is
+// stopping: it is never chosen, but it stays known (and keeps heartbeating while it drains)
 // until its heartbeats expire, because invocations may still be running there.
-func (p *Placement) Heartbeat(hb msg.Heartbeat, now time.Time) {
+func (p *Placement) Heartbeat(hb msg.Heartbeat, now time.Time) (restarted bool) {
 	s, ok := p.invokers[hb.InvokerID]
-	if !ok {
+	restarted = ok && s.instance != "" && hb.Instance != "" && s.instance != hb.Instance
+	if !ok || restarted {
 		s = &invokerState{finishing: map[string]int{}, claimed: map[string]int{}}
 		p.invokers[hb.InvokerID] = s
 	}
-	s.seen, s.capacity, s.used, s.pendingMB = now, hb.CapacityMB, hb.UsedMB, 0
+	s.seen, s.instance, s.capacity, s.used, s.pendingMB = now, hb.Instance, hb.CapacityMB, hb.UsedMB, 0
 	s.stopping = hb.CapacityMB <= 0
 	s.idle = maps.Clone(hb.IdleByKey)
 	if s.idle == nil {
 		s.idle = map[string]int{}
 	}
+	return restarted
 }
 
 // Choose picks an invoker for spec and books the placement, or reports false when no invoker
@@ -83,13 +90,13 @@ func (p *Placement) Choose(spec function.Spec, now time.Time) (Choice, bool) {
 	warm, warmID := p.best(now, func(s *invokerState) int { return s.idle[key] })
 	if warm != nil && warm.idle[key] > 0 {
 		warm.idle[key]--
-		return Choice{InvokerID: warmID, Warm: true}, true
+		return Choice{InvokerID: warmID, Warm: true, Instance: warm.instance}, true
 	}
 	fin, finID := p.best(now, func(s *invokerState) int { return s.finishing[key] })
 	if fin != nil && fin.finishing[key] > 0 {
 		fin.finishing[key]--
 		fin.claimed[key]++
-		return Choice{InvokerID: finID, Warm: true, Handoff: true}, true
+		return Choice{InvokerID: finID, Warm: true, Handoff: true, Instance: fin.instance}, true
 	}
 	roomy, roomyID := p.best(now, (*invokerState).free)
 	if roomy == nil {
@@ -97,7 +104,7 @@ func (p *Placement) Choose(spec function.Spec, now time.Time) (Choice, bool) {
 	}
 	mem := spec.WithDefaults().MemoryMB
 	roomy.pendingMB += mem
-	return Choice{InvokerID: roomyID, MemoryMB: mem}, true
+	return Choice{InvokerID: roomyID, MemoryMB: mem, Instance: roomy.instance}, true
 }
 
 // Unplace gives back what Choose booked for an invocation of poolKey that never reached the
@@ -106,10 +113,10 @@ func (p *Placement) Choose(spec function.Spec, now time.Time) (Choice, bool) {
 // that came in between already describes the invoker without the placement, so the give-back
 // overstates it until the next heartbeat, which is harmless: the invoker decides for itself.
 func (p *Placement) Unplace(c Choice, poolKey string) {
-	s, ok := p.invokers[c.InvokerID]
-	if !ok {
+	if !p.Current(c) {
 		return
 	}
+	s := p.invokers[c.InvokerID]
 	switch {
 	case c.Handoff && s.claimed[poolKey] > 0:
 		s.claimed[poolKey]--
@@ -172,6 +179,13 @@ func (p *Placement) Stopping(id string) {
 	if s, ok := p.invokers[id]; ok {
 		s.stopping = true
 	}
+}
+
+// Current reports whether a placement on c.InvokerID was made on the invoker's present
+// instance, so that what it booked there still counts.
+func (p *Placement) Current(c Choice) bool {
+	s, ok := p.invokers[c.InvokerID]
+	return ok && s.instance == c.Instance
 }
 
 // Known reports whether invoker id is known (alive, stopping, or not yet expired).

@@ -18,16 +18,21 @@ import (
 // usageTimeout bounds the publication of one usage record.
 const usageTimeout = 10 * time.Second
 
-// onInvocation runs each invocation in its own goroutine.
+// onInvocation runs each invocation in its own goroutine, or refuses it: one sent to an earlier
+// instance of this invoker, or one that comes while it is shutting down.
 func (s *Service) onInvocation(m *nats.Msg) {
+	if want := m.Header.Get(msg.HeaderInstance); want != "" && want != s.instance {
+		s.refuse(m, lambdaerr.Service("Invoker %s restarted: the invocation was meant for its previous instance.", s.cfg.ID))
+		return
+	}
 	if !s.work.Go(func() { s.handle(m) }) {
 		s.refuse(m, lambdaerr.Service("Invoker %s is shutting down.", s.cfg.ID))
 	}
 }
 
 // handle runs one invocation, replies, records its usage and announces when its environment is
-// no longer busy. Every invocation received gets exactly one Released, whatever its outcome:
-// the controller holds the invocation's concurrency slot until then.
+// no longer busy. Every invocation taken gets exactly one Released, whatever its outcome: the
+// controller holds the invocation's concurrency slot until then.
 func (s *Service) handle(m *nats.Msg) {
 	inv, err := msg.Decode[msg.Invocation](m.Data)
 	if err != nil {
@@ -71,18 +76,13 @@ func (s *Service) handle(m *nats.Msg) {
 	usage.Wait()
 }
 
-// refuse answers an invocation that will not run, and releases it at once: it took no
-// environment. An invocation whose request id cannot be read cannot be released here; the
-// controller that sent it decoded it, so that does not happen between matching versions.
+// refuse answers an invocation this invoker does not take, with HeaderRefused: nothing ran and
+// no Released follows, so the controller may place it elsewhere.
 func (s *Service) refuse(m *nats.Msg, e *lambdaerr.APIError) {
-	inv, err := msg.Decode[msg.Invocation](m.Data)
-	if err != nil {
-		s.respond(m, msg.Failure("", function.LatestVersion, e))
-		return
+	reply := msg.RefusalMessage("", function.LatestVersion, e)
+	if err := m.RespondMsg(reply); err != nil {
+		s.log.Warn("refusal to the controller failed", zap.Error(err))
 	}
-	s.respond(m, msg.Failure(inv.RequestID, inv.Function.WithDefaults().Version, e))
-	s.publishReleased(msg.Released{RequestID: inv.RequestID, InvokerID: s.cfg.ID, Function: inv.Function.Name,
-		Lease: m.Header.Get(msg.HeaderLease)})
 }
 
 // respond answers the controller. A reply too large for NATS becomes a ServiceException that

@@ -28,10 +28,11 @@ func (s *Service) heartbeats(ctx context.Context) {
 // snapshot is the heartbeat to send now: capacity 0 once Close began.
 func (s *Service) snapshot() msg.Heartbeat {
 	if s.stopping.Load() {
-		return msg.Heartbeat{InvokerID: s.cfg.ID, At: time.Now()}
+		return msg.Heartbeat{InvokerID: s.cfg.ID, Instance: s.instance, At: time.Now()}
 	}
 	st := s.cfg.Invoker.Stats()
-	return msg.Heartbeat{InvokerID: s.cfg.ID, CapacityMB: st.CapacityMB, UsedMB: st.UsedMB, IdleByKey: st.IdleByKey, At: time.Now()}
+	return msg.Heartbeat{InvokerID: s.cfg.ID, Instance: s.instance, CapacityMB: st.CapacityMB, UsedMB: st.UsedMB,
+		IdleByKey: st.IdleByKey, At: time.Now()}
 }
 
 // publishHeartbeat sends one heartbeat. A failure is logged: the next beat will try again.

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
@@ -52,10 +53,11 @@ type Config struct {
 
 // Service serves one invoker on NATS. Create it with New; stop it with Close.
 type Service struct {
-	cfg Config
-	log *zap.Logger
-	nc  *nats.Conn
-	sub *nats.Subscription
+	cfg      Config
+	log      *zap.Logger
+	nc       *nats.Conn
+	sub      *nats.Subscription
+	instance string // msg.Heartbeat.Instance: new for every Service
 
 	work *natssub.Handlers // invocations and what they do after the reply; its Context ends
 	// when Close gives up waiting, which fails the invocations still running
@@ -77,7 +79,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 		log = zap.NewNop()
 	}
 	s := &Service{cfg: cfg, log: log.Named("invoker-nats").With(zap.String("invoker", cfg.ID)), nc: cfg.NATS,
-		work: natssub.NewHandlers()}
+		instance: uuid.NewString(), work: natssub.NewHandlers()}
 	sub, err := s.nc.Subscribe(msg.InvokerSubject(cfg.ID), s.onInvocation)
 	if err != nil {
 		return nil, fmt.Errorf("natsservice: subscribe %s: %w", msg.InvokerSubject(cfg.ID), err)

@@ -6,8 +6,9 @@
 //	controller --request(InvokerSubject(id), Invocation)--> invoker
 //	invoker --reply(InvocationReply)--> controller --reply--> gateway
 //	invoker --publish(InvokerReleasedSubject(id), Released)--> controller, for every
-//	invocation the invoker received, once its environment is no longer busy (the runtime
-//	called /next, or the environment was removed, or it never ran), which releases the slot.
+//	invocation the invoker took (did not refuse), once its environment is no longer busy (the
+//	runtime called /next, or the environment was removed, or it never started), which
+//	releases the slot.
 //
 // Heartbeats:    invoker --publish(SubjectInvokerHeartbeat, Heartbeat)--> controllers (placement).
 // Changes:       gateway --publish(SubjectFunctionChanged, FunctionChanged)--> caches (gateway
@@ -55,6 +56,16 @@ const HeaderReplyError = "Lambdock-Error"
 // frees exactly that slot (never a later one with the same request id).
 const HeaderLease = "Lambdock-Lease"
 
+// HeaderInstance is set by the controller on the Invocation it sends to an invoker, to the
+// Heartbeat.Instance it placed it by. An invoker of another instance (the process restarted under
+// the same ID) refuses it: the controller freed that instance's slots when the new one appeared.
+const HeaderInstance = "Lambdock-Instance"
+
+// HeaderRefused is set on a failure reply when the invoker did not take the invocation at all
+// (shutting down, another instance, undecodable): nothing ran and no Released follows, so the
+// controller may place it elsewhere.
+const HeaderRefused = "Lambdock-Refused"
+
 // InvokerSubject is where invoker id takes invocations: lambdock.invoker.<id>.invoke.
 func InvokerSubject(id string) string { return "lambdock.invoker." + id + ".invoke" }
 
@@ -97,7 +108,8 @@ type InvocationReply struct {
 }
 
 // Released tells controllers that the environment that took RequestID is no longer busy. The
-// invoker sends one for every invocation it received, whatever its outcome.
+// invoker sends one for every invocation it took, whatever its outcome (a refused one gets a
+// reply with HeaderRefused instead).
 type Released struct {
 	RequestID string `json:"request_id"`
 	InvokerID string `json:"invoker_id"`
@@ -111,7 +123,10 @@ type Released struct {
 
 // Heartbeat is an invoker's capacity and warm pool, published every few seconds and on change.
 type Heartbeat struct {
-	InvokerID  string         `json:"invoker_id"`
+	InvokerID string `json:"invoker_id"`
+	// Instance is new every time the invoker's NATS service starts: a change tells controllers
+	// that the invocations of the previous instance are gone.
+	Instance   string         `json:"instance,omitempty"`
 	CapacityMB int            `json:"capacity_mb"`
 	UsedMB     int            `json:"used_mb"`
 	IdleByKey  map[string]int `json:"idle_by_key"` // function.Spec.PoolKey() → idle containers
