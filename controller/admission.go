@@ -15,7 +15,7 @@ import (
 //     functions is below the account limit minus the sum of all reservations, else 429
 //     ConcurrentInvocationLimitExceeded.
 //
-// It is plain bookkeeping with no clock and no locking: the Controller serialises calls.
+// It is plain bookkeeping with no clock and no locking: the ledger serialises calls.
 type Admission struct {
 	limit              int
 	reserved           map[string]int // function → reservation

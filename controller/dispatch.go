@@ -89,7 +89,7 @@ func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, data
 			log.Debug("dispatched", zap.Bool("failed", failed))
 			return &nats.Msg{Header: m.Header, Data: m.Data}, nil
 		case errors.Is(err, nats.ErrNoResponders):
-			log.Warn("invoker has no subscription; forgetting it")
+			log.Warn("invoker has no subscription; placing no more work there")
 			c.ledger.noResponders(ls)
 		case errors.Is(err, nats.ErrMaxPayload):
 			c.ledger.release(ls)

@@ -37,15 +37,17 @@ const (
 )
 
 // stressFunctions are the functions invoked: two may get reservations, two never do.
-var stressFunctions = []function.Spec{
-	{Name: "r1", MemoryMB: 512, CodeSHA256: "01"},
-	{Name: "r2", MemoryMB: 1024, CodeSHA256: "02"},
-	{Name: "u1", MemoryMB: 512, CodeSHA256: "03"},
-	{Name: "u2", MemoryMB: 256, CodeSHA256: "04"},
+func stressFunctions() []function.Spec {
+	return []function.Spec{
+		{Name: "r1", MemoryMB: 512, CodeSHA256: "01"},
+		{Name: "r2", MemoryMB: 1024, CodeSHA256: "02"},
+		{Name: "u1", MemoryMB: 512, CodeSHA256: "03"},
+		{Name: "u2", MemoryMB: 256, CodeSHA256: "04"},
+	}
 }
 
 // stressInvokers are the invokers' IDs.
-var stressInvokers = []string{"i1", "i2", "i3"}
+func stressInvokers() []string { return []string{"i1", "i2", "i3"} }
 
 // invocation states in the model.
 const (
@@ -102,6 +104,7 @@ type stressRun struct {
 	step     int
 }
 
+// TestLedgerStress runs 200 seeds × 500 random steps (50 seeds with -short).
 func TestLedgerStress(t *testing.T) {
 	seeds, steps := 200, 500
 	if testing.Short() {
@@ -125,7 +128,7 @@ func runStress(t *testing.T, seed uint64, steps int) {
 		invokers: map[string]int{},
 		instance: map[string]string{},
 	}
-	for _, id := range stressInvokers {
+	for _, id := range stressInvokers() {
 		r.invokers[id], r.instance[id] = invUp, id+"-0"
 	}
 	r.beat()
@@ -177,6 +180,18 @@ func (r *stressRun) randomStep() {
 	}
 }
 
+// pickInvoker returns a random invoker ID.
+func (r *stressRun) pickInvoker() string {
+	ids := stressInvokers()
+	return ids[r.rng.IntN(len(ids))]
+}
+
+// pickFunction returns a random function.
+func (r *stressRun) pickFunction() function.Spec {
+	fns := stressFunctions()
+	return fns[r.rng.IntN(len(fns))]
+}
+
 // pick returns a random invocation in one of states, or nil.
 func (r *stressRun) pick(states ...int) *simInvocation {
 	var in []*simInvocation
@@ -194,7 +209,7 @@ func (r *stressRun) pick(states ...int) *simInvocation {
 // admit admits a new invocation, sometimes reusing the request id of an earlier one (a client
 // retry with the same id) or of one in flight (refused as a duplicate).
 func (r *stressRun) admit() {
-	spec := stressFunctions[r.rng.IntN(len(stressFunctions))]
+	spec := r.pickFunction()
 	r.nextID++
 	id := fmt.Sprintf("req-%d", r.nextID)
 	if len(r.invs) > 0 && r.rng.IntN(4) == 0 {
@@ -374,7 +389,7 @@ func (r *stressRun) staleReleased() {
 	rel := r.history[r.rng.IntN(len(r.history))]
 	switch r.rng.IntN(3) {
 	case 0:
-		rel.InvokerID = stressInvokers[r.rng.IntN(len(stressInvokers))]
+		rel.InvokerID = r.pickInvoker()
 	case 1:
 		rel.Lease = "999999"
 	}
@@ -419,7 +434,7 @@ func (r *stressRun) tick() {
 
 // beat sends the heartbeats of the invokers that are not down.
 func (r *stressRun) beat() {
-	for _, id := range stressInvokers {
+	for _, id := range stressInvokers() {
 		switch r.invokers[id] {
 		case invUp:
 			r.l.heartbeat(msg.Heartbeat{InvokerID: id, Instance: r.instance[id], CapacityMB: 4096, IdleByKey: r.idleOn(id)}, r.now)
@@ -432,7 +447,7 @@ func (r *stressRun) beat() {
 // idleOn is a plausible warm pool for invoker id's heartbeat.
 func (r *stressRun) idleOn(string) map[string]int {
 	idle := map[string]int{}
-	for _, s := range stressFunctions {
+	for _, s := range stressFunctions() {
 		if r.rng.IntN(3) == 0 {
 			idle[s.PoolKey()] = 1
 		}
@@ -452,7 +467,7 @@ func (r *stressRun) lost(id string) {
 // crash takes an invoker down: its environments die with it and it stops heartbeating; the
 // Released it already published may still arrive.
 func (r *stressRun) crash() {
-	id := stressInvokers[r.rng.IntN(len(stressInvokers))]
+	id := r.pickInvoker()
 	if r.invokers[id] == invDown {
 		return
 	}
@@ -466,7 +481,7 @@ func (r *stressRun) crash() {
 
 // stop starts a graceful stop (capacity 0, drains), or ends one whose invocations all finished.
 func (r *stressRun) stop() {
-	id := stressInvokers[r.rng.IntN(len(stressInvokers))]
+	id := r.pickInvoker()
 	switch r.invokers[id] {
 	case invUp:
 		r.invokers[id] = invStopping
@@ -484,7 +499,7 @@ func (r *stressRun) stop() {
 // restart brings a down invoker back as a new instance, before or after the ledger forgot it.
 // The new instance's first heartbeat ends the leases of the previous one.
 func (r *stressRun) restart() {
-	id := stressInvokers[r.rng.IntN(len(stressInvokers))]
+	id := r.pickInvoker()
 	if r.invokers[id] != invDown {
 		return
 	}
@@ -527,7 +542,7 @@ func (r *stressRun) check() {
 		}
 	}
 	unreserved := 0
-	for _, s := range stressFunctions {
+	for _, s := range stressFunctions() {
 		if got := r.l.admission.InFlight(s.Name); got != held[s.Name] {
 			r.failf("admission counts %d of %s in flight, model %d", got, s.Name, held[s.Name])
 		}
@@ -608,7 +623,7 @@ func (r *stressRun) drain() {
 		}
 	}
 	// Every invoker stops heartbeating: they are all lost.
-	for _, id := range stressInvokers {
+	for _, id := range stressInvokers() {
 		r.invokers[id] = invDown
 	}
 	r.now = r.now.Add(2 * stressExpiry)

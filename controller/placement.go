@@ -21,9 +21,14 @@ import (
 //
 // Between heartbeats it corrects each invoker's last snapshot with what this controller did
 // since: a warm placement takes an idle container, a handoff claims a finishing one, a cold one
-// takes memory, and a Released gives an idle container back (or settles a claim).
+// takes memory, a Released gives an idle container back (or settles a claim), and Unplace gives
+// back what a placement that never reached its invoker took.
 //
-// It is plain bookkeeping with an injected clock and no locking: the Controller serialises calls.
+// An invoker that announced capacity 0, or had no subscription, is stopping: never chosen, but
+// known until its heartbeats expire. A heartbeat from a new instance of an invoker replaces all
+// that was known of the previous one.
+//
+// It is plain bookkeeping with an injected clock and no locking: the ledger serialises calls.
 type Placement struct {
 	expiry   time.Duration
 	invokers map[string]*invokerState
@@ -186,12 +191,6 @@ func (p *Placement) Stopping(id string) {
 func (p *Placement) Current(c Choice) bool {
 	s, ok := p.invokers[c.InvokerID]
 	return ok && s.instance == c.Instance
-}
-
-// Known reports whether invoker id is known (alive, stopping, or not yet expired).
-func (p *Placement) Known(id string) bool {
-	_, ok := p.invokers[id]
-	return ok
 }
 
 // Expire forgets the invokers whose last heartbeat is older than the expiry and returns their IDs.
