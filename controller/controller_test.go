@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"sync"
@@ -89,13 +90,30 @@ func (u *usageSink) count() int {
 	return len(u.records)
 }
 
-// reservationStore is an in-memory controller.ReservationStore.
+// reservationStore is an in-memory controller.ReservationStore. With a gate set, each load
+// announces itself on entered and waits for the gate to open.
 type reservationStore struct {
-	mu  sync.Mutex
-	all map[string]int
+	mu      sync.Mutex
+	all     map[string]int
+	gate    chan struct{}
+	entered chan struct{}
 }
 
-func (s *reservationStore) Reservations(context.Context) (map[string]int, error) {
+func (s *reservationStore) Reservations(ctx context.Context) (map[string]int, error) {
+	s.mu.Lock()
+	gate, entered := s.gate, s.entered
+	s.mu.Unlock()
+	if gate != nil {
+		select {
+		case entered <- struct{}{}:
+		default: // the test saw one already
+		}
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.all), nil
@@ -159,20 +177,28 @@ func (r *rig) closeAtEnd(t *testing.T, name string, close func(context.Context) 
 // invoke sends an invocation the way the gateway does and decodes the reply.
 func (r *rig) invoke(t *testing.T, spec function.Spec, payload string) msg.InvocationReply {
 	t.Helper()
-	inv := msg.Invocation{RequestID: uuid.NewString(), Function: spec, Payload: []byte(payload),
-		Deadline: time.Now().Add(waitLimit)}
-	data, _ := json.Marshal(inv)
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	m, err := r.nc.RequestWithContext(ctx, msg.SubjectInvoke, data)
+	reply, err := r.tryInvoke(spec, payload)
 	if err != nil {
-		t.Fatalf("invoke: %v", err)
-	}
-	var reply msg.InvocationReply
-	if err := json.Unmarshal(m.Data, &reply); err != nil {
-		t.Fatalf("decode reply: %v", err)
+		t.Fatal(err)
 	}
 	return reply
+}
+
+// tryInvoke is invoke for a goroutine other than the test's.
+func (r *rig) tryInvoke(spec function.Spec, payload string) (msg.InvocationReply, error) {
+	inv := msg.Invocation{RequestID: uuid.NewString(), Function: spec, Payload: []byte(payload),
+		Deadline: time.Now().Add(waitLimit)}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	m, err := r.nc.RequestWithContext(ctx, msg.SubjectInvoke, msg.Encode(inv))
+	if err != nil {
+		return msg.InvocationReply{}, fmt.Errorf("invoke: %w", err)
+	}
+	reply, err := msg.Decode[msg.InvocationReply](m.Data)
+	if err != nil {
+		return msg.InvocationReply{}, fmt.Errorf("decode reply: %w", err)
+	}
+	return reply, nil
 }
 
 // eventually polls cond until it holds or waitLimit passes.
@@ -237,6 +263,44 @@ func TestReservedConcurrencyThrottlesUntilReleased(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "reserved 0 to throttle", func() bool { return isThrottle(r.invoke(t, spec, `{}`)) })
+}
+
+// TestReservationChangeAppliesToTheNextInvocation: an invocation that arrives while the reload
+// asked for by a change event is running waits for it, so it is admitted by the new
+// reservation (0 here), not the old one.
+func TestReservationChangeAppliesToTheNextInvocation(t *testing.T) {
+	spec := testSpec()
+	r := newRig(t, controller.Config{}, nil, true)
+	gate, entered := make(chan struct{}), make(chan struct{}, 1)
+	r.store.mu.Lock()
+	r.store.all, r.store.gate, r.store.entered = map[string]int{spec.Name: 0}, gate, entered
+	r.store.mu.Unlock()
+	if err := r.nc.Publish(msg.SubjectFunctionChanged, msg.Encode(msg.FunctionChanged{Name: spec.Name})); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-entered: // the reload for the event is running
+	case <-time.After(waitLimit):
+		t.Fatal("no reload after the change event")
+	}
+	type result struct {
+		reply msg.InvocationReply
+		err   error
+	}
+	results := make(chan result, 1)
+	go func() {
+		reply, err := r.tryInvoke(spec, `{}`)
+		results <- result{reply, err}
+	}()
+	select {
+	case res := <-results:
+		t.Fatalf("answered before the reload finished: %+v, %v", res.reply, res.err)
+	case <-time.After(200 * time.Millisecond): // it waits, as it should
+	}
+	close(gate)
+	if res := <-results; res.err != nil || !isThrottle(res.reply) {
+		t.Fatalf("invocation after the change to reservation 0: %+v, %v", res.reply.Error, res.err)
+	}
 }
 
 func TestAccountLimit(t *testing.T) {

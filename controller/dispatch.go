@@ -39,7 +39,7 @@ func (c *Controller) handle(data []byte) *nats.Msg {
 	}
 	spec := inv.Function.WithDefaults()
 	log := c.log.With(zap.String("request_id", inv.RequestID), zap.String("function", spec.Name))
-	c.awaitReservations(c.dispatch.Context())
+	c.awaitReservations(c.dispatch.Context(), inv.Deadline)
 	ls, err := c.ledger.admit(inv.RequestID, spec)
 	if err != nil {
 		log.Debug("throttled", zap.Error(err))

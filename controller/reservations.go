@@ -53,9 +53,14 @@ func (c *Controller) onFunctionChanged(*nats.Msg) {
 }
 
 // awaitReservations waits until the reloads cover every change event received so far, or ctx
-// ends. A reload that fails counts as covering (it is retried on the next event or tick), so
-// the wait is bounded by one reload.
-func (c *Controller) awaitReservations(ctx context.Context) {
+// ends, or the caller's deadline (if any) is near. A reload that fails counts as covering (it is
+// retried on the next event or tick), so the wait is bounded by one reload.
+func (c *Controller) awaitReservations(ctx context.Context, deadline time.Time) {
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-deadlineMargin))
+		defer cancel()
+	}
 	r := &c.reservations
 	r.mu.Lock()
 	target := r.asked
