@@ -19,15 +19,15 @@
 //   - Placement (placement.go) works from heartbeats (every ~2 s, forgotten after ~3 missed) and
 //     corrects them with what this controller did since the last one: warm placements take idle
 //     containers, cold ones take memory, Released gives idle containers back, and a placement
-//     that never reached its invoker gives back what it took. It prefers an idle
-//     warm container of the function's pool key, else the most free memory. When no invoker is
-//     known yet (a controller that just started), an invocation waits up to 3 s for a heartbeat
-//     before failing with "no invoker available".
+//     that never reached its invoker gives back what it took. It prefers an idle warm container
+//     of the function's pool key, else the most free memory. When no invoker is known yet (a
+//     controller that just started), an invocation waits up to 3 s for a heartbeat before
+//     failing with "no invoker available".
 //   - The invocation is forwarded to the invoker byte for byte, and the invoker's reply is
 //     relayed byte for byte (only its error field is decoded), so a 6 MB payload is never
-//     re-encoded on the way. If the chosen invoker has no subscription (NATS "no responders")
-//     the invocation did not run, and the controller stops placing work there and tries
-//     another.
+//     re-encoded on the way. If the chosen invoker has no subscription (NATS "no responders") or
+//     refuses the invocation (msg.HeaderRefused), the invocation did not run, and the
+//     controller stops placing work there and tries another (at most 3 invokers).
 //   - The backstop is function timeout + 10 s init allowance + 5 s grace, shortened to end just
 //     before the gateway's own deadline so the caller gets the controller's explanation
 //     ("invoker <id> did not answer within …") rather than a bare timeout.
@@ -41,9 +41,10 @@
 //
 //  1. the invoker's msg.Released for it (matched by request id, invoker and the lease token the
 //     controller sent in msg.HeaderLease). This is the normal end. The invoker sends one
-//     Released for every invocation it received, whatever the outcome (result, function error,
-//     platform failure, refusal, shutdown), so neither a reply nor a failure reply ends a lease:
-//     a failure can come while the environment is still busy;
+//     Released for every invocation it took, whatever the outcome (result, function error,
+//     platform failure, shutdown during the run), so neither a reply nor a failure reply ends
+//     a lease: a failure can come while the environment is still busy. An invocation it did
+//     not take gets a reply marked msg.HeaderRefused and no Released;
 //  2. the loss of its invoker: its heartbeats expired (HeartbeatExpiry), or a heartbeat came
 //     from a new instance of it (msg.Heartbeat.Instance: it restarted under the same ID; the new
 //     instance refuses what the controller meant for the old one, by msg.HeaderInstance). That
