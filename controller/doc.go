@@ -27,7 +27,7 @@
 //     relayed byte for byte (only its error field is decoded), so a 6 MB payload is never
 //     re-encoded on the way. If the chosen invoker has no subscription (NATS "no responders") or
 //     refuses the invocation (msg.HeaderRefused), the invocation did not run, and the
-//     controller stops placing work there and tries another (at most 3 invokers).
+//     controller stops placing work there and places it again (3 attempts at most).
 //   - The backstop is function timeout + 10 s init allowance + 5 s grace, shortened to end just
 //     before the gateway's own deadline so the caller gets the controller's explanation
 //     ("invoker <id> did not answer within …") rather than a bare timeout.
