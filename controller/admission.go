@@ -1,6 +1,10 @@
 package controller
 
-import "github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+import (
+	"fmt"
+
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+)
 
 // Admission decides whether an invocation may start, by Lambda's concurrency rules
 // (lambda-api.md §4.2):
@@ -11,7 +15,7 @@ import "github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 //     functions is below the account limit minus the sum of all reservations, else 429
 //     ConcurrentInvocationLimitExceeded.
 //
-// It is plain bookkeeping with no clock and no locking: the Controller serialises calls.
+// It is plain bookkeeping with no clock and no locking: the ledger serialises calls.
 type Admission struct {
 	limit              int
 	reserved           map[string]int // function → reservation
@@ -76,11 +80,13 @@ func (a *Admission) Admit(fn string) error {
 	return nil
 }
 
-// Release ends one admitted invocation of fn. Each Admit that succeeded must be released once.
-func (a *Admission) Release(fn string) {
+// Release ends one admitted invocation of fn. Each Admit that succeeded must be released
+// exactly once: a release with nothing of fn in flight changes nothing and returns an error,
+// because it means some invocation was released twice (a bug the caller must report).
+func (a *Admission) Release(fn string) error {
 	n := a.inFlight[fn]
 	if n <= 0 {
-		return
+		return fmt.Errorf("admission: release of %q with none in flight (released twice?)", fn)
 	}
 	if n == 1 {
 		delete(a.inFlight, fn)
@@ -90,6 +96,7 @@ func (a *Admission) Release(fn string) {
 	if _, ok := a.reserved[fn]; !ok {
 		a.unreservedInFlight--
 	}
+	return nil
 }
 
 // InFlight is the number of admitted, unreleased invocations of fn.

@@ -9,7 +9,7 @@ import (
 
 // step is one operation on an Admission and what it must answer.
 type step struct {
-	op     string // "admit", "release", "reserve", "unreserve", "reserveAll"
+	op     string // "admit", "release", "releaseBug", "reserve", "unreserve", "reserveAll"
 	fn     string
 	n      int
 	all    map[string]int
@@ -19,6 +19,7 @@ type step struct {
 func admit(fn string) step               { return step{op: "admit", fn: fn} }
 func throttle(fn, reason string) step    { return step{op: "admit", fn: fn, reason: reason} }
 func release(fn string) step             { return step{op: "release", fn: fn} }
+func releaseBug(fn string) step          { return step{op: "releaseBug", fn: fn} }
 func reserve(fn string, n int) step      { return step{op: "reserve", fn: fn, n: n} }
 func unreserve(fn string) step           { return step{op: "unreserve", fn: fn} }
 func reserveAll(all map[string]int) step { return step{op: "reserveAll", all: all} }
@@ -78,8 +79,14 @@ func TestAdmission(t *testing.T) {
 			// y lost its reservation: it competes for the unreserved pool now.
 			throttle("y", accountReason), release("a"), admit("y"),
 		}},
-		{"release of nothing is harmless", 1, []step{
-			release("a"), admit("a"), throttle("b", accountReason),
+		{"release of nothing is reported and changes nothing", 1, []step{
+			releaseBug("a"), admit("a"), throttle("b", accountReason),
+		}},
+		{"a double release is reported and frees nothing more", 1, []step{
+			admit("a"), release("a"), releaseBug("a"), admit("b"), throttle("c", accountReason),
+		}},
+		{"a double release of a reserved function is reported", 10, []step{
+			reserve("r", 1), admit("r"), release("r"), releaseBug("r"), admit("r"), throttle("r", reservedReason),
 		}},
 	}
 	for _, tt := range tests {
@@ -91,7 +98,13 @@ func TestAdmission(t *testing.T) {
 					err := a.Admit(s.fn)
 					checkAdmit(t, i, s, err)
 				case "release":
-					a.Release(s.fn)
+					if err := a.Release(s.fn); err != nil {
+						t.Fatalf("step %d: release %s: %v", i, s.fn, err)
+					}
+				case "releaseBug":
+					if err := a.Release(s.fn); err == nil {
+						t.Fatalf("step %d: release %s with none in flight: no error", i, s.fn)
+					}
 				case "reserve":
 					n := s.n
 					a.SetReservation(s.fn, &n)

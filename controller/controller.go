@@ -41,8 +41,8 @@ type ReservationStore interface {
 type Config struct {
 	// NATS carries invocations, heartbeats, releases and change events.
 	NATS *nats.Conn
-	// Store provides the reservations at start and after change events; nil means the
-	// controller knows only the reservations the invocations carry.
+	// Store is the one source of reservations: loaded at start, reloaded after change events
+	// and every ReservationRefresh. nil means no function has a reservation.
 	Store ReservationStore
 	// AccountConcurrency is the account's concurrency limit (default 1000).
 	AccountConcurrency int
@@ -83,11 +83,8 @@ type Controller struct {
 	log *zap.Logger
 	nc  *nats.Conn
 
-	mu        sync.Mutex
-	admission *Admission
-	placement *Placement
-	slots     map[string]*slot // request id → admitted invocation
-	heartbeat chan struct{}    // closed and replaced on every heartbeat
+	ledger       *ledger         // leases, admission and placement
+	reservations reservationSync // how far the reloads caught up with change events
 
 	invokeSub *nats.Subscription
 	otherSubs []*nats.Subscription
@@ -96,6 +93,9 @@ type Controller struct {
 	dispatch  *natssub.Handlers // one per invocation; its Context ends on a hard stop
 	loops     sync.WaitGroup    // the reloader and the expiry ticker
 	stopLoops context.CancelFunc
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New loads the reservations, subscribes to heartbeats, releases and change events, and then
@@ -108,16 +108,15 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Controller, error) 
 		log = zap.NewNop()
 	}
 	cfg = cfg.withDefaults()
+	log = log.Named("controller")
 	c := &Controller{
-		cfg:       cfg,
-		log:       log.Named("controller"),
-		nc:        cfg.NATS,
-		admission: NewAdmission(cfg.AccountConcurrency),
-		placement: NewPlacement(cfg.HeartbeatExpiry),
-		slots:     map[string]*slot{},
-		heartbeat: make(chan struct{}),
-		reload:    make(chan struct{}, 1),
-		dispatch:  natssub.NewHandlers(),
+		cfg:          cfg,
+		log:          log,
+		nc:           cfg.NATS,
+		ledger:       newLedger(cfg.AccountConcurrency, cfg.HeartbeatExpiry, log),
+		reservations: reservationSync{settled: make(chan struct{})},
+		reload:       make(chan struct{}, 1),
+		dispatch:     natssub.NewHandlers(),
 	}
 	if err := c.loadReservations(ctx); err != nil {
 		return nil, err
@@ -154,16 +153,25 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Controller, error) 
 }
 
 // Close stops taking invocations, lets those in flight finish until ctx ends, fails the rest
-// with a ServiceException, and unsubscribes. It does not close the NATS connection.
+// with a ServiceException, unsubscribes, and then frees the slots still held (their Released
+// can no longer arrive). It does not close the NATS connection. Later calls return the first
+// call's result.
 func (c *Controller) Close(ctx context.Context) error {
-	err := c.dispatch.Stop(ctx, c.invokeSub)
-	if err != nil {
-		c.log.Warn("invocations still in flight at shutdown were failed", zap.Error(err))
-		err = fmt.Errorf("controller: close: %w", err)
-	}
-	c.shutdownLoops()
-	return err
+	c.closeOnce.Do(func() {
+		err := c.dispatch.Stop(ctx, c.invokeSub)
+		if err != nil {
+			c.log.Warn("invocations still in flight at shutdown were failed", zap.Error(err))
+			err = fmt.Errorf("controller: close: %w", err)
+		}
+		c.shutdownLoops()
+		c.ledger.close()
+		c.closeErr = err
+	})
+	return c.closeErr
 }
+
+// InFlight is the number of invocations holding a slot (admitted and not released).
+func (c *Controller) InFlight() int { return c.ledger.inFlight() }
 
 // shutdownLoops unsubscribes from everything but invocations and stops the background loops.
 func (c *Controller) shutdownLoops() {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -26,20 +28,24 @@ import (
 const waitLimit = 10 * time.Second
 
 // fakeInvoker answers invocations by the event: {"hold":true} keeps the environment busy until
-// the test releases it, {"fail":true} is a platform failure; anything else is echoed at once.
+// the test releases it, {"fail":true} is a platform failure, {"big":true} is a result too large
+// for NATS (a failure reply while the environment is busy); anything else is echoed at once.
 type fakeInvoker struct {
 	mu    sync.Mutex
 	holds map[string]chan struct{} // request id → Idle of a held invocation
 }
 
 func (f *fakeInvoker) Invoke(_ context.Context, req invoker.Request) (*invoker.Result, error) {
-	var ev struct{ Hold, Fail bool }
-	_ = json.Unmarshal(req.Payload, &ev)
+	var ev struct{ Hold, Fail, Big bool }
+	_ = json.Unmarshal(req.Payload, &ev) // not JSON: echoed as it is
 	if ev.Fail {
 		return nil, errors.New("docker went away")
 	}
 	res := &invoker.Result{RequestID: req.RequestID, Payload: req.Payload, MemoryMB: req.Function.MemoryMB,
 		Duration: 1500 * time.Microsecond, BilledDuration: 2 * time.Millisecond, Start: time.Now()}
+	if ev.Big {
+		res.Payload = make([]byte, msg.MaxPayload)
+	}
 	if ev.Hold {
 		idle := make(chan struct{})
 		f.mu.Lock()
@@ -83,22 +89,61 @@ func (u *usageSink) count() int {
 	return len(u.records)
 }
 
+// reservationStore is an in-memory controller.ReservationStore. With a gate set, each load
+// announces itself on entered and waits for the gate to open.
+type reservationStore struct {
+	mu      sync.Mutex
+	all     map[string]int
+	gate    chan struct{}
+	entered chan struct{}
+}
+
+func (s *reservationStore) Reservations(ctx context.Context) (map[string]int, error) {
+	s.mu.Lock()
+	gate, entered := s.gate, s.entered
+	s.mu.Unlock()
+	if gate != nil {
+		select {
+		case entered <- struct{}{}:
+		default: // the test saw one already
+		}
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.all), nil
+}
+
+// set changes the reservations; the caller announces the change.
+func (s *reservationStore) set(all map[string]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.all = all
+}
+
 // rig is a controller and (optionally) a fake invoker on a real NATS server.
 type rig struct {
 	nc    *nats.Conn
 	ctrl  *controller.Controller
 	inv   *fakeInvoker
 	usage *usageSink
+	store *reservationStore
 }
 
-func newRig(t *testing.T, cfg controller.Config, withInvoker bool) *rig {
+// newRig starts a controller whose store holds reserved (function → reservation).
+func newRig(t *testing.T, cfg controller.Config, reserved map[string]int, withInvoker bool) *rig {
 	t.Helper()
 	ns := testenv.NATS(t)
-	r := &rig{nc: testenv.Connect(t, ns.ClientURL()), inv: &fakeInvoker{holds: map[string]chan struct{}{}}, usage: &usageSink{}}
+	r := &rig{nc: testenv.Connect(t, ns.ClientURL()), inv: &fakeInvoker{holds: map[string]chan struct{}{}}, usage: &usageSink{},
+		store: &reservationStore{all: reserved}}
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	log := zaptest.NewLogger(t)
-	cfg.NATS = r.nc
+	cfg.NATS, cfg.Store = r.nc, r.store
 	ctrl, err := controller.New(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
@@ -129,22 +174,30 @@ func (r *rig) closeAtEnd(t *testing.T, name string, close func(context.Context) 
 }
 
 // invoke sends an invocation the way the gateway does and decodes the reply.
-func (r *rig) invoke(t *testing.T, spec function.Spec, reserved *int, payload string) msg.InvocationReply {
+func (r *rig) invoke(t *testing.T, spec function.Spec, payload string) msg.InvocationReply {
 	t.Helper()
-	inv := msg.Invocation{RequestID: uuid.NewString(), Function: spec, ReservedConcurrency: reserved,
-		Payload: []byte(payload), Deadline: time.Now().Add(waitLimit)}
-	data, _ := json.Marshal(inv)
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	m, err := r.nc.RequestWithContext(ctx, msg.SubjectInvoke, data)
+	reply, err := r.tryInvoke(spec, payload)
 	if err != nil {
-		t.Fatalf("invoke: %v", err)
-	}
-	var reply msg.InvocationReply
-	if err := json.Unmarshal(m.Data, &reply); err != nil {
-		t.Fatalf("decode reply: %v", err)
+		t.Fatal(err)
 	}
 	return reply
+}
+
+// tryInvoke is invoke for a goroutine other than the test's.
+func (r *rig) tryInvoke(spec function.Spec, payload string) (msg.InvocationReply, error) {
+	inv := msg.Invocation{RequestID: uuid.NewString(), Function: spec, Payload: []byte(payload),
+		Deadline: time.Now().Add(waitLimit)}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	m, err := r.nc.RequestWithContext(ctx, msg.SubjectInvoke, msg.Encode(inv))
+	if err != nil {
+		return msg.InvocationReply{}, fmt.Errorf("invoke: %w", err)
+	}
+	reply, err := msg.Decode[msg.InvocationReply](m.Data)
+	if err != nil {
+		return msg.InvocationReply{}, fmt.Errorf("decode reply: %w", err)
+	}
+	return reply, nil
 }
 
 // eventually polls cond until it holds or waitLimit passes.
@@ -166,8 +219,8 @@ func testSpec() function.Spec {
 
 func TestInvokeAndRelease(t *testing.T) {
 	spec := testSpec()
-	r := newRig(t, controller.Config{}, true)
-	reply := r.invoke(t, spec, nil, `{"op":"echo"}`)
+	r := newRig(t, controller.Config{}, nil, true)
+	reply := r.invoke(t, spec, `{"op":"echo"}`)
 	if reply.Error != nil || string(reply.Payload) != `{"op":"echo"}` || reply.ExecutedVersion != function.LatestVersion {
 		t.Fatalf("reply = %+v", reply)
 	}
@@ -180,91 +233,132 @@ func TestInvokeAndRelease(t *testing.T) {
 	}
 }
 
+// isThrottle reports whether a reply is the 429 of a reserved function at its reservation.
+func isThrottle(reply msg.InvocationReply) bool {
+	e := reply.Error
+	return e != nil && e.Status == 429 && e.Code == lambdaerr.CodeTooManyRequests &&
+		e.Reason == lambdaerr.ReasonReservedFunctionConcurrentInvocationLimit
+}
+
+// TestReservedConcurrencyThrottlesUntilReleased also checks that the store is the one source of
+// reservations: the invocation carries none, and it must not erase the store's.
 func TestReservedConcurrencyThrottlesUntilReleased(t *testing.T) {
 	spec := testSpec()
-	r := newRig(t, controller.Config{}, true)
-	one := 1
-	if reply := r.invoke(t, spec, &one, `{"hold":true}`); reply.Error != nil {
+	r := newRig(t, controller.Config{}, map[string]int{spec.Name: 1}, true)
+	if reply := r.invoke(t, spec, `{"hold":true}`); reply.Error != nil {
 		t.Fatalf("first invocation: %+v", reply.Error)
 	}
-	reply := r.invoke(t, spec, &one, `{}`)
-	if reply.Error == nil || reply.Error.Status != 429 || reply.Error.Code != lambdaerr.CodeTooManyRequests ||
-		reply.Error.Reason != lambdaerr.ReasonReservedFunctionConcurrentInvocationLimit {
+	if reply := r.invoke(t, spec, `{}`); !isThrottle(reply) {
 		t.Fatalf("second invocation while the first holds its environment: %+v", reply.Error)
 	}
 	r.inv.releaseAll()
 	eventually(t, "the slot to be released", func() bool { return r.ctrl.InFlight() == 0 })
-	if reply := r.invoke(t, spec, &one, `{}`); reply.Error != nil {
+	if reply := r.invoke(t, spec, `{}`); reply.Error != nil {
 		t.Fatalf("invocation after release: %+v", reply.Error)
 	}
-	zero := 0
-	if reply := r.invoke(t, spec, &zero, `{}`); reply.Error == nil || reply.Error.Status != 429 {
-		t.Fatalf("reserved 0: %+v", reply.Error)
+	// A change in the store applies once announced.
+	r.store.set(map[string]int{spec.Name: 0})
+	if err := r.nc.Publish(msg.SubjectFunctionChanged, msg.Encode(msg.FunctionChanged{Name: spec.Name})); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "reserved 0 to throttle", func() bool { return isThrottle(r.invoke(t, spec, `{}`)) })
+}
+
+// TestReservationChangeAppliesToTheNextInvocation: an invocation that arrives while the reload
+// asked for by a change event is running waits for it, so it is admitted by the new
+// reservation (0 here), not the old one.
+func TestReservationChangeAppliesToTheNextInvocation(t *testing.T) {
+	spec := testSpec()
+	r := newRig(t, controller.Config{}, nil, true)
+	gate, entered := make(chan struct{}), make(chan struct{}, 1)
+	r.store.mu.Lock()
+	r.store.all, r.store.gate, r.store.entered = map[string]int{spec.Name: 0}, gate, entered
+	r.store.mu.Unlock()
+	if err := r.nc.Publish(msg.SubjectFunctionChanged, msg.Encode(msg.FunctionChanged{Name: spec.Name})); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-entered: // the reload for the event is running
+	case <-time.After(waitLimit):
+		t.Fatal("no reload after the change event")
+	}
+	type result struct {
+		reply msg.InvocationReply
+		err   error
+	}
+	results := make(chan result, 1)
+	go func() {
+		reply, err := r.tryInvoke(spec, `{}`)
+		results <- result{reply, err}
+	}()
+	select {
+	case res := <-results:
+		t.Fatalf("answered before the reload finished: %+v, %v", res.reply, res.err)
+	case <-time.After(200 * time.Millisecond): // it waits, as it should
+	}
+	close(gate)
+	if res := <-results; res.err != nil || !isThrottle(res.reply) {
+		t.Fatalf("invocation after the change to reservation 0: %+v, %v", res.reply.Error, res.err)
 	}
 }
 
 func TestAccountLimit(t *testing.T) {
 	spec := testSpec()
-	r := newRig(t, controller.Config{AccountConcurrency: 1}, true)
-	if reply := r.invoke(t, spec, nil, `{"hold":true}`); reply.Error != nil {
+	r := newRig(t, controller.Config{AccountConcurrency: 1}, nil, true)
+	if reply := r.invoke(t, spec, `{"hold":true}`); reply.Error != nil {
 		t.Fatalf("first invocation: %+v", reply.Error)
 	}
 	other := spec
 	other.Name = "g"
-	reply := r.invoke(t, other, nil, `{}`)
+	reply := r.invoke(t, other, `{}`)
 	if reply.Error == nil || reply.Error.Reason != lambdaerr.ReasonConcurrentInvocationLimitExceeded {
 		t.Fatalf("second invocation over the account limit: %+v", reply.Error)
 	}
 }
 
+// TestInvokerErrorReleasesSlot: after a platform failure the invoker publishes Released, which
+// frees the slot.
 func TestInvokerErrorReleasesSlot(t *testing.T) {
 	spec := testSpec()
-	r := newRig(t, controller.Config{AccountConcurrency: 1}, true)
-	reply := r.invoke(t, spec, nil, `{"fail":true}`)
+	r := newRig(t, controller.Config{AccountConcurrency: 1}, nil, true)
+	reply := r.invoke(t, spec, `{"fail":true}`)
 	if reply.Error == nil || reply.Error.Code != lambdaerr.CodeService || !strings.Contains(reply.Error.Message, "docker went away") {
 		t.Fatalf("reply = %+v", reply.Error)
 	}
-	if n := r.ctrl.InFlight(); n != 0 {
-		t.Fatalf("in flight after a platform failure: %d", n)
-	}
-	if reply := r.invoke(t, spec, nil, `{}`); reply.Error != nil {
+	eventually(t, "the slot to be released", func() bool { return r.ctrl.InFlight() == 0 })
+	if reply := r.invoke(t, spec, `{}`); reply.Error != nil {
 		t.Fatalf("next invocation: %+v", reply.Error)
+	}
+}
+
+// TestFailureReplyWhileBusyKeepsSlot: a failure reply does not mean the environment is free (here
+// the result is too large for NATS while the runtime has not asked for the next event yet), so
+// the slot stays held until Released.
+func TestFailureReplyWhileBusyKeepsSlot(t *testing.T) {
+	spec := testSpec()
+	r := newRig(t, controller.Config{}, map[string]int{spec.Name: 1}, true)
+	reply := r.invoke(t, spec, `{"hold":true,"big":true}`)
+	if reply.Error == nil || !strings.Contains(reply.Error.Message, "max_payload") {
+		t.Fatalf("reply = %+v", reply.Error)
+	}
+	if reply := r.invoke(t, spec, `{}`); !isThrottle(reply) {
+		t.Fatalf("invocation while the failed one still holds its environment: %+v", reply.Error)
+	}
+	r.inv.releaseAll()
+	eventually(t, "the slot to be released", func() bool { return r.ctrl.InFlight() == 0 })
+	if reply := r.invoke(t, spec, `{}`); reply.Error != nil {
+		t.Fatalf("invocation after release: %+v", reply.Error)
 	}
 }
 
 func TestNoInvoker(t *testing.T) {
 	spec := testSpec()
-	r := newRig(t, controller.Config{NoInvokerWait: 50 * time.Millisecond}, false)
-	reply := r.invoke(t, spec, nil, `{}`)
+	r := newRig(t, controller.Config{NoInvokerWait: 50 * time.Millisecond}, nil, false)
+	reply := r.invoke(t, spec, `{}`)
 	if reply.Error == nil || reply.Error.Status != 500 || reply.Error.Message != "no invoker available" {
 		t.Fatalf("reply = %+v", reply.Error)
 	}
 	if n := r.ctrl.InFlight(); n != 0 {
 		t.Fatalf("in flight: %d", n)
-	}
-}
-
-func TestBackstop(t *testing.T) {
-	spec := testSpec()
-	r := newRig(t, controller.Config{InitAllowance: 50 * time.Millisecond, Grace: 50 * time.Millisecond}, false)
-	// A "lost" invoker: it announces itself and takes the message, but never answers.
-	sub, err := r.nc.Subscribe(msg.InvokerSubject("mute"), func(*nats.Msg) {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Unsubscribe()
-	hb, _ := json.Marshal(msg.Heartbeat{InvokerID: "mute", CapacityMB: 4096, At: time.Now()})
-	if err := r.nc.Publish(msg.SubjectInvokerHeartbeat, hb); err != nil {
-		t.Fatal(err)
-	}
-	quick := spec
-	quick.TimeoutSec = 1
-	reply := r.invoke(t, quick, nil, `{}`)
-	if reply.Error == nil || reply.Error.Code != lambdaerr.CodeService ||
-		!strings.HasPrefix(reply.Error.Message, "invoker mute did not answer within") {
-		t.Fatalf("reply = %+v", reply.Error)
-	}
-	if n := r.ctrl.InFlight(); n != 0 {
-		t.Fatalf("in flight after the backstop: %d", n)
 	}
 }

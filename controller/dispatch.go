@@ -30,7 +30,8 @@ func (c *Controller) onInvoke(m *nats.Msg) {
 }
 
 // handle admits, places and dispatches one invocation and returns the reply for the caller:
-// the invoker's reply as it came, or an error reply.
+// the invoker's reply as it came, or an error reply. The invocation's lease outlives handle
+// when the invoker took it: it ends with the invoker's Released (doc.go).
 func (c *Controller) handle(data []byte) *nats.Msg {
 	inv, err := msg.Decode[msg.Invocation](data)
 	if err != nil {
@@ -38,16 +39,13 @@ func (c *Controller) handle(data []byte) *nats.Msg {
 	}
 	spec := inv.Function.WithDefaults()
 	log := c.log.With(zap.String("request_id", inv.RequestID), zap.String("function", spec.Name))
-	if err := c.admit(inv.RequestID, spec, inv.ReservedConcurrency); err != nil {
+	c.awaitReservations(c.dispatch.Context(), inv.Deadline)
+	ls, err := c.ledger.admit(inv.RequestID, spec)
+	if err != nil {
 		log.Debug("throttled", zap.Error(err))
 		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
 	}
-	reply, idleLater, err := c.run(inv, spec, data, log)
-	if err != nil || !idleLater {
-		c.release(inv.RequestID, "", false)
-	} else {
-		c.answered(inv.RequestID, c.backstop(spec))
-	}
+	reply, err := c.run(ls, inv, spec, data, log)
 	if err != nil {
 		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
 	}
@@ -55,60 +53,70 @@ func (c *Controller) handle(data []byte) *nats.Msg {
 }
 
 // run places the invocation and sends it, retrying on another invoker when the chosen one has
-// gone. idleLater reports that the invocation ran and its environment will send Released.
-func (c *Controller) run(inv msg.Invocation, spec function.Spec, data []byte, log *zap.Logger) (reply *nats.Msg, idleLater bool, err error) {
+// gone. It frees the lease itself only when the invocation reached no invoker; otherwise the
+// invoker's Released (or its loss) does, even after a timeout or a failure reply.
+func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, data []byte, log *zap.Logger) (*nats.Msg, error) {
 	wait := c.backstop(spec)
 	if !inv.Deadline.IsZero() {
 		wait = min(wait, time.Until(inv.Deadline)-deadlineMargin)
 	}
 	if wait <= 0 {
-		return nil, false, lambdaerr.Service("The caller's deadline passed before the invocation could be dispatched.")
+		c.ledger.release(ls)
+		return nil, lambdaerr.Service("The caller's deadline passed before the invocation could be dispatched.")
 	}
 	ctx, cancel := context.WithTimeout(c.dispatch.Context(), wait)
 	defer cancel()
 	for range maxAttempts {
-		choice, err := c.place(ctx, inv.RequestID, spec)
+		choice, err := c.place(ctx, ls, spec)
 		if err != nil {
-			return nil, false, err
+			c.ledger.release(ls)
+			return nil, err
 		}
 		log := log.With(zap.String("invoker", choice.InvokerID), zap.Bool("warm", choice.Warm))
-		m, err := c.nc.RequestWithContext(ctx, msg.InvokerSubject(choice.InvokerID), data)
+		req := &nats.Msg{Subject: msg.InvokerSubject(choice.InvokerID), Data: data,
+			Header: nats.Header{msg.HeaderLease: []string{ls.token}}}
+		if choice.Instance != "" {
+			req.Header.Set(msg.HeaderInstance, choice.Instance)
+		}
+		m, err := c.nc.RequestMsgWithContext(ctx, req)
 		switch {
+		case err == nil && msg.IsRefusal(m):
+			log.Info("invoker refused the invocation; placing it again", zap.String("why", string(m.Data)))
+			c.ledger.noResponders(ls)
 		case err == nil:
 			failed := msg.IsFailure(m)
+			c.ledger.answered(ls, !failed)
 			log.Debug("dispatched", zap.Bool("failed", failed))
-			return &nats.Msg{Header: m.Header, Data: m.Data}, !failed, nil
+			return &nats.Msg{Header: m.Header, Data: m.Data}, nil
 		case errors.Is(err, nats.ErrNoResponders):
-			log.Warn("invoker has no subscription; forgetting it")
-			c.mu.Lock()
-			c.forgetLocked(choice.InvokerID)
-			c.mu.Unlock()
+			log.Warn("invoker has no subscription; placing no more work there")
+			c.ledger.noResponders(ls)
+		case errors.Is(err, nats.ErrMaxPayload):
+			c.ledger.release(ls)
+			return nil, lambdaerr.Service("The invocation (%d bytes) exceeds the NATS server's max_payload.", len(data))
 		case c.dispatch.Context().Err() != nil:
-			return nil, false, lambdaerr.Service("The controller shut down before invoker %s answered.", choice.InvokerID)
+			return nil, lambdaerr.Service("The controller shut down before invoker %s answered.", choice.InvokerID)
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
-			log.Warn("invoker did not answer in time", zap.Duration("backstop", wait))
-			return nil, false, lambdaerr.Service("invoker %s did not answer within %s (function timeout %d s + %s init allowance + %s grace)",
+			log.Warn("invoker did not answer in time; its slot stays held until it releases it or is lost", zap.Duration("backstop", wait))
+			return nil, lambdaerr.Service("invoker %s did not answer within %s (function timeout %d s + %s init allowance + %s grace)",
 				choice.InvokerID, wait.Round(time.Millisecond), spec.TimeoutSec, c.cfg.InitAllowance, c.cfg.Grace)
 		default:
-			return nil, false, lambdaerr.Service("Dispatching to invoker %s failed: %v", choice.InvokerID, err)
+			return nil, lambdaerr.Service("Dispatching to invoker %s failed: %v", choice.InvokerID, err)
 		}
 	}
-	return nil, false, lambdaerr.Service("No invoker took the invocation after %d attempts.", maxAttempts)
+	c.ledger.release(ls)
+	return nil, lambdaerr.Service("No invoker took the invocation after %d attempts.", maxAttempts)
 }
 
-// place picks an invoker and books the slot on it. With no invoker known it waits for a
-// heartbeat, at most NoInvokerWait.
-func (c *Controller) place(ctx context.Context, requestID string, spec function.Spec) (Choice, error) {
+// place picks an invoker and books ls on it. With no invoker known it waits for a heartbeat,
+// at most NoInvokerWait.
+func (c *Controller) place(ctx context.Context, ls *lease, spec function.Spec) (Choice, error) {
 	timer := time.NewTimer(c.cfg.NoInvokerWait)
 	defer timer.Stop()
 	for {
-		c.mu.Lock()
-		choice, ok := c.placement.Choose(spec, time.Now())
-		beat := c.heartbeat
-		c.mu.Unlock()
-		if ok {
-			c.assign(requestID, choice.InvokerID)
-			return choice, nil
+		choice, beat, err := c.ledger.place(ls, spec, time.Now())
+		if err != nil || choice.InvokerID != "" {
+			return choice, err
 		}
 		select {
 		case <-beat:

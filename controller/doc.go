@@ -8,35 +8,60 @@
 //     plain, clock-free type so it can be tested by tables. Sync calls are never queued: an
 //     invocation that does not fit is answered with 429 at once.
 //   - A unit of concurrency is held from admission until the environment that ran the
-//     invocation is free again, which is when the invoker publishes msg.Released (the runtime
-//     asked for the next event), as Lambda counts it. An error reply or the backstop frees it at
-//     once; a guard frees it if Released never comes after a reply (lost message, dead invoker)
-//     after another backstop period, and an invoker that stops sending heartbeats has its
-//     answered-but-unreleased slots freed when it is forgotten.
-//   - Reservations come from the store at start, are reloaded on msg.FunctionChanged (reloads
-//     coalesce; one that starts after an event covers it) and every 30 s in case an event was
-//     lost. The reservation an invocation carries is the gateway's view of that function, made
-//     from a cache invalidated by the same events, and it is applied before admitting: that way
-//     a PutFunctionConcurrency takes effect for the very next invocation even if the
-//     controller's reload has not finished yet.
+//     invocation is no longer busy, as Lambda counts it. Each admitted invocation is one lease
+//     in the ledger (ledger.go), which owns Admission and Placement and ends every lease
+//     exactly once, by the slot rule below.
+//   - Reservations have one source, the store: loaded at start, reloaded on
+//     msg.FunctionChanged (reloads coalesce; one that starts after an event covers it) and every
+//     30 s in case an event was lost. An invocation that arrives after a change event waits for
+//     the reload that covers it (bounded by one reload), so a PutFunctionConcurrency applies to
+//     the next invocation.
 //   - Placement (placement.go) works from heartbeats (every ~2 s, forgotten after ~3 missed) and
 //     corrects them with what this controller did since the last one: warm placements take idle
-//     containers, cold ones take memory, Released gives idle containers back. It prefers an idle
-//     warm container of the function's pool key, else the most free memory. When no invoker is
-//     known yet (a controller that just started), an invocation waits up to 3 s for a heartbeat
-//     before failing with "no invoker available".
+//     containers, cold ones take memory, Released gives idle containers back, and a placement
+//     that never reached its invoker gives back what it took. It prefers an idle warm container
+//     of the function's pool key, else the most free memory. When no invoker is known yet (a
+//     controller that just started), an invocation waits up to 3 s for a heartbeat before
+//     failing with "no invoker available".
 //   - The invocation is forwarded to the invoker byte for byte, and the invoker's reply is
 //     relayed byte for byte (only its error field is decoded), so a 6 MB payload is never
-//     re-encoded on the way. If the chosen invoker has no subscription (NATS "no responders")
-//     the invocation did not run, and the controller forgets that invoker and tries another.
+//     re-encoded on the way. If the chosen invoker has no subscription (NATS "no responders") or
+//     refuses the invocation (msg.HeaderRefused), the invocation did not run, and the
+//     controller stops placing work there and places it again (3 attempts at most).
 //   - The backstop is function timeout + 10 s init allowance + 5 s grace, shortened to end just
 //     before the gateway's own deadline so the caller gets the controller's explanation
 //     ("invoker <id> did not answer within …") rather than a bare timeout.
 //   - Each controller counts only what it admitted. Several controllers in the queue group each
 //     enforce the limits on their share; a single active controller per partition of functions
 //     (ARCHITECTURE.md) makes the counts exact.
-//   - Every invocation runs in its own goroutine; the bookkeeping (admission, placement, slots)
-//     is guarded by one mutex that is never held across a NATS call.
+//   - Every invocation runs in its own goroutine; the bookkeeping (the ledger: leases,
+//     admission, placement) is guarded by one mutex that is never held across a NATS call.
+//
+// The slot rule: a lease ends, exactly once, at the first of
+//
+//  1. the invoker's msg.Released for it (matched by request id, invoker and the lease token the
+//     controller sent in msg.HeaderLease). This is the normal end. The invoker sends one
+//     Released for every invocation it took, whatever the outcome (result, function error,
+//     platform failure, shutdown during the run), so neither a reply nor a failure reply ends
+//     a lease: a failure can come while the environment is still busy. An invocation it did
+//     not take gets a reply marked msg.HeaderRefused and no Released;
+//  2. the loss of its invoker: its heartbeats expired (HeartbeatExpiry), or a heartbeat came
+//     from a new instance of it (msg.Heartbeat.Instance: it restarted under the same ID; the new
+//     instance refuses what the controller meant for the old one, by msg.HeaderInstance). That
+//     is the only way an invoker is declared lost. One that announces capacity 0 is stopping:
+//     it gets no new work, keeps heartbeating while it drains and releases what it ran; one
+//     with no subscription (NATS "no responders") gets no new work either, and expires if it is
+//     dead;
+//  3. the invocation reaching no invoker: no invoker available, "no responders" or a refusal
+//     (msg.HeaderRefused) on every attempt, the caller's deadline passed before dispatch, too
+//     large to send;
+//  4. Close.
+//
+// So a dispatch that timed out at the backstop (invoker alive but silent) is answered with an
+// error while its lease stays held until 1 or 2: the function may still be running there. There
+// is no timer per lease; the heartbeat expiry is the safety net for the Released messages of a
+// dead invoker. A known gap: a Released lost by NATS (core NATS is at most once, e.g. a slow
+// consumer) while its invoker stays alive keeps its lease held until that invoker is lost.
 //
 // The controller's role in lambdockd also runs the metering writer (metering), which
 // cmd/lambdockd/server starts next to it.

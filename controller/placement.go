@@ -21,9 +21,14 @@ import (
 //
 // Between heartbeats it corrects each invoker's last snapshot with what this controller did
 // since: a warm placement takes an idle container, a handoff claims a finishing one, a cold one
-// takes memory, and a Released gives an idle container back (or settles a claim).
+// takes memory, a Released gives an idle container back (or settles a claim), and Unplace gives
+// back what a placement that never reached its invoker took.
 //
-// It is plain bookkeeping with an injected clock and no locking: the Controller serialises calls.
+// An invoker that announced capacity 0, or had no subscription, is stopping: never chosen, but
+// known until its heartbeats expire. A heartbeat from a new instance of an invoker replaces all
+// that was known of the previous one.
+//
+// It is plain bookkeeping with an injected clock and no locking: the ledger serialises calls.
 type Placement struct {
 	expiry   time.Duration
 	invokers map[string]*invokerState
@@ -32,6 +37,8 @@ type Placement struct {
 // invokerState is one invoker's last heartbeat plus the controller's corrections since.
 type invokerState struct {
 	seen      time.Time
+	instance  string // msg.Heartbeat.Instance of the last heartbeat
+	stopping  bool   // it announced no capacity, or had no subscription: never chosen
 	capacity  int
 	used      int
 	idle      map[string]int // pool key → idle containers, as far as this controller knows
@@ -47,6 +54,12 @@ type Choice struct {
 	// Warm is true when the invoker has a container of the function's pool key for it (idle,
 	// or finishing and handed over).
 	Warm bool
+	// Handoff is true when the container is a finishing one handed over (Warm is true too).
+	Handoff bool
+	// MemoryMB is the memory a cold placement booked (0 when Warm).
+	MemoryMB int
+	// Instance is the invoker's msg.Heartbeat.Instance when it was chosen.
+	Instance string
 }
 
 // NewPlacement returns a Placement that forgets an invoker when no heartbeat came for expiry.
@@ -54,23 +67,25 @@ func NewPlacement(expiry time.Duration) *Placement {
 	return &Placement{expiry: expiry, invokers: map[string]*invokerState{}}
 }
 
-// Heartbeat records an invoker's snapshot, received at now. An invoker announcing no capacity
-// (it is shutting down) is forgotten.
-func (p *Placement) Heartbeat(hb msg.Heartbeat, now time.Time) {
-	if hb.CapacityMB <= 0 {
-		delete(p.invokers, hb.InvokerID)
-		return
-	}
+// Heartbeat records an invoker's snapshot, received at now, and reports whether it comes from a
+// new instance of a known invoker (it restarted under the same ID): what this controller knew of
+// the previous instance's invocations is dropped then. An invoker announcing no capacity is
+// stopping: it is never chosen, but it stays known (and keeps heartbeating while it drains)
+// until its heartbeats expire, because invocations may still be running there.
+func (p *Placement) Heartbeat(hb msg.Heartbeat, now time.Time) (restarted bool) {
 	s, ok := p.invokers[hb.InvokerID]
-	if !ok {
+	restarted = ok && s.instance != "" && hb.Instance != "" && s.instance != hb.Instance
+	if !ok || restarted {
 		s = &invokerState{finishing: map[string]int{}, claimed: map[string]int{}}
 		p.invokers[hb.InvokerID] = s
 	}
-	s.seen, s.capacity, s.used, s.pendingMB = now, hb.CapacityMB, hb.UsedMB, 0
+	s.seen, s.instance, s.capacity, s.used, s.pendingMB = now, hb.Instance, hb.CapacityMB, hb.UsedMB, 0
+	s.stopping = hb.CapacityMB <= 0
 	s.idle = maps.Clone(hb.IdleByKey)
 	if s.idle == nil {
 		s.idle = map[string]int{}
 	}
+	return restarted
 }
 
 // Choose picks an invoker for spec and books the placement, or reports false when no invoker
@@ -80,20 +95,42 @@ func (p *Placement) Choose(spec function.Spec, now time.Time) (Choice, bool) {
 	warm, warmID := p.best(now, func(s *invokerState) int { return s.idle[key] })
 	if warm != nil && warm.idle[key] > 0 {
 		warm.idle[key]--
-		return Choice{InvokerID: warmID, Warm: true}, true
+		return Choice{InvokerID: warmID, Warm: true, Instance: warm.instance}, true
 	}
 	fin, finID := p.best(now, func(s *invokerState) int { return s.finishing[key] })
 	if fin != nil && fin.finishing[key] > 0 {
 		fin.finishing[key]--
 		fin.claimed[key]++
-		return Choice{InvokerID: finID, Warm: true}, true
+		return Choice{InvokerID: finID, Warm: true, Handoff: true, Instance: fin.instance}, true
 	}
 	roomy, roomyID := p.best(now, (*invokerState).free)
 	if roomy == nil {
 		return Choice{}, false
 	}
-	roomy.pendingMB += spec.WithDefaults().MemoryMB
-	return Choice{InvokerID: roomyID}, true
+	mem := spec.WithDefaults().MemoryMB
+	roomy.pendingMB += mem
+	return Choice{InvokerID: roomyID, MemoryMB: mem, Instance: roomy.instance}, true
+}
+
+// Unplace gives back what Choose booked for an invocation of poolKey that never reached the
+// invoker (no responders, not sent): the idle container, the claim on a finishing one (or, if
+// that one was released meanwhile, the idle container it became), or the memory. A heartbeat
+// that came in between already describes the invoker without the placement, so the give-back
+// overstates it until the next heartbeat, which is harmless: the invoker decides for itself.
+func (p *Placement) Unplace(c Choice, poolKey string) {
+	if !p.Current(c) {
+		return
+	}
+	s := p.invokers[c.InvokerID]
+	switch {
+	case c.Handoff && s.claimed[poolKey] > 0:
+		s.claimed[poolKey]--
+		s.finishing[poolKey]++
+	case c.Warm:
+		s.idle[poolKey]++
+	default:
+		s.pendingMB = max(s.pendingMB-c.MemoryMB, 0)
+	}
 }
 
 // best is the live invoker with the highest score (ties: the smaller ID), nil when none.
@@ -101,7 +138,7 @@ func (p *Placement) best(now time.Time, score func(*invokerState) int) (*invoker
 	var top *invokerState
 	var topID string
 	for id, s := range p.invokers {
-		if p.stale(s, now) {
+		if s.stopping || p.stale(s, now) {
 			continue
 		}
 		if top == nil || score(s) > score(top) || score(s) == score(top) && id < topID {
@@ -141,8 +178,20 @@ func (p *Placement) Released(id, poolKey string, answered, idle bool) {
 	}
 }
 
-// Remove forgets an invoker (it stopped answering).
-func (p *Placement) Remove(id string) { delete(p.invokers, id) }
+// Stopping marks an invoker as taking no more work (it had no subscription) until a heartbeat
+// announces capacity again; it is forgotten when its heartbeats expire.
+func (p *Placement) Stopping(id string) {
+	if s, ok := p.invokers[id]; ok {
+		s.stopping = true
+	}
+}
+
+// Current reports whether a placement on c.InvokerID was made on the invoker's present
+// instance, so that what it booked there still counts.
+func (p *Placement) Current(c Choice) bool {
+	s, ok := p.invokers[c.InvokerID]
+	return ok && s.instance == c.Instance
+}
 
 // Expire forgets the invokers whose last heartbeat is older than the expiry and returns their IDs.
 func (p *Placement) Expire(now time.Time) []string {

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -11,6 +12,16 @@ import (
 
 // reloadTimeout bounds one reload of the reservations.
 const reloadTimeout = 10 * time.Second
+
+// reservationSync counts change events and the reloads that covered them, so that an
+// invocation admitted after an event waits for the reload that event asked for: a
+// PutFunctionConcurrency applies to the next invocation without a second source of truth.
+type reservationSync struct {
+	mu      sync.Mutex
+	asked   uint64        // change events received
+	covered uint64        // change events a finished reload covered
+	settled chan struct{} // closed and replaced whenever covered advances
+}
 
 // loadReservations replaces the admission's reservations with the store's.
 func (c *Controller) loadReservations(ctx context.Context) error {
@@ -21,19 +32,49 @@ func (c *Controller) loadReservations(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("controller: load reservations: %w", err)
 	}
-	c.mu.Lock()
-	c.admission.SetReservations(all)
-	c.mu.Unlock()
+	c.ledger.setReservations(all)
 	return nil
 }
 
 // onFunctionChanged asks for a reload. Requests coalesce: one reload that starts after the
 // event covers every event before it.
 func (c *Controller) onFunctionChanged(*nats.Msg) {
+	if c.cfg.Store == nil {
+		return
+	}
+	r := &c.reservations
+	r.mu.Lock()
+	r.asked++
+	r.mu.Unlock()
 	select {
 	case c.reload <- struct{}{}:
 	default: // a reload is pending already
 	}
+}
+
+// awaitReservations waits until the reloads cover every change event received so far, or ctx
+// ends, or the caller's deadline (if any) is near. A reload that fails counts as covering (it is
+// retried on the next event or tick), so the wait is bounded by one reload.
+func (c *Controller) awaitReservations(ctx context.Context, deadline time.Time) {
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-deadlineMargin))
+		defer cancel()
+	}
+	r := &c.reservations
+	r.mu.Lock()
+	target := r.asked
+	for r.covered < target {
+		settled := r.settled
+		r.mu.Unlock()
+		select {
+		case <-settled:
+		case <-ctx.Done():
+			return
+		}
+		r.mu.Lock()
+	}
+	r.mu.Unlock()
 }
 
 // reloadLoop reloads the reservations on change events and every ReservationRefresh.
@@ -43,6 +84,7 @@ func (c *Controller) reloadLoop(ctx context.Context) {
 	}
 	tick := time.NewTicker(c.cfg.ReservationRefresh)
 	defer tick.Stop()
+	r := &c.reservations
 	for {
 		select {
 		case <-ctx.Done():
@@ -50,10 +92,20 @@ func (c *Controller) reloadLoop(ctx context.Context) {
 		case <-c.reload:
 		case <-tick.C:
 		}
+		r.mu.Lock()
+		target := r.asked
+		r.mu.Unlock()
 		rctx, cancel := context.WithTimeout(ctx, reloadTimeout)
 		if err := c.loadReservations(rctx); err != nil && ctx.Err() == nil {
 			c.log.Warn("reservations not refreshed", zap.Error(err))
 		}
 		cancel()
+		r.mu.Lock()
+		if target > r.covered {
+			r.covered = target
+			close(r.settled)
+			r.settled = make(chan struct{})
+		}
+		r.mu.Unlock()
 	}
 }

@@ -154,15 +154,14 @@ func (g *Gateway) dispatch(c *gin.Context, f *store.Function, req *invokeRequest
 	wait := time.Duration(spec.TimeoutSec)*time.Second + g.cfg.InvokeGrace
 	deadline := time.Now().Add(wait)
 	inv := msg.Invocation{
-		RequestID:           reqID(c),
-		Function:            spec,
-		ReservedConcurrency: f.ReservedConcurrency,
-		Payload:             req.payload,
-		InvokedFunctionArn:  g.refARN(req.ref),
-		ClientContext:       req.clientContext,
-		TraceID:             c.GetHeader(lambdaapi.HeaderTraceID),
-		LogTail:             req.logTail,
-		Deadline:            deadline,
+		RequestID:          reqID(c),
+		Function:           spec,
+		Payload:            req.payload,
+		InvokedFunctionArn: g.refARN(req.ref),
+		ClientContext:      req.clientContext,
+		TraceID:            c.GetHeader(lambdaapi.HeaderTraceID),
+		LogTail:            req.logTail,
+		Deadline:           deadline,
 	}
 	data := msg.Encode(inv)
 	nc := g.cfg.NATS

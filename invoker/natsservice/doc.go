@@ -13,15 +13,29 @@
 //     Nothing on the invoke path writes to the database: usage goes through JetStream and is
 //     written in batches by the metering writer.
 //   - A Go error from the invoker is a platform failure: the reply carries it as an API error
-//     (a *lambdaerr.APIError as it is, anything else as ServiceException naming this invoker),
-//     no usage is recorded and no Released is sent: the controller frees the slot on the
-//     error reply itself.
-//   - Released is sent when Result.Idle is closed (the runtime asked for the next event, or the
-//     environment was reset or removed), at once when Result.Idle is nil.
+//     (a *lambdaerr.APIError as it is, anything else as ServiceException naming this invoker)
+//     and no usage is recorded.
+//   - Every invocation taken gets exactly one msg.Released, whatever its outcome, because the
+//     controller holds the invocation's concurrency slot until it comes (or until this invoker
+//     is declared lost): after a result, when Result.Idle is closed (the runtime asked for the
+//     next event, or the environment was reset or removed; at once when Result.Idle is nil),
+//     with Warm set; after a platform failure, right after the reply (Invoke returns its error
+//     only once the environment is removed or was never taken).
+//     A failure reply therefore never means "free": a reply too large for NATS, for instance, is
+//     a failure while the environment is still busy. Released carries the controller's lease
+//     token (msg.HeaderLease) back.
+//   - An invocation is refused, with msg.HeaderRefused and no Released, when the service is
+//     shutting down, when it cannot be decoded, or when it was meant for an earlier instance of
+//     this invoker
+//     (msg.HeaderInstance differs from the Heartbeat.Instance this Service announces, new at
+//     every start): the controller frees the slots of a previous instance when a new one
+//     appears, so this one must not run them.
 //   - Usage records are published with a context detached from shutdown (bounded by its own
 //     timeout), so that an invocation that ran is billed even when the service is closing.
 //   - Close first announces capacity 0 so controllers stop placing work here, then drains the
 //     subscription, lets in-flight invocations finish until its context ends and then cancels
-//     them (they fail with a ServiceException), and stops the heartbeats. It leaves the invoker
-//     and the NATS connection to the caller.
+//     them (they fail with a ServiceException), and only then stops the heartbeats: they go on
+//     with capacity 0 while it drains, because a controller declares an invoker lost (and frees
+//     its slots) when its heartbeats stop, not when it announces capacity 0. It leaves the
+//     invoker and the NATS connection to the caller.
 package natsservice

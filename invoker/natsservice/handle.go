@@ -18,22 +18,29 @@ import (
 // usageTimeout bounds the publication of one usage record.
 const usageTimeout = 10 * time.Second
 
-// onInvocation runs each invocation in its own goroutine.
+// onInvocation runs each invocation in its own goroutine, or refuses it: one sent to an earlier
+// instance of this invoker, or one that comes while it is shutting down.
 func (s *Service) onInvocation(m *nats.Msg) {
+	if want := m.Header.Get(msg.HeaderInstance); want != "" && want != s.instance {
+		s.refuse(m, lambdaerr.Service("Invoker %s restarted: the invocation was meant for its previous instance.", s.cfg.ID))
+		return
+	}
 	if !s.work.Go(func() { s.handle(m) }) {
-		s.respond(m, msg.Failure("", function.LatestVersion, lambdaerr.Service("Invoker %s is shutting down.", s.cfg.ID)))
+		s.refuse(m, lambdaerr.Service("Invoker %s is shutting down.", s.cfg.ID))
 	}
 }
 
 // handle runs one invocation, replies, records its usage and announces when its environment is
-// free again.
+// no longer busy. Every invocation taken gets exactly one Released, whatever its outcome: the
+// controller holds the invocation's concurrency slot until then.
 func (s *Service) handle(m *nats.Msg) {
 	inv, err := msg.Decode[msg.Invocation](m.Data)
 	if err != nil {
-		s.respond(m, msg.Failure("", function.LatestVersion, lambdaerr.Service("Invoker %s cannot decode the invocation: %v", s.cfg.ID, err)))
+		s.refuse(m, lambdaerr.Service("Invoker %s cannot decode the invocation: %v", s.cfg.ID, err))
 		return
 	}
 	spec := inv.Function.WithDefaults()
+	released := msg.Released{RequestID: inv.RequestID, InvokerID: s.cfg.ID, Lease: m.Header.Get(msg.HeaderLease)}
 	res, err := s.cfg.Invoker.Invoke(s.work.Context(), invoker.Request{
 		RequestID:          inv.RequestID,
 		Function:           spec,
@@ -48,20 +55,33 @@ func (s *Service) handle(m *nats.Msg) {
 			e = lambdaerr.Service("Invoker %s shut down during the invocation.", s.cfg.ID)
 		}
 		s.respond(m, msg.Failure(inv.RequestID, spec.Version, e))
+		// Invoke returns an error only once the environment is gone or was never taken.
+		s.publishReleased(released)
 		return
 	}
 	s.respond(m, resultReply(spec, inv.LogTail, res))
 
 	var usage sync.WaitGroup
 	usage.Go(func() { s.publishUsage(usageOf(s.cfg.ID, spec, res)) })
+	released.Warm = true
 	if res.Idle != nil {
 		select {
 		case <-res.Idle:
 		case <-s.work.Context().Done():
+			released.Warm = false
 		}
 	}
-	s.publishReleased(msg.Released{RequestID: inv.RequestID, InvokerID: s.cfg.ID, Function: spec.Name})
+	s.publishReleased(released)
 	usage.Wait()
+}
+
+// refuse answers an invocation this invoker does not take, with HeaderRefused: nothing ran and
+// no Released follows, so the controller may place it elsewhere.
+func (s *Service) refuse(m *nats.Msg, e *lambdaerr.APIError) {
+	reply := msg.RefusalMessage("", function.LatestVersion, e)
+	if err := m.RespondMsg(reply); err != nil {
+		s.log.Warn("refusal to the controller failed", zap.Error(err))
+	}
 }
 
 // respond answers the controller. A reply too large for NATS becomes a ServiceException that
@@ -87,7 +107,7 @@ func (s *Service) publishUsage(u msg.Usage) {
 	}
 }
 
-// publishReleased tells the controllers that the environment is free again.
+// publishReleased tells the controllers that the invocation's environment is no longer busy.
 func (s *Service) publishReleased(r msg.Released) {
 	if err := s.nc.Publish(msg.InvokerReleasedSubject(s.cfg.ID), msg.Encode(r)); err != nil {
 		s.log.Warn("release not published", zap.String("request_id", r.RequestID), zap.Error(err))

@@ -9,20 +9,30 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/msg"
 )
 
-// heartbeats publishes the invoker's Stats every HeartbeatInterval until ctx ends.
+// heartbeats publishes the invoker's Stats every HeartbeatInterval until ctx ends; once Close
+// began, with no capacity, so that controllers place nothing here but keep the slots of the
+// invocations still draining until their Released.
 func (s *Service) heartbeats(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.HeartbeatInterval)
 	defer tick.Stop()
 	for {
-		st := s.cfg.Invoker.Stats()
-		s.publishHeartbeat(msg.Heartbeat{InvokerID: s.cfg.ID, CapacityMB: st.CapacityMB, UsedMB: st.UsedMB,
-			IdleByKey: st.IdleByKey, At: time.Now()})
+		s.publishHeartbeat(s.snapshot())
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
 	}
+}
+
+// snapshot is the heartbeat to send now: capacity 0 once Close began.
+func (s *Service) snapshot() msg.Heartbeat {
+	if s.stopping.Load() {
+		return msg.Heartbeat{InvokerID: s.cfg.ID, Instance: s.instance}
+	}
+	st := s.cfg.Invoker.Stats()
+	return msg.Heartbeat{InvokerID: s.cfg.ID, Instance: s.instance, CapacityMB: st.CapacityMB, UsedMB: st.UsedMB,
+		IdleByKey: st.IdleByKey}
 }
 
 // publishHeartbeat sends one heartbeat. A failure is logged: the next beat will try again.

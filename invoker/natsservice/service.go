@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
@@ -51,14 +53,16 @@ type Config struct {
 
 // Service serves one invoker on NATS. Create it with New; stop it with Close.
 type Service struct {
-	cfg Config
-	log *zap.Logger
-	nc  *nats.Conn
-	sub *nats.Subscription
+	cfg      Config
+	log      *zap.Logger
+	nc       *nats.Conn
+	sub      *nats.Subscription
+	instance string // msg.Heartbeat.Instance: new for every Service
 
 	work *natssub.Handlers // invocations and what they do after the reply; its Context ends
 	// when Close gives up waiting, which fails the invocations still running
 
+	stopping  atomic.Bool // Close began: heartbeats announce no capacity
 	stopBeats context.CancelFunc
 	beats     sync.WaitGroup
 }
@@ -75,7 +79,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 		log = zap.NewNop()
 	}
 	s := &Service{cfg: cfg, log: log.Named("invoker-nats").With(zap.String("invoker", cfg.ID)), nc: cfg.NATS,
-		work: natssub.NewHandlers()}
+		instance: uuid.NewString(), work: natssub.NewHandlers()}
 	sub, err := s.nc.Subscribe(msg.InvokerSubject(cfg.ID), s.onInvocation)
 	if err != nil {
 		return nil, fmt.Errorf("natsservice: subscribe %s: %w", msg.InvokerSubject(cfg.ID), err)
@@ -95,16 +99,20 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 	return s, nil
 }
 
-// Close stops taking invocations, lets those in flight finish until ctx ends, then cancels the
-// rest, and stops the heartbeats. It does not close the invoker or the NATS connection.
+// Close announces capacity 0 (controllers place nothing more here), stops taking invocations,
+// lets those in flight finish until ctx ends, then cancels the rest, and stops the heartbeats
+// once every invocation has published its Released: until then they go on, with capacity 0, so
+// that controllers keep those invocations' slots rather than declare this invoker lost. It does
+// not close the invoker or the NATS connection.
 func (s *Service) Close(ctx context.Context) error {
-	s.stopBeats()
-	s.beats.Wait()
-	s.publishHeartbeat(msg.Heartbeat{InvokerID: s.cfg.ID, At: time.Now()}) // capacity 0: no more work
+	s.stopping.Store(true)
+	s.publishHeartbeat(s.snapshot())
 	err := s.work.Stop(ctx, s.sub)
 	if err != nil {
 		s.log.Warn("invocations still running at shutdown were cancelled", zap.Error(err))
 		err = fmt.Errorf("natsservice: close: %w", err)
 	}
+	s.stopBeats()
+	s.beats.Wait()
 	return err
 }

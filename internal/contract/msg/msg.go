@@ -8,8 +8,10 @@
 //	gateway    --request(SubjectInvoke, Invocation)-------------> controller (queue group)
 //	controller --request(InvokerSubject(id), Invocation)--------> invoker
 //	invoker    --reply(InvocationReply; HeaderReplyError on failure)--> controller --reply--> gateway
-//	invoker    --publish(InvokerReleasedSubject(id), Released)--> controllers, once the
-//	           environment is free again (the runtime called /next), which releases the slot
+//	invoker    --publish(InvokerReleasedSubject(id), Released)--> controllers, for every
+//	           invocation the invoker took (did not refuse), once its environment is no longer
+//	           busy (the runtime called /next, the environment was removed, or it never started),
+//	           which releases the slot
 //
 // Heartbeats: invoker --publish(SubjectInvokerHeartbeat, Heartbeat)--> controllers (placement).
 //
@@ -53,6 +55,21 @@ const (
 // relay (the controller) can tell a failure without decoding a body of up to MaxPayload bytes.
 const HeaderReplyError = "Lambdock-Error"
 
+// HeaderLease is set by the controller on the Invocation it sends to an invoker, to the token of
+// the slot the invocation holds; the invoker copies it into Released.Lease so that the controller
+// frees exactly that slot (never a later one with the same request id).
+const HeaderLease = "Lambdock-Lease"
+
+// HeaderInstance is set by the controller on the Invocation it sends to an invoker, to the
+// Heartbeat.Instance it placed it by. An invoker of another instance (the process restarted under
+// the same ID) refuses it: the controller freed that instance's slots when the new one appeared.
+const HeaderInstance = "Lambdock-Instance"
+
+// HeaderRefused is set on a failure reply when the invoker did not take the invocation at all
+// (shutting down, another instance, undecodable): nothing ran and no Released follows, so the
+// controller may place it elsewhere.
+const HeaderRefused = "Lambdock-Refused"
+
 // InvokerSubject is where invoker id takes invocations: lambdock.invoker.<id>.invoke.
 func InvokerSubject(id string) string { return "lambdock.invoker." + id + ".invoke" }
 
@@ -64,14 +81,13 @@ func UsageSubject(id string) string { return "lambdock.v1.usage." + id }
 
 // Invocation is one sync invocation, as the gateway resolved it.
 type Invocation struct {
-	RequestID           string        `json:"request_id"`
-	Function            function.Spec `json:"function"`
-	ReservedConcurrency *int          `json:"reserved_concurrency,omitempty"`
-	Payload             []byte        `json:"payload"`
-	InvokedFunctionArn  string        `json:"invoked_function_arn,omitempty"`
-	ClientContext       string        `json:"client_context,omitempty"` // decoded JSON
-	TraceID             string        `json:"trace_id,omitempty"`
-	LogTail             bool          `json:"log_tail,omitempty"` // X-Amz-Log-Type: Tail
+	RequestID          string        `json:"request_id"`
+	Function           function.Spec `json:"function"`
+	Payload            []byte        `json:"payload"`
+	InvokedFunctionArn string        `json:"invoked_function_arn,omitempty"`
+	ClientContext      string        `json:"client_context,omitempty"` // decoded JSON
+	TraceID            string        `json:"trace_id,omitempty"`
+	LogTail            bool          `json:"log_tail,omitempty"` // X-Amz-Log-Type: Tail
 	// Deadline is when the gateway stops waiting; the controller ends its backstop just before it.
 	Deadline time.Time `json:"deadline"`
 }
@@ -90,20 +106,28 @@ type InvocationReply struct {
 	LogTail         []byte `json:"log_tail,omitempty"` // only when the Invocation asked for it
 }
 
-// Released tells controllers that the environment that ran RequestID is free again.
+// Released tells controllers that the environment that took RequestID is no longer busy. The
+// invoker sends one for every invocation it took, whatever its outcome (a refused one gets a
+// reply with HeaderRefused instead).
 type Released struct {
 	RequestID string `json:"request_id"`
 	InvokerID string `json:"invoker_id"`
-	Function  string `json:"function"`
+	// Lease is the Invocation's HeaderLease, "" when it had none.
+	Lease string `json:"lease,omitempty"`
+	// Warm is true when the environment went back to the pool idle (the invocation ran and the
+	// runtime asked for the next event); false when it was removed or never started.
+	Warm bool `json:"warm,omitempty"`
 }
 
 // Heartbeat is an invoker's capacity and warm pool, published every few seconds and on change.
 type Heartbeat struct {
-	InvokerID  string         `json:"invoker_id"`
+	InvokerID string `json:"invoker_id"`
+	// Instance is new every time the invoker's NATS service starts: a change tells controllers
+	// that the invocations of the previous instance are gone.
+	Instance   string         `json:"instance,omitempty"`
 	CapacityMB int            `json:"capacity_mb"`
 	UsedMB     int            `json:"used_mb"`
 	IdleByKey  map[string]int `json:"idle_by_key"` // function.Spec.PoolKey() → idle containers
-	At         time.Time      `json:"at"`
 }
 
 // FunctionChanged says a function's configuration, code or concurrency changed or it was deleted.

@@ -1,0 +1,244 @@
+package controller
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+)
+
+// ledger is the controller's bookkeeping of sync invocations: one lease per admitted
+// invocation, Admission (the concurrency counts) and Placement (the invokers), kept consistent
+// under one mutex. It does no I/O and reads no clock (the caller passes now); the NATS handlers
+// call one method per event, and the tests drive the same methods without NATS.
+//
+// The lifecycle of a lease (doc.go states the rule):
+//
+//	admit → place → [noResponders (or refused) → place again] → answered → released
+//
+// and it ends exactly once, by whichever comes first of: released (the invoker's msg.Released),
+// expire or a new instance's heartbeat (its invoker is lost), release (the invocation never
+// reached an invoker), close (the controller stops).
+type ledger struct {
+	log *zap.Logger
+
+	mu        sync.Mutex
+	admission *Admission
+	placement *Placement
+	leases    map[string]*lease // request id → the lease it holds
+	seq       uint64            // the last lease token handed out
+	beat      chan struct{}     // closed and replaced on every heartbeat
+	closed    bool              // close ran: nothing is admitted any more
+}
+
+// lease is one admitted invocation. Its fields change only under ledger.mu; token and
+// requestID never change.
+type lease struct {
+	requestID string
+	token     string // msg.HeaderLease: names this lease in the invoker's Released
+	fn        string
+	poolKey   string
+	choice    Choice // where it is placed; InvokerID "" while not placed
+	answered  bool   // placement counts its container as finishing
+	released  bool   // the slot was given back (exactly once)
+}
+
+// newLedger returns an empty ledger for an account concurrency limit and a heartbeat expiry.
+func newLedger(accountLimit int, expiry time.Duration, log *zap.Logger) *ledger {
+	return &ledger{
+		log:       log,
+		admission: NewAdmission(accountLimit),
+		placement: NewPlacement(expiry),
+		leases:    map[string]*lease{},
+		beat:      make(chan struct{}),
+	}
+}
+
+// setReservations replaces the reservations (from the store).
+func (l *ledger) setReservations(all map[string]int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.admission.SetReservations(all)
+}
+
+// admit admits an invocation and returns its lease, or the throttle error.
+func (l *ledger) admit(requestID string, spec function.Spec) (*lease, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, lambdaerr.Service("The controller is shutting down.")
+	}
+	if _, dup := l.leases[requestID]; dup {
+		return nil, lambdaerr.Service("request %s is already in flight", requestID)
+	}
+	if err := l.admission.Admit(spec.Name); err != nil {
+		return nil, err
+	}
+	l.seq++
+	ls := &lease{requestID: requestID, token: strconv.FormatUint(l.seq, 10), fn: spec.Name, poolKey: spec.PoolKey()}
+	l.leases[requestID] = ls
+	return ls, nil
+}
+
+// place picks an invoker for ls and books it. With no live invoker it returns an empty Choice
+// and a channel closed at the next heartbeat. It fails when ls was released meanwhile (its
+// invoker was lost, or the controller closed).
+func (l *ledger) place(ls *lease, spec function.Spec, now time.Time) (Choice, <-chan struct{}, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ls.released {
+		return Choice{}, nil, lambdaerr.Service("The invocation's slot was released before it was dispatched (invoker %s lost, or shutdown).",
+			ls.choice.InvokerID)
+	}
+	choice, ok := l.placement.Choose(spec, now)
+	if !ok {
+		return Choice{}, l.beat, nil
+	}
+	ls.choice = choice
+	return choice, nil, nil
+}
+
+// unplacedLocked gives back what placing ls booked: it never reached its invoker.
+func (l *ledger) unplacedLocked(ls *lease) {
+	if ls.released || ls.choice.InvokerID == "" {
+		return
+	}
+	l.placement.Unplace(ls.choice, ls.poolKey)
+	ls.choice = Choice{}
+}
+
+// noResponders records that ls never reached its invoker, which has no subscription or refused
+// it (msg.HeaderRefused): ls stays admitted, to be placed again, and the invoker gets no more
+// work until a heartbeat announces capacity. Its other leases stay held: a draining invoker
+// still runs them and releases them; a dead one stops heartbeating and expires.
+func (l *ledger) noResponders(ls *lease) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	id := ls.choice.InvokerID
+	l.unplacedLocked(ls)
+	if id != "" {
+		l.placement.Stopping(id)
+	}
+}
+
+// answered records the invoker's reply to ls. ok is false for a failure reply: its environment
+// is not counted as finishing (it was removed or never taken). The slot stays held either way:
+// only Released, the invoker's loss or close free it.
+func (l *ledger) answered(ls *lease, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ls.released || !ok || ls.choice.InvokerID == "" || ls.answered || !l.placement.Current(ls.choice) {
+		return
+	}
+	ls.answered = true
+	l.placement.Answered(ls.choice.InvokerID, ls.poolKey)
+}
+
+// release frees ls at once: the invocation never reached an invoker (no invoker, no
+// responders on every attempt, deadline passed, too large to send).
+func (l *ledger) release(ls *lease) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.unplacedLocked(ls)
+	l.releaseLocked(ls, false)
+}
+
+// released handles an invoker's Released: it frees the lease it names if that lease is still
+// held by that invoker. Others are ignored: a Released for another controller's invocation
+// (every controller hears every Released), a duplicate, or a stale one for an earlier lease
+// with the same request id.
+func (l *ledger) released(r msg.Released) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ls, ok := l.leases[r.RequestID]
+	if !ok || ls.choice.InvokerID != r.InvokerID || r.InvokerID == "" || (r.Lease != "" && r.Lease != ls.token) {
+		return
+	}
+	l.releaseLocked(ls, r.Warm)
+}
+
+// heartbeat records an invoker's snapshot and wakes the invocations waiting for an invoker.
+// An invoker announcing no capacity is stopping: it gets no more work, and its leases stay held
+// until their Released (it drains) or its heartbeats expire. A new instance of a known invoker
+// means the previous one is lost, with its leases (the new one refuses what was meant for the
+// previous one).
+func (l *ledger) heartbeat(hb msg.Heartbeat, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.placement.Heartbeat(hb, now) {
+		// This is the new instance's first heartbeat: every lease on the ID is the old one's.
+		l.lostLocked(hb.InvokerID)
+	}
+	close(l.beat)
+	l.beat = make(chan struct{})
+}
+
+// expire declares gone the invokers that missed their heartbeats at now, freeing their leases,
+// and returns their IDs.
+func (l *ledger) expire(now time.Time) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	gone := l.placement.Expire(now)
+	for _, id := range gone {
+		l.lostLocked(id)
+	}
+	return gone
+}
+
+// lostLocked frees every lease placed on invoker id, whose instance is lost: their Released
+// will not come, and the environments died with it.
+func (l *ledger) lostLocked(id string) {
+	n := 0
+	for _, ls := range l.leases {
+		if ls.choice.InvokerID == id {
+			l.releaseLocked(ls, false)
+			n++
+		}
+	}
+	if n > 0 {
+		l.log.Warn("invoker lost; its slots are free", zap.String("invoker", id), zap.Int("slots", n))
+	}
+}
+
+// close frees every lease still held and admits nothing more; later events change nothing.
+func (l *ledger) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	if n := len(l.leases); n > 0 {
+		l.log.Info("controller closing with invocations still holding slots", zap.Int("slots", n))
+	}
+	for _, ls := range l.leases {
+		l.releaseLocked(ls, false)
+	}
+}
+
+// releaseLocked gives back ls's slot and its placement, exactly once. warm says its
+// environment went back to the pool idle.
+func (l *ledger) releaseLocked(ls *lease, warm bool) {
+	if ls.released {
+		return
+	}
+	ls.released = true
+	if l.leases[ls.requestID] == ls {
+		delete(l.leases, ls.requestID)
+	}
+	if err := l.admission.Release(ls.fn); err != nil {
+		l.log.Error("concurrency accounting bug", zap.String("request_id", ls.requestID), zap.Error(err))
+	}
+	if ls.choice.InvokerID != "" && l.placement.Current(ls.choice) {
+		l.placement.Released(ls.choice.InvokerID, ls.poolKey, ls.answered, warm)
+	}
+}
+
+// inFlight is the number of leases held.
+func (l *ledger) inFlight() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.leases)
+}

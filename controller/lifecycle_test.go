@@ -1,0 +1,198 @@
+package controller_test
+
+// The slot rule of doc.go, end to end: a controller on a real NATS server and an invoker driven
+// by hand, to control exactly when it answers, releases, drains, restarts or goes silent.
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/lambdock/lambdock/controller"
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/contract/msg"
+)
+
+// manualInvoker is an invoker the test drives by hand: it heartbeats until stopped, takes
+// invocations and answers them (success) or not, and publishes Released only when told.
+type manualInvoker struct {
+	id     string
+	nc     *nats.Conn
+	answer bool
+	drain  atomic.Bool // heartbeats announce capacity 0
+	stop   chan struct{}
+	done   chan struct{}
+
+	mu       sync.Mutex
+	took     []msg.Released // what it must release, with the lease tokens it was given
+	instance string         // msg.Heartbeat.Instance
+}
+
+func startManualInvoker(t *testing.T, nc *nats.Conn, id string, answer bool) *manualInvoker {
+	t.Helper()
+	m := &manualInvoker{id: id, nc: nc, answer: answer, stop: make(chan struct{}), done: make(chan struct{}),
+		instance: "first"}
+	sub, err := nc.Subscribe(msg.InvokerSubject(id), m.onInvocation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	go m.heartbeats()
+	t.Cleanup(func() {
+		m.stopHeartbeats()
+		_ = sub.Unsubscribe() // the test's NATS server goes away next
+	})
+	return m
+}
+
+func (m *manualInvoker) onInvocation(in *nats.Msg) {
+	inv, err := msg.Decode[msg.Invocation](in.Data)
+	if err != nil {
+		return
+	}
+	m.mu.Lock()
+	m.took = append(m.took, msg.Released{RequestID: inv.RequestID, InvokerID: m.id,
+		Lease: in.Header.Get(msg.HeaderLease), Warm: true})
+	m.mu.Unlock()
+	if m.answer {
+		_ = in.RespondMsg(msg.ReplyMessage(msg.InvocationReply{RequestID: inv.RequestID, Payload: inv.Payload,
+			ExecutedVersion: function.LatestVersion})) // a lost reply is the backstop's case
+	}
+}
+
+func (m *manualInvoker) heartbeats() {
+	defer close(m.done)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		capacity := 4096
+		if m.drain.Load() {
+			capacity = 0
+		}
+		m.mu.Lock()
+		hb := msg.Heartbeat{InvokerID: m.id, Instance: m.instance, CapacityMB: capacity}
+		m.mu.Unlock()
+		_ = m.nc.Publish(msg.SubjectInvokerHeartbeat, msg.Encode(hb)) // the next beat retries
+		select {
+		case <-m.stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// stopHeartbeats stops the heartbeats (once) and waits for the last one.
+func (m *manualInvoker) stopHeartbeats() {
+	select {
+	case <-m.stop:
+	default:
+		close(m.stop)
+	}
+	<-m.done
+}
+
+// restart makes the invoker a new instance that knows nothing of what the previous one took.
+func (m *manualInvoker) restart() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.instance, m.took = "second", nil
+}
+
+// releaseAll publishes Released for every invocation taken.
+func (m *manualInvoker) releaseAll(t *testing.T) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.took {
+		if err := m.nc.Publish(msg.InvokerReleasedSubject(m.id), msg.Encode(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.took = nil
+}
+
+// TestSlotHeldUntilReleasedOrInvokerLost: an invocation that reached an invoker keeps its slot
+// after a backstop timeout, and after a reply without Released, until the invoker's Released
+// comes or the invoker is declared lost (its heartbeats stop, or a new instance of it
+// heartbeats). Nothing frees it earlier, not even a drain longer than the expiry.
+func TestSlotHeldUntilReleasedOrInvokerLost(t *testing.T) {
+	quick := testSpec()
+	quick.TimeoutSec = 1
+	cfg := controller.Config{InitAllowance: 50 * time.Millisecond, Grace: 50 * time.Millisecond,
+		HeartbeatExpiry: 300 * time.Millisecond}
+	backstop := time.Second + cfg.InitAllowance + cfg.Grace
+	tests := []struct {
+		name   string
+		answer bool // the invoker answers (but does not release), else it stays silent
+		end    func(t *testing.T, r *rig, m *manualInvoker)
+	}{
+		{"backstop, then Released", false, func(t *testing.T, r *rig, m *manualInvoker) { m.releaseAll(t) }},
+		{"backstop, then the invoker is lost", false, func(t *testing.T, r *rig, m *manualInvoker) { m.stopHeartbeats() }},
+		{"answered, then Released", true, func(t *testing.T, r *rig, m *manualInvoker) { m.releaseAll(t) }},
+		{"answered, then the invoker is lost", true, func(t *testing.T, r *rig, m *manualInvoker) { m.stopHeartbeats() }},
+		{"backstop, then the invoker restarts as a new instance", false, func(t *testing.T, r *rig, m *manualInvoker) { m.restart() }},
+		{"answered, the invoker drains past the expiry, then Released", true, func(t *testing.T, r *rig, m *manualInvoker) {
+			m.drain.Store(true)
+			time.Sleep(2 * cfg.HeartbeatExpiry)
+			if n := r.ctrl.InFlight(); n != 1 {
+				t.Fatalf("in flight while the invoker drains: %d, want 1", n)
+			}
+			m.releaseAll(t)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each has its own NATS server; they mostly wait
+			r := newRig(t, cfg, map[string]int{quick.Name: 1}, false)
+			m := startManualInvoker(t, r.nc, "manual", tt.answer)
+			eventually(t, "the first invocation to be admitted", func() bool {
+				reply := r.invoke(t, quick, `{}`)
+				if tt.answer {
+					return reply.Error == nil
+				}
+				return reply.Error != nil && strings.HasPrefix(reply.Error.Message, "invoker manual did not answer within")
+			})
+			if tt.answer {
+				// Past the point where a guard of one backstop would have freed the slot.
+				time.Sleep(2 * backstop)
+			}
+			if n := r.ctrl.InFlight(); n != 1 {
+				t.Fatalf("in flight while the invoker is alive and has not released: %d, want 1", n)
+			}
+			if reply := r.invoke(t, quick, `{}`); !isThrottle(reply) {
+				t.Fatalf("second invocation while the first holds its slot: %+v", reply.Error)
+			}
+			tt.end(t, r, m)
+			eventually(t, "the slot to be released", func() bool { return r.ctrl.InFlight() == 0 })
+		})
+	}
+}
+
+// TestCloseFreesSlots: Close ends the leases still held at once and leaves nothing behind that
+// could free a slot later.
+func TestCloseFreesSlots(t *testing.T) {
+	quick := testSpec()
+	quick.TimeoutSec = 1
+	r := newRig(t, controller.Config{InitAllowance: 50 * time.Millisecond, Grace: 50 * time.Millisecond}, nil, false)
+	startManualInvoker(t, r.nc, "manual", true)
+	if reply := r.invoke(t, quick, `{}`); reply.Error != nil {
+		t.Fatalf("invocation: %+v", reply.Error)
+	}
+	if n := r.ctrl.InFlight(); n != 1 {
+		t.Fatalf("in flight before Close: %d, want 1 (no Released yet)", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := r.ctrl.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.ctrl.InFlight(); n != 0 {
+		t.Fatalf("in flight after Close: %d, want 0", n)
+	}
+}
