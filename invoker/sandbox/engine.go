@@ -151,10 +151,11 @@ func (e *Engine) LogTail(ctx context.Context, id string, lines int) string {
 	return strings.TrimSpace(out.String())
 }
 
-// Remove force-removes a container; one that is already gone is not an error.
+// Remove force-removes a container; one that is already gone is not an error. A removal already
+// under way (Docker's conflict) is an error: the container still exists until it ends.
 func (e *Engine) Remove(ctx context.Context, id string) error {
 	err := e.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
-	if err == nil || cerrdefs.IsNotFound(err) || cerrdefs.IsConflict(err) { // conflict: removal already under way
+	if err == nil || cerrdefs.IsNotFound(err) {
 		return nil
 	}
 	return fmt.Errorf("sandbox: remove container %s: %w", ShortID(id), err)
