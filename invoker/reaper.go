@@ -21,9 +21,18 @@ func (inv *Invoker) reap(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			for _, e := range inv.pool.expired(now, inv.cfg.KeepAlive) {
-				inv.discard(ctx, e, "idle past keep-alive")
-			}
+			inv.reapOnce(ctx, now)
 		}
+	}
+}
+
+// reapOnce removes the environments idle since before now-KeepAlive, and tries again those whose
+// removal failed before.
+func (inv *Invoker) reapOnce(ctx context.Context, now time.Time) {
+	for _, e := range inv.pool.expired(now, inv.cfg.KeepAlive) {
+		inv.discard(ctx, e, "idle past keep-alive")
+	}
+	for _, e := range inv.pool.takeStuck() {
+		inv.discard(ctx, e, "retrying a failed removal")
 	}
 }

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -175,20 +174,6 @@ func (e *Engine) List(ctx context.Context, invokerID string) ([]string, error) {
 		ids[i] = c.ID
 	}
 	return ids, nil
-}
-
-// RemoveAll removes every container labelled as invoker invokerID's and returns how many it
-// removed.
-func (e *Engine) RemoveAll(ctx context.Context, invokerID string) (int, error) {
-	ids, err := e.List(ctx, invokerID)
-	if err != nil {
-		return 0, err
-	}
-	var errs []error
-	for _, id := range ids {
-		errs = append(errs, e.Remove(ctx, id))
-	}
-	return len(ids), errors.Join(errs...)
 }
 
 // ShortID is the 12-digit form of a container id, as Docker shows it.
