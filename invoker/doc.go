@@ -43,7 +43,7 @@
 //   - If Invoke's context ends during an invocation, the container's state is unknown and it is
 //     removed.
 //   - Idle containers are removed after KeepAlive by a reaper that looks every KeepAlive/4
-//     (within [50 ms, 30 s]).
+//     (within [50 ms, 30 s]) and removes up to 4 containers at once.
 //   - Every container is labelled with the invoker's ID; New removes what a crashed invoker with
 //     the same ID left behind, and Close removes everything it created (and waits for in-flight
 //     work), so nothing outlives the invoker.

@@ -3,6 +3,8 @@ package invoker
 import (
 	"context"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // reapInterval is how often the reaper looks for expired idle environments: a quarter of the
@@ -27,12 +29,21 @@ func (inv *Invoker) reap(ctx context.Context) {
 }
 
 // reapOnce removes the environments idle since before now-KeepAlive, and tries again those whose
-// removal failed before.
+// removal failed before: removeParallel at a time, with no lock held.
 func (inv *Invoker) reapOnce(ctx context.Context, now time.Time) {
+	var g errgroup.Group
+	g.SetLimit(removeParallel)
 	for _, e := range inv.pool.expired(now, inv.cfg.KeepAlive) {
-		inv.discard(ctx, e, "idle past keep-alive")
+		g.Go(func() error {
+			inv.discard(ctx, e, "idle past keep-alive")
+			return nil // discard logs a failure and leaves the environment to the next round
+		})
 	}
 	for _, e := range inv.pool.takeStuck() {
-		inv.discard(ctx, e, "retrying a failed removal")
+		g.Go(func() error {
+			inv.discard(ctx, e, "retrying a failed removal")
+			return nil // as above
+		})
 	}
+	_ = g.Wait() // always nil, see above
 }
