@@ -21,7 +21,7 @@ type Invoker struct {
 	hostCPUs int
 	log      *zap.Logger
 	engine   *sandbox.Engine
-	remover  containerRemover // engine, but for tests
+	remover  containerRemover // engine; tests substitute one that fails on demand
 	code     *codecache.Cache // nil without a CodeFetcher
 	pool     *pool
 
