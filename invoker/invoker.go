@@ -132,7 +132,7 @@ func (inv *Invoker) Close(ctx context.Context) error {
 	}
 	for _, id := range busy {
 		g.Go(func() error {
-			_ = inv.removeContainer(ctx, id, inv.log) // see above
+			_ = inv.removeContainer(ctx, id, inv.log.With(zap.String("container", sandbox.ShortID(id)))) // see above
 			return nil
 		})
 	}

@@ -31,7 +31,7 @@ type containerRemover interface {
 
 // removeContainer removes container id, retrying failures with backoff. It returns nil once the
 // container is gone (removed, or reported not found), and an error when the attempts run out or
-// ctx ends. Each failure is logged.
+// ctx ends. Each failure is logged to log, which names the container.
 func (inv *Invoker) removeContainer(ctx context.Context, id string, log *zap.Logger) error {
 	wait := removeBackoff
 	for attempt := 1; ; attempt++ {
@@ -41,8 +41,8 @@ func (inv *Invoker) removeContainer(ctx context.Context, id string, log *zap.Log
 		if err == nil || cerrdefs.IsNotFound(err) {
 			return nil
 		}
-		log.Warn("remove container failed", zap.String("container", sandbox.ShortID(id)),
-			zap.Int("attempt", attempt), zap.Int("attempts", removeAttempts), zap.Error(err))
+		log.Warn("remove container failed", zap.Int("attempt", attempt), zap.Int("attempts", removeAttempts),
+			zap.Error(err))
 		if attempt == removeAttempts {
 			return fmt.Errorf("remove container %s: gave up after %d attempts: %w", sandbox.ShortID(id), attempt, err)
 		}
@@ -69,7 +69,7 @@ func (inv *Invoker) removeAll(ctx context.Context) (int, error) {
 	g.SetLimit(removeParallel)
 	for i, id := range ids {
 		g.Go(func() error {
-			errs[i] = inv.removeContainer(ctx, id, inv.log)
+			errs[i] = inv.removeContainer(ctx, id, inv.log.With(zap.String("container", sandbox.ShortID(id))))
 			return nil // collected in errs: one failure must not hide the others
 		})
 	}
