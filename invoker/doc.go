@@ -20,8 +20,12 @@
 //   - Memory is reserved before a container is created and counted until it is gone: the sum of
 //     MemoryMB of live and starting containers never exceeds CapacityMB. When full, idle
 //     containers of other keys are evicted, least recently used first, and removed before the new
-//     container is created; when that cannot free enough, Invoke returns the 429
-//     TooManyRequestsException (ConcurrentInvocationLimitExceeded).
+//     container is created; an evicted container's memory passes to the new one only once it is
+//     gone. When eviction cannot free enough, Invoke returns the 429 TooManyRequestsException
+//     (ConcurrentInvocationLimitExceeded).
+//   - A failed container removal is retried with backoff (5 attempts); Docker's "not found"
+//     counts as gone. A container that still could not be removed keeps its memory charged, and
+//     the reaper tries again on each round; Close retries until its context ends.
 //   - A new revision of a function version (new code or configuration: a new pool key for the same
 //     name and version) retires the idle containers of the old one at once, and the busy ones
 //     when they finish.
@@ -39,7 +43,7 @@
 //   - If Invoke's context ends during an invocation, the container's state is unknown and it is
 //     removed.
 //   - Idle containers are removed after KeepAlive by a reaper that looks every KeepAlive/4
-//     (within [50 ms, 30 s]).
+//     (within [50 ms, 30 s]) and removes up to 4 containers at once.
 //   - Every container is labelled with the invoker's ID; New removes what a crashed invoker with
 //     the same ID left behind, and Close removes everything it created (and waits for in-flight
 //     work), so nothing outlives the invoker.

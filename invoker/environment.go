@@ -22,7 +22,7 @@ import (
 const (
 	initTimeout   = 10 * time.Second // Lambda's init limit, passed to the agent
 	startTimeout  = 30 * time.Second // container start until the agent answers /health
-	removeTimeout = 30 * time.Second // one container removal
+	removeTimeout = 30 * time.Second // one attempt at removing a container
 )
 
 // startEnv creates and starts the container of a new environment and waits for its agent.
@@ -126,22 +126,24 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 }
 
 // discard removes an environment's container and channel and frees its memory. It runs even when
-// ctx has ended (an invocation past its deadline still cleans up), bounded by removeTimeout.
-func (inv *Invoker) discard(ctx context.Context, e *env, reason string) {
+// ctx has ended (an invocation past its deadline still cleans up), retrying a failed removal
+// (removeContainer) until Close gives up. It reports whether the container is gone; if not, the
+// memory stays charged (the container may still hold it) and the reaper tries again later.
+func (inv *Invoker) discard(ctx context.Context, e *env, reason string) bool {
 	inv.pool.retire(e)
-	rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
+	rmCtx, cancel := inv.detach(ctx)
 	defer cancel()
 	log := inv.log.With(zap.String("env", e.id), zap.String("container", sandbox.ShortID(e.containerID)),
 		zap.String("pool_key", e.key), zap.String("reason", reason))
 	if e.agent != nil {
-		_ = e.agent.Close()
+		_ = e.agent.Close() // nothing to do about it; a retried discard closes it again, harmlessly
 	}
 	if e.containerID != "" {
-		if err := inv.engine.Remove(rmCtx, e.containerID); err != nil {
-			// Keep the memory charged: the container may still hold it. Close's sweep and the
-			// next start's leftover removal will retry.
-			log.Error("remove container", zap.Error(err))
-			return
+		if err := inv.removeContainer(rmCtx, e.containerID, log); err != nil {
+			log.Error("container not removed; its memory stays charged until a later attempt succeeds",
+				zap.Int("memory_mb", e.memMB), zap.Error(err))
+			inv.pool.removeFailed(e)
+			return false
 		}
 	}
 	if e.channelDir != "" {
@@ -151,4 +153,5 @@ func (inv *Invoker) discard(ctx context.Context, e *env, reason string) {
 	}
 	inv.pool.forget(e)
 	log.Info("environment removed")
+	return true
 }

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/invoker/agentclient"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
@@ -87,6 +88,12 @@ func (inv *Invoker) acquire(ctx context.Context, spec function.Spec, log *zap.Lo
 		wg.Go(func() { inv.discard(ctx, v, "evicted for capacity") })
 	}
 	wg.Wait()
+	if !inv.pool.ready(g.env) {
+		// An evicted container is still there and holds the memory: no room after all.
+		inv.discard(ctx, g.env, "evicted containers not removed")
+		return nil, false, fmt.Errorf("invoker: start environment for %s: evicted containers were not removed: %w",
+			spec.Name, lambdaerr.Throttled(lambdaerr.ReasonConcurrentInvocationLimitExceeded))
+	}
 
 	start := time.Now()
 	if err := inv.startEnv(ctx, g.env, spec); err != nil {

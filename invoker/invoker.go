@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/lambdock/lambdock/invoker/codecache"
 	"github.com/lambdock/lambdock/invoker/sandbox"
@@ -20,8 +21,12 @@ type Invoker struct {
 	hostCPUs int
 	log      *zap.Logger
 	engine   *sandbox.Engine
+	remover  containerRemover // engine; tests substitute one that fails on demand
 	code     *codecache.Cache // nil without a CodeFetcher
 	pool     *pool
+
+	life   context.Context         // ends when Close gives up: cleanup still retrying stops
+	giveUp context.CancelCauseFunc // ends life
 
 	opsMu sync.Mutex     // orders ops.Add against Close's ops.Wait
 	ops   sync.WaitGroup // Invoke calls and the work they leave running (idle waits, removals)
@@ -59,8 +64,11 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 	}
 	uid, gid, _ := cfg.uidGid() // validated by withDefaults
 	log = log.With(zap.String("invoker", cfg.ID))
+	inv := &Invoker{cfg: cfg, uid: uid, gid: gid, hostCPUs: host.CPUs, log: log, engine: engine,
+		remover: engine, pool: newPool(cfg.CapacityMB)}
+	inv.life, inv.giveUp = context.WithCancelCause(context.Background())
 
-	n, err := engine.RemoveAll(ctx, cfg.ID)
+	n, err := inv.removeAll(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("invoker: remove leftover containers: %w", err)
 	}
@@ -73,8 +81,6 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 	if err := os.MkdirAll(cfg.runDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("invoker: create channel root: %w", err)
 	}
-	inv := &Invoker{cfg: cfg, uid: uid, gid: gid, hostCPUs: host.CPUs, log: log, engine: engine,
-		pool: newPool(cfg.CapacityMB)}
 	if cfg.CodeFetcher != nil {
 		if inv.code, err = codecache.New(cfg.codeDir(), cfg.CodeFetcher, log); err != nil {
 			return nil, fmt.Errorf("invoker: %w", err)
@@ -99,33 +105,41 @@ func (inv *Invoker) Stats() Stats {
 }
 
 // Close stops the invoker and removes all its containers, including those of invocations still
-// running (they fail), then waits for in-flight work to finish until ctx ends. Invoke returns
-// ErrClosed afterwards.
+// running (they fail), then waits for in-flight work to finish until ctx ends. Failed removals are
+// retried (removeContainer) until they succeed, run out of attempts, or ctx ends: Close returns
+// within the retry bound even if Docker keeps failing. Invoke returns ErrClosed afterwards.
 func (inv *Invoker) Close(ctx context.Context) error {
+	// From when ctx ends, removals still retrying anywhere (the reaper, invocations) give up.
+	stopGiveUp := context.AfterFunc(ctx, func() {
+		inv.giveUp(fmt.Errorf("invoker: close: %w", context.Cause(ctx)))
+	})
+	defer stopGiveUp()
 	inv.opsMu.Lock() // no ops.Add after this: track sees the pool closed
-	idle, busy := inv.pool.close()
+	owned, busy := inv.pool.close()
 	inv.opsMu.Unlock()
 	inv.stopReaper()
 	<-inv.reaperDone
 
-	var wg sync.WaitGroup
-	for _, e := range idle {
-		wg.Go(func() { inv.discard(ctx, e, "invoker closing") })
-	}
-	var errs []error
-	var errMu sync.Mutex
-	for _, id := range busy {
-		wg.Go(func() {
-			if err := inv.engine.Remove(ctx, id); err != nil {
-				errMu.Lock()
-				errs = append(errs, err)
-				errMu.Unlock()
-			}
+	// Failures here are logged by discard and removeContainer; the sweep below tries again and
+	// reports what is left.
+	var g errgroup.Group
+	g.SetLimit(removeParallel)
+	for _, e := range owned {
+		g.Go(func() error {
+			inv.discard(ctx, e, "invoker closing")
+			return nil
 		})
 	}
-	wg.Wait()
+	for _, id := range busy {
+		g.Go(func() error {
+			_ = inv.removeContainer(ctx, id, inv.log.With(zap.String("container", sandbox.ShortID(id)))) // see above
+			return nil
+		})
+	}
+	_ = g.Wait() // always nil
 
 	// Invocations whose containers just went away fail fast and discard their environments.
+	var errs []error
 	done := make(chan struct{})
 	go func() { inv.ops.Wait(); close(done) }()
 	select {
@@ -134,13 +148,15 @@ func (inv *Invoker) Close(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("waiting for in-flight work: %w", ctx.Err()))
 	}
 
-	// Anything else carrying this invoker's label (a container whose creation raced with Close).
-	n, err := inv.engine.RemoveAll(ctx, inv.cfg.ID)
+	// Anything else carrying this invoker's label (a removal that failed above, a container whose
+	// creation raced with Close).
+	n, err := inv.removeAll(ctx)
+	inv.giveUp(ErrClosed) // stragglers past ctx stop retrying
 	errs = append(errs, err, os.RemoveAll(inv.cfg.runDir()), inv.engine.Close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("invoker: close: %w", err)
 	}
-	inv.log.Info("invoker closed", zap.Int("idle_removed", len(idle)), zap.Int("busy_removed", len(busy)),
+	inv.log.Info("invoker closed", zap.Int("owned_removed", len(owned)), zap.Int("busy_removed", len(busy)),
 		zap.Int("swept", n))
 	return nil
 }

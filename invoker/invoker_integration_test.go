@@ -350,6 +350,50 @@ func TestCapacityThrottles(t *testing.T) {
 	}
 }
 
+func TestEvictionRemovesIdleContainerFirst(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *invoker.Config) { c.CapacityMB = 256 })
+	old := h.mustSucceed(t, spec("evicted", 256, 10), map[string]string{"op": "count"})
+	<-old.Idle
+	waitStats(t, h, "the first container is idle", func(st invoker.Stats) bool { return st.Idle == 1 })
+
+	h.mustSucceed(t, spec("evictor", 256, 10), map[string]string{"op": "count"})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := h.docker.ContainerInspect(ctx, old.ContainerID); !isNotFound(err) {
+		t.Errorf("evicted container %s still exists (inspect: %v)", old.ContainerID, err)
+	}
+	if st := h.Stats(); st.UsedMB != 256 {
+		t.Errorf("stats %+v; want 256 MB used: the new container only", st)
+	}
+}
+
+func TestContainerGoneBehindTheInvokersBackFreesItsMemory(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *invoker.Config) { c.KeepAlive = 2 * time.Second })
+	res := h.mustSucceed(t, spec("vanished", 512, 10), map[string]string{"op": "count"})
+	<-res.Idle
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.docker.ContainerRemove(ctx, res.ContainerID, container.RemoveOptions{Force: true}); err != nil {
+		t.Fatalf("remove container behind the invoker's back: %v", err)
+	}
+	// The reaper's removal finds nothing: that counts as gone.
+	waitStats(t, h, "the reaper frees the memory", func(st invoker.Stats) bool { return st.UsedMB == 0 && st.Idle == 0 })
+}
+
+// waitStats polls the invoker's stats until cond holds (bounded).
+func waitStats(t *testing.T, h *harness, what string, cond func(invoker.Stats) bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond(h.Stats()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s: %+v", what, h.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestImageFunction(t *testing.T) {
 	t.Parallel()
 	cli := docker(t)

@@ -39,7 +39,10 @@ type env struct {
 	// Guarded by pool.mu.
 	state     envState
 	finishing bool // busy, but its invocation has replied: it will be idle as soon as /next comes
-	charged   bool // memMB counts in pool.usedMB
+	chargedMB int  // counts in pool.used: memory the container holds, or is reserved for it
+	owedMB    int  // starting: memory still held by the containers evicted for it (victims)
+	heir      *env // evicted: the new environment its memory goes to once its container is gone
+	stuck     bool // removing: its container's removal failed; the reaper retries it
 	lastUsed  time.Time
 }
 
@@ -49,7 +52,7 @@ type env struct {
 type pool struct {
 	mu       sync.Mutex
 	capacity int                    // MB
-	used     int                    // MB of charged environments
+	used     int                    // MB charged: the sum of chargedMB
 	envs     map[*env]struct{}      // every environment not yet forgotten
 	idle     map[string][]*env      // pool key → idle environments, most recently used last
 	current  map[string]string      // lineage → newest pool key seen
@@ -65,10 +68,10 @@ func newPool(capacityMB int) *pool {
 
 // grant is the outcome of acquire.
 type grant struct {
-	env     *env      // warm (state busy) or new (state starting, memory charged)
-	cold    bool      // env is new: the caller creates its container
+	env     *env      // warm (state busy) or new (state starting, memory charged or owed)
+	cold    bool      // env is new: the caller creates its container once ready(env)
 	wait    chan *env // neither: wait on it for a finishing environment (nil means: acquire again)
-	victims []*env    // to remove before creating env's container; their memory went to env
+	victims []*env    // to remove before creating env's container; their memory goes to env once gone
 	stale   []*env    // idle environments of older revisions, to remove
 }
 
@@ -78,7 +81,9 @@ func lineageOf(s function.Spec) string { return s.Name + ":" + s.Version }
 // acquire hands out an idle environment for spec's pool key; or, if mayWait and one of the key's
 // environments is finishing an invocation (and not yet promised to another caller), a channel on
 // which it will be handed over; or else reserves memory for a new one, evicting least recently
-// used idle environments of other keys if needed. With no room, it returns the 429
+// used idle environments of other keys if needed. An evicted environment's memory stays charged
+// until its container is gone (forget), and then goes to the new environment, which must not
+// create its container before that (ready). With no room, it returns the 429
 // TooManyRequestsException.
 func (p *pool) acquire(spec function.Spec, envID string, now time.Time, mayWait bool) (grant, error) {
 	p.mu.Lock()
@@ -111,21 +116,22 @@ func (p *pool) acquire(spec function.Spec, envID string, now time.Time, mayWait 
 	}
 
 	need := spec.MemoryMB
-	if p.used+need > p.capacity {
-		g.victims = p.evictable(key, p.used+need-p.capacity)
+	e := &env{id: envID, key: key, lineage: lineage, memMB: need, state: stateStarting, lastUsed: now}
+	if free := p.capacity - p.used; need > free {
+		g.victims = p.evictable(key, need-free)
 		if g.victims == nil {
 			return g, lambdaerr.Throttled(lambdaerr.ReasonConcurrentInvocationLimitExceeded)
 		}
 		for _, v := range g.victims {
 			p.takeIdle(v)
 			v.state = stateRemoving
-			v.charged = false
-			p.used -= v.memMB
+			v.heir = e
 		}
+		e.owedMB = need - free
 	}
-	e := &env{id: envID, key: key, lineage: lineage, memMB: need, state: stateStarting, charged: true, lastUsed: now}
+	e.chargedMB = need - e.owedMB
 	p.envs[e] = struct{}{}
-	p.used += need
+	p.used += e.chargedMB
 	g.env, g.cold = e, true
 	return g, nil
 }
@@ -296,7 +302,8 @@ func (p *pool) expired(now time.Time, keepAlive time.Duration) []*env {
 	return out
 }
 
-// forget drops an environment whose container is gone and frees its memory.
+// forget drops an environment whose container is gone (or was never created) and frees its
+// memory; the memory of an evicted environment goes first to the new environment still owed it.
 func (p *pool) forget(e *env) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -304,24 +311,62 @@ func (p *pool) forget(e *env) {
 		return
 	}
 	delete(p.envs, e)
-	if e.charged {
-		e.charged = false
-		p.used -= e.memMB
+	freed := e.chargedMB
+	e.chargedMB, e.owedMB, e.stuck = 0, 0, false
+	if h := e.heir; h != nil && h.owedMB > 0 {
+		moved := min(h.owedMB, freed)
+		h.owedMB -= moved
+		h.chargedMB += moved
+		freed -= moved
+	}
+	e.heir = nil
+	p.used -= freed
+}
+
+// ready reports whether a new environment holds all its memory: the containers evicted for it
+// are gone, so its own container may be created.
+func (p *pool) ready(e *env) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return e.owedMB == 0
+}
+
+// removeFailed records that e's container could not be removed: e keeps its memory charged, and
+// the reaper (or Close) tries again.
+func (p *pool) removeFailed(e *env) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.envs[e]; ok {
+		e.stuck = true
 	}
 }
 
-// close refuses all further work. It returns the idle environments, which now belong to the
-// caller, and the container ids of all others, whose owners (an invocation, a start, a removal)
-// discard them once their container is gone.
-func (p *pool) close() (idle []*env, others []string) {
+// takeStuck hands the environments whose removal failed to the caller, which tries again.
+func (p *pool) takeStuck() []*env {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*env
+	for e := range p.envs {
+		if e.stuck {
+			e.stuck = false
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// close refuses all further work. It returns the idle environments and those whose removal
+// failed, which now belong to the caller, and the container ids of all others, whose owners (an
+// invocation, a start, a removal) discard them once their container is gone.
+func (p *pool) close() (owned []*env, others []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
 	for e := range p.envs {
 		switch {
-		case e.state == stateIdle:
-			e.state = stateRemoving
-			idle = append(idle, e)
+		case e.state == stateIdle || e.stuck:
+			e.state, e.stuck = stateRemoving, false
+			owned = append(owned, e)
 		case e.containerID != "":
 			others = append(others, e.containerID)
 		}
@@ -332,7 +377,7 @@ func (p *pool) close() (idle []*env, others []string) {
 			w <- nil
 		}
 	}
-	return idle, others
+	return owned, others
 }
 
 // isClosed reports whether close was called.

@@ -93,6 +93,32 @@ func TestPool(t *testing.T) {
 			},
 		},
 		{
+			name: "an evicted environment's memory goes to the new one once its container is gone", capacity: 384,
+			steps: []step{
+				{op: "acquire", spec: a128, name: "e1", wantCold: true, wantUsed: 128},
+				{op: "acquire", spec: b128, name: "e2", wantCold: true, wantUsed: 256},
+				{op: "release", name: "e1", at: time.Second, wantKept: true, wantUsed: 256},
+				{op: "release", name: "e2", at: 2 * time.Second, wantKept: true, wantUsed: 256},
+				{op: "acquire", spec: big, name: "e3", wantCold: true, wantVictims: []string{"e1"}, wantUsed: 384},
+				{op: "forget", name: "e1", wantUsed: 384},
+				{op: "forget", name: "e3", wantUsed: 128},
+			},
+		},
+		{
+			name: "evicted environments stay charged until gone, even when the new one gives up", capacity: 256,
+			steps: []step{
+				{op: "acquire", spec: a128, name: "e1", wantCold: true, wantUsed: 128},
+				{op: "acquire", spec: b128, name: "e2", wantCold: true, wantUsed: 256},
+				{op: "release", name: "e2", at: time.Second, wantKept: true, wantUsed: 256},
+				{op: "release", name: "e1", at: 2 * time.Second, wantKept: true, wantUsed: 256},
+				{op: "acquire", spec: big, name: "e3", wantCold: true, wantVictims: []string{"e2", "e1"}, wantUsed: 256},
+				{op: "acquire", spec: specOf("c", 128, "c1"), wantThrottl: true, wantUsed: 256},
+				{op: "forget", name: "e3", wantUsed: 256}, // its victims' containers may still exist
+				{op: "forget", name: "e2", wantUsed: 128},
+				{op: "forget", name: "e1", wantUsed: 0},
+			},
+		},
+		{
 			name: "more than the whole capacity: 429", capacity: 128,
 			steps: []step{{op: "acquire", spec: big, wantThrottl: true}},
 		},

@@ -3,6 +3,8 @@ package invoker
 import (
 	"context"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // reapInterval is how often the reaper looks for expired idle environments: a quarter of the
@@ -21,9 +23,27 @@ func (inv *Invoker) reap(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			for _, e := range inv.pool.expired(now, inv.cfg.KeepAlive) {
-				inv.discard(ctx, e, "idle past keep-alive")
-			}
+			inv.reapOnce(ctx, now)
 		}
 	}
+}
+
+// reapOnce removes the environments idle since before now-KeepAlive, and tries again those whose
+// removal failed before: removeParallel at a time, with no lock held.
+func (inv *Invoker) reapOnce(ctx context.Context, now time.Time) {
+	var g errgroup.Group
+	g.SetLimit(removeParallel)
+	for _, e := range inv.pool.expired(now, inv.cfg.KeepAlive) {
+		g.Go(func() error {
+			inv.discard(ctx, e, "idle past keep-alive")
+			return nil // discard logs a failure and leaves the environment to the next round
+		})
+	}
+	for _, e := range inv.pool.takeStuck() {
+		g.Go(func() error {
+			inv.discard(ctx, e, "retrying a failed removal")
+			return nil // as above
+		})
+	}
+	_ = g.Wait() // always nil, see above
 }

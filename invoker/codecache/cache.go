@@ -8,9 +8,10 @@
 //   - A tree is written into a temporary sibling directory and renamed into place, so a reader
 //     sees either no tree or a complete one, also after a crash (stale temporaries are removed at
 //     start).
-//   - Concurrent cold starts of the same code share one fetch and extraction (singleflight). The
-//     shared work runs on a context detached from the first caller, so one caller giving up does
-//     not fail the others; each caller still stops waiting when its own context ends.
+//   - Concurrent cold starts of the same code share one fetch and extraction
+//     (golang.org/x/sync/singleflight). The shared work runs on a context detached from the first
+//     caller, so one caller giving up does not fail the others; each caller still stops waiting
+//     when its own context ends.
 //   - The zip is untrusted input. Extract refuses path traversal, symlinks that resolve outside
 //     the tree, special files, more than MaxUnzippedBytes written (counted while writing, not taken
 //     from the declared sizes) and anything that is not a zip; see extract.go.
@@ -29,10 +30,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
 )
 
 // Fetcher returns a zip by its hex SHA-256. invoker.CodeFetcher satisfies it.
@@ -51,16 +52,7 @@ type Cache struct {
 	dir   string
 	fetch Fetcher
 	log   *zap.Logger
-
-	mu    sync.Mutex
-	calls map[string]*call // in-flight fetch+extract by hash
-}
-
-// call is one shared fetch and extraction; done is closed when dir and err are set.
-type call struct {
-	done chan struct{}
-	dir  string
-	err  error
+	fills singleflight.Group // in-flight fetch+extract by hash
 }
 
 // New opens (creating it if needed) the cache directory dir and removes trees left half-written
@@ -81,7 +73,7 @@ func New(dir string, fetch Fetcher, log *zap.Logger) (*Cache, error) {
 			return nil, fmt.Errorf("codecache: remove stale tree %s: %w", p, err)
 		}
 	}
-	return &Cache{dir: dir, fetch: fetch, log: log, calls: map[string]*call{}}, nil
+	return &Cache{dir: dir, fetch: fetch, log: log}, nil
 }
 
 // Dir returns the directory holding the extracted zip with the given hex SHA-256, fetching and
@@ -96,26 +88,19 @@ func (c *Cache) Dir(ctx context.Context, sha256Hex string) (string, error) {
 		return final, nil
 	}
 
-	c.mu.Lock()
-	cl, ok := c.calls[sha]
-	if !ok {
-		cl = &call{done: make(chan struct{})}
-		c.calls[sha] = cl
-		work, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
-		go func() {
-			defer cancel()
-			cl.dir, cl.err = c.fill(work, sha, final)
-			c.mu.Lock()
-			delete(c.calls, sha)
-			c.mu.Unlock()
-			close(cl.done)
-		}()
-	}
-	c.mu.Unlock()
-
+	// The shared work is detached from the caller that starts it, so its giving up fails no other.
+	work := context.WithoutCancel(ctx)
+	ch := c.fills.DoChan(sha, func() (any, error) {
+		fillCtx, cancel := context.WithTimeout(work, fetchTimeout)
+		defer cancel()
+		return c.fill(fillCtx, sha, final)
+	})
 	select {
-	case <-cl.done:
-		return cl.dir, cl.err
+	case r := <-ch:
+		if r.Err != nil {
+			return "", r.Err
+		}
+		return r.Val.(string), nil
 	case <-ctx.Done():
 		return "", fmt.Errorf("codecache: waiting for code %s: %w", sha, ctx.Err())
 	}

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -151,10 +150,11 @@ func (e *Engine) LogTail(ctx context.Context, id string, lines int) string {
 	return strings.TrimSpace(out.String())
 }
 
-// Remove force-removes a container; one that is already gone is not an error.
+// Remove force-removes a container; one that is already gone is not an error. A removal already
+// under way (Docker's conflict) is an error: the container still exists until it ends.
 func (e *Engine) Remove(ctx context.Context, id string) error {
 	err := e.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
-	if err == nil || cerrdefs.IsNotFound(err) || cerrdefs.IsConflict(err) { // conflict: removal already under way
+	if err == nil || cerrdefs.IsNotFound(err) {
 		return nil
 	}
 	return fmt.Errorf("sandbox: remove container %s: %w", ShortID(id), err)
@@ -174,20 +174,6 @@ func (e *Engine) List(ctx context.Context, invokerID string) ([]string, error) {
 		ids[i] = c.ID
 	}
 	return ids, nil
-}
-
-// RemoveAll removes every container labelled as invoker invokerID's and returns how many it
-// removed.
-func (e *Engine) RemoveAll(ctx context.Context, invokerID string) (int, error) {
-	ids, err := e.List(ctx, invokerID)
-	if err != nil {
-		return 0, err
-	}
-	var errs []error
-	for _, id := range ids {
-		errs = append(errs, e.Remove(ctx, id))
-	}
-	return len(ids), errors.Join(errs...)
 }
 
 // ShortID is the 12-digit form of a container id, as Docker shows it.

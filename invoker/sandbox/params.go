@@ -14,7 +14,7 @@
 //   - The agent binary is bind-mounted read-only and is the entrypoint; the function never sees
 //     the Docker socket or any other container's channel.
 //   - Every container carries labels naming Lambdock, the invoker, the function and the pool key,
-//     so an invoker that crashed can find and remove what it left (RemoveLeftovers).
+//     so an invoker that crashed can find and remove what it left (Engine.List).
 //   - Container logs use json-file capped at 10 MB: the agent already hands each invocation's
 //     log lines to the invoker; Docker's copy is for operators and must not fill the disk.
 package sandbox
