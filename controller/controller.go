@@ -12,16 +12,16 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/infra/natssub"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // Defaults of Config.
 const (
-	DefaultAccountConcurrency = 1000
 	// DefaultHeartbeatExpiry forgets an invoker after about three missed 2-second heartbeats.
 	DefaultHeartbeatExpiry = 7 * time.Second
-	// DefaultInitAllowance and DefaultGrace are added to the function timeout to make the
-	// backstop deadline of an invocation.
-	DefaultInitAllowance = 10 * time.Second
+	// DefaultInitAllowance (Lambda's init limit) and DefaultGrace are added to the function
+	// timeout to make the backstop deadline of an invocation.
+	DefaultInitAllowance = rules.InitTimeout
 	DefaultGrace         = 5 * time.Second
 	// DefaultNoInvokerWait is how long an invocation waits for a first heartbeat when no
 	// invoker is known (a controller that just started has not heard from any yet).
@@ -66,7 +66,7 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	if c.AccountConcurrency <= 0 {
-		c.AccountConcurrency = DefaultAccountConcurrency
+		c.AccountConcurrency = rules.DefaultAccountConcurrency
 	}
 	set(&c.HeartbeatExpiry, DefaultHeartbeatExpiry)
 	set(&c.InitAllowance, DefaultInitAllowance)

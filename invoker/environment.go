@@ -14,15 +14,16 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/invoker/agentclient"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
 
 // Bounds of an environment's life outside the invocations themselves.
 const (
-	initTimeout   = 10 * time.Second // Lambda's init limit, passed to the agent
-	startTimeout  = 30 * time.Second // container start until the agent answers /health
-	removeTimeout = 30 * time.Second // one attempt at removing a container
+	initTimeout   = rules.InitTimeout // Lambda's init limit, passed to the agent
+	startTimeout  = 30 * time.Second  // container start until the agent answers /health
+	removeTimeout = 30 * time.Second  // one attempt at removing a container
 )
 
 // startEnv creates and starts the container of a new environment and waits for its agent.

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lambdock/lambdock/internal/infra/backoff"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
 
@@ -33,7 +34,7 @@ type containerRemover interface {
 // container is gone (removed, or reported not found), and an error when the attempts run out or
 // ctx ends. Each failure is logged to log, which names the container.
 func (inv *Invoker) removeContainer(ctx context.Context, id string, log *zap.Logger) error {
-	wait := removeBackoff
+	wait := backoff.Backoff{Min: removeBackoff, Max: maxRemoveBackoff}
 	for attempt := 1; ; attempt++ {
 		attemptCtx, cancel := context.WithTimeout(ctx, removeTimeout)
 		err := inv.remover.Remove(attemptCtx, id)
@@ -46,14 +47,9 @@ func (inv *Invoker) removeContainer(ctx context.Context, id string, log *zap.Log
 		if attempt == removeAttempts {
 			return fmt.Errorf("remove container %s: gave up after %d attempts: %w", sandbox.ShortID(id), attempt, err)
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
+		if !backoff.Sleep(ctx, wait.Next()) {
 			return fmt.Errorf("remove container %s: %w (last failure: %w)", sandbox.ShortID(id), context.Cause(ctx), err)
 		}
-		wait = min(2*wait, maxRemoveBackoff)
 	}
 }
 
