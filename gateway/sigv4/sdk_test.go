@@ -112,7 +112,9 @@ func (c signCase) payloadHash() string {
 	return sha256Hex(c.body)
 }
 
-// signHTTP signs r as the SDK's Lambda client does (service "lambda", path escaping on).
+// signHTTP signs r as the SDK's Lambda client does (service "lambda", path escaping on). Each call
+// uses a new Signer: a Signer caches derived keys by access key ID, not by secret, so a shared one
+// would sign a wrong-secret case with the right key.
 func signHTTP(t testing.TB, r *http.Request, payloadHash string, cred aws.Credentials, service, region string, at time.Time) {
 	t.Helper()
 	if err := v4.NewSigner().SignHTTP(context.Background(), cred, r, payloadHash, service, region, at); err != nil {
