@@ -29,6 +29,9 @@
 //   - The payload hash is X-Amz-Content-Sha256 when present (UNSIGNED-PAYLOAD included; a hash
 //     must match the body), else the SHA-256 of the body.
 //
+// So the Host header, the request target and the signed headers must reach the gateway as the
+// client sent them: a proxy in front that rewrites any of them breaks every signature.
+//
 // Security: signatures are compared in constant time (hmac.Equal). An unknown or disabled key is
 // verified against a dummy secret before it is refused, so the work done does not reveal which
 // keys exist (the KeyLookup's own latency still may). No error message carries a secret, a signing
