@@ -18,9 +18,18 @@ const msgMismatch = "The request signature we calculated does not match the sign
 	"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 
 var (
-	invokeCase = signCases[0] // POST with a JSON body and signed Content-Type and X-Amz-* headers
-	listCase   = signCases[8] // GET ?Marker=x&MaxItems=10
+	invokeCase = caseNamed("invoke")               // POST, JSON body, signed Content-Type and X-Amz-* headers
+	listCase   = caseNamed("list functions paged") // GET ?Marker=x&MaxItems=10
 )
+
+func caseNamed(name string) signCase {
+	for _, c := range signCases {
+		if c.name == name {
+			return c
+		}
+	}
+	panic("no sign case " + name)
+}
 
 // signed returns c's request signed by the SDK with cred, for service and region, at signTime.
 func signed(t *testing.T, c signCase, cred aws.Credentials, service, region string) (*http.Request, []byte) {
@@ -82,22 +91,22 @@ func TestVerifyRejects(t *testing.T) {
 			return r, []byte(`{"hello":"World"}`)
 		}, typ: sigv4.TypeInvalidSignature, msg: msgMismatch},
 		{name: "tampered body under a payload hash header", build: func(t *testing.T) (*http.Request, []byte) {
-			r, _ := good(t, signCases[4])
+			r, _ := good(t, caseNamed("invoke payload hash header"))
 			return r, []byte(`{"x":1}`)
 		}, typ: sigv4.TypeInvalidSignature, msg: "The provided 'x-amz-content-sha256' header does not match what was computed."},
 		{name: "payload hash header neither hash nor UNSIGNED-PAYLOAD", build: func(t *testing.T) (*http.Request, []byte) {
-			r, b := good(t, signCases[4])
+			r, b := good(t, caseNamed("invoke payload hash header"))
 			r.Header.Set("X-Amz-Content-Sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
 			return r, b
 		}, typ: sigv4.TypeInvalidSignature, msg: "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value."},
 		{name: "payload hash header switched to UNSIGNED-PAYLOAD", build: func(t *testing.T) (*http.Request, []byte) {
-			r, _ := good(t, signCases[4])
+			r, _ := good(t, caseNamed("invoke payload hash header"))
 			r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
 			return r, []byte(`{"x":1}`)
 		}, typ: sigv4.TypeInvalidSignature, msg: msgMismatch},
 		{name: "tampered body under UNSIGNED-PAYLOAD is accepted (the body is not signed)",
 			build: func(t *testing.T) (*http.Request, []byte) {
-				r, _ := good(t, signCases[3])
+				r, _ := good(t, caseNamed("invoke unsigned payload"))
 				return r, []byte("anything")
 			}},
 		{name: "tampered signed header", build: func(t *testing.T) (*http.Request, []byte) {
@@ -146,7 +155,7 @@ func TestVerifyRejects(t *testing.T) {
 			return r, b
 		}, typ: sigv4.TypeInvalidSignature, msg: msgMismatch},
 		{name: "tampered method", build: func(t *testing.T) (*http.Request, []byte) {
-			r, b := good(t, signCases[13]) // DELETE
+			r, b := good(t, caseNamed("delete function"))
 			r.Method = "GET"
 			return r, b
 		}, typ: sigv4.TypeInvalidSignature, msg: msgMismatch},
@@ -156,8 +165,8 @@ func TestVerifyRejects(t *testing.T) {
 			return r, b
 		}, typ: sigv4.TypeInvalidSignature, msg: msgMismatch},
 		{name: "path escaped differently", build: func(t *testing.T) (*http.Request, []byte) {
-			r, b := good(t, signCases[5]) // arn%3Aaws%3A…
-			r.URL.RawPath = ""            // now sent as arn:aws:…, which decodes the same
+			r, b := good(t, caseNamed("invoke qualified ARN escaped")) // arn%3Aaws%3A…
+			r.URL.RawPath = ""                                         // now sent as arn:aws:…, which decodes the same
 			return r, b
 		}, typ: sigv4.TypeInvalidSignature, msg: msgMismatch},
 		{name: "tampered host", build: func(t *testing.T) (*http.Request, []byte) {

@@ -43,6 +43,7 @@ type signCase struct {
 	body     []byte
 	unsigned bool // X-Amz-Content-Sha256: UNSIGNED-PAYLOAD
 	hashHdr  bool // X-Amz-Content-Sha256: <sha256 of body>, as S3 clients send
+	opaque   bool // the path pre-escaped in URL.Opaque, as the signer's docs advise
 	header   http.Header
 }
 
@@ -72,6 +73,8 @@ var signCases = []signCase{
 	{name: "path with spaces", method: "GET", target: "/2015-03-31/functions/my%20fn%20x/configuration"},
 	{name: "path with reserved characters", method: "GET",
 		target: "/2015-03-31/functions/a%2Fb%25c%2Bd!$&'()*,;=@/configuration"},
+	{name: "path pre-escaped in URL.Opaque", method: "GET", opaque: true,
+		target: "/2015-03-31/functions/a%3Ab%2Fc%20d/configuration?Qualifier=1"},
 	{name: "delete function", method: "DELETE", target: "/2015-03-31/functions/my-fn?Qualifier=1"},
 	{name: "put concurrency", method: "PUT", target: "/2017-10-31/functions/my-fn/concurrency",
 		body:   []byte(`{"ReservedConcurrentExecutions":5}`),
@@ -92,6 +95,9 @@ func (c signCase) newRequest(t testing.TB, base string) *http.Request {
 	}
 	if len(c.body) == 0 {
 		r.Body, r.ContentLength = http.NoBody, 0
+	}
+	if c.opaque { // sent in absolute form: GET https://host/path HTTP/1.1
+		r.URL.Opaque = "//" + r.URL.Host + r.URL.EscapedPath()
 	}
 	for k, vs := range c.header {
 		r.Header[k] = append([]string(nil), vs...)
