@@ -206,6 +206,12 @@ func TestVerifyRejects(t *testing.T) {
 			return r, b
 		}, typ: sigv4.TypeIncompleteSignature,
 			msg: "'Credential " + testAKID + scope + "' not a valid key=value pair (missing equal-sign) in Authorization header."},
+		{name: "malformed header: a long part is cut short in the message", build: func(t *testing.T) (*http.Request, []byte) {
+			r, b := good(t, invokeCase)
+			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 "+strings.Repeat("ሴ", 200))
+			return r, b
+		}, typ: sigv4.TypeIncompleteSignature,
+			msg: "'" + strings.Repeat("ሴ", 42) + "…' not a valid key=value pair (missing equal-sign) in Authorization header."},
 		{name: "malformed header: no Signature", build: func(t *testing.T) (*http.Request, []byte) {
 			r, b := good(t, invokeCase)
 			h := r.Header.Get("Authorization")
