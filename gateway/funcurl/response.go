@@ -67,9 +67,11 @@ func Response(payload []byte) (status int, header http.Header, body []byte, err 
 	if err := decodeMember(fields, "isBase64Encoded", &b64); err != nil {
 		return 0, nil, nil, err
 	}
-	if header, err = buildHeader(headers, cookies); err != nil {
+	values, err := headerValues(headers)
+	if err != nil {
 		return 0, nil, nil, err
 	}
+	header = buildHeader(values, cookies)
 	if header.Get("Content-Type") == "" {
 		header.Set("Content-Type", "application/json")
 	}
@@ -147,33 +149,42 @@ func parseStatus(raw json.RawMessage) (int, error) {
 	return code, nil
 }
 
-// buildHeader turns the headers member (string values; numbers and booleans as written) and the
-// cookies into an http.Header. Cookies come first among Set-Cookie values: AWS sends both when a
-// function also puts Set-Cookie in headers, array entries first (ministack apigateway.py, observed
-// on payload v2.0).
-func buildHeader(headers map[string]json.RawMessage, cookies []string) (http.Header, error) {
-	h := make(http.Header, len(headers)+1)
-	for _, c := range cookies {
-		h.Add("Set-Cookie", c)
-	}
+// headerValues reads the headers member: string values as they are, numbers and booleans as
+// written, null skipped; objects and arrays are malformed.
+func headerValues(headers map[string]json.RawMessage) (map[string]string, error) {
+	values := make(map[string]string, len(headers))
 	for name, raw := range headers {
 		if isNull(raw) {
 			continue
 		}
-		var value string
 		switch raw[0] {
 		case '"':
-			if err := json.Unmarshal(raw, &value); err != nil {
+			var v string
+			if err := json.Unmarshal(raw, &v); err != nil {
 				return nil, fmt.Errorf("%w: header %q: %v", ErrMalformed, name, err)
 			}
+			values[name] = v
 		case '{', '[':
 			return nil, fmt.Errorf("%w: header %q is not a string", ErrMalformed, name)
 		default: // a number or a boolean
-			value = string(raw)
+			values[name] = string(raw)
 		}
-		h.Add(name, value)
 	}
-	return h, nil
+	return values, nil
+}
+
+// buildHeader turns headers and cookies into an http.Header. Cookies come first among Set-Cookie
+// values: AWS sends both when a function also puts Set-Cookie in headers, array entries first
+// (ministack apigateway.py, observed on payload v2.0).
+func buildHeader(headers map[string]string, cookies []string) http.Header {
+	h := make(http.Header, len(headers)+1)
+	for _, c := range cookies {
+		h.Add("Set-Cookie", c)
+	}
+	for name, v := range headers {
+		h.Add(name, v)
+	}
+	return h
 }
 
 // decodeMember unmarshals fields[name] into v unless it is absent or null.
