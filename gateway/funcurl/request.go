@@ -21,9 +21,10 @@ const TimeFormat = "02/Jan/2006:15:04:05 -0700"
 // request itself does not carry.
 type RequestInfo struct {
 	// Path is the path the function sees (rawPath and requestContext.http.path), still
-	// percent-encoded as received: the part after /fn/{name} on path-based routing, the whole path
-	// on host-based routing. Empty means r.URL.EscapedPath(); a path that does not start with "/"
-	// gets one ("" after the prefix is "/", as for https://<url-id>.lambda-url.<region>.on.aws).
+	// percent-encoded as received (r.URL.EscapedPath()): the part after /fn/{name} on path-based
+	// routing, the whole path on host-based routing. A path that does not start with "/" gets one,
+	// so the empty rest of /fn/{name} is "/", as for https://<url-id>.lambda-url.<region>.on.aws
+	// (aws-lambda-go lambdaurl/testdata/function-url-domain-only-get-request.json).
 	Path string
 	// URLID is the function URL's id: requestContext.apiId and requestContext.domainPrefix.
 	URLID string
@@ -130,9 +131,6 @@ func Event(r *http.Request, body []byte, info RequestInfo) ([]byte, error) {
 		at = time.Now()
 	}
 	path := info.Path
-	if path == "" {
-		path = r.URL.EscapedPath()
-	}
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
@@ -203,9 +201,12 @@ func Event(r *http.Request, body []byte, info RequestInfo) ([]byte, error) {
 // IsTextContent reports whether a request body of this Content-Type reaches the function as text
 // rather than base64: text/* and application/json, application/xml, application/javascript, with
 // any parameters. Everything else, including no Content-Type, +json/+xml suffixes and
-// application/x-www-form-urlencoded, is binary. AWS does not document the list; this is the split
-// observed on payload v2.0 front doors (ministack apigateway.py _v2_request_body_is_text, checked
-// against AWS; aws-lambda-go lambdaurl/testdata: a body of unknown type arrives base64-encoded).
+// application/x-www-form-urlencoded, is binary. AWS documents only "if the content type of the
+// request is binary, the body is base64-encoded" (DG urls-invocation.md); the list is the split
+// observed on AWS: ministack apigateway.py _v2_request_body_is_text (payload v2.0, checked
+// against AWS); LocalStack's AWS-validated TestLambdaURL (text/plain and application/json as
+// text, multipart/form-data as base64); aws-lambda-go lambdaurl/testdata (an unknown type as
+// base64); LeanerCloud/CUDly PR #1483 (form posts base64-encoded by function URLs).
 func IsTextContent(contentType string) bool {
 	mt, _, _ := strings.Cut(contentType, ";")
 	mt = strings.ToLower(strings.TrimSpace(mt))

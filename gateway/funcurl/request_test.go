@@ -130,9 +130,7 @@ func TestEventDecodesAsLambdaFunctionURLRequest(t *testing.T) {
 				return i
 			},
 			want: func(ev *events.LambdaFunctionURLRequest) {
-				ev.RawPath = "/fn/hello" // Path "" means the request's own path
 				ev.RequestContext.HTTP.Method = http.MethodGet
-				ev.RequestContext.HTTP.Path = "/fn/hello"
 			},
 			absent:  []string{"body", "cookies", "queryStringParameters", "requestContext.authorizer"},
 			present: []string{"isBase64Encoded", "rawQueryString"},
