@@ -18,5 +18,9 @@
 // Where AWS does not document a rule, the behaviour follows recorded AWS traffic and says where it
 // was seen: the events aws-lambda-go captured from a real function URL
 // (lambdaurl/testdata/function-url-*.json), and LocalStack's snapshot tests validated against AWS
-// (tests/aws/services/lambda_/test_lambda.py TestLambdaURL and its .snapshot.json).
+// (tests/aws/services/lambda_/test_lambda.py TestLambdaURL and its .snapshot.json). Three such
+// rules differ from lambda-api.md §5, which follows the 2021 guide: the cookie header stays in
+// headers beside cookies (captured events); a result that is a JSON string is sent as its text,
+// without quotes, and other results without statusCode as compact JSON (LocalStack recordings of
+// 2025); a timeout is a 502 like any function error, not a 504.
 package funcurl
