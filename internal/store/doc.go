@@ -12,7 +12,6 @@
 //     another row does not decrypt. Only GetKey returns a secret.
 //   - Reservations are per account: ReserveConcurrency checks the sum of the account's
 //     reservations against the account's own concurrency limit.
-//
 //   - The schema is versioned SQL embedded in the binary (migrations/NNNN_name.up.sql and
 //     .down.sql) and applied by golang-migrate when the store opens, under its advisory lock, so
 //     several processes may open the same database at once and a new binary upgrades the schema
