@@ -28,14 +28,10 @@ func (s *Store) CreateKey(ctx context.Context, k *tenant.Key) error {
 	if err != nil {
 		return fmt.Errorf("store: create key %s: %w", k.ID, err)
 	}
-	fns := k.Functions
-	if fns == nil {
-		fns = []string{}
-	}
 	err = s.pool.QueryRow(ctx, `INSERT INTO access_keys (id, account_id, role, functions, secret,
 			secret_nonce, disabled)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created`,
-		k.ID, k.AccountID, string(k.Role), fns, ct, nonce, k.Disabled).Scan(&k.Created)
+		k.ID, k.AccountID, string(k.Role), nonNil(k.Functions), ct, nonce, k.Disabled).Scan(&k.Created)
 	switch {
 	case isCode(err, pgerrcode.UniqueViolation):
 		return fmt.Errorf("store: create key %s: %w", k.ID, tenant.ErrExists)
@@ -116,4 +112,56 @@ func scanKey(row pgx.Row, extra ...any) (*tenant.Key, error) {
 	}
 	k.Created = k.Created.UTC()
 	return &k, nil
+}
+
+// bootstrapLock is the transaction-scoped advisory lock under which CreateFirstKey checks and
+// inserts, so that gateways starting together create one first key, not one each.
+const bootstrapLock = 0x6c616d62626f6f74 // "lambboot"
+
+// CreateFirstKey stores k (as CreateKey) unless k's account has a key already, and reports
+// whether it did. Check and insert are one serialized step.
+func (s *Store) CreateFirstKey(ctx context.Context, k *tenant.Key) (bool, error) {
+	if s.secrets == nil {
+		return false, errNoSecrets
+	}
+	created := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(bootstrapLock)); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM access_keys WHERE account_id = $1)`,
+			k.AccountID).Scan(&exists); err != nil {
+			return fmt.Errorf("look for keys: %w", err)
+		}
+		if exists {
+			return nil
+		}
+		ct, nonce, err := s.secrets.Seal([]byte(k.Secret), []byte(k.ID))
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO access_keys (id, account_id, role, functions, secret,
+				secret_nonce, disabled)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created`,
+			k.ID, k.AccountID, string(k.Role), nonNil(k.Functions), ct, nonce, k.Disabled).Scan(&k.Created)
+		if err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: create first key of %s: %w", k.AccountID, err)
+	}
+	k.Created = k.Created.UTC()
+	return created, nil
+}
+
+// nonNil is fns, or an empty list for the NOT NULL column.
+func nonNil(fns []string) []string {
+	if fns == nil {
+		return []string{}
+	}
+	return fns
 }
