@@ -37,6 +37,8 @@ type Store interface {
 	// ReserveConcurrency sets the reservation to n unless that would leave less than
 	// minUnreserved of the account's limit unreserved (store.ErrReservationLimit), atomically.
 	ReserveConcurrency(ctx context.Context, account, name string, n, minUnreserved int) error
+	// HasCode reports whether one of the account's functions has the code with hex SHA-256 sum.
+	HasCode(ctx context.Context, account, sum string) (bool, error)
 	// Ping checks the connection (readiness).
 	Ping(ctx context.Context) error
 }

@@ -176,3 +176,47 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// A package is served only to an account with a function of that code.
+func TestCodeIsServedToItsAccountOnly(t *testing.T) {
+	env := gatewaytest.New(t)
+	ctx := context.Background()
+	const idA, idB = "111111111111", "222222222222"
+	for _, a := range []*tenant.Account{{ID: idA, Name: "a", Concurrency: 10}, {ID: idB, Name: "b", Concurrency: 10}} {
+		if err := env.DB.CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var in lambdaapi.CreateFunctionInput
+	body := createBody(t, "secret-code", func(m map[string]any) {
+		m["Code"] = map[string]any{"ZipFile": gatewaytest.Zip(t, map[string]string{"bootstrap": "#!/bin/sh\n# only A's\n"})}
+	})
+	if err := json.Unmarshal(body, &in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.ClientFor(idA).CreateFunction(ctx, &in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := env.ClientFor(idA).GetFunction(ctx, "secret-code")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := strings.TrimPrefix(got.Code.Location, env.URL)
+	tests := []struct {
+		name   string
+		header map[string]string
+		status int
+	}{
+		{"the owner", map[string]string{gatewaytest.HeaderTestAccount: idA}, 200},
+		{"another account", map[string]string{gatewaytest.HeaderTestAccount: idB}, 404},
+		{"the admin account (no caller)", nil, 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, b := do(t, env, call{method: "GET", path: path, header: tt.header})
+			if resp.StatusCode != tt.status {
+				t.Fatalf("GET %s: %d %s, want %d", path, resp.StatusCode, b, tt.status)
+			}
+		})
+	}
+}
