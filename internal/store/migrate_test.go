@@ -5,7 +5,11 @@ import (
 	"os"
 	"testing"
 
+	"github.com/golang-migrate/migrate/v4"
+	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/lambdock/lambdock/internal/contract/tenant"
@@ -56,5 +60,71 @@ func TestMigrationGivesExistingFunctionsToTheAdminAccount(t *testing.T) {
 	}
 	if a, err := st.GetAccount(ctx, tenant.AdminAccountID); err != nil || a.Name != "admin" {
 		t.Fatalf("admin account = %+v, %v", a, err)
+	}
+}
+
+// Migration 0002 goes down (keeping the admin account's functions) and up again.
+func TestTenancyMigrationDownAndUp(t *testing.T) {
+	ctx := context.Background()
+	url := testenv.Postgres(t)
+	st, err := store.Open(ctx, url, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateAccount(ctx, &tenant.Account{ID: "111111111111", Name: "other", Concurrency: 5}); err != nil {
+		t.Fatal(err)
+	}
+	for _, account := range []string{tenant.AdminAccountID, "111111111111"} {
+		f := sample("f")
+		f.AccountID = account
+		if err := st.CreateFunction(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	src, err := iofs.New(os.DirFS("."), "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	drv, err := migratepgx.WithInstance(db, &migratepgx.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "pgx5", drv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Steps(-1); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	var names []string
+	rows, err := db.QueryContext(ctx, `SELECT name FROM functions`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Close(); err != nil || len(names) != 1 || names[0] != "f" {
+		t.Fatalf("functions after going down: %v, %v; want the admin account's f", names, err)
+	}
+	st, err = store.Open(ctx, url, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	defer st.Close()
+	if _, err := st.GetFunction(ctx, tenant.AdminAccountID, "f"); err != nil {
+		t.Fatalf("the admin account's f after down and up: %v", err)
 	}
 }

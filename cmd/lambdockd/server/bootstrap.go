@@ -57,7 +57,15 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		return fmt.Errorf("server: bootstrap: %w", err)
 	}
 	if created {
-		return s.firstStart(ctx, k)
+		if err := s.firstStart(ctx, k); err != nil {
+			// Without its credentials file nobody knows the new key: remove it, so that the next
+			// start sets up a new one.
+			if derr := s.store.DeleteKey(context.WithoutCancel(ctx), k.ID); derr != nil {
+				s.log.Error("remove the admin key whose setup failed", zap.String("access_key_id", k.ID), zap.Error(derr))
+			}
+			return err
+		}
+		return nil
 	}
 	if fromEnv {
 		return s.ensureEnvKey(ctx, k)
