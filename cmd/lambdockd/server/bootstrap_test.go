@@ -149,3 +149,28 @@ func TestBootstrapRefusesAnOpenMasterKey(t *testing.T) {
 		t.Fatalf("start with a 0644 master key: %v", err)
 	}
 }
+
+// When the credentials file cannot be written the start fails and leaves no key nobody knows;
+// the next start sets one up.
+func TestBootstrapRetriesWhenTheCredentialsFileFails(t *testing.T) {
+	cfg := controlPlane(t, testenv.NATS(t).ClientURL(), testenv.Postgres(t))
+	path := filepath.Join(cfg.DataDir, server.CredentialsFileName)
+	if err := os.MkdirAll(filepath.Join(path, "in-the-way"), 0o700); err != nil { // a directory: rename fails
+		t.Fatal(err)
+	}
+	if err := startStop(t, cfg); err == nil || !strings.Contains(err.Error(), "write credentials") {
+		t.Fatalf("start with the credentials path taken: %v", err)
+	}
+	if _, keys := adminKeys(t, cfg); len(keys) != 0 {
+		t.Fatalf("%d admin keys left after the failed setup, want 0", len(keys))
+	}
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := startStop(t, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, keys := adminKeys(t, cfg); len(keys) != 1 {
+		t.Fatalf("%d admin keys after the retry, want 1", len(keys))
+	}
+}
