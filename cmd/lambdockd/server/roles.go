@@ -105,12 +105,11 @@ func (s *Server) startGateway(ctx context.Context) error {
 		}})
 	}
 	gw, err := gateway.New(gateway.Config{
-		Store:              s.store,
-		Code:               s.code,
-		NATS:               s.nc,
-		Ready:              ready,
-		AccountConcurrency: s.cfg.AccountConcurrency,
-		Logger:             s.log,
+		Store:  s.store,
+		Code:   s.code,
+		NATS:   s.nc,
+		Ready:  ready,
+		Logger: s.log,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
