@@ -70,11 +70,11 @@
 // error while its lease stays held until 1, 2 or 3: the function may still be running there,
 // and then the invoker lists it. There is no timer per lease; the heartbeats are the safety net
 // for lost Released messages: their Busy lists while the invoker lives, their expiry once it is
-// dead. With invokers that send Busy no lease is held forever: its invoker either heartbeats (and stops listing it once its
-// Released is sent) or expires. What remains: an invoker that predates Busy keeps a lease whose
-// Released was lost until it is lost (as before); and an invocation that takes longer than a
-// heartbeat interval to reach its invoker is freed before it runs, so it runs outside the
-// limits (its Released then frees nothing).
+// dead. With invokers that send Busy no lease is held forever: its invoker either heartbeats
+// (and stops listing it once its Released is sent) or expires. What remains: an invoker that
+// predates Busy keeps a lease whose Released was lost until it is lost (as before); and an
+// invocation that takes longer than a heartbeat interval to reach its invoker is freed before
+// it runs, so it runs outside the limits (its Released then frees nothing).
 //
 // The controller's role in lambdockd also runs the metering writer (metering), which
 // cmd/lambdockd/server starts next to it.

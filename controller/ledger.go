@@ -218,7 +218,8 @@ func (l *ledger) reconcileLocked(hb msg.Heartbeat) {
 		if ls.misses++; ls.misses < reconcileMisses {
 			continue
 		}
-		l.log.Warn("slot freed: the invoker's heartbeats no longer list the invocation as busy (its Released was lost, or the invocation never reached it)",
+		l.log.Warn("slot freed: its invoker no longer lists the invocation as busy",
+			zap.String("reason", "its Released was lost, or the invocation never reached the invoker"),
 			zap.String("request_id", ls.requestID), zap.String("function", ls.fn), zap.String("invoker", hb.InvokerID),
 			zap.Int("heartbeats", ls.misses))
 		l.releaseLocked(ls, false)

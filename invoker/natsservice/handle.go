@@ -126,9 +126,9 @@ func (s *Service) publishUsage(u msg.Usage) {
 	}
 }
 
-// publishReleased tells the controllers that the invocation's environment is no longer busy, and then
-// stops listing it as busy in heartbeats. If the Released is lost (or not even published), the
-// heartbeats without it tell the controllers instead.
+// publishReleased tells the controllers that the invocation's environment is no longer busy,
+// and then stops listing it as busy in heartbeats. If the Released is lost (or not even
+// published), the heartbeats without it tell the controllers instead.
 func (s *Service) publishReleased(r msg.Released) {
 	if err := s.nc.Publish(msg.InvokerReleasedSubject(s.cfg.ID), msg.Encode(r)); err != nil {
 		s.log.Warn("release not published", zap.String("request_id", r.RequestID), zap.Error(err))
