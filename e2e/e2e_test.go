@@ -217,10 +217,14 @@ func waitInvocations(t *testing.T, l *lambdockd, fn string, want int64) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	last := "no count read"
 	eventually(t, func() string {
 		n, err := st.CountInvocations(ctx, tenant.AdminAccountID, fn)
+		if err == nil {
+			last = fmt.Sprintf("%d invocation rows of %s, want %d", n, fn, want)
+		}
 		if err != nil || n != want {
-			return fmt.Sprintf("%d invocation rows of %s (err %v), want %d", n, fn, err, want)
+			return fmt.Sprintf("%s (now: %v)", last, err)
 		}
 		return ""
 	})

@@ -174,6 +174,14 @@ func (l *lambdockd) invoke(t testing.TB, name, event string) response {
 // transport error is status 0.
 func (l *lambdockd) invokeInFlight(t testing.TB, name, event string) <-chan response {
 	t.Helper()
+	// Slots of earlier calls are held until their environments are free again: wait for those
+	// first, so that the count below is this call's.
+	eventually(t, func() string {
+		if n := l.srv.InFlight(); n != 0 {
+			return fmt.Sprintf("%d invocations of earlier calls still hold slots", n)
+		}
+		return ""
+	})
 	result := make(chan response, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
