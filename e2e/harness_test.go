@@ -64,6 +64,7 @@ func newConfig(dir, invokerID string) config.Config {
 		NATSPort:           -1,
 		KeepAlive:          config.DefaultKeepAlive,
 		AccountConcurrency: rules.DefaultAccountConcurrency,
+		Insecure:           true, // no accounts store yet: authentication off on loopback
 		Agent:              shared.agent,
 		InvokerID:          invokerID,
 		LogLevel:           "warn",

@@ -27,7 +27,7 @@ func TestSIGTERM(t *testing.T) {
 	addr := freeAddr(t)
 	var logs bytes.Buffer
 	cmd := exec.Command(shared.lambdockd, "--data-dir", dir, "--addr", addr, "--nats-port", "-1",
-		"--agent", shared.agent, "--invoker-id", invokerID, "--log-level", "info")
+		"--agent", shared.agent, "--invoker-id", invokerID, "--log-level", "info", "--insecure")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

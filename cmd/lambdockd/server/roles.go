@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/controller"
 	"github.com/lambdock/lambdock/gateway"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/invoker"
 	"github.com/lambdock/lambdock/invoker/natsservice"
 	"github.com/lambdock/lambdock/metering"
@@ -104,6 +106,10 @@ func (s *Server) startGateway(ctx context.Context) error {
 			return err
 		}})
 	}
+	dir, err := s.directory()
+	if err != nil {
+		return err
+	}
 	gw, err := gateway.New(gateway.Config{
 		Store:              s.store,
 		Code:               s.code,
@@ -111,17 +117,37 @@ func (s *Server) startGateway(ctx context.Context) error {
 		Ready:              ready,
 		AccountConcurrency: s.cfg.AccountConcurrency,
 		Logger:             s.log,
+		Authenticate:       !s.cfg.Insecure,
+		Directory:          dir,
+		RateLimit:          s.cfg.RateLimit,
+		RateBurst:          s.cfg.RateBurst,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
+	}
+	if s.cfg.Insecure {
+		s.log.Warn("authentication is off (--insecure): every request acts as the admin account",
+			zap.String("addr", s.cfg.Addr))
+	}
+	var tlsCfg *tls.Config
+	if s.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("server: --tls-cert/--tls-key: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	s.onStop("gateway", false, func(context.Context) error { return gw.Close() })
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+		s.scheme = "https"
+	}
 	s.ln = ln
-	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: readHeaderTimeout,
+	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: readHeaderTimeout, TLSConfig: tlsCfg,
 		ErrorLog: zap.NewStdLog(s.log.Named("http"))}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -136,4 +162,17 @@ func (s *Server) startGateway(ctx context.Context) error {
 		return err
 	})
 	return nil
+}
+
+// directory is the accounts and keys directory the gateway authenticates with: the store, once
+// it implements tenant.Directory. Without one, only --insecure can run a gateway.
+func (s *Server) directory() (tenant.Directory, error) {
+	if dir, ok := any(s.store).(tenant.Directory); ok {
+		return dir, nil
+	}
+	if s.cfg.Insecure {
+		return nil, nil
+	}
+	return nil, errors.New("server: authentication needs an accounts store, which this build lacks; " +
+		"run with --insecure on a loopback --addr")
 }

@@ -29,6 +29,7 @@ func controlPlane(t *testing.T, natsURL, dbURL string) config.Config {
 		NATSURL:            natsURL,
 		KeepAlive:          time.Minute,
 		AccountConcurrency: 10,
+		Insecure:           true, // no accounts store yet: authentication off on loopback
 		LogLevel:           "info",
 		ShutdownTimeout:    10 * time.Second,
 	}
