@@ -22,8 +22,10 @@ import (
 	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/infra/codestore"
 	"github.com/lambdock/lambdock/internal/store"
+	"github.com/lambdock/lambdock/internal/testsupport/tenanttest"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
@@ -35,6 +37,27 @@ type Env struct {
 	NATS    *nats.Conn
 	Store   gateway.Store
 	Code    gateway.CodeStore
+	// Directory is the accounts and keys directory given with Auth, else nil.
+	Directory tenant.Directory
+	// Admin is an admin key in Directory when the gateway was started with Auth; Client signs
+	// with it. Nil without Auth.
+	Admin *tenant.Key
+}
+
+// Auth turns the gateway's authentication on with dir as its accounts and keys directory. New
+// then adds an admin key of the admin account to dir (if dir is a *tenanttest.Directory) and
+// signs Env.Client with it, so tests written without authentication keep working.
+func Auth(dir tenant.Directory) func(*gateway.Config) {
+	return func(c *gateway.Config) {
+		c.Authenticate = true
+		c.Directory = dir
+	}
+}
+
+// ClientFor is a client of e that signs with key k.
+func (e *Env) ClientFor(k *tenant.Key) *lambdaclient.Client {
+	return lambdaclient.New(e.URL, lambdaclient.WithCredentials(
+		lambdaclient.Credentials{AccessKeyID: k.ID, SecretAccessKey: k.Secret}, ""))
 }
 
 // New starts NATS (embedded, with JetStream), a fresh Postgres database with the store and the
@@ -86,7 +109,13 @@ func newGateway(t testing.TB, nc *nats.Conn, s gateway.Store, code gateway.CodeS
 			t.Errorf("gateway.Close: %v", err)
 		}
 	})
-	return &Env{URL: srv.URL, Gateway: gw, Client: lambdaclient.New(srv.URL), NATS: nc, Store: s, Code: code}
+	env := &Env{URL: srv.URL, Gateway: gw, Client: lambdaclient.New(srv.URL), NATS: nc, Store: s, Code: code,
+		Directory: cfg.Directory}
+	if mem, ok := cfg.Directory.(*tenanttest.Directory); ok && cfg.Authenticate {
+		env.Admin = mem.AddKey(tenant.AdminAccountID, tenant.RoleAdmin)
+		env.Client = env.ClientFor(env.Admin)
+	}
+	return env
 }
 
 // Respond answers every invocation on msg.SubjectInvoke with fn's reply, in the controllers'
