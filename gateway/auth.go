@@ -17,6 +17,10 @@ import (
 // signature check); readBody returns it instead of reading the drained request body again.
 const ctxBody = "lambdock.body"
 
+// ctxKey is the gin context key of the authenticated *tenant.Key, secret included, kept for the
+// request's duration to presign links on the caller's behalf (never logged or rendered).
+const ctxKey = "lambdock.key"
+
 // adminCaller is who a request acts for when authentication is off: the admin account.
 func adminCaller() tenant.Caller {
 	return tenant.Caller{AccountID: tenant.AdminAccountID, Role: tenant.RoleAdmin}
@@ -93,6 +97,7 @@ func (g *Gateway) authenticate(c *gin.Context, body []byte) (tenant.Caller, erro
 		return tenant.Caller{}, errors.New("authenticate: verified key was not looked up")
 	}
 	k := lookup.key
+	c.Set(ctxKey, k)
 	return tenant.Caller{AccountID: k.AccountID, KeyID: k.ID, Role: k.Role, Functions: k.Functions}, nil
 }
 

@@ -183,6 +183,32 @@ func TestSDKWithKeys(t *testing.T) {
 		t.Fatalf("Invoke with a valid key: %v", err)
 	}
 
+	// GetFunction's Code.Location is presigned with the caller's key: a plain GET downloads the
+	// zip, and the unsigned path alone is refused.
+	fn, err := sdk.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("sdk-fn")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := aws.ToString(fn.Code.Location)
+	if !strings.Contains(loc, "X-Amz-Signature=") || !strings.Contains(loc, "X-Amz-Credential="+owner.ID) ||
+		!strings.Contains(loc, "X-Amz-Expires=600") {
+		t.Fatalf("Code.Location %q is not presigned by the caller for 10 minutes", loc)
+	}
+	for _, c := range []struct {
+		url    string
+		status int
+	}{{loc, 200}, {strings.SplitN(loc, "?", 2)[0], 403}} {
+		resp, err := http.Get(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zip, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || c.status == 200 && (resp.Header.Get("Content-Type") != "application/zip" || len(zip) == 0) {
+			t.Errorf("GET %s: %d %s", c.url, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+
 	codes := []struct {
 		name string
 		sdk  *lambda.Client

@@ -25,8 +25,10 @@
 //     Lambda's "'MemorySize' value failed to satisfy constraint: …" form, naming the field; a body
 //     that is not JSON is InvalidRequestContentException "Could not parse request body into json".
 //   - GetFunction's Code.Location is a URL on this gateway (/lambdock/v1/code/<hex sha256>) that
-//     serves the zip, when the code store can fetch (CodeFetcher); DeleteFunction leaves the zip in
-//     the content-addressed code store, where other functions may share it.
+//     serves the zip, when the code store can fetch (CodeFetcher); with authentication it is
+//     presigned with the caller's key for 10 minutes (sigv4.Presign), as Lambda's S3 link is.
+//     DeleteFunction leaves the zip in the content-addressed code store, where other functions
+//     may share it.
 //   - Only $LATEST exists: Qualifier $LATEST (or none) is accepted, any other qualifier is Lambda's
 //     404 for that qualified ARN. Async (Event) invocation, versions, aliases, layers, images and
 //     S3 code are refused with InvalidParameterValueException rather than silently ignored.
