@@ -12,14 +12,19 @@ import (
 // owner everything but the accounts API (handlers keep it inside its account); invoke only
 // InvokeFunction of the functions its key allows. A refusal is AccessDeniedException.
 func (g *Gateway) authorize(c *gin.Context, r route, caller tenant.Caller) error {
-	if allowed(r, caller, c.Param("name")) {
+	if r.access == accessInvoke && caller.Role == tenant.RoleInvoke {
+		if ref, err := splitRef(c.Param("name")); err == nil {
+			return g.authorizeInvoke(caller, ref.Name)
+		}
+	} else if allowed(r, caller) {
 		return nil
 	}
 	return lambdaerr.AccessDenied(principalARN(caller), r.action(), g.resourceARN(c, r, caller))
 }
 
-// allowed is the access rule of a route for a role.
-func allowed(r route, caller tenant.Caller, rawName string) bool {
+// allowed is the access rule of a route for a role, but for the function list of an invoke
+// key (authorizeInvoke).
+func allowed(r route, caller tenant.Caller) bool {
 	switch {
 	case caller.Role == tenant.RoleAdmin || r.access == accessAny:
 		return true
@@ -27,9 +32,6 @@ func allowed(r route, caller tenant.Caller, rawName string) bool {
 		return false
 	case caller.Role == tenant.RoleOwner:
 		return true
-	case caller.Role == tenant.RoleInvoke && r.access == accessInvoke:
-		ref, err := splitRef(rawName)
-		return err == nil && caller.Key().MayInvoke(ref.Name)
 	}
 	return false
 }
@@ -66,4 +68,15 @@ func (g *Gateway) resourceARN(c *gin.Context, r route, caller tenant.Caller) str
 		return "arn:aws:lambdock::" + caller.AccountID + ":key/" + star(c.Param("id"))
 	}
 	return "*"
+}
+
+// authorizeInvoke is the access rule of InvokeFunction for routes outside the API table
+// (function URLs with AuthType AWS_IAM): nil when the caller may invoke the function fn, else
+// AccessDeniedException.
+func (g *Gateway) authorizeInvoke(caller tenant.Caller, fn string) error {
+	if caller.Role == tenant.RoleAdmin || caller.Key().MayInvoke(fn) {
+		return nil
+	}
+	return lambdaerr.AccessDenied(principalARN(caller), lambdaService+":InvokeFunction",
+		function.Spec{Name: fn, AccountID: caller.AccountID, Region: g.cfg.Region}.ARN())
 }

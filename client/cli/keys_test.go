@@ -90,6 +90,17 @@ func TestAccountsAndKeysCLI(t *testing.T) {
 		t.Fatalf("unsigned: %d %s", code, errOut)
 	}
 
+	// lambdockd's credentials file in the data directory, profile lambdock, is found by itself.
+	dataDir := t.TempDir()
+	lambdockd := "[lambdock]\naws_access_key_id = " + env.Admin.ID + "\naws_secret_access_key = " + env.Admin.Secret + "\n"
+	if err := os.WriteFile(filepath.Join(dataDir, "credentials"), []byte(lambdockd), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LAMBDOCK_DATA_DIR", dataDir)
+	if code, out, errOut := run(t, env, "", "accounts", "list"); code != 0 || !strings.Contains(out, "000000000000") {
+		t.Fatalf("lambdockd's credentials file: %d %s %s", code, out, errOut)
+	}
+
 	// --profile reads the AWS shared credentials file.
 	file := filepath.Join(t.TempDir(), "credentials")
 	content := "[ops]\naws_access_key_id = " + env.Admin.ID + "\naws_secret_access_key = " + env.Admin.Secret + "\n"
