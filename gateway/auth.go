@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
@@ -112,6 +113,11 @@ func (g *Gateway) api(r route, fn func(c *gin.Context) error) gin.HandlerFunc {
 		if !g.cfg.Authenticate {
 			return fn(c)
 		}
+		if unsigned(c) { // refused before its body is read (Verify needs no body to say so)
+			if _, err := g.authenticate(c, nil); err != nil {
+				return err
+			}
+		}
 		body, err := readBody(c, r.bodyLimit, r.operation)
 		if err != nil {
 			return err
@@ -130,4 +136,10 @@ func (g *Gateway) api(r route, fn func(c *gin.Context) error) gin.HandlerFunc {
 		c.Request = c.Request.WithContext(tenant.NewContext(c.Request.Context(), caller))
 		return fn(c)
 	})
+}
+
+// unsigned reports whether the request carries neither an Authorization header nor any X-Amz-
+// query parameter, so it cannot be authentic whatever its body.
+func unsigned(c *gin.Context) bool {
+	return c.GetHeader("Authorization") == "" && !strings.Contains(c.Request.URL.RawQuery, "X-Amz-")
 }

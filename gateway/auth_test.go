@@ -359,6 +359,10 @@ func TestAuthBodyLimit(t *testing.T) {
 	env.Respond(t, controller)
 	createFunction(t, env, "f")
 	big := bytes.Repeat([]byte("a"), rules.MaxInvokeRequest+1)
+	req, _ := http.NewRequest(http.MethodPost, env.URL+"/2015-03-31/functions/f/invocations", bytes.NewReader(big))
+	if status, typ, _ := send(t, req); status != 403 || typ != "MissingAuthenticationTokenException" {
+		t.Errorf("unsigned oversized invoke: %d %s, want the missing signature first", status, typ)
+	}
 	status, typ, _ := signed(t, env, env.Admin, time.Now(), "POST", "/2015-03-31/functions/f/invocations", big)
 	if status != 413 || typ != "RequestEntityTooLargeException" {
 		t.Errorf("oversized invoke: %d %s", status, typ)
