@@ -56,7 +56,7 @@ func TestAccountsAndKeysAPI(t *testing.T) {
 		ownerKey.AccountID != acct.AccountID || ownerKey.Role != "owner" {
 		t.Fatalf("CreateKey: %+v %v", ownerKey, err)
 	}
-	owner := env.ClientFor(&tenant.Key{ID: ownerKey.AccessKeyID, Secret: ownerKey.SecretAccessKey})
+	owner := env.SignedClient(&tenant.Key{ID: ownerKey.AccessKeyID, Secret: ownerKey.SecretAccessKey})
 
 	// The owner works inside its account.
 	inv, err := owner.CreateKey(ctx, lambdaapi.CreateKeyInput{Functions: []string{"img-*", "f1"}})
@@ -131,7 +131,7 @@ func TestAccountsAndKeysAPI(t *testing.T) {
 	}
 
 	// Disabling the invoke key makes it unrecognized; enabling brings it back.
-	invClient := env.ClientFor(&tenant.Key{ID: inv.AccessKeyID, Secret: inv.SecretAccessKey})
+	invClient := env.SignedClient(&tenant.Key{ID: inv.AccessKeyID, Secret: inv.SecretAccessKey})
 	if k, err := owner.SetKeyDisabled(ctx, inv.AccessKeyID, true); err != nil || !k.Disabled {
 		t.Fatalf("disable: %+v %v", k, err)
 	}

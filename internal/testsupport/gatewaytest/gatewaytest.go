@@ -54,8 +54,8 @@ func Auth(dir tenant.Directory) func(*gateway.Config) {
 	}
 }
 
-// ClientFor is a client of e that signs with key k.
-func (e *Env) ClientFor(k *tenant.Key) *lambdaclient.Client {
+// SignedClient is a client of e that signs with key k.
+func (e *Env) SignedClient(k *tenant.Key) *lambdaclient.Client {
 	return lambdaclient.New(e.URL, lambdaclient.WithCredentials(
 		lambdaclient.Credentials{AccessKeyID: k.ID, SecretAccessKey: k.Secret}, ""))
 }
@@ -113,7 +113,7 @@ func newGateway(t testing.TB, nc *nats.Conn, s gateway.Store, code gateway.CodeS
 		Directory: cfg.Directory}
 	if mem, ok := cfg.Directory.(*tenanttest.Directory); ok && cfg.Authenticate {
 		env.Admin = mem.AddKey(tenant.AdminAccountID, tenant.RoleAdmin)
-		env.Client = env.ClientFor(env.Admin)
+		env.Client = env.SignedClient(env.Admin)
 	}
 	return env
 }
