@@ -27,12 +27,11 @@ import (
 	"github.com/lambdock/lambdock/internal/testsupport/tenanttest"
 )
 
-// authEnv is a gateway with authentication on and an in-memory directory.
-func authEnv(t testing.TB, configure ...func(*gateway.Config)) (*gatewaytest.Env, *tenanttest.Directory) {
+// authEnv is a gateway with authentication on, its directory and an admin key (env.Admin).
+func authEnv(t testing.TB, configure ...func(*gateway.Config)) (*gatewaytest.Env, tenant.Directory) {
 	t.Helper()
-	dir := tenanttest.New()
-	env := gatewaytest.New(t, append([]func(*gateway.Config){gatewaytest.Auth(dir)}, configure...)...)
-	return env, dir
+	env := gatewaytest.New(t, append([]func(*gateway.Config){gatewaytest.Auth(tenanttest.New())}, configure...)...)
+	return env, env.Directory
 }
 
 // sdkAs is the aws-sdk-go-v2 Lambda client of env signing with the given key.
@@ -95,12 +94,12 @@ func message(t *testing.T, body []byte) string {
 func TestAuthenticationErrors(t *testing.T) {
 	env, dir := authEnv(t)
 	ctx := context.Background()
-	owner := dir.AddKey("111111111111", tenant.RoleOwner)
-	disabled := dir.AddKey("111111111111", tenant.RoleOwner)
+	owner := env.AddKey(t, "111111111111", tenant.RoleOwner)
+	disabled := env.AddKey(t, "111111111111", tenant.RoleOwner)
 	if err := dir.SetKeyDisabled(ctx, disabled.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	offAccount := dir.AddKey("222222222222", tenant.RoleOwner)
+	offAccount := env.AddKey(t, "222222222222", tenant.RoleOwner)
 	if err := dir.SetAccountDisabled(ctx, "222222222222", true); err != nil {
 		t.Fatal(err)
 	}
@@ -168,10 +167,10 @@ func TestAuthenticationErrors(t *testing.T) {
 // TestSDKWithKeys drives the gateway with aws-sdk-go-v2 clients: a valid key works, the SDK
 // surfaces each failure as the typed error code, and a presigned URL works.
 func TestSDKWithKeys(t *testing.T) {
-	env, dir := authEnv(t)
+	env, _ := authEnv(t)
 	env.Respond(t, controller)
 	ctx := context.Background()
-	owner := dir.AddKey(tenant.AdminAccountID, tenant.RoleOwner)
+	owner := env.AddKey(t, tenant.AdminAccountID, tenant.RoleOwner)
 
 	sdk := sdkAs(env, owner.ID, owner.Secret)
 	createFunction(t, env, "sdk-fn") // through env.Client, signed by the admin key
@@ -260,13 +259,13 @@ func TestSDKWithKeys(t *testing.T) {
 // fails for another reason than access), what it may not do is AccessDeniedException with
 // AWS's message.
 func TestRoles(t *testing.T) {
-	env, dir := authEnv(t)
+	env, _ := authEnv(t)
 	env.Respond(t, controller)
 	createFunction(t, env, "img-x")
 	createFunction(t, env, "other")
 	ctx := context.Background()
-	invoke := dir.AddKey(tenant.AdminAccountID, tenant.RoleInvoke, "img-*")
-	owner := dir.AddKey(tenant.AdminAccountID, tenant.RoleOwner)
+	invoke := env.AddKey(t, tenant.AdminAccountID, tenant.RoleInvoke, "img-*")
+	owner := env.AddKey(t, tenant.AdminAccountID, tenant.RoleOwner)
 	now := time.Now()
 
 	tests := []struct {
@@ -329,9 +328,9 @@ func TestRoles(t *testing.T) {
 // TestCallerRateLimit: a key over its rate gets 429 CallerRateLimitExceeded; another key is not
 // affected. The rate is so low that no token comes back during the test.
 func TestCallerRateLimit(t *testing.T) {
-	env, dir := authEnv(t, func(c *gateway.Config) { c.RateLimit, c.RateBurst = 0.001, 2 })
-	a := dir.AddKey(tenant.AdminAccountID, tenant.RoleOwner)
-	b := dir.AddKey(tenant.AdminAccountID, tenant.RoleOwner)
+	env, _ := authEnv(t, func(c *gateway.Config) { c.RateLimit, c.RateBurst = 0.001, 2 })
+	a := env.AddKey(t, tenant.AdminAccountID, tenant.RoleOwner)
+	b := env.AddKey(t, tenant.AdminAccountID, tenant.RoleOwner)
 	now := time.Now()
 	for i, want := range []int{200, 200, 429, 429} {
 		status, typ, body := signed(t, env, a, now, "GET", "/2015-03-31/functions/", nil)

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -25,7 +26,6 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/infra/codestore"
 	"github.com/lambdock/lambdock/internal/store"
-	"github.com/lambdock/lambdock/internal/testsupport/tenanttest"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
@@ -45,8 +45,8 @@ type Env struct {
 }
 
 // Auth turns the gateway's authentication on with dir as its accounts and keys directory. New
-// then adds an admin key of the admin account to dir (if dir is a *tenanttest.Directory) and
-// signs Env.Client with it, so tests written without authentication keep working.
+// then adds an admin key of the admin account to dir (Env.Admin) and signs Env.Client with it,
+// so tests written without authentication keep working.
 func Auth(dir tenant.Directory) func(*gateway.Config) {
 	return func(c *gateway.Config) {
 		c.Authenticate = true
@@ -111,11 +111,32 @@ func newGateway(t testing.TB, nc *nats.Conn, s gateway.Store, code gateway.CodeS
 	})
 	env := &Env{URL: srv.URL, Gateway: gw, Client: lambdaclient.New(srv.URL), NATS: nc, Store: s, Code: code,
 		Directory: cfg.Directory}
-	if mem, ok := cfg.Directory.(*tenanttest.Directory); ok && cfg.Authenticate {
-		env.Admin = mem.AddKey(tenant.AdminAccountID, tenant.RoleAdmin)
+	if cfg.Authenticate {
+		env.Admin = env.AddKey(t, tenant.AdminAccountID, tenant.RoleAdmin)
 		env.Client = env.SignedClient(env.Admin)
 	}
 	return env
+}
+
+// AddKey creates a key of role (with an invoke key's function list) in account, creating the
+// account first if it does not exist, and returns it with its secret.
+func (e *Env) AddKey(t testing.TB, account string, role tenant.Role, functions ...string) *tenant.Key {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.Directory.GetAccount(ctx, account); errors.Is(err, tenant.ErrNotFound) {
+		a := &tenant.Account{ID: account, Name: "account-" + account, Concurrency: 1000, Created: time.Now().UTC()}
+		if err := e.Directory.CreateAccount(ctx, a); err != nil {
+			t.Fatalf("create account %s: %v", account, err)
+		}
+	} else if err != nil {
+		t.Fatalf("get account %s: %v", account, err)
+	}
+	k := &tenant.Key{ID: tenant.NewKeyID(), AccountID: account, Role: role, Functions: functions,
+		Created: time.Now().UTC(), Secret: tenant.NewSecret()}
+	if err := e.Directory.CreateKey(ctx, k); err != nil {
+		t.Fatalf("create key: %v", err)
+	}
+	return k
 }
 
 // Respond answers every invocation on msg.SubjectInvoke with fn's reply, in the controllers'
