@@ -1,10 +1,12 @@
 package lambdaclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -57,4 +59,45 @@ func (s *signer) sign(ctx context.Context, req *http.Request, body []byte) error
 		return fmt.Errorf("lambdaclient: sign %s %s: %w", req.Method, req.URL.Path, err)
 	}
 	return nil
+}
+
+// SigningTransport is an http.RoundTripper that signs every request with SigV4 (service lambda)
+// before handing it to Base (nil: http.DefaultTransport). It reads the request body to hash it
+// (and sends a copy), so a body should be small enough to hold in memory, as Lambda's are.
+type SigningTransport struct {
+	Credentials Credentials
+	Region      string // "" means DefaultRegion
+	Base        http.RoundTripper
+}
+
+// RoundTrip signs a clone of r and sends it.
+func (t *SigningTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		b, err := io.ReadAll(r.Body)
+		_ = r.Body.Close() // the transport owns the body; it is replaced by the copy below
+		if err != nil {
+			return nil, fmt.Errorf("lambdaclient: read body to sign: %w", err)
+		}
+		body = b
+	}
+	out := r.Clone(r.Context())
+	out.Body, out.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	if body == nil {
+		out.Body = http.NoBody
+	}
+	region := t.Region
+	if region == "" {
+		region = DefaultRegion
+	}
+	s := &signer{creds: aws.Credentials{AccessKeyID: t.Credentials.AccessKeyID, SecretAccessKey: t.Credentials.SecretAccessKey},
+		region: region, v4: v4.NewSigner()}
+	if err := s.sign(r.Context(), out, body); err != nil {
+		return nil, err
+	}
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(out)
 }
