@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -39,6 +40,10 @@ func (s *Server) startNATS(ctx context.Context) error {
 	}
 	opts := []nats.Option{nats.Name("lambdockd")}
 	if s.cfg.NATSCreds != "" {
+		// Checked here: the connection would only fail on it after its retries.
+		if _, err := os.Stat(s.cfg.NATSCreds); err != nil {
+			return fmt.Errorf("server: --nats-creds: %w", err)
+		}
 		opts = append(opts, nats.UserCredentials(s.cfg.NATSCreds))
 	}
 	cctx, cancel := context.WithTimeout(ctx, connectTimeout)

@@ -87,7 +87,8 @@ func TestStartFailures(t *testing.T) {
 		{"invalid configuration", func(c *config.Config) { c.Addr = "0.0.0.0:0" }, "refusing --insecure (no authentication) on 0.0.0.0:0"},
 		{"unreadable TLS files", func(c *config.Config) { c.TLSCert, c.TLSKey = "/nonexistent.pem", "/nonexistent.key" },
 			"--tls-cert/--tls-key"},
-		{"bad NATS credentials file", func(c *config.Config) { c.NATSCreds = "/nonexistent.creds" }, "server:"},
+		{"missing NATS credentials file", func(c *config.Config) { c.NATSCreds = "/nonexistent.creds" },
+			"server: --nats-creds: stat /nonexistent.creds"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
