@@ -6,12 +6,14 @@
 //
 //   - Admission (admission.go) follows Lambda's concurrency model (lambda-api.md §4.2) and is a
 //     plain, clock-free type so it can be tested by tables. Sync calls are never queued: an
-//     invocation that does not fit is answered with 429 at once.
+//     invocation that does not fit is answered with 429 at once. Every account has its own
+//     limit, reservations and unreserved pool; functions are counted by function.Spec.Key
+//     (<account>/<name>), so two accounts' functions of the same name never share a count.
 //   - A unit of concurrency is held from admission until the environment that ran the
 //     invocation is no longer busy, as Lambda counts it. Each admitted invocation is one lease
 //     in the ledger (ledger.go), which owns Admission and Placement and ends every lease
 //     exactly once, by the slot rule below.
-//   - Reservations have one source, the store: loaded at start, reloaded on
+//   - Reservations and account limits have one source, the store: loaded at start, reloaded on
 //     msg.FunctionChanged (reloads coalesce; one that starts after an event covers it) and every
 //     30 s in case an event was lost. An invocation that arrives after a change event waits for
 //     the reload that covers it (bounded by one reload), so a PutFunctionConcurrency applies to

@@ -59,10 +59,12 @@ func newLedger(accountLimit int, expiry time.Duration, log *zap.Logger) *ledger 
 	}
 }
 
-// setReservations replaces the reservations (from the store).
-func (l *ledger) setReservations(all map[string]int) {
+// setReservations replaces the account limits and the reservations (from the store; function
+// keys as function.Spec.Key).
+func (l *ledger) setReservations(limits, all map[string]int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.admission.SetLimits(limits)
 	l.admission.SetReservations(all)
 }
 
@@ -76,11 +78,11 @@ func (l *ledger) admit(requestID string, spec function.Spec) (*lease, error) {
 	if _, dup := l.leases[requestID]; dup {
 		return nil, lambdaerr.Service("request %s is already in flight", requestID)
 	}
-	if err := l.admission.Admit(spec.Name); err != nil {
+	if err := l.admission.Admit(spec.Key()); err != nil {
 		return nil, err
 	}
 	l.seq++
-	ls := &lease{requestID: requestID, token: strconv.FormatUint(l.seq, 10), fn: spec.Name, poolKey: spec.PoolKey()}
+	ls := &lease{requestID: requestID, token: strconv.FormatUint(l.seq, 10), fn: spec.Key(), poolKey: spec.PoolKey()}
 	l.leases[requestID] = ls
 	return ls, nil
 }

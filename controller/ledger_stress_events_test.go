@@ -326,5 +326,5 @@ func (r *stressRun) reserve() {
 		}
 	}
 	r.reserved = all
-	r.l.setReservations(all)
+	r.l.setReservations(nil, specKeys(all))
 }

@@ -224,7 +224,7 @@ func (r *stressRun) check() {
 	}
 	unreserved := 0
 	for _, s := range stressFunctions() {
-		if got := r.l.admission.InFlight(s.Name); got != held[s.Name] {
+		if got := r.l.admission.InFlight(s.Key()); got != held[s.Name] {
 			r.failf("admission counts %d of %s in flight, model %d", got, s.Name, held[s.Name])
 		}
 		if r.unreserved(s.Name) {

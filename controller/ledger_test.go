@@ -108,7 +108,7 @@ func lHeld(held map[string]bool) ledgerStep {
 
 func lInFlight(n int) ledgerStep {
 	return func(r *ledgerRig) {
-		if got, adm := r.l.inFlight(), r.l.admission.InFlight(r.spec.Name); got != n || adm != n {
+		if got, adm := r.l.inFlight(), r.l.admission.InFlight(r.spec.Key()); got != n || adm != n {
 			r.t.Fatalf("in flight: ledger %d, admission %d; want %d", got, adm, n)
 		}
 	}
@@ -178,7 +178,7 @@ func TestLedgerSlotRule(t *testing.T) {
 			core, logs := observer.New(zapcore.ErrorLevel)
 			r := &ledgerRig{t: t, l: newLedger(10, ledgerExpiry, zap.New(core)), now: time.Unix(1_000_000, 0),
 				leases: map[string]*lease{}, spec: function.Spec{Name: "f", MemoryMB: 512, CodeSHA256: "aa"}}
-			r.l.setReservations(map[string]int{"f": tt.reserved, "other": 0})
+			r.l.setReservations(nil, specKeys(map[string]int{"f": tt.reserved, "other": 0}))
 			for _, step := range tt.steps {
 				step(r)
 			}

@@ -48,7 +48,7 @@ func (g *Gateway) createAccount(c *gin.Context) error {
 	if !accountNamePattern.MatchString(in.Name) {
 		return constraint("Name", "satisfy regular expression pattern: [a-zA-Z0-9._-]{1,64}")
 	}
-	a := &tenant.Account{ID: tenant.NewAccountID(), Name: in.Name, Concurrency: g.cfg.AccountConcurrency,
+	a := &tenant.Account{ID: tenant.NewAccountID(), Name: in.Name, Concurrency: g.cfg.DefaultAccountConcurrency,
 		Created: time.Now().UTC()}
 	if in.Concurrency != nil {
 		if err := validRange("Concurrency", *in.Concurrency, rules.MinUnreservedConcurrency, maxAccountConcurrency); err != nil {

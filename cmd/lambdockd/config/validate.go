@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"go.uber.org/zap/zapcore"
+
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 )
 
 // Validate checks the configuration, including the loopback rule of --insecure.
@@ -51,6 +53,16 @@ func (c Config) Validate() error {
 	}
 	if c.NATSCreds != "" && c.NATSURL == "" {
 		errs = append(errs, errors.New("--nats-creds is for an external NATS: set --nats-url too"))
+	}
+	if (c.AdminKeyID == "") != (c.AdminSecret == "") {
+		errs = append(errs, fmt.Errorf("%s and %s must be set together", EnvAccessKeyID, EnvSecretAccessKey))
+	} else if c.AdminKeyID != "" {
+		if !tenant.ValidKeyID(c.AdminKeyID) {
+			errs = append(errs, fmt.Errorf("%s %q is not an access key ID (AKIA and 16 characters of A-Z 2-7)", EnvAccessKeyID, c.AdminKeyID))
+		}
+		if !tenant.ValidSecret(c.AdminSecret) {
+			errs = append(errs, fmt.Errorf("%s is not a secret access key (40 characters of A-Z a-z 0-9 + / =)", EnvSecretAccessKey))
+		}
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s must be positive", c.ShutdownTimeout))

@@ -111,16 +111,16 @@ func (s *Server) startGateway(ctx context.Context) error {
 		return err
 	}
 	gw, err := gateway.New(gateway.Config{
-		Store:              s.store,
-		Code:               s.code,
-		NATS:               s.nc,
-		Ready:              ready,
-		AccountConcurrency: s.cfg.AccountConcurrency,
-		Logger:             s.log,
-		Authenticate:       !s.cfg.Insecure,
-		Directory:          dir,
-		RateLimit:          s.cfg.RateLimit,
-		RateBurst:          s.cfg.RateBurst,
+		Store:                     s.store,
+		Code:                      s.code,
+		NATS:                      s.nc,
+		Ready:                     ready,
+		Logger:                    s.log,
+		Authenticate:              !s.cfg.Insecure,
+		Directory:                 dir,
+		RateLimit:                 s.cfg.RateLimit,
+		RateBurst:                 s.cfg.RateBurst,
+		DefaultAccountConcurrency: s.cfg.AccountConcurrency,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)

@@ -131,14 +131,19 @@ type Heartbeat struct {
 }
 
 // FunctionChanged says a function's configuration, code or concurrency changed or it was deleted.
+// An event with an empty Name is about the account itself (its concurrency limit changed).
 type FunctionChanged struct {
-	Name    string `json:"name"`
-	Deleted bool   `json:"deleted,omitempty"`
+	// AccountID owns the function; "" in events of gateways older than accounts (the admin
+	// account).
+	AccountID string `json:"account_id,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Deleted   bool   `json:"deleted,omitempty"`
 }
 
 // Usage is one invocation record: what Postgres stores and billing reads.
 type Usage struct {
 	RequestID       string    `json:"request_id"`
+	AccountID       string    `json:"account_id,omitempty"` // the function's account
 	Function        string    `json:"function"`
 	Version         string    `json:"version"`
 	InvokerID       string    `json:"invoker_id"`

@@ -25,6 +25,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/infra/codestore"
+	"github.com/lambdock/lambdock/internal/infra/secretbox"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
@@ -36,17 +37,19 @@ type Env struct {
 	Client  *lambdaclient.Client
 	NATS    *nats.Conn
 	Store   gateway.Store
-	Code    gateway.CodeStore
-	// Directory is the accounts and keys directory given with Auth, else nil.
+	// DB is the store itself: also the tenant.Directory (accounts and keys).
+	DB   *store.Store
+	Code gateway.CodeStore
+	// Directory is the accounts and keys directory of Auth, else nil.
 	Directory tenant.Directory
 	// Admin is an admin key in Directory when the gateway was started with Auth; Client signs
 	// with it. Nil without Auth.
 	Admin *tenant.Key
 }
 
-// Auth turns the gateway's authentication on with dir as its accounts and keys directory. New
-// then adds an admin key of the admin account to dir (Env.Admin) and signs Env.Client with it,
-// so tests written without authentication keep working.
+// Auth turns the gateway's authentication on with dir as its accounts and keys directory (nil:
+// the store). New then adds an admin key of the admin account to it (Env.Admin) and signs
+// Env.Client with it, so tests written without authentication keep working.
 func Auth(dir tenant.Directory) func(*gateway.Config) {
 	return func(c *gateway.Config) {
 		c.Authenticate = true
@@ -60,8 +63,9 @@ func (e *Env) SignedClient(k *tenant.Key) *lambdaclient.Client {
 		lambdaclient.Credentials{AccessKeyID: k.ID, SecretAccessKey: k.Secret}, ""))
 }
 
-// New starts NATS (embedded, with JetStream), a fresh Postgres database with the store and the
-// JetStream code store, and a gateway, all stopped when t ends. configure, if given, may change
+// New starts NATS (embedded, with JetStream), a fresh Postgres database with the store (with a
+// master key, so it is also the tenant.Directory) and the JetStream code store, and a gateway,
+// all stopped when t ends. Requests may name their account with HeaderTestAccount (ClientFor). configure, if given, may change
 // the gateway's Config before it starts. The test package must run its tests through
 // testenv.Main (func TestMain(m *testing.M) { testenv.Main(m) }).
 func New(t testing.TB, configure ...func(*gateway.Config)) *Env {
@@ -70,7 +74,12 @@ func New(t testing.TB, configure ...func(*gateway.Config)) *Env {
 	defer cancel()
 	ns := testenv.NATS(t)
 	nc := testenv.Connect(t, ns.ClientURL())
-	st, err := store.Open(ctx, testenv.Postgres(t), zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
+	box, err := secretbox.New(bytes.Repeat([]byte{0x5a}, secretbox.KeySize))
+	if err != nil {
+		t.Fatalf("secretbox: %v", err)
+	}
+	st, err := store.Open(ctx, testenv.Postgres(t), zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
+		store.WithSecrets(box))
 	if err != nil {
 		t.Fatalf("store: %v", err)
 	}
@@ -83,13 +92,17 @@ func New(t testing.TB, configure ...func(*gateway.Config)) *Env {
 	if err != nil {
 		t.Fatalf("code store: %v", err)
 	}
-	return newGateway(t, nc, st, code, configure...)
+	e := newGateway(t, nc, st, code, configure...)
+	e.DB = st
+	return e
 }
 
 // Another starts a second gateway sharing e's NATS server, store and code store (another replica).
 func (e *Env) Another(t testing.TB, configure ...func(*gateway.Config)) *Env {
 	t.Helper()
-	return newGateway(t, testenv.Connect(t, e.NATS.ConnectedUrl()), e.Store, e.Code, configure...)
+	a := newGateway(t, testenv.Connect(t, e.NATS.ConnectedUrl()), e.Store, e.Code, configure...)
+	a.DB = e.DB
+	return a
 }
 
 func newGateway(t testing.TB, nc *nats.Conn, s gateway.Store, code gateway.CodeStore, configure ...func(*gateway.Config)) *Env {
@@ -98,11 +111,14 @@ func newGateway(t testing.TB, nc *nats.Conn, s gateway.Store, code gateway.CodeS
 	for _, c := range configure {
 		c(&cfg)
 	}
+	if dir, ok := s.(tenant.Directory); ok && cfg.Authenticate && cfg.Directory == nil {
+		cfg.Directory = dir // Auth(nil): the store's accounts and keys
+	}
 	gw, err := gateway.New(cfg)
 	if err != nil {
 		t.Fatalf("gateway.New: %v", err)
 	}
-	srv := httptest.NewServer(gw.Handler())
+	srv := httptest.NewServer(withTestCaller(gw.Handler()))
 	t.Cleanup(func() {
 		srv.Close()
 		if err := gw.Close(); err != nil {
