@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
 
@@ -27,7 +26,7 @@ func TestSIGTERM(t *testing.T) {
 	addr := freeAddr(t)
 	var logs bytes.Buffer
 	cmd := exec.Command(shared.lambdockd, "--data-dir", dir, "--addr", addr, "--nats-port", "-1",
-		"--agent", shared.agent, "--invoker-id", invokerID, "--log-level", "info", "--insecure")
+		"--agent", shared.agent, "--invoker-id", invokerID, "--log-level", "info")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -44,8 +43,8 @@ func TestSIGTERM(t *testing.T) {
 		}
 	})
 	l := &lambdockd{url: "http://" + addr, http: &http.Client{}}
-	l.client = lambdaclient.New(l.url)
 	eventually(t, func() string { return ready(l) })
+	l.signIn(t, dir) // the credentials file exists once the gateway is up
 	pgDir := filepath.Join(dir, "postgres")
 	pgPID := postmasterPID(pgDir)
 

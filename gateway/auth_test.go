@@ -24,13 +24,13 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
-	"github.com/lambdock/lambdock/internal/testsupport/tenanttest"
 )
 
-// authEnv is a gateway with authentication on, its directory and an admin key (env.Admin).
+// authEnv is a gateway with authentication on against the store's accounts and keys, its
+// directory and an admin key (env.Admin).
 func authEnv(t testing.TB, configure ...func(*gateway.Config)) (*gatewaytest.Env, tenant.Directory) {
 	t.Helper()
-	env := gatewaytest.New(t, append([]func(*gateway.Config){gatewaytest.Auth(tenanttest.New())}, configure...)...)
+	env := gatewaytest.New(t, append([]func(*gateway.Config){gatewaytest.Auth(nil)}, configure...)...)
 	return env, env.Directory
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/controller"
 	"github.com/lambdock/lambdock/gateway"
-	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/invoker"
 	"github.com/lambdock/lambdock/invoker/natsservice"
 	"github.com/lambdock/lambdock/metering"
@@ -106,10 +105,6 @@ func (s *Server) startGateway(ctx context.Context) error {
 			return err
 		}})
 	}
-	dir, err := s.directory()
-	if err != nil {
-		return err
-	}
 	gw, err := gateway.New(gateway.Config{
 		Store:                     s.store,
 		Code:                      s.code,
@@ -117,7 +112,7 @@ func (s *Server) startGateway(ctx context.Context) error {
 		Ready:                     ready,
 		Logger:                    s.log,
 		Authenticate:              !s.cfg.Insecure,
-		Directory:                 dir,
+		Directory:                 s.store,
 		RateLimit:                 s.cfg.RateLimit,
 		RateBurst:                 s.cfg.RateBurst,
 		DefaultAccountConcurrency: s.cfg.AccountConcurrency,
@@ -162,17 +157,4 @@ func (s *Server) startGateway(ctx context.Context) error {
 		return err
 	})
 	return nil
-}
-
-// directory is the accounts and keys directory the gateway authenticates with: the store, once
-// it implements tenant.Directory. Without one, only --insecure can run a gateway.
-func (s *Server) directory() (tenant.Directory, error) {
-	if dir, ok := any(s.store).(tenant.Directory); ok {
-		return dir, nil
-	}
-	if s.cfg.Insecure {
-		return nil, nil
-	}
-	return nil, errors.New("server: authentication needs an accounts store, which this build lacks; " +
-		"run with --insecure on a loopback --addr")
 }
