@@ -372,3 +372,46 @@ func TestAuthBodyLimit(t *testing.T) {
 		t.Errorf("signed invoke: %+v %v", out, err)
 	}
 }
+
+// TestAccountsIsolatedBySignature: with real signatures, two accounts' keys each see their own
+// function of the same name, and A's key cannot read, invoke or delete B's (404, also by ARN).
+func TestAccountsIsolatedBySignature(t *testing.T) {
+	env, _ := authEnv(t)
+	env.Respond(t, controller)
+	ctx := context.Background()
+	const a, b = "111111111111", "222222222222"
+	keyA, keyB := env.AddKey(t, a, tenant.RoleOwner), env.AddKey(t, b, tenant.RoleOwner)
+	clientA, clientB := env.SignedClient(keyA), env.SignedClient(keyB)
+	for _, c := range []*lambdaclient.Client{clientA, clientB} {
+		var in lambdaapi.CreateFunctionInput
+		if err := json.Unmarshal(createBody(t, "same", nil), &in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CreateFunction(ctx, &in); err != nil {
+			t.Fatalf("create: %v", err)
+		}
+	}
+	fa, err := clientA.GetFunction(ctx, "same")
+	if err != nil || fa.Configuration.FunctionArn != "arn:aws:lambda:us-east-1:"+a+":function:same" {
+		t.Fatalf("A's function: %+v %v", fa, err)
+	}
+	arnB := "arn:aws:lambda:us-east-1:" + b + ":function:same"
+	now := time.Now()
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/2015-03-31/functions/" + arnB, ""},
+		{"POST", "/2015-03-31/functions/" + arnB + "/invocations", "{}"},
+		{"DELETE", "/2015-03-31/functions/" + arnB, ""},
+	} {
+		status, typ, body := signed(t, env, keyA, now, c.method, c.path, []byte(c.body))
+		if status != 404 || typ != "ResourceNotFoundException" {
+			t.Errorf("A's key, %s %s: %d %s %s", c.method, c.path, status, typ, body)
+		}
+	}
+	if fb, err := clientB.GetFunction(ctx, arnB); err != nil || fb.Configuration.FunctionArn != arnB {
+		t.Errorf("B's function after A's attempts: %+v %v", fb, err)
+	}
+	list, err := clientA.ListFunctions(ctx, "", 50)
+	if err != nil || len(list.Functions) != 1 {
+		t.Errorf("A lists %+v %v", list, err)
+	}
+}
