@@ -15,6 +15,7 @@ import (
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
+	"github.com/lambdock/lambdock/internal/testsupport/tenanttest"
 )
 
 // benchInvoke serves a DryRun Invoke of function f with a 1 KiB payload through the gateway's
@@ -48,10 +49,21 @@ func BenchmarkUnauthenticatedRequest(b *testing.B) {
 	benchInvoke(b, env, http.Header{lambdaapi.HeaderInvocationType: {lambdaapi.InvocationDryRun}}, payload)
 }
 
-// BenchmarkAuthenticatedRequest is the same request signed by an admin key of the in-memory
-// directory (the signature is made once; the gateway verifies it on every request).
+// BenchmarkAuthenticatedRequest is the same request signed by an admin key of the store (the
+// signature is made once; the gateway verifies it on every request, with the key and account
+// lookups in Postgres).
 func BenchmarkAuthenticatedRequest(b *testing.B) {
 	env, _ := authEnv(b)
+	benchAuthenticated(b, env)
+}
+
+// BenchmarkAuthenticatedRequestMemoryDirectory separates the verification's own cost: the keys
+// come from an in-memory directory instead of Postgres.
+func BenchmarkAuthenticatedRequestMemoryDirectory(b *testing.B) {
+	benchAuthenticated(b, gatewaytest.New(b, gatewaytest.Auth(tenanttest.New())))
+}
+
+func benchAuthenticated(b *testing.B, env *gatewaytest.Env) {
 	createFunction(b, env, "f")
 	payload := []byte(`[` + string(benchPayload()[:len(benchPayload())-1]) + `]`)
 	req := httptest.NewRequest(http.MethodPost, "http://example.com/2015-03-31/functions/f/invocations", bytes.NewReader(payload))
