@@ -13,7 +13,9 @@
 //	           busy (the runtime called /next, the environment was removed, or it never started),
 //	           which releases the slot
 //
-// Heartbeats: invoker --publish(SubjectInvokerHeartbeat, Heartbeat)--> controllers (placement).
+// Heartbeats: invoker --publish(SubjectInvokerHeartbeat, Heartbeat)--> controllers (placement,
+// and reconciliation of the slots: Heartbeat.Busy lists the invocations the invoker took and has
+// not released, so a controller frees the slot of one whose Released was lost).
 //
 // Changes: gateway --publish(SubjectFunctionChanged, FunctionChanged)--> the gateways' function
 // caches and the controllers' reservations.
@@ -128,6 +130,14 @@ type Heartbeat struct {
 	CapacityMB int            `json:"capacity_mb"`
 	UsedMB     int            `json:"used_mb"`
 	IdleByKey  map[string]int `json:"idle_by_key"` // function.Spec.PoolKey() → idle containers
+	// Busy lists the invocations this instance took and has not yet published a Released for:
+	// their HeaderLease tokens (the RequestID of one taken without a lease header). A controller
+	// frees a lease placed on this instance that is missing from several heartbeats in a row: its
+	// Released was lost (core NATS is at most once) or the invocation never arrived.
+	Busy []string `json:"busy,omitempty"`
+	// Reconcile says Busy is complete, so a lease missing from it is not busy here. An invoker
+	// that predates Busy sends neither; controllers do not reconcile its heartbeats.
+	Reconcile bool `json:"reconcile,omitempty"`
 }
 
 // FunctionChanged says a function's configuration, code or concurrency changed or it was deleted.
