@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -105,22 +106,43 @@ func (s *Server) startGateway(ctx context.Context) error {
 		}})
 	}
 	gw, err := gateway.New(gateway.Config{
-		Store:  s.store,
-		Code:   s.code,
-		NATS:   s.nc,
-		Ready:  ready,
-		Logger: s.log,
+		Store:                     s.store,
+		Code:                      s.code,
+		NATS:                      s.nc,
+		Ready:                     ready,
+		Logger:                    s.log,
+		Authenticate:              !s.cfg.Insecure,
+		Directory:                 s.store,
+		RateLimit:                 s.cfg.RateLimit,
+		RateBurst:                 s.cfg.RateBurst,
+		DefaultAccountConcurrency: s.cfg.AccountConcurrency,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
+	}
+	if s.cfg.Insecure {
+		s.log.Warn("authentication is off (--insecure): every request acts as the admin account",
+			zap.String("addr", s.cfg.Addr))
+	}
+	var tlsCfg *tls.Config
+	if s.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("server: --tls-cert/--tls-key: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	s.onStop("gateway", false, func(context.Context) error { return gw.Close() })
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+		s.scheme = "https"
+	}
 	s.ln = ln
-	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: readHeaderTimeout,
+	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: readHeaderTimeout, TLSConfig: tlsCfg,
 		ErrorLog: zap.NewStdLog(s.log.Named("http"))}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
