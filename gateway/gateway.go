@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
@@ -38,6 +40,22 @@ type Store interface {
 	Reservations(ctx context.Context) (map[string]int, error)
 	// Ping checks the connection (readiness).
 	Ping(ctx context.Context) error
+
+	// CreateFunctionURL stores a URL configuration with a fresh URLID (store.ErrExists when the
+	// function has one, store.ErrNotFound when there is no such function).
+	CreateFunctionURL(ctx context.Context, u *store.FunctionURL) error
+	// GetFunctionURL returns the function's URL configuration or store.ErrNotFound.
+	GetFunctionURL(ctx context.Context, accountID, name string) (*store.FunctionURL, error)
+	// FunctionURLByID returns the URL configuration with that URLID or store.ErrNotFound.
+	FunctionURLByID(ctx context.Context, id string) (*store.FunctionURL, error)
+	// FunctionURLByName returns the URL configuration of the function called name, whatever
+	// its account, or store.ErrNotFound.
+	FunctionURLByName(ctx context.Context, name string) (*store.FunctionURL, error)
+	// UpdateFunctionURL replaces AuthType, CORS and InvokeMode and writes the record back
+	// (store.ErrNotFound when the function has no URL).
+	UpdateFunctionURL(ctx context.Context, u *store.FunctionURL) error
+	// DeleteFunctionURL removes the function's URL configuration (store.ErrNotFound if none).
+	DeleteFunctionURL(ctx context.Context, accountID, name string) error
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).
@@ -80,6 +98,16 @@ type Config struct {
 	InvokeGrace time.Duration
 	// CacheTTL bounds how long a cached function may be served without an event (default 30 s).
 	CacheTTL time.Duration
+	// PublicURL is the gateway's base URL as clients reach it (e.g. "https://lambda.example.com");
+	// function URLs are <PublicURL>/fn/<name>/ unless URLDomain is set. Default
+	// "http://localhost".
+	PublicURL string
+	// URLDomain, when set, gives every function URL its own host name, https://<url-id>.<URLDomain>/,
+	// and requests whose Host is <url-id>.<URLDomain> are served by that URL whatever their path.
+	URLDomain string
+	// Directory finds access keys to authenticate requests to AWS_IAM function URLs; nil refuses
+	// every request to an AWS_IAM URL (403).
+	Directory tenant.Directory
 	// Logger receives request logs (debug) and failures; default zap.NewNop().
 	Logger *zap.Logger
 }
@@ -113,6 +141,11 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://localhost"
+	}
+	cfg.URLDomain = strings.Trim(strings.ToLower(cfg.URLDomain), ".")
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
@@ -148,7 +181,7 @@ func (g *Gateway) routes() *gin.Engine {
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = false
-	e.Use(g.requestID, g.logRequests, g.recoverPanics)
+	e.Use(g.requestID, g.logRequests, g.recoverPanics, g.routeURLHost)
 
 	e.GET("/healthz", g.healthz)
 	e.GET("/readyz", g.readyz)
@@ -170,6 +203,16 @@ func (g *Gateway) routes() *gin.Engine {
 	e.GET("/2019-09-30/functions/:name/concurrency", g.handle(g.getConcurrency))
 
 	e.GET(codePath+":sha256", g.handle(g.getCode))
+
+	const urls = "/2021-10-31/functions/:name/url"
+	e.POST(urls, g.handle(g.createFunctionURL))
+	e.GET(urls, g.handle(g.getFunctionURL))
+	e.PUT(urls, g.handle(g.updateFunctionURL))
+	e.DELETE(urls, g.handle(g.deleteFunctionURL))
+	e.GET(urls+"s", g.handle(g.listFunctionURLs))
+
+	e.Any(urlPathPrefix+":name", g.servePathURL)
+	e.Any(urlPathPrefix+":name/*path", g.servePathURL)
 
 	e.NoRoute(g.handle(g.unknownOperation))
 	return e

@@ -23,6 +23,13 @@ import (
 // readHeaderTimeout bounds how long a client may take to send request headers.
 const readHeaderTimeout = 10 * time.Second
 
+// maxHeaderBytes bounds a request's header block. Function URLs are public, so a client must not
+// make the gateway buffer net/http's default of 1 MiB per connection.
+const maxHeaderBytes = 64 << 10
+
+// idleTimeout closes keep-alive connections that stay idle this long.
+const idleTimeout = 2 * time.Minute
+
 // startController starts the controller and the usage writer.
 func (s *Server) startController(ctx context.Context) error {
 	if !s.cfg.Has(config.RoleController) {
@@ -104,25 +111,42 @@ func (s *Server) startGateway(ctx context.Context) error {
 			return err
 		}})
 	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	s.onStop("gateway listener", false, func(context.Context) error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
+	publicURL := s.cfg.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
 	gw, err := gateway.New(gateway.Config{
 		Store:              s.store,
 		Code:               s.code,
 		NATS:               s.nc,
 		Ready:              ready,
 		AccountConcurrency: s.cfg.AccountConcurrency,
+		PublicURL:          publicURL,
+		URLDomain:          s.cfg.URLDomain,
 		Logger:             s.log,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
 	s.onStop("gateway", false, func(context.Context) error { return gw.Close() })
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
+	srv := &http.Server{
+		Handler:           gw.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          zap.NewStdLog(s.log.Named("http")),
 	}
-	s.ln = ln
-	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: readHeaderTimeout,
-		ErrorLog: zap.NewStdLog(s.log.Named("http"))}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	s.onStop("HTTP server", true, func(ctx context.Context) error {

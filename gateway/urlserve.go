@@ -1,0 +1,213 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/gateway/funcurl"
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
+	"github.com/lambdock/lambdock/internal/store"
+)
+
+// urlBodyReadTimeout bounds how long a client may take to send a function URL request's body
+// (at most rules.MaxInvokeRequest bytes), so slow clients cannot hold connections.
+const urlBodyReadTimeout = 30 * time.Second
+
+// servePathURL serves ANY /fn/{name} and /fn/{name}/{path…}: the function URL of the function
+// called name, which sees the path after /fn/{name} ("/" when empty). A function without a URL
+// configuration answers 404, so nothing becomes public by accident.
+func (g *Gateway) servePathURL(c *gin.Context) {
+	name := c.Param("name")
+	u, err := g.cfg.Store.FunctionURLByName(c.Request.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		status, h, body := funcurl.NoSuchURL.Response(reqID(c))
+		status = http.StatusNotFound // path routing names a function, not a URL id: 404, not AWS's 403
+		g.writeURLResponse(c, nil, status, h, body)
+		return
+	}
+	if err != nil {
+		g.urlStoreFailed(c, err)
+		return
+	}
+	g.serveURL(c, u, strings.TrimPrefix(c.Request.URL.EscapedPath(), urlPathPrefix+name))
+}
+
+// routeURLHost serves requests whose Host is <url-id>.<URLDomain> as that function URL, at any
+// path; other requests go on to the routes. An unknown url-id answers 403 as AWS does.
+func (g *Gateway) routeURLHost(c *gin.Context) {
+	if g.cfg.URLDomain == "" {
+		return
+	}
+	host := strings.ToLower(c.Request.Host)
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	id, ok := strings.CutSuffix(host, "."+g.cfg.URLDomain)
+	if !ok || id == "" || strings.Contains(id, ".") {
+		return
+	}
+	c.Abort()
+	u, err := g.cfg.Store.FunctionURLByID(c.Request.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		g.writeFailure(c, nil, funcurl.NoSuchURL)
+		return
+	}
+	if err != nil {
+		g.urlStoreFailed(c, err)
+		return
+	}
+	g.serveURL(c, u, c.Request.URL.EscapedPath())
+}
+
+// serveURL answers one request to the function URL u: a CORS preflight from the configuration,
+// else read the body, authenticate (AWS_IAM), build the event, invoke synchronously through the
+// controller and map the result to the HTTP response.
+func (g *Gateway) serveURL(c *gin.Context, u *store.FunctionURL, path string) {
+	r := c.Request
+	ctx := r.Context()
+	cors := urlCORS(u)
+	if handled, h := cors.Preflight(r); handled {
+		g.writeURLResponse(c, nil, http.StatusOK, h, nil)
+		return
+	}
+	body, err := g.readURLBody(c)
+	if err != nil {
+		var apiErr *lambdaerr.APIError
+		if errors.As(err, &apiErr) {
+			writeError(c, apiErr)
+			return
+		}
+		g.log.Debug("function URL: reading the body failed", zap.String("request_id", reqID(c)), zap.Error(err))
+		c.AbortWithStatus(http.StatusRequestTimeout)
+		return
+	}
+	iam, ok := g.authorizeURL(ctx, r, body, u)
+	if !ok {
+		g.writeFailure(c, cors, funcurl.Forbidden)
+		return
+	}
+	f, err := g.resolve(ctx, functionRef{Name: u.FunctionName})
+	if err != nil {
+		var apiErr *lambdaerr.APIError
+		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+			g.writeFailure(c, cors, funcurl.NoSuchURL)
+			return
+		}
+		g.urlStoreFailed(c, err)
+		return
+	}
+	event, err := funcurl.Event(r, body, funcurl.RequestInfo{
+		Path:      path,
+		URLID:     u.URLID,
+		AccountID: u.AccountID,
+		RequestID: reqID(c),
+		TraceID:   r.Header.Get(lambdaapi.HeaderTraceID),
+		IAM:       iam,
+	})
+	if err != nil {
+		g.log.Error("function URL: building the event failed", zap.String("request_id", reqID(c)), zap.Error(err))
+		g.writeFailure(c, cors, funcurl.FunctionError)
+		return
+	}
+	reply, err := g.dispatch(c, f, &invokeRequest{ref: functionRef{Name: f.Name},
+		kind: lambdaapi.InvocationRequestResponse, payload: event})
+	if err != nil {
+		var apiErr *lambdaerr.APIError
+		switch {
+		case errors.As(err, &apiErr) && apiErr.Status == http.StatusRequestEntityTooLarge:
+			writeError(c, apiErr)
+		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+			g.log.Debug("function URL: client went away", zap.String("request_id", reqID(c)))
+		default:
+			g.log.Warn("function URL: invocation failed", zap.String("function", f.Name),
+				zap.String("request_id", reqID(c)), zap.Error(err))
+			g.writeFailure(c, cors, funcurl.FunctionError)
+		}
+		return
+	}
+	switch {
+	case reply.Error != nil && reply.Error.Status == http.StatusTooManyRequests:
+		g.writeFailure(c, cors, funcurl.Throttled)
+		return
+	case reply.Error != nil:
+		g.log.Warn("function URL: invocation refused", zap.String("function", f.Name),
+			zap.String("request_id", reqID(c)), zap.String("error", reply.Error.Code), zap.String("message", reply.Error.Message))
+		g.writeFailure(c, cors, funcurl.FunctionError)
+		return
+	case reply.FunctionError == lambdaerr.TypeSandboxTimedout:
+		g.writeFailure(c, cors, funcurl.Timeout)
+		return
+	case reply.FunctionError != "":
+		g.writeFailure(c, cors, funcurl.FunctionError)
+		return
+	}
+	status, h, out, err := funcurl.Response(reply.Payload)
+	if err != nil {
+		g.log.Debug("function URL: malformed result", zap.String("function", f.Name),
+			zap.String("request_id", reqID(c)), zap.Error(err))
+		g.writeFailure(c, cors, funcurl.FunctionError)
+		return
+	}
+	g.writeURLResponse(c, cors, status, h, out)
+}
+
+// readURLBody reads at most rules.MaxInvokeRequest bytes of the body (413 beyond), within
+// urlBodyReadTimeout. The read deadline is lifted afterwards: net/http keeps reading the
+// connection in the background to notice a client that goes away, and a deadline passing while
+// the function runs would cancel the request.
+func (g *Gateway) readURLBody(c *gin.Context) ([]byte, error) {
+	rc := http.NewResponseController(c.Writer)
+	if err := rc.SetReadDeadline(time.Now().Add(urlBodyReadTimeout)); err == nil {
+		defer func() {
+			_ = rc.SetReadDeadline(time.Time{}) // it was settable a moment ago; nothing to do if not
+		}()
+	} else if !errors.Is(err, http.ErrNotSupported) {
+		return nil, fmt.Errorf("set read deadline: %w", err)
+	}
+	return readBody(c, rules.MaxInvokeRequest, "function URL")
+}
+
+// writeFailure answers with one of the function URL front door's own errors.
+func (g *Gateway) writeFailure(c *gin.Context, cors *funcurl.CORS, f funcurl.Failure) {
+	status, h, body := f.Response(reqID(c))
+	g.writeURLResponse(c, cors, status, h, body)
+}
+
+// writeURLResponse sends status, h and body, with the CORS headers of the configuration.
+func (g *Gateway) writeURLResponse(c *gin.Context, cors *funcurl.CORS, status int, h http.Header, body []byte) {
+	out := c.Writer.Header()
+	for name, values := range h {
+		out[http.CanonicalHeaderKey(name)] = append(out[http.CanonicalHeaderKey(name)], values...)
+	}
+	cors.Decorate(c.Request, out)
+	out.Set("Content-Length", strconv.Itoa(len(body)))
+	c.Writer.WriteHeader(status)
+	if len(body) > 0 && c.Request.Method != http.MethodHead {
+		if _, err := c.Writer.Write(body); err != nil {
+			g.log.Debug("function URL: writing the response failed", zap.String("request_id", reqID(c)), zap.Error(err))
+		}
+	}
+	c.Abort()
+}
+
+// urlStoreFailed answers 500 when the URL or function could not be read.
+func (g *Gateway) urlStoreFailed(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		return
+	}
+	g.log.Error("function URL: lookup failed", zap.String("path", c.Request.URL.Path),
+		zap.String("request_id", reqID(c)), zap.Error(err))
+	writeError(c, lambdaerr.Service("internal error (request id %s)", reqID(c)))
+	c.Abort()
+}
