@@ -99,8 +99,8 @@ type Config struct {
 	// CacheTTL bounds how long a cached function may be served without an event (default 30 s).
 	CacheTTL time.Duration
 	// PublicURL is the gateway's base URL as clients reach it (e.g. "https://lambda.example.com");
-	// function URLs are <PublicURL>/fn/<name>/ unless URLDomain is set. Default
-	// "http://localhost".
+	// function URLs are <PublicURL>/fn/<name>/ unless URLDomain is set. Empty means the scheme
+	// and Host of the request that asks for the URL configuration.
 	PublicURL string
 	// URLDomain, when set, gives every function URL its own host name, https://<url-id>.<URLDomain>/,
 	// and requests whose Host is <url-id>.<URLDomain> are served by that URL whatever their path.
@@ -142,9 +142,6 @@ func New(cfg Config) (*Gateway, error) {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
-	if cfg.PublicURL == "" {
-		cfg.PublicURL = "http://localhost"
-	}
 	cfg.URLDomain = strings.Trim(strings.ToLower(cfg.URLDomain), ".")
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()

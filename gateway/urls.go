@@ -53,7 +53,7 @@ func (g *Gateway) createFunctionURL(c *gin.Context) error {
 	case err != nil:
 		return fmt.Errorf("create URL of %s: %w", f.Name, err)
 	}
-	out := g.urlConfig(u)
+	out := g.urlConfig(c.Request, u)
 	out.LastModifiedTime = "" // Create does not return it
 	return writeJSON(c, http.StatusCreated, out)
 }
@@ -64,7 +64,7 @@ func (g *Gateway) getFunctionURL(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, g.urlConfig(u))
+	return writeJSON(c, http.StatusOK, g.urlConfig(c.Request, u))
 }
 
 // updateFunctionURL is UpdateFunctionUrlConfig: PUT /2021-10-31/functions/{name}/url. Members
@@ -98,7 +98,7 @@ func (g *Gateway) updateFunctionURL(c *gin.Context) error {
 	case err != nil:
 		return fmt.Errorf("update URL of %s: %w", u.FunctionName, err)
 	}
-	return writeJSON(c, http.StatusOK, g.urlConfig(u))
+	return writeJSON(c, http.StatusOK, g.urlConfig(c.Request, u))
 }
 
 // deleteFunctionURL is DeleteFunctionUrlConfig: DELETE /2021-10-31/functions/{name}/url → 204.
@@ -144,7 +144,7 @@ func (g *Gateway) listFunctionURLs(c *gin.Context) error {
 	case err != nil:
 		return fmt.Errorf("get URL of %s: %w", f.Name, err)
 	default:
-		out.FunctionURLConfigs = append(out.FunctionURLConfigs, g.urlConfig(u))
+		out.FunctionURLConfigs = append(out.FunctionURLConfigs, g.urlConfig(c.Request, u))
 	}
 	return writeJSON(c, http.StatusOK, out)
 }
@@ -181,18 +181,27 @@ func accountOf(c *gin.Context) string {
 	return tenant.AdminAccountID
 }
 
-// functionURL is the URL clients call for u.
-func (g *Gateway) functionURL(u *store.FunctionURL) string {
+// functionURL is the URL clients call for u; r is the request asking, whose scheme and Host are
+// the base when no PublicURL is configured.
+func (g *Gateway) functionURL(r *http.Request, u *store.FunctionURL) string {
 	if g.cfg.URLDomain != "" {
 		return "https://" + u.URLID + "." + g.cfg.URLDomain + "/"
 	}
-	return g.cfg.PublicURL + urlPathPrefix + u.FunctionName + "/"
+	base := g.cfg.PublicURL
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	return base + urlPathPrefix + u.FunctionName + "/"
 }
 
 // urlConfig renders a stored URL configuration.
-func (g *Gateway) urlConfig(u *store.FunctionURL) *lambdaapi.FunctionURLConfig {
+func (g *Gateway) urlConfig(r *http.Request, u *store.FunctionURL) *lambdaapi.FunctionURLConfig {
 	out := &lambdaapi.FunctionURLConfig{
-		FunctionURL:      g.functionURL(u),
+		FunctionURL:      g.functionURL(r, u),
 		FunctionArn:      g.arn(u.FunctionName),
 		AuthType:         u.AuthType,
 		CreationTime:     u.Created.UTC().Format(lambdaapi.URLTimeFormat),

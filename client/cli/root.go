@@ -1,5 +1,5 @@
 // Package cli implements the lambdock command line: init, deploy, invoke, list, describe,
-// delete and concurrency. cmd/lambdock only calls Main.
+// delete, concurrency and url. cmd/lambdock only calls Main.
 //
 // Every command talks to the gateway's HTTP API through client/lambdaclient, exactly like any
 // AWS client would, so the CLI needs nothing but an endpoint (--endpoint, LAMBDOCK_ENDPOINT,
@@ -91,6 +91,7 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newDeleteCommand(o),
 		newConcurrencyCommand(o),
 	)
+	root.AddCommand(newURLCommand(o))
 	return root
 }
 

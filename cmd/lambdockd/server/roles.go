@@ -123,9 +123,11 @@ func (s *Server) startGateway(ctx context.Context) error {
 		return nil
 	})
 	publicURL := s.cfg.PublicURL
-	if publicURL == "" {
+	if host, _, err := net.SplitHostPort(ln.Addr().String()); publicURL == "" && err == nil &&
+		!net.ParseIP(host).IsUnspecified() {
 		publicURL = "http://" + ln.Addr().String()
-	}
+	} // else (0.0.0.0, ::): the gateway uses each request's Host
+
 	gw, err := gateway.New(gateway.Config{
 		Store:              s.store,
 		Code:               s.code,
