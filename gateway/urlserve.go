@@ -31,9 +31,10 @@ func (g *Gateway) servePathURL(c *gin.Context) {
 	name := c.Param("name")
 	u, err := g.cfg.Store.FunctionURLByName(c.Request.Context(), name)
 	if errors.Is(err, store.ErrNotFound) {
-		status, h, body := funcurl.NoSuchURL.Response(reqID(c))
-		status = http.StatusNotFound // path routing names a function, not a URL id: 404, not AWS's 403
-		g.writeURLResponse(c, nil, status, h, body)
+		// Path routing names a function, not a URL id: 404 with the body of AWS's 403 for an
+		// unknown URL id.
+		_, h, body := funcurl.NoSuchURL.Response(reqID(c))
+		g.writeURLResponse(c, nil, http.StatusNotFound, h, body)
 		return
 	}
 	if err != nil {
