@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -153,7 +156,7 @@ func (g *Gateway) serveURL(c *gin.Context, u *store.FunctionURL, path string) {
 		g.writeFailure(c, cors, funcurl.FunctionError)
 		return
 	}
-	status, h, out, err := funcurl.Response(reply.Payload)
+	status, h, out, err := urlResult(u, reply.Payload)
 	if err != nil {
 		g.log.Debug("function URL: malformed result", zap.String("function", f.Name),
 			zap.String("request_id", reqID(c)), zap.Error(err))
@@ -161,6 +164,30 @@ func (g *Gateway) serveURL(c *gin.Context, u *store.FunctionURL, path string) {
 		return
 	}
 	g.writeURLResponse(c, cors, status, h, out)
+}
+
+// urlResult maps a function's result to the response. A BUFFERED URL's result is the response
+// object (funcurl.Response). A RESPONSE_STREAM URL's result is the stream the function wrote,
+// which the agent buffers whole: an optional prelude (status, headers, cookies) and 8 NUL bytes,
+// then the body (funcurl.ReadPrelude). Lambdock sends it at once rather than as it is written.
+func urlResult(u *store.FunctionURL, payload []byte) (int, http.Header, []byte, error) {
+	if u.InvokeMode != lambdaapi.InvokeModeResponseStream {
+		return funcurl.Response(payload)
+	}
+	r := bufio.NewReaderSize(bytes.NewReader(payload), funcurl.MaxPreludeSize+8)
+	p, err := funcurl.ReadPrelude(r)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	h := p.Header()
+	if h.Get("Content-Type") == "" {
+		h["Content-Type"] = nil // as sent by the function: net/http must not sniff one
+	}
+	return p.StatusCode, h, body, nil
 }
 
 // readURLBody reads at most rules.MaxInvokeRequest bytes of the body (413 beyond), within
@@ -189,7 +216,12 @@ func (g *Gateway) writeFailure(c *gin.Context, cors *funcurl.CORS, f funcurl.Fai
 func (g *Gateway) writeURLResponse(c *gin.Context, cors *funcurl.CORS, status int, h http.Header, body []byte) {
 	out := c.Writer.Header()
 	for name, values := range h {
-		out[http.CanonicalHeaderKey(name)] = append(out[http.CanonicalHeaderKey(name)], values...)
+		key := http.CanonicalHeaderKey(name)
+		if values == nil {
+			out[key] = nil // suppressed (no Content-Type sniffing)
+			continue
+		}
+		out[key] = append(out[key], values...)
 	}
 	cors.Decorate(c.Request, out)
 	out.Set("Content-Length", strconv.Itoa(len(body)))
