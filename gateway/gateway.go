@@ -48,9 +48,6 @@ type Store interface {
 	GetFunctionURL(ctx context.Context, accountID, name string) (*store.FunctionURL, error)
 	// FunctionURLByID returns the URL configuration with that URLID or store.ErrNotFound.
 	FunctionURLByID(ctx context.Context, id string) (*store.FunctionURL, error)
-	// FunctionURLByName returns the URL configuration of the function called name, whatever
-	// its account, or store.ErrNotFound.
-	FunctionURLByName(ctx context.Context, name string) (*store.FunctionURL, error)
 	// UpdateFunctionURL replaces AuthType, CORS and InvokeMode and writes the record back
 	// (store.ErrNotFound when the function has no URL).
 	UpdateFunctionURL(ctx context.Context, u *store.FunctionURL) error

@@ -182,7 +182,8 @@ func accountOf(c *gin.Context) string {
 }
 
 // functionURL is the URL clients call for u; r is the request asking, whose scheme and Host are
-// the base when no PublicURL is configured.
+// the base when no PublicURL is configured. Path-routed URLs of accounts other than the admin
+// account carry the account: /fn/<account-id>/<name>/.
 func (g *Gateway) functionURL(r *http.Request, u *store.FunctionURL) string {
 	if g.cfg.URLDomain != "" {
 		return "https://" + u.URLID + "." + g.cfg.URLDomain + "/"
@@ -194,6 +195,9 @@ func (g *Gateway) functionURL(r *http.Request, u *store.FunctionURL) string {
 			scheme = "https"
 		}
 		base = scheme + "://" + r.Host
+	}
+	if u.AccountID != tenant.AdminAccountID {
+		return base + urlPathPrefix + u.AccountID + "/" + u.FunctionName + "/"
 	}
 	return base + urlPathPrefix + u.FunctionName + "/"
 }

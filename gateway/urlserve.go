@@ -18,6 +18,7 @@ import (
 
 	"github.com/lambdock/lambdock/gateway/funcurl"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
@@ -27,12 +28,12 @@ import (
 // (at most rules.MaxInvokeRequest bytes), so slow clients cannot hold connections.
 const urlBodyReadTimeout = 30 * time.Second
 
-// servePathURL serves ANY /fn/{name} and /fn/{name}/{path…}: the function URL of the function
-// called name, which sees the path after /fn/{name} ("/" when empty). A function without a URL
-// configuration answers 404, so nothing becomes public by accident.
+// servePathURL serves ANY /fn/{name} and /fn/{name}/{path…}: the function URL of the admin
+// account's function called name, and /fn/{account-id}/{name}[/{path…}] that of another
+// account's function. The function sees the path after the name ("/" when empty). A function
+// without a URL configuration answers 404, so nothing becomes public by accident.
 func (g *Gateway) servePathURL(c *gin.Context) {
-	name := c.Param("name")
-	u, err := g.cfg.Store.FunctionURLByName(c.Request.Context(), name)
+	u, path, err := g.pathURL(c)
 	if errors.Is(err, store.ErrNotFound) {
 		// Path routing names a function, not a URL id: 404 with the body of AWS's 403 for an
 		// unknown URL id.
@@ -44,7 +45,31 @@ func (g *Gateway) servePathURL(c *gin.Context) {
 		g.urlStoreFailed(c, err)
 		return
 	}
-	g.serveURL(c, u, strings.TrimPrefix(c.Request.URL.EscapedPath(), urlPathPrefix+name))
+	g.serveURL(c, u, path)
+}
+
+// pathURL finds the URL configuration a /fn/… path names and the path the function sees. A
+// first segment shaped like an account id followed by a function name is tried as
+// /fn/{account-id}/{name}/ first; otherwise, or when that account has no such URL, the first
+// segment is a function name of the admin account.
+func (g *Gateway) pathURL(c *gin.Context) (*store.FunctionURL, string, error) {
+	ctx := c.Request.Context()
+	first := c.Param("name")
+	rest := strings.TrimPrefix(c.Request.URL.EscapedPath(), urlPathPrefix+first)
+	if tenant.ValidAccountID(first) {
+		name, after, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
+		if namePattern.MatchString(name) {
+			u, err := g.cfg.Store.GetFunctionURL(ctx, first, name)
+			if err == nil {
+				return u, "/" + after, nil
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return nil, "", err
+			}
+		}
+	}
+	u, err := g.cfg.Store.GetFunctionURL(ctx, tenant.AdminAccountID, first)
+	return u, rest, err
 }
 
 // routeURLHost serves requests whose Host is <url-id>.<URLDomain> as that function URL, at any

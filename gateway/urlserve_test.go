@@ -17,6 +17,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
+	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
 
@@ -147,6 +148,22 @@ func TestFunctionURLInvoke(t *testing.T) {
 			if ev := decodeEcho(t, resp, body); ev.RawPath != "/" {
 				t.Errorf("%s: rawPath %q", path, ev.RawPath)
 			}
+		}
+	})
+
+	t.Run("another account's URL carries the account in its path", func(t *testing.T) {
+		const other = "111111111111"
+		createFunction(t, env, "tenant-fn") // the store keys URLs by account; functions get one in the tenancy change
+		if err := env.Store.CreateFunctionURL(context.Background(), &store.FunctionURL{AccountID: other,
+			FunctionName: "tenant-fn", AuthType: "NONE", InvokeMode: "BUFFERED"}); err != nil {
+			t.Fatal(err)
+		}
+		resp, body := send(t, env, http.MethodGet, "/fn/"+other+"/tenant-fn/x/y", "", nil, nil)
+		if ev := decodeEcho(t, resp, body); resp.StatusCode != http.StatusOK || ev.RawPath != "/x/y" {
+			t.Fatalf("%d %+v", resp.StatusCode, ev)
+		}
+		if resp, body := send(t, env, http.MethodGet, "/fn/tenant-fn/", "", nil, nil); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("the admin account has no URL for tenant-fn: %d %s", resp.StatusCode, body)
 		}
 	})
 

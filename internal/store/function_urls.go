@@ -76,14 +76,6 @@ func (s *Store) FunctionURLByID(ctx context.Context, id string) (*FunctionURL, e
 	return scanFunctionURL(row, "with id "+id)
 }
 
-// FunctionURLByName returns the URL configuration of the function called name in whichever
-// account holds it (function names are unique in the installation), or ErrNotFound. Path-routed
-// function URLs (/fn/<name>/) are found this way.
-func (s *Store) FunctionURLByName(ctx context.Context, name string) (*FunctionURL, error) {
-	row := s.pool.QueryRow(ctx, `SELECT `+functionURLColumns+` FROM function_urls WHERE function_name = $1`, name)
-	return scanFunctionURL(row, name)
-}
-
 // UpdateFunctionURL replaces the AuthType, CORS and InvokeMode of the function's URL and writes
 // the stored record (with the new LastModified) back into u. It returns ErrNotFound when the
 // function has no URL.
