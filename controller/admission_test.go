@@ -9,7 +9,7 @@ import (
 
 // step is one operation on an Admission and what it must answer.
 type step struct {
-	op     string // "admit", "release", "releaseBug", "reserve", "unreserve", "reserveAll"
+	op     string // "admit", "release", "releaseBug", "reserve", "unreserve", "reserveAll", "limits"
 	fn     string
 	n      int
 	all    map[string]int
@@ -90,32 +90,38 @@ func TestAdmission(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a := NewAdmission(tt.limit)
-			for i, s := range tt.steps {
-				switch s.op {
-				case "admit":
-					err := a.Admit(s.fn)
-					checkAdmit(t, i, s, err)
-				case "release":
-					if err := a.Release(s.fn); err != nil {
-						t.Fatalf("step %d: release %s: %v", i, s.fn, err)
-					}
-				case "releaseBug":
-					if err := a.Release(s.fn); err == nil {
-						t.Fatalf("step %d: release %s with none in flight: no error", i, s.fn)
-					}
-				case "reserve":
-					n := s.n
-					a.SetReservation(s.fn, &n)
-				case "unreserve":
-					a.SetReservation(s.fn, nil)
-				case "reserveAll":
-					a.SetReservations(s.all)
-				}
-				checkInvariant(t, i, a)
+		t.Run(tt.name, func(t *testing.T) { runSteps(t, tt.limit, tt.steps) })
+	}
+}
+
+// runSteps drives a new Admission with the default limit through steps.
+func runSteps(t *testing.T, limit int, steps []step) {
+	t.Helper()
+	a := NewAdmission(limit)
+	for i, s := range steps {
+		switch s.op {
+		case "admit":
+			err := a.Admit(s.fn)
+			checkAdmit(t, i, s, err)
+		case "release":
+			if err := a.Release(s.fn); err != nil {
+				t.Fatalf("step %d: release %s: %v", i, s.fn, err)
 			}
-		})
+		case "releaseBug":
+			if err := a.Release(s.fn); err == nil {
+				t.Fatalf("step %d: release %s with none in flight: no error", i, s.fn)
+			}
+		case "reserve":
+			n := s.n
+			a.SetReservation(s.fn, &n)
+		case "unreserve":
+			a.SetReservation(s.fn, nil)
+		case "reserveAll":
+			a.SetReservations(s.all)
+		case "limits":
+			a.SetLimits(s.all)
+		}
+		checkInvariant(t, i, a)
 	}
 }
 
@@ -150,8 +156,8 @@ func checkInvariant(t *testing.T, i int, a *Admission) {
 	for _, n := range a.reserved {
 		total += n
 	}
-	if unreserved != a.UnreservedInFlight() || total != a.reservedTotal {
+	if unreserved != a.UnreservedInFlight() || total != a.reservedTotal() {
 		t.Fatalf("step %d: counters drifted: unreserved %d (recount %d), reserved total %d (recount %d)",
-			i, a.UnreservedInFlight(), unreserved, a.reservedTotal, total)
+			i, a.UnreservedInFlight(), unreserved, a.reservedTotal(), total)
 	}
 }

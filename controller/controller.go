@@ -26,25 +26,31 @@ const (
 	// DefaultNoInvokerWait is how long an invocation waits for a first heartbeat when no
 	// invoker is known (a controller that just started has not heard from any yet).
 	DefaultNoInvokerWait = 3 * time.Second
-	// DefaultReservationRefresh reloads the reservations from the store even without a change
-	// event, which bounds how long a lost event can leave them stale.
+	// DefaultReservationRefresh reloads the reservations and account limits from the store even
+	// without a change event, which bounds how long a lost event can leave them stale.
 	DefaultReservationRefresh = 30 * time.Second
 )
 
-// ReservationStore is where the reservations come from (implemented by *store.Store).
+// ReservationStore is where the accounts' concurrency limits and the reservations come from
+// (implemented by *store.Store).
 type ReservationStore interface {
-	// Reservations returns the reserved concurrency of every function that has one.
-	Reservations(ctx context.Context) (map[string]int, error)
+	// AccountLimits returns every account's concurrency limit, by account id.
+	AccountLimits(ctx context.Context) (map[string]int, error)
+	// Reservations returns the reserved concurrency of every function that has one, by account
+	// id and function name.
+	Reservations(ctx context.Context) (map[string]map[string]int, error)
 }
 
 // Config configures a Controller. NATS is required.
 type Config struct {
 	// NATS carries invocations, heartbeats, releases and change events.
 	NATS *nats.Conn
-	// Store is the one source of reservations: loaded at start, reloaded after change events
-	// and every ReservationRefresh. nil means no function has a reservation.
+	// Store is the one source of account limits and reservations: loaded at start, reloaded
+	// after change events and every ReservationRefresh. nil means no function has a
+	// reservation and every account has AccountConcurrency.
 	Store ReservationStore
-	// AccountConcurrency is the account's concurrency limit (default 1000).
+	// AccountConcurrency is the concurrency limit of an account the store does not list
+	// (default 1000); the store's accounts have their own.
 	AccountConcurrency int
 	// HeartbeatExpiry forgets an invoker whose last heartbeat is older (default 7 s).
 	HeartbeatExpiry time.Duration

@@ -18,6 +18,7 @@ import (
 	"github.com/lambdock/lambdock/controller"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 	"github.com/lambdock/lambdock/invoker"
@@ -98,7 +99,13 @@ type reservationStore struct {
 	entered chan struct{}
 }
 
-func (s *reservationStore) Reservations(ctx context.Context) (map[string]int, error) {
+// AccountLimits lists no account: every account has Config.AccountConcurrency.
+func (s *reservationStore) AccountLimits(context.Context) (map[string]int, error) {
+	return map[string]int{}, nil
+}
+
+// Reservations returns the reservations, all of the admin account.
+func (s *reservationStore) Reservations(ctx context.Context) (map[string]map[string]int, error) {
 	s.mu.Lock()
 	gate, entered := s.gate, s.entered
 	s.mu.Unlock()
@@ -115,7 +122,7 @@ func (s *reservationStore) Reservations(ctx context.Context) (map[string]int, er
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return maps.Clone(s.all), nil
+	return map[string]map[string]int{tenant.AdminAccountID: maps.Clone(s.all)}, nil
 }
 
 // set changes the reservations; the caller announces the change.

@@ -6,12 +6,14 @@
 //
 //   - Admission (admission.go) follows Lambda's concurrency model (lambda-api.md §4.2) and is a
 //     plain, clock-free type so it can be tested by tables. Sync calls are never queued: an
-//     invocation that does not fit is answered with 429 at once.
+//     invocation that does not fit is answered with 429 at once. Every account has its own
+//     limit, reservations and unreserved pool; functions are counted by function.Spec.Key
+//     (<account>/<name>), so two accounts' functions of the same name never share a count.
 //   - A unit of concurrency is held from admission until the environment that ran the
 //     invocation is no longer busy, as Lambda counts it. Each admitted invocation is one lease
 //     in the ledger (ledger.go), which owns Admission and Placement and ends every lease
 //     exactly once, by the slot rule below.
-//   - Reservations have one source, the store: loaded at start, reloaded on
+//   - Reservations and account limits have one source, the store: loaded at start, reloaded on
 //     msg.FunctionChanged (reloads coalesce; one that starts after an event covers it) and every
 //     30 s in case an event was lost. An invocation that arrives after a change event waits for
 //     the reload that covers it (bounded by one reload), so a PutFunctionConcurrency applies to
@@ -45,23 +47,36 @@
 //     platform failure, shutdown during the run), so neither a reply nor a failure reply ends
 //     a lease: a failure can come while the environment is still busy. An invocation it did
 //     not take gets a reply marked msg.HeaderRefused and no Released;
-//  2. the loss of its invoker: its heartbeats expired (HeartbeatExpiry), or a heartbeat came
+//  2. reconciliation, when that Released was lost: every heartbeat lists the lease tokens of the
+//     invocations the invoker took and has not yet released (msg.Heartbeat.Busy). A lease placed
+//     on that instance of the invoker and left out of reconcileMisses (2) of its heartbeats in a
+//     row is freed, with a warning: its Released was lost (core NATS is at most once: a slow
+//     consumer, a reconnect) or the invocation never reached the invoker. One miss is not
+//     enough, because a heartbeat sent just before the invoker took the invocation can arrive
+//     after the controller placed it; the second is sent a heartbeat interval later. Heartbeats
+//     that do not say their list is complete (msg.Heartbeat.Reconcile unset: an invoker that
+//     predates the list) reconcile nothing;
+//  3. the loss of its invoker: its heartbeats expired (HeartbeatExpiry), or a heartbeat came
 //     from a new instance of it (msg.Heartbeat.Instance: it restarted under the same ID; the new
 //     instance refuses what the controller meant for the old one, by msg.HeaderInstance). That
 //     is the only way an invoker is declared lost. One that announces capacity 0 is stopping:
 //     it gets no new work, keeps heartbeating while it drains and releases what it ran; one
 //     with no subscription (NATS "no responders") gets no new work either, and expires if it is
 //     dead;
-//  3. the invocation reaching no invoker: no invoker available, "no responders" or a refusal
+//  4. the invocation reaching no invoker: no invoker available, "no responders" or a refusal
 //     (msg.HeaderRefused) on every attempt, the caller's deadline passed before dispatch, too
 //     large to send;
-//  4. Close.
+//  5. Close.
 //
 // So a dispatch that timed out at the backstop (invoker alive but silent) is answered with an
-// error while its lease stays held until 1 or 2: the function may still be running there. There
-// is no timer per lease; the heartbeat expiry is the safety net for the Released messages of a
-// dead invoker. A known gap: a Released lost by NATS (core NATS is at most once, e.g. a slow
-// consumer) while its invoker stays alive keeps its lease held until that invoker is lost.
+// error while its lease stays held until 1, 2 or 3: the function may still be running there,
+// and then the invoker lists it. There is no timer per lease; the heartbeats are the safety net
+// for lost Released messages: their Busy lists while the invoker lives, their expiry once it is
+// dead. With invokers that send Busy no lease is held forever: its invoker either heartbeats
+// (and stops listing it once its Released is sent) or expires. What remains: an invoker that
+// predates Busy keeps a lease whose Released was lost until it is lost (as before); and an
+// invocation that takes longer than a heartbeat interval to reach its invoker is freed before
+// it runs, so it runs outside the limits (its Released then frees nothing).
 //
 // The controller's role in lambdockd also runs the metering writer (metering), which
 // cmd/lambdockd/server starts next to it.

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -22,8 +23,9 @@ import (
 //	admit → place → [noResponders (or refused) → place again] → answered → released
 //
 // and it ends exactly once, by whichever comes first of: released (the invoker's msg.Released),
-// expire or a new instance's heartbeat (its invoker is lost), release (the invocation never
-// reached an invoker), close (the controller stops).
+// a heartbeat of its invoker that left it out of its Busy list reconcileMisses times in a row
+// (the Released was lost), expire or a new instance's heartbeat (its invoker is lost), release
+// (the invocation never reached an invoker), close (the controller stops).
 type ledger struct {
 	log *zap.Logger
 
@@ -31,6 +33,7 @@ type ledger struct {
 	admission *Admission
 	placement *Placement
 	leases    map[string]*lease // request id → the lease it holds
+	prefix    string            // of every lease token: random, so tokens differ between controllers
 	seq       uint64            // the last lease token handed out
 	beat      chan struct{}     // closed and replaced on every heartbeat
 	closed    bool              // close ran: nothing is admitted any more
@@ -40,11 +43,12 @@ type ledger struct {
 // requestID never change.
 type lease struct {
 	requestID string
-	token     string // msg.HeaderLease: names this lease in the invoker's Released
+	token     string // msg.HeaderLease: names this lease in the invoker's Released and Busy list
 	fn        string
 	poolKey   string
 	choice    Choice // where it is placed; InvokerID "" while not placed
 	answered  bool   // placement counts its container as finishing
+	misses    int    // heartbeats in a row of its invoker whose Busy list left it out
 	released  bool   // the slot was given back (exactly once)
 }
 
@@ -55,14 +59,19 @@ func newLedger(accountLimit int, expiry time.Duration, log *zap.Logger) *ledger 
 		admission: NewAdmission(accountLimit),
 		placement: NewPlacement(expiry),
 		leases:    map[string]*lease{},
-		beat:      make(chan struct{}),
+		// An invoker's Busy list holds the tokens of every controller's leases: they must not
+		// collide, or one controller's busy lease would keep another's lost one held.
+		prefix: strconv.FormatUint(rand.Uint64(), 36) + "-",
+		beat:   make(chan struct{}),
 	}
 }
 
-// setReservations replaces the reservations (from the store).
-func (l *ledger) setReservations(all map[string]int) {
+// setReservations replaces the account limits and the reservations (from the store; function
+// keys as function.Spec.Key).
+func (l *ledger) setReservations(limits, all map[string]int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.admission.SetLimits(limits)
 	l.admission.SetReservations(all)
 }
 
@@ -76,11 +85,11 @@ func (l *ledger) admit(requestID string, spec function.Spec) (*lease, error) {
 	if _, dup := l.leases[requestID]; dup {
 		return nil, lambdaerr.Service("request %s is already in flight", requestID)
 	}
-	if err := l.admission.Admit(spec.Name); err != nil {
+	if err := l.admission.Admit(spec.Key()); err != nil {
 		return nil, err
 	}
 	l.seq++
-	ls := &lease{requestID: requestID, token: strconv.FormatUint(l.seq, 10), fn: spec.Name, poolKey: spec.PoolKey()}
+	ls := &lease{requestID: requestID, token: l.prefix + strconv.FormatUint(l.seq, 10), fn: spec.Key(), poolKey: spec.PoolKey()}
 	l.leases[requestID] = ls
 	return ls, nil
 }
@@ -99,7 +108,7 @@ func (l *ledger) place(ls *lease, spec function.Spec, now time.Time) (Choice, <-
 	if !ok {
 		return Choice{}, l.beat, nil
 	}
-	ls.choice = choice
+	ls.choice, ls.misses = choice, 0
 	return choice, nil, nil
 }
 
@@ -109,7 +118,7 @@ func (l *ledger) unplacedLocked(ls *lease) {
 		return
 	}
 	l.placement.Unplace(ls.choice, ls.poolKey)
-	ls.choice = Choice{}
+	ls.choice, ls.misses = Choice{}, 0
 }
 
 // noResponders records that ls never reached its invoker, which has no subscription or refused
@@ -166,7 +175,8 @@ func (l *ledger) released(r msg.Released) {
 // An invoker announcing no capacity is stopping: it gets no more work, and its leases stay held
 // until their Released (it drains) or its heartbeats expire. A new instance of a known invoker
 // means the previous one is lost, with its leases (the new one refuses what was meant for the
-// previous one).
+// previous one). A heartbeat with a complete Busy list (Reconcile) frees the leases it left out
+// reconcileMisses times in a row.
 func (l *ledger) heartbeat(hb msg.Heartbeat, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -174,8 +184,48 @@ func (l *ledger) heartbeat(hb msg.Heartbeat, now time.Time) {
 		// This is the new instance's first heartbeat: every lease on the ID is the old one's.
 		l.lostLocked(hb.InvokerID)
 	}
+	if hb.Reconcile {
+		l.reconcileLocked(hb)
+	}
 	close(l.beat)
 	l.beat = make(chan struct{})
+}
+
+// reconcileMisses is how many heartbeats in a row of a lease's invoker instance must leave the
+// lease out of their Busy list before it is freed (doc.go, the slot rule). One is not enough:
+// a heartbeat sent just before the invoker took an invocation can arrive just after the
+// controller placed it. The second one was sent a heartbeat interval (2 s) later, which leaves
+// ample time for the invocation to reach the invoker and for a Released in flight to arrive
+// (the invoker publishes it before it stops listing the lease). More would only keep a slot
+// whose Released was lost longer.
+const reconcileMisses = 2
+
+// reconcileLocked compares the leases placed on the instance that sent hb with its Busy list:
+// a lease listed is busy there; one left out reconcileMisses times in a row is not (its
+// Released was lost, or the invocation never arrived) and is freed, its environment counted as
+// neither idle nor finishing (the next heartbeat's snapshot tells).
+func (l *ledger) reconcileLocked(hb msg.Heartbeat) {
+	busy := make(map[string]bool, len(hb.Busy))
+	for _, token := range hb.Busy {
+		busy[token] = true
+	}
+	for _, ls := range l.leases {
+		if ls.choice.InvokerID != hb.InvokerID || !l.placement.Current(ls.choice) {
+			continue
+		}
+		if busy[ls.token] {
+			ls.misses = 0
+			continue
+		}
+		if ls.misses++; ls.misses < reconcileMisses {
+			continue
+		}
+		l.log.Warn("slot freed: its invoker no longer lists the invocation as busy",
+			zap.String("reason", "its Released was lost, or the invocation never reached the invoker"),
+			zap.String("request_id", ls.requestID), zap.String("function", ls.fn), zap.String("invoker", hb.InvokerID),
+			zap.Int("heartbeats", ls.misses))
+		l.releaseLocked(ls, false)
+	}
 }
 
 // expire declares gone the invokers that missed their heartbeats at now, freeing their leases,

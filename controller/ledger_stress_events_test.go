@@ -104,17 +104,20 @@ func (r *stressRun) place() {
 		r.l.release(v.ls)
 		v.state, v.held = simDone, false
 	default:
-		v.state, v.invoker, v.instance = simPlaced, choice.InvokerID, choice.Instance
+		v.state, v.invoker, v.instance, v.misses = simPlaced, choice.InvokerID, choice.Instance, 0
 	}
 }
 
 // deliver sends a placed invocation to its invoker: it runs there if the invoker takes work;
 // else no responders (retried up to maxAttempts), or now and then too large to send.
 func (r *stressRun) deliver() {
-	v := r.pick(simPlaced)
-	if v == nil {
-		return
+	if v := r.pick(simPlaced); v != nil {
+		r.deliverOne(v)
 	}
+}
+
+// deliverOne is deliver for invocation v.
+func (r *stressRun) deliverOne(v *simInvocation) {
 	switch {
 	case r.rng.IntN(20) == 0:
 		r.l.release(v.ls) // nats.ErrMaxPayload: not sent
@@ -184,6 +187,16 @@ func (r *stressRun) deliverReleased() {
 	}
 }
 
+// loseReleased drops one pending Released: NATS lost it (core NATS is at most once). Only the
+// invoker's heartbeats, which no longer list the invocation, can free its lease now.
+func (r *stressRun) loseReleased() {
+	if len(r.pending) == 0 {
+		return
+	}
+	i := r.rng.IntN(len(r.pending))
+	r.pending = slices.Delete(r.pending, i, i+1)
+}
+
 // staleReleased redelivers an old Released, or one from another invoker, or one without a
 // token: none of them may free a lease they do not name.
 func (r *stressRun) staleReleased() {
@@ -241,9 +254,50 @@ func (r *stressRun) beat() {
 	for _, id := range stressInvokers() {
 		switch r.invokers[id] {
 		case invUp:
-			r.l.heartbeat(msg.Heartbeat{InvokerID: id, Instance: r.instance[id], CapacityMB: 4096, IdleByKey: r.idleOn(id)}, r.now)
+			r.heartbeat(id, 4096, r.idleOn(id))
 		case invStopping:
-			r.l.heartbeat(msg.Heartbeat{InvokerID: id, Instance: r.instance[id]}, r.now)
+			r.heartbeat(id, 0, nil)
+		}
+	}
+}
+
+// heartbeat sends one heartbeat of invoker id's current instance. Its Busy list is the truth:
+// the invocations running there (delivered, Released not yet published), plus a token of
+// another controller. Then it applies the slot rule's reconciliation to the model: a lease
+// placed on that instance and not running there is missed, and freed at reconcileMisses misses
+// in a row: its Released was published (delivered late, or lost), or, if it was still only
+// placed, its invocation never arrives (the model has it reach its invoker within the window
+// or never).
+func (r *stressRun) heartbeat(id string, capacityMB int, idle map[string]int) {
+	instance := r.instance[id]
+	// Most invocations in transit arrive before the heartbeat that would free them; the others
+	// never do.
+	for _, v := range r.invs {
+		if v.state == simPlaced && v.invoker == id && v.instance == instance && v.misses == reconcileMisses-1 &&
+			r.rng.IntN(4) > 0 {
+			r.deliverOne(v)
+		}
+	}
+	busy := []string{"another-controller-1"}
+	for _, v := range r.invs {
+		if v.state == simRunning && v.invoker == id && v.instance == instance {
+			busy = append(busy, v.ls.token)
+		}
+	}
+	r.rng.Shuffle(len(busy), func(i, j int) { busy[i], busy[j] = busy[j], busy[i] })
+	r.l.heartbeat(msg.Heartbeat{InvokerID: id, Instance: instance, CapacityMB: capacityMB, IdleByKey: idle,
+		Busy: busy, Reconcile: true}, r.now)
+	for _, v := range r.invs {
+		if !v.held || v.invoker != id || v.instance != instance {
+			continue
+		}
+		switch v.state {
+		case simRunning:
+			v.misses = 0
+		case simPlaced, simFreed:
+			if v.misses++; v.misses >= reconcileMisses {
+				v.state, v.held = simDone, false
+			}
 		}
 	}
 }
@@ -259,7 +313,7 @@ func (r *stressRun) idleOn(string) map[string]int {
 	return idle
 }
 
-// lost applies the slot rule's second case to the model: every lease on id ends.
+// lost applies the slot rule's third case to the model: every lease on id ends.
 func (r *stressRun) lost(id string) {
 	for _, v := range r.invs {
 		if v.held && v.invoker == id && v.state != simAdmitted {
@@ -289,7 +343,7 @@ func (r *stressRun) stop() {
 	switch r.invokers[id] {
 	case invUp:
 		r.invokers[id] = invStopping
-		r.l.heartbeat(msg.Heartbeat{InvokerID: id, Instance: r.instance[id]}, r.now)
+		r.heartbeat(id, 0, nil)
 	case invStopping:
 		for _, v := range r.invs {
 			if v.invoker == id && v.state == simRunning {
@@ -309,7 +363,7 @@ func (r *stressRun) restart() {
 	}
 	r.restarts++
 	r.invokers[id], r.instance[id] = invUp, fmt.Sprintf("%s-%d", id, r.restarts)
-	r.l.heartbeat(msg.Heartbeat{InvokerID: id, Instance: r.instance[id], CapacityMB: 4096}, r.now)
+	r.heartbeat(id, 4096, nil)
 	for _, v := range r.invs {
 		if v.held && v.invoker == id && v.state != simAdmitted && v.instance != r.instance[id] {
 			v.state, v.held = simDone, false
@@ -326,5 +380,5 @@ func (r *stressRun) reserve() {
 		}
 	}
 	r.reserved = all
-	r.l.setReservations(all)
+	r.l.setReservations(nil, specKeys(all))
 }

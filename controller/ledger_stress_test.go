@@ -17,9 +17,10 @@ import (
 
 // The stress test drives the ledger through random interleavings of what the NATS handlers see
 // (admissions, placements, no responders and refusals, replies, backstop timeouts, Released
-// messages that come late, twice or stale, invokers that crash, drain, and come back as new
-// instances before or after they expire, reservation changes and heartbeats) against a model
-// of the truth: which environments are really busy. It checks after every step that
+// messages that come late, twice or stale or are lost, invokers that crash, drain, and come back
+// as new instances before or after they expire, reservation changes and heartbeats that list
+// what is busy) against a model of the truth: which environments are really busy. It checks
+// after every step that
 //
 //   - a lease is held exactly when the slot rule (doc.go) says so, so nothing is freed while
 //     its environment may still be busy, and nothing is freed twice;
@@ -27,8 +28,10 @@ import (
 //   - right after an admission, the busy invocations of a reserved function do not exceed its
 //     reservation, and those of unreserved functions do not exceed the unreserved pool;
 //
-// and at the end, once every environment is free, every Released delivered and every invoker
-// lost, that nothing is held and all counters are zero.
+// and at the end, once every environment is free, every Released not lost delivered and
+// reconcileMisses heartbeats sent, that nothing is held on a live invoker (no lease is held
+// forever, even when its Released was lost), and once every invoker is lost, that nothing is
+// held and all counters are zero.
 
 const (
 	stressAccountLimit = 6
@@ -72,6 +75,7 @@ type simInvocation struct {
 	replied   bool // the controller got the reply or gave up at the backstop
 	held      bool // the slot rule says the ledger holds its lease
 	failed    bool // the reply was a failure
+	misses    int  // heartbeats in a row of its invoker's instance that did not list it as busy
 }
 
 // busy reports whether the invocation's environment is, or may soon be, busy in truth.
@@ -142,6 +146,17 @@ func runStress(t *testing.T, seed uint64, steps int) {
 	}
 }
 
+// heldOnLiveInvokers counts the leases the ledger holds on invokers that are not down.
+func (r *stressRun) heldOnLiveInvokers() int {
+	n := 0
+	for _, ls := range r.l.leases {
+		if r.invokers[ls.choice.InvokerID] != invDown {
+			n++
+		}
+	}
+	return n
+}
+
 // failf reports a broken invariant with the seed and step that reproduce it.
 func (r *stressRun) failf(format string, args ...any) {
 	r.t.Helper()
@@ -161,8 +176,10 @@ func (r *stressRun) randomStep() {
 		r.reply()
 	case n < 66:
 		r.finish()
-	case n < 80:
+	case n < 78:
 		r.deliverReleased()
+	case n < 80:
+		r.loseReleased()
 	case n < 82:
 		r.staleReleased()
 	case n < 84:
@@ -224,7 +241,7 @@ func (r *stressRun) check() {
 	}
 	unreserved := 0
 	for _, s := range stressFunctions() {
-		if got := r.l.admission.InFlight(s.Name); got != held[s.Name] {
+		if got := r.l.admission.InFlight(s.Key()); got != held[s.Name] {
 			r.failf("admission counts %d of %s in flight, model %d", got, s.Name, held[s.Name])
 		}
 		if r.unreserved(s.Name) {
@@ -257,7 +274,7 @@ func (r *stressRun) drain() {
 					r.l.release(v.ls)
 					v.state, v.held = simDone, false
 				} else {
-					v.state, v.invoker, v.instance = simPlaced, choice.InvokerID, choice.Instance
+					v.state, v.invoker, v.instance, v.misses = simPlaced, choice.InvokerID, choice.Instance, 0
 				}
 				progress = true
 			case simPlaced:
@@ -288,10 +305,19 @@ func (r *stressRun) drain() {
 			break
 		}
 	}
+	// The Released that were lost: the heartbeats of the live invokers, which no longer list
+	// those invocations, free their leases.
+	for range reconcileMisses {
+		r.tick()
+		r.check()
+	}
 	for _, v := range r.invs {
 		if v.held && r.invokers[v.invoker] != invDown {
 			r.failf("%s still held on live invoker %s after everything was released", v.requestID, v.invoker)
 		}
+	}
+	if live := r.heldOnLiveInvokers(); live != 0 {
+		r.failf("the ledger holds %d leases on live invokers after everything was released", live)
 	}
 	for id, s := range r.l.placement.invokers {
 		if r.invokers[id] == invDown {

@@ -19,19 +19,31 @@ import (
 )
 
 // manualInvoker is an invoker the test drives by hand: it heartbeats until stopped, takes
-// invocations and answers them (success) or not, and publishes Released only when told.
+// invocations and answers them (success) or not, and publishes Released only when told. By
+// default its heartbeats carry no Busy list, like an invoker that predates it.
 type manualInvoker struct {
 	id     string
 	nc     *nats.Conn
 	answer bool
-	drain  atomic.Bool // heartbeats announce capacity 0
+	drain  atomic.Bool  // heartbeats announce capacity 0
+	busy   atomic.Int32 // a busyMode: what heartbeats say of the invocations taken
 	stop   chan struct{}
 	done   chan struct{}
 
 	mu       sync.Mutex
 	took     []msg.Released // what it must release, with the lease tokens it was given
 	instance string         // msg.Heartbeat.Instance
+	beats    int            // heartbeats sent
 }
+
+// busyMode is what a manualInvoker's heartbeats report in msg.Heartbeat.Busy.
+type busyMode int32
+
+const (
+	busyUnreported busyMode = iota // no list: an invoker that predates it
+	busyListed                     // a complete list: the lease tokens of what it took and has not released
+	busyForgotten                  // a complete, empty list: as if every Released had been sent, and lost
+)
 
 func startManualInvoker(t *testing.T, nc *nats.Conn, id string, answer bool) *manualInvoker {
 	t.Helper()
@@ -78,6 +90,17 @@ func (m *manualInvoker) heartbeats() {
 		}
 		m.mu.Lock()
 		hb := msg.Heartbeat{InvokerID: m.id, Instance: m.instance, CapacityMB: capacity}
+		switch busyMode(m.busy.Load()) {
+		case busyUnreported:
+		case busyListed:
+			hb.Reconcile, hb.Busy = true, []string{}
+			for _, r := range m.took {
+				hb.Busy = append(hb.Busy, r.Lease)
+			}
+		case busyForgotten:
+			hb.Reconcile, hb.Busy = true, []string{}
+		}
+		m.beats++
 		m.mu.Unlock()
 		_ = m.nc.Publish(msg.SubjectInvokerHeartbeat, msg.Encode(hb)) // the next beat retries
 		select {
@@ -103,6 +126,13 @@ func (m *manualInvoker) restart() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.instance, m.took = "second", nil
+}
+
+// beatsSent is the number of heartbeats sent so far.
+func (m *manualInvoker) beatsSent() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.beats
 }
 
 // releaseAll publishes Released for every invocation taken.
@@ -195,4 +225,47 @@ func TestCloseFreesSlots(t *testing.T) {
 	if n := r.ctrl.InFlight(); n != 0 {
 		t.Fatalf("in flight after Close: %d, want 0", n)
 	}
+}
+
+// TestLostReleasedFreedByHeartbeats: an invoker that stays alive but whose Released never
+// arrives (NATS lost it) gets its slot freed by its heartbeats once they stop listing the
+// invocation as busy; while they list it, the slot stays held.
+func TestLostReleasedFreedByHeartbeats(t *testing.T) {
+	quick := testSpec()
+	quick.TimeoutSec = 1
+	cfg := controller.Config{InitAllowance: 50 * time.Millisecond, Grace: 50 * time.Millisecond}
+	// start takes the one slot of quick with an invocation the manual invoker answers and never
+	// releases; its heartbeats report mode.
+	start := func(t *testing.T, mode busyMode) (*rig, *manualInvoker) {
+		r := newRig(t, cfg, map[string]int{quick.Name: 1}, false)
+		m := startManualInvoker(t, r.nc, "manual", true)
+		m.busy.Store(int32(mode))
+		eventually(t, "the first invocation to be answered", func() bool { return r.invoke(t, quick, `{}`).Error == nil })
+		return r, m
+	}
+
+	t.Run("left out of the Busy list: freed", func(t *testing.T) {
+		t.Parallel()
+		r, _ := start(t, busyForgotten)
+		eventually(t, "the slot to be freed", func() bool { return r.ctrl.InFlight() == 0 })
+		if reply := r.invoke(t, quick, `{}`); reply.Error != nil {
+			t.Fatalf("invocation after the slot was freed: %+v", reply.Error)
+		}
+	})
+
+	t.Run("listed in the Busy list: held until left out", func(t *testing.T) {
+		t.Parallel()
+		r, m := start(t, busyListed)
+		// Many times the heartbeats it takes to free a lease that is left out.
+		from := m.beatsSent()
+		eventually(t, "ten heartbeats listing the invocation", func() bool { return m.beatsSent() >= from+10 })
+		if n := r.ctrl.InFlight(); n != 1 {
+			t.Fatalf("in flight while the invoker lists the invocation as busy: %d, want 1", n)
+		}
+		if reply := r.invoke(t, quick, `{}`); !isThrottle(reply) {
+			t.Fatalf("second invocation while the first holds its slot: %+v", reply.Error)
+		}
+		m.busy.Store(int32(busyForgotten)) // its Released is sent, and lost
+		eventually(t, "the slot to be freed", func() bool { return r.ctrl.InFlight() == 0 })
+	})
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/internal/contract/function"
 )
 
 // reloadTimeout bounds one reload of the reservations.
@@ -23,20 +25,32 @@ type reservationSync struct {
 	settled chan struct{} // closed and replaced whenever covered advances
 }
 
-// loadReservations replaces the admission's reservations with the store's.
+// loadReservations replaces the admission's account limits and reservations with the store's.
+// Reservations are keyed by function.Spec.Key (<account>/<name>) inside the controller.
 func (c *Controller) loadReservations(ctx context.Context) error {
 	if c.cfg.Store == nil {
 		return nil
 	}
-	all, err := c.cfg.Store.Reservations(ctx)
+	limits, err := c.cfg.Store.AccountLimits(ctx)
+	if err != nil {
+		return fmt.Errorf("controller: load account limits: %w", err)
+	}
+	byAccount, err := c.cfg.Store.Reservations(ctx)
 	if err != nil {
 		return fmt.Errorf("controller: load reservations: %w", err)
 	}
-	c.ledger.setReservations(all)
+	all := map[string]int{}
+	for account, fns := range byAccount {
+		for name, n := range fns {
+			all[function.Spec{AccountID: account, Name: name}.Key()] = n
+		}
+	}
+	c.ledger.setReservations(limits, all)
 	return nil
 }
 
-// onFunctionChanged asks for a reload. Requests coalesce: one reload that starts after the
+// onFunctionChanged asks for a reload (a function's reservation or an account's limit may have
+// changed). Requests coalesce: one reload that starts after the
 // event covers every event before it.
 func (c *Controller) onFunctionChanged(*nats.Msg) {
 	if c.cfg.Store == nil {

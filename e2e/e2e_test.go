@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
@@ -217,7 +218,7 @@ func waitInvocations(t *testing.T, l *lambdockd, fn string, want int64) {
 	}
 	defer st.Close()
 	eventually(t, func() string {
-		n, err := st.CountInvocations(ctx, fn)
+		n, err := st.CountInvocations(ctx, tenant.AdminAccountID, fn)
 		if err != nil || n != want {
 			return fmt.Sprintf("%d invocation rows of %s (err %v), want %d", n, fn, err, want)
 		}

@@ -3,22 +3,32 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/lambdock/lambdock/cmd/lambdockd/server"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
 
 // TestFunctionURL serves a deployed aws-lambda-go function (events.LambdaFunctionURLRequest →
 // LambdaFunctionURLResponse) through its function URL to a plain net/http client: method, path,
 // query, headers, cookies and a binary body in; a status, headers, two cookies and the binary
-// body back byte for byte. Also a CORS preflight, a function without a URL (404) and an
-// unsigned request to an AWS_IAM URL (403).
+// body back byte for byte. Also a CORS preflight, a function without a URL (404), and an AWS_IAM
+// URL refusing an unsigned request (403) and serving one signed by the admin key.
 func TestFunctionURL(t *testing.T) {
 	need(t)
-	l := start(t, newConfig(dataDir(t), "e2e-url-"+randomID()))
+	dir := dataDir(t)
+	l := start(t, newConfig(dir, "e2e-url-"+randomID()))
 	const (
 		fn      = "e2e-url"
 		private = "e2e-url-iam"
@@ -103,7 +113,48 @@ func TestFunctionURL(t *testing.T) {
 		if r := do(t, req); r.status != http.StatusForbidden || r.header.Get("x-amzn-ErrorType") != "AccessDeniedException" {
 			t.Fatalf("unsigned: %v", r)
 		}
+
+		// Signed by the admin key lambdockd wrote at first start: the function runs.
+		keyID, secret := adminCredentials(t, dir)
+		body := []byte("signed body")
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, iam.FunctionURL+"p", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(body)
+		if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret}, req,
+			hex.EncodeToString(sum[:]), "lambda", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if r := do(t, req); r.status != http.StatusOK || string(r.body) != string(body) || r.header.Get("X-Path") != "/p" {
+			t.Fatalf("signed: %v", r)
+		}
 	})
+}
+
+// adminCredentials reads the admin key from the credentials file lambdockd writes in its data
+// directory at first start.
+func adminCredentials(t *testing.T, dir string) (keyID, secret string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, server.CredentialsFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		switch strings.TrimSpace(k) {
+		case "aws_access_key_id":
+			keyID = strings.TrimSpace(v)
+		case "aws_secret_access_key":
+			if ok {
+				secret = strings.TrimSpace(v)
+			}
+		}
+	}
+	if keyID == "" || secret == "" {
+		t.Fatalf("no key in %s", server.CredentialsFileName)
+	}
+	return keyID, secret
 }
 
 // do sends req with a plain net/http client and reads the whole answer.

@@ -20,11 +20,11 @@ type slowStore struct {
 	memory  atomic.Int32
 }
 
-func (s *slowStore) GetFunction(ctx context.Context, name string) (*store.Function, error) {
+func (s *slowStore) GetFunction(ctx context.Context, account, name string) (*store.Function, error) {
 	s.calls.Add(1)
 	mem := int(s.memory.Load())
 	<-s.release
-	return &store.Function{Name: name, MemoryMB: mem}, nil
+	return &store.Function{AccountID: account, Name: name, MemoryMB: mem}, nil
 }
 
 // TestCacheInvalidationDuringLoad checks that a load that raced an invalidation is returned to
@@ -37,7 +37,7 @@ func TestCacheInvalidationDuringLoad(t *testing.T) {
 
 	result := make(chan *store.Function, 1)
 	go func() {
-		f, err := c.get(ctx, "fn")
+		f, err := c.get(ctx, "a", "fn")
 		if err != nil {
 			t.Error(err)
 		}
@@ -47,15 +47,15 @@ func TestCacheInvalidationDuringLoad(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	s.memory.Store(256)
-	c.invalidate("fn") // the change lands while the load is in flight
+	c.invalidate("a", "fn") // the change lands while the load is in flight
 	close(s.release)
 	if f := <-result; f.MemoryMB != 128 {
 		t.Errorf("in-flight load returned %d MB, want the 128 MB it read", f.MemoryMB)
 	}
-	if f, err := c.get(ctx, "fn"); err != nil || f.MemoryMB != 256 {
+	if f, err := c.get(ctx, "a", "fn"); err != nil || f.MemoryMB != 256 {
 		t.Errorf("after the invalidation: %+v, %v; want a fresh 256 MB read", f, err)
 	}
-	if _, err := c.get(ctx, "fn"); err != nil || s.calls.Load() != 2 {
+	if _, err := c.get(ctx, "a", "fn"); err != nil || s.calls.Load() != 2 {
 		t.Errorf("%d store reads, want 2: the raced load and one after it, then warm gets (%v)", s.calls.Load(), err)
 	}
 }
@@ -71,7 +71,7 @@ func TestCacheSharedLoad(t *testing.T) {
 	results := make(chan error, waiters)
 	for range waiters {
 		go func() {
-			f, err := c.get(context.Background(), "fn")
+			f, err := c.get(context.Background(), "a", "fn")
 			if err == nil && f.MemoryMB != 128 {
 				err = fmt.Errorf("got %d MB, want 128", f.MemoryMB)
 			}
@@ -83,7 +83,7 @@ func TestCacheSharedLoad(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := c.get(ctx, "fn"); !errors.Is(err, context.Canceled) {
+	if _, err := c.get(ctx, "a", "fn"); !errors.Is(err, context.Canceled) {
 		t.Errorf("a caller whose context ended got %v, want context.Canceled", err)
 	}
 	time.Sleep(20 * time.Millisecond) // every waiter has reached the cache
@@ -93,7 +93,7 @@ func TestCacheSharedLoad(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if _, err := c.get(context.Background(), "fn"); err != nil || s.calls.Load() != 1 {
+	if _, err := c.get(context.Background(), "a", "fn"); err != nil || s.calls.Load() != 1 {
 		t.Errorf("%d store reads, want 1 shared by every miss and then cached (%v)", s.calls.Load(), err)
 	}
 }
@@ -107,7 +107,7 @@ func TestCacheGetAfterInvalidationDoesNotJoinOlderLoad(t *testing.T) {
 	get := func() <-chan *store.Function {
 		out := make(chan *store.Function, 1)
 		go func() {
-			f, err := c.get(context.Background(), "fn")
+			f, err := c.get(context.Background(), "a", "fn")
 			if err != nil {
 				t.Error(err)
 			}
@@ -120,7 +120,7 @@ func TestCacheGetAfterInvalidationDoesNotJoinOlderLoad(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	s.memory.Store(256)
-	c.invalidate("fn")
+	c.invalidate("a", "fn")
 	fresh := get()
 	deadline := time.Now().Add(5 * time.Second)
 	for s.calls.Load() < 2 { // the second get starts its own read

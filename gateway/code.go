@@ -48,15 +48,25 @@ func (g *Gateway) codeLocation(c *gin.Context, sum string) string {
 	return scheme + "://" + c.Request.Host + codePath + sum
 }
 
-// getCode serves a deployment package: GET /lambdock/v1/code/{sha256}.
+// getCode serves a deployment package: GET /lambdock/v1/code/{sha256}, only to an account with
+// a function of that code (packages are stored once by content, for every account; another
+// account's package is a 404 like a missing one).
 func (g *Gateway) getCode(c *gin.Context) error {
 	fetcher, sum := g.codeFetcher(), c.Param("sha256")
 	if fetcher == nil || !sha256Pattern.MatchString(sum) {
 		return g.unknownOperation(c)
 	}
-	zip, err := fetcher.FetchCode(c.Request.Context(), sum)
+	notFound := lambdaerr.New(http.StatusNotFound, lambdaerr.CodeResourceNotFound, "Code not found: %s", sum)
+	ctx := c.Request.Context()
+	switch mine, err := g.cfg.Store.HasCode(ctx, accountOf(ctx), sum); {
+	case err != nil:
+		return fmt.Errorf("fetch code %s: %w", sum, err)
+	case !mine:
+		return notFound
+	}
+	zip, err := fetcher.FetchCode(ctx, sum)
 	if errors.Is(err, codestore.ErrNotFound) {
-		return lambdaerr.New(http.StatusNotFound, lambdaerr.CodeResourceNotFound, "Code not found: %s", sum)
+		return notFound
 	}
 	if err != nil {
 		return fmt.Errorf("fetch code %s: %w", sum, err)

@@ -16,8 +16,8 @@ import (
 
 // putConcurrency is PutFunctionConcurrency: PUT /2017-10-31/functions/{name}/concurrency.
 //
-// Lambda's rule: all reservations together must leave at least rules.MinUnreservedConcurrency
-// of the account limit unreserved. The store checks and writes in one serialized step, so
+// Lambda's rule: all reservations of the account together must leave at least
+// rules.MinUnreservedConcurrency of the account's limit unreserved. The store checks and writes in one serialized step, so
 // concurrent puts cannot together overshoot.
 func (g *Gateway) putConcurrency(c *gin.Context) error {
 	var in lambdaapi.Concurrency
@@ -35,29 +35,29 @@ func (g *Gateway) putConcurrency(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	maxReserved := g.cfg.AccountConcurrency - rules.MinUnreservedConcurrency
-	switch err := g.cfg.Store.ReserveConcurrency(c.Request.Context(), f.Name, n, maxReserved); {
+	switch err := g.cfg.Store.ReserveConcurrency(c.Request.Context(), f.AccountID, f.Name, n, rules.MinUnreservedConcurrency); {
 	case errors.Is(err, store.ErrReservationLimit):
 		return lambdaerr.InvalidParameter("Specified ReservedConcurrentExecutions for function decreases account's "+
 			"UnreservedConcurrentExecution below its minimum value of [%d].", rules.MinUnreservedConcurrency)
 	case errors.Is(err, store.ErrNotFound):
-		return lambdaerr.NotFound(g.arn(f.Name))
+		return lambdaerr.NotFound(g.arn(f.AccountID, f.Name))
 	case err != nil:
 		return fmt.Errorf("reserve concurrency for %s: %w", f.Name, err)
 	}
-	g.functionChanged(f.Name, false)
+	g.functionChanged(f.AccountID, f.Name, false)
 	return writeJSON(c, http.StatusOK, lambdaapi.Concurrency{ReservedConcurrentExecutions: &n})
 }
 
-// setReservation stores the reservation (nil removes it) and announces the change.
-func (g *Gateway) setReservation(ctx context.Context, name string, n *int) error {
-	if err := g.cfg.Store.SetReservedConcurrency(ctx, name, n); err != nil {
+// setReservation stores the reservation of the account's function (nil removes it) and
+// announces the change.
+func (g *Gateway) setReservation(ctx context.Context, account, name string, n *int) error {
+	if err := g.cfg.Store.SetReservedConcurrency(ctx, account, name, n); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return lambdaerr.NotFound(g.arn(name))
+			return lambdaerr.NotFound(g.arn(account, name))
 		}
 		return fmt.Errorf("set reserved concurrency of %s: %w", name, err)
 	}
-	g.functionChanged(name, false)
+	g.functionChanged(account, name, false)
 	return nil
 }
 
@@ -77,7 +77,7 @@ func (g *Gateway) deleteConcurrency(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := g.setReservation(c.Request.Context(), f.Name, nil); err != nil {
+	if err := g.setReservation(c.Request.Context(), f.AccountID, f.Name, nil); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

@@ -16,7 +16,9 @@ import (
 // panickyStore panics on every read.
 type panickyStore struct{ Store }
 
-func (panickyStore) GetFunction(context.Context, string) (*store.Function, error) { panic("boom") }
+func (panickyStore) GetFunction(context.Context, string, string) (*store.Function, error) {
+	panic("boom")
+}
 
 // TestPanicIsServiceException checks that a panic becomes a logged 500 ServiceException.
 func TestPanicIsServiceException(t *testing.T) {

@@ -23,14 +23,15 @@ func (g *Gateway) createFunction(c *gin.Context) error {
 	if err := readJSON(c, maxCodeRequest, "CreateFunction", &in); err != nil {
 		return err
 	}
-	name, err := createName(in.FunctionName)
+	account := accountOf(c.Request.Context())
+	name, err := createName(in.FunctionName, account)
 	if err != nil {
 		return err
 	}
 	if err := checkUnsupported(in.PackageType, in.Publish, in.Layers, in.Architectures); err != nil {
 		return err
 	}
-	f := g.newFunction(name, &in)
+	f := g.newFunction(account, name, &in)
 	if err := validateFunction(f); err != nil {
 		return err
 	}
@@ -48,19 +49,22 @@ func (g *Gateway) createFunction(c *gin.Context) error {
 		}
 		return fmt.Errorf("create function %s: %w", name, err)
 	}
-	g.functionChanged(name, false)
+	g.functionChanged(account, name, false)
 	return writeJSON(c, http.StatusCreated, g.configuration(f))
 }
 
-// createName checks CreateFunction's FunctionName (a name or an unqualified ARN) and returns the
-// plain name.
-func createName(raw string) (string, error) {
+// createName checks CreateFunction's FunctionName (a name or an unqualified ARN of the caller's
+// account) and returns the plain name.
+func createName(raw, account string) (string, error) {
 	if raw == "" {
 		return "", constraint("FunctionName", "have length greater than or equal to 1")
 	}
 	ref, err := splitRef(raw)
 	if err != nil || ref.Qualifier != "" || !namePattern.MatchString(ref.Name) {
 		return "", constraint("FunctionName", "satisfy regular expression pattern: [a-zA-Z0-9-_]{1,64} (or an unqualified function ARN)")
+	}
+	if ref.Account != "" && ref.Account != account {
+		return "", lambdaerr.InvalidParameter("The function ARN names account %s, not the caller's account %s.", ref.Account, account)
 	}
 	return ref.Name, nil
 }
@@ -100,13 +104,13 @@ func (g *Gateway) putCode(ctx context.Context, f *store.Function, zip []byte, dr
 	return nil
 }
 
-// lookup reads the function ref names from the store. Only $LATEST exists, so any other
-// qualifier is Lambda's 404 for that qualified ARN.
+// lookup reads the function ref names from the store, in the caller's account. Only $LATEST
+// exists, so any other qualifier is Lambda's 404 for that qualified ARN.
 func (g *Gateway) lookup(ctx context.Context, ref functionRef) (*store.Function, error) {
-	if !ref.latest() {
+	if !ref.findable() {
 		return nil, g.notFound(ref)
 	}
-	f, err := g.cfg.Store.GetFunction(ctx, ref.Name)
+	f, err := g.cfg.Store.GetFunction(ctx, ref.Account, ref.Name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, g.notFound(ref)
 	}
@@ -164,7 +168,7 @@ func (g *Gateway) listFunctions(c *gin.Context) error {
 		}
 		maxItems = n
 	}
-	fns, next, err := g.cfg.Store.ListFunctions(c.Request.Context(), c.Query("Marker"), maxItems)
+	fns, next, err := g.cfg.Store.ListFunctions(c.Request.Context(), accountOf(c.Request.Context()), c.Query("Marker"), maxItems)
 	if err != nil {
 		return fmt.Errorf("list functions: %w", err)
 	}
@@ -231,11 +235,11 @@ func (g *Gateway) updateFunctionConfiguration(c *gin.Context) error {
 func (g *Gateway) saveFunction(c *gin.Context, f *store.Function) error {
 	if err := g.cfg.Store.UpdateFunction(c.Request.Context(), f); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return lambdaerr.NotFound(g.arn(f.Name))
+			return lambdaerr.NotFound(g.arn(f.AccountID, f.Name))
 		}
 		return fmt.Errorf("update function %s: %w", f.Name, err)
 	}
-	g.functionChanged(f.Name, false)
+	g.functionChanged(f.AccountID, f.Name, false)
 	return writeJSON(c, http.StatusOK, g.configuration(f))
 }
 
@@ -261,13 +265,13 @@ func (g *Gateway) deleteFunction(c *gin.Context) error {
 	if _, err := g.lookup(c.Request.Context(), ref); err != nil {
 		return err
 	}
-	if err := g.cfg.Store.DeleteFunction(c.Request.Context(), ref.Name); err != nil {
+	if err := g.cfg.Store.DeleteFunction(c.Request.Context(), ref.Account, ref.Name); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return g.notFound(ref)
 		}
 		return fmt.Errorf("delete function %s: %w", ref.Name, err)
 	}
-	g.functionChanged(ref.Name, true)
+	g.functionChanged(ref.Account, ref.Name, true)
 	c.Status(http.StatusNoContent)
 	return nil
 }

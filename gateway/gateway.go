@@ -15,29 +15,32 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
-	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
-// Store is what the gateway needs from the function store (implemented by *store.Store).
+// Store is what the gateway needs from the function store (implemented by *store.Store). Every
+// function belongs to an account; account is the caller's (accountOf).
 type Store interface {
-	// CreateFunction inserts f and sets its RevisionID and LastModified; store.ErrExists if taken.
+	// CreateFunction inserts f into f.AccountID and sets its RevisionID and LastModified;
+	// store.ErrExists if the account has the name already.
 	CreateFunction(ctx context.Context, f *store.Function) error
-	// GetFunction returns the function or store.ErrNotFound.
-	GetFunction(ctx context.Context, name string) (*store.Function, error)
-	// ListFunctions returns up to maxItems functions after marker, and the next marker ("" at end).
-	ListFunctions(ctx context.Context, marker string, maxItems int) ([]*store.Function, string, error)
-	// UpdateFunction replaces f's record and writes the new RevisionID/LastModified back.
+	// GetFunction returns the account's function or store.ErrNotFound.
+	GetFunction(ctx context.Context, account, name string) (*store.Function, error)
+	// ListFunctions returns up to maxItems of the account's functions after marker, and the next
+	// marker ("" at end).
+	ListFunctions(ctx context.Context, account, marker string, maxItems int) ([]*store.Function, string, error)
+	// UpdateFunction replaces f's record (in f.AccountID) and writes the new
+	// RevisionID/LastModified back.
 	UpdateFunction(ctx context.Context, f *store.Function) error
-	// DeleteFunction removes the function (store.ErrNotFound if absent).
-	DeleteFunction(ctx context.Context, name string) error
+	// DeleteFunction removes the account's function (store.ErrNotFound if absent).
+	DeleteFunction(ctx context.Context, account, name string) error
 	// SetReservedConcurrency sets (or, with nil, removes) the function's reservation.
-	SetReservedConcurrency(ctx context.Context, name string, n *int) error
-	// ReserveConcurrency sets the reservation to n unless all reservations together would
-	// exceed maxReserved (store.ErrReservationLimit), atomically.
-	ReserveConcurrency(ctx context.Context, name string, n, maxReserved int) error
-	// Reservations returns every function's reserved concurrency.
-	Reservations(ctx context.Context) (map[string]int, error)
+	SetReservedConcurrency(ctx context.Context, account, name string, n *int) error
+	// ReserveConcurrency sets the reservation to n unless that would leave less than
+	// minUnreserved of the account's limit unreserved (store.ErrReservationLimit), atomically.
+	ReserveConcurrency(ctx context.Context, account, name string, n, minUnreserved int) error
+	// HasCode reports whether one of the account's functions has the code with hex SHA-256 sum.
+	HasCode(ctx context.Context, account, sum string) (bool, error)
 	// Ping checks the connection (readiness).
 	Ping(ctx context.Context) error
 
@@ -84,12 +87,8 @@ type Config struct {
 	// Ready lists extra readiness checks (e.g. Docker) run by /readyz besides the built-in
 	// "nats" and "postgres" checks.
 	Ready []Check
-	// AccountID and Region shape ARNs (defaults function.DefaultAccountID and "us-east-1").
-	AccountID string
-	Region    string
-	// AccountConcurrency is the account's concurrency limit, used by the reservation rule
-	// (default rules.DefaultAccountConcurrency).
-	AccountConcurrency int
+	// Region shapes ARNs (default "us-east-1"); their account is the function's.
+	Region string
 	// InvokeGrace is added to the function timeout to bound how long an invoke waits for the
 	// controller's reply (default 15 s).
 	InvokeGrace time.Duration
@@ -123,14 +122,8 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Store == nil || cfg.Code == nil || cfg.NATS == nil {
 		return nil, errors.New("gateway: Store, Code and NATS are required")
 	}
-	if cfg.AccountID == "" {
-		cfg.AccountID = function.DefaultAccountID
-	}
 	if cfg.Region == "" {
 		cfg.Region = function.DefaultRegion
-	}
-	if cfg.AccountConcurrency <= 0 {
-		cfg.AccountConcurrency = rules.DefaultAccountConcurrency
 	}
 	if cfg.InvokeGrace <= 0 {
 		cfg.InvokeGrace = DefaultInvokeGrace

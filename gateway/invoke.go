@@ -133,10 +133,10 @@ func decodeClientContext(h string) (string, error) {
 
 // resolve finds the function to invoke through the cache.
 func (g *Gateway) resolve(ctx context.Context, ref functionRef) (*store.Function, error) {
-	if !ref.latest() {
+	if !ref.findable() {
 		return nil, g.notFound(ref)
 	}
-	f, err := g.cache.get(ctx, ref.Name)
+	f, err := g.cache.get(ctx, ref.Account, ref.Name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, g.notFound(ref)
 	}
@@ -150,7 +150,7 @@ func (g *Gateway) resolve(ctx context.Context, ref functionRef) (*store.Function
 // function's timeout plus the grace period.
 func (g *Gateway) dispatch(c *gin.Context, f *store.Function, req *invokeRequest) (*msg.InvocationReply, error) {
 	spec := f.Spec()
-	spec.AccountID, spec.Region = g.cfg.AccountID, g.cfg.Region
+	spec.Region = g.cfg.Region // spec.AccountID is the function's
 	wait := time.Duration(spec.TimeoutSec)*time.Second + g.cfg.InvokeGrace
 	deadline := time.Now().Add(wait)
 	inv := msg.Invocation{

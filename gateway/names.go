@@ -14,28 +14,36 @@ import (
 // a full ARN arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>] or a partial ARN
 // <account>:function:<name>[:<qualifier>], plus an optional Qualifier query parameter.
 type functionRef struct {
-	Name      string
+	Account string // the caller's account (accountOf), which the function must belong to
+	Name    string
+	// Foreign is set when the request named the function by an ARN of another account: not the
+	// caller's function, so a 404 like a missing one.
+	Foreign   bool
 	Qualifier string // "" when the request names no version or alias
 }
 
 var (
-	// refPattern splits a FunctionName path parameter. The account and region of an ARN are not
-	// checked against the gateway's: Lambdock has one account and region per installation.
+	// refPattern splits a FunctionName path parameter. The region of an ARN is not checked
+	// against the gateway's (one region per installation); its account must be the caller's.
 	refPattern = regexp.MustCompile(
-		`^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?` +
+		`^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:(\d{12}):function:|(\d{12}):function:)?` +
 			`([a-zA-Z0-9_-]+)(?::(\$LATEST|[a-zA-Z0-9_-]+))?$`)
 	qualifierPattern = regexp.MustCompile(`^(\$LATEST|[a-zA-Z0-9_-]+)$`)
 	// namePattern is a plain function name (CreateFunction's name once an ARN is stripped).
 	namePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 )
 
-// parseRef reads the :name path parameter and the Qualifier query parameter.
+// parseRef reads the :name path parameter and the Qualifier query parameter, in the caller's
+// account.
 func parseRef(c *gin.Context) (functionRef, error) {
 	raw := c.Param("name")
 	ref, err := splitRef(raw)
 	if err != nil {
 		return ref, err
 	}
+	caller := accountOf(c.Request.Context())
+	ref.Foreign = ref.Account != "" && ref.Account != caller
+	ref.Account = caller
 	q, ok := c.GetQuery("Qualifier")
 	if !ok {
 		return ref, nil
@@ -51,16 +59,17 @@ func parseRef(c *gin.Context) (functionRef, error) {
 	return ref, nil
 }
 
-// splitRef parses a function name or ARN without looking at the query.
+// splitRef parses a function name or ARN without looking at the query. Account is the ARN's
+// account ("" for a plain name); parseRef replaces it with the caller's.
 func splitRef(raw string) (functionRef, error) {
 	m := refPattern.FindStringSubmatch(raw)
-	if len(raw) > rules.MaxFunctionRefLen || m == nil || len(m[1]) > rules.MaxFunctionNameLen ||
-		len(m[2]) > rules.MaxQualifierLen {
+	if len(raw) > rules.MaxFunctionRefLen || m == nil || len(m[3]) > rules.MaxFunctionNameLen ||
+		len(m[4]) > rules.MaxQualifierLen {
 		return functionRef{}, lambdaerr.InvalidParameter(
 			"'FunctionName' value %q failed to satisfy constraint: Member must be a function name (1-64 "+
 				"characters of [a-zA-Z0-9-_]), name:qualifier, a function ARN or a partial ARN", raw)
 	}
-	return functionRef{Name: m[1], Qualifier: m[2]}, nil
+	return functionRef{Account: m[1] + m[2], Name: m[3], Qualifier: m[4]}, nil
 }
 
 // latest reports whether ref names $LATEST (no qualifier, or $LATEST), the only version
@@ -69,17 +78,21 @@ func (r functionRef) latest() bool {
 	return r.Qualifier == "" || r.Qualifier == function.LatestVersion
 }
 
-// arn is the unqualified ARN of the function called name.
-func (g *Gateway) arn(name string) string {
-	return function.Spec{Name: name, AccountID: g.cfg.AccountID, Region: g.cfg.Region}.ARN()
+// findable reports whether ref can name an existing function: $LATEST of the caller's account.
+func (r functionRef) findable() bool { return r.latest() && !r.Foreign }
+
+// arn is the unqualified ARN of the account's function called name.
+func (g *Gateway) arn(account, name string) string {
+	return function.Spec{Name: name, AccountID: account, Region: g.cfg.Region}.ARN()
 }
 
-// refARN is the ARN as the request named it: qualified when it had a qualifier.
+// refARN is the ARN as the request named it (in the caller's account): qualified when it had a
+// qualifier.
 func (g *Gateway) refARN(r functionRef) string {
 	if r.Qualifier == "" {
-		return g.arn(r.Name)
+		return g.arn(r.Account, r.Name)
 	}
-	return g.arn(r.Name) + ":" + r.Qualifier
+	return g.arn(r.Account, r.Name) + ":" + r.Qualifier
 }
 
 // notFound is Lambda's 404 for ref.

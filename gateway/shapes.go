@@ -16,7 +16,7 @@ func (g *Gateway) configuration(f *store.Function) *lambdaapi.FunctionConfigurat
 	eph := f.EphemeralMB
 	out := &lambdaapi.FunctionConfiguration{
 		FunctionName:     f.Name,
-		FunctionArn:      g.arn(f.Name),
+		FunctionArn:      g.arn(f.AccountID, f.Name),
 		Runtime:          f.Runtime,
 		Role:             f.Role,
 		Handler:          f.Handler,
@@ -60,9 +60,10 @@ func codeSha256(hexSum string) string {
 	return base64.StdEncoding.EncodeToString(sum)
 }
 
-// newFunction builds the record CreateFunction stores, with Lambda's defaults for absent fields.
-func (g *Gateway) newFunction(name string, in *lambdaapi.CreateFunctionInput) *store.Function {
+// newFunction builds the record CreateFunction stores in the account, with Lambda's defaults for absent fields.
+func (g *Gateway) newFunction(account, name string, in *lambdaapi.CreateFunctionInput) *store.Function {
 	f := &store.Function{
+		AccountID:    account,
 		Name:         name,
 		Runtime:      in.Runtime,
 		Role:         in.Role,
@@ -75,7 +76,7 @@ func (g *Gateway) newFunction(name string, in *lambdaapi.CreateFunctionInput) *s
 		PackageType:  lambdaapi.PackageTypeZip,
 	}
 	if f.Role == "" {
-		f.Role = "arn:aws:iam::" + g.cfg.AccountID + ":role/lambdock"
+		f.Role = "arn:aws:iam::" + account + ":role/lambdock"
 	}
 	if in.MemorySize != nil {
 		f.MemoryMB = *in.MemorySize

@@ -38,7 +38,7 @@ func (g *Gateway) createFunctionURL(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	u := &store.FunctionURL{AccountID: accountOf(c), FunctionName: f.Name, AuthType: in.AuthType,
+	u := &store.FunctionURL{AccountID: f.AccountID, FunctionName: f.Name, AuthType: in.AuthType,
 		InvokeMode: in.InvokeMode}
 	if u.CORS, err = corsJSON(in.Cors); err != nil {
 		return err
@@ -47,9 +47,9 @@ func (g *Gateway) createFunctionURL(c *gin.Context) error {
 	case errors.Is(err, store.ErrExists):
 		return lambdaerr.New(http.StatusConflict, lambdaerr.CodeResourceConflict,
 			"Failed to create function url config for [functionArn = %s]. Error message:  FunctionUrlConfig exists for this Lambda function",
-			g.arn(f.Name))
+			g.arn(f.AccountID, f.Name))
 	case errors.Is(err, store.ErrNotFound): // deleted meanwhile
-		return g.notFound(functionRef{Name: f.Name})
+		return g.notFound(functionRef{Account: f.AccountID, Name: f.Name})
 	case err != nil:
 		return fmt.Errorf("create URL of %s: %w", f.Name, err)
 	}
@@ -94,7 +94,7 @@ func (g *Gateway) updateFunctionURL(c *gin.Context) error {
 	}
 	switch err := g.cfg.Store.UpdateFunctionURL(c.Request.Context(), u); {
 	case errors.Is(err, store.ErrNotFound):
-		return urlNotFound(g.arn(u.FunctionName))
+		return urlNotFound(g.arn(u.AccountID, u.FunctionName))
 	case err != nil:
 		return fmt.Errorf("update URL of %s: %w", u.FunctionName, err)
 	}
@@ -109,7 +109,7 @@ func (g *Gateway) deleteFunctionURL(c *gin.Context) error {
 	}
 	switch err := g.cfg.Store.DeleteFunctionURL(c.Request.Context(), u.AccountID, u.FunctionName); {
 	case errors.Is(err, store.ErrNotFound):
-		return urlNotFound(g.arn(u.FunctionName))
+		return urlNotFound(g.arn(u.AccountID, u.FunctionName))
 	case err != nil:
 		return fmt.Errorf("delete URL of %s: %w", u.FunctionName, err)
 	}
@@ -138,7 +138,7 @@ func (g *Gateway) listFunctionURLs(c *gin.Context) error {
 	if c.Query("Marker") != "" {
 		return writeJSON(c, http.StatusOK, out)
 	}
-	u, err := g.cfg.Store.GetFunctionURL(c.Request.Context(), accountOf(c), f.Name)
+	u, err := g.cfg.Store.GetFunctionURL(c.Request.Context(), f.AccountID, f.Name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
@@ -156,9 +156,9 @@ func (g *Gateway) lookupURL(c *gin.Context) (*store.FunctionURL, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := g.cfg.Store.GetFunctionURL(c.Request.Context(), accountOf(c), f.Name)
+	u, err := g.cfg.Store.GetFunctionURL(c.Request.Context(), f.AccountID, f.Name)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, urlNotFound(g.arn(f.Name))
+		return nil, urlNotFound(g.arn(f.AccountID, f.Name))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get URL of %s: %w", f.Name, err)
@@ -170,15 +170,6 @@ func (g *Gateway) lookupURL(c *gin.Context) (*store.FunctionURL, error) {
 func urlNotFound(functionARN string) error {
 	return lambdaerr.New(http.StatusNotFound, lambdaerr.CodeResourceNotFound,
 		"The resource you requested does not exist. (Service: Lambda, FunctionUrlConfig for %s)", functionARN)
-}
-
-// accountOf is the account the request acts in: the authenticated caller's, else (no
-// authentication) the admin account.
-func accountOf(c *gin.Context) string {
-	if caller, ok := tenant.FromContext(c.Request.Context()); ok && caller.AccountID != "" {
-		return caller.AccountID
-	}
-	return tenant.AdminAccountID
 }
 
 // functionURL is the URL clients call for u; r is the request asking, whose scheme and Host are
@@ -206,7 +197,7 @@ func (g *Gateway) functionURL(r *http.Request, u *store.FunctionURL) string {
 func (g *Gateway) urlConfig(r *http.Request, u *store.FunctionURL) *lambdaapi.FunctionURLConfig {
 	out := &lambdaapi.FunctionURLConfig{
 		FunctionURL:      g.functionURL(r, u),
-		FunctionArn:      g.arn(u.FunctionName),
+		FunctionArn:      g.arn(u.AccountID, u.FunctionName),
 		AuthType:         u.AuthType,
 		CreationTime:     u.Created.UTC().Format(lambdaapi.URLTimeFormat),
 		LastModifiedTime: u.LastModified.UTC().Format(lambdaapi.URLTimeFormat),

@@ -126,7 +126,7 @@ func (g *Gateway) serveURL(c *gin.Context, u *store.FunctionURL, path string) {
 		g.writeFailure(c, cors, funcurl.Forbidden)
 		return
 	}
-	f, err := g.resolve(ctx, functionRef{Name: u.FunctionName})
+	f, err := g.resolve(ctx, functionRef{Account: u.AccountID, Name: u.FunctionName})
 	if err != nil {
 		var apiErr *lambdaerr.APIError
 		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
@@ -149,7 +149,7 @@ func (g *Gateway) serveURL(c *gin.Context, u *store.FunctionURL, path string) {
 		g.writeFailure(c, cors, funcurl.FunctionError)
 		return
 	}
-	reply, err := g.dispatch(c, f, &invokeRequest{ref: functionRef{Name: f.Name},
+	reply, err := g.dispatch(c, f, &invokeRequest{ref: functionRef{Account: f.AccountID, Name: f.Name},
 		kind: lambdaapi.InvocationRequestResponse, payload: event})
 	if err != nil {
 		var apiErr *lambdaerr.APIError

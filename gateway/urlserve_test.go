@@ -14,10 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
-	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
 
@@ -153,10 +154,23 @@ func TestFunctionURLInvoke(t *testing.T) {
 
 	t.Run("another account's URL carries the account in its path", func(t *testing.T) {
 		const other = "111111111111"
-		createFunction(t, env, "tenant-fn") // the store keys URLs by account; functions get one in the tenancy change
-		if err := env.Store.CreateFunctionURL(context.Background(), &store.FunctionURL{AccountID: other,
-			FunctionName: "tenant-fn", AuthType: "NONE", InvokeMode: "BUFFERED"}); err != nil {
+		ctx := context.Background()
+		if err := env.DB.CreateAccount(ctx, &tenant.Account{ID: other, Name: "other", Concurrency: 10}); err != nil {
 			t.Fatal(err)
+		}
+		client := env.ClientFor(other)
+		var in lambdaapi.CreateFunctionInput
+		if err := json.Unmarshal(createBody(t, "tenant-fn", nil), &in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.CreateFunction(ctx, &in); err != nil {
+			t.Fatal(err)
+		}
+		createFunction(t, env, "tenant-fn") // the admin account's namesake, without a URL
+		u, err := client.CreateFunctionURL(ctx, "tenant-fn", &lambdaapi.FunctionURLConfigInput{AuthType: "NONE"})
+		if err != nil || u.FunctionURL != env.URL+"/fn/"+other+"/tenant-fn/" ||
+			u.FunctionArn != "arn:aws:lambda:us-east-1:"+other+":function:tenant-fn" {
+			t.Fatalf("create: %+v, %v", u, err)
 		}
 		resp, body := send(t, env, http.MethodGet, "/fn/"+other+"/tenant-fn/x/y", "", nil, nil)
 		if ev := decodeEcho(t, resp, body); resp.StatusCode != http.StatusOK || ev.RawPath != "/x/y" {
@@ -164,6 +178,9 @@ func TestFunctionURLInvoke(t *testing.T) {
 		}
 		if resp, body := send(t, env, http.MethodGet, "/fn/tenant-fn/", "", nil, nil); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("the admin account has no URL for tenant-fn: %d %s", resp.StatusCode, body)
+		}
+		if _, err := env.Client.GetFunctionURL(ctx, "tenant-fn"); err == nil {
+			t.Fatal("the admin account sees the other account's URL")
 		}
 	})
 

@@ -75,8 +75,9 @@ type grant struct {
 	stale   []*env    // idle environments of older revisions, to remove
 }
 
-// lineageOf names the function version whose revisions replace each other.
-func lineageOf(s function.Spec) string { return s.Name + ":" + s.Version }
+// lineageOf names the function version whose revisions replace each other (per account: another
+// account's function of the same name is another lineage).
+func lineageOf(s function.Spec) string { return s.Key() + ":" + s.Version }
 
 // acquire hands out an idle environment for spec's pool key; or, if mayWait and one of the key's
 // environments is finishing an invocation (and not yet promised to another caller), a channel on

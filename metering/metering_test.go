@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/infra/natsserver"
 	"github.com/lambdock/lambdock/internal/infra/pgserver"
 	"github.com/lambdock/lambdock/internal/store"
@@ -128,7 +129,7 @@ func waitFor(t *testing.T, what string, cond func(ctx context.Context) (bool, er
 
 func wantCount(t *testing.T, st *store.Store, fn string, want int64) {
 	t.Helper()
-	n, gbs, err := st.UsageTotals(context.Background(), fn)
+	n, gbs, err := st.UsageTotals(context.Background(), tenant.AdminAccountID, fn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,17 @@
-// Package store is Lambdock's PostgreSQL store: function records and per-invocation usage.
+// Package store is Lambdock's PostgreSQL store: accounts and access keys (it implements
+// tenant.Directory), function records and per-invocation usage.
 //
 // Design choices:
 //
+//   - Every function belongs to an account: the primary key is (account_id, name), and every
+//     function method takes the account. Migration 0002 creates the admin account
+//     (tenant.AdminAccountID, "admin", concurrency 1000) and gives it every existing function and
+//     usage record.
+//   - Access keys' secrets are AES-256-GCM ciphertext under the master key (WithSecrets,
+//     internal/infra/secretbox) with the key id as additional data, so a ciphertext moved to
+//     another row does not decrypt. Only GetKey returns a secret.
+//   - Reservations are per account: ReserveConcurrency checks the sum of the account's
+//     reservations against the account's own concurrency limit.
 //   - The schema is versioned SQL embedded in the binary (migrations/NNNN_name.up.sql and
 //     .down.sql) and applied by golang-migrate when the store opens, under its advisory lock, so
 //     several processes may open the same database at once and a new binary upgrades the schema

@@ -8,6 +8,7 @@ import (
 
 // Function is one function's stored configuration ($LATEST).
 type Function struct {
+	AccountID    string // the owning account (tenant.AccountID shape)
 	Name         string
 	Runtime      string
 	Role         string
@@ -28,10 +29,12 @@ type Function struct {
 	ReservedConcurrency *int
 }
 
-// Spec is what an invoker needs to run the function's $LATEST version.
+// Spec is what an invoker needs to run the function's $LATEST version (the region is the
+// caller's to set).
 func (f *Function) Spec() function.Spec {
 	return function.Spec{
 		Name:        f.Name,
+		AccountID:   f.AccountID,
 		Version:     function.LatestVersion,
 		Runtime:     f.Runtime,
 		Handler:     f.Handler,

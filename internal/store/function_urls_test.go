@@ -72,7 +72,7 @@ func TestFunctionURLs(t *testing.T) {
 	if err := st.DeleteFunctionURL(ctx, acct, "f"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	if err := st.DeleteFunction(ctx, "g"); err != nil {
+	if err := st.DeleteFunction(ctx, acct, "g"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.FunctionURLByID(ctx, g.URLID); !errors.Is(err, store.ErrNotFound) {

@@ -17,22 +17,26 @@ import (
 const DefaultMaxItems = 50
 
 // functionColumns is the column list every function query reads, in scanFunction's order.
-const functionColumns = `name, runtime, role, handler, description, memory_mb, timeout_sec,
+const functionColumns = `account_id, name, runtime, role, handler, description, memory_mb, timeout_sec,
 	ephemeral_mb, environment, architecture, package_type, image_uri, code_sha256, code_size,
 	revision_id, last_modified, reserved_concurrency`
 
-// CreateFunction inserts f, setting its RevisionID and LastModified. It returns ErrExists when a
-// function with that name exists.
+// CreateFunction inserts f into its account f.AccountID, setting its RevisionID and
+// LastModified. It returns ErrExists when the account has a function with that name, and
+// ErrNotFound when there is no such account.
 func (s *Store) CreateFunction(ctx context.Context, f *Function) error {
 	rev, mod := newRevision()
 	_, err := s.pool.Exec(ctx, `INSERT INTO functions (`+functionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-		f.Name, f.Runtime, f.Role, f.Handler, f.Description, f.MemoryMB, f.TimeoutSec,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		f.AccountID, f.Name, f.Runtime, f.Role, f.Handler, f.Description, f.MemoryMB, f.TimeoutSec,
 		f.EphemeralMB, environment(f.Environment), f.Architecture, f.PackageType, f.ImageURI,
 		f.CodeSHA256, f.CodeSize, rev, mod, f.ReservedConcurrency)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation {
 		return fmt.Errorf("store: create function %s: %w", f.Name, ErrExists)
+	}
+	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.ForeignKeyViolation {
+		return fmt.Errorf("store: create function %s: account %s: %w", f.Name, f.AccountID, ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("store: create function %s: %w", f.Name, err)
@@ -41,9 +45,10 @@ func (s *Store) CreateFunction(ctx context.Context, f *Function) error {
 	return nil
 }
 
-// GetFunction returns the function called name, or ErrNotFound.
-func (s *Store) GetFunction(ctx context.Context, name string) (*Function, error) {
-	row := s.pool.QueryRow(ctx, `SELECT `+functionColumns+` FROM functions WHERE name = $1`, name)
+// GetFunction returns the function called name of the account, or ErrNotFound.
+func (s *Store) GetFunction(ctx context.Context, account, name string) (*Function, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+functionColumns+` FROM functions
+		WHERE account_id = $1 AND name = $2`, account, name)
 	f, err := scanFunction(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("store: function %s: %w", name, ErrNotFound)
@@ -54,14 +59,15 @@ func (s *Store) GetFunction(ctx context.Context, name string) (*Function, error)
 	return f, nil
 }
 
-// ListFunctions returns up to maxItems functions (DefaultMaxItems when maxItems <= 0) whose names
-// sort after marker, in name order, and the marker of the next page ("" on the last page).
-func (s *Store) ListFunctions(ctx context.Context, marker string, maxItems int) ([]*Function, string, error) {
+// ListFunctions returns up to maxItems functions of the account (DefaultMaxItems when maxItems
+// <= 0) whose names sort after marker, in name order, and the marker of the next page ("" on the
+// last page).
+func (s *Store) ListFunctions(ctx context.Context, account, marker string, maxItems int) ([]*Function, string, error) {
 	if maxItems <= 0 {
 		maxItems = DefaultMaxItems
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+functionColumns+` FROM functions
-		WHERE name > $1 ORDER BY name LIMIT $2`, marker, maxItems+1)
+		WHERE account_id = $1 AND name > $2 ORDER BY name LIMIT $3`, account, marker, maxItems+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: list functions: %w", err)
 	}
@@ -76,9 +82,9 @@ func (s *Store) ListFunctions(ctx context.Context, marker string, maxItems int) 
 	return fns, fns[maxItems-1].Name, nil
 }
 
-// UpdateFunction replaces the configuration and code of the function f names and writes the new
-// RevisionID and LastModified, and the unchanged ReservedConcurrency, back into f. It returns
-// ErrNotFound when there is no such function.
+// UpdateFunction replaces the configuration and code of the function f names in its account
+// f.AccountID and writes the new RevisionID and LastModified, and the unchanged
+// ReservedConcurrency, back into f. It returns ErrNotFound when there is no such function.
 func (s *Store) UpdateFunction(ctx context.Context, f *Function) error {
 	rev, mod := newRevision()
 	var reserved *int
@@ -86,10 +92,10 @@ func (s *Store) UpdateFunction(ctx context.Context, f *Function) error {
 			description = $5, memory_mb = $6, timeout_sec = $7, ephemeral_mb = $8,
 			environment = $9, architecture = $10, package_type = $11, image_uri = $12,
 			code_sha256 = $13, code_size = $14, revision_id = $15, last_modified = $16
-		WHERE name = $1 RETURNING reserved_concurrency`,
+		WHERE account_id = $17 AND name = $1 RETURNING reserved_concurrency`,
 		f.Name, f.Runtime, f.Role, f.Handler, f.Description, f.MemoryMB, f.TimeoutSec,
 		f.EphemeralMB, environment(f.Environment), f.Architecture, f.PackageType, f.ImageURI,
-		f.CodeSHA256, f.CodeSize, rev, mod).Scan(&reserved)
+		f.CodeSHA256, f.CodeSize, rev, mod, f.AccountID).Scan(&reserved)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("store: function %s: %w", f.Name, ErrNotFound)
 	}
@@ -100,10 +106,10 @@ func (s *Store) UpdateFunction(ctx context.Context, f *Function) error {
 	return nil
 }
 
-// DeleteFunction removes the function called name, or returns ErrNotFound. Its usage records
-// stay.
-func (s *Store) DeleteFunction(ctx context.Context, name string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM functions WHERE name = $1`, name)
+// DeleteFunction removes the account's function called name, or returns ErrNotFound. Its usage
+// records stay.
+func (s *Store) DeleteFunction(ctx context.Context, account, name string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM functions WHERE account_id = $1 AND name = $2`, account, name)
 	if err != nil {
 		return fmt.Errorf("store: delete function %s: %w", name, err)
 	}
@@ -129,7 +135,7 @@ func environment(env map[string]string) map[string]string {
 // scanFunction reads one row of functionColumns.
 func scanFunction(row pgx.Row) (*Function, error) {
 	var f Function
-	err := row.Scan(&f.Name, &f.Runtime, &f.Role, &f.Handler, &f.Description, &f.MemoryMB,
+	err := row.Scan(&f.AccountID, &f.Name, &f.Runtime, &f.Role, &f.Handler, &f.Description, &f.MemoryMB,
 		&f.TimeoutSec, &f.EphemeralMB, &f.Environment, &f.Architecture, &f.PackageType,
 		&f.ImageURI, &f.CodeSHA256, &f.CodeSize, &f.RevisionID, &f.LastModified,
 		&f.ReservedConcurrency)
@@ -141,4 +147,16 @@ func scanFunction(row pgx.Row) (*Function, error) {
 	}
 	f.LastModified = f.LastModified.UTC()
 	return &f, nil
+}
+
+// HasCode reports whether one of the account's functions has the code with hex SHA-256 sum, so
+// that a package is served only to an account that deployed it.
+func (s *Store) HasCode(ctx context.Context, account, sum string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM functions
+		WHERE account_id = $1 AND code_sha256 = $2)`, account, sum).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("store: look for code %s: %w", sum, err)
+	}
+	return ok, nil
 }

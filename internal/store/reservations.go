@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -11,10 +12,12 @@ import (
 // so that two concurrent reservations cannot each pass the limit check and together exceed it.
 const reservationLock = 0x6c616d62646f636b // "lambdock"
 
-// SetReservedConcurrency sets the function's reserved concurrency, or removes it when n is nil.
-// It returns ErrNotFound when there is no such function. The revision does not change.
-func (s *Store) SetReservedConcurrency(ctx context.Context, name string, n *int) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE functions SET reserved_concurrency = $2 WHERE name = $1`, name, n)
+// SetReservedConcurrency sets the reserved concurrency of the account's function, or removes it
+// when n is nil. It returns ErrNotFound when there is no such function. The revision does not
+// change.
+func (s *Store) SetReservedConcurrency(ctx context.Context, account, name string, n *int) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE functions SET reserved_concurrency = $3
+		WHERE account_id = $1 AND name = $2`, account, name, n)
 	if err != nil {
 		return fmt.Errorf("store: set reserved concurrency of %s: %w", name, err)
 	}
@@ -24,24 +27,30 @@ func (s *Store) SetReservedConcurrency(ctx context.Context, name string, n *int)
 	return nil
 }
 
-// ReserveConcurrency sets the function's reserved concurrency to n unless that would take the sum
-// of all reservations above maxReserved (ErrReservationLimit). The check and the write happen in
-// one transaction under reservationLock. It returns ErrNotFound when there is no such function.
-func (s *Store) ReserveConcurrency(ctx context.Context, name string, n, maxReserved int) error {
+// ReserveConcurrency sets the reserved concurrency of the account's function to n unless that
+// would leave less than minUnreserved of the account's concurrency limit unreserved
+// (ErrReservationLimit). The check and the write happen in one transaction under
+// reservationLock. It returns ErrNotFound when there is no such function or account.
+func (s *Store) ReserveConcurrency(ctx context.Context, account, name string, n, minUnreserved int) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(reservationLock)); err != nil {
 			return fmt.Errorf("lock reservations: %w", err)
 		}
-		var others int
-		err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions
-			WHERE name <> $1`, name).Scan(&others)
+		var limit, others int
+		err := tx.QueryRow(ctx, `SELECT a.concurrency, COALESCE((SELECT SUM(reserved_concurrency)
+				FROM functions WHERE account_id = a.id AND name <> $2), 0)
+			FROM accounts a WHERE a.id = $1`, account, name).Scan(&limit, &others)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
 		if err != nil {
 			return fmt.Errorf("sum reservations: %w", err)
 		}
-		if others+n > maxReserved {
+		if others+n > limit-minUnreserved {
 			return ErrReservationLimit
 		}
-		tag, err := tx.Exec(ctx, `UPDATE functions SET reserved_concurrency = $2 WHERE name = $1`, name, n)
+		tag, err := tx.Exec(ctx, `UPDATE functions SET reserved_concurrency = $3
+			WHERE account_id = $1 AND name = $2`, account, name, n)
 		if err != nil {
 			return fmt.Errorf("update: %w", err)
 		}
@@ -56,25 +65,56 @@ func (s *Store) ReserveConcurrency(ctx context.Context, name string, n, maxReser
 	return nil
 }
 
-// Reservations returns the reserved concurrency of every function that has one, by name.
-func (s *Store) Reservations(ctx context.Context) (map[string]int, error) {
-	rows, err := s.pool.Query(ctx, `SELECT name, reserved_concurrency FROM functions
+// Reservations returns the reserved concurrency of every function that has one, by account and
+// function name.
+func (s *Store) Reservations(ctx context.Context) (map[string]map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT account_id, name, reserved_concurrency FROM functions
 		WHERE reserved_concurrency IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("store: reservations: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[string]map[string]int{}
 	for rows.Next() {
-		var name string
+		var account, name string
 		var n int
-		if err := rows.Scan(&name, &n); err != nil {
+		if err := rows.Scan(&account, &name, &n); err != nil {
 			return nil, fmt.Errorf("store: reservations: %w", err)
 		}
-		out[name] = n
+		if out[account] == nil {
+			out[account] = map[string]int{}
+		}
+		out[account][name] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: reservations: %w", err)
 	}
 	return out, nil
+}
+
+// AccountLimits returns every account's concurrency limit, by account id.
+func (s *Store) AccountLimits(ctx context.Context) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, concurrency FROM accounts`)
+	if err != nil {
+		return nil, fmt.Errorf("store: account limits: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct {
+		id string
+		n  int
+	}, error) {
+		var v struct {
+			id string
+			n  int
+		}
+		err := r.Scan(&v.id, &v.n)
+		return v, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: account limits: %w", err)
+	}
+	limits := make(map[string]int, len(out))
+	for _, v := range out {
+		limits[v.id] = v.n
+	}
+	return limits, nil
 }

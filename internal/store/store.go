@@ -6,16 +6,26 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/internal/infra/secretbox"
 )
 
 // Store is the PostgreSQL store. It is safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
-	log  *zap.Logger
+	pool    *pgxpool.Pool
+	log     *zap.Logger
+	secrets *secretbox.Box // nil: access keys cannot be stored or read
 }
 
+// Option configures Open.
+type Option func(*Store)
+
+// WithSecrets sets the box that encrypts access keys' secrets at rest. Without it CreateKey and
+// GetKey fail.
+func WithSecrets(box *secretbox.Box) Option { return func(s *Store) { s.secrets = box } }
+
 // Open brings the schema of the database at url up to date and connects a pool to it.
-func Open(ctx context.Context, url string, log *zap.Logger) (*Store, error) {
+func Open(ctx context.Context, url string, log *zap.Logger, opts ...Option) (*Store, error) {
 	if err := migrateUp(ctx, url, log); err != nil {
 		return nil, err
 	}
@@ -31,7 +41,11 @@ func Open(ctx context.Context, url string, log *zap.Logger) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	return &Store{pool: pool, log: log}, nil
+	s := &Store{pool: pool, log: log}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 // Ping checks that the database answers.

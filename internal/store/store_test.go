@@ -13,11 +13,14 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
+
+const admin = tenant.AdminAccountID
 
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
@@ -33,7 +36,7 @@ func intp(n int) *int { return &n }
 
 func sample(name string) *store.Function {
 	return &store.Function{
-		Name: name, Runtime: "provided.al2023", Role: "arn:aws:iam::000000000000:role/r",
+		AccountID: tenant.AdminAccountID, Name: name, Runtime: "provided.al2023", Role: "arn:aws:iam::000000000000:role/r",
 		Handler: "bootstrap", Description: "d", MemoryMB: 256, TimeoutSec: 10, EphemeralMB: 512,
 		Environment: map[string]string{"A": "1", "B": "two"}, Architecture: "x86_64",
 		PackageType: "Zip", CodeSHA256: "ab12", CodeSize: 1234,
@@ -59,7 +62,7 @@ func TestOpenTwiceKeepsSchemaAndData(t *testing.T) {
 	if err := st2.Ping(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st2.GetFunction(ctx, "f"); err != nil {
+	if _, err := st2.GetFunction(ctx, admin, "f"); err != nil {
 		t.Fatalf("GetFunction after reopening: %v", err)
 	}
 }
@@ -75,7 +78,7 @@ func TestFunctionLifecycle(t *testing.T) {
 	if f.RevisionID == "" || f.LastModified.IsZero() {
 		t.Fatalf("CreateFunction did not set RevisionID/LastModified: %+v", f)
 	}
-	got, err := st.GetFunction(ctx, "hello")
+	got, err := st.GetFunction(ctx, admin, "hello")
 	if err != nil {
 		t.Fatalf("GetFunction: %v", err)
 	}
@@ -86,7 +89,7 @@ func TestFunctionLifecycle(t *testing.T) {
 		t.Fatalf("second CreateFunction: err = %v, want ErrExists", err)
 	}
 
-	if err := st.SetReservedConcurrency(ctx, "hello", intp(5)); err != nil {
+	if err := st.SetReservedConcurrency(ctx, admin, "hello", intp(5)); err != nil {
 		t.Fatal(err)
 	}
 	upd := sample("hello")
@@ -100,7 +103,7 @@ func TestFunctionLifecycle(t *testing.T) {
 	if upd.ReservedConcurrency == nil || *upd.ReservedConcurrency != 5 {
 		t.Fatalf("UpdateFunction wrote back reservation %v, want 5", upd.ReservedConcurrency)
 	}
-	got, err = st.GetFunction(ctx, "hello")
+	got, err = st.GetFunction(ctx, admin, "hello")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,17 +111,17 @@ func TestFunctionLifecycle(t *testing.T) {
 		t.Fatalf("after update GetFunction = %+v, want %+v", got, upd)
 	}
 
-	if err := st.DeleteFunction(ctx, "hello"); err != nil {
+	if err := st.DeleteFunction(ctx, admin, "hello"); err != nil {
 		t.Fatalf("DeleteFunction: %v", err)
 	}
 	missing := []struct {
 		name string
 		call func() error
 	}{
-		{"GetFunction", func() error { _, err := st.GetFunction(ctx, "hello"); return err }},
+		{"GetFunction", func() error { _, err := st.GetFunction(ctx, admin, "hello"); return err }},
 		{"UpdateFunction", func() error { return st.UpdateFunction(ctx, sample("hello")) }},
-		{"DeleteFunction", func() error { return st.DeleteFunction(ctx, "hello") }},
-		{"SetReservedConcurrency", func() error { return st.SetReservedConcurrency(ctx, "hello", intp(1)) }},
+		{"DeleteFunction", func() error { return st.DeleteFunction(ctx, admin, "hello") }},
+		{"SetReservedConcurrency", func() error { return st.SetReservedConcurrency(ctx, admin, "hello", intp(1)) }},
 	}
 	for _, m := range missing {
 		if err := m.call(); !errors.Is(err, store.ErrNotFound) {
@@ -149,7 +152,7 @@ func TestListFunctionsPages(t *testing.T) {
 			var got []string
 			marker, pages := "", 0
 			for {
-				fns, next, err := st.ListFunctions(ctx, marker, tt.maxItems)
+				fns, next, err := st.ListFunctions(ctx, admin, marker, tt.maxItems)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -192,12 +195,16 @@ func TestReservations(t *testing.T) {
 		{"b", nil, map[string]int{}},
 	}
 	for _, s := range steps {
-		if err := st.SetReservedConcurrency(ctx, s.name, s.n); err != nil {
+		if err := st.SetReservedConcurrency(ctx, admin, s.name, s.n); err != nil {
 			t.Fatal(err)
 		}
-		got, err := st.Reservations(ctx)
+		all, err := st.Reservations(ctx)
 		if err != nil {
 			t.Fatal(err)
+		}
+		got := all[admin]
+		if got == nil {
+			got = map[string]int{}
 		}
 		if !reflect.DeepEqual(got, s.want) {
 			t.Fatalf("after setting %s to %v: Reservations = %v, want %v", s.name, s.n, got, s.want)
@@ -237,14 +244,14 @@ func TestInsertUsageIsIdempotent(t *testing.T) {
 			t.Fatalf("%s: inserted %d, want %d", tt.name, n, tt.want)
 		}
 	}
-	if n, err := st.CountInvocations(ctx, "f"); err != nil || n != 3 {
+	if n, err := st.CountInvocations(ctx, admin, "f"); err != nil || n != 3 {
 		t.Fatalf("CountInvocations(f) = %d, %v; want 3", n, err)
 	}
-	n, gbs, err := st.UsageTotals(ctx, "f")
+	n, gbs, err := st.UsageTotals(ctx, admin, "f")
 	if err != nil || n != 3 || gbs != 1.75 {
 		t.Fatalf("UsageTotals(f) = %d, %v, %v; want 3, 1.75", n, gbs, err)
 	}
-	if n, gbs, err := st.UsageTotals(ctx, "nobody"); err != nil || n != 0 || gbs != 0 {
+	if n, gbs, err := st.UsageTotals(ctx, admin, "nobody"); err != nil || n != 0 || gbs != 0 {
 		t.Fatalf("UsageTotals(nobody) = %d, %v, %v; want 0, 0", n, gbs, err)
 	}
 }
@@ -255,6 +262,7 @@ func TestReserveConcurrencyIsAtomic(t *testing.T) {
 	st := openStore(t)
 	ctx := context.Background()
 	const functions, each, maxReserved = 12, 100, 900
+	const minUnreserved = 1000 - maxReserved // the admin account's limit is 1000
 	for i := range functions {
 		if err := st.CreateFunction(ctx, sample(fmt.Sprintf("r%d", i))); err != nil {
 			t.Fatal(err)
@@ -262,7 +270,7 @@ func TestReserveConcurrencyIsAtomic(t *testing.T) {
 	}
 	errs := make(chan error, functions)
 	for i := range functions {
-		go func() { errs <- st.ReserveConcurrency(ctx, fmt.Sprintf("r%d", i), each, maxReserved) }()
+		go func() { errs <- st.ReserveConcurrency(ctx, admin, fmt.Sprintf("r%d", i), each, minUnreserved) }()
 	}
 	var ok, refused int
 	for range functions {
@@ -275,10 +283,11 @@ func TestReserveConcurrencyIsAtomic(t *testing.T) {
 			t.Fatalf("ReserveConcurrency: %v", err)
 		}
 	}
-	res, err := st.Reservations(ctx)
+	all, err := st.Reservations(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	res := all[admin]
 	total := 0
 	for _, n := range res {
 		total += n
@@ -303,7 +312,7 @@ func TestReserveConcurrencyIsAtomic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := st.ReserveConcurrency(ctx, tt.fn, tt.n, maxReserved); !errors.Is(err, tt.want) {
+			if err := st.ReserveConcurrency(ctx, admin, tt.fn, tt.n, minUnreserved); !errors.Is(err, tt.want) {
 				t.Fatalf("ReserveConcurrency(%s, %d) = %v, want %v", tt.fn, tt.n, err, tt.want)
 			}
 		})

@@ -24,6 +24,11 @@
 //     A failure reply therefore never means "free": a reply too large for NATS, for instance, is
 //     a failure while the environment is still busy. Released carries the controller's lease
 //     token (msg.HeaderLease) back.
+//   - Each heartbeat lists (msg.Heartbeat.Busy) the lease tokens of the invocations taken and
+//     not yet released: a token is added in the subscription callback when the invocation is
+//     taken, before its goroutine starts, and removed right after its Released is published. A
+//     controller frees a slot whose lease is missing from several heartbeats in a row, which
+//     covers a Released that NATS lost.
 //   - An invocation is refused, with msg.HeaderRefused and no Released, when the service is
 //     shutting down, when it cannot be decoded, or when it was meant for an earlier instance of
 //     this invoker

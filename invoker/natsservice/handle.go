@@ -1,6 +1,7 @@
 package natsservice
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -19,28 +20,46 @@ import (
 const usageTimeout = 10 * time.Second
 
 // onInvocation runs each invocation in its own goroutine, or refuses it: one sent to an earlier
-// instance of this invoker, or one that comes while it is shutting down.
+// instance of this invoker, or one that comes while it is shutting down. A taken invocation is
+// listed as busy here, before its goroutine starts, so that every heartbeat published from now
+// on lists it until its Released is published.
 func (s *Service) onInvocation(m *nats.Msg) {
 	if want := m.Header.Get(msg.HeaderInstance); want != "" && want != s.instance {
 		s.refuse(m, lambdaerr.Service("Invoker %s restarted: the invocation was meant for its previous instance.", s.cfg.ID))
 		return
 	}
-	if !s.work.Go(func() { s.handle(m) }) {
+	lease := m.Header.Get(msg.HeaderLease)
+	if lease != "" {
+		s.busy.add(lease)
+	}
+	if !s.work.Go(func() { s.handle(m, lease) }) {
+		if lease != "" {
+			s.busy.remove(lease)
+		}
 		s.refuse(m, lambdaerr.Service("Invoker %s is shutting down.", s.cfg.ID))
 	}
 }
 
 // handle runs one invocation, replies, records its usage and announces when its environment is
 // no longer busy. Every invocation taken gets exactly one Released, whatever its outcome: the
-// controller holds the invocation's concurrency slot until then.
-func (s *Service) handle(m *nats.Msg) {
+// controller holds the invocation's concurrency slot until then. lease is its HeaderLease,
+// already listed as busy by onInvocation.
+func (s *Service) handle(m *nats.Msg, lease string) {
 	inv, err := msg.Decode[msg.Invocation](m.Data)
 	if err != nil {
+		if lease != "" {
+			s.busy.remove(lease)
+		}
 		s.refuse(m, lambdaerr.Service("Invoker %s cannot decode the invocation: %v", s.cfg.ID, err))
 		return
 	}
+	if lease == "" {
+		// No controller reconciles by this token (they all send a lease), but Busy lists every
+		// invocation taken.
+		s.busy.add(inv.RequestID)
+	}
 	spec := inv.Function.WithDefaults()
-	released := msg.Released{RequestID: inv.RequestID, InvokerID: s.cfg.ID, Lease: m.Header.Get(msg.HeaderLease)}
+	released := msg.Released{RequestID: inv.RequestID, InvokerID: s.cfg.ID, Lease: lease}
 	res, err := s.cfg.Invoker.Invoke(s.work.Context(), invoker.Request{
 		RequestID:          inv.RequestID,
 		Function:           spec,
@@ -107,9 +126,12 @@ func (s *Service) publishUsage(u msg.Usage) {
 	}
 }
 
-// publishReleased tells the controllers that the invocation's environment is no longer busy.
+// publishReleased tells the controllers that the invocation's environment is no longer busy,
+// and then stops listing it as busy in heartbeats. If the Released is lost (or not even
+// published), the heartbeats without it tell the controllers instead.
 func (s *Service) publishReleased(r msg.Released) {
 	if err := s.nc.Publish(msg.InvokerReleasedSubject(s.cfg.ID), msg.Encode(r)); err != nil {
 		s.log.Warn("release not published", zap.String("request_id", r.RequestID), zap.Error(err))
 	}
+	s.busy.remove(cmp.Or(r.Lease, r.RequestID))
 }

@@ -3,6 +3,8 @@ package natsservice_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,6 +133,123 @@ func subscribe[T msg.Message](t *testing.T, nc *nats.Conn, subject string, ch ch
 	}
 	t.Cleanup(func() { _ = sub.Unsubscribe() }) // the server goes away with the test
 	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// holdInvoker keeps the environment of every invocation busy until the test frees it.
+type holdInvoker struct {
+	mu   sync.Mutex
+	idle map[string]chan struct{} // request id → Result.Idle
+}
+
+func (h *holdInvoker) Invoke(_ context.Context, req invoker.Request) (*invoker.Result, error) {
+	idle := make(chan struct{})
+	h.mu.Lock()
+	h.idle[req.RequestID] = idle
+	h.mu.Unlock()
+	return &invoker.Result{RequestID: req.RequestID, Payload: req.Payload, Start: time.Now(), Idle: idle}, nil
+}
+
+func (h *holdInvoker) Stats() invoker.Stats { return invoker.Stats{CapacityMB: 1024} }
+
+// free makes the environment of requestID idle; the invocation was answered, so it exists.
+func (h *holdInvoker) free(requestID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	close(h.idle[requestID])
+}
+
+// TestHeartbeatListsBusyInvocations checks the invoker's side of reconciliation: every heartbeat
+// says its Busy list is complete, and lists a taken invocation's lease token from the moment it
+// is taken until its Released is published, then never again; also while the service drains.
+func TestHeartbeatListsBusyInvocations(t *testing.T) {
+	ns := testenv.NATS(t)
+	nc := testenv.Connect(t, ns.ClientURL())
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	beats := make(chan msg.Heartbeat, 1000)
+	released := make(chan msg.Released, 100)
+	subscribe(t, nc, msg.SubjectInvokerHeartbeat, beats)
+	subscribe(t, nc, msg.InvokerReleasedSubject("inv"), released)
+	inv := &holdInvoker{idle: map[string]chan struct{}{}}
+	svc, err := natsservice.New(ctx, natsservice.Config{ID: "inv", NATS: nc, Invoker: inv, Usage: discardUsage{},
+		HeartbeatInterval: 10 * time.Millisecond}, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	t.Cleanup(func() {
+		if !closed { // the test failed: cancel what still runs rather than wait for it
+			stopped, stop := context.WithCancel(context.Background())
+			stop()
+			_ = svc.Close(stopped) // reports the cancelled invocations, which the test left busy
+		}
+	})
+
+	// next is the next heartbeat; it must say that its Busy list is complete.
+	next := func() msg.Heartbeat {
+		t.Helper()
+		select {
+		case hb := <-beats:
+			if !hb.Reconcile {
+				t.Fatalf("heartbeat %+v does not say its Busy list is complete", hb)
+			}
+			return hb
+		case <-ctx.Done():
+			t.Fatal("no heartbeat")
+			return msg.Heartbeat{}
+		}
+	}
+	// await skips heartbeats until one matches, then checks that the next few match too.
+	await := func(what string, match func(msg.Heartbeat) bool) {
+		t.Helper()
+		for hb := next(); !match(hb); hb = next() {
+		}
+		for range 3 {
+			if hb := next(); !match(hb) {
+				t.Fatalf("a heartbeat after one with %s has Busy %q, capacity %d", what, hb.Busy, hb.CapacityMB)
+			}
+		}
+	}
+	busyIs := func(want ...string) func(msg.Heartbeat) bool {
+		return func(hb msg.Heartbeat) bool { return slices.Equal(hb.Busy, want) }
+	}
+	take := func(token string) {
+		t.Helper()
+		req := &nats.Msg{Subject: msg.InvokerSubject("inv"), Header: nats.Header{msg.HeaderLease: []string{token}},
+			Data: msg.Encode(msg.Invocation{RequestID: "req-" + token, Function: function.Spec{Name: "f", CodeSHA256: "00"}})}
+		if reply, err := nc.RequestMsgWithContext(ctx, req); err != nil || msg.IsFailure(reply) {
+			t.Fatalf("invocation %s: %v", token, err)
+		}
+	}
+	awaitReleased := func(token string) {
+		t.Helper()
+		select {
+		case r := <-released:
+			if r.Lease != token {
+				t.Fatalf("Released %+v, want lease %s", r, token)
+			}
+		case <-ctx.Done():
+			t.Fatalf("no Released for %s", token)
+		}
+	}
+
+	await("nothing busy", busyIs())
+	take("a")
+	take("b")
+	await("a and b busy", busyIs("a", "b"))
+	inv.free("req-a")
+	awaitReleased("a")
+	await("only b busy", busyIs("b"))
+
+	closeErr := make(chan error, 1)
+	go func() { closeErr <- svc.Close(ctx) }()
+	await("b busy while draining", func(hb msg.Heartbeat) bool { return hb.CapacityMB == 0 && slices.Equal(hb.Busy, []string{"b"}) })
+	inv.free("req-b")
+	awaitReleased("b")
+	closed = true
+	if err := <-closeErr; err != nil {
 		t.Fatal(err)
 	}
 }

@@ -25,14 +25,17 @@ func (s *Service) heartbeats(ctx context.Context) {
 	}
 }
 
-// snapshot is the heartbeat to send now: capacity 0 once Close began.
+// snapshot is the heartbeat to send now: capacity 0 once Close began. It always lists the
+// invocations not yet released (also while draining, when they still hold their slots), and says
+// the list is complete (Reconcile), so that controllers free the slots whose Released was lost.
 func (s *Service) snapshot() msg.Heartbeat {
+	hb := msg.Heartbeat{InvokerID: s.cfg.ID, Instance: s.instance, Busy: s.busy.list(), Reconcile: true}
 	if s.stopping.Load() {
-		return msg.Heartbeat{InvokerID: s.cfg.ID, Instance: s.instance}
+		return hb
 	}
 	st := s.cfg.Invoker.Stats()
-	return msg.Heartbeat{InvokerID: s.cfg.ID, Instance: s.instance, CapacityMB: st.CapacityMB, UsedMB: st.UsedMB,
-		IdleByKey: st.IdleByKey}
+	hb.CapacityMB, hb.UsedMB, hb.IdleByKey = st.CapacityMB, st.UsedMB, st.IdleByKey
+	return hb
 }
 
 // publishHeartbeat sends one heartbeat. A failure is logged: the next beat will try again.

@@ -39,6 +39,7 @@ func usageOf(invokerID string, spec function.Spec, res *invoker.Result) msg.Usag
 	billed := res.BilledDuration.Milliseconds()
 	u := msg.Usage{
 		RequestID:       res.RequestID,
+		AccountID:       spec.WithDefaults().AccountID,
 		Function:        spec.Name,
 		Version:         spec.Version,
 		InvokerID:       invokerID,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/invoker"
 )
 
@@ -34,7 +35,7 @@ func TestUsageOf(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			u := usageOf("inv", spec, &tt.res)
 			if u.BilledMs != tt.wantBilled || math.Abs(u.GBSeconds-tt.wantGBs) > 1e-12 || u.Status != tt.wantStatus ||
-				u.ErrorType != tt.wantType || u.InvokerID != "inv" || u.Function != "f" || u.Version != function.LatestVersion {
+				u.ErrorType != tt.wantType || u.InvokerID != "inv" || u.Function != "f" || u.AccountID != tenant.AdminAccountID || u.Version != function.LatestVersion {
 				t.Fatalf("usage = %+v; want billed %d, GB-s %g, status %s %s", u, tt.wantBilled, tt.wantGBs, tt.wantStatus, tt.wantType)
 			}
 		})

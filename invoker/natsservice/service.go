@@ -62,6 +62,7 @@ type Service struct {
 	work *natssub.Handlers // invocations and what they do after the reply; its Context ends
 	// when Close gives up waiting, which fails the invocations still running
 
+	busy      busySet     // the invocations taken and not yet released, for heartbeats
 	stopping  atomic.Bool // Close began: heartbeats announce no capacity
 	stopBeats context.CancelFunc
 	beats     sync.WaitGroup

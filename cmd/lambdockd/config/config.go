@@ -46,6 +46,17 @@ const EnvPrefix = "LAMBDOCK_"
 // <data-dir>/postgres.
 const EnvDatabaseURL = EnvPrefix + "DATABASE_URL"
 
+// Secrets read from the environment only (never flags, which a process list shows).
+const (
+	// EnvMasterKey is base64 of the 32-byte key that encrypts access keys' secrets at rest;
+	// without it the gateway uses <data-dir>/master.key (created on first start).
+	EnvMasterKey = EnvPrefix + "MASTER_KEY"
+	// EnvAccessKeyID and EnvSecretAccessKey name an admin key of the admin account that the
+	// gateway creates if it does not exist (instead of generating the first one).
+	EnvAccessKeyID     = EnvPrefix + "ACCESS_KEY_ID"
+	EnvSecretAccessKey = EnvPrefix + "SECRET_ACCESS_KEY"
+)
+
 // Config is lambdockd's configuration.
 type Config struct {
 	// Roles are the parts this process runs (gateway, controller, invoker).
@@ -73,8 +84,15 @@ type Config struct {
 	CapacityMB int
 	// KeepAlive is how long an idle container stays warm.
 	KeepAlive time.Duration
-	// AccountConcurrency is the account's concurrency limit.
+	// AccountConcurrency is the admin account's concurrency limit when it is set up (first
+	// start), and the limit of accounts the controller does not know.
 	AccountConcurrency int
+	// MasterKey is EnvMasterKey's value ("": the master key file in DataDir).
+	MasterKey string
+	// AdminKeyID and AdminSecret are EnvAccessKeyID and EnvSecretAccessKey ("": the first admin
+	// key is generated).
+	AdminKeyID  string
+	AdminSecret string
 	// Agent is the host path of the static lambdock-agent binary.
 	Agent string
 	// InvokerID names this host's invoker (default: the hostname). Containers carry it as a

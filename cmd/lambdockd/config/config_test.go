@@ -71,6 +71,18 @@ func TestLoad(t *testing.T) {
 			wantErr: `LAMBDOCK_KEEP_ALIVE="soon"`},
 		{name: "bad log level", args: append([]string{"--log-level", "loud"}, fixed...), wantErr: "--log-level"},
 		{name: "stray argument", args: append([]string{"serve"}, fixed...), wantErr: "unexpected arguments: serve"},
+		{name: "secrets from the environment only", args: fixed,
+			env: map[string]string{"LAMBDOCK_MASTER_KEY": "bWs=", "LAMBDOCK_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+				"LAMBDOCK_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+			want: with(func(c *Config) {
+				c.MasterKey, c.AdminKeyID, c.AdminSecret = "bWs=", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+			})},
+		{name: "access key id without secret", args: fixed, env: map[string]string{"LAMBDOCK_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE"},
+			wantErr: "must be set together"},
+		{name: "malformed access key id", args: fixed, env: map[string]string{"LAMBDOCK_ACCESS_KEY_ID": "AKIA1",
+			"LAMBDOCK_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}, wantErr: "is not an access key ID"},
+		{name: "malformed secret", args: fixed, env: map[string]string{"LAMBDOCK_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+			"LAMBDOCK_SECRET_ACCESS_KEY": "short"}, wantErr: "is not a secret access key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,6 +58,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, envErr
 	}
 	c.DatabaseURL = getenv(EnvDatabaseURL)
+	c.MasterKey, c.AdminKeyID, c.AdminSecret = getenv(EnvMasterKey), getenv(EnvAccessKeyID), getenv(EnvSecretAccessKey)
 	if err := c.resolveDefaults(); err != nil {
 		return Config{}, err
 	}

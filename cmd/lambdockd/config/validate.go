@@ -9,6 +9,8 @@ import (
 	"slices"
 
 	"go.uber.org/zap/zapcore"
+
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 )
 
 // Validate checks the configuration, including the loopback rule for Addr.
@@ -47,6 +49,16 @@ func (c Config) Validate() error {
 	}
 	if c.AccountConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("--account-concurrency %d must be positive", c.AccountConcurrency))
+	}
+	if (c.AdminKeyID == "") != (c.AdminSecret == "") {
+		errs = append(errs, fmt.Errorf("%s and %s must be set together", EnvAccessKeyID, EnvSecretAccessKey))
+	} else if c.AdminKeyID != "" {
+		if !tenant.ValidKeyID(c.AdminKeyID) {
+			errs = append(errs, fmt.Errorf("%s %q is not an access key ID (AKIA and 16 characters of A-Z 2-7)", EnvAccessKeyID, c.AdminKeyID))
+		}
+		if !tenant.ValidSecret(c.AdminSecret) {
+			errs = append(errs, fmt.Errorf("%s is not a secret access key (40 characters of A-Z a-z 0-9 + / =)", EnvSecretAccessKey))
+		}
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s must be positive", c.ShutdownTimeout))

@@ -91,7 +91,15 @@ func (s *Server) startStore(ctx context.Context) error {
 		s.postgres = pg.Dir()
 		url = pg.URL()
 	}
-	st, err := store.Open(ctx, url, s.log.Named("store"))
+	var opts []store.Option
+	if s.cfg.Has(config.RoleGateway) { // only the gateway reads and writes access keys
+		box, err := s.masterKey()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, store.WithSecrets(box))
+	}
+	st, err := store.Open(ctx, url, s.log.Named("store"), opts...)
 	if err != nil {
 		return fmt.Errorf("server: PostgreSQL: %w", err)
 	}

@@ -129,14 +129,14 @@ func (s *Server) startGateway(ctx context.Context) error {
 	} // else (0.0.0.0, ::): the gateway uses each request's Host
 
 	gw, err := gateway.New(gateway.Config{
-		Store:              s.store,
-		Code:               s.code,
-		NATS:               s.nc,
-		Ready:              ready,
-		AccountConcurrency: s.cfg.AccountConcurrency,
-		PublicURL:          publicURL,
-		URLDomain:          s.cfg.URLDomain,
-		Logger:             s.log,
+		Store:     s.store,
+		Code:      s.code,
+		NATS:      s.nc,
+		Ready:     ready,
+		PublicURL: publicURL,
+		URLDomain: s.cfg.URLDomain,
+		Directory: s.store,
+		Logger:    s.log,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)

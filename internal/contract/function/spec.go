@@ -88,9 +88,16 @@ func (s Spec) Revision() string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// PoolKey identifies the warm-container pool of a function version: function + version + memory,
-// plus the revision so that new code or configuration never reuses an old environment.
+// PoolKey identifies the warm-container pool of a function version: account/function + version +
+// memory, plus the revision so that new code or configuration never reuses an old environment.
+// Two accounts' functions of the same name never share a pool.
 func (s Spec) PoolKey() string {
 	d := s.WithDefaults()
-	return fmt.Sprintf("%s:%s:%d:%s", d.Name, d.Version, d.MemoryMB, d.Revision())
+	return fmt.Sprintf("%s:%s:%d:%s", d.Key(), d.Version, d.MemoryMB, d.Revision())
+}
+
+// Key names the function across accounts: <account>/<name>. Counts and pools keyed by function
+// use it, so that two accounts' functions of the same name stay apart.
+func (s Spec) Key() string {
+	return s.WithDefaults().AccountID + "/" + s.Name
 }

@@ -45,6 +45,7 @@ func TestPoolKeyChangesWithEverythingThatShapesAnEnvironment(t *testing.T) {
 		{"environment", func(s Spec) Spec { s.Environment = map[string]string{"A": "2"}; return s }, false},
 		{"version", func(s Spec) Spec { s.Version = "1"; return s }, false},
 		{"other function", func(s Spec) Spec { s.Name = "g"; return s }, false},
+		{"other account", func(s Spec) Spec { s.AccountID = "111111111111"; return s }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,7 +13,9 @@
 //	           busy (the runtime called /next, the environment was removed, or it never started),
 //	           which releases the slot
 //
-// Heartbeats: invoker --publish(SubjectInvokerHeartbeat, Heartbeat)--> controllers (placement).
+// Heartbeats: invoker --publish(SubjectInvokerHeartbeat, Heartbeat)--> controllers (placement,
+// and reconciliation of the slots: Heartbeat.Busy lists the invocations the invoker took and has
+// not released, so a controller frees the slot of one whose Released was lost).
 //
 // Changes: gateway --publish(SubjectFunctionChanged, FunctionChanged)--> the gateways' function
 // caches and the controllers' reservations.
@@ -128,17 +130,30 @@ type Heartbeat struct {
 	CapacityMB int            `json:"capacity_mb"`
 	UsedMB     int            `json:"used_mb"`
 	IdleByKey  map[string]int `json:"idle_by_key"` // function.Spec.PoolKey() → idle containers
+	// Busy lists the invocations this instance took and has not yet published a Released for:
+	// their HeaderLease tokens (the RequestID of one taken without a lease header). A controller
+	// frees a lease placed on this instance that is missing from several heartbeats in a row: its
+	// Released was lost (core NATS is at most once) or the invocation never arrived.
+	Busy []string `json:"busy,omitempty"`
+	// Reconcile says Busy is complete, so a lease missing from it is not busy here. An invoker
+	// that predates Busy sends neither; controllers do not reconcile its heartbeats.
+	Reconcile bool `json:"reconcile,omitempty"`
 }
 
 // FunctionChanged says a function's configuration, code or concurrency changed or it was deleted.
+// An event with an empty Name is about the account itself (its concurrency limit changed).
 type FunctionChanged struct {
-	Name    string `json:"name"`
-	Deleted bool   `json:"deleted,omitempty"`
+	// AccountID owns the function; "" in events of gateways older than accounts (the admin
+	// account).
+	AccountID string `json:"account_id,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Deleted   bool   `json:"deleted,omitempty"`
 }
 
 // Usage is one invocation record: what Postgres stores and billing reads.
 type Usage struct {
 	RequestID       string    `json:"request_id"`
+	AccountID       string    `json:"account_id,omitempty"` // the function's account
 	Function        string    `json:"function"`
 	Version         string    `json:"version"`
 	InvokerID       string    `json:"invoker_id"`

@@ -13,6 +13,7 @@ const keyIDAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 var (
 	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 	keyIDPattern     = regexp.MustCompile(`^AKIA[A-Z2-7]{16}$`)
+	secretPattern    = regexp.MustCompile(`^[A-Za-z0-9+/=]{40}$`)
 )
 
 // NewAccountID returns a random 12-digit account ID (never AdminAccountID).
@@ -54,6 +55,10 @@ func ValidAccountID(id string) bool { return accountIDPattern.MatchString(id) }
 
 // ValidKeyID reports whether id has the shape of an access key ID.
 func ValidKeyID(id string) bool { return keyIDPattern.MatchString(id) }
+
+// ValidSecret reports whether s has the shape of a secret access key: 40 characters of
+// A-Z a-z 0-9 + / = (what NewSecret and AWS make).
+func ValidSecret(s string) bool { return secretPattern.MatchString(s) }
 
 func leftPad12(s string) string {
 	for len(s) < 12 {

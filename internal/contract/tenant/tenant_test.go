@@ -34,7 +34,7 @@ func TestIDs(t *testing.T) {
 	seen := map[string]bool{}
 	for range 200 {
 		a, k, s := NewAccountID(), NewKeyID(), NewSecret()
-		if !ValidAccountID(a) || a == AdminAccountID || !ValidKeyID(k) || len(s) != 40 {
+		if !ValidAccountID(a) || a == AdminAccountID || !ValidKeyID(k) || !ValidSecret(s) {
 			t.Fatalf("bad ids: account %q key %q secret length %d", a, k, len(s))
 		}
 		if seen[a] || seen[k] || seen[s] {
@@ -46,6 +46,14 @@ func TestIDs(t *testing.T) {
 		if ValidAccountID(bad) {
 			t.Errorf("ValidAccountID(%q)", bad)
 		}
+	}
+	for _, bad := range []string{"", "short", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY!", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYx"} {
+		if ValidSecret(bad) {
+			t.Errorf("ValidSecret(%q)", bad)
+		}
+	}
+	if !ValidSecret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY") {
+		t.Error("ValidSecret refused AWS's example secret")
 	}
 	for _, bad := range []string{"AKIA", "ASIAABCDEFGHIJKLMNOP", "AKIAabcdefghijklmnop", "AKIAABCDEFGHIJKLMNO1"} {
 		if ValidKeyID(bad) {

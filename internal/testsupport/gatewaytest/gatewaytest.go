@@ -23,6 +23,7 @@ import (
 	"github.com/lambdock/lambdock/gateway"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/infra/codestore"
+	"github.com/lambdock/lambdock/internal/infra/secretbox"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
@@ -34,11 +35,14 @@ type Env struct {
 	Client  *lambdaclient.Client
 	NATS    *nats.Conn
 	Store   gateway.Store
-	Code    gateway.CodeStore
+	// DB is the store itself: also the tenant.Directory (accounts and keys).
+	DB   *store.Store
+	Code gateway.CodeStore
 }
 
-// New starts NATS (embedded, with JetStream), a fresh Postgres database with the store and the
-// JetStream code store, and a gateway, all stopped when t ends. configure, if given, may change
+// New starts NATS (embedded, with JetStream), a fresh Postgres database with the store (with a
+// master key, so it is also the tenant.Directory) and the JetStream code store, and a gateway,
+// all stopped when t ends. Requests may name their account with HeaderTestAccount (ClientFor). configure, if given, may change
 // the gateway's Config before it starts. The test package must run its tests through
 // testenv.Main (func TestMain(m *testing.M) { testenv.Main(m) }).
 func New(t testing.TB, configure ...func(*gateway.Config)) *Env {
@@ -47,7 +51,12 @@ func New(t testing.TB, configure ...func(*gateway.Config)) *Env {
 	defer cancel()
 	ns := testenv.NATS(t)
 	nc := testenv.Connect(t, ns.ClientURL())
-	st, err := store.Open(ctx, testenv.Postgres(t), zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
+	box, err := secretbox.New(bytes.Repeat([]byte{0x5a}, secretbox.KeySize))
+	if err != nil {
+		t.Fatalf("secretbox: %v", err)
+	}
+	st, err := store.Open(ctx, testenv.Postgres(t), zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
+		store.WithSecrets(box))
 	if err != nil {
 		t.Fatalf("store: %v", err)
 	}
@@ -60,13 +69,17 @@ func New(t testing.TB, configure ...func(*gateway.Config)) *Env {
 	if err != nil {
 		t.Fatalf("code store: %v", err)
 	}
-	return newGateway(t, nc, st, code, configure...)
+	e := newGateway(t, nc, st, code, configure...)
+	e.DB = st
+	return e
 }
 
 // Another starts a second gateway sharing e's NATS server, store and code store (another replica).
 func (e *Env) Another(t testing.TB, configure ...func(*gateway.Config)) *Env {
 	t.Helper()
-	return newGateway(t, testenv.Connect(t, e.NATS.ConnectedUrl()), e.Store, e.Code, configure...)
+	a := newGateway(t, testenv.Connect(t, e.NATS.ConnectedUrl()), e.Store, e.Code, configure...)
+	a.DB = e.DB
+	return a
 }
 
 func newGateway(t testing.TB, nc *nats.Conn, s gateway.Store, code gateway.CodeStore, configure ...func(*gateway.Config)) *Env {
@@ -79,7 +92,7 @@ func newGateway(t testing.TB, nc *nats.Conn, s gateway.Store, code gateway.CodeS
 	if err != nil {
 		t.Fatalf("gateway.New: %v", err)
 	}
-	srv := httptest.NewServer(gw.Handler())
+	srv := httptest.NewServer(withTestCaller(gw.Handler()))
 	t.Cleanup(func() {
 		srv.Close()
 		if err := gw.Close(); err != nil {
