@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"testing"
@@ -20,43 +19,6 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
-
-// keyDirectory is a tenant.Directory holding fixed accounts and keys: the key store peer of the
-// gateway for these tests, until the Postgres directory is merged. Only the reads are served.
-type keyDirectory struct {
-	accounts map[string]*tenant.Account
-	keys     map[string]*tenant.Key
-}
-
-var errReadOnly = errors.New("keyDirectory is read-only")
-
-func (d *keyDirectory) GetAccount(_ context.Context, id string) (*tenant.Account, error) {
-	if a, ok := d.accounts[id]; ok {
-		return a, nil
-	}
-	return nil, tenant.ErrNotFound
-}
-
-func (d *keyDirectory) GetKey(_ context.Context, id string) (*tenant.Key, error) {
-	if k, ok := d.keys[id]; ok {
-		copied := *k
-		return &copied, nil
-	}
-	return nil, tenant.ErrNotFound
-}
-
-func (d *keyDirectory) CreateAccount(context.Context, *tenant.Account) error { return errReadOnly }
-func (d *keyDirectory) ListAccounts(context.Context) ([]*tenant.Account, error) {
-	return nil, errReadOnly
-}
-func (d *keyDirectory) SetAccountDisabled(context.Context, string, bool) error { return errReadOnly }
-func (d *keyDirectory) DeleteAccount(context.Context, string) error            { return errReadOnly }
-func (d *keyDirectory) CreateKey(context.Context, *tenant.Key) error           { return errReadOnly }
-func (d *keyDirectory) ListKeys(context.Context, string) ([]*tenant.Key, error) {
-	return nil, errReadOnly
-}
-func (d *keyDirectory) SetKeyDisabled(context.Context, string, bool) error { return errReadOnly }
-func (d *keyDirectory) DeleteKey(context.Context, string) error            { return errReadOnly }
 
 // signedRequest sends a SigV4-signed (service lambda) request to env.
 func signedRequest(t *testing.T, env *gatewaytest.Env, method, path, keyID, secret string, body []byte) (*http.Response, []byte) {
@@ -82,28 +44,45 @@ func signedRequest(t *testing.T, env *gatewaytest.Env, method, path, keyID, secr
 	return resp, b
 }
 
-// TestFunctionURLAWSIAM: an AWS_IAM URL serves only requests signed by a key that may invoke
-// the function, and tells the function who signed.
+// TestFunctionURLAWSIAM: an AWS_IAM URL serves only requests signed by an enabled key of an
+// enabled account that may invoke the function, and tells the function who signed. The keys live
+// in the Postgres directory (the store).
 func TestFunctionURLAWSIAM(t *testing.T) {
-	const other = "111111111111"
-	dir := &keyDirectory{
-		accounts: map[string]*tenant.Account{
-			tenant.AdminAccountID: {ID: tenant.AdminAccountID, Name: "admin"},
-			other:                 {ID: other, Name: "other"},
-		},
-		keys: map[string]*tenant.Key{
-			"AKIAOWNEROWNEROWNER2": {ID: "AKIAOWNEROWNEROWNER2", AccountID: tenant.AdminAccountID, Role: tenant.RoleOwner, Secret: "owner-secret"},
-			"AKIAINVOKEINVOKEINV2": {ID: "AKIAINVOKEINVOKEINV2", AccountID: tenant.AdminAccountID, Role: tenant.RoleInvoke, Functions: []string{"other-*"}, Secret: "invoke-secret"},
-			"AKIAOTHEROTHEROTHER2": {ID: "AKIAOTHEROTHEROTHER2", AccountID: other, Role: tenant.RoleOwner, Secret: "other-secret"},
-			"AKIADISABLEDDISABLE2": {ID: "AKIADISABLEDDISABLE2", AccountID: tenant.AdminAccountID, Role: tenant.RoleOwner, Secret: "off", Disabled: true},
-		},
-	}
-	env := gatewaytest.New(t, func(c *gateway.Config) { c.Directory = dir })
+	const other, off = "111111111111", "222222222222"
+	base := gatewaytest.New(t)
+	env := base.Another(t, func(c *gateway.Config) { c.Directory = base.DB })
 	env.Respond(t, urlController)
+	ctx := context.Background()
+	for _, a := range []*tenant.Account{{ID: other, Name: "other", Concurrency: 10}, {ID: off, Name: "off", Concurrency: 10}} {
+		if err := base.DB.CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := base.DB.SetAccountDisabled(ctx, off, true); err != nil {
+		t.Fatal(err)
+	}
+	keys := []*tenant.Key{
+		{ID: "AKIAOWNEROWNEROWNER2", AccountID: tenant.AdminAccountID, Role: tenant.RoleOwner},
+		{ID: "AKIAINVOKEINVOKEINV2", AccountID: tenant.AdminAccountID, Role: tenant.RoleInvoke, Functions: []string{"other-*"}},
+		{ID: "AKIAOTHEROTHEROTHER2", AccountID: other, Role: tenant.RoleOwner},
+		{ID: "AKIADISABLEDDISABLE2", AccountID: tenant.AdminAccountID, Role: tenant.RoleOwner},
+		{ID: "AKIAOFFACCOUNTOFFAC2", AccountID: off, Role: tenant.RoleAdmin},
+	}
+	secrets := map[string]string{}
+	for _, k := range keys {
+		k.Secret = tenant.NewSecret()
+		secrets[k.ID] = k.Secret
+		if err := base.DB.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := base.DB.SetKeyDisabled(ctx, "AKIADISABLEDDISABLE2", true); err != nil {
+		t.Fatal(err)
+	}
 	createFunction(t, env, "iam")
 	createURL(t, env, "iam", types.FunctionUrlAuthTypeAwsIam, nil)
 
-	resp, body := signedRequest(t, env, http.MethodPost, "/fn/iam/x?a=b", "AKIAOWNEROWNEROWNER2", "owner-secret", []byte("hello"))
+	resp, body := signedRequest(t, env, http.MethodPost, "/fn/iam/x?a=b", "AKIAOWNEROWNEROWNER2", secrets["AKIAOWNEROWNEROWNER2"], []byte("hello"))
 	var ev struct {
 		RequestContext struct {
 			Authorizer struct {
@@ -120,9 +99,10 @@ func TestFunctionURLAWSIAM(t *testing.T) {
 	refused := []struct{ name, key, secret string }{
 		{"wrong secret", "AKIAOWNEROWNEROWNER2", "guess"},
 		{"unknown key", "AKIAUNKNOWNUNKNOWNU2", "x"},
-		{"disabled key", "AKIADISABLEDDISABLE2", "off"},
-		{"key of another account", "AKIAOTHEROTHEROTHER2", "other-secret"},
-		{"invoke key for other functions", "AKIAINVOKEINVOKEINV2", "invoke-secret"},
+		{"disabled key", "AKIADISABLEDDISABLE2", secrets["AKIADISABLEDDISABLE2"]},
+		{"key of another account", "AKIAOTHEROTHEROTHER2", secrets["AKIAOTHEROTHEROTHER2"]},
+		{"invoke key for other functions", "AKIAINVOKEINVOKEINV2", secrets["AKIAINVOKEINVOKEINV2"]},
+		{"admin key of a disabled account", "AKIAOFFACCOUNTOFFAC2", secrets["AKIAOFFACCOUNTOFFAC2"]},
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
