@@ -74,6 +74,8 @@ type Check struct {
 const (
 	DefaultInvokeGrace = 15 * time.Second
 	DefaultCacheTTL    = 30 * time.Second
+	// DefaultURLBodyTimeout is Config.URLBodyTimeout's default.
+	DefaultURLBodyTimeout = 30 * time.Second
 )
 
 // Config configures a Gateway. Store, Code and NATS are required.
@@ -101,6 +103,9 @@ type Config struct {
 	// URLDomain, when set, gives every function URL its own host name, https://<url-id>.<URLDomain>/,
 	// and requests whose Host is <url-id>.<URLDomain> are served by that URL whatever their path.
 	URLDomain string
+	// URLBodyTimeout bounds how long a client may take to send a function URL request's body
+	// (default 30 s), so that slow clients cannot hold connections.
+	URLBodyTimeout time.Duration
 	// Directory finds access keys to authenticate requests to AWS_IAM function URLs; nil refuses
 	// every request to an AWS_IAM URL (403).
 	Directory tenant.Directory
@@ -132,6 +137,9 @@ func New(cfg Config) (*Gateway, error) {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	if cfg.URLBodyTimeout <= 0 {
+		cfg.URLBodyTimeout = DefaultURLBodyTimeout
+	}
 	cfg.URLDomain = strings.Trim(strings.ToLower(cfg.URLDomain), ".")
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()

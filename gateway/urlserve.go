@@ -24,10 +24,6 @@ import (
 	"github.com/lambdock/lambdock/internal/store"
 )
 
-// urlBodyReadTimeout bounds how long a client may take to send a function URL request's body
-// (at most rules.MaxInvokeRequest bytes), so slow clients cannot hold connections.
-const urlBodyReadTimeout = 30 * time.Second
-
 // servePathURL serves ANY /fn/{name} and /fn/{name}/{path…}: the function URL of the admin
 // account's function called name, and /fn/{account-id}/{name}[/{path…}] that of another
 // account's function. The function sees the path after the name ("/" when empty). A function
@@ -216,19 +212,30 @@ func urlResult(u *store.FunctionURL, payload []byte) (int, http.Header, []byte, 
 }
 
 // readURLBody reads at most rules.MaxInvokeRequest bytes of the body (413 beyond), within
-// urlBodyReadTimeout. The read deadline is lifted afterwards: net/http keeps reading the
-// connection in the background to notice a client that goes away, and a deadline passing while
-// the function runs would cancel the request.
+// Config.URLBodyTimeout. After a complete body the read deadline is lifted: net/http keeps
+// reading the connection in the background to notice a client that goes away, and a deadline
+// passing while the function runs would cancel the request. After a failure it stays, and the
+// response closes the connection: otherwise net/http would wait for the rest of the body before
+// answering, without a deadline.
 func (g *Gateway) readURLBody(c *gin.Context) ([]byte, error) {
 	rc := http.NewResponseController(c.Writer)
-	if err := rc.SetReadDeadline(time.Now().Add(urlBodyReadTimeout)); err == nil {
-		defer func() {
-			_ = rc.SetReadDeadline(time.Time{}) // it was settable a moment ago; nothing to do if not
-		}()
-	} else if !errors.Is(err, http.ErrNotSupported) {
+	deadline := true
+	if err := rc.SetReadDeadline(time.Now().Add(g.cfg.URLBodyTimeout)); errors.Is(err, http.ErrNotSupported) {
+		deadline = false
+	} else if err != nil {
 		return nil, fmt.Errorf("set read deadline: %w", err)
 	}
-	return readBody(c, rules.MaxInvokeRequest, "function URL")
+	body, err := readBody(c, rules.MaxInvokeRequest, "function URL")
+	if err != nil {
+		c.Header("Connection", "close")
+		return nil, err
+	}
+	if deadline {
+		if err := rc.SetReadDeadline(time.Time{}); err != nil {
+			return nil, fmt.Errorf("lift read deadline: %w", err)
+		}
+	}
+	return body, nil
 }
 
 // writeFailure answers with one of the function URL front door's own errors.

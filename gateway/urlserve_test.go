@@ -1,19 +1,23 @@
 package gateway_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/lambdock/lambdock/gateway"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
@@ -252,5 +256,39 @@ func TestFunctionURLInvoke(t *testing.T) {
 				t.Fatalf("%d %s, want %d %s", resp.StatusCode, body, tt.status, tt.wantBody)
 			}
 		})
+	}
+}
+
+// TestFunctionURLSlowBody: a client that stops sending its body is answered 408 once the body
+// timeout passes, and the function is not invoked.
+func TestFunctionURLSlowBody(t *testing.T) {
+	env := gatewaytest.New(t, func(c *gateway.Config) { c.URLBodyTimeout = 300 * time.Millisecond })
+	seen := env.Respond(t, urlController)
+	createFunction(t, env, "slow")
+	createURL(t, env, "slow", types.FunctionUrlAuthTypeNone, nil)
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(env.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST /fn/slow/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part"); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.SetReadDeadline(time.Now().Add(time.Minute)); err != nil { // a bound on a broken test, not an assertion
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Fatalf("status %d, want 408", resp.StatusCode)
+	}
+	select {
+	case inv := <-seen:
+		t.Fatalf("the function was invoked: %s", inv.Payload)
+	default:
 	}
 }
