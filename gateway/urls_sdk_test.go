@@ -183,13 +183,13 @@ func TestFunctionURLHostRouting(t *testing.T) {
 	if m == nil {
 		t.Fatalf("FunctionUrl %q", aws.ToString(out.FunctionUrl))
 	}
-	resp, body := send(t, env, http.MethodGet, "/2015-03-31/functions/a/b?x=1", m[1]+".lambda-url.test", nil, nil)
+	resp, body := sendURL(t, env, http.MethodGet, "/2015-03-31/functions/a/b?x=1", m[1]+".lambda-url.test", nil, nil)
 	ev := decodeEcho(t, resp, body)
 	if resp.StatusCode != http.StatusOK || ev.RawPath != "/2015-03-31/functions/a/b" || ev.RequestContext.APIID != m[1] ||
 		ev.RequestContext.DomainName != m[1]+".lambda-url.test" {
 		t.Fatalf("host-routed request: %d %+v", resp.StatusCode, ev)
 	}
-	resp, body = send(t, env, http.MethodGet, "/", strings.Repeat("z", 32)+".lambda-url.test", nil, nil)
+	resp, body = sendURL(t, env, http.MethodGet, "/", strings.Repeat("z", 32)+".lambda-url.test", nil, nil)
 	if resp.StatusCode != http.StatusForbidden || string(body) != `{"Message":null}` {
 		t.Fatalf("unknown url id: %d %s", resp.StatusCode, body)
 	}

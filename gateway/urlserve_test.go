@@ -79,8 +79,8 @@ func urlController(inv msg.Invocation) msg.InvocationReply {
 	return reply
 }
 
-// send is one raw request to the gateway with an optional Host.
-func send(t *testing.T, env *gatewaytest.Env, method, path, host string, header map[string]string, body []byte) (*http.Response, []byte) {
+// sendURL is one raw request to the gateway with an optional Host.
+func sendURL(t *testing.T, env *gatewaytest.Env, method, path, host string, header map[string]string, body []byte) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), method, env.URL+path, bytes.NewReader(body))
 	if err != nil {
@@ -139,7 +139,7 @@ func TestFunctionURLInvoke(t *testing.T) {
 	createURL(t, env, "private", types.FunctionUrlAuthTypeAwsIam, nil)
 
 	t.Run("event", func(t *testing.T) {
-		resp, body := send(t, env, http.MethodPost, "/fn/site/a/b%20c?x=1&y=2", "", map[string]string{
+		resp, body := sendURL(t, env, http.MethodPost, "/fn/site/a/b%20c?x=1&y=2", "", map[string]string{
 			"Content-Type": "application/json", "X-Test": "yes", "Cookie": "s=1; t=2"}, []byte(`{"k":"v"}`))
 		ev := decodeEcho(t, resp, body)
 		if resp.StatusCode != http.StatusOK || ev.RawPath != "/a/b%20c" || ev.RawQueryString != "x=1&y=2" ||
@@ -149,7 +149,7 @@ func TestFunctionURLInvoke(t *testing.T) {
 			t.Fatalf("event %d %+v", resp.StatusCode, ev)
 		}
 		for _, path := range []string{"/fn/site", "/fn/site/"} {
-			resp, body := send(t, env, http.MethodGet, path, "", nil, nil)
+			resp, body := sendURL(t, env, http.MethodGet, path, "", nil, nil)
 			if ev := decodeEcho(t, resp, body); ev.RawPath != "/" {
 				t.Errorf("%s: rawPath %q", path, ev.RawPath)
 			}
@@ -176,11 +176,11 @@ func TestFunctionURLInvoke(t *testing.T) {
 			u.FunctionArn != "arn:aws:lambda:us-east-1:"+other+":function:tenant-fn" {
 			t.Fatalf("create: %+v, %v", u, err)
 		}
-		resp, body := send(t, env, http.MethodGet, "/fn/"+other+"/tenant-fn/x/y", "", nil, nil)
+		resp, body := sendURL(t, env, http.MethodGet, "/fn/"+other+"/tenant-fn/x/y", "", nil, nil)
 		if ev := decodeEcho(t, resp, body); resp.StatusCode != http.StatusOK || ev.RawPath != "/x/y" {
 			t.Fatalf("%d %+v", resp.StatusCode, ev)
 		}
-		if resp, body := send(t, env, http.MethodGet, "/fn/tenant-fn/", "", nil, nil); resp.StatusCode != http.StatusNotFound {
+		if resp, body := sendURL(t, env, http.MethodGet, "/fn/tenant-fn/", "", nil, nil); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("the admin account has no URL for tenant-fn: %d %s", resp.StatusCode, body)
 		}
 		if _, err := env.Client.GetFunctionURL(ctx, "tenant-fn"); err == nil {
@@ -190,7 +190,7 @@ func TestFunctionURLInvoke(t *testing.T) {
 
 	t.Run("binary body, status, headers, cookies", func(t *testing.T) {
 		in := []byte{0, 1, 2, 0xff, 0xfe, 'x'}
-		resp, body := send(t, env, http.MethodPut, "/fn/site/binary?q=%2F", "", map[string]string{
+		resp, body := sendURL(t, env, http.MethodPut, "/fn/site/binary?q=%2F", "", map[string]string{
 			"Content-Type": "application/octet-stream", "Origin": "https://app.example.com"}, in)
 		want := []byte{'x', 0xfe, 0xff, 2, 1, 0}
 		if resp.StatusCode != http.StatusCreated || !bytes.Equal(body, want) ||
@@ -208,26 +208,26 @@ func TestFunctionURLInvoke(t *testing.T) {
 			FunctionName: aws.String("streamer"), AuthType: types.FunctionUrlAuthTypeNone, InvokeMode: types.InvokeModeResponseStream}); err != nil {
 			t.Fatal(err)
 		}
-		resp, body := send(t, env, http.MethodGet, "/fn/streamer/stream", "", nil, nil)
+		resp, body := sendURL(t, env, http.MethodGet, "/fn/streamer/stream", "", nil, nil)
 		if resp.StatusCode != http.StatusTeapot || string(body) != "part one, part two" || resp.Header.Get("X-A") != "b" ||
 			resp.Header.Get("Set-Cookie") != "s=1" || resp.Header.Get("Content-Type") != "" {
 			t.Fatalf("with a prelude: %d %v %q", resp.StatusCode, resp.Header, body)
 		}
-		resp, body = send(t, env, http.MethodGet, "/fn/streamer/stream-plain", "", nil, nil)
+		resp, body = sendURL(t, env, http.MethodGet, "/fn/streamer/stream-plain", "", nil, nil)
 		if resp.StatusCode != http.StatusOK || string(body) != `{"statusCode":201}` {
 			t.Fatalf("without a prelude: %d %v %q", resp.StatusCode, resp.Header, body)
 		}
 	})
 
 	t.Run("CORS preflight is answered without the function", func(t *testing.T) {
-		resp, body := send(t, env, http.MethodOptions, "/fn/site/throttle", "", map[string]string{
+		resp, body := sendURL(t, env, http.MethodOptions, "/fn/site/throttle", "", map[string]string{
 			"Origin": "https://app.example.com", "Access-Control-Request-Method": "PUT",
 			"Access-Control-Request-Headers": "X-Custom"}, nil)
 		if resp.StatusCode != http.StatusOK || len(body) != 0 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
 			resp.Header.Get("Access-Control-Allow-Methods") != "PUT" || resp.Header.Get("Access-Control-Max-Age") != "600" {
 			t.Fatalf("preflight: %d %v %s", resp.StatusCode, resp.Header, body)
 		}
-		resp, _ = send(t, env, http.MethodOptions, "/fn/site/", "", map[string]string{
+		resp, _ = sendURL(t, env, http.MethodOptions, "/fn/site/", "", map[string]string{
 			"Origin": "https://evil.example.com", "Access-Control-Request-Method": "PUT"}, nil)
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != "" {
 			t.Fatalf("preflight from another origin: %d %v", resp.StatusCode, resp.Header)
@@ -251,7 +251,7 @@ func TestFunctionURLInvoke(t *testing.T) {
 	}
 	for _, tt := range failures {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := send(t, env, tt.method, tt.path, "", nil, tt.body)
+			resp, body := sendURL(t, env, tt.method, tt.path, "", nil, tt.body)
 			if resp.StatusCode != tt.status || tt.wantBody != "" && string(body) != tt.wantBody {
 				t.Fatalf("%d %s, want %d %s", resp.StatusCode, body, tt.status, tt.wantBody)
 			}
