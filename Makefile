@@ -39,9 +39,11 @@ deps:
 up: deps build images
 	$(BIN)/lambdockd --agent $(BIN)/lambdock-agent
 
-## test: the whole suite — unit and integration tests against the real Docker Engine, NATS, Postgres.
+## test: the whole suite — unit and integration tests against the real Docker Engine, NATS, Postgres —
+## then 15 s of fuzzing the SigV4 verifier beyond its seed corpus.
 test: images
 	$(GO) test -count=1 -timeout 25m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 15s ./gateway/sigv4/
 
 ## test-unit: only the tests that need no Docker (fast feedback).
 test-unit:

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
@@ -71,6 +72,22 @@ func TestLambdockd(t *testing.T) {
 				t.Fatalf("%d containers for %s, want 1", n, echoFn)
 			}
 			waitInvocations(t, l, echoFn, 100)
+		}},
+		{"authentication is on: unsigned and wrongly signed invokes are refused", func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+			defer cancel()
+			url := l.url + "/2015-03-31/functions/" + echoFn + "/invocations"
+			wrong := &http.Client{Transport: &lambdaclient.SigningTransport{Credentials: lambdaclient.Credentials{
+				AccessKeyID: "AKIAAAAAAAAAAAAAAAAA", SecretAccessKey: strings.Repeat("x", 40)}}}
+			for _, c := range []struct {
+				client *http.Client
+				want   string
+			}{{http.DefaultClient, "MissingAuthenticationTokenException"}, {wrong, "UnrecognizedClientException"}} {
+				r := post(ctx, c.client, url, `{"op":"echo"}`)
+				if r.status != http.StatusForbidden || r.header.Get(lambdaapi.HeaderErrorType) != c.want {
+					t.Fatalf("got %d %s, want 403 %s", r.status, r.header.Get(lambdaapi.HeaderErrorType), c.want)
+				}
+			}
 		}},
 		{"a maximum-size event goes to the function and back unchanged", func(t *testing.T) {
 			// 6,291,456 bytes is Lambda's sync request limit; the event and the echoed result
@@ -217,10 +234,14 @@ func waitInvocations(t *testing.T, l *lambdockd, fn string, want int64) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	last := "no count read"
 	eventually(t, func() string {
 		n, err := st.CountInvocations(ctx, tenant.AdminAccountID, fn)
+		if err == nil {
+			last = fmt.Sprintf("%d invocation rows of %s, want %d", n, fn, want)
+		}
 		if err != nil || n != want {
-			return fmt.Sprintf("%d invocation rows of %s (err %v), want %d", n, fn, err, want)
+			return fmt.Sprintf("%s (now: %v)", last, err)
 		}
 		return ""
 	})

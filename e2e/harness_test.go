@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/lambdock/lambdock/client/cli"
+	"github.com/lambdock/lambdock/client/credentials"
 	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/cmd/lambdockd/server"
@@ -95,10 +97,24 @@ func start(t testing.TB, cfg config.Config) *lambdockd {
 	if err != nil {
 		t.Fatalf("start lambdockd: %v", err)
 	}
-	l := &lambdockd{srv: srv, url: "http://" + srv.Addr(), http: &http.Client{}}
-	l.client = lambdaclient.New(l.url)
+	l := &lambdockd{srv: srv, url: "http://" + srv.Addr()}
+	l.signIn(t, cfg.DataDir)
 	t.Cleanup(func() { l.stop(t) })
 	return l
+}
+
+// signIn makes l's clients sign with the admin key lambdockd wrote to <dataDir>/credentials on
+// its first start, found the way the lambdock CLI finds it.
+func (l *lambdockd) signIn(t testing.TB, dataDir string) {
+	t.Helper()
+	found, err := credentials.Find(credentials.Sources{DataDir: dataDir,
+		Getenv: func(string) string { return "" },
+		Home:   func() (string, error) { return "", errors.New("no home: only lambdockd's file") }})
+	if err != nil {
+		t.Fatalf("lambdockd's credentials: %v", err)
+	}
+	l.client = lambdaclient.New(l.url, lambdaclient.WithCredentials(found.Credentials, ""))
+	l.http = &http.Client{Transport: &lambdaclient.SigningTransport{Credentials: found.Credentials}}
 }
 
 // stop shuts the server down (once).
@@ -174,6 +190,14 @@ func (l *lambdockd) invoke(t testing.TB, name, event string) response {
 // transport error is status 0.
 func (l *lambdockd) invokeInFlight(t testing.TB, name, event string) <-chan response {
 	t.Helper()
+	// Slots of earlier calls are held until their environments are free again: wait for those
+	// first, so that the count below is this call's.
+	eventually(t, func() string {
+		if n := l.srv.InFlight(); n != 0 {
+			return fmt.Sprintf("%d invocations of earlier calls still hold slots", n)
+		}
+		return ""
+	})
 	result := make(chan response, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)

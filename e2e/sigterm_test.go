@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
 
@@ -44,8 +43,8 @@ func TestSIGTERM(t *testing.T) {
 		}
 	})
 	l := &lambdockd{url: "http://" + addr, http: &http.Client{}}
-	l.client = lambdaclient.New(l.url)
 	eventually(t, func() string { return ready(l) })
+	l.signIn(t, dir) // the credentials file exists once the gateway is up
 	pgDir := filepath.Join(dir, "postgres")
 	pgPID := postmasterPID(pgDir)
 

@@ -26,8 +26,12 @@ func tooLarge(limit int64, operation string) error {
 		"Request must be smaller than %d bytes for the %s operation", limit, operation)
 }
 
-// readBody reads the request body, refusing more than limit bytes without buffering them.
+// readBody reads the request body, refusing more than limit bytes without buffering them. A body
+// the authentication middleware already read (within the route's limit) is returned as is.
 func readBody(c *gin.Context, limit int64, operation string) ([]byte, error) {
+	if b, ok := c.Get(ctxBody); ok {
+		return b.([]byte), nil
+	}
 	if c.Request.ContentLength > limit {
 		return nil, tooLarge(limit, operation)
 	}

@@ -6,8 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/gateway/sigv4"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 
 	"github.com/lambdock/lambdock/internal/infra/codestore"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
@@ -24,6 +29,9 @@ type CodeFetcher interface {
 // codePath is where packages are served, by hex SHA-256.
 const codePath = "/lambdock/v1/code/"
 
+// codeLinkExpiry is how long a presigned Code.Location stays valid: 10 minutes, as Lambda's.
+const codeLinkExpiry = 10 * time.Minute
+
 var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // codeFetcher is the code store as a CodeFetcher, or nil.
@@ -33,7 +41,8 @@ func (g *Gateway) codeFetcher() CodeFetcher {
 }
 
 // codeLocation is the URL of the package with hex SHA-256 sum, as the client reached this
-// gateway, or "" when packages cannot be served.
+// gateway, or "" when packages cannot be served. With authentication it is presigned with the
+// caller's key for codeLinkExpiry, as Lambda presigns its S3 link, so a plain GET fetches it.
 func (g *Gateway) codeLocation(c *gin.Context, sum string) string {
 	if g.codeFetcher() == nil || sum == "" {
 		return ""
@@ -45,7 +54,17 @@ func (g *Gateway) codeLocation(c *gin.Context, sum string) string {
 	if p := c.GetHeader("X-Forwarded-Proto"); p == "http" || p == "https" {
 		scheme = p
 	}
-	return scheme + "://" + c.Request.Host + codePath + sum
+	u := scheme + "://" + c.Request.Host + codePath + sum
+	k, ok := c.Value(ctxKey).(*tenant.Key)
+	if !ok {
+		return u // authentication off: the link needs no signature
+	}
+	signed, err := sigv4.Presign(u, k.ID, k.Secret, g.cfg.Region, sigv4.DefaultService, time.Now(), codeLinkExpiry)
+	if err != nil {
+		g.log.Warn("presign code location", zap.Error(err))
+		return ""
+	}
+	return signed
 }
 
 // getCode serves a deployment package: GET /lambdock/v1/code/{sha256}, only to an account with

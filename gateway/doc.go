@@ -25,12 +25,25 @@
 //     Lambda's "'MemorySize' value failed to satisfy constraint: …" form, naming the field; a body
 //     that is not JSON is InvalidRequestContentException "Could not parse request body into json".
 //   - GetFunction's Code.Location is a URL on this gateway (/lambdock/v1/code/<hex sha256>) that
-//     serves the zip, when the code store can fetch (CodeFetcher); DeleteFunction leaves the zip in
-//     the content-addressed code store, where other functions may share it.
+//     serves the zip, when the code store can fetch (CodeFetcher); with authentication it is
+//     presigned with the caller's key for 10 minutes (sigv4.Presign), as Lambda's S3 link is.
+//     DeleteFunction leaves the zip in the content-addressed code store, where other functions
+//     may share it.
 //   - Only $LATEST exists: Qualifier $LATEST (or none) is accepted, any other qualifier is Lambda's
 //     404 for that qualified ARN. Async (Event) invocation, versions, aliases, layers, images and
 //     S3 code are refused with InvalidParameterValueException rather than silently ignored.
-//   - SigV4 is accepted but not verified (as LocalStack does): any credentials, or none.
+//   - With Config.Authenticate every API route (all but /healthz and /readyz) is wrapped by api():
+//     the body is read once within the route's limit, the SigV4 signature is verified
+//     (gateway/sigv4, keys from the tenant.Directory; unknown or disabled keys and accounts are
+//     unrecognized), the key's token bucket is charged (429 CallerRateLimitExceeded), and the
+//     route's access rule is applied to the key's role (AccessDeniedException). One table,
+//     apiRoutes, names each route's action, access rule and body limit. The caller goes into
+//     the request's context (tenant.NewContext); callerOf reads it, and without authentication
+//     every request acts as the admin account. Routes outside the table (function URLs with
+//     AWS_IAM) call authenticate themselves.
+//   - /lambdock/v1/accounts and /lambdock/v1/keys are Lambdock's accounts and keys API (JSON,
+//     Lambda's error format) over the Directory. A key's secret is shown once, at creation; an
+//     owner sees another account's key as not found.
 //   - Function URLs (urls.go, urlserve.go, urlauth.go): the URL config API
 //     (/2021-10-31/functions/{name}/url…) stores one configuration per function; requests to
 //     /fn/{name}/… (or, with Config.URLDomain, to the host <url-id>.<domain>) are translated by

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
@@ -34,7 +35,9 @@ func reqID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 func (g *Gateway) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
+	caller, _ := tenant.FromContext(c.Request.Context()) // set by api() once authenticated
 	g.log.Debug("request",
+		zap.String("access_key_id", caller.KeyID),
 		zap.String("method", c.Request.Method),
 		zap.String("path", c.Request.URL.Path),
 		zap.Int("status", c.Writer.Status()),

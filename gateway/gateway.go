@@ -12,9 +12,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
+	"github.com/lambdock/lambdock/gateway/sigv4"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -106,11 +108,24 @@ type Config struct {
 	// URLBodyTimeout bounds how long a client may take to send a function URL request's body
 	// (default 30 s), so that slow clients cannot hold connections.
 	URLBodyTimeout time.Duration
-	// Directory finds access keys to authenticate requests to AWS_IAM function URLs; nil refuses
-	// every request to an AWS_IAM URL (403).
-	Directory tenant.Directory
 	// Logger receives request logs (debug) and failures; default zap.NewNop().
 	Logger *zap.Logger
+
+	// Authenticate requires a valid SigV4 signature (region Region, service lambda) from an
+	// enabled key of Directory on every API route, and enforces the key's role. Off, every
+	// request acts as the admin account (local use on loopback, tests).
+	Authenticate bool
+	// Directory holds accounts and access keys: required with Authenticate, and by the
+	// /lambdock/v1 accounts and keys API. Requests to AWS_IAM function URLs are verified against
+	// it whether Authenticate is on or not; without a Directory every one is refused (403).
+	Directory tenant.Directory
+	// DefaultAccountConcurrency is the concurrency limit of an account created through the
+	// accounts API without one (default rules.DefaultAccountConcurrency).
+	DefaultAccountConcurrency int
+	// RateLimit is each access key's request rate (requests per second, token bucket); 0 is
+	// off. RateBurst is the bucket size (default: RateLimit rounded up).
+	RateLimit float64
+	RateBurst int
 }
 
 // Gateway serves the Lambda API. Create it with New; stop it with Close.
@@ -120,12 +135,24 @@ type Gateway struct {
 	engine *gin.Engine
 	cache  *functionCache
 	sub    *nats.Subscription
+	// verifier checks signatures; each request gets a copy with its own key lookup.
+	verifier sigv4.Verifier
+	limits   *keyLimits // nil: no rate limit
 }
 
 // New validates cfg, subscribes to function-change events and builds the router.
 func New(cfg Config) (*Gateway, error) {
 	if cfg.Store == nil || cfg.Code == nil || cfg.NATS == nil {
 		return nil, errors.New("gateway: Store, Code and NATS are required")
+	}
+	if cfg.Authenticate && cfg.Directory == nil {
+		return nil, errors.New("gateway: authentication needs a Directory of accounts and keys")
+	}
+	if cfg.RateLimit < 0 || cfg.RateBurst < 0 {
+		return nil, errors.New("gateway: RateLimit and RateBurst must not be negative")
+	}
+	if cfg.DefaultAccountConcurrency <= 0 {
+		cfg.DefaultAccountConcurrency = rules.DefaultAccountConcurrency
 	}
 	if cfg.Region == "" {
 		cfg.Region = function.DefaultRegion
@@ -145,9 +172,11 @@ func New(cfg Config) (*Gateway, error) {
 		cfg.Logger = zap.NewNop()
 	}
 	g := &Gateway{
-		cfg:   cfg,
-		log:   cfg.Logger.Named("gateway"),
-		cache: newFunctionCache(cfg.Store, cfg.CacheTTL),
+		cfg:      cfg,
+		log:      cfg.Logger.Named("gateway"),
+		cache:    newFunctionCache(cfg.Store, cfg.CacheTTL),
+		verifier: sigv4.Verifier{Region: cfg.Region, Service: sigv4.DefaultService},
+		limits:   newKeyLimits(cfg.RateLimit, cfg.RateBurst, nil),
 	}
 	sub, err := cfg.NATS.Subscribe(msg.SubjectFunctionChanged, g.onFunctionChanged)
 	if err != nil {
@@ -181,34 +210,11 @@ func (g *Gateway) routes() *gin.Engine {
 	e.GET("/healthz", g.healthz)
 	e.GET("/readyz", g.readyz)
 
-	const fns = "/2015-03-31/functions"
-	e.POST(fns, g.handle(g.createFunction))
-	e.POST(fns+"/", g.handle(g.createFunction))
-	e.GET(fns, g.handle(g.listFunctions))
-	e.GET(fns+"/", g.handle(g.listFunctions))
-	e.GET(fns+"/:name", g.handle(g.getFunction))
-	e.DELETE(fns+"/:name", g.handle(g.deleteFunction))
-	e.GET(fns+"/:name/configuration", g.handle(g.getFunctionConfiguration))
-	e.PUT(fns+"/:name/configuration", g.handle(g.updateFunctionConfiguration))
-	e.PUT(fns+"/:name/code", g.handle(g.updateFunctionCode))
-	e.POST(fns+"/:name/invocations", g.handle(g.invoke))
-
-	e.PUT("/2017-10-31/functions/:name/concurrency", g.handle(g.putConcurrency))
-	e.DELETE("/2017-10-31/functions/:name/concurrency", g.handle(g.deleteConcurrency))
-	e.GET("/2019-09-30/functions/:name/concurrency", g.handle(g.getConcurrency))
-
-	e.GET(codePath+":sha256", g.handle(g.getCode))
-
-	const urls = "/2021-10-31/functions/:name/url"
-	e.POST(urls, g.handle(g.createFunctionURL))
-	e.GET(urls, g.handle(g.getFunctionURL))
-	e.PUT(urls, g.handle(g.updateFunctionURL))
-	e.DELETE(urls, g.handle(g.deleteFunctionURL))
-	e.GET(urls+"s", g.handle(g.listFunctionURLs))
-
+	for _, r := range g.apiRoutes() {
+		e.Handle(r.method, r.path, g.api(r, r.handler))
+	}
 	e.Any(urlPathPrefix+":name", g.servePathURL)
 	e.Any(urlPathPrefix+":name/*path", g.servePathURL)
-
-	e.NoRoute(g.handle(g.unknownOperation))
+	e.NoRoute(g.api(g.unknownRoute(), g.unknownOperation))
 	return e
 }

@@ -54,7 +54,7 @@ func do(t *testing.T, env *gatewaytest.Env, c call) (*http.Response, []byte) {
 }
 
 // mustJSON encodes v.
-func mustJSON(t *testing.T, v any) []byte {
+func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -64,7 +64,7 @@ func mustJSON(t *testing.T, v any) []byte {
 }
 
 // createBody is a valid CreateFunction body for name; edit changes it before encoding.
-func createBody(t *testing.T, name string, edit func(m map[string]any)) []byte {
+func createBody(t testing.TB, name string, edit func(m map[string]any)) []byte {
 	t.Helper()
 	m := map[string]any{
 		"FunctionName": name,
@@ -80,7 +80,7 @@ func createBody(t *testing.T, name string, edit func(m map[string]any)) []byte {
 }
 
 // createFunction creates a function through the client.
-func createFunction(t *testing.T, env *gatewaytest.Env, name string) *lambdaapi.FunctionConfiguration {
+func createFunction(t testing.TB, env *gatewaytest.Env, name string) *lambdaapi.FunctionConfiguration {
 	t.Helper()
 	var in lambdaapi.CreateFunctionInput
 	if err := json.Unmarshal(createBody(t, name, nil), &in); err != nil {

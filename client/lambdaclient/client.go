@@ -1,7 +1,7 @@
 // Package lambdaclient is a small HTTP client for the gateway's Lambda API, used by the lambdock
-// CLI and by tests. It speaks plain net/http with the shapes of gateway/lambdaapi; it neither signs
-// requests (the gateway accepts unsigned ones) nor retries (a retried invoke is a second
-// invocation: the caller decides).
+// CLI and by tests. It speaks plain net/http with the shapes of gateway/lambdaapi, signs requests
+// with SigV4 when given credentials (WithCredentials; aws-sdk-go-v2's signer), and never retries
+// (a retried invoke is a second invocation: the caller decides).
 //
 // Every non-2xx answer becomes a *APIError decoded as aws-sdk-go-v2 decodes Lambda errors: the
 // code from the x-amzn-ErrorType header (or the body's code/__type), the message from the body's
@@ -34,6 +34,7 @@ type Client struct {
 	endpoint string
 	http     *http.Client
 	upload   func(r io.Reader, size int64) io.Reader
+	signer   *signer // nil: requests go unsigned
 }
 
 // Option configures a Client.
@@ -141,6 +142,11 @@ func (c *Client) send(ctx context.Context, r request) (*response, error) {
 	}
 	for k, vs := range r.header {
 		req.Header[k] = vs
+	}
+	if c.signer != nil {
+		if err := c.signer.sign(ctx, req, r.body); err != nil {
+			return nil, err
+		}
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -8,8 +8,8 @@
 //     read from LAMBDOCK_DATABASE_URL only, so a password never shows up in a process list.
 //   - Defaults that depend on the host (the home directory, the path of the running
 //     executable) are resolved by Load, not at flag registration, so --help shows them plainly.
-//   - Until authentication exists the gateway listens on loopback only; a non-loopback --addr is
-//     refused unless --insecure says the operator knows.
+//   - Authentication (SigV4 with the accounts' access keys) is always on, except with --insecure,
+//     which turns it off for local play and is refused unless --addr is loopback.
 package config
 
 import (
@@ -98,8 +98,18 @@ type Config struct {
 	// InvokerID names this host's invoker (default: the hostname). Containers carry it as a
 	// label; an invoker removes what an earlier one with its ID left behind.
 	InvokerID string
-	// Insecure allows a non-loopback Addr without authentication.
+	// Insecure turns authentication off: every request acts as the admin account. Only with a
+	// loopback Addr.
 	Insecure bool
+	// TLSCert and TLSKey are PEM files; with both the gateway serves HTTPS.
+	TLSCert string
+	TLSKey  string
+	// RateLimit is each access key's request rate (requests per second); 0 is off. RateBurst is
+	// its bucket size (0: the rate rounded up).
+	RateLimit float64
+	RateBurst int
+	// NATSCreds is a NATS .creds file (user JWT and nkey seed) for an external NATS.
+	NATSCreds string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// ShutdownTimeout bounds a clean shutdown; in-flight invocations get most of it.

@@ -43,20 +43,30 @@ func TestLoad(t *testing.T) {
 		{name: "environment", args: []string{"--agent", "/a"},
 			env: map[string]string{"LAMBDOCK_DATA_DIR": "/d", "LAMBDOCK_KEEP_ALIVE": "30s", "LAMBDOCK_ROLE": "invoker",
 				"LAMBDOCK_DATABASE_URL": "postgres://x", "LAMBDOCK_NATS_PORT": "-1", "LAMBDOCK_INSECURE": "true",
-				"LAMBDOCK_ADDR": "0.0.0.0:1"},
+				"LAMBDOCK_ADDR": "127.0.0.1:1", "LAMBDOCK_TLS_CERT": "/c.pem", "LAMBDOCK_TLS_KEY": "/k.pem",
+				"LAMBDOCK_RATE_LIMIT": "2.5", "LAMBDOCK_RATE_BURST": "10", "LAMBDOCK_NATS_URL": "nats://n:4222",
+				"LAMBDOCK_NATS_CREDS": "/n.creds"},
 			want: with(func(c *Config) {
 				c.Roles, c.KeepAlive, c.DatabaseURL, c.NATSPort, c.Insecure = []string{RoleInvoker}, 30*time.Second, "postgres://x", -1, true
-				c.Addr = "0.0.0.0:1"
+				c.Addr, c.TLSCert, c.TLSKey, c.RateLimit, c.RateBurst = "127.0.0.1:1", "/c.pem", "/k.pem", 2.5, 10
+				c.NATSURL, c.NATSCreds = "nats://n:4222", "/n.creds"
 			})},
 		{name: "flags win over the environment", args: append([]string{"--capacity-mb", "100"}, fixed...),
 			env:  map[string]string{"LAMBDOCK_CAPACITY_MB": "200"},
 			want: with(func(c *Config) { c.CapacityMB = 100 })},
-		{name: "non-loopback address refused", args: append([]string{"--addr", "0.0.0.0:8070"}, fixed...),
-			wantErr: "refusing to listen on 0.0.0.0:8070 without authentication; pass --insecure to allow it"},
-		{name: "empty host is every interface", args: append([]string{"--addr", ":8070"}, fixed...),
-			wantErr: "refusing to listen on :8070"},
-		{name: "non-loopback allowed with --insecure", args: append([]string{"--addr", "0.0.0.0:8070", "--insecure"}, fixed...),
-			want: with(func(c *Config) { c.Addr, c.Insecure = "0.0.0.0:8070", true })},
+		{name: "non-loopback address with authentication", args: append([]string{"--addr", "0.0.0.0:8070"}, fixed...),
+			want: with(func(c *Config) { c.Addr = "0.0.0.0:8070" })},
+		{name: "--insecure refused off loopback", args: append([]string{"--addr", "0.0.0.0:8070", "--insecure"}, fixed...),
+			wantErr: "refusing --insecure (no authentication) on 0.0.0.0:8070: it is only allowed on a loopback address"},
+		{name: "empty host is every interface", args: append([]string{"--addr", ":8070", "--insecure"}, fixed...),
+			wantErr: "refusing --insecure (no authentication) on :8070"},
+		{name: "--insecure on loopback", args: append([]string{"--insecure"}, fixed...),
+			want: with(func(c *Config) { c.Insecure = true })},
+		{name: "tls cert without key", args: append([]string{"--tls-cert", "/c.pem"}, fixed...),
+			wantErr: "--tls-cert and --tls-key go together"},
+		{name: "negative rate", args: append([]string{"--rate-limit", "-1"}, fixed...), wantErr: "must not be negative"},
+		{name: "nats creds without url", args: append([]string{"--nats-creds", "/n.creds"}, fixed...),
+			wantErr: "--nats-creds is for an external NATS"},
 		{name: "function URL flags", args: append([]string{"--public-url", "https://lambda.example.com"}, fixed...),
 			env:  map[string]string{"LAMBDOCK_URL_DOMAIN": "lambda-url.example.com"},
 			want: with(func(c *Config) { c.PublicURL, c.URLDomain = "https://lambda.example.com", "lambda-url.example.com" })},
@@ -138,6 +148,16 @@ func TestDefaultDataDir(t *testing.T) {
 				t.Fatalf("got %q, %v; want %q (error %v)", got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestDataDir(t *testing.T) {
+	if d, err := DataDir(func(k string) string { return map[string]string{"LAMBDOCK_DATA_DIR": "/x"}[k] }); d != "/x" || err != nil {
+		t.Errorf("DataDir from the environment = %q, %v", d, err)
+	}
+	want, _ := defaultDataDir(os.Geteuid(), os.UserHomeDir)
+	if d, err := DataDir(func(string) string { return "" }); d != want || err != nil {
+		t.Errorf("DataDir default = %q, %v; want %q", d, err, want)
 	}
 }
 

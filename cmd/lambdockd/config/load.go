@@ -29,7 +29,12 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&c.AccountConcurrency, "account-concurrency", rules.DefaultAccountConcurrency, "account concurrency limit")
 	fs.StringVar(&c.Agent, "agent", "", "path of the static lambdock-agent binary (default: "+DefaultAgentName+" next to lambdockd)")
 	fs.StringVar(&c.InvokerID, "invoker-id", "", "ID of this host's invoker (default: the hostname)")
-	fs.BoolVar(&c.Insecure, "insecure", false, "allow a non-loopback --addr although there is no authentication")
+	fs.BoolVar(&c.Insecure, "insecure", false, "turn authentication off (only with a loopback --addr)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with --tls-key)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
+	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "requests per second each access key may send (0: no limit)")
+	fs.IntVar(&c.RateBurst, "rate-burst", 0, "burst of --rate-limit (default: the rate rounded up)")
+	fs.StringVar(&c.NATSCreds, "nats-creds", "", "NATS .creds file for the external --nats-url")
 	fs.StringVar(&c.LogLevel, "log-level", DefaultLogLevel, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "bound of a clean shutdown")
 	fs.Usage = func() {
@@ -87,6 +92,16 @@ func (c *Config) resolveDefaults() error {
 		c.Agent = filepath.Join(filepath.Dir(exe), DefaultAgentName)
 	}
 	return nil
+}
+
+// DataDir is the data directory a lambdockd on this host uses when started without --data-dir:
+// LAMBDOCK_DATA_DIR, else the default (~/.lambdock, or /var/lib/lambdock for root). The CLI
+// finds lambdockd's credentials file there.
+func DataDir(getenv func(string) string) (string, error) {
+	if d := getenv(EnvName("data-dir")); d != "" {
+		return d, nil
+	}
+	return defaultDataDir(os.Geteuid(), os.UserHomeDir)
 }
 
 // defaultDataDir is ~/.lambdock, or DefaultRootDataDir for root: as root the own PostgreSQL runs

@@ -13,7 +13,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 )
 
-// Validate checks the configuration, including the loopback rule for Addr.
+// Validate checks the configuration, including the loopback rule of --insecure.
 func (c Config) Validate() error {
 	var errs []error
 	if len(c.Roles) == 0 {
@@ -50,6 +50,15 @@ func (c Config) Validate() error {
 	if c.AccountConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("--account-concurrency %d must be positive", c.AccountConcurrency))
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if c.RateLimit < 0 || c.RateBurst < 0 {
+		errs = append(errs, fmt.Errorf("--rate-limit %g and --rate-burst %d must not be negative", c.RateLimit, c.RateBurst))
+	}
+	if c.NATSCreds != "" && c.NATSURL == "" {
+		errs = append(errs, errors.New("--nats-creds is for an external NATS: set --nats-url too"))
+	}
 	if (c.AdminKeyID == "") != (c.AdminSecret == "") {
 		errs = append(errs, fmt.Errorf("%s and %s must be set together", EnvAccessKeyID, EnvSecretAccessKey))
 	} else if c.AdminKeyID != "" {
@@ -69,16 +78,17 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// checkAddr refuses a listen address that is not loopback unless Insecure is set.
+// checkAddr checks the listen address and refuses --insecure (no authentication) on one that
+// is not loopback.
 func (c Config) checkAddr() error {
 	host, _, err := net.SplitHostPort(c.Addr)
 	if err != nil {
 		return fmt.Errorf("--addr %q: %w", c.Addr, err)
 	}
-	if c.Insecure || IsLoopback(host) {
+	if !c.Insecure || IsLoopback(host) {
 		return nil
 	}
-	return fmt.Errorf("refusing to listen on %s without authentication; pass --insecure to allow it", c.Addr)
+	return fmt.Errorf("refusing --insecure (no authentication) on %s: it is only allowed on a loopback address", c.Addr)
 }
 
 // checkURLs checks --public-url (an absolute http or https URL without query) and --url-domain

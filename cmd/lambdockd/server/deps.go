@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -28,6 +29,7 @@ func (s *Server) startNATS(ctx context.Context) error {
 	if url == "" {
 		ns, err := natsserver.Start(ctx, natsserver.Options{
 			StoreDir: filepath.Join(s.cfg.DataDir, "nats"),
+			Host:     "127.0.0.1", // loopback only: the embedded server has no authentication
 			Port:     s.cfg.NATSPort,
 		}, s.log.Named("nats"))
 		if err != nil {
@@ -36,9 +38,17 @@ func (s *Server) startNATS(ctx context.Context) error {
 		s.onStop("embedded NATS", false, func(context.Context) error { ns.Shutdown(); return nil })
 		url = ns.ClientURL()
 	}
+	opts := []nats.Option{nats.Name("lambdockd")}
+	if s.cfg.NATSCreds != "" {
+		// Checked here: the connection would only fail on it after its retries.
+		if _, err := os.Stat(s.cfg.NATSCreds); err != nil {
+			return fmt.Errorf("server: --nats-creds: %w", err)
+		}
+		opts = append(opts, nats.UserCredentials(s.cfg.NATSCreds))
+	}
 	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	nc, err := natsserver.Connect(cctx, url, s.log, nats.Name("lambdockd"))
+	nc, err := natsserver.Connect(cctx, url, s.log, opts...)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}

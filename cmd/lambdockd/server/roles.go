@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -111,9 +112,21 @@ func (s *Server) startGateway(ctx context.Context) error {
 			return err
 		}})
 	}
+	var tlsCfg *tls.Config
+	if s.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("server: --tls-cert/--tls-key: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+		s.scheme = "https"
 	}
 	s.ln = ln
 	s.onStop("gateway listener", false, func(context.Context) error {
@@ -125,21 +138,33 @@ func (s *Server) startGateway(ctx context.Context) error {
 	publicURL := s.cfg.PublicURL
 	if host, _, err := net.SplitHostPort(ln.Addr().String()); publicURL == "" && err == nil &&
 		!net.ParseIP(host).IsUnspecified() {
-		publicURL = "http://" + ln.Addr().String()
+		scheme := "http"
+		if tlsCfg != nil {
+			scheme = "https"
+		}
+		publicURL = scheme + "://" + ln.Addr().String()
 	} // else (0.0.0.0, ::): the gateway uses each request's Host
 
 	gw, err := gateway.New(gateway.Config{
-		Store:     s.store,
-		Code:      s.code,
-		NATS:      s.nc,
-		Ready:     ready,
-		PublicURL: publicURL,
-		URLDomain: s.cfg.URLDomain,
-		Directory: s.store,
-		Logger:    s.log,
+		Store:                     s.store,
+		Code:                      s.code,
+		NATS:                      s.nc,
+		Ready:                     ready,
+		Logger:                    s.log,
+		Authenticate:              !s.cfg.Insecure,
+		Directory:                 s.store,
+		RateLimit:                 s.cfg.RateLimit,
+		RateBurst:                 s.cfg.RateBurst,
+		DefaultAccountConcurrency: s.cfg.AccountConcurrency,
+		PublicURL:                 publicURL,
+		URLDomain:                 s.cfg.URLDomain,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
+	}
+	if s.cfg.Insecure {
+		s.log.Warn("authentication is off (--insecure): every request acts as the admin account",
+			zap.String("addr", s.cfg.Addr))
 	}
 	s.onStop("gateway", false, func(context.Context) error { return gw.Close() })
 	srv := &http.Server{
@@ -147,6 +172,7 @@ func (s *Server) startGateway(ctx context.Context) error {
 		ReadHeaderTimeout: readHeaderTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       idleTimeout,
+		TLSConfig:         tlsCfg,
 		ErrorLog:          zap.NewStdLog(s.log.Named("http")),
 	}
 	served := make(chan error, 1)

@@ -33,6 +33,7 @@ type Server struct {
 	code     *codestore.Store
 	ctrl     *controller.Controller // nil without the controller role
 	ln       net.Listener           // nil without the gateway role
+	scheme   string                 // "https" with TLS, else "" (http)
 	postgres string                 // data directory of the own PostgreSQL, "" when external
 	dbURL    string                 // the PostgreSQL in use, "" without a store
 }
@@ -65,7 +66,8 @@ func Start(ctx context.Context, cfg config.Config, log *zap.Logger) (*Server, er
 			return nil, errors.Join(err, s.Shutdown(stopCtx))
 		}
 	}
-	log.Info("lambdockd started", zap.Strings("roles", cfg.Roles), zap.String("addr", s.Addr()),
+	log.Info("lambdockd started", zap.Strings("roles", cfg.Roles), zap.String("url", s.URL()),
+		zap.Bool("authentication", !cfg.Insecure),
 		zap.String("data_dir", cfg.DataDir))
 	return s, nil
 }
@@ -76,6 +78,17 @@ func (s *Server) Addr() string {
 		return ""
 	}
 	return s.ln.Addr().String()
+}
+
+// URL is the gateway's base URL (http:// or https:// and Addr), or "" without the gateway role.
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	if s.scheme != "" {
+		return s.scheme + "://" + s.Addr()
+	}
+	return "http://" + s.Addr()
 }
 
 // PostgresDir is the data directory of the PostgreSQL cluster the server runs itself, or ""

@@ -94,7 +94,12 @@ func TestStartFailures(t *testing.T) {
 			c.DatabaseURL = "postgres://lambdock@127.0.0.1:1/lambdock?sslmode=disable&connect_timeout=2"
 		}, "server: PostgreSQL"},
 		{"address in use", func(c *config.Config) { c.Addr = taken.Addr().String() }, "listen on " + taken.Addr().String()},
-		{"invalid configuration", func(c *config.Config) { c.Addr = "0.0.0.0:0" }, "refusing to listen on 0.0.0.0:0"},
+		{"invalid configuration", func(c *config.Config) { c.Addr, c.Insecure = "0.0.0.0:0", true },
+			"refusing --insecure (no authentication) on 0.0.0.0:0"},
+		{"unreadable TLS files", func(c *config.Config) { c.TLSCert, c.TLSKey = "/nonexistent.pem", "/nonexistent.key" },
+			"--tls-cert/--tls-key"},
+		{"missing NATS credentials file", func(c *config.Config) { c.NATSCreds = "/nonexistent.creds" },
+			"server: --nats-creds: stat /nonexistent.creds"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

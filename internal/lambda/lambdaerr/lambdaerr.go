@@ -152,3 +152,45 @@ const (
 func InvalidRequestContent(format string, args ...any) *APIError {
 	return New(http.StatusBadRequest, CodeInvalidRequestContent, format, args...)
 }
+
+// Codes of authentication and authorization failures (lambda-api.md §3.8). The sigv4 verifier
+// names the authentication ones itself; these are the gateway's.
+const (
+	// CodeAccessDenied is 403: the caller is authenticated but its key's role forbids the call.
+	CodeAccessDenied = "AccessDeniedException"
+	// ReasonCallerRateLimitExceeded is the Reason of a 429 for a key over its request rate.
+	ReasonCallerRateLimitExceeded = "CallerRateLimitExceeded"
+)
+
+// Unauthenticated is a 403 from signature verification with the verifier's code and message
+// (MissingAuthenticationTokenException, UnrecognizedClientException, InvalidSignatureException,
+// IncompleteSignatureException).
+func Unauthenticated(code, message string) *APIError {
+	return New(http.StatusForbidden, code, "%s", message)
+}
+
+// AccessDenied is 403 AccessDeniedException in AWS's wording: "User: <principal> is not
+// authorized to perform: <action> on resource: <resource>".
+func AccessDenied(principal, action, resource string) *APIError {
+	return New(http.StatusForbidden, CodeAccessDenied,
+		"User: %s is not authorized to perform: %s on resource: %s", principal, action, resource)
+}
+
+// CallerRateLimited is 429 TooManyRequestsException, Reason CallerRateLimitExceeded: the access
+// key sent more requests than its rate limit allows.
+func CallerRateLimited() *APIError {
+	e := New(http.StatusTooManyRequests, CodeTooManyRequests, "Rate exceeded")
+	e.Reason = ReasonCallerRateLimitExceeded
+	return e
+}
+
+// ResourceNotFound is 404 ResourceNotFoundException with a free message (NotFound is the
+// function form).
+func ResourceNotFound(format string, args ...any) *APIError {
+	return New(http.StatusNotFound, CodeResourceNotFound, format, args...)
+}
+
+// Conflict is 409 ResourceConflictException.
+func Conflict(format string, args ...any) *APIError {
+	return New(http.StatusConflict, CodeResourceConflict, format, args...)
+}

@@ -49,6 +49,17 @@ func TestAPIErrors(t *testing.T) {
 			`{"Type":"User","__type":"TooManyRequestsException","message":"Rate Exceeded.","Reason":"ReservedFunctionConcurrentInvocationLimitExceeded"}`},
 		{"service", Service("boom %d", 1), http.StatusInternalServerError,
 			`{"Type":"Service","__type":"ServiceException","message":"boom 1"}`},
+		{"access denied", AccessDenied("arn:aws:iam::111111111111:user/AKIAX", "lambda:ListFunctions",
+			"arn:aws:lambda:us-east-1:111111111111:function:*"), http.StatusForbidden,
+			`{"Type":"User","__type":"AccessDeniedException","message":"User: arn:aws:iam::111111111111:user/AKIAX is not authorized to perform: lambda:ListFunctions on resource: arn:aws:lambda:us-east-1:111111111111:function:*"}`},
+		{"unauthenticated", Unauthenticated("MissingAuthenticationTokenException", "Missing Authentication Token"), http.StatusForbidden,
+			`{"Type":"User","__type":"MissingAuthenticationTokenException","message":"Missing Authentication Token"}`},
+		{"caller rate", CallerRateLimited(), http.StatusTooManyRequests,
+			`{"Type":"User","__type":"TooManyRequestsException","message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}`},
+		{"conflict", Conflict("Account %s still owns functions or keys", "1"), http.StatusConflict,
+			`{"Type":"User","__type":"ResourceConflictException","message":"Account 1 still owns functions or keys"}`},
+		{"resource not found", ResourceNotFound("Key not found: %s", "AKIA"), http.StatusNotFound,
+			`{"Type":"User","__type":"ResourceNotFoundException","message":"Key not found: AKIA"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/infra/codestore"
 	"github.com/lambdock/lambdock/internal/infra/secretbox"
 	"github.com/lambdock/lambdock/internal/store"
@@ -38,6 +40,27 @@ type Env struct {
 	// DB is the store itself: also the tenant.Directory (accounts and keys).
 	DB   *store.Store
 	Code gateway.CodeStore
+	// Directory is the accounts and keys directory of Auth, else nil.
+	Directory tenant.Directory
+	// Admin is an admin key in Directory when the gateway was started with Auth; Client signs
+	// with it. Nil without Auth.
+	Admin *tenant.Key
+}
+
+// Auth turns the gateway's authentication on with dir as its accounts and keys directory (nil:
+// the store). New then adds an admin key of the admin account to it (Env.Admin) and signs
+// Env.Client with it, so tests written without authentication keep working.
+func Auth(dir tenant.Directory) func(*gateway.Config) {
+	return func(c *gateway.Config) {
+		c.Authenticate = true
+		c.Directory = dir
+	}
+}
+
+// SignedClient is a client of e that signs with key k.
+func (e *Env) SignedClient(k *tenant.Key) *lambdaclient.Client {
+	return lambdaclient.New(e.URL, lambdaclient.WithCredentials(
+		lambdaclient.Credentials{AccessKeyID: k.ID, SecretAccessKey: k.Secret}, ""))
 }
 
 // New starts NATS (embedded, with JetStream), a fresh Postgres database with the store (with a
@@ -88,6 +111,9 @@ func newGateway(t testing.TB, nc *nats.Conn, s gateway.Store, code gateway.CodeS
 	for _, c := range configure {
 		c(&cfg)
 	}
+	if dir, ok := s.(tenant.Directory); ok && cfg.Authenticate && cfg.Directory == nil {
+		cfg.Directory = dir // Auth(nil): the store's accounts and keys
+	}
 	gw, err := gateway.New(cfg)
 	if err != nil {
 		t.Fatalf("gateway.New: %v", err)
@@ -99,7 +125,34 @@ func newGateway(t testing.TB, nc *nats.Conn, s gateway.Store, code gateway.CodeS
 			t.Errorf("gateway.Close: %v", err)
 		}
 	})
-	return &Env{URL: srv.URL, Gateway: gw, Client: lambdaclient.New(srv.URL), NATS: nc, Store: s, Code: code}
+	env := &Env{URL: srv.URL, Gateway: gw, Client: lambdaclient.New(srv.URL), NATS: nc, Store: s, Code: code,
+		Directory: cfg.Directory}
+	if cfg.Authenticate {
+		env.Admin = env.AddKey(t, tenant.AdminAccountID, tenant.RoleAdmin)
+		env.Client = env.SignedClient(env.Admin)
+	}
+	return env
+}
+
+// AddKey creates a key of role (with an invoke key's function list) in account, creating the
+// account first if it does not exist, and returns it with its secret.
+func (e *Env) AddKey(t testing.TB, account string, role tenant.Role, functions ...string) *tenant.Key {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.Directory.GetAccount(ctx, account); errors.Is(err, tenant.ErrNotFound) {
+		a := &tenant.Account{ID: account, Name: "account-" + account, Concurrency: 1000, Created: time.Now().UTC()}
+		if err := e.Directory.CreateAccount(ctx, a); err != nil {
+			t.Fatalf("create account %s: %v", account, err)
+		}
+	} else if err != nil {
+		t.Fatalf("get account %s: %v", account, err)
+	}
+	k := &tenant.Key{ID: tenant.NewKeyID(), AccountID: account, Role: role, Functions: functions,
+		Created: time.Now().UTC(), Secret: tenant.NewSecret()}
+	if err := e.Directory.CreateKey(ctx, k); err != nil {
+		t.Fatalf("create key: %v", err)
+	}
+	return k
 }
 
 // Respond answers every invocation on msg.SubjectInvoke with fn's reply, in the controllers'

@@ -1,0 +1,145 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/gateway/sigv4"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+)
+
+// ctxBody is the gin context key of a request body read before its handler ran (for the
+// signature check); readBody returns it instead of reading the drained request body again.
+const ctxBody = "lambdock.body"
+
+// ctxKey is the gin context key of the authenticated *tenant.Key, secret included, kept for the
+// request's duration to presign links on the caller's behalf (never logged or rendered).
+const ctxKey = "lambdock.key"
+
+// adminCaller is who a request acts for when authentication is off: the admin account.
+func adminCaller() tenant.Caller {
+	return tenant.Caller{AccountID: tenant.AdminAccountID, Role: tenant.RoleAdmin}
+}
+
+// callerOf is the caller of an API request: the authenticated one the middleware put into the
+// request's context, or the admin account when authentication is off.
+func callerOf(c *gin.Context) tenant.Caller {
+	if caller, ok := tenant.FromContext(c.Request.Context()); ok {
+		return caller
+	}
+	return adminCaller()
+}
+
+// keyLookup resolves access keys through the Directory for one request and remembers the key
+// it found, so that the caller is built without a second lookup.
+type keyLookup struct {
+	dir tenant.Directory
+	key *tenant.Key
+}
+
+// SecretFor returns the secret of an enabled key of an enabled account, else sigv4.ErrUnknownKey.
+func (l *keyLookup) SecretFor(ctx context.Context, id string) (string, error) {
+	if !tenant.ValidKeyID(id) {
+		return "", sigv4.ErrUnknownKey // not worth a query
+	}
+	k, err := l.dir.GetKey(ctx, id)
+	if errors.Is(err, tenant.ErrNotFound) {
+		// Look up an account anyway, so that an unknown key costs the Directory the same two
+		// lookups as a known one: the answer's timing does not tell which keys exist.
+		_, _ = l.dir.GetAccount(ctx, tenant.AdminAccountID) // only for timing
+		return "", sigv4.ErrUnknownKey
+	}
+	if err != nil {
+		return "", fmt.Errorf("get key: %w", err)
+	}
+	if k.Disabled {
+		return "", sigv4.ErrUnknownKey
+	}
+	a, err := l.dir.GetAccount(ctx, k.AccountID)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return "", sigv4.ErrUnknownKey
+	}
+	if err != nil {
+		return "", fmt.Errorf("get account: %w", err)
+	}
+	if a.Disabled {
+		return "", sigv4.ErrUnknownKey
+	}
+	l.key = k
+	return k.Secret, nil
+}
+
+// authenticate verifies the SigV4 signature of the request, whose body the caller has read
+// into body (bounded), and returns who it acts for. Failures are *lambdaerr.APIError (403 with
+// the verifier's type and message); other errors are failures of the key lookup (500). With
+// authentication off it returns the admin caller.
+//
+// Routes outside the API middleware (function URLs with AuthType AWS_IAM) call it directly.
+func (g *Gateway) authenticate(c *gin.Context, body []byte) (tenant.Caller, error) {
+	if !g.cfg.Authenticate {
+		return adminCaller(), nil
+	}
+	lookup := &keyLookup{dir: g.cfg.Directory}
+	v := g.verifier
+	v.Keys = lookup
+	id, err := v.Verify(c.Request.Context(), c.Request, body)
+	var authErr *sigv4.Error
+	switch {
+	case errors.As(err, &authErr):
+		g.log.Debug("authentication failed", zap.String("request_id", reqID(c)),
+			zap.String("type", authErr.Type), zap.String("message", authErr.Message))
+		return tenant.Caller{}, lambdaerr.Unauthenticated(authErr.Type, authErr.Message)
+	case err != nil:
+		return tenant.Caller{}, fmt.Errorf("authenticate: %w", err)
+	case lookup.key == nil || lookup.key.ID != id: // cannot happen: Verify succeeded through lookup
+		return tenant.Caller{}, errors.New("authenticate: verified key was not looked up")
+	}
+	k := lookup.key
+	c.Set(ctxKey, k)
+	return tenant.Caller{AccountID: k.AccountID, KeyID: k.ID, Role: k.Role, Functions: k.Functions}, nil
+}
+
+// api wraps an API handler with authentication, the per-key rate limit and the route's
+// authorization rule, in that order. With authentication off the handler runs as the admin
+// account and the body is left to the handler.
+func (g *Gateway) api(r route, fn func(c *gin.Context) error) gin.HandlerFunc {
+	return g.handle(func(c *gin.Context) error {
+		if !g.cfg.Authenticate {
+			return fn(c)
+		}
+		if unsigned(c) { // refused before its body is read (Verify needs no body to say so)
+			if _, err := g.authenticate(c, nil); err != nil {
+				return err
+			}
+		}
+		body, err := readBody(c, r.bodyLimit, r.operation)
+		if err != nil {
+			return err
+		}
+		c.Set(ctxBody, body)
+		caller, err := g.authenticate(c, body)
+		if err != nil {
+			return err
+		}
+		if !g.limits.allow(caller.KeyID) {
+			return lambdaerr.CallerRateLimited()
+		}
+		if err := g.authorize(c, r, caller); err != nil {
+			return err
+		}
+		c.Request = c.Request.WithContext(tenant.NewContext(c.Request.Context(), caller))
+		return fn(c)
+	})
+}
+
+// unsigned reports whether the request carries neither an Authorization header nor any X-Amz-
+// query parameter, so it cannot be authentic whatever its body.
+func unsigned(c *gin.Context) bool {
+	return c.GetHeader("Authorization") == "" && !strings.Contains(c.Request.URL.RawQuery, "X-Amz-")
+}

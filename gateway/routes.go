@@ -1,0 +1,126 @@
+package gateway
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
+)
+
+// access is who may call a route, beyond being authenticated.
+type access int
+
+const (
+	// accessAny: every authenticated key (unknown operations, which answer 404 anyway).
+	accessAny access = iota
+	// accessInvoke: admin, owner, and invoke keys whose function list allows the function.
+	accessInvoke
+	// accessOwner: admin and owner keys (owner within its account, which handlers enforce).
+	accessOwner
+	// accessAdmin: admin keys only.
+	accessAdmin
+)
+
+// resourceKind says what the resource of a route's AccessDenied message is.
+type resourceKind int
+
+const (
+	resFunction  resourceKind = iota // the function named by :name
+	resFunctions                     // every function of the account (list, create)
+	resCode                          // a deployment package by :sha256
+	resAccount                       // the account named by :id, or every account
+	resKey                           // the key named by :id, or every key of the account
+	resNone                          // unknown operations
+)
+
+// route is one API operation: where it is, its IAM-style action, who may call it, how much body
+// it may carry (read before the signature check) and its handler.
+type route struct {
+	method    string
+	path      string
+	operation string // Lambda's operation name, as in 413 messages and actions
+	service   string // action prefix: "lambda", or "lambdock" for Lambdock's extensions
+	access    access
+	resource  resourceKind
+	bodyLimit int64
+	handler   func(c *gin.Context) error
+}
+
+// action is the route's IAM-style action, e.g. lambda:ListFunctions.
+func (r route) action() string { return r.service + ":" + r.operation }
+
+// Paths of the API.
+const (
+	functionsPath   = "/2015-03-31/functions"
+	accountsPath    = "/lambdock/v1/accounts"
+	keysPath        = "/lambdock/v1/keys"
+	urlConfigPath   = "/2021-10-31/functions/:name/url"
+	noBody          = maxConfigRequest // GET and DELETE carry no body; a stray one is bounded anyway
+	lambdaService   = "lambda"
+	lambdockService = "lambdock"
+)
+
+// apiRoutes is the table of every authenticated API route: the one place that decides each
+// operation's action name, access rule and body limit.
+func (g *Gateway) apiRoutes() []route {
+	fns := functionsPath
+	l := func(method, path, op string, acc access, res resourceKind, limit int64, h func(*gin.Context) error) route {
+		return route{method, path, op, lambdaService, acc, res, limit, h}
+	}
+	x := func(method, path, op string, acc access, res resourceKind, limit int64, h func(*gin.Context) error) route {
+		return route{method, path, op, lambdockService, acc, res, limit, h}
+	}
+	return []route{
+		l(http.MethodPost, fns, "CreateFunction", accessOwner, resFunctions, maxCodeRequest, g.createFunction),
+		l(http.MethodPost, fns+"/", "CreateFunction", accessOwner, resFunctions, maxCodeRequest, g.createFunction),
+		l(http.MethodGet, fns, "ListFunctions", accessOwner, resFunctions, noBody, g.listFunctions),
+		l(http.MethodGet, fns+"/", "ListFunctions", accessOwner, resFunctions, noBody, g.listFunctions),
+		l(http.MethodGet, fns+"/:name", "GetFunction", accessOwner, resFunction, noBody, g.getFunction),
+		l(http.MethodDelete, fns+"/:name", "DeleteFunction", accessOwner, resFunction, noBody, g.deleteFunction),
+		l(http.MethodGet, fns+"/:name/configuration", "GetFunctionConfiguration", accessOwner, resFunction, noBody,
+			g.getFunctionConfiguration),
+		l(http.MethodPut, fns+"/:name/configuration", "UpdateFunctionConfiguration", accessOwner, resFunction,
+			maxConfigRequest, g.updateFunctionConfiguration),
+		l(http.MethodPut, fns+"/:name/code", "UpdateFunctionCode", accessOwner, resFunction, maxCodeRequest,
+			g.updateFunctionCode),
+		l(http.MethodPost, fns+"/:name/invocations", "InvokeFunction", accessInvoke, resFunction,
+			rules.MaxInvokeRequest, g.invoke),
+
+		l(http.MethodPut, "/2017-10-31/functions/:name/concurrency", "PutFunctionConcurrency", accessOwner, resFunction,
+			maxConfigRequest, g.putConcurrency),
+		l(http.MethodDelete, "/2017-10-31/functions/:name/concurrency", "DeleteFunctionConcurrency", accessOwner,
+			resFunction, noBody, g.deleteConcurrency),
+		l(http.MethodGet, "/2019-09-30/functions/:name/concurrency", "GetFunctionConcurrency", accessOwner,
+			resFunction, noBody, g.getConcurrency),
+
+		l(http.MethodGet, codePath+":sha256", "GetFunction", accessOwner, resCode, noBody, g.getCode),
+
+		l(http.MethodPost, urlConfigPath, "CreateFunctionUrlConfig", accessOwner, resFunction, maxConfigRequest,
+			g.createFunctionURL),
+		l(http.MethodGet, urlConfigPath, "GetFunctionUrlConfig", accessOwner, resFunction, noBody, g.getFunctionURL),
+		l(http.MethodPut, urlConfigPath, "UpdateFunctionUrlConfig", accessOwner, resFunction, maxConfigRequest,
+			g.updateFunctionURL),
+		l(http.MethodDelete, urlConfigPath, "DeleteFunctionUrlConfig", accessOwner, resFunction, noBody,
+			g.deleteFunctionURL),
+		l(http.MethodGet, urlConfigPath+"s", "ListFunctionUrlConfigs", accessOwner, resFunction, noBody,
+			g.listFunctionURLs),
+
+		x(http.MethodPost, accountsPath, "CreateAccount", accessAdmin, resAccount, maxConfigRequest, g.createAccount),
+		x(http.MethodGet, accountsPath, "ListAccounts", accessAdmin, resAccount, noBody, g.listAccounts),
+		x(http.MethodGet, accountsPath+"/:id", "GetAccount", accessAdmin, resAccount, noBody, g.getAccount),
+		x(http.MethodPatch, accountsPath+"/:id", "UpdateAccount", accessAdmin, resAccount, maxConfigRequest,
+			g.updateAccount),
+		x(http.MethodDelete, accountsPath+"/:id", "DeleteAccount", accessAdmin, resAccount, noBody, g.deleteAccount),
+		x(http.MethodPost, keysPath, "CreateKey", accessOwner, resKey, maxConfigRequest, g.createKey),
+		x(http.MethodGet, keysPath, "ListKeys", accessOwner, resKey, noBody, g.listKeys),
+		x(http.MethodPatch, keysPath+"/:id", "UpdateKey", accessOwner, resKey, maxConfigRequest, g.updateKey),
+		x(http.MethodDelete, keysPath+"/:id", "DeleteKey", accessOwner, resKey, noBody, g.deleteKey),
+	}
+}
+
+// unknownRoute is the rule of paths outside the table: authenticated, then 404.
+func (g *Gateway) unknownRoute() route {
+	return route{operation: "UnknownOperation", service: lambdaService, access: accessAny, resource: resNone,
+		bodyLimit: maxConfigRequest, handler: g.unknownOperation}
+}
