@@ -13,9 +13,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/lambdock/lambdock/gateway"
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
@@ -111,5 +113,43 @@ func TestFunctionURLAWSIAM(t *testing.T) {
 				t.Fatalf("%d %s", resp.StatusCode, body)
 			}
 		})
+	}
+}
+
+// TestFunctionURLsUnderAuthentication: with authentication on, the URL config API needs a
+// signature by a key allowed to manage the function, while a NONE URL stays public.
+func TestFunctionURLsUnderAuthentication(t *testing.T) {
+	env, _ := authEnv(t)
+	env.Respond(t, urlController)
+	ctx := context.Background()
+	owner := env.AddKey(t, tenant.AdminAccountID, tenant.RoleOwner)
+	invoker := env.AddKey(t, tenant.AdminAccountID, tenant.RoleInvoke)
+	var in lambdaapi.CreateFunctionInput
+	if err := json.Unmarshal(createBody(t, "public", nil), &in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.SignedClient(owner).CreateFunction(ctx, &in); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := sdkAs(env, invoker.ID, invoker.Secret).CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{
+		FunctionName: aws.String("public"), AuthType: types.FunctionUrlAuthTypeNone}); err == nil {
+		t.Fatal("an invoke key created a function URL")
+	} else if code, status := sdkErrorCode(t, err); code != "AccessDeniedException" || status != http.StatusForbidden {
+		t.Fatalf("invoke key: %d %s", status, code)
+	}
+	resp, body := sendURL(t, env, http.MethodPost, "/2021-10-31/functions/public/url", "", nil, []byte(`{"AuthType":"NONE"}`))
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("x-amzn-ErrorType") != "MissingAuthenticationTokenException" {
+		t.Fatalf("unsigned create: %d %s", resp.StatusCode, body)
+	}
+	out, err := sdkAs(env, owner.ID, owner.Secret).CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{
+		FunctionName: aws.String("public"), AuthType: types.FunctionUrlAuthTypeNone})
+	if err != nil || aws.ToString(out.FunctionUrl) != env.URL+"/fn/public/" {
+		t.Fatalf("owner create: %+v, %v", out, err)
+	}
+
+	resp, body = sendURL(t, env, http.MethodGet, "/fn/public/open?x=1", "", nil, nil)
+	if ev := decodeEcho(t, resp, body); resp.StatusCode != http.StatusOK || ev.RawPath != "/open" {
+		t.Fatalf("unsigned request to a NONE URL: %d %s", resp.StatusCode, body)
 	}
 }
