@@ -78,6 +78,8 @@ const (
 	DefaultCacheTTL    = 30 * time.Second
 	// DefaultURLBodyTimeout is Config.URLBodyTimeout's default.
 	DefaultURLBodyTimeout = 30 * time.Second
+	// DefaultURLWriteTimeout is Config.URLWriteTimeout's default.
+	DefaultURLWriteTimeout = time.Minute
 )
 
 // Config configures a Gateway. Store, Code and NATS are required.
@@ -108,6 +110,9 @@ type Config struct {
 	// URLBodyTimeout bounds how long a client may take to send a function URL request's body
 	// (default 30 s), so that slow clients cannot hold connections.
 	URLBodyTimeout time.Duration
+	// URLWriteTimeout bounds how long a function URL response's body may take to reach a client
+	// that reads slowly (default 60 s).
+	URLWriteTimeout time.Duration
 	// Logger receives request logs (debug) and failures; default zap.NewNop().
 	Logger *zap.Logger
 
@@ -166,6 +171,9 @@ func New(cfg Config) (*Gateway, error) {
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	if cfg.URLBodyTimeout <= 0 {
 		cfg.URLBodyTimeout = DefaultURLBodyTimeout
+	}
+	if cfg.URLWriteTimeout <= 0 {
+		cfg.URLWriteTimeout = DefaultURLWriteTimeout
 	}
 	cfg.URLDomain = strings.Trim(strings.ToLower(cfg.URLDomain), ".")
 	if cfg.Logger == nil {

@@ -259,11 +259,33 @@ func (g *Gateway) writeURLResponse(c *gin.Context, cors *funcurl.CORS, status in
 	out.Set("Content-Length", strconv.Itoa(len(body)))
 	c.Writer.WriteHeader(status)
 	if len(body) > 0 && c.Request.Method != http.MethodHead {
-		if _, err := c.Writer.Write(body); err != nil {
+		if err := g.writeURLBody(c, body); err != nil {
 			g.log.Debug("function URL: writing the response failed", zap.String("request_id", reqID(c)), zap.Error(err))
 		}
 	}
 	c.Abort()
+}
+
+// writeURLBody writes and flushes body within Config.URLWriteTimeout, so that a client that
+// does not read cannot hold the connection and the buffered response. The write deadline is
+// lifted afterwards: net/http does not reset it for the connection's next request.
+func (g *Gateway) writeURLBody(c *gin.Context, body []byte) error {
+	rc := http.NewResponseController(c.Writer)
+	switch err := rc.SetWriteDeadline(time.Now().Add(g.cfg.URLWriteTimeout)); {
+	case errors.Is(err, http.ErrNotSupported):
+		_, err := c.Writer.Write(body)
+		return err
+	case err != nil:
+		return fmt.Errorf("set write deadline: %w", err)
+	}
+	_, err := c.Writer.Write(body)
+	if err == nil {
+		err = rc.Flush()
+	}
+	if lift := rc.SetWriteDeadline(time.Time{}); err == nil && lift != nil {
+		err = fmt.Errorf("lift write deadline: %w", lift)
+	}
+	return err
 }
 
 // urlStoreFailed answers 500 when the URL or function could not be read.

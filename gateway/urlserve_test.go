@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/lambdock/lambdock/gateway"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
@@ -42,6 +44,9 @@ type urlEvent struct {
 	} `json:"requestContext"`
 }
 
+// bigBody is the size of the /big response: more than a socket's buffers hold.
+const bigBody = 6_000_000
+
 // urlController answers function URL invocations as a controller and function would: the
 // event's path chooses the outcome; by default the result echoes the event as its body.
 func urlController(inv msg.Invocation) msg.InvocationReply {
@@ -61,6 +66,8 @@ func urlController(inv msg.Invocation) msg.InvocationReply {
 		reply.ContentType = "application/vnd.awslambda.http-integration-response"
 		reply.Payload = append([]byte(`{"statusCode":418,"headers":{"X-A":"b"},"cookies":["s=1"]}`), make([]byte, 8)...)
 		reply.Payload = append(reply.Payload, "part one, part two"...)
+	case "/big":
+		reply.Payload, _ = json.Marshal(map[string]any{"statusCode": 200, "body": strings.Repeat("b", bigBody)})
 	case "/stream-plain":
 		reply.Payload = []byte(`{"statusCode":201}`)
 	case "/malformed":
@@ -290,5 +297,38 @@ func TestFunctionURLSlowBody(t *testing.T) {
 	case inv := <-seen:
 		t.Fatalf("the function was invoked: %s", inv.Payload)
 	default:
+	}
+}
+
+// TestFunctionURLSlowReader: when a client does not read a large response, the gateway gives up
+// the write once the write timeout passes (as its log says) instead of holding the handler and
+// the response.
+func TestFunctionURLSlowReader(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	env := gatewaytest.New(t, func(c *gateway.Config) {
+		c.URLWriteTimeout = 200 * time.Millisecond
+		c.Logger = zap.New(core)
+	})
+	env.Respond(t, urlController)
+	createFunction(t, env, "big")
+	createURL(t, env, "big", types.FunctionUrlAuthTypeNone, nil)
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(env.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.(*net.TCPConn).SetReadBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(conn, "GET /fn/big/big HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute) // a bound on a broken test, not an assertion
+	for logs.FilterMessage("function URL: writing the response failed").Len() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the gateway is still writing to a client that does not read")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
