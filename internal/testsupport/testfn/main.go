@@ -13,6 +13,7 @@
 //	{"op":"count"}                 returns {"count":n,"hostname":…,"pid":…}: n counts the calls this
 //	                               process served, so equal hostnames with rising counts prove one
 //	                               container and one runtime served them
+//	a function URL event           echoes the request as the HTTP response (see handleURL)
 //
 // Build: CGO_ENABLED=0 GOOS=linux go build -o bootstrap ./internal/testsupport/testfn
 package main
@@ -59,6 +60,9 @@ func main() {
 }
 
 func (f *function) handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	if isURLEvent(raw) {
+		return handleURL(raw)
+	}
 	var ev event
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return nil, fmt.Errorf("bad event: %w", err)
