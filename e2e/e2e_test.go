@@ -172,7 +172,9 @@ func TestLambdockd(t *testing.T) {
 			if r.status != http.StatusOK || c.Count != 1 {
 				t.Fatalf("invoke after restart: %v", r)
 			}
-			waitInvocations(t, l, echoFn, 102)
+			// 100 from the first step, the maximum-size event, the call in flight at shutdown
+			// and the one after the restart.
+			waitInvocations(t, l, echoFn, 103)
 		}},
 		{"shutdown fails what outlives it, removes every container, stops PostgreSQL", func(t *testing.T) {
 			pgDir := l.srv.PostgresDir()

@@ -44,6 +44,13 @@
 //   - /lambdock/v1/accounts and /lambdock/v1/keys are Lambdock's accounts and keys API (JSON,
 //     Lambda's error format) over the Directory. A key's secret is shown once, at creation; an
 //     owner sees another account's key as not found.
+//   - Function URLs (urls.go, urlserve.go, urlauth.go): the URL config API
+//     (/2021-10-31/functions/{name}/url…) stores one configuration per function; requests to
+//     /fn/{name}/… (or, with Config.URLDomain, to the host <url-id>.<domain>) are translated by
+//     gateway/funcurl into payload v2.0 events and invoked through the same dispatch as Invoke. A
+//     function without a URL configuration is never reachable there (404). CORS preflights are
+//     answered from the configuration; AWS_IAM URLs verify SigV4 with gateway/sigv4 against
+//     Config.Directory and refuse everything without one. RESPONSE_STREAM output is buffered.
 //   - gin runs in release mode without its default logger and recovery; requests are logged with
 //     zap at debug level and panics become a logged 500 ServiceException.
 package gateway

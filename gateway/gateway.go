@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -44,6 +45,19 @@ type Store interface {
 	HasCode(ctx context.Context, account, sum string) (bool, error)
 	// Ping checks the connection (readiness).
 	Ping(ctx context.Context) error
+
+	// CreateFunctionURL stores a URL configuration with a fresh URLID (store.ErrExists when the
+	// function has one, store.ErrNotFound when there is no such function).
+	CreateFunctionURL(ctx context.Context, u *store.FunctionURL) error
+	// GetFunctionURL returns the function's URL configuration or store.ErrNotFound.
+	GetFunctionURL(ctx context.Context, accountID, name string) (*store.FunctionURL, error)
+	// FunctionURLByID returns the URL configuration with that URLID or store.ErrNotFound.
+	FunctionURLByID(ctx context.Context, id string) (*store.FunctionURL, error)
+	// UpdateFunctionURL replaces AuthType, CORS and InvokeMode and writes the record back
+	// (store.ErrNotFound when the function has no URL).
+	UpdateFunctionURL(ctx context.Context, u *store.FunctionURL) error
+	// DeleteFunctionURL removes the function's URL configuration (store.ErrNotFound if none).
+	DeleteFunctionURL(ctx context.Context, accountID, name string) error
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).
@@ -62,6 +76,10 @@ type Check struct {
 const (
 	DefaultInvokeGrace = 15 * time.Second
 	DefaultCacheTTL    = 30 * time.Second
+	// DefaultURLBodyTimeout is Config.URLBodyTimeout's default.
+	DefaultURLBodyTimeout = 30 * time.Second
+	// DefaultURLWriteTimeout is Config.URLWriteTimeout's default.
+	DefaultURLWriteTimeout = time.Minute
 )
 
 // Config configures a Gateway. Store, Code and NATS are required.
@@ -82,6 +100,19 @@ type Config struct {
 	InvokeGrace time.Duration
 	// CacheTTL bounds how long a cached function may be served without an event (default 30 s).
 	CacheTTL time.Duration
+	// PublicURL is the gateway's base URL as clients reach it (e.g. "https://lambda.example.com");
+	// function URLs are <PublicURL>/fn/<name>/ unless URLDomain is set. Empty means the scheme
+	// and Host of the request that asks for the URL configuration.
+	PublicURL string
+	// URLDomain, when set, gives every function URL its own host name, https://<url-id>.<URLDomain>/,
+	// and requests whose Host is <url-id>.<URLDomain> are served by that URL whatever their path.
+	URLDomain string
+	// URLBodyTimeout bounds how long a client may take to send a function URL request's body
+	// (default 30 s), so that slow clients cannot hold connections.
+	URLBodyTimeout time.Duration
+	// URLWriteTimeout bounds how long a function URL response's body may take to reach a client
+	// that reads slowly (default 60 s).
+	URLWriteTimeout time.Duration
 	// Logger receives request logs (debug) and failures; default zap.NewNop().
 	Logger *zap.Logger
 
@@ -90,7 +121,8 @@ type Config struct {
 	// request acts as the admin account (local use on loopback, tests).
 	Authenticate bool
 	// Directory holds accounts and access keys: required with Authenticate, and by the
-	// /lambdock/v1 accounts and keys API.
+	// /lambdock/v1 accounts and keys API. Requests to AWS_IAM function URLs are verified against
+	// it whether Authenticate is on or not; without a Directory every one is refused (403).
 	Directory tenant.Directory
 	// DefaultAccountConcurrency is the concurrency limit of an account created through the
 	// accounts API without one (default rules.DefaultAccountConcurrency).
@@ -136,6 +168,14 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	if cfg.URLBodyTimeout <= 0 {
+		cfg.URLBodyTimeout = DefaultURLBodyTimeout
+	}
+	if cfg.URLWriteTimeout <= 0 {
+		cfg.URLWriteTimeout = DefaultURLWriteTimeout
+	}
+	cfg.URLDomain = strings.Trim(strings.ToLower(cfg.URLDomain), ".")
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
@@ -173,7 +213,7 @@ func (g *Gateway) routes() *gin.Engine {
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = false
-	e.Use(g.requestID, g.logRequests, g.recoverPanics)
+	e.Use(g.requestID, g.logRequests, g.recoverPanics, g.routeURLHost)
 
 	e.GET("/healthz", g.healthz)
 	e.GET("/readyz", g.readyz)
@@ -181,6 +221,8 @@ func (g *Gateway) routes() *gin.Engine {
 	for _, r := range g.apiRoutes() {
 		e.Handle(r.method, r.path, g.api(r, r.handler))
 	}
+	e.Any(urlPathPrefix+":name", g.servePathURL)
+	e.Any(urlPathPrefix+":name/*path", g.servePathURL)
 	e.NoRoute(g.api(g.unknownRoute(), g.unknownOperation))
 	return e
 }

@@ -55,6 +55,7 @@ const (
 	functionsPath   = "/2015-03-31/functions"
 	accountsPath    = "/lambdock/v1/accounts"
 	keysPath        = "/lambdock/v1/keys"
+	urlConfigPath   = "/2021-10-31/functions/:name/url"
 	noBody          = maxConfigRequest // GET and DELETE carry no body; a stray one is bounded anyway
 	lambdaService   = "lambda"
 	lambdockService = "lambdock"
@@ -94,6 +95,16 @@ func (g *Gateway) apiRoutes() []route {
 			resFunction, noBody, g.getConcurrency),
 
 		l(http.MethodGet, codePath+":sha256", "GetFunction", accessOwner, resCode, noBody, g.getCode),
+
+		l(http.MethodPost, urlConfigPath, "CreateFunctionUrlConfig", accessOwner, resFunction, maxConfigRequest,
+			g.createFunctionURL),
+		l(http.MethodGet, urlConfigPath, "GetFunctionUrlConfig", accessOwner, resFunction, noBody, g.getFunctionURL),
+		l(http.MethodPut, urlConfigPath, "UpdateFunctionUrlConfig", accessOwner, resFunction, maxConfigRequest,
+			g.updateFunctionURL),
+		l(http.MethodDelete, urlConfigPath, "DeleteFunctionUrlConfig", accessOwner, resFunction, noBody,
+			g.deleteFunctionURL),
+		l(http.MethodGet, urlConfigPath+"s", "ListFunctionUrlConfigs", accessOwner, resFunction, noBody,
+			g.listFunctionURLs),
 
 		x(http.MethodPost, accountsPath, "CreateAccount", accessAdmin, resAccount, maxConfigRequest, g.createAccount),
 		x(http.MethodGet, accountsPath, "ListAccounts", accessAdmin, resAccount, noBody, g.listAccounts),

@@ -182,3 +182,51 @@ type ListFunctionsOutput struct {
 	Functions  []*FunctionConfiguration `json:"Functions"`
 	NextMarker string                   `json:"NextMarker,omitempty"`
 }
+
+// Function URL auth types and invoke modes (lambda-api.md §9.4).
+const (
+	AuthTypeNone             = "NONE"
+	AuthTypeAWSIAM           = "AWS_IAM"
+	InvokeModeBuffered       = "BUFFERED"
+	InvokeModeResponseStream = "RESPONSE_STREAM"
+	// MaxURLListMaxItems bounds ListFunctionUrlConfigs' MaxItems.
+	MaxURLListMaxItems = 50
+	// URLTimeFormat is the ISO-8601 form of CreationTime and LastModifiedTime.
+	URLTimeFormat = "2006-01-02T15:04:05.000000Z07:00"
+)
+
+// Cors is a function URL's CORS configuration (DG API_Cors.md).
+type Cors struct {
+	AllowCredentials *bool    `json:"AllowCredentials,omitempty"`
+	AllowHeaders     []string `json:"AllowHeaders,omitempty"`
+	AllowMethods     []string `json:"AllowMethods,omitempty"`
+	AllowOrigins     []string `json:"AllowOrigins,omitempty"`
+	ExposeHeaders    []string `json:"ExposeHeaders,omitempty"`
+	MaxAge           *int     `json:"MaxAge,omitempty"`
+}
+
+// FunctionURLConfigInput is the body of CreateFunctionUrlConfig and UpdateFunctionUrlConfig;
+// on update, an absent member keeps its value.
+type FunctionURLConfigInput struct {
+	AuthType   string `json:"AuthType,omitempty"`
+	Cors       *Cors  `json:"Cors,omitempty"`
+	InvokeMode string `json:"InvokeMode,omitempty"`
+}
+
+// FunctionURLConfig is a function URL configuration as Create, Get, Update and List return it;
+// Create leaves out LastModifiedTime.
+type FunctionURLConfig struct {
+	FunctionURL      string `json:"FunctionUrl"`
+	FunctionArn      string `json:"FunctionArn"`
+	AuthType         string `json:"AuthType"`
+	Cors             *Cors  `json:"Cors,omitempty"`
+	CreationTime     string `json:"CreationTime"`
+	LastModifiedTime string `json:"LastModifiedTime,omitempty"`
+	InvokeMode       string `json:"InvokeMode"`
+}
+
+// ListFunctionURLConfigsOutput is the body of ListFunctionUrlConfigs.
+type ListFunctionURLConfigsOutput struct {
+	FunctionURLConfigs []*FunctionURLConfig `json:"FunctionUrlConfigs"`
+	NextMarker         string               `json:"NextMarker,omitempty"`
+}

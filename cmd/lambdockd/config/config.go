@@ -63,6 +63,12 @@ type Config struct {
 	Roles []string
 	// Addr is the gateway's HTTP listen address.
 	Addr string
+	// PublicURL is the gateway's base URL as clients reach it; function URLs are
+	// <PublicURL>/fn/<name>/ (default "http://" + Addr).
+	PublicURL string
+	// URLDomain, when set, gives each function URL its own host, https://<url-id>.<URLDomain>/,
+	// served by host-based routing (a wildcard DNS record and TLS in front are the operator's).
+	URLDomain string
 	// DataDir holds the embedded NATS store, the own PostgreSQL cluster and the invoker's code
 	// cache and channel directories.
 	DataDir string

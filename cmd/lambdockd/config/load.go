@@ -19,6 +19,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	var c Config
 	fs.StringSliceVar(&c.Roles, "role", AllRoles(), "roles to run: any of gateway,controller,invoker")
 	fs.StringVar(&c.Addr, "addr", DefaultAddr, "HTTP listen address of the gateway")
+	fs.StringVar(&c.PublicURL, "public-url", "", "base URL clients reach the gateway at, for function URLs (default http://<addr>)")
+	fs.StringVar(&c.URLDomain, "url-domain", "", "domain of host-routed function URLs https://<url-id>.<domain>/ (default: path-routed <public-url>/fn/<name>/)")
 	fs.StringVar(&c.DataDir, "data-dir", "", "data directory (default ~/"+DefaultDataDirName+", or "+DefaultRootDataDir+" for root)")
 	fs.StringVar(&c.NATSURL, "nats-url", "", "external NATS URL (default: embedded NATS with JetStream in the data directory)")
 	fs.IntVar(&c.NATSPort, "nats-port", DefaultNATSPort, "client port of the embedded NATS (-1: any free port)")

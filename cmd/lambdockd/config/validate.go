@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
+	"regexp"
 	"slices"
 
 	"go.uber.org/zap/zapcore"
@@ -26,6 +28,9 @@ func (c Config) Validate() error {
 		if err := c.checkAddr(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := c.checkURLs(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir is required"))
@@ -85,6 +90,24 @@ func (c Config) checkAddr() error {
 	}
 	return fmt.Errorf("refusing --insecure (no authentication) on %s: it is only allowed on a loopback address", c.Addr)
 }
+
+// checkURLs checks --public-url (an absolute http or https URL without query) and --url-domain
+// (a host name).
+func (c Config) checkURLs() error {
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("--public-url %q: want an absolute http(s) URL such as https://lambda.example.com", c.PublicURL)
+		}
+	}
+	if c.URLDomain != "" && !domainPattern.MatchString(c.URLDomain) {
+		return fmt.Errorf("--url-domain %q: want a domain name such as lambda-url.example.com", c.URLDomain)
+	}
+	return nil
+}
+
+// domainPattern is a DNS name of at least two labels.
+var domainPattern = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
 
 // IsLoopback reports whether host (a name or an IP, no port) is a loopback address. An empty
 // host means every interface, so it is not.

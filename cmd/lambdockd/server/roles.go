@@ -24,6 +24,13 @@ import (
 // readHeaderTimeout bounds how long a client may take to send request headers.
 const readHeaderTimeout = 10 * time.Second
 
+// maxHeaderBytes bounds a request's header block. Function URLs are public, so a client must not
+// make the gateway buffer net/http's default of 1 MiB per connection.
+const maxHeaderBytes = 64 << 10
+
+// idleTimeout closes keep-alive connections that stay idle this long.
+const idleTimeout = 2 * time.Minute
+
 // startController starts the controller and the usage writer.
 func (s *Server) startController(ctx context.Context) error {
 	if !s.cfg.Has(config.RoleController) {
@@ -105,6 +112,39 @@ func (s *Server) startGateway(ctx context.Context) error {
 			return err
 		}})
 	}
+	var tlsCfg *tls.Config
+	if s.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("server: --tls-cert/--tls-key: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+		s.scheme = "https"
+	}
+	s.ln = ln
+	s.onStop("gateway listener", false, func(context.Context) error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
+	publicURL := s.cfg.PublicURL
+	if host, _, err := net.SplitHostPort(ln.Addr().String()); publicURL == "" && err == nil &&
+		!net.ParseIP(host).IsUnspecified() {
+		scheme := "http"
+		if tlsCfg != nil {
+			scheme = "https"
+		}
+		publicURL = scheme + "://" + ln.Addr().String()
+	} // else (0.0.0.0, ::): the gateway uses each request's Host
+
 	gw, err := gateway.New(gateway.Config{
 		Store:                     s.store,
 		Code:                      s.code,
@@ -116,6 +156,8 @@ func (s *Server) startGateway(ctx context.Context) error {
 		RateLimit:                 s.cfg.RateLimit,
 		RateBurst:                 s.cfg.RateBurst,
 		DefaultAccountConcurrency: s.cfg.AccountConcurrency,
+		PublicURL:                 publicURL,
+		URLDomain:                 s.cfg.URLDomain,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -124,26 +166,15 @@ func (s *Server) startGateway(ctx context.Context) error {
 		s.log.Warn("authentication is off (--insecure): every request acts as the admin account",
 			zap.String("addr", s.cfg.Addr))
 	}
-	var tlsCfg *tls.Config
-	if s.cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
-		if err != nil {
-			return fmt.Errorf("server: --tls-cert/--tls-key: %w", err)
-		}
-		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
 	s.onStop("gateway", false, func(context.Context) error { return gw.Close() })
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
+	srv := &http.Server{
+		Handler:           gw.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		IdleTimeout:       idleTimeout,
+		TLSConfig:         tlsCfg,
+		ErrorLog:          zap.NewStdLog(s.log.Named("http")),
 	}
-	if tlsCfg != nil {
-		ln = tls.NewListener(ln, tlsCfg)
-		s.scheme = "https"
-	}
-	s.ln = ln
-	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: readHeaderTimeout, TLSConfig: tlsCfg,
-		ErrorLog: zap.NewStdLog(s.log.Named("http"))}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	s.onStop("HTTP server", true, func(ctx context.Context) error {

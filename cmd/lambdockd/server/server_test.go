@@ -59,6 +59,17 @@ func TestControlPlaneOnExternalDependencies(t *testing.T) {
 	if _, docker := ready.Checks["docker"]; docker {
 		t.Fatalf("/readyz checks Docker without the invoker role: %s", body)
 	}
+	// The listener is public (function URLs): a 100 KiB header block is refused.
+	big, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+srv.Addr()+"/fn/x/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big.Header.Set("X-Big", strings.Repeat("x", 100<<10))
+	if resp, err := http.DefaultClient.Do(big); err != nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("100 KiB of headers: %v, %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}

@@ -16,6 +16,7 @@
 //	{"op":"stream","chunks":["a","b"],"ms":1000,"hold":false}
 //	                               streams a function URL response through lambdaurl.Wrap:
 //	                               status 201, the chunks ms apart; hold: then never returns
+//	a function URL event           echoes the request as the HTTP response (see handleURL)
 //
 // Build: CGO_ENABLED=0 GOOS=linux go build -o bootstrap ./internal/testsupport/testfn
 package main
@@ -65,6 +66,9 @@ func main() {
 }
 
 func (f *function) handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	if isURLEvent(raw) {
+		return handleURL(raw)
+	}
 	var ev event
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return nil, fmt.Errorf("bad event: %w", err)
