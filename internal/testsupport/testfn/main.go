@@ -17,6 +17,7 @@
 //	                               streams a function URL response through lambdaurl.Wrap:
 //	                               status 201, the chunks ms apart; hold: then never returns
 //	a function URL event           echoes the request as the HTTP response (see handleURL)
+//	a function URL event for /stream  streams the chunks its query names (see streamURL)
 //
 // Build: CGO_ENABLED=0 GOOS=linux go build -o bootstrap ./internal/testsupport/testfn
 package main
@@ -67,6 +68,9 @@ func main() {
 
 func (f *function) handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	if isURLEvent(raw) {
+		if res, ok, err := streamURL(ctx, raw); ok {
+			return res, err
+		}
 		return handleURL(raw)
 	}
 	var ev event

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -39,4 +42,26 @@ func stream(ctx context.Context, ev event) (*events.LambdaFunctionURLStreamingRe
 	req := &events.LambdaFunctionURLRequest{RawPath: "/", RequestContext: events.LambdaFunctionURLRequestContext{
 		DomainName: "testfn", HTTP: events.LambdaFunctionURLRequestContextHTTPDescription{Method: http.MethodGet}}}
 	return lambdaurl.Wrap(streamHandler(ev.Chunks, ev.MS, ev.Hold))(ctx, req)
+}
+
+// streamURL answers a function URL event whose path is /stream by streaming through
+// lambdaurl.Wrap: the query's chunk parameters in order (each ms apart), then, with bytes=n, n
+// bytes of the pattern 0, 1, …, 255, 0, … as a last chunk; hold=1 then never returns.
+func streamURL(ctx context.Context, raw json.RawMessage) (*events.LambdaFunctionURLStreamingResponse, bool, error) {
+	var req events.LambdaFunctionURLRequest
+	if err := json.Unmarshal(raw, &req); err != nil || req.RawPath != "/stream" {
+		return nil, false, nil
+	}
+	q := req.QueryStringParameters
+	chunks := strings.Split(q["chunks"], ",")
+	ms, _ := strconv.Atoi(q["ms"])
+	if n, _ := strconv.Atoi(q["bytes"]); n > 0 {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i)
+		}
+		chunks = append(chunks, string(b))
+	}
+	res, err := lambdaurl.Wrap(streamHandler(chunks, ms, q["hold"] == "1"))(ctx, &req)
+	return res, true, err
 }
