@@ -60,6 +60,8 @@ func (e *notStreamed) Error() string {
 // then passed on with a flush after each piece. A failure before the response began is the
 // front door's error response; after it, the connection is aborted, as the status is sent.
 func (g *Gateway) serveStream(c *gin.Context, f *store.Function, cors *funcurl.CORS, event []byte) {
+	var dispatching sync.WaitGroup
+	defer dispatching.Wait() // after cancel, below: the dispatch stops waiting for its reply
 	ctx, cancel := context.WithCancel(c.Request.Context())
 	defer cancel()
 	inbox := nats.NewInbox()
@@ -73,8 +75,6 @@ func (g *Gateway) serveStream(c *gin.Context, f *store.Function, cors *funcurl.C
 	defer func() { _ = sub.Unsubscribe() }() // the connection's own problem; nothing more comes
 
 	replies := make(chan *notStreamed, 1)
-	var dispatching sync.WaitGroup
-	defer dispatching.Wait() // after cancel: the dispatch stops waiting
 	requestID, traceID := reqID(c), c.GetHeader(lambdaapi.HeaderTraceID)
 	dispatching.Go(func() {
 		reply, err := g.send(ctx, requestID, traceID, f, &invokeRequest{ref: functionRef{Account: f.AccountID, Name: f.Name},
