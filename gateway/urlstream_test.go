@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/lambdock/lambdock/gateway"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
@@ -27,9 +28,11 @@ const streamPrelude = `{"statusCode":418,"headers":{"X-A":"b"},"cookies":["s=1"]
 // TestFunctionURLStream checks a RESPONSE_STREAM URL against a responder that streams as an
 // invoker does: the client gets the status, headers and first bytes while the responder still
 // holds the rest (it sends the rest only once the test has read them), then the rest; a
-// failure before the first byte is the front door's error, after it an aborted response.
+// failure before the first byte is the front door's error, after it (the function's error, a
+// lost message, no message for longer than the function's timeout) an aborted response.
 func TestFunctionURLStream(t *testing.T) {
-	env := gatewaytest.New(t)
+	// A short grace: a stream with no message for the function's timeout (3 s) plus it stalls.
+	env := gatewaytest.New(t, func(c *gateway.Config) { c.InvokeGrace = 200 * time.Millisecond })
 	pub := testenv.Connect(t, env.NATS.ConnectedUrl())
 	gotFirst := make(chan struct{})
 	env.Respond(t, func(inv msg.Invocation) msg.InvocationReply {
@@ -75,6 +78,8 @@ func TestFunctionURLStream(t *testing.T) {
 			send(streamPrelude + "x")
 			end(lambdaerr.TypeSandboxTimedout)
 			streamed.FunctionError = lambdaerr.TypeSandboxTimedout
+		case "/stall":
+			send(streamPrelude + "s") // and nothing more: the end is lost
 		case "/gap":
 			send(streamPrelude + "a")
 			seq++
@@ -134,6 +139,7 @@ func TestFunctionURLStream(t *testing.T) {
 		{path: "/timeout-before", wantStatus: http.StatusBadGateway},
 		{path: "/timeout-after", wantStatus: http.StatusTeapot, wantBody: "x", wantAbort: true},
 		{path: "/gap", wantStatus: http.StatusTeapot, wantBody: "a", wantAbort: true},
+		{path: "/stall", wantStatus: http.StatusTeapot, wantBody: "s", wantAbort: true},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimPrefix(tt.path, "/"), func(t *testing.T) {
