@@ -28,6 +28,7 @@ type invokeRequest struct {
 	logTail       bool
 	clientContext string // decoded JSON
 	payload       []byte
+	streamSubject string // msg.Invocation.StreamSubject: a RESPONSE_STREAM function URL's inbox
 }
 
 // invoke is Invoke: POST /2015-03-31/functions/{name}/invocations.
@@ -149,19 +150,26 @@ func (g *Gateway) resolve(ctx context.Context, ref functionRef) (*store.Function
 // dispatch sends the invocation to the controller and waits for its reply, at most the
 // function's timeout plus the grace period.
 func (g *Gateway) dispatch(c *gin.Context, f *store.Function, req *invokeRequest) (*msg.InvocationReply, error) {
+	return g.send(c.Request.Context(), reqID(c), c.GetHeader(lambdaapi.HeaderTraceID), f, req)
+}
+
+// send is dispatch with the request's values taken out of the gin context, so that it can run
+// beside the handler (a streamed function URL response). It stops waiting when ctx ends.
+func (g *Gateway) send(callerCtx context.Context, requestID, traceID string, f *store.Function, req *invokeRequest) (*msg.InvocationReply, error) {
 	spec := f.Spec()
 	spec.Region = g.cfg.Region // spec.AccountID is the function's
 	wait := time.Duration(spec.TimeoutSec)*time.Second + g.cfg.InvokeGrace
 	deadline := time.Now().Add(wait)
 	inv := msg.Invocation{
-		RequestID:          reqID(c),
+		RequestID:          requestID,
 		Function:           spec,
 		Payload:            req.payload,
 		InvokedFunctionArn: g.refARN(req.ref),
 		ClientContext:      req.clientContext,
-		TraceID:            c.GetHeader(lambdaapi.HeaderTraceID),
+		TraceID:            traceID,
 		LogTail:            req.logTail,
 		Deadline:           deadline,
+		StreamSubject:      req.streamSubject,
 	}
 	data := msg.Encode(inv)
 	nc := g.cfg.NATS
@@ -170,12 +178,12 @@ func (g *Gateway) dispatch(c *gin.Context, f *store.Function, req *invokeRequest
 			"The invocation (%d bytes as a NATS message) exceeds the NATS server's max_payload of %d bytes; "+
 				"configure NATS with max_payload of at least %d.", len(data), limit, msg.MaxPayload)
 	}
-	ctx, cancel := context.WithDeadline(c.Request.Context(), deadline)
+	ctx, cancel := context.WithDeadline(callerCtx, deadline)
 	defer cancel()
 	m, err := nc.RequestWithContext(ctx, msg.SubjectInvoke, data)
 	switch {
 	case err == nil:
-	case c.Request.Context().Err() != nil:
+	case callerCtx.Err() != nil:
 		return nil, fmt.Errorf("invoke %s: caller went away: %w", f.Name, context.Canceled)
 	case errors.Is(err, nats.ErrNoResponders):
 		return nil, lambdaerr.Service("No controller is available to run the invocation (no responders on %s).", msg.SubjectInvoke)

@@ -1,12 +1,9 @@
 package gateway
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -145,6 +142,10 @@ func (g *Gateway) serveURL(c *gin.Context, u *store.FunctionURL, path string) {
 		g.writeFailure(c, cors, funcurl.FunctionError)
 		return
 	}
+	if u.InvokeMode == lambdaapi.InvokeModeResponseStream {
+		g.serveStream(c, f, cors, event)
+		return
+	}
 	reply, err := g.dispatch(c, f, &invokeRequest{ref: functionRef{Account: f.AccountID, Name: f.Name},
 		kind: lambdaapi.InvocationRequestResponse, payload: event})
 	if err != nil {
@@ -161,23 +162,11 @@ func (g *Gateway) serveURL(c *gin.Context, u *store.FunctionURL, path string) {
 		}
 		return
 	}
-	switch {
-	case reply.Error != nil && reply.Error.Status == http.StatusTooManyRequests:
-		g.writeFailure(c, cors, funcurl.Throttled)
-		return
-	case reply.Error != nil:
-		g.log.Warn("function URL: invocation refused", zap.String("function", f.Name),
-			zap.String("request_id", reqID(c)), zap.String("error", reply.Error.Code), zap.String("message", reply.Error.Message))
-		g.writeFailure(c, cors, funcurl.FunctionError)
-		return
-	case reply.FunctionError == lambdaerr.TypeSandboxTimedout:
-		g.writeFailure(c, cors, funcurl.Timeout)
-		return
-	case reply.FunctionError != "":
-		g.writeFailure(c, cors, funcurl.FunctionError)
+	if reply.Error != nil || reply.FunctionError != "" {
+		g.writeFailure(c, cors, g.replyFailure(reply, g.log.With(zap.String("function", f.Name), zap.String("request_id", reqID(c)))))
 		return
 	}
-	status, h, out, err := urlResult(u, reply.Payload)
+	status, h, out, err := funcurl.Response(reply.Payload)
 	if err != nil {
 		g.log.Debug("function URL: malformed result", zap.String("function", f.Name),
 			zap.String("request_id", reqID(c)), zap.Error(err))
@@ -185,30 +174,6 @@ func (g *Gateway) serveURL(c *gin.Context, u *store.FunctionURL, path string) {
 		return
 	}
 	g.writeURLResponse(c, cors, status, h, out)
-}
-
-// urlResult maps a function's result to the response. A BUFFERED URL's result is the response
-// object (funcurl.Response). A RESPONSE_STREAM URL's result is the stream the function wrote,
-// which the agent buffers whole: an optional prelude (status, headers, cookies) and 8 NUL bytes,
-// then the body (funcurl.ReadPrelude). Lambdock sends it at once rather than as it is written.
-func urlResult(u *store.FunctionURL, payload []byte) (int, http.Header, []byte, error) {
-	if u.InvokeMode != lambdaapi.InvokeModeResponseStream {
-		return funcurl.Response(payload)
-	}
-	r := bufio.NewReaderSize(bytes.NewReader(payload), funcurl.MaxPreludeSize+8)
-	p, err := funcurl.ReadPrelude(r)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	body, err := io.ReadAll(r)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	h := p.Header()
-	if h.Get("Content-Type") == "" {
-		h["Content-Type"] = nil // as sent by the function: net/http must not sniff one
-	}
-	return p.StatusCode, h, body, nil
 }
 
 // readURLBody reads at most rules.MaxInvokeRequest bytes of the body (413 beyond), within

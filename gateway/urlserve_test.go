@@ -62,14 +62,8 @@ func urlController(inv msg.Invocation) msg.InvocationReply {
 		reply.FunctionError, reply.Payload = "Unhandled", lambdaerr.FunctionErrorPayload("ValueError", "secret detail")
 	case "/timeout":
 		reply.FunctionError, reply.Payload = lambdaerr.TypeSandboxTimedout, lambdaerr.FunctionErrorPayload(lambdaerr.TypeSandboxTimedout, "Task timed out")
-	case "/stream":
-		reply.ContentType = "application/vnd.awslambda.http-integration-response"
-		reply.Payload = append([]byte(`{"statusCode":418,"headers":{"X-A":"b"},"cookies":["s=1"]}`), make([]byte, 8)...)
-		reply.Payload = append(reply.Payload, "part one, part two"...)
 	case "/big":
 		reply.Payload, _ = json.Marshal(map[string]any{"statusCode": 200, "body": strings.Repeat("b", bigBody)})
-	case "/stream-plain":
-		reply.Payload = []byte(`{"statusCode":201}`)
 	case "/malformed":
 		reply.Payload = []byte(`{"statusCode":"teapot"}`)
 	case "/binary":
@@ -206,23 +200,6 @@ func TestFunctionURLInvoke(t *testing.T) {
 			resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
 			resp.Header.Get("Access-Control-Expose-Headers") != "x-seen-query" {
 			t.Fatalf("%d %v %v", resp.StatusCode, resp.Header, body)
-		}
-	})
-
-	t.Run("RESPONSE_STREAM is served buffered", func(t *testing.T) {
-		createFunction(t, env, "streamer")
-		if _, err := sdkClient(env).CreateFunctionUrlConfig(context.Background(), &lambda.CreateFunctionUrlConfigInput{
-			FunctionName: aws.String("streamer"), AuthType: types.FunctionUrlAuthTypeNone, InvokeMode: types.InvokeModeResponseStream}); err != nil {
-			t.Fatal(err)
-		}
-		resp, body := sendURL(t, env, http.MethodGet, "/fn/streamer/stream", "", nil, nil)
-		if resp.StatusCode != http.StatusTeapot || string(body) != "part one, part two" || resp.Header.Get("X-A") != "b" ||
-			resp.Header.Get("Set-Cookie") != "s=1" || resp.Header.Get("Content-Type") != "" {
-			t.Fatalf("with a prelude: %d %v %q", resp.StatusCode, resp.Header, body)
-		}
-		resp, body = sendURL(t, env, http.MethodGet, "/fn/streamer/stream-plain", "", nil, nil)
-		if resp.StatusCode != http.StatusOK || string(body) != `{"statusCode":201}` {
-			t.Fatalf("without a prelude: %d %v %q", resp.StatusCode, resp.Header, body)
 		}
 	})
 

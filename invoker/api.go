@@ -2,6 +2,7 @@ package invoker
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
@@ -16,6 +17,9 @@ type Request struct {
 	InvokedFunctionArn string        // the ARN the caller used (default: Function.QualifiedARN())
 	ClientContext      string        // decoded JSON of X-Amz-Client-Context, or ""
 	TraceID            string        // X-Ray header value, or "" (the invoker makes one)
+	// Stream asks for the function's response as a stream (Result.Stream) when the runtime
+	// posts one; an error or a failure before it is still a buffered Result.
+	Stream bool
 }
 
 // Result is the outcome of an invocation that ran (or was attempted) in a container.
@@ -40,6 +44,13 @@ type Result struct {
 	// called /next after the response (Lambda counts concurrency until then), or the container
 	// was reset or removed. The controller releases the concurrency slot on it.
 	Idle <-chan struct{}
+	// Stream, set only when the Request asked for it and the runtime streamed its response,
+	// is that response as the runtime writes it. Payload is then empty, and FunctionError and
+	// the measurements (Duration to LogTail) are filled in when Stream returns io.EOF; any
+	// other error from it is a platform failure (the container was removed). The environment
+	// is handed back (Idle) only after the stream ended or was closed, and the caller must read
+	// it to its end or close it.
+	Stream io.ReadCloser
 }
 
 // CodeFetcher returns a function's zip by the hex SHA-256 the Spec names. The invoker calls it only

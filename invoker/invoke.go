@@ -107,13 +107,12 @@ func (inv *Invoker) acquire(ctx context.Context, spec function.Spec, log *zap.Lo
 }
 
 // run sends the invocation to e's agent and, once the environment is free again, returns it to
-// the pool in the background.
+// the pool in the background. For a streamed result that starts when the stream ends.
 func (inv *Invoker) run(ctx context.Context, e *env, spec function.Spec, req Request, cold bool, log *zap.Logger) (*Result, error) {
 	timeout := time.Duration(spec.TimeoutSec) * time.Second
 	backstop := timeout + initTimeout + grace
 	start := time.Now()
 	callCtx, cancel := context.WithTimeout(ctx, backstop)
-	defer cancel()
 
 	reply, err := e.agent.Invoke(callCtx, agentclient.Invocation{
 		RequestID:     req.RequestID,
@@ -122,8 +121,10 @@ func (inv *Invoker) run(ctx context.Context, e *env, spec function.Spec, req Req
 		TraceID:       cmp.Or(req.TraceID, newTraceID(start)),
 		ClientContext: req.ClientContext,
 		Payload:       req.Payload,
+		Stream:        req.Stream,
 	})
 	if err != nil {
+		defer cancel()
 		reason := "agent channel failed"
 		switch {
 		case ctx.Err() != nil:
@@ -138,15 +139,37 @@ func (inv *Invoker) run(ctx context.Context, e *env, spec function.Spec, req Req
 		return nil, fmt.Errorf("invoker: invoke %s in container %s (%s; container %s): %w",
 			spec.Name, sandbox.ShortID(e.containerID), reason, state, err)
 	}
-	inv.pool.finishing(e)
 	res := newResult(req.RequestID, spec, e, reply, cold, start)
-	log.Debug("invocation done", zap.String("container", sandbox.ShortID(e.containerID)), zap.Bool("cold", cold),
-		zap.String("function_error", res.FunctionError), zap.Duration("duration", res.Duration))
-
-	// Lambda keeps the environment busy until the runtime asks for the next event (/next).
-	idleBy := start.Add(backstop + grace)
 	idle := make(chan struct{})
 	res.Idle = idle
+	idleBy := start.Add(backstop + grace)
+	if reply.Stream == nil {
+		cancel()
+		inv.handBack(ctx, e, res, idle, idleBy, log)
+		return res, nil
+	}
+	// The backstop goes on bounding the stream; the environment is handed back at its end.
+	res.Stream = &resultStream{body: reply.Stream, end: func(err error) {
+		cancel()
+		if err != nil {
+			inv.background(func() {
+				defer close(idle)
+				inv.discard(ctx, e, "streamed reply failed: "+err.Error())
+			})
+			return
+		}
+		res.measure(reply)
+		inv.handBack(ctx, e, res, idle, idleBy, log)
+	}}
+	return res, nil
+}
+
+// handBack marks e as finishing and, once its runtime asks for the next event (Lambda keeps
+// the environment busy until /next), returns it to the pool and closes idle.
+func (inv *Invoker) handBack(ctx context.Context, e *env, res *Result, idle chan struct{}, idleBy time.Time, log *zap.Logger) {
+	inv.pool.finishing(e)
+	log.Debug("invocation done", zap.String("container", sandbox.ShortID(e.containerID)), zap.Bool("cold", res.Cold),
+		zap.String("function_error", res.FunctionError), zap.Duration("duration", res.Duration))
 	inv.background(func() {
 		defer close(idle)
 		idleCtx, cancel := context.WithDeadline(context.Background(), idleBy)
@@ -159,7 +182,6 @@ func (inv *Invoker) run(ctx context.Context, e *env, spec function.Spec, req Req
 			inv.discard(ctx, e, "no longer wanted")
 		}
 	})
-	return res, nil
 }
 
 // awaitHandoff waits for a finishing environment handed over on w. It returns nil, nil when

@@ -12,19 +12,25 @@ import (
 // newResult turns the agent's reply into a Result, billed by rules.BilledMs (init included) and
 // with the peak memory in MB as the REPORT line shows it.
 func newResult(requestID string, spec function.Spec, e *env, r *agentclient.Reply, cold bool, start time.Time) *Result {
-	return &Result{
-		RequestID:       requestID,
-		Payload:         r.Payload,
-		ContentType:     cmp.Or(r.ContentType, "application/json"),
-		FunctionError:   r.ErrorType,
-		Duration:        r.Duration,
-		InitDuration:    r.InitDuration,
-		BilledDuration:  time.Duration(rules.BilledMs(r.Duration, r.InitDuration)) * time.Millisecond,
-		MemoryMB:        spec.MemoryMB,
-		MaxMemoryUsedMB: int(rules.MaxMemoryUsedMB(r.MaxMemoryBytes)),
-		Cold:            cold,
-		LogTail:         r.LogTail,
-		ContainerID:     e.containerID,
-		Start:           start,
+	res := &Result{
+		RequestID:   requestID,
+		Payload:     r.Payload,
+		ContentType: cmp.Or(r.ContentType, "application/json"),
+		MemoryMB:    spec.MemoryMB,
+		Cold:        cold,
+		ContainerID: e.containerID,
+		Start:       start,
 	}
+	res.measure(r)
+	return res
+}
+
+// measure copies the reply's outcome and measurements (for a stream, known at its end).
+func (res *Result) measure(r *agentclient.Reply) {
+	res.FunctionError = r.ErrorType
+	res.Duration = r.Duration
+	res.InitDuration = r.InitDuration
+	res.BilledDuration = time.Duration(rules.BilledMs(r.Duration, r.InitDuration)) * time.Millisecond
+	res.MaxMemoryUsedMB = int(rules.MaxMemoryUsedMB(r.MaxMemoryBytes))
+	res.LogTail = r.LogTail
 }

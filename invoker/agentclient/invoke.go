@@ -27,6 +27,8 @@ type Invocation struct {
 	TraceID       string
 	ClientContext string
 	Payload       []byte
+	// Stream asks for the runtime's /response as a stream (agentproto.HeaderStream).
+	Stream bool
 }
 
 // Reply is the agent's answer to an invocation.
@@ -39,6 +41,11 @@ type Reply struct {
 	MaxMemoryBytes int64
 	LogTail        []byte
 	Reset          bool // the runtime was reset by this invocation
+	// Stream is set when the agent streams the response (only if the Invocation asked for it):
+	// Payload is then empty, and the fields from ErrorType on are filled in from the agent's
+	// trailers when Stream returns io.EOF. Any other error from it means the channel or the
+	// agent failed. The caller must close it.
+	Stream io.ReadCloser
 }
 
 // Invoke sends one invocation and returns the agent's reply. Any error means the channel or the
@@ -58,10 +65,18 @@ func (c *Client) Invoke(ctx context.Context, inv Invocation) (*Reply, error) {
 	if inv.ClientContext != "" {
 		h.Set(agentproto.HeaderClientContext, inv.ClientContext)
 	}
+	if inv.Stream {
+		h.Set(agentproto.HeaderStream, "true")
+	}
 
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("agentclient: invoke: %w", err)
+	}
+	if resp.StatusCode == http.StatusOK && resp.Header.Get(agentproto.HeaderResultStream) == "true" {
+		r := &Reply{ContentType: resp.Header.Get("Content-Type")}
+		r.Stream = &stream{resp: resp, reply: r}
+		return r, nil
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -79,12 +94,18 @@ func (c *Client) Invoke(ctx context.Context, inv Invocation) (*Reply, error) {
 
 // parseReply reads the result headers.
 func parseReply(h http.Header, body []byte) (*Reply, error) {
-	r := &Reply{
-		Payload:     body,
-		ContentType: h.Get("Content-Type"),
-		ErrorType:   h.Get(agentproto.HeaderResultErrorType),
-		Reset:       h.Get(agentproto.HeaderResultReset) == "true",
+	r := &Reply{Payload: body, ContentType: h.Get("Content-Type")}
+	if err := r.setResult(h); err != nil {
+		return nil, err
 	}
+	return r, nil
+}
+
+// setResult reads the HeaderResult* values: the headers of a buffered reply, the trailers of a
+// streamed one.
+func (r *Reply) setResult(h http.Header) error {
+	r.ErrorType = h.Get(agentproto.HeaderResultErrorType)
+	r.Reset = h.Get(agentproto.HeaderResultReset) == "true"
 	var errs []error
 	num := func(name string) int64 {
 		v := h.Get(name)
@@ -108,7 +129,7 @@ func parseReply(h http.Header, body []byte) (*Reply, error) {
 		r.LogTail = b
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("agentclient: malformed invoke reply: %w", err)
+		return fmt.Errorf("agentclient: malformed invoke reply: %w", err)
 	}
-	return r, nil
+	return nil
 }

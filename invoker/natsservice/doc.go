@@ -12,6 +12,15 @@
 //     and the wait for the environment to be idle happen afterwards, off the caller's latency.
 //     Nothing on the invoke path writes to the database: usage goes through JetStream and is
 //     written in batches by the metering writer.
+//   - An invocation with msg.Invocation.StreamSubject asks the invoker for a stream. When the
+//     runtime streams its response (invoker.Result.Stream), each read of it (at most
+//     msg.MaxStreamChunk bytes) is published at once on that subject as a numbered
+//     msg.StreamChunk, then a msg.StreamEnd with the outcome, and only then the reply, which says
+//     Streamed and has no payload; usage and Released follow as for any result. A stream that
+//     fails on the platform's side ends with lambdaerr.CodeService and the reply is a failure.
+//     Core NATS has no flow control: the chunks go out as fast as the function writes them, and
+//     a reader that falls behind its subscription's pending limits loses messages, which it
+//     sees as a gap in the numbers.
 //   - A Go error from the invoker is a platform failure: the reply carries it as an API error
 //     (a *lambdaerr.APIError as it is, anything else as ServiceException naming this invoker)
 //     and no usage is recorded.

@@ -67,6 +67,7 @@ func (s *Service) handle(m *nats.Msg, lease string) {
 		InvokedFunctionArn: inv.InvokedFunctionArn,
 		ClientContext:      inv.ClientContext,
 		TraceID:            inv.TraceID,
+		Stream:             inv.StreamSubject != "",
 	})
 	if err != nil {
 		e := lambdaerr.As(fmt.Errorf("invoker %s: %w", s.cfg.ID, err))
@@ -77,6 +78,15 @@ func (s *Service) handle(m *nats.Msg, lease string) {
 		// Invoke returns an error only once the environment is gone or was never taken.
 		s.publishReleased(released)
 		return
+	}
+	if res.Stream != nil {
+		if err := s.relayStream(inv.StreamSubject, res); err != nil {
+			s.respond(m, msg.Failure(inv.RequestID, spec.Version, lambdaerr.Service(
+				"Invoker %s: the streamed response failed: %v", s.cfg.ID, err)))
+			<-res.Idle // closed once the failed environment is removed
+			s.publishReleased(released)
+			return
+		}
 	}
 	s.respond(m, resultReply(spec, inv.LogTail, res))
 

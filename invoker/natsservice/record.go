@@ -22,6 +22,7 @@ func resultReply(spec function.Spec, logTail bool, res *invoker.Result) msg.Invo
 		ContentType:     res.ContentType,
 		FunctionError:   res.FunctionError,
 		ExecutedVersion: spec.Version,
+		Streamed:        res.Stream != nil,
 	}
 	if logTail {
 		r.LogTail = res.LogTail

@@ -49,6 +49,8 @@ type Options struct {
 	Bootstraps []string
 	// CgroupRoot is where the container's cgroup is mounted (default cgroup.DefaultRoot).
 	CgroupRoot string
+	// StreamLimit bounds a streamed response (default rules.MaxStreamedResponse).
+	StreamLimit int64
 }
 
 // Agent is a configured, listening agent; Run serves until its context ends.
@@ -87,6 +89,9 @@ func New(opts Options) (*Agent, error) {
 	}
 	api := runtimeapi.NewServer(runtimeapi.Metadata{
 		FunctionName: cfg.FunctionName, FunctionVersion: cfg.FunctionVersion, Handler: cfg.Handler}, opts.Log)
+	if opts.StreamLimit > 0 {
+		api.SetStreamLimit(opts.StreamLimit)
+	}
 	sup := supervisor.New(opts.Log)
 	env := environment.New(environment.Options{
 		Config:     cfg,

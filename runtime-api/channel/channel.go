@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/runtime-api/environment"
 	"github.com/lambdock/lambdock/runtime-api/runtimeapi"
@@ -73,7 +74,20 @@ func invoke(env Environment, w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	var sink *streamSink
+	if r.Header.Get(agentproto.HeaderStream) == "true" {
+		sink = newStreamSink(w)
+		req.Stream = sink
+	}
 	out, err := env.Invoke(r.Context(), req)
+	if sink != nil && sink.end() {
+		// The body went out as the runtime wrote it; the outcome follows as trailers.
+		if err != nil && out.ErrorType == "" {
+			out.ErrorType = lambdaerr.TypeSandboxFailure // abandoned while streaming
+		}
+		setResultHeaders(w.Header(), out)
+		return
+	}
 	if err != nil {
 		http.Error(w, "invoke: "+err.Error(), http.StatusServiceUnavailable)
 		return
@@ -120,6 +134,15 @@ func writeOutcome(w http.ResponseWriter, out environment.Outcome) {
 		contentType = "application/json"
 	}
 	h.Set("Content-Type", contentType)
+	setResultHeaders(h, out)
+	h.Set("Content-Length", strconv.Itoa(len(out.Payload)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out.Payload) // the invoker hung up; it owns the retry
+}
+
+// setResultHeaders sets the HeaderResult* values of an outcome: headers of a buffered reply,
+// trailers of a streamed one.
+func setResultHeaders(h http.Header, out environment.Outcome) {
 	if out.ErrorType != "" {
 		h.Set(agentproto.HeaderResultErrorType, out.ErrorType)
 	}
@@ -134,7 +157,4 @@ func writeOutcome(w http.ResponseWriter, out environment.Outcome) {
 	if out.Reset {
 		h.Set(agentproto.HeaderResultReset, "true")
 	}
-	h.Set("Content-Length", strconv.Itoa(len(out.Payload)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(out.Payload) // the invoker hung up; it owns the retry
 }

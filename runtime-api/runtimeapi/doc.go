@@ -13,5 +13,11 @@
 // side. A reset closes the Session, which releases every handler still waiting in it, and calls
 // from the dead process can never reach the next one's state.
 //
+// A /response is read whole and handed over when the POST completes, unless the invocation
+// carries a Sink (its caller asked for a stream, a RESPONSE_STREAM function URL): then the body
+// goes to the Sink as it is read, up to the stream limit (rules.MaxStreamedResponse), and the
+// runtime has responded, with the outcome of its error trailers, only when its POST is complete.
+// The invocation's timer runs on while it streams.
+//
 // The server sets no timeouts: /next is a long poll that may wait for hours between invocations.
 package runtimeapi

@@ -23,7 +23,12 @@ func (s *Server) response(w http.ResponseWriter, r *http.Request) {
 		newAPIError(http.StatusBadRequest, "InvalidFunctionResponseMode", "Invalid function response mode").render(w)
 		return
 	}
-	// A streamed response is buffered and returned whole, within the buffered limit.
+	if sink := sess.streamSink(); sink != nil {
+		s.streamResponse(w, r, sess, id, sink)
+		return
+	}
+	// Without a caller that takes a stream, a streamed response is buffered and returned whole,
+	// within the buffered limit.
 	body, ok := readPosted(w, r, sess, id)
 	if !ok {
 		return

@@ -4,12 +4,16 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // Server is the Runtime API of one container. Its handlers act on the current Session.
 type Server struct {
 	meta Metadata
 	log  *slog.Logger
+	// streamLimit bounds a streamed response (rules.MaxStreamedResponse unless set).
+	streamLimit int64
 
 	mu   sync.Mutex
 	sess *Session
@@ -17,10 +21,14 @@ type Server struct {
 
 // NewServer makes a server with no runtime yet: calls fail until NewSession.
 func NewServer(meta Metadata, log *slog.Logger) *Server {
-	s := &Server{meta: meta, log: log, sess: newSession()}
+	s := &Server{meta: meta, log: log, sess: newSession(), streamLimit: rules.MaxStreamedResponse}
 	s.sess.Close()
 	return s
 }
+
+// SetStreamLimit sets the size limit of streamed responses (tests use a small one). Call it
+// before serving.
+func (s *Server) SetStreamLimit(n int64) { s.streamLimit = n }
 
 // NewSession closes the current session and starts a fresh one (state Started) for a runtime
 // process about to start.

@@ -29,6 +29,7 @@ type Session struct {
 	initErr    Result
 	pending    *Invoke     // delivered, not yet taken by /next
 	current    string      // request id of the last delivered invoke
+	sink       Sink        // the current invoke's Stream
 	result     chan Result // one-shot result of the current invoke
 }
 
@@ -84,6 +85,7 @@ func (s *Session) Deliver(inv *Invoke) <-chan Result {
 	defer s.mu.Unlock()
 	s.pending = inv
 	s.current = inv.RequestID
+	s.sink = inv.Stream
 	s.result = make(chan Result, 1)
 	if s.idleClosed {
 		s.idle = make(chan struct{})
@@ -159,6 +161,13 @@ func (s *Session) beginPost(id string, to State) *apiError {
 		return errInvalidRequestID()
 	}
 	return s.moveLocked(StateRunning, to)
+}
+
+// streamSink is the Sink of the current invoke, nil when its caller wants a buffered response.
+func (s *Session) streamSink() Sink {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sink
 }
 
 // moveLocked moves the runtime from state from to state to, or says why it may not.

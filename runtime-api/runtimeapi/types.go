@@ -1,6 +1,9 @@
 package runtimeapi
 
-import "time"
+import (
+	"io"
+	"time"
+)
 
 // Invoke is one invocation as the runtime receives it from /next.
 type Invoke struct {
@@ -10,6 +13,18 @@ type Invoke struct {
 	ClientContext string // JSON, already base64-decoded
 	Deadline      time.Time
 	Payload       []byte
+	// Stream, when set, takes the runtime's /response as it is posted instead of buffered:
+	// the caller asked for a streamed response (a RESPONSE_STREAM function URL). An /error is
+	// still returned whole.
+	Stream Sink
+}
+
+// Sink takes a response the runtime streams.
+type Sink interface {
+	// Begin is called once, when the runtime starts posting its /response, with the response's
+	// Content-Type. Each Write on the returned writer reaches the caller before it returns. An
+	// error (or a failing Write) means the caller is gone: the rest of the body is discarded.
+	Begin(contentType string) (io.Writer, error)
 }
 
 // Result is how the runtime ended an invocation (or its init).
@@ -19,6 +34,9 @@ type Result struct {
 	// ErrorType is empty on success; otherwise the function error type (the runtime's
 	// Lambda-Runtime-Function-Error-Type, "Unhandled", or a platform type).
 	ErrorType string
+	// Streamed is set when the response went to the invocation's Sink: Payload is then only
+	// the error JSON of a stream that ended in an error.
+	Streamed bool
 }
 
 // Metadata describes the function to extensions.

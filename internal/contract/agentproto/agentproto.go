@@ -16,6 +16,13 @@
 //     soon as the runtime posts /response or /error (or the invocation fails): status 200, the
 //     result or error JSON as body, HeaderResult* headers. A platform failure inside the agent is
 //     a non-200 status with a plain-text reason.
+//     With HeaderStream on the request, the reply instead starts as soon as the runtime begins
+//     posting /response: status 200, HeaderResultStream, the runtime's Content-Type, the body
+//     chunked and flushed as the runtime writes it, and the HeaderResult* values (error type,
+//     durations, memory, log tail, reset) as HTTP trailers, declared in the Trailer header,
+//     once the runtime's POST is complete (or the invocation timed out or failed while
+//     streaming: then the error type says why). A runtime that posts /error, or fails before
+//     it responds, is answered as without HeaderStream.
 //  3. GET  PathIdle    → returns 200 when the environment is free again: the runtime has called
 //     /next after the invocation (Lambda keeps the environment busy until then), or it was reset.
 //     The invoker returns the container to the pool only after this.
@@ -50,6 +57,8 @@ const (
 	HeaderFunctionArn   = "X-Lambdock-Invoked-Function-Arn"
 	HeaderTraceID       = "X-Lambdock-Trace-Id"
 	HeaderClientContext = "X-Lambdock-Client-Context" // already base64-decoded JSON
+	// HeaderStream "true" asks for the runtime's /response as a stream (see the package doc).
+	HeaderStream = "X-Lambdock-Response-Stream"
 	// Content-Type of the invoke request is passed through to the runtime as is.
 )
 
@@ -71,6 +80,9 @@ const (
 	HeaderResultLogTail = "X-Lambdock-Log-Tail"
 	// HeaderResultReset is "true" when the runtime was reset by this invocation (timeout or exit).
 	HeaderResultReset = "X-Lambdock-Reset"
+	// HeaderResultStream is "true" on a streamed reply: the HeaderResult* values come as
+	// trailers after the body.
+	HeaderResultStream = "X-Lambdock-Stream"
 	// Content-Type of the reply is the runtime's /response Content-Type (application/json for errors).
 )
 

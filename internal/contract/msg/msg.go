@@ -13,6 +13,11 @@
 //	           busy (the runtime called /next, the environment was removed, or it never started),
 //	           which releases the slot
 //
+// Streamed invoke (an Invocation with StreamSubject): as above, and before its reply the
+// invoker publishes the response on StreamSubject in order: StreamChunk messages (raw bytes,
+// HeaderStreamSeq 0, 1, …), then one StreamEnd (HeaderStreamEnd, HeaderStreamError when it
+// failed). The reply says Streamed.
+//
 // Heartbeats: invoker --publish(SubjectInvokerHeartbeat, Heartbeat)--> controllers (placement,
 // and reconciliation of the slots: Heartbeat.Busy lists the invocations the invoker took and has
 // not released, so a controller frees the slot of one whose Released was lost).
@@ -92,6 +97,11 @@ type Invocation struct {
 	LogTail            bool          `json:"log_tail,omitempty"` // X-Amz-Log-Type: Tail
 	// Deadline is when the gateway stops waiting; the controller ends its backstop just before it.
 	Deadline time.Time `json:"deadline"`
+	// StreamSubject, when set, asks for the response as a stream (a RESPONSE_STREAM function
+	// URL): the gateway subscribed to this fresh inbox before it sent the invocation, and the
+	// invoker publishes the response there as it comes (StreamChunk, then StreamEnd). The reply
+	// then carries no payload and says Streamed.
+	StreamSubject string `json:"stream_subject,omitempty"`
 }
 
 // InvocationReply answers an Invocation. Exactly one of Error or the result fields is meaningful.
@@ -106,6 +116,10 @@ type InvocationReply struct {
 	FunctionError   string `json:"function_error,omitempty"` // error type; "" on success
 	ExecutedVersion string `json:"executed_version"`
 	LogTail         []byte `json:"log_tail,omitempty"` // only when the Invocation asked for it
+	// Streamed says the response went to the Invocation's StreamSubject (FunctionError then
+	// repeats the stream's outcome); a reply to an invocation that asked for a stream without
+	// it is a buffered one (the function failed before it began a response).
+	Streamed bool `json:"streamed,omitempty"`
 }
 
 // Released tells controllers that the environment that took RequestID is no longer busy. The

@@ -140,6 +140,13 @@ func ResponseTooLarge(n int64) []byte {
 		"Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", n, rules.MaxRuntimePayload))
 }
 
+// StreamTooLarge is the Function.ResponseSizeTooLarge payload for a streamed response that
+// went past limit bytes.
+func StreamTooLarge(limit int64) []byte {
+	return FunctionErrorPayload(TypeResponseSizeTooLarge, fmt.Sprintf(
+		"Response payload size exceeded maximum allowed payload size (%d bytes).", limit))
+}
+
 // Management API codes the gateway also needs.
 const (
 	// CodePreconditionFailed is 412: the RevisionId given does not match the function's.

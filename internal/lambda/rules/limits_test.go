@@ -14,6 +14,7 @@ func TestPublishedLimits(t *testing.T) {
 	}{
 		{"Runtime API payload (§1.7)", MaxRuntimePayload, 6_291_556},
 		{"Invoke request (§3.4)", MaxInvokeRequest, 6_291_456},
+		{"streamed response (§1.7)", MaxStreamedResponse, 209_715_200},
 		{"client context (§3.1)", MaxClientContext, 3_583},
 		{"log tail (§3.2)", LogTailBytes, 4 * 1024},
 		{"least memory (§3.7)", MinMemoryMB, 128},

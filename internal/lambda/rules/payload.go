@@ -10,6 +10,10 @@ const (
 	// ("Request must be smaller than 6291456 bytes", lambda-api.md §1.7, §3.4).
 	MaxInvokeRequest = 6 * 1024 * 1024
 
+	// MaxStreamedResponse is the limit of a response streamed to a RESPONSE_STREAM function URL:
+	// 200 MB (209,715,200 bytes) since 2025-07-31, 20 MB before (lambda-api.md §1.7).
+	MaxStreamedResponse = 200 * 1024 * 1024
+
 	// MaxClientContext is the limit on the base64 X-Amz-Client-Context header of Invoke
 	// (lambda-api.md §3.1).
 	MaxClientContext = 3583

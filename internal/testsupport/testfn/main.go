@@ -13,7 +13,11 @@
 //	{"op":"count"}                 returns {"count":n,"hostname":…,"pid":…}: n counts the calls this
 //	                               process served, so equal hostnames with rising counts prove one
 //	                               container and one runtime served them
+//	{"op":"stream","chunks":["a","b"],"ms":1000,"hold":false}
+//	                               streams a function URL response through lambdaurl.Wrap:
+//	                               status 201, the chunks ms apart; hold: then never returns
 //	a function URL event           echoes the request as the HTTP response (see handleURL)
+//	a function URL event for /stream  streams the chunks its query names (see streamURL)
 //
 // Build: CGO_ENABLED=0 GOOS=linux go build -o bootstrap ./internal/testsupport/testfn
 package main
@@ -43,6 +47,9 @@ type event struct {
 	MS   int    `json:"ms"`
 	MB   int    `json:"mb"`
 	Path string `json:"path"`
+	// Chunks and Hold are for the stream op.
+	Chunks []string `json:"chunks"`
+	Hold   bool     `json:"hold"`
 }
 
 // function holds what survives between invocations in one process.
@@ -61,6 +68,9 @@ func main() {
 
 func (f *function) handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	if isURLEvent(raw) {
+		if res, ok, err := streamURL(ctx, raw); ok {
+			return res, err
+		}
 		return handleURL(raw)
 	}
 	var ev event
@@ -93,6 +103,8 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (any, error)
 		return map[string]any{"ok": true}, nil
 	case "forkbomb":
 		return forkbomb(), nil
+	case "stream":
+		return stream(ctx, ev)
 	case "count":
 		f.count++
 		host, _ := os.Hostname()
