@@ -64,15 +64,7 @@ func signed(t *testing.T, env *gatewaytest.Env, k *tenant.Key, signTime time.Tim
 
 func send(t *testing.T, req *http.Request) (int, string, []byte) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := roundTrip(t, req)
 	return resp.StatusCode, resp.Header.Get(lambdaapi.HeaderErrorType), b
 }
 

@@ -38,15 +38,7 @@ func do(t *testing.T, env *gatewaytest.Env, c call) (*http.Response, []byte) {
 	for k, v := range c.header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := roundTrip(t, req)
 	if resp.Header.Get(lambdaapi.HeaderRequestID) == "" {
 		t.Errorf("%s %s: no %s header", c.method, c.path, lambdaapi.HeaderRequestID)
 	}
@@ -132,4 +124,19 @@ func asAPIError(err error) *lambdaclient.APIError {
 		return e
 	}
 	return nil
+}
+
+// roundTrip sends req with the default client and returns the response with its body read.
+func roundTrip(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
 }
