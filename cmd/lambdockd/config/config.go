@@ -110,6 +110,9 @@ type Config struct {
 	RateBurst int
 	// NATSCreds is a NATS .creds file (user JWT and nkey seed) for an external NATS.
 	NATSCreds string
+	// PProf is the loopback address serving net/http/pprof ("": off). Profiles expose memory
+	// contents, so only a loopback address is allowed.
+	PProf string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// ShutdownTimeout bounds a clean shutdown; in-flight invocations get most of it.

@@ -69,6 +69,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s is not a secret access key (40 characters of A-Z a-z 0-9 + / =)", EnvSecretAccessKey))
 		}
 	}
+	if err := c.checkPProf(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s must be positive", c.ShutdownTimeout))
 	}
@@ -89,6 +92,22 @@ func (c Config) checkAddr() error {
 		return nil
 	}
 	return fmt.Errorf("refusing --insecure (no authentication) on %s: it is only allowed on a loopback address", c.Addr)
+}
+
+// checkPProf refuses a --pprof address that is not loopback: profiles and goroutine dumps
+// show memory contents, and the endpoint has no authentication.
+func (c Config) checkPProf() error {
+	if c.PProf == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(c.PProf)
+	if err != nil {
+		return fmt.Errorf("--pprof %q: %w", c.PProf, err)
+	}
+	if !IsLoopback(host) {
+		return fmt.Errorf("refusing --pprof on %s: it is only allowed on a loopback address", c.PProf)
+	}
+	return nil
 }
 
 // checkURLs checks --public-url (an absolute http or https URL without query) and --url-domain

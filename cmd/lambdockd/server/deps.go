@@ -23,9 +23,11 @@ import (
 const connectTimeout = 30 * time.Second
 
 // startNATS starts the embedded server unless an external one is configured, connects to it,
-// and opens JetStream and the code bucket.
+// and opens JetStream and the code bucket. The roles share this one connection; to the embedded
+// server it is in-process (no TCP), while the server still listens on loopback for other clients.
 func (s *Server) startNATS(ctx context.Context) error {
 	url := s.cfg.NATSURL
+	opts := []nats.Option{nats.Name("lambdockd")}
 	if url == "" {
 		ns, err := natsserver.Start(ctx, natsserver.Options{
 			StoreDir: filepath.Join(s.cfg.DataDir, "nats"),
@@ -37,8 +39,8 @@ func (s *Server) startNATS(ctx context.Context) error {
 		}
 		s.onStop("embedded NATS", false, func(context.Context) error { ns.Shutdown(); return nil })
 		url = ns.ClientURL()
+		opts = append(opts, nats.InProcessServer(ns))
 	}
-	opts := []nats.Option{nats.Name("lambdockd")}
 	if s.cfg.NATSCreds != "" {
 		// Checked here: the connection would only fail on it after its retries.
 		if _, err := os.Stat(s.cfg.NATSCreds); err != nil {

@@ -33,6 +33,7 @@ type Server struct {
 	code     *codestore.Store
 	ctrl     *controller.Controller // nil without the controller role
 	ln       net.Listener           // nil without the gateway role
+	pprofLn  net.Listener           // nil without --pprof
 	scheme   string                 // "https" with TLS, else "" (http)
 	postgres string                 // data directory of the own PostgreSQL, "" when external
 	dbURL    string                 // the PostgreSQL in use, "" without a store
@@ -58,7 +59,7 @@ func Start(ctx context.Context, cfg config.Config, log *zap.Logger) (*Server, er
 		return nil, fmt.Errorf("server: data directory: %w", err)
 	}
 	s := &Server{cfg: cfg, log: log}
-	start := []func(context.Context) error{s.startNATS, s.startStore, s.bootstrap, s.startController, s.startInvoker, s.startGateway}
+	start := []func(context.Context) error{s.startPProf, s.startNATS, s.startStore, s.bootstrap, s.startController, s.startInvoker, s.startGateway}
 	for _, f := range start {
 		if err := f(ctx); err != nil {
 			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)

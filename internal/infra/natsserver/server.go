@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -81,6 +82,10 @@ func Start(ctx context.Context, opts Options, log *zap.Logger) (*Server, error) 
 
 // ClientURL is the URL clients connect to, e.g. nats://127.0.0.1:4222.
 func (s *Server) ClientURL() string { return s.ns.ClientURL() }
+
+// InProcessConn is a connection to the server inside this process, without TCP: pass the server
+// to nats.InProcessServer.
+func (s *Server) InProcessConn() (net.Conn, error) { return s.ns.InProcessConn() }
 
 // Shutdown stops the server and waits until it has stopped; JetStream state is flushed to disk.
 func (s *Server) Shutdown() {
