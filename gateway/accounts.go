@@ -92,7 +92,8 @@ func (g *Gateway) getAccount(c *gin.Context) error {
 }
 
 // updateAccount is PATCH /lambdock/v1/accounts/{id} (admin): disable or enable, and change the
-// concurrency limit when the Directory supports it. The admin account cannot be disabled.
+// concurrency limit when the Directory supports it. The admin account cannot be disabled. Every
+// gateway drops its cached keys of the account (credentialsChanged).
 func (g *Gateway) updateAccount(c *gin.Context) error {
 	a, err := g.lookupAccount(c)
 	if err != nil {
@@ -118,11 +119,15 @@ func (g *Gateway) updateAccount(c *gin.Context) error {
 		if in.Disabled != nil {
 			a.Disabled = *in.Disabled
 		}
-		if err := up.UpdateAccount(ctx, a); err != nil {
+		err := up.UpdateAccount(ctx, a)
+		g.credentialsChanged(a.ID, "")
+		if err != nil {
 			return accountError(err, a.ID)
 		}
 	} else if in.Disabled != nil {
-		if err := g.cfg.Directory.SetAccountDisabled(ctx, a.ID, *in.Disabled); err != nil {
+		err := g.cfg.Directory.SetAccountDisabled(ctx, a.ID, *in.Disabled)
+		g.credentialsChanged(a.ID, "")
+		if err != nil {
 			return accountError(err, a.ID)
 		}
 		a.Disabled = *in.Disabled
@@ -140,7 +145,9 @@ func (g *Gateway) deleteAccount(c *gin.Context) error {
 	if a.ID == tenant.AdminAccountID {
 		return lambdaerr.Conflict("The admin account %s cannot be deleted", a.ID)
 	}
-	if err := g.cfg.Directory.DeleteAccount(c.Request.Context(), a.ID); err != nil {
+	err = g.cfg.Directory.DeleteAccount(c.Request.Context(), a.ID)
+	g.credentialsChanged(a.ID, "")
+	if err != nil {
 		return accountError(err, a.ID)
 	}
 	c.Status(http.StatusNoContent)

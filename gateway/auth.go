@@ -19,7 +19,8 @@ import (
 const ctxBody = "lambdock.body"
 
 // ctxKey is the gin context key of the authenticated *tenant.Key, secret included, kept for the
-// request's duration to presign links on the caller's behalf (never logged or rendered).
+// request's duration to presign links on the caller's behalf (never logged or rendered). It is
+// the credentials cache's record: read it, never modify it.
 const ctxKey = "lambdock.key"
 
 // adminCaller is who a request acts for when authentication is off: the admin account.
@@ -36,11 +37,11 @@ func callerOf(c *gin.Context) tenant.Caller {
 	return adminCaller()
 }
 
-// keyLookup resolves access keys through the Directory for one request and remembers the key
-// it found, so that the caller is built without a second lookup.
+// keyLookup resolves access keys through the credentials cache for one request and remembers
+// the key it found, so that the caller is built without a second lookup.
 type keyLookup struct {
-	dir tenant.Directory
-	key *tenant.Key
+	creds *credCache
+	key   *tenant.Key
 }
 
 // SecretFor returns the secret of an enabled key of an enabled account, else sigv4.ErrUnknownKey.
@@ -48,31 +49,18 @@ func (l *keyLookup) SecretFor(ctx context.Context, id string) (string, error) {
 	if !tenant.ValidKeyID(id) {
 		return "", sigv4.ErrUnknownKey // not worth a query
 	}
-	k, err := l.dir.GetKey(ctx, id)
-	if errors.Is(err, tenant.ErrNotFound) {
-		// Look up an account anyway, so that an unknown key costs the Directory the same two
-		// lookups as a known one: the answer's timing does not tell which keys exist.
-		_, _ = l.dir.GetAccount(ctx, tenant.AdminAccountID) // only for timing
-		return "", sigv4.ErrUnknownKey
-	}
-	if err != nil {
-		return "", fmt.Errorf("get key: %w", err)
-	}
-	if k.Disabled {
-		return "", sigv4.ErrUnknownKey
-	}
-	a, err := l.dir.GetAccount(ctx, k.AccountID)
+	cr, _, err := l.creds.get(ctx, id)
 	if errors.Is(err, tenant.ErrNotFound) {
 		return "", sigv4.ErrUnknownKey
 	}
 	if err != nil {
-		return "", fmt.Errorf("get account: %w", err)
+		return "", fmt.Errorf("look up key: %w", err)
 	}
-	if a.Disabled {
+	if cr.key.Disabled || cr.accountDisabled {
 		return "", sigv4.ErrUnknownKey
 	}
-	l.key = k
-	return k.Secret, nil
+	l.key = cr.key
+	return cr.key.Secret, nil
 }
 
 // authenticate verifies the SigV4 signature of the request, whose body the caller has read
@@ -85,7 +73,7 @@ func (g *Gateway) authenticate(c *gin.Context, body []byte) (tenant.Caller, erro
 	if !g.cfg.Authenticate {
 		return adminCaller(), nil
 	}
-	lookup := &keyLookup{dir: g.cfg.Directory}
+	lookup := &keyLookup{creds: g.creds}
 	v := g.verifier
 	v.Keys = lookup
 	id, err := v.Verify(c.Request.Context(), c.Request, body)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/lambdock/lambdock/gateway"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 	"github.com/lambdock/lambdock/internal/testsupport/tenanttest"
@@ -50,10 +51,18 @@ func BenchmarkUnauthenticatedRequest(b *testing.B) {
 }
 
 // BenchmarkAuthenticatedRequest is the same request signed by an admin key of the store (the
-// signature is made once; the gateway verifies it on every request, with the key and account
-// lookups in Postgres).
+// signature is made once; the gateway verifies it on every request, the key and its account
+// coming from the credentials cache after the first).
 func BenchmarkAuthenticatedRequest(b *testing.B) {
 	env, _ := authEnv(b)
+	benchAuthenticated(b, env)
+}
+
+// BenchmarkAuthenticatedRequestUncached is BenchmarkAuthenticatedRequest with every cached
+// credential expired at once: each request looks the key and its account up in Postgres, as a
+// key's first request (and every unknown key's) does.
+func BenchmarkAuthenticatedRequestUncached(b *testing.B) {
+	env, _ := authEnv(b, func(c *gateway.Config) { c.KeyCacheTTL = time.Nanosecond })
 	benchAuthenticated(b, env)
 }
 

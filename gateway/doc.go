@@ -41,6 +41,16 @@
 //     the request's context (tenant.NewContext); callerOf reads it, and without authentication
 //     every request acts as the admin account. Routes outside the table (function URLs with
 //     AWS_IAM) call authenticate themselves.
+//   - Keys are resolved through a credentials cache (credcache.go: key id → key with its secret,
+//     in memory only, and its account's disabled flag), so a warm request makes no Directory
+//     query. Every key or account change through the accounts and keys API invalidates it at once
+//     and publishes msg.CredentialsChanged, which every other gateway applies; Config.KeyCacheTTL
+//     bounds the staleness when an event is lost. It shares its mechanism (TTL, generation
+//     counter, singleflight) with the function cache (loadcache.go). Unknown keys are never
+//     cached and always cost the two lookups a known key's first request costs. What timing
+//     still reveals (API and AWS_IAM function URLs alike): a key that was used recently answers faster than one that was not (cached
+//     or not); it does not tell an unused existing key from a nonexistent one. Key ids are not
+//     secrets (AWS treats access key ids the same way); the secrets never leave the gateway.
 //   - /lambdock/v1/accounts and /lambdock/v1/keys are Lambdock's accounts and keys API (JSON,
 //     Lambda's error format) over the Directory. A key's secret is shown once, at creation; an
 //     owner sees another account's key as not found.

@@ -100,6 +100,10 @@ type Config struct {
 	InvokeGrace time.Duration
 	// CacheTTL bounds how long a cached function may be served without an event (default 30 s).
 	CacheTTL time.Duration
+	// KeyCacheTTL bounds how long a cached access key (and its account's disabled flag) may be
+	// used without an event (default 30 s): how long a revocation can take to reach a gateway
+	// that lost the msg.CredentialsChanged event.
+	KeyCacheTTL time.Duration
 	// PublicURL is the gateway's base URL as clients reach it (e.g. "https://lambda.example.com");
 	// function URLs are <PublicURL>/fn/<name>/ unless URLDomain is set. Empty means the scheme
 	// and Host of the request that asks for the URL configuration.
@@ -139,13 +143,15 @@ type Gateway struct {
 	log    *zap.Logger
 	engine *gin.Engine
 	cache  *functionCache
-	sub    *nats.Subscription
+	creds  *credCache
+	// subs are the change-event subscriptions (functions, credentials).
+	subs []*nats.Subscription
 	// verifier checks signatures; each request gets a copy with its own key lookup.
 	verifier sigv4.Verifier
 	limits   *keyLimits // nil: no rate limit
 }
 
-// New validates cfg, subscribes to function-change events and builds the router.
+// New validates cfg, subscribes to function and credentials change events and builds the router.
 func New(cfg Config) (*Gateway, error) {
 	if cfg.Store == nil || cfg.Code == nil || cfg.NATS == nil {
 		return nil, errors.New("gateway: Store, Code and NATS are required")
@@ -168,6 +174,9 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
+	if cfg.KeyCacheTTL <= 0 {
+		cfg.KeyCacheTTL = DefaultCacheTTL
+	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	if cfg.URLBodyTimeout <= 0 {
 		cfg.URLBodyTimeout = DefaultURLBodyTimeout
@@ -183,14 +192,21 @@ func New(cfg Config) (*Gateway, error) {
 		cfg:      cfg,
 		log:      cfg.Logger.Named("gateway"),
 		cache:    newFunctionCache(cfg.Store, cfg.CacheTTL),
+		creds:    newCredCache(cfg.Directory, cfg.KeyCacheTTL),
 		verifier: sigv4.Verifier{Region: cfg.Region, Service: sigv4.DefaultService},
 		limits:   newKeyLimits(cfg.RateLimit, cfg.RateBurst, nil),
 	}
-	sub, err := cfg.NATS.Subscribe(msg.SubjectFunctionChanged, g.onFunctionChanged)
-	if err != nil {
-		return nil, fmt.Errorf("gateway: subscribe %s: %w", msg.SubjectFunctionChanged, err)
+	for subject, handler := range map[string]nats.MsgHandler{
+		msg.SubjectFunctionChanged:    g.onFunctionChanged,
+		msg.SubjectCredentialsChanged: g.onCredentialsChanged,
+	} {
+		sub, err := cfg.NATS.Subscribe(subject, handler)
+		if err != nil {
+			_ = g.Close() // the error that matters is the subscription's
+			return nil, fmt.Errorf("gateway: subscribe %s: %w", subject, err)
+		}
+		g.subs = append(g.subs, sub)
 	}
-	g.sub = sub
 	g.engine = g.routes()
 	return g, nil
 }
@@ -200,10 +216,13 @@ func (g *Gateway) Handler() http.Handler { return g.engine }
 
 // Close stops listening for change events. It does not close the NATS connection.
 func (g *Gateway) Close() error {
-	if err := g.sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
-		return fmt.Errorf("gateway: unsubscribe: %w", err)
+	var errs []error
+	for _, sub := range g.subs {
+		if err := sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			errs = append(errs, fmt.Errorf("gateway: unsubscribe %s: %w", sub.Subject, err))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // routes builds the gin engine: release mode, no default logger or recovery, exact paths.

@@ -119,7 +119,8 @@ func (g *Gateway) listKeys(c *gin.Context) error {
 	return writeJSON(c, http.StatusOK, out)
 }
 
-// updateKey is PATCH /lambdock/v1/keys/{id}: disable or enable a key.
+// updateKey is PATCH /lambdock/v1/keys/{id}: disable or enable a key. Every gateway drops its
+// cached copy (credentialsChanged), so a disabled key is refused on its next request.
 func (g *Gateway) updateKey(c *gin.Context) error {
 	k, err := g.lookupKey(c)
 	if err != nil {
@@ -130,7 +131,9 @@ func (g *Gateway) updateKey(c *gin.Context) error {
 		return err
 	}
 	if in.Disabled != nil {
-		if err := g.cfg.Directory.SetKeyDisabled(c.Request.Context(), k.ID, *in.Disabled); err != nil {
+		err := g.cfg.Directory.SetKeyDisabled(c.Request.Context(), k.ID, *in.Disabled)
+		g.credentialsChanged(k.AccountID, k.ID)
+		if err != nil {
 			return keyError(err, k.ID)
 		}
 		k.Disabled = *in.Disabled
@@ -138,13 +141,15 @@ func (g *Gateway) updateKey(c *gin.Context) error {
 	return writeJSON(c, http.StatusOK, keyShape(k))
 }
 
-// deleteKey is DELETE /lambdock/v1/keys/{id}.
+// deleteKey is DELETE /lambdock/v1/keys/{id}; every gateway drops its cached copy.
 func (g *Gateway) deleteKey(c *gin.Context) error {
 	k, err := g.lookupKey(c)
 	if err != nil {
 		return err
 	}
-	if err := g.cfg.Directory.DeleteKey(c.Request.Context(), k.ID); err != nil {
+	err = g.cfg.Directory.DeleteKey(c.Request.Context(), k.ID)
+	g.credentialsChanged(k.AccountID, k.ID)
+	if err != nil {
 		return keyError(err, k.ID)
 	}
 	c.Status(http.StatusNoContent)

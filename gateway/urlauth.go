@@ -18,26 +18,29 @@ import (
 // URLs need a SigV4 signature (service lambda, the gateway's region) by an enabled key of an
 // enabled account that may invoke the function: a key of the function's account whose role and
 // function list allow it (tenant.Key.MayInvoke), or an admin key. Without a Directory every
-// AWS_IAM request is refused. It returns the caller for the event's requestContext.authorizer.
+// AWS_IAM request is refused. Keys come from the credentials cache, as for the API. It returns
+// the caller for the event's requestContext.authorizer.
 func (g *Gateway) authorizeURL(ctx context.Context, r *http.Request, body []byte, u *store.FunctionURL) (*funcurl.IAMCaller, bool) {
 	if u.AuthType != lambdaapi.AuthTypeAWSIAM {
 		return nil, true
 	}
-	dir := g.cfg.Directory
-	if dir == nil {
+	if g.cfg.Directory == nil {
 		return nil, false
 	}
-	var key *tenant.Key
+	var cred credential
 	v := &sigv4.Verifier{Region: g.cfg.Region, Keys: sigv4.KeyLookupFunc(func(ctx context.Context, id string) (string, error) {
-		k, err := dir.GetKey(ctx, id)
-		if errors.Is(err, tenant.ErrNotFound) || err == nil && k.Disabled {
+		if !tenant.ValidKeyID(id) {
+			return "", sigv4.ErrUnknownKey // not worth a query
+		}
+		cr, _, err := g.creds.get(ctx, id)
+		if errors.Is(err, tenant.ErrNotFound) || err == nil && cr.key.Disabled {
 			return "", sigv4.ErrUnknownKey
 		}
 		if err != nil {
 			return "", err
 		}
-		key = k
-		return k.Secret, nil
+		cred = cr
+		return cr.key.Secret, nil
 	})}
 	id, err := v.Verify(ctx, r, body)
 	if err != nil {
@@ -47,14 +50,8 @@ func (g *Gateway) authorizeURL(ctx context.Context, r *http.Request, body []byte
 		}
 		return nil, false
 	}
-	if key.AccountID != u.AccountID && key.Role != tenant.RoleAdmin || !key.MayInvoke(u.FunctionName) {
-		return nil, false
-	}
-	acct, err := dir.GetAccount(ctx, key.AccountID)
-	if err != nil || acct.Disabled {
-		if err != nil && !errors.Is(err, tenant.ErrNotFound) {
-			g.log.Warn("function URL: account lookup failed", zap.Error(err))
-		}
+	key := cred.key
+	if key.AccountID != u.AccountID && key.Role != tenant.RoleAdmin || !key.MayInvoke(u.FunctionName) || cred.accountDisabled {
 		return nil, false
 	}
 	return &funcurl.IAMCaller{AccessKey: id, AccountID: key.AccountID, CallerID: id, UserID: id,

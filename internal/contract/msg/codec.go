@@ -8,7 +8,7 @@ import (
 // Message is every type that travels on the NATS link. Encode and Decode are the only place
 // that knows how they are encoded (JSON today), so every role reads and writes them alike.
 type Message interface {
-	Invocation | InvocationReply | Released | Heartbeat | FunctionChanged | Usage
+	Invocation | InvocationReply | Released | Heartbeat | FunctionChanged | Usage | CredentialsChanged
 }
 
 // Encode encodes a message. Messages hold plain data, so encoding cannot fail.

@@ -1,0 +1,98 @@
+package gateway
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// loadCache is the mechanism the gateway's read-through caches share (functions, credentials):
+// values by string key, loaded on a miss by the caller's load function, dropped by invalidate or
+// invalidateIf and expired after ttl as a backstop for lost change events.
+//
+// Each invalidation bumps a generation counter. A load stores its result only if no invalidation
+// came since its get began, so a load racing a change is returned to its callers but not cached.
+// Concurrent misses for the same key share one load (singleflight), keyed by the key and the
+// generation, so a get after an invalidation never joins a load that began before it. Only
+// successful loads are cached. Values handed out are shared and must not be modified.
+type loadCache[V any] struct {
+	ttl   time.Duration
+	loads singleflight.Group // keyed by flightKey
+
+	mu      sync.Mutex
+	gen     uint64
+	entries map[string]loadEntry[V]
+}
+
+type loadEntry[V any] struct {
+	v       V
+	expires time.Time
+}
+
+// cacheLoadTimeout bounds one load of a cache.
+const cacheLoadTimeout = 10 * time.Second
+
+func newLoadCache[V any](ttl time.Duration) *loadCache[V] {
+	return &loadCache[V]{ttl: ttl, entries: map[string]loadEntry[V]{}}
+}
+
+// get returns key's value from the cache or else from load, which runs detached from ctx (with
+// cacheLoadTimeout) so that the caller who started it giving up does not fail the others waiting
+// on it; a caller whose ctx ends stops waiting with ctx's error. hit reports a cached answer.
+func (c *loadCache[V]) get(ctx context.Context, key string, load func(ctx context.Context) (V, error)) (v V, hit bool, err error) {
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	gen := c.gen
+	c.mu.Unlock()
+	if ok && time.Now().Before(e.expires) {
+		return e.v, true, nil
+	}
+	loaded := c.loads.DoChan(flightKey(key, gen), func() (any, error) {
+		loadCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cacheLoadTimeout)
+		defer cancel()
+		v, err := load(loadCtx)
+		if err != nil {
+			return v, err
+		}
+		c.mu.Lock()
+		if c.gen == gen {
+			c.entries[key] = loadEntry[V]{v: v, expires: time.Now().Add(c.ttl)}
+		}
+		c.mu.Unlock()
+		return v, nil
+	})
+	select {
+	case r := <-loaded:
+		v, _ := r.Val.(V) // the load returns nothing else
+		return v, false, r.Err
+	case <-ctx.Done():
+		return v, false, ctx.Err()
+	}
+}
+
+// flightKey is the singleflight key of a load of key begun at generation gen.
+func flightKey(key string, gen uint64) string { return strconv.FormatUint(gen, 36) + "/" + key }
+
+// invalidate drops key, and keeps every load begun before it from being cached.
+func (c *loadCache[V]) invalidate(key string) {
+	c.mu.Lock()
+	c.gen++
+	delete(c.entries, key)
+	c.mu.Unlock()
+}
+
+// invalidateIf drops every entry for which drop is true, and keeps every load begun before it
+// from being cached. drop runs under the cache's lock and must not block.
+func (c *loadCache[V]) invalidateIf(drop func(key string, v V) bool) {
+	c.mu.Lock()
+	c.gen++
+	for k, e := range c.entries {
+		if drop(k, e.v) {
+			delete(c.entries, k)
+		}
+	}
+	c.mu.Unlock()
+}
