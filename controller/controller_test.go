@@ -1,6 +1,7 @@
 package controller_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 	"github.com/lambdock/lambdock/invoker"
 	"github.com/lambdock/lambdock/invoker/natsservice"
@@ -196,11 +198,13 @@ func (r *rig) tryInvoke(spec function.Spec, payload string) (msg.InvocationReply
 		Deadline: time.Now().Add(waitLimit)}
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	m, err := r.nc.RequestWithContext(ctx, msg.SubjectInvoke, msg.Encode(inv))
+	req := msg.EncodeInvocation(inv)
+	req.Subject = msg.SubjectInvoke
+	m, err := r.nc.RequestMsgWithContext(ctx, req)
 	if err != nil {
 		return msg.InvocationReply{}, fmt.Errorf("invoke: %w", err)
 	}
-	reply, err := msg.Decode[msg.InvocationReply](m.Data)
+	reply, err := msg.DecodeReply(m)
 	if err != nil {
 		return msg.InvocationReply{}, fmt.Errorf("decode reply: %w", err)
 	}
@@ -237,6 +241,33 @@ func TestInvokeAndRelease(t *testing.T) {
 	if u.Status != "success" || u.BilledMs != 2 || u.GBSeconds != 1.0*0.002 || u.Function != "f" || u.MemoryMB != 1024 ||
 		u.InvokerID != "fake" {
 		t.Fatalf("usage = %+v", u)
+	}
+}
+
+// TestBodyForwardedByteForByte sends events the fake invoker echoes: what it received and
+// returned crossed the controller both ways byte for byte, up to the largest event and result.
+func TestBodyForwardedByteForByte(t *testing.T) {
+	binary := make([]byte, 256)
+	for i := range binary {
+		binary[i] = byte(i)
+	}
+	tests := []struct {
+		name    string
+		payload []byte
+	}{
+		{"empty", nil},
+		{"every byte value", binary},
+		{"maximum-size event", bytes.Repeat(binary, rules.MaxInvokeRequest/len(binary))},
+		{"maximum-size result", bytes.Repeat([]byte{0xff}, rules.MaxRuntimePayload)},
+	}
+	r := newRig(t, controller.Config{}, nil, true)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reply := r.invoke(t, testSpec(), string(tt.payload))
+			if reply.Error != nil || !bytes.Equal(reply.Payload, tt.payload) {
+				t.Fatalf("reply error %v, payload of %d bytes differs from the %d sent", reply.Error, len(reply.Payload), len(tt.payload))
+			}
+		})
 	}
 }
 

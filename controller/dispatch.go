@@ -24,16 +24,17 @@ const deadlineMargin = 250 * time.Millisecond
 // onInvoke hands each invocation to its own goroutine: the subscription's callback must not
 // block on a slow function.
 func (c *Controller) onInvoke(m *nats.Msg) {
-	if !c.dispatch.Go(func() { c.respond(m, c.handle(m.Data)) }) {
+	if !c.dispatch.Go(func() { c.respond(m, c.handle(m)) }) {
 		c.respond(m, msg.FailureMessage("", function.LatestVersion, lambdaerr.Service("The controller is shutting down.")))
 	}
 }
 
 // handle admits, places and dispatches one invocation and returns the reply for the caller:
-// the invoker's reply as it came, or an error reply. The invocation's lease outlives handle
-// when the invoker took it: it ends with the invoker's Released (doc.go).
-func (c *Controller) handle(data []byte) *nats.Msg {
-	inv, err := msg.Decode[msg.Invocation](data)
+// the invoker's reply as it came, or an error reply. It reads only the invocation's header;
+// the payload goes to the invoker untouched. The invocation's lease outlives handle when the
+// invoker took it: it ends with the invoker's Released (doc.go).
+func (c *Controller) handle(m *nats.Msg) *nats.Msg {
+	inv, err := msg.DecodeInvocation(m)
 	if err != nil {
 		return msg.FailureMessage("", function.LatestVersion, lambdaerr.Service("The controller cannot decode the invocation: %v", err))
 	}
@@ -45,7 +46,7 @@ func (c *Controller) handle(data []byte) *nats.Msg {
 		log.Debug("throttled", zap.Error(err))
 		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
 	}
-	reply, err := c.run(ls, inv, spec, data, log)
+	reply, err := c.run(ls, inv, spec, m, log)
 	if err != nil {
 		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
 	}
@@ -54,8 +55,9 @@ func (c *Controller) handle(data []byte) *nats.Msg {
 
 // run places the invocation and sends it, retrying on another invoker when the chosen one has
 // gone. It frees the lease itself only when the invocation reached no invoker; otherwise the
-// invoker's Released (or its loss) does, even after a timeout or a failure reply.
-func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, data []byte, log *zap.Logger) (*nats.Msg, error) {
+// invoker's Released (or its loss) does, even after a timeout or a failure reply. in is the
+// gateway's message, forwarded as it is with the lease (and instance) headers added.
+func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, in *nats.Msg, log *zap.Logger) (*nats.Msg, error) {
 	wait := c.backstop(spec)
 	if !inv.Deadline.IsZero() {
 		wait = min(wait, time.Until(inv.Deadline)-deadlineMargin)
@@ -73,8 +75,8 @@ func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, data
 			return nil, err
 		}
 		log := log.With(zap.String("invoker", choice.InvokerID), zap.Bool("warm", choice.Warm))
-		req := &nats.Msg{Subject: msg.InvokerSubject(choice.InvokerID), Data: data,
-			Header: nats.Header{msg.HeaderLease: []string{ls.token}}}
+		req := msg.ForwardInvocation(in, msg.InvokerSubject(choice.InvokerID))
+		req.Header.Set(msg.HeaderLease, ls.token)
 		if choice.Instance != "" {
 			req.Header.Set(msg.HeaderInstance, choice.Instance)
 		}
@@ -87,13 +89,13 @@ func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, data
 			failed := msg.IsFailure(m)
 			c.ledger.answered(ls, !failed)
 			log.Debug("dispatched", zap.Bool("failed", failed))
-			return &nats.Msg{Header: m.Header, Data: m.Data}, nil
+			return msg.ForwardReply(m), nil
 		case errors.Is(err, nats.ErrNoResponders):
 			log.Warn("invoker has no subscription; placing no more work there")
 			c.ledger.noResponders(ls)
 		case errors.Is(err, nats.ErrMaxPayload):
 			c.ledger.release(ls)
-			return nil, lambdaerr.Service("The invocation (%d bytes) exceeds the NATS server's max_payload.", len(data))
+			return nil, lambdaerr.Service("The invocation (%d bytes) exceeds the NATS server's max_payload.", len(in.Data))
 		case c.dispatch.Context().Err() != nil:
 			return nil, lambdaerr.Service("The controller shut down before invoker %s answered.", choice.InvokerID)
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):

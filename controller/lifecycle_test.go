@@ -65,7 +65,7 @@ func startManualInvoker(t *testing.T, nc *nats.Conn, id string, answer bool) *ma
 }
 
 func (m *manualInvoker) onInvocation(in *nats.Msg) {
-	inv, err := msg.Decode[msg.Invocation](in.Data)
+	inv, err := msg.DecodeInvocation(in)
 	if err != nil {
 		return
 	}

@@ -3,20 +3,36 @@ package e2e
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // BenchmarkInvokeWarm invokes a warm function sequentially over HTTP through the whole path
 // (gateway → NATS → controller → NATS → invoker → agent → runtime and back) and reports the
 // 50th and 99th percentile latency. Run it with -benchtime 1000x for 1,000 invokes.
-func BenchmarkInvokeWarm(b *testing.B) {
+func BenchmarkInvokeWarm(b *testing.B) { benchInvokeWarm(b, `{"op":"echo"}`) }
+
+// BenchmarkInvokeWarmMaxEvent is BenchmarkInvokeWarm with a maximum-size event (6,291,456
+// bytes), echoed back as the result.
+func BenchmarkInvokeWarmMaxEvent(b *testing.B) { benchInvokeWarm(b, maxEvent()) }
+
+// maxEvent is a JSON event for the echo function of exactly Lambda's sync request limit.
+func maxEvent() string {
+	head, tail := `{"op":"echo","value":"`, `"}`
+	return head + strings.Repeat("x", rules.MaxInvokeRequest-len(head)-len(tail)) + tail
+}
+
+// benchInvokeWarm invokes the echo function with event b.N times after a first (cold) invoke.
+func benchInvokeWarm(b *testing.B, event string) {
 	need(b)
 	l := start(b, newConfig(dataDir(b), "e2e-bench-"+randomID()))
 	const fn = "e2e-bench"
 	l.deploy(b, fn, memoryMB, 3)
 	begin := time.Now()
-	if r := l.invoke(b, fn, `{"op":"echo"}`); r.status != http.StatusOK {
+	if r := l.invoke(b, fn, event); r.status != http.StatusOK {
 		b.Fatalf("first invoke: %v", r)
 	}
 	first := time.Since(begin)
@@ -24,9 +40,9 @@ func BenchmarkInvokeWarm(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		t0 := time.Now()
-		r := l.invoke(b, fn, `{"op":"echo"}`)
+		r := l.invoke(b, fn, event)
 		lat = append(lat, time.Since(t0))
-		if r.status != http.StatusOK || r.header.Get("X-Amz-Function-Error") != "" {
+		if r.status != http.StatusOK || r.header.Get("X-Amz-Function-Error") != "" || len(r.body) != len(event) {
 			b.Fatalf("invoke: %v", r)
 		}
 	}

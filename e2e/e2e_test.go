@@ -14,7 +14,6 @@ import (
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
-	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
@@ -91,9 +90,8 @@ func TestLambdockd(t *testing.T) {
 		}},
 		{"a maximum-size event goes to the function and back unchanged", func(t *testing.T) {
 			// 6,291,456 bytes is Lambda's sync request limit; the event and the echoed result
-			// cross NATS twice, base64-encoded inside JSON envelopes.
-			head, tail := `{"op":"echo","value":"`, `"}`
-			event := head + strings.Repeat("x", rules.MaxInvokeRequest-len(head)-len(tail)) + tail
+			// cross NATS twice, as the raw bodies of their messages (max_payload 8 MiB).
+			event := maxEvent()
 			r := l.invoke(t, echoFn, event)
 			if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != "" || string(r.body) != event {
 				t.Fatalf("status %d, function error %q, %d bytes back (want the %d-byte event): %.300s",

@@ -171,20 +171,19 @@ func (g *Gateway) send(callerCtx context.Context, requestID, traceID string, f *
 		Deadline:           deadline,
 		StreamSubject:      req.streamSubject,
 	}
-	data := msg.Encode(inv)
-	nc := g.cfg.NATS
-	if limit := nc.MaxPayload(); int64(len(data)) > limit {
-		return nil, lambdaerr.New(http.StatusRequestEntityTooLarge, lambdaerr.CodeRequestTooLarge,
-			"The invocation (%d bytes as a NATS message) exceeds the NATS server's max_payload of %d bytes; "+
-				"configure NATS with max_payload of at least %d.", len(data), limit, msg.MaxPayload)
-	}
+	out := msg.EncodeInvocation(inv)
+	out.Subject = msg.SubjectInvoke
 	ctx, cancel := context.WithDeadline(callerCtx, deadline)
 	defer cancel()
-	m, err := nc.RequestWithContext(ctx, msg.SubjectInvoke, data)
+	m, err := g.cfg.NATS.RequestMsgWithContext(ctx, out)
 	switch {
 	case err == nil:
 	case callerCtx.Err() != nil:
 		return nil, fmt.Errorf("invoke %s: caller went away: %w", f.Name, context.Canceled)
+	case errors.Is(err, nats.ErrMaxPayload):
+		return nil, lambdaerr.New(http.StatusRequestEntityTooLarge, lambdaerr.CodeRequestTooLarge,
+			"The invocation (%d bytes of payload and its headers) exceeds the NATS server's max_payload of %d bytes; "+
+				"configure NATS with max_payload of at least %d.", len(inv.Payload), g.cfg.NATS.MaxPayload(), msg.MaxPayload)
 	case errors.Is(err, nats.ErrNoResponders):
 		return nil, lambdaerr.Service("No controller is available to run the invocation (no responders on %s).", msg.SubjectInvoke)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
@@ -193,7 +192,7 @@ func (g *Gateway) send(callerCtx context.Context, requestID, traceID string, f *
 	default:
 		return nil, lambdaerr.Service("Dispatching the invocation failed: %v", err)
 	}
-	reply, err := msg.Decode[msg.InvocationReply](m.Data)
+	reply, err := msg.DecodeReply(m)
 	if err != nil {
 		return nil, fmt.Errorf("invoke %s: %w", f.Name, err)
 	}

@@ -3,6 +3,7 @@ package natsservice
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -45,7 +46,7 @@ func (s *Service) onInvocation(m *nats.Msg) {
 // controller holds the invocation's concurrency slot until then. lease is its HeaderLease,
 // already listed as busy by onInvocation.
 func (s *Service) handle(m *nats.Msg, lease string) {
-	inv, err := msg.Decode[msg.Invocation](m.Data)
+	inv, err := msg.DecodeInvocation(m)
 	if err != nil {
 		if lease != "" {
 			s.busy.remove(lease)
@@ -116,12 +117,13 @@ func (s *Service) refuse(m *nats.Msg, e *lambdaerr.APIError) {
 // respond answers the controller. A reply too large for NATS becomes a ServiceException that
 // says so, so the caller is not left waiting for the backstop.
 func (s *Service) respond(m *nats.Msg, r msg.InvocationReply) {
-	reply := msg.ReplyMessage(r)
-	if limit := s.nc.MaxPayload(); int64(len(reply.Data)) > limit {
-		reply = msg.ReplyMessage(msg.Failure(r.RequestID, r.ExecutedVersion, lambdaerr.Service(
-			"The reply (%d bytes as a NATS message) exceeds the NATS server's max_payload of %d bytes.", len(reply.Data), limit)))
+	err := m.RespondMsg(msg.ReplyMessage(r))
+	if errors.Is(err, nats.ErrMaxPayload) {
+		err = m.RespondMsg(msg.FailureMessage(r.RequestID, r.ExecutedVersion, lambdaerr.Service(
+			"The reply (%d bytes of payload and its headers) exceeds the NATS server's max_payload of %d bytes.",
+			len(r.Payload), s.nc.MaxPayload())))
 	}
-	if err := m.RespondMsg(reply); err != nil {
+	if err != nil {
 		s.log.Warn("reply to the controller failed", zap.Error(err))
 	}
 }

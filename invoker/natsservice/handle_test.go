@@ -85,9 +85,8 @@ func TestEveryTakenInvocationIsReleased(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			token := string(rune('a' + i))
-			req := &nats.Msg{Subject: msg.InvokerSubject("inv"), Header: nats.Header{msg.HeaderLease: []string{token}},
-				Data: msg.Encode(msg.Invocation{RequestID: "req-" + token, Payload: []byte(tt.payload),
-					Function: function.Spec{Name: "f", CodeSHA256: "00"}})}
+			req := invocation(token, msg.Invocation{RequestID: "req-" + token, Payload: []byte(tt.payload),
+				Function: function.Spec{Name: "f", CodeSHA256: "00"}})
 			if tt.instance != "" {
 				req.Header.Set(msg.HeaderInstance, tt.instance)
 			}
@@ -118,6 +117,16 @@ func TestEveryTakenInvocationIsReleased(t *testing.T) {
 			}
 		})
 	}
+}
+
+// invocation is inv as the controller sends it to invoker "inv" with lease token ("" for none).
+func invocation(token string, inv msg.Invocation) *nats.Msg {
+	m := msg.EncodeInvocation(inv)
+	m.Subject = msg.InvokerSubject("inv")
+	if token != "" {
+		m.Header.Set(msg.HeaderLease, token)
+	}
+	return m
 }
 
 // subscribe decodes every message on subject into ch until the test ends.
@@ -217,8 +226,7 @@ func TestHeartbeatListsBusyInvocations(t *testing.T) {
 	}
 	take := func(token string) {
 		t.Helper()
-		req := &nats.Msg{Subject: msg.InvokerSubject("inv"), Header: nats.Header{msg.HeaderLease: []string{token}},
-			Data: msg.Encode(msg.Invocation{RequestID: "req-" + token, Function: function.Spec{Name: "f", CodeSHA256: "00"}})}
+		req := invocation(token, msg.Invocation{RequestID: "req-" + token, Function: function.Spec{Name: "f", CodeSHA256: "00"}})
 		if reply, err := nc.RequestMsgWithContext(ctx, req); err != nil || msg.IsFailure(reply) {
 			t.Fatalf("invocation %s: %v", token, err)
 		}

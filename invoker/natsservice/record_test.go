@@ -1,7 +1,6 @@
 package natsservice
 
 import (
-	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -51,8 +50,8 @@ func TestResultReplyLogTail(t *testing.T) {
 		if h := sent.Header.Get(msg.HeaderReplyError); h != "" {
 			t.Fatalf("a function error is not a failed reply, yet header %s = %q", msg.HeaderReplyError, h)
 		}
-		var r msg.InvocationReply
-		if err := json.Unmarshal(sent.Data, &r); err != nil {
+		r, err := msg.DecodeReply(sent)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if (len(r.LogTail) > 0) != tail || r.FunctionError != "Unhandled" || r.ExecutedVersion != "$LATEST" ||

@@ -76,9 +76,8 @@ func TestStreamRelayed(t *testing.T) {
 			defer sub.Unsubscribe()
 			replies := make(chan *nats.Msg, 1)
 			go func() {
-				m, err := nc.RequestMsgWithContext(ctx, &nats.Msg{Subject: msg.InvokerSubject("inv"),
-					Data: msg.Encode(msg.Invocation{RequestID: "req-" + tt.name, StreamSubject: inbox,
-						Function: function.Spec{Name: "f", CodeSHA256: "00"}})})
+				m, err := nc.RequestMsgWithContext(ctx, invocation("", msg.Invocation{RequestID: "req-" + tt.name,
+					StreamSubject: inbox, Function: function.Spec{Name: "f", CodeSHA256: "00"}}))
 				if err != nil {
 					m = nil
 				}
@@ -133,7 +132,7 @@ func TestStreamRelayed(t *testing.T) {
 			if reply == nil || msg.IsFailure(reply) {
 				t.Fatal("no successful reply")
 			}
-			r, err := msg.Decode[msg.InvocationReply](reply.Data)
+			r, err := msg.DecodeReply(reply)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 )
 
-// Message is every type that travels on the NATS link. Encode and Decode are the only place
-// that knows how they are encoded (JSON today), so every role reads and writes them alike.
+// Message is every small type that travels on the NATS link as a JSON body. Encode and Decode
+// are the only place that knows how they are encoded, so every role reads and writes them
+// alike. Invocation and InvocationReply are not among them: their payload is the raw body and
+// the rest travels in a header (EncodeInvocation, DecodeInvocation, ReplyMessage, DecodeReply).
 type Message interface {
-	Invocation | InvocationReply | Released | Heartbeat | FunctionChanged | Usage | CredentialsChanged
+	Released | Heartbeat | FunctionChanged | Usage | CredentialsChanged
 }
 
 // Encode encodes a message. Messages hold plain data, so encoding cannot fail.

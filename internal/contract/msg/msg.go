@@ -3,6 +3,11 @@
 // (Encode, Decode) that the gateway, the controller and the invoker all use. A change to a
 // message shape gets a new version prefix in its subject.
 //
+// Encoding: an Invocation or InvocationReply is its payload as the raw message body, never
+// re-encoded, with the rest as JSON in one header (HeaderInvocation, HeaderReply); the
+// controller routes on that header and forwards the message untouched (ForwardInvocation,
+// ForwardReply). Every other message is a JSON body (Encode, Decode).
+//
 // Sync invoke:
 //
 //	gateway    --request(SubjectInvoke, Invocation)-------------> controller (queue group)
@@ -52,14 +57,15 @@ const (
 	SubjectUsageAll         = "lambdock.v1.usage.>"
 	ConsumerUsage           = "lambdock-usage-writer"
 	BucketCode              = "lambdock-code"
-	// MaxPayload is the NATS max_payload Lambdock needs: a 6 MB event or result is base64 in the
-	// JSON envelope (8 MiB), plus the function spec and headers. The embedded server is configured
-	// with it; an external NATS must allow at least this.
-	MaxPayload = 12 * 1024 * 1024
+	// MaxPayload is the NATS max_payload Lambdock needs: a 6 MB event or result is the raw body
+	// of its message and the rest travels in headers, well under 8 MiB. It is the most NATS
+	// recommends (nats-server warns above it) but not its default (1 MiB): the embedded server
+	// is configured with it; an external NATS must allow at least this.
+	MaxPayload = 8 * 1024 * 1024
 )
 
 // HeaderReplyError is set on an InvocationReply message that carries an Error, to its code, so a
-// relay (the controller) can tell a failure without decoding a body of up to MaxPayload bytes.
+// relay (the controller) can tell a failure without decoding HeaderReply.
 const HeaderReplyError = "Lambdock-Error"
 
 // HeaderLease is set by the controller on the Invocation it sends to an invoker, to the token of
@@ -90,7 +96,7 @@ func UsageSubject(id string) string { return "lambdock.v1.usage." + id }
 type Invocation struct {
 	RequestID          string        `json:"request_id"`
 	Function           function.Spec `json:"function"`
-	Payload            []byte        `json:"payload"`
+	Payload            []byte        `json:"-"` // the message body, raw
 	InvokedFunctionArn string        `json:"invoked_function_arn,omitempty"`
 	ClientContext      string        `json:"client_context,omitempty"` // decoded JSON
 	TraceID            string        `json:"trace_id,omitempty"`
@@ -111,7 +117,7 @@ type InvocationReply struct {
 	Error *lambdaerr.APIError `json:"error,omitempty"`
 
 	RequestID       string `json:"request_id"`
-	Payload         []byte `json:"payload,omitempty"`
+	Payload         []byte `json:"-"` // the message body, raw
 	ContentType     string `json:"content_type,omitempty"`
 	FunctionError   string `json:"function_error,omitempty"` // error type; "" on success
 	ExecutedVersion string `json:"executed_version"`

@@ -16,16 +16,6 @@ func FailureMessage(requestID, version string, e *lambdaerr.APIError) *nats.Msg 
 	return ReplyMessage(Failure(requestID, version, e))
 }
 
-// ReplyMessage is r encoded as a NATS message, with HeaderReplyError set when r is a failure, so
-// that a relay (the controller) tells a failure without decoding the body.
-func ReplyMessage(r InvocationReply) *nats.Msg {
-	m := &nats.Msg{Data: Encode(r)}
-	if r.Error != nil {
-		m.Header = nats.Header{HeaderReplyError: []string{r.Error.Code}}
-	}
-	return m
-}
-
 // IsFailure reports whether a reply message carries an Error, from its header alone.
 func IsFailure(m *nats.Msg) bool { return m.Header.Get(HeaderReplyError) != "" }
 

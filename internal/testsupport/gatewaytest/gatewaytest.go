@@ -9,7 +9,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"testing"
@@ -163,8 +162,8 @@ func (e *Env) Respond(t testing.TB, fn func(inv msg.Invocation) msg.InvocationRe
 	seen := make(chan msg.Invocation, 64)
 	nc := testenv.Connect(t, e.NATS.ConnectedUrl())
 	sub, err := nc.QueueSubscribe(msg.SubjectInvoke, msg.QueueControllers, func(m *nats.Msg) {
-		var inv msg.Invocation
-		if err := json.Unmarshal(m.Data, &inv); err != nil {
+		inv, err := msg.DecodeInvocation(m)
+		if err != nil {
 			t.Errorf("responder: decode invocation: %v", err)
 			return
 		}
@@ -176,12 +175,7 @@ func (e *Env) Respond(t testing.TB, fn func(inv msg.Invocation) msg.InvocationRe
 		if reply.RequestID == "" {
 			reply.RequestID = inv.RequestID
 		}
-		data, err := json.Marshal(reply)
-		if err != nil {
-			t.Errorf("responder: encode reply: %v", err)
-			return
-		}
-		if err := m.Respond(data); err != nil {
+		if err := m.RespondMsg(msg.ReplyMessage(reply)); err != nil {
 			t.Errorf("responder: respond: %v", err)
 		}
 	})
