@@ -263,6 +263,9 @@ func TestStreamedResponseEnds(t *testing.T) {
 
 	t.Run("an /error is a buffered reply", func(t *testing.T) {
 		replies := h.invokeStreamed("err", int(patience.Milliseconds()))
+		// The timeout above reset the runtime: this invoke starts a new one, and a real runtime
+		// calls /next only once started, so the test playing it waits for the new process.
+		h.runtimePid()
 		h.next()
 		if r := h.call(http.MethodPost, "/2018-06-01/runtime/invocation/err/error", nil, []byte(`{"errorType":"E"}`)); r.status != http.StatusAccepted {
 			t.Fatalf("/error: %d", r.status)
