@@ -62,6 +62,7 @@ func (g *Gateway) createAccount(c *gin.Context) error {
 		}
 		return err
 	}
+	g.AccountChanged(a.ID) // controllers learn its limit now, not at their next periodic reload
 	return writeJSON(c, http.StatusCreated, accountShape(a))
 }
 
@@ -121,6 +122,7 @@ func (g *Gateway) updateAccount(c *gin.Context) error {
 		}
 		err := up.UpdateAccount(ctx, a)
 		g.credentialsChanged(a.ID, "")
+		g.AccountChanged(a.ID) // after every write attempt: it may have committed
 		if err != nil {
 			return accountError(err, a.ID)
 		}

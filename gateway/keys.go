@@ -122,7 +122,7 @@ func (g *Gateway) listKeys(c *gin.Context) error {
 // updateKey is PATCH /lambdock/v1/keys/{id}: disable or enable a key. Every gateway drops its
 // cached copy (credentialsChanged), so a disabled key is refused on its next request.
 func (g *Gateway) updateKey(c *gin.Context) error {
-	k, err := g.lookupKey(c)
+	k, err := g.lookupKey(c, "UpdateKey")
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func (g *Gateway) updateKey(c *gin.Context) error {
 
 // deleteKey is DELETE /lambdock/v1/keys/{id}; every gateway drops its cached copy.
 func (g *Gateway) deleteKey(c *gin.Context) error {
-	k, err := g.lookupKey(c)
+	k, err := g.lookupKey(c, "DeleteKey")
 	if err != nil {
 		return err
 	}
@@ -157,9 +157,10 @@ func (g *Gateway) deleteKey(c *gin.Context) error {
 }
 
 // lookupKey returns the key named by :id if the caller may manage it: an admin any key, an
-// owner those of its account. Another account's key is not found, as Lambda answers for
-// another account's function.
-func (g *Gateway) lookupKey(c *gin.Context) (*tenant.Key, error) {
+// owner those of its account but its admin keys (which it cannot create either: AccessDenied
+// for operation op). Another account's key is not found, as Lambda answers for another
+// account's function.
+func (g *Gateway) lookupKey(c *gin.Context, op string) (*tenant.Key, error) {
 	dir, err := g.directory(c)
 	if err != nil {
 		return nil, err
@@ -173,8 +174,14 @@ func (g *Gateway) lookupKey(c *gin.Context) (*tenant.Key, error) {
 		return nil, keyError(err, id)
 	}
 	k.Secret = "" // never leaves this function
-	if caller := callerOf(c); caller.Role != tenant.RoleAdmin && k.AccountID != caller.AccountID {
+	caller := callerOf(c)
+	switch {
+	case caller.Role == tenant.RoleAdmin:
+	case k.AccountID != caller.AccountID:
 		return nil, keyError(tenant.ErrNotFound, id)
+	case k.Role == tenant.RoleAdmin:
+		return nil, lambdaerr.AccessDenied(principalARN(caller), lambdockService+":"+op,
+			"arn:aws:lambdock::"+k.AccountID+":key/"+k.ID)
 	}
 	return k, nil
 }

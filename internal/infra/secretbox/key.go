@@ -34,7 +34,11 @@ func LoadKey(env, path string) ([]byte, error) {
 	}
 	info, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return createKey(path)
+		key, cerr := createKey(path)
+		if !errors.Is(cerr, fs.ErrExist) {
+			return key, cerr
+		}
+		info, err = os.Stat(path) // another process created it first: use its key
 	}
 	if err != nil {
 		return nil, fmt.Errorf("secretbox: master key: %w", err)
@@ -53,27 +57,40 @@ func LoadKey(env, path string) ([]byte, error) {
 	return key, nil
 }
 
-// createKey writes a new random key to path (mode 0600, never over an existing file).
+// createKey writes a new random key to path (mode 0600, never over an existing file; an error
+// wrapping fs.ErrExist when path exists). The key is written and synced to a temporary file
+// first and then linked to path, so that nobody, another process starting at the same time
+// included, ever sees path without its whole key, nor does a crash leave it empty.
 func createKey(path string) ([]byte, error) {
 	key := make([]byte, KeySize)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("secretbox: new master key: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("secretbox: new master key: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	tmp, err := os.CreateTemp(dir, "."+KeyFileName+"-*") // mode 0600 whatever the umask
 	if err != nil {
 		return nil, fmt.Errorf("secretbox: new master key: %w", err)
 	}
-	if _, err := f.Write(key); err != nil {
-		_ = f.Close()
-		_ = os.Remove(path)
+	defer func() { _ = os.Remove(tmp.Name()) }()
+	_, err = tmp.Write(key)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return nil, fmt.Errorf("secretbox: write master key: %w", err)
 	}
-	if err := f.Close(); err != nil {
-		_ = os.Remove(path)
-		return nil, fmt.Errorf("secretbox: write master key: %w", err)
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return nil, fmt.Errorf("secretbox: new master key: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil { // make the new name durable too
+		_ = d.Sync()
+		_ = d.Close()
 	}
 	return key, nil
 }
