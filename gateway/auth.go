@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
@@ -77,20 +76,40 @@ func (g *Gateway) authenticate(c *gin.Context, body []byte) (tenant.Caller, erro
 	v := g.verifier
 	v.Keys = lookup
 	id, err := v.Verify(c.Request.Context(), c.Request, body)
-	var authErr *sigv4.Error
+	if err != nil {
+		return tenant.Caller{}, g.authError(c, err)
+	}
 	switch {
-	case errors.As(err, &authErr):
-		g.log.Debug("authentication failed", zap.String("request_id", reqID(c)),
-			zap.String("type", authErr.Type), zap.String("message", authErr.Message))
-		return tenant.Caller{}, lambdaerr.Unauthenticated(authErr.Type, authErr.Message)
-	case err != nil:
-		return tenant.Caller{}, fmt.Errorf("authenticate: %w", err)
 	case lookup.key == nil || lookup.key.ID != id: // cannot happen: Verify succeeded through lookup
 		return tenant.Caller{}, errors.New("authenticate: verified key was not looked up")
 	}
 	k := lookup.key
 	c.Set(ctxKey, k)
 	return tenant.Caller{AccountID: k.AccountID, KeyID: k.ID, Role: k.Role, Functions: k.Functions}, nil
+}
+
+// precheck refuses, before its body is read, a request whose signature cannot be authentic
+// whatever its body: malformed, out of date or scope, or signed with an unknown key. It keeps an
+// unauthenticated client from making the gateway buffer a body of up to the route's limit
+// (70 MB for a code upload).
+func (g *Gateway) precheck(c *gin.Context) error {
+	v := g.verifier
+	v.Keys = &keyLookup{creds: g.creds}
+	if err := v.Precheck(c.Request.Context(), c.Request); err != nil {
+		return g.authError(c, err)
+	}
+	return nil
+}
+
+// authError renders a failed signature check as Lambda's 403, or wraps a key lookup failure.
+func (g *Gateway) authError(c *gin.Context, err error) error {
+	var authErr *sigv4.Error
+	if errors.As(err, &authErr) {
+		g.log.Debug("authentication failed", zap.String("request_id", reqID(c)),
+			zap.String("type", authErr.Type), zap.String("message", authErr.Message))
+		return lambdaerr.Unauthenticated(authErr.Type, authErr.Message)
+	}
+	return fmt.Errorf("authenticate: %w", err)
 }
 
 // api wraps an API handler with authentication, the per-key rate limit and the route's
@@ -101,10 +120,11 @@ func (g *Gateway) api(r route, fn func(c *gin.Context) error) gin.HandlerFunc {
 		if !g.cfg.Authenticate {
 			return fn(c)
 		}
-		if unsigned(c) { // refused before its body is read (Verify needs no body to say so)
-			if _, err := g.authenticate(c, nil); err != nil {
-				return err
-			}
+		if err := g.precheck(c); err != nil { // before the body is read
+			// Close the connection after the answer rather than drain what may be a large
+			// body (net/http would read up to 256 KB of it first).
+			c.Header("Connection", "close")
+			return err
 		}
 		body, err := readBody(c, r.bodyLimit, r.operation)
 		if err != nil {
@@ -124,10 +144,4 @@ func (g *Gateway) api(r route, fn func(c *gin.Context) error) gin.HandlerFunc {
 		c.Request = c.Request.WithContext(tenant.NewContext(c.Request.Context(), caller))
 		return fn(c)
 	})
-}
-
-// unsigned reports whether the request carries neither an Authorization header nor any X-Amz-
-// query parameter, so it cannot be authentic whatever its body.
-func unsigned(c *gin.Context) bool {
-	return c.GetHeader("Authorization") == "" && !strings.Contains(c.Request.URL.RawQuery, "X-Amz-")
 }

@@ -407,3 +407,48 @@ func TestAccountsIsolatedBySignature(t *testing.T) {
 		t.Errorf("A lists %+v %v", list, err)
 	}
 }
+
+// TestUnknownKeyRefusedBeforeTheBody: a code upload signed with an unknown key, an expired date
+// or a foreign region is refused while its body is still being sent: the gateway does not read
+// (up to 70 MB of) a body whose signature cannot be authentic. The body here never ends, so a
+// gateway that read it first would never answer.
+func TestUnknownKeyRefusedBeforeTheBody(t *testing.T) {
+	env, _ := authEnv(t)
+	unknown := &tenant.Key{ID: "AKIAAAAAAAAAAAAAAAAA", Secret: strings.Repeat("x", 40)}
+	tests := []struct {
+		name     string
+		key      *tenant.Key
+		at       time.Time
+		region   string
+		wantType string
+	}{
+		{"unknown key", unknown, time.Now(), "us-east-1", "UnrecognizedClientException"},
+		{"expired date", env.Admin, time.Now().Add(-time.Hour), "us-east-1", "InvalidSignatureException"},
+		{"other region", env.Admin, time.Now(), "eu-west-1", "InvalidSignatureException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, w := io.Pipe()
+			defer w.Close()
+			go func() { _, _ = w.Write(bytes.Repeat([]byte("z"), 64<<10)) }() // then nothing more
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodPut, env.URL+"/2015-03-31/functions/f/code", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			creds := aws.Credentials{AccessKeyID: tt.key.ID, SecretAccessKey: tt.key.Secret}
+			if err := v4.NewSigner().SignHTTP(ctx, creds, req, "UNSIGNED-PAYLOAD", "lambda", tt.region, tt.at); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("no answer while the body was pending: %v", err)
+			}
+			defer resp.Body.Close()
+			if typ := resp.Header.Get(lambdaapi.HeaderErrorType); resp.StatusCode != http.StatusForbidden || typ != tt.wantType {
+				t.Fatalf("got %d %s, want 403 %s", resp.StatusCode, typ, tt.wantType)
+			}
+		})
+	}
+}

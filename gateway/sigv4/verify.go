@@ -98,48 +98,10 @@ type signedRequest struct {
 // *Error when the request is not authentic, or another error when the KeyLookup failed or the
 // Verifier is not set up.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (accessKeyID string, err error) {
-	if v.Region == "" || v.Keys == nil {
-		return "", errors.New("sigv4: Verifier needs a Region and Keys")
+	sr, err := v.parse(r)
+	if err != nil {
+		return "", err
 	}
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
-	}
-	skew := v.MaxSkew
-	if skew <= 0 {
-		skew = DefaultMaxSkew
-	}
-
-	var sr *signedRequest
-	var e *Error
-	if auth := r.Header.Get(headerAuthorization); auth != "" {
-		sr, e = parseAuthorization(auth, r.Header.Get(headerDate))
-		if e == nil {
-			sr.securityToken = r.Header.Get(headerSecurityToken)
-		}
-	} else {
-		q, ok := parseQuery(r.URL.RawQuery)
-		if !isPresigned(q) {
-			return "", errMissingAuth()
-		}
-		if !ok {
-			return "", errSignatureMismatch() // a pair that does not parse cannot be signed
-		}
-		sr, e = parsePresigned(q)
-	}
-	if e != nil {
-		return "", e
-	}
-	if e := v.checkScope(sr); e != nil {
-		return "", e
-	}
-	if e := checkTime(sr, now().UTC(), skew); e != nil {
-		return "", e
-	}
-	if sr.securityToken != "" {
-		return "", errUnrecognized() // no session credentials are issued here
-	}
-
 	canonical, e := canonicalRequest(r, body, sr)
 	if e != nil {
 		return "", e
@@ -164,6 +126,75 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (ac
 		return "", errSignatureMismatch()
 	}
 	return sr.accessKeyID, nil
+}
+
+// Precheck runs every check of Verify that needs no body: the form of the signature, its scope
+// and date, and that its access key is known. A caller that must read a large body before it can
+// Verify calls Precheck first, so that a request that cannot be authentic is refused before its
+// body is read. It returns the same errors as Verify; a nil error does not mean the request is
+// authentic.
+func (v *Verifier) Precheck(ctx context.Context, r *http.Request) error {
+	sr, err := v.parse(r)
+	if err != nil {
+		return err
+	}
+	if sr.accessKeyID == "" {
+		return errUnrecognized()
+	}
+	if _, err := v.Keys.SecretFor(ctx, sr.accessKeyID); err != nil {
+		if errors.Is(err, ErrUnknownKey) {
+			return errUnrecognized()
+		}
+		return fmt.Errorf("sigv4: looking up access key: %w", err)
+	}
+	return nil
+}
+
+// parse reads the signature of r from its Authorization header or its presigned query and checks
+// its scope, date and token.
+func (v *Verifier) parse(r *http.Request) (*signedRequest, error) {
+	if v.Region == "" || v.Keys == nil {
+		return nil, errors.New("sigv4: Verifier needs a Region and Keys")
+	}
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	skew := v.MaxSkew
+	if skew <= 0 {
+		skew = DefaultMaxSkew
+	}
+
+	var sr *signedRequest
+	var e *Error
+	if auth := r.Header.Get(headerAuthorization); auth != "" {
+		sr, e = parseAuthorization(auth, r.Header.Get(headerDate))
+		if e == nil {
+			sr.securityToken = r.Header.Get(headerSecurityToken)
+		}
+	} else {
+		q, ok := parseQuery(r.URL.RawQuery)
+		if !isPresigned(q) {
+			return nil, errMissingAuth()
+		}
+		if !ok {
+			return nil, errSignatureMismatch() // a pair that does not parse cannot be signed
+		}
+		sr, e = parsePresigned(q)
+	}
+	if e != nil {
+		return nil, e
+	}
+	if e := v.checkScope(sr); e != nil {
+		return nil, e
+	}
+	if e := checkTime(sr, now().UTC(), skew); e != nil {
+		return nil, e
+	}
+	if sr.securityToken != "" {
+		return nil, errUnrecognized() // no session credentials are issued here
+	}
+	return sr, nil
 }
 
 // parseAuthorization reads "AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…".
