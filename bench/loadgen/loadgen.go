@@ -40,7 +40,7 @@ type Result struct {
 	Errors    int             // requests that returned an error
 	FirstErr  error           // the first error seen, nil if none
 	Elapsed   time.Duration   // from the first request's start to the last one's end
-	Latencies []time.Duration // of every request, sorted ascending
+	Latencies []time.Duration // of every successful request, sorted ascending
 }
 
 // Run sends requests with cfg's workers until cfg's bounds are reached or ctx is done.
@@ -74,15 +74,16 @@ func Run(ctx context.Context, cfg Config, req Request) (Result, error) {
 					return
 				}
 				t0 := time.Now()
-				// A request cut short by the end of the run still counts: its latency is what
-				// the caller saw. The request itself gets a context that outlives the run's
-				// duration so that the last requests are not all reported as errors.
+				// A request started before the end of the run is finished and counted: it gets a
+				// context without the run's deadline, so the last requests are not cut short and
+				// reported as errors. The caller bounds each request itself (client timeout).
 				err := req(context.WithoutCancel(ctx))
-				perWorker[w] = append(perWorker[w], time.Since(t0))
 				if err != nil {
 					errCount.Add(1)
 					errOnce.Do(func() { firstErr = err })
+					continue
 				}
+				perWorker[w] = append(perWorker[w], time.Since(t0))
 			}
 		}()
 	}
@@ -93,12 +94,13 @@ func Run(ctx context.Context, cfg Config, req Request) (Result, error) {
 		r.Latencies = append(r.Latencies, l...)
 	}
 	slices.Sort(r.Latencies)
-	r.Requests = len(r.Latencies)
+	r.Requests = len(r.Latencies) + r.Errors
 	return r, nil
 }
 
-// Percentile is the latency below which a fraction p (0 < p ≤ 1) of the requests completed
-// (nearest rank); 0 without requests.
+// Percentile is the latency below which a fraction p (0 < p ≤ 1) of the successful requests
+// completed (nearest rank); 0 without any. Failed requests are left out: a fast refusal would
+// otherwise look like a fast answer.
 func (r Result) Percentile(p float64) time.Duration {
 	n := len(r.Latencies)
 	if n == 0 {
@@ -108,12 +110,12 @@ func (r Result) Percentile(p float64) time.Duration {
 	return r.Latencies[min(max(rank, 0), n-1)]
 }
 
-// Throughput is the requests completed per second over the run.
+// Throughput is the successful requests per second over the run.
 func (r Result) Throughput() float64 {
 	if r.Elapsed <= 0 {
 		return 0
 	}
-	return float64(r.Requests) / r.Elapsed.Seconds()
+	return float64(len(r.Latencies)) / r.Elapsed.Seconds()
 }
 
 // String is a one-line summary.

@@ -62,7 +62,7 @@ func TestRunCountsErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Errors != 5 || !errors.Is(r.FirstErr, boom) {
+	if r.Errors != 5 || r.Requests != 10 || len(r.Latencies) != 5 || !errors.Is(r.FirstErr, boom) {
 		t.Fatalf("errors %d, first %v", r.Errors, r.FirstErr)
 	}
 }
