@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -106,7 +107,7 @@ func (r Result) Percentile(p float64) time.Duration {
 	if n == 0 {
 		return 0
 	}
-	rank := int(float64(n)*p+0.999999999) - 1
+	rank := int(math.Ceil(float64(n)*p)) - 1
 	return r.Latencies[min(max(rank, 0), n-1)]
 }
 

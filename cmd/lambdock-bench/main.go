@@ -20,7 +20,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,11 +36,10 @@ import (
 
 	"github.com/lambdock/lambdock/bench/loadgen"
 	"github.com/lambdock/lambdock/client/cli"
-	"github.com/lambdock/lambdock/client/credentials"
 	"github.com/lambdock/lambdock/client/lambdaclient"
-	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/cmd/lambdockd/server"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
+	"github.com/lambdock/lambdock/internal/testsupport/lambdockdtest"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 	"github.com/lambdock/lambdock/invoker"
 )
@@ -116,15 +114,11 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	rep.add(scenario2, "direct, no container", direct)
 
-	data, err := os.MkdirTemp("", "lambdock-bench-")
+	data, err := lambdockdtest.DataDir("lambdock-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(data)
-	// PostgreSQL runs as another user when lambdockd is root: it must reach the directory.
-	if err := os.Chmod(data, 0o711); err != nil {
-		return err
-	}
 	log("starting lambdockd on " + data)
 	l, err := startServer(setup, data, agent, o.logLevel)
 	if err != nil {
@@ -192,36 +186,24 @@ type bench struct {
 // startServer starts an all-roles lambdockd on data with a free loopback port and signs in with
 // the admin key it writes to <data>/credentials on its first start.
 func startServer(ctx context.Context, data, agent, logLevel string) (*bench, error) {
-	cfg := config.Config{
-		Roles:              config.AllRoles(),
-		Addr:               "127.0.0.1:0",
-		DataDir:            data,
-		NATSPort:           -1,
-		KeepAlive:          config.DefaultKeepAlive,
-		AccountConcurrency: rules.DefaultAccountConcurrency,
-		Agent:              agent,
-		InvokerID:          fmt.Sprintf("bench-%d", os.Getpid()),
-		LogLevel:           logLevel,
-		ShutdownTimeout:    time.Minute,
-	}
+	cfg := lambdockdtest.Config(data, agent, fmt.Sprintf("bench-%d", os.Getpid()))
+	cfg.LogLevel = logLevel
 	srv, err := server.Start(ctx, cfg, newLogger(logLevel))
 	if err != nil {
 		return nil, fmt.Errorf("start lambdockd: %w", err)
 	}
-	found, err := credentials.Find(credentials.Sources{DataDir: data,
-		Getenv: func(string) string { return "" },
-		Home:   func() (string, error) { return "", errors.New("no home: only lambdockd's file") }})
+	creds, err := lambdockdtest.AdminCredentials(data)
 	if err != nil {
 		_ = srv.Shutdown(ctx) // the credentials error is the one to report
-		return nil, fmt.Errorf("lambdockd's credentials: %w", err)
+		return nil, err
 	}
 	url := "http://" + srv.Addr()
 	// Enough idle connections for the highest concurrency, so that connections are reused.
 	base := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}
 	return &bench{srv: srv, url: url,
-		client: lambdaclient.New(url, lambdaclient.WithCredentials(found.Credentials, "")),
+		client: lambdaclient.New(url, lambdaclient.WithCredentials(creds, "")),
 		http: &http.Client{Timeout: requestTimeout,
-			Transport: &lambdaclient.SigningTransport{Credentials: found.Credentials, Base: base}}}, nil
+			Transport: &lambdaclient.SigningTransport{Credentials: creds, Base: base}}}, nil
 }
 
 // deploy writes a function project around the test function's bootstrap and deploys it through
@@ -232,15 +214,7 @@ func (b *bench) deploy(ctx context.Context, name string, memoryMB int, bootstrap
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := os.ReadFile(bootstrap)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), bin, 0o755); err != nil {
-		return err
-	}
-	project := fmt.Sprintf("name: %s\nmemory: %d\ntimeout: 10\n", name, memoryMB)
-	if err := os.WriteFile(filepath.Join(dir, cli.ProjectFile), []byte(project), 0o644); err != nil {
+	if err := lambdockdtest.WriteProject(dir, bootstrap, name, memoryMB, 10); err != nil {
 		return err
 	}
 	_, err = cli.Deploy(ctx, b.client, dir, io.Discard)
