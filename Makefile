@@ -55,8 +55,11 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-## bench: the benchmarks (warm/cold invoke through the invoker, end-to-end over HTTP).
+## bench: the benchmark suite (cmd/lambdock-bench: scenarios through a whole in-process lambdockd,
+## results written to docs/benchmarks.md), then the Go benchmarks (warm/cold invoke through the
+## invoker, end to end over HTTP).
 bench: images
+	$(GO) run ./cmd/lambdock-bench -out docs/benchmarks.md
 	$(GO) test -count=1 -run '^$$' -bench InvokeWarm -benchtime 1000x -timeout 20m ./invoker/ ./e2e/
 	$(GO) test -count=1 -run '^$$' -bench ColdStart -benchtime 30x -timeout 20m ./invoker/
 

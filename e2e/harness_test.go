@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,11 +23,10 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/lambdock/lambdock/client/cli"
-	"github.com/lambdock/lambdock/client/credentials"
 	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/cmd/lambdockd/server"
-	"github.com/lambdock/lambdock/internal/lambda/rules"
+	"github.com/lambdock/lambdock/internal/testsupport/lambdockdtest"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
 
@@ -42,15 +40,12 @@ const (
 // EnvLogLevel sets the level of the in-process server's log (default warn).
 const EnvLogLevel = "LAMBDOCK_E2E_LOG_LEVEL"
 
-// dataDir makes a data directory that the PostgreSQL server user can reach (lambdockd runs
-// PostgreSQL as another user when it is root), removed when the test ends.
+// dataDir makes a data directory that the PostgreSQL server user can reach, removed when the
+// test ends.
 func dataDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "lambdock-e2e-")
+	dir, err := lambdockdtest.DataDir("lambdock-e2e-")
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o711); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
@@ -59,18 +54,7 @@ func dataDir(t testing.TB) string {
 
 // newConfig is an all-roles configuration on dir with free ports and its own invoker ID.
 func newConfig(dir, invokerID string) config.Config {
-	return config.Config{
-		Roles:              config.AllRoles(),
-		Addr:               "127.0.0.1:0",
-		DataDir:            dir,
-		NATSPort:           -1,
-		KeepAlive:          config.DefaultKeepAlive,
-		AccountConcurrency: rules.DefaultAccountConcurrency,
-		Agent:              shared.agent,
-		InvokerID:          invokerID,
-		LogLevel:           "warn",
-		ShutdownTimeout:    time.Minute,
-	}
+	return lambdockdtest.Config(dir, shared.agent, invokerID)
 }
 
 // randomID is a short random name suffix.
@@ -107,14 +91,12 @@ func start(t testing.TB, cfg config.Config) *lambdockd {
 // its first start, found the way the lambdock CLI finds it.
 func (l *lambdockd) signIn(t testing.TB, dataDir string) {
 	t.Helper()
-	found, err := credentials.Find(credentials.Sources{DataDir: dataDir,
-		Getenv: func(string) string { return "" },
-		Home:   func() (string, error) { return "", errors.New("no home: only lambdockd's file") }})
+	creds, err := lambdockdtest.AdminCredentials(dataDir)
 	if err != nil {
-		t.Fatalf("lambdockd's credentials: %v", err)
+		t.Fatal(err)
 	}
-	l.client = lambdaclient.New(l.url, lambdaclient.WithCredentials(found.Credentials, ""))
-	l.http = &http.Client{Transport: &lambdaclient.SigningTransport{Credentials: found.Credentials}}
+	l.client = lambdaclient.New(l.url, lambdaclient.WithCredentials(creds, ""))
+	l.http = &http.Client{Transport: &lambdaclient.SigningTransport{Credentials: creds}}
 }
 
 // stop shuts the server down (once).
@@ -148,15 +130,7 @@ func testLogger() *zap.Logger {
 func (l *lambdockd) deploy(t testing.TB, name string, memoryMB, timeoutSec int) {
 	t.Helper()
 	dir := t.TempDir()
-	bin, err := os.ReadFile(shared.bootstrap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	project := fmt.Sprintf("name: %s\nmemory: %d\ntimeout: %d\n", name, memoryMB, timeoutSec)
-	if err := os.WriteFile(filepath.Join(dir, cli.ProjectFile), []byte(project), 0o644); err != nil {
+	if err := lambdockdtest.WriteProject(dir, shared.bootstrap, name, memoryMB, timeoutSec); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)

@@ -1,0 +1,119 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func TestRunStopsAtRequestCount(t *testing.T) {
+	var n int
+	calls := make(chan struct{}, 1000)
+	r, err := Run(context.Background(), Config{Workers: 4, Requests: 100}, func(context.Context) error {
+		calls <- struct{}{}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(calls)
+	for range calls {
+		n++
+	}
+	if n != 100 || r.Requests != 100 || len(r.Latencies) != 100 || r.Errors != 0 {
+		t.Fatalf("calls %d, result %v", n, r)
+	}
+	if r.Cores < 1 || r.Workers != 4 {
+		t.Fatalf("cores %d workers %d", r.Cores, r.Workers)
+	}
+}
+
+func TestRunStopsAfterDuration(t *testing.T) {
+	begin := time.Now()
+	r, err := Run(context.Background(), Config{Workers: 2, Duration: 50 * time.Millisecond}, func(context.Context) error {
+		time.Sleep(time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests == 0 {
+		t.Fatal("no requests")
+	}
+	// Generous: only checks that the run ended by itself.
+	if d := time.Since(begin); d > 10*time.Second {
+		t.Fatalf("run took %s", d)
+	}
+}
+
+func TestRunCountsErrors(t *testing.T) {
+	boom := errors.New("boom")
+	i := 0
+	r, err := Run(context.Background(), Config{Workers: 1, Requests: 10}, func(context.Context) error {
+		i++
+		if i%2 == 0 {
+			return boom
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Errors != 5 || r.Requests != 10 || len(r.Latencies) != 5 || !errors.Is(r.FirstErr, boom) {
+		t.Fatalf("errors %d, first %v", r.Errors, r.FirstErr)
+	}
+}
+
+func TestRunNeedsABound(t *testing.T) {
+	for _, cfg := range []Config{{Workers: 1}, {Workers: 0, Requests: 1}} {
+		if _, err := Run(context.Background(), cfg, func(context.Context) error { return nil }); err == nil {
+			t.Errorf("%+v: no error", cfg)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	r := Result{}
+	for i := 1; i <= 1000; i++ {
+		r.Latencies = append(r.Latencies, time.Duration(i)*time.Millisecond)
+	}
+	for _, c := range []struct {
+		p    float64
+		want time.Duration
+	}{{0.5, 500 * time.Millisecond}, {0.9, 900 * time.Millisecond}, {0.99, 990 * time.Millisecond},
+		{0.999, 999 * time.Millisecond}, {1, 1000 * time.Millisecond}} {
+		if got := r.Percentile(c.p); got != c.want {
+			t.Errorf("p%v = %s, want %s", c.p, got, c.want)
+		}
+	}
+	if (Result{}).Percentile(0.5) != 0 {
+		t.Error("empty result: want 0")
+	}
+}
+
+func TestHTTPPost(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/fail":
+			w.WriteHeader(http.StatusTooManyRequests)
+		case "/fnerr":
+			w.Header().Set("X-Amz-Function-Error", "Unhandled")
+		}
+	}))
+	defer srv.Close()
+	for path, wantErr := range map[string]bool{"/ok": false, "/fail": true, "/fnerr": true} {
+		req, err := HTTPPost(srv.Client(), srv.URL+path, "{}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := req(context.Background()); (err != nil) != wantErr {
+			t.Errorf("%s: error %v, want error %v", path, err, wantErr)
+		}
+	}
+	if _, err := HTTPPost(http.DefaultClient, "http://192.0.2.1/x", "{}"); err == nil {
+		t.Error("non-loopback target accepted")
+	}
+}
