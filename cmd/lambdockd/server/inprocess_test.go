@@ -1,11 +1,7 @@
 package server_test
 
 import (
-	"context"
 	"testing"
-	"time"
-
-	"go.uber.org/zap/zaptest"
 
 	"github.com/lambdock/lambdock/cmd/lambdockd/server"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
@@ -26,17 +22,7 @@ func TestRolesUseInProcessNATS(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := controlPlane(t, tc.natsURL, dbURL)
 			cfg.NATSPort = -1
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			srv, err := server.Start(ctx, cfg, zaptest.NewLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				if err := srv.Shutdown(context.Background()); err != nil {
-					t.Error(err)
-				}
-			}()
+			srv := startServer(t, cfg)
 			nc := server.NATSConn(srv)
 			// net.Pipe's address is "pipe"; a TCP connection's is host:port.
 			if got := nc.ConnectedAddr(); (got == "pipe") != tc.inProcess {

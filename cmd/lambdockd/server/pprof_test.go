@@ -1,16 +1,11 @@
 package server_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"go.uber.org/zap/zaptest"
-
-	"github.com/lambdock/lambdock/cmd/lambdockd/server"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
@@ -25,17 +20,7 @@ func TestPProf(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := controlPlane(t, testenv.NATS(t).ClientURL(), testenv.Postgres(t))
 			cfg.PProf = tc.pprof
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			srv, err := server.Start(ctx, cfg, zaptest.NewLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				if err := srv.Shutdown(context.Background()); err != nil {
-					t.Error(err)
-				}
-			}()
+			srv := startServer(t, cfg)
 			// The gateway never serves the profiler.
 			if code, _ := get(t, srv.URL()+"/debug/pprof/"); code == http.StatusOK {
 				t.Fatal("the gateway serves /debug/pprof/")

@@ -118,3 +118,20 @@ func TestStartFailures(t *testing.T) {
 		})
 	}
 }
+
+// startServer starts a server with cfg and shuts it down when the test ends.
+func startServer(t *testing.T, cfg config.Config) *server.Server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := server.Start(ctx, cfg, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return srv
+}
