@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
 
@@ -78,18 +79,7 @@ func newAccountsCommand(o *options) *cobra.Command {
 			},
 		}
 	}
-	del := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete an account that has no functions and no keys left",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.client().DeleteAccount(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(o.stdout, "Deleted account %s\n", args[0])
-			return nil
-		},
-	}
+	del := deleteCommand(o, "delete ID", "Delete an account that has no functions and no keys left", "Deleted account %s", (*lambdaclient.Client).DeleteAccount)
 	cmd.AddCommand(create, list,
 		setDisabled("disable", "Disable an account: its keys are refused", true),
 		setDisabled("enable", "Enable a disabled account", false),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
 
@@ -98,16 +99,5 @@ func newDescribeCommand(o *options) *cobra.Command {
 
 // newDeleteCommand is `lambdock delete NAME`.
 func newDeleteCommand(o *options) *cobra.Command {
-	return &cobra.Command{
-		Use:   "delete NAME",
-		Short: "Delete a function",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.client().DeleteFunction(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(o.stdout, "Deleted %s\n", args[0])
-			return nil
-		},
-	}
+	return deleteCommand(o, "delete NAME", "Delete a function", "Deleted %s", (*lambdaclient.Client).DeleteFunction)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
 
@@ -88,18 +89,7 @@ func newKeysCommand(o *options) *cobra.Command {
 			},
 		}
 	}
-	del := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete an access key",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.client().DeleteKey(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(o.stdout, "Deleted key %s\n", args[0])
-			return nil
-		},
-	}
+	del := deleteCommand(o, "delete ID", "Delete an access key", "Deleted key %s", (*lambdaclient.Client).DeleteKey)
 	cmd.AddCommand(create, list,
 		setDisabled("disable", "Disable an access key: requests signed with it are refused", true),
 		setDisabled("enable", "Enable a disabled access key", false),

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
 
@@ -97,16 +98,5 @@ func newURLGetCommand(o *options) *cobra.Command {
 
 // newURLDeleteCommand is `lambdock url delete NAME`.
 func newURLDeleteCommand(o *options) *cobra.Command {
-	return &cobra.Command{
-		Use:   "delete NAME",
-		Short: "Remove a function's URL",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.client().DeleteFunctionURL(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(o.stdout, "Removed the URL of %s\n", args[0])
-			return nil
-		},
-	}
+	return deleteCommand(o, "delete NAME", "Remove a function's URL", "Removed the URL of %s", (*lambdaclient.Client).DeleteFunctionURL)
 }
