@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"regexp"
@@ -20,11 +19,6 @@ const maxAccountConcurrency = 1_000_000
 
 // accountNamePattern is an account name: 1-64 letters, digits, '.', '_' or '-'.
 var accountNamePattern = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,64}$`)
-
-// accountUpdater is a Directory that can change an account's concurrency (the store does).
-type accountUpdater interface {
-	UpdateAccount(ctx context.Context, a *tenant.Account) error
-}
 
 // directory is the configured Directory, or the 404 of a gateway without one.
 func (g *Gateway) directory(c *gin.Context) (tenant.Directory, error) {
@@ -112,15 +106,11 @@ func (g *Gateway) updateAccount(c *gin.Context) error {
 		if err := validRange("Concurrency", *in.Concurrency, rules.MinUnreservedConcurrency, maxAccountConcurrency); err != nil {
 			return err
 		}
-		up, ok := g.cfg.Directory.(accountUpdater)
-		if !ok {
-			return lambdaerr.InvalidParameter("'Concurrency' cannot be changed by this accounts directory")
-		}
 		a.Concurrency = *in.Concurrency
 		if in.Disabled != nil {
 			a.Disabled = *in.Disabled
 		}
-		err := up.UpdateAccount(ctx, a)
+		err := g.cfg.Directory.UpdateAccount(ctx, a)
 		g.credentialsChanged(a.ID, "")
 		g.AccountChanged(a.ID) // after every write attempt: it may have committed
 		if err != nil {

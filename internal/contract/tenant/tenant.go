@@ -88,6 +88,9 @@ type Directory interface {
 	GetAccount(ctx context.Context, id string) (*Account, error)
 	// ListAccounts returns every account, by ID.
 	ListAccounts(ctx context.Context) ([]*Account, error)
+	// UpdateAccount writes an account's name, concurrency limit and disabled flag (ErrNotFound,
+	// ErrExists for a taken name).
+	UpdateAccount(ctx context.Context, a *Account) error
 	// SetAccountDisabled disables or enables an account (ErrNotFound).
 	SetAccountDisabled(ctx context.Context, id string, disabled bool) error
 	// DeleteAccount deletes an account that owns no functions and no keys (ErrNotFound,
