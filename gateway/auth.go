@@ -65,9 +65,8 @@ func (l *keyLookup) SecretFor(ctx context.Context, id string) (string, error) {
 // authenticate verifies the SigV4 signature of the request, whose body the caller has read
 // into body (bounded), and returns who it acts for. Failures are *lambdaerr.APIError (403 with
 // the verifier's type and message); other errors are failures of the key lookup (500). With
-// authentication off it returns the admin caller.
-//
-// Routes outside the API middleware (function URLs with AuthType AWS_IAM) call it directly.
+// authentication off it returns the admin caller. (AWS_IAM function URLs do not use it: they
+// verify even with authentication off; see authorizeURL.)
 func (g *Gateway) authenticate(c *gin.Context, body []byte) (tenant.Caller, error) {
 	if !g.cfg.Authenticate {
 		return adminCaller(), nil

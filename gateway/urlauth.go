@@ -27,21 +27,8 @@ func (g *Gateway) authorizeURL(ctx context.Context, r *http.Request, body []byte
 	if g.cfg.Directory == nil {
 		return nil, false
 	}
-	var cred credential
-	v := &sigv4.Verifier{Region: g.cfg.Region, Keys: sigv4.KeyLookupFunc(func(ctx context.Context, id string) (string, error) {
-		if !tenant.ValidKeyID(id) {
-			return "", sigv4.ErrUnknownKey // not worth a query
-		}
-		cr, _, err := g.creds.get(ctx, id)
-		if errors.Is(err, tenant.ErrNotFound) || err == nil && cr.key.Disabled {
-			return "", sigv4.ErrUnknownKey
-		}
-		if err != nil {
-			return "", err
-		}
-		cred = cr
-		return cr.key.Secret, nil
-	})}
+	lookup := &keyLookup{creds: g.creds}
+	v := &sigv4.Verifier{Region: g.cfg.Region, Keys: lookup}
 	id, err := v.Verify(ctx, r, body)
 	if err != nil {
 		var authErr *sigv4.Error
@@ -50,8 +37,8 @@ func (g *Gateway) authorizeURL(ctx context.Context, r *http.Request, body []byte
 		}
 		return nil, false
 	}
-	key := cred.key
-	if key.AccountID != u.AccountID && key.Role != tenant.RoleAdmin || !key.MayInvoke(u.FunctionName) || cred.accountDisabled {
+	key := lookup.key // an enabled key of an enabled account: Verify succeeded through lookup
+	if key.AccountID != u.AccountID && key.Role != tenant.RoleAdmin || !key.MayInvoke(u.FunctionName) {
 		return nil, false
 	}
 	return &funcurl.IAMCaller{AccessKey: id, AccountID: key.AccountID, CallerID: id, UserID: id,
