@@ -32,6 +32,7 @@ type baselineFile struct {
 type classBaseline struct {
 	Date    string             `json:"date"`
 	Commit  string             `json:"commit"`
+	Note    string             `json:"note,omitempty"` // how it was measured, when not by -update-baseline
 	Metrics map[string]float64 `json:"metrics"`
 }
 

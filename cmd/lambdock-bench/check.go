@@ -19,6 +19,9 @@ func (rep *report) checkBaseline(o options) error {
 		return nil
 	}
 	if o.updateBaseline {
+		if w := loadWarning(rep.host.load, rep.host.cores); w != "" {
+			log(fmt.Sprintf("warning: recording a baseline while the load average is %.1f on %d cores", rep.host.load, rep.host.cores))
+		}
 		if err := writeBaseline(o.baseline, class, rep.commit, rep.date, now); err != nil {
 			return err
 		}
@@ -38,7 +41,11 @@ func (rep *report) checkBaseline(o options) error {
 		return nil
 	}
 	regs, missing := compare(base.Metrics, now, o.tolerance)
-	rep.check = append(rep.check, fmt.Sprintf("against the baseline of `%s` (%s, commit %s), tolerance %.0f %%:", class, base.Date, base.Commit, o.tolerance*100))
+	head := fmt.Sprintf("against the baseline of `%s` (%s, commit %s), tolerance %.0f %%:", class, base.Date, base.Commit, o.tolerance*100)
+	if base.Note != "" {
+		head = fmt.Sprintf("against the baseline of `%s` (%s; %s), tolerance %.0f %%:", class, base.Date, base.Note, o.tolerance*100)
+	}
+	rep.check = append(rep.check, head)
 	names := make([]string, 0, len(base.Metrics))
 	for name := range base.Metrics {
 		names = append(names, name)

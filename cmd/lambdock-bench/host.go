@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 
 	"github.com/docker/docker/client"
 )
@@ -17,6 +20,7 @@ const invokerCapacityShare = 0.8
 type host struct {
 	cores    int
 	memBytes int64
+	load     float64 // 1-minute load average when the run started, -1 if unknown
 }
 
 // dockerHost reads the Docker host's memory.
@@ -25,7 +29,7 @@ func dockerHost(ctx context.Context, docker *client.Client) (host, error) {
 	if err != nil {
 		return host{}, fmt.Errorf("docker info: %w", err)
 	}
-	return host{cores: runtime.NumCPU(), memBytes: info.MemTotal}, nil
+	return host{cores: runtime.NumCPU(), memBytes: info.MemTotal, load: loadAverage()}, nil
 }
 
 // class is the machine class of the baseline.
@@ -47,4 +51,21 @@ func (h host) manyCapacityMB(totalMB int) (capacityMB int, lowered bool) {
 		return c, false
 	}
 	return totalMB * 3 / 4, true
+}
+
+// loadAverage is the host's 1-minute load average, or -1 where /proc/loadavg is unavailable.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }

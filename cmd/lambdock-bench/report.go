@@ -84,9 +84,13 @@ func (rep *report) markdown(o options) string {
 	b.WriteString("requests; throughput counts successful requests per second; errors are non-2xx answers ")
 	b.WriteString("(429 included), function errors and transport errors. Numbers vary with host load: ")
 	b.WriteString("compare runs of the same machine.\n\n")
-	fmt.Fprintf(&b, "- date: %s\n- commit: %s\n- cores: %d (%s/%s, %s)\n- Docker host memory: %s MB; machine class `%s`\n\n",
+	fmt.Fprintf(&b, "- date: %s\n- commit: %s\n- cores: %d (%s/%s, %s)\n- Docker host memory: %s MB; machine class `%s`\n",
 		rep.date.Format("2006-01-02 15:04 MST"), rep.commit, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(),
 		thousands(int(rep.host.memBytes>>20)), rep.host.class())
+	if l := rep.host.load; l >= 0 {
+		fmt.Fprintf(&b, "- load average (1 min) when the run started: %.1f%s\n", l, loadWarning(l, rep.host.cores))
+	}
+	b.WriteString("\n")
 	if rep.chart != "" {
 		fmt.Fprintf(&b, "![p50 and p99 latency and throughput of each run](%s)\n\n", rep.chart)
 	}
@@ -106,11 +110,14 @@ func (rep *report) markdown(o options) string {
 			}
 			b.WriteString("\n")
 		}
+		var list strings.Builder
 		for _, n := range rep.notes[s] {
-			b.WriteString("- " + n + "\n")
+			list.WriteString("- " + n + "\n")
 		}
-		b.WriteString(firstErrors(rep.rows[s]))
-		b.WriteString("\n")
+		list.WriteString(firstErrors(rep.rows[s]))
+		if list.Len() > 0 {
+			b.WriteString(list.String() + "\n")
+		}
 	}
 	if len(rep.check) > 0 {
 		b.WriteString("## Regression check\n\n")
@@ -120,6 +127,14 @@ func (rep *report) markdown(o options) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// loadWarning flags a load average above the core count: the numbers were taken under load.
+func loadWarning(load float64, cores int) string {
+	if load > float64(cores) {
+		return " — **the host was busy: numbers taken under load**"
+	}
+	return ""
 }
 
 // firstErrors lists the first error of each row that had errors.
