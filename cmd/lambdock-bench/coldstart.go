@@ -11,16 +11,13 @@ import (
 	"github.com/lambdock/lambdock/bench/loadgen"
 )
 
-// coldGap is the pause before each new function of scenario 3, so that a pool that hands out
-// pre-warmed containers has time to refill; both runs pause alike.
-const coldGap = 500 * time.Millisecond
-
 // coldStarts is scenario 3 on a running server: n times, create a fresh 256 MB function through
-// the API, time its first synchronous invoke (the only timed part), and delete it. An untimed
-// function goes first, so that a pool that learns shapes from use has seen this one. The
-// result's Elapsed is the sum of the timed invokes: its throughput is first invokes per second
-// back to back.
-func (b *bench) coldStarts(ctx context.Context, zip []byte, n int, prefix string) (loadgen.Result, error) {
+// the API and time its first synchronous invoke (the only timed part). An untimed function goes
+// first, so that a pool that learns shapes from use has seen this one. Before each function it
+// pauses for gap, so that a pool that hands out pre-warmed containers has time to refill; both
+// runs pause alike. The functions are deleted at the end, also on failure. The result's Elapsed
+// is the sum of the timed invokes: its throughput is first invokes per second back to back.
+func (b *bench) coldStarts(ctx context.Context, zip []byte, n int, gap time.Duration, prefix string) (loadgen.Result, error) {
 	r := loadgen.Result{Workers: 1, Cores: runtime.NumCPU()}
 	var created []string
 	defer func() {
@@ -31,7 +28,7 @@ func (b *bench) coldStarts(ctx context.Context, zip []byte, n int, prefix string
 	for i := range n + 1 {
 		name := fmt.Sprintf("%s-%02d", prefix, i)
 		select {
-		case <-time.After(coldGap):
+		case <-time.After(gap):
 		case <-ctx.Done():
 			return r, ctx.Err()
 		}

@@ -67,6 +67,7 @@ type options struct {
 	warmup         time.Duration
 	maxReq         int
 	coldN          int
+	coldGap        time.Duration
 	manyN          int
 	manyC          int
 	manyWarmup     time.Duration
@@ -91,6 +92,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each measurement, at the same concurrency")
 	flag.IntVar(&o.maxReq, "requests", 50000, "at most this many requests per measurement")
 	flag.IntVar(&o.coldN, "cold", 20, "scenario 3: new functions per run")
+	flag.DurationVar(&o.coldGap, "cold-gap", 500*time.Millisecond, "scenario 3: pause before each new function (lets the pre-warmed pool refill)")
 	flag.IntVar(&o.manyN, "functions", 100, "scenario 4: number of functions")
 	flag.IntVar(&o.manyC, "functions-concurrency", 4, "scenario 4: concurrency")
 	flag.DurationVar(&o.manyWarmup, "functions-warmup", 40*time.Second, "scenario 4: the round robin's warm-up (one pass over the functions) stops after this long")
@@ -158,10 +160,10 @@ func run(ctx context.Context, o options) error {
 	defer os.RemoveAll(data)
 	s := scenarioRunner{data: data, agent: agent, bootstrap: bootstrap, zip: zip, host: h, o: o, rep: rep}
 	for _, step := range []struct {
-		n int
-		f func(context.Context) error
-	}{{1, s.warm}, {4, s.many}, {3, s.cold}} {
-		if step.n == 1 && !o.runs(1) && !o.runs(5) || step.n != 1 && !o.runs(step.n) {
+		selected bool
+		f        func(context.Context) error
+	}{{o.runs(1) || o.runs(5), s.warm}, {o.runs(4), s.many}, {o.runs(3), s.cold}} {
+		if !step.selected {
 			continue
 		}
 		if err := step.f(ctx); err != nil {

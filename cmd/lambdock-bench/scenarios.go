@@ -120,7 +120,7 @@ func (s scenarioRunner) cold(ctx context.Context) error {
 		log("scenario 3: " + run.label)
 		tune := func(cfg *config.Config) { wired = setPrewarm(cfg, run.prewarm) && wired }
 		err := withServer(ctx, s.data, s.agent, o.logLevel, tune, func(b *bench) error {
-			r, err := b.coldStarts(ctx, s.zip, o.coldN, run.prefix)
+			r, err := b.coldStarts(ctx, s.zip, o.coldN, o.coldGap, run.prefix)
 			if err != nil {
 				return err
 			}
@@ -132,7 +132,7 @@ func (s scenarioRunner) cold(ctx context.Context) error {
 		}
 	}
 	s.rep.note(scenario3, fmt.Sprintf("each row: a fresh server, one untimed function, then %d new %d MB functions created one after another through CreateFunction (%s apart), the first synchronous invoke of each timed; throughput is 1 / the mean first invoke.",
-		o.coldN, fnMemoryMB, coldGap))
+		o.coldN, fnMemoryMB, o.coldGap))
 	if !wired {
 		s.rep.note(scenario3, "**this build of lambdockd has no pre-warmed pool setting (config.Config.Prewarm): both rows ran the same configuration.**")
 	}
