@@ -84,7 +84,7 @@ func (o options) runs(n int) bool {
 func main() {
 	var o options
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "write the results as Markdown to this file (\"\": only print)")
-	flag.StringVar(&o.chart, "chart", "docs/benchmarks.svg", "write the chart to this file, .svg or .png (\"\": none); the report links it by its path relative to -out")
+	flag.StringVar(&o.chart, "chart", "docs/benchmarks.svg", "write the chart to this file, .svg or .png (\"\": none; default none with -out \"\"); the report links it by its path relative to -out")
 	flag.StringVar(&o.baseline, "baseline", "docs/bench-baseline.json", "baseline of the regression check (\"\": no check)")
 	flag.BoolVar(&o.updateBaseline, "update-baseline", false, "record this run as the baseline of this machine class instead of checking against it")
 	flag.Float64Var(&o.tolerance, "tolerance", defaultTolerance, "fail when a checked metric is worse than the baseline by more than this fraction")
@@ -100,6 +100,9 @@ func main() {
 	flag.StringVar(&o.scenarios, "scenarios", "1,2,3,4,5", "comma-separated scenarios to run")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "log level of the in-process lambdockd")
 	flag.Parse()
+	if o.out == "" && !flagSet("chart") {
+		o.chart = "" // only printing: leave the committed chart alone too
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o)
 	stop()
@@ -198,6 +201,13 @@ func finish(rep *report, o options) error {
 		log("wrote " + o.out)
 	}
 	return checkErr
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // log prints a progress line to stderr.
