@@ -1,44 +1,47 @@
-// Command lambdock-bench is Lambdock's benchmark suite (`make bench`): it starts a whole
-// lambdockd in-process on a temporary data directory (gateway, controller, invoker, embedded
-// NATS, its own PostgreSQL, the real Docker Engine), deploys the test function
-// (internal/testsupport/testfn, an aws-lambda-go program) through the CLI's code path, drives it
-// with bench/loadgen over SigV4-signed HTTP on loopback, and writes the results as Markdown
-// (docs/benchmarks.md by default).
+// Command lambdock-bench is Lambdock's benchmark suite (`make bench`): it starts whole
+// lambdockd servers in-process on a temporary data directory (gateway, controller, invoker,
+// embedded NATS, its own PostgreSQL, the real Docker Engine), deploys the test function
+// (internal/testsupport/testfn, an aws-lambda-go program) through the API, drives it with
+// bench/loadgen over SigV4-signed HTTP on loopback, and writes the results as Markdown
+// (docs/benchmarks.md by default) with a chart (docs/benchmarks.svg).
 //
-// Scenarios (numbered as in the suite's plan):
+// Scenarios:
 //
 //  1. warm sync invoke through the full path at concurrency 1, 8, 32 and 64 (1,769 MB);
 //  2. the same function's bootstrap driven directly over the Runtime API by a minimal in-process
 //     server, with no Lambdock component and no container, sequentially;
+//  3. the first invoke of a newly created 256 MB function (cold start), 20 fresh functions one
+//     after another, on a server with the pre-warmed pool and on one without;
+//  4. 100 functions of 256 MB invoked round robin at concurrency 4 — more configured memory than
+//     the invoker's capacity — against one of them alone at the same concurrency;
 //  5. a 128 MB and a 1,769 MB function, sequential and at concurrency 8.
 //
-// Every measurement is bounded by a duration (and a request count), after a warm-up at the same
-// concurrency. It asserts nothing about timing: it reports. It needs Docker, the runtime image
-// (`make images`) and the PostgreSQL server binaries, and must run from within the module (it
-// builds the agent and the test function).
+// Scenarios 1 and 5 share a server; 4 and each run of 3 start their own, one after another, on
+// the same data directory. Every measurement is bounded by a duration (and a request count).
+//
+// The regression check compares scenario 1's p50 latency and throughput at concurrency 1 and
+// 32 with the committed baseline of the same machine class (-baseline, docs/bench-baseline.json)
+// and exits non-zero when one is more than 30 % worse; -update-baseline records this run as the
+// class's baseline instead. The report and the chart are written either way.
+//
+// It needs Docker, the runtime image (`make images`) and the PostgreSQL server binaries, and
+// must run from within the module (it builds the agent and the test function).
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/lambdock/lambdock/bench/loadgen"
-	"github.com/lambdock/lambdock/client/cli"
-	"github.com/lambdock/lambdock/client/lambdaclient"
-	"github.com/lambdock/lambdock/cmd/lambdockd/server"
-	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/testsupport/lambdockdtest"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 	"github.com/lambdock/lambdock/invoker"
@@ -55,21 +58,51 @@ const (
 
 // options are the command's flags.
 type options struct {
-	out      string
-	duration time.Duration
-	warmup   time.Duration
-	maxReq   int
-	logLevel string
+	out            string
+	chart          string
+	baseline       string
+	updateBaseline bool
+	tolerance      float64
+	duration       time.Duration
+	warmup         time.Duration
+	maxReq         int
+	coldN          int
+	coldGap        time.Duration
+	manyN          int
+	manyC          int
+	manyWarmup     time.Duration
+	manyDuration   time.Duration
+	scenarios      string
+	logLevel       string
+}
+
+// runs reports whether scenario n is selected.
+func (o options) runs(n int) bool {
+	return slices.Contains(strings.Split(o.scenarios, ","), fmt.Sprint(n))
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "write the results as Markdown to this file (\"\": only print)")
+	flag.StringVar(&o.chart, "chart", "docs/benchmarks.svg", "write the chart to this file, .svg or .png (\"\": none; default none with -out \"\"); the report links it by its path relative to -out")
+	flag.StringVar(&o.baseline, "baseline", "docs/bench-baseline.json", "baseline of the regression check (\"\": no check)")
+	flag.BoolVar(&o.updateBaseline, "update-baseline", false, "record this run as the baseline of this machine class instead of checking against it")
+	flag.Float64Var(&o.tolerance, "tolerance", defaultTolerance, "fail when a checked metric is worse than the baseline by more than this fraction")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "length of each measurement")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each measurement, at the same concurrency")
 	flag.IntVar(&o.maxReq, "requests", 50000, "at most this many requests per measurement")
+	flag.IntVar(&o.coldN, "cold", 20, "scenario 3: new functions per run")
+	flag.DurationVar(&o.coldGap, "cold-gap", 500*time.Millisecond, "scenario 3: pause before each new function (lets the pre-warmed pool refill)")
+	flag.IntVar(&o.manyN, "functions", 100, "scenario 4: number of functions")
+	flag.IntVar(&o.manyC, "functions-concurrency", 4, "scenario 4: concurrency")
+	flag.DurationVar(&o.manyWarmup, "functions-warmup", 40*time.Second, "scenario 4: the round robin's warm-up (one pass over the functions) stops after this long")
+	flag.DurationVar(&o.manyDuration, "functions-duration", 10*time.Second, "scenario 4: length of the round robin's measurement")
+	flag.StringVar(&o.scenarios, "scenarios", "1,2,3,4,5", "comma-separated scenarios to run")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "log level of the in-process lambdockd")
 	flag.Parse()
+	if o.out == "" && !flagSet("chart") {
+		o.chart = "" // only printing: leave the committed chart alone too
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o)
 	stop()
@@ -79,15 +112,19 @@ func main() {
 	}
 }
 
-// run prepares the binaries, starts lambdockd, runs the scenarios and writes the report.
-func run(ctx context.Context, o options) (err error) {
+// run prepares the binaries, runs the scenarios, writes the report and checks for regressions.
+func run(ctx context.Context, o options) error {
 	setup, cancel := context.WithTimeout(ctx, setupTimeout)
 	defer cancel()
 	docker, err := testenv.Docker(setup, invoker.DefaultRuntimeImage)
 	if err != nil {
 		return err
 	}
+	h, err := dockerHost(setup, docker)
 	docker.Close()
+	if err != nil {
+		return err
+	}
 	bin, err := os.MkdirTemp("", "lambdock-bench-bin-")
 	if err != nil {
 		return err
@@ -103,67 +140,58 @@ func run(ctx context.Context, o options) (err error) {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-
-	rep := newReport()
-
-	// Scenario 2 first: it needs no server, and the machine is quiet.
-	log("scenario 2: the bootstrap over a minimal Runtime API")
-	direct, err := runDirect(ctx, bootstrap, o)
+	zip, err := buildZip(setup, bootstrap)
 	if err != nil {
-		return fmt.Errorf("scenario 2: %w", err)
+		return err
 	}
-	rep.add(scenario2, "direct, no container", direct)
+
+	rep := newReport(h)
+	// Scenario 2 first: it needs no server, and the machine is quiet.
+	if o.runs(2) {
+		log("scenario 2: the bootstrap over a minimal Runtime API")
+		direct, err := runDirect(ctx, bootstrap, o)
+		if err != nil {
+			return fmt.Errorf("scenario 2: %w", err)
+		}
+		rep.add(scenario2, row{label: "direct, no container", short: "S2 direct, c=1", r: direct})
+	}
 
 	data, err := lambdockdtest.DataDir("lambdock-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(data)
-	log("starting lambdockd on " + data)
-	l, err := startServer(setup, data, agent, o.logLevel)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		// Shutdown removes the server's containers; it gets its own budget even when ctx is done.
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if serr := l.srv.Shutdown(sctx); serr != nil && err == nil {
-			err = fmt.Errorf("shutdown: %w", serr)
+	s := scenarioRunner{data: data, agent: agent, bootstrap: bootstrap, zip: zip, host: h, o: o, rep: rep}
+	for _, step := range []struct {
+		selected bool
+		f        func(context.Context) error
+	}{{o.runs(1) || o.runs(5), s.warm}, {o.runs(4), s.many}, {o.runs(3), s.cold}} {
+		if !step.selected {
+			continue
 		}
-	}()
+		if err := step.f(ctx); err != nil {
+			return err
+		}
+	}
+	return finish(rep, o)
+}
 
-	fns := []struct {
-		name   string
-		memory int
-	}{{"bench-1769", rules.MBPerVCPU}, {"bench-128", rules.MinMemoryMB}}
-	for _, f := range fns {
-		if err := l.deploy(setup, f.name, f.memory, bootstrap); err != nil {
-			return fmt.Errorf("deploy %s: %w", f.name, err)
+// finish runs the regression check, writes the chart and the report, and returns the check's
+// failure if any.
+func finish(rep *report, o options) error {
+	checkErr := rep.checkBaseline(o)
+	if o.chart != "" {
+		if err := writeChart(rep, o.chart); err != nil {
+			return err
 		}
-	}
-
-	for _, c := range []int{1, 8, 32, 64} {
-		log(fmt.Sprintf("scenario 1: concurrency %d", c))
-		r, err := l.measure(ctx, "bench-1769", c, o)
-		if err != nil {
-			return fmt.Errorf("scenario 1: %w", err)
-		}
-		rep.add(scenario1, fmt.Sprintf("1,769 MB, concurrency %d", c), r)
-	}
-	for _, f := range []struct {
-		name, label string
-	}{{"bench-128", "128 MB"}, {"bench-1769", "1,769 MB"}} {
-		for _, c := range []int{1, 8} {
-			log(fmt.Sprintf("scenario 5: %s, concurrency %d", f.label, c))
-			r, err := l.measure(ctx, f.name, c, o)
-			if err != nil {
-				return fmt.Errorf("scenario 5: %w", err)
+		rep.chart = o.chart
+		if o.out != "" {
+			if rel, err := filepath.Rel(filepath.Dir(o.out), o.chart); err == nil {
+				rep.chart = filepath.ToSlash(rel)
 			}
-			rep.add(scenario5, fmt.Sprintf("%s, concurrency %d", f.label, c), r)
 		}
+		log("wrote " + o.chart)
 	}
-
 	md := rep.markdown(o)
 	fmt.Print(md)
 	if o.out != "" {
@@ -172,83 +200,14 @@ func run(ctx context.Context, o options) (err error) {
 		}
 		log("wrote " + o.out)
 	}
-	return nil
+	return checkErr
 }
 
-// bench is a running lambdockd and a signing HTTP client for it.
-type bench struct {
-	srv    *server.Server
-	url    string
-	client *lambdaclient.Client
-	http   *http.Client
-}
-
-// startServer starts an all-roles lambdockd on data with a free loopback port and signs in with
-// the admin key it writes to <data>/credentials on its first start.
-func startServer(ctx context.Context, data, agent, logLevel string) (*bench, error) {
-	cfg := lambdockdtest.Config(data, agent, fmt.Sprintf("bench-%d", os.Getpid()))
-	cfg.LogLevel = logLevel
-	srv, err := server.Start(ctx, cfg, newLogger(logLevel))
-	if err != nil {
-		return nil, fmt.Errorf("start lambdockd: %w", err)
-	}
-	creds, err := lambdockdtest.AdminCredentials(data)
-	if err != nil {
-		_ = srv.Shutdown(ctx) // the credentials error is the one to report
-		return nil, err
-	}
-	url := "http://" + srv.Addr()
-	// Enough idle connections for the highest concurrency, so that connections are reused.
-	base := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}
-	return &bench{srv: srv, url: url,
-		client: lambdaclient.New(url, lambdaclient.WithCredentials(creds, "")),
-		http: &http.Client{Timeout: requestTimeout,
-			Transport: &lambdaclient.SigningTransport{Credentials: creds, Base: base}}}, nil
-}
-
-// deploy writes a function project around the test function's bootstrap and deploys it through
-// the CLI's code path.
-func (b *bench) deploy(ctx context.Context, name string, memoryMB int, bootstrap string) error {
-	dir, err := os.MkdirTemp("", "lambdock-bench-fn-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	if err := lambdockdtest.WriteProject(dir, bootstrap, name, memoryMB, 10); err != nil {
-		return err
-	}
-	_, err = cli.Deploy(ctx, b.client, dir, io.Discard)
-	return err
-}
-
-// measure warms fn up at concurrency c, then measures it.
-func (b *bench) measure(ctx context.Context, fn string, c int, o options) (loadgen.Result, error) {
-	req, err := loadgen.HTTPPost(b.http, b.url+"/2015-03-31/functions/"+fn+"/invocations", event)
-	if err != nil {
-		return loadgen.Result{}, err
-	}
-	if _, err := loadgen.Run(ctx, loadgen.Config{Workers: c, Duration: o.warmup, Requests: o.maxReq}, req); err != nil {
-		return loadgen.Result{}, err
-	}
-	r, err := loadgen.Run(ctx, loadgen.Config{Workers: c, Duration: o.duration, Requests: o.maxReq}, req)
-	if err != nil {
-		return r, err
-	}
-	if err := ctx.Err(); err != nil {
-		return r, err
-	}
-	log("  " + r.String())
-	return r, nil
-}
-
-// newLogger logs the in-process server to stderr at level (warn if it does not parse).
-func newLogger(level string) *zap.Logger {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		lvl = zapcore.WarnLevel
-	}
-	enc := zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
-	return zap.New(zapcore.NewCore(enc, zapcore.Lock(os.Stderr), lvl))
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // log prints a progress line to stderr.
