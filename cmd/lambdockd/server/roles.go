@@ -77,6 +77,9 @@ func (s *Server) startInvoker(ctx context.Context) error {
 		CodeFetcher: s.code,
 		CapacityMB:  s.cfg.CapacityMB,
 		KeepAlive:   s.cfg.KeepAlive,
+		Prewarm:     prewarm(s.cfg.Prewarm),
+		// MaxConcurrentStarts is validated positive.
+		MaxConcurrentStarts: s.cfg.MaxConcurrentStarts,
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -93,6 +96,14 @@ func (s *Server) startInvoker(ctx context.Context) error {
 	}
 	s.onStop("invoker NATS service", true, svc.Close)
 	return nil
+}
+
+// prewarm maps --prewarm (0: off) to invoker.Config.Prewarm (0: the default, negative: off).
+func prewarm(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // startGateway builds the gateway and starts serving HTTP on Addr.
