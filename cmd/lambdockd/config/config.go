@@ -123,7 +123,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Prewarm is how many pre-warmed containers the invoker keeps per shape (0: none).
 	Prewarm int
-	// MaxConcurrentStarts bounds the containers the invoker creates and starts at once.
+	// MaxConcurrentStarts bounds the containers the invoker creates and starts at once (0: the
+	// invoker's default, DefaultMaxConcurrentStarts).
 	MaxConcurrentStarts int
 }
 

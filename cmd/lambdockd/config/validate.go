@@ -50,8 +50,8 @@ func (c Config) Validate() error {
 	if c.Prewarm < 0 {
 		errs = append(errs, fmt.Errorf("--prewarm %d is negative", c.Prewarm))
 	}
-	if c.MaxConcurrentStarts <= 0 {
-		errs = append(errs, fmt.Errorf("--max-concurrent-starts %d must be positive", c.MaxConcurrentStarts))
+	if c.MaxConcurrentStarts < 0 {
+		errs = append(errs, fmt.Errorf("--max-concurrent-starts %d is negative", c.MaxConcurrentStarts))
 	}
 	if c.AccountConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("--account-concurrency %d must be positive", c.AccountConcurrency))

@@ -71,15 +71,14 @@ func (s *Server) startInvoker(ctx context.Context) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	inv, err := invoker.New(ctx, invoker.Config{
-		ID:          s.cfg.InvokerID,
-		DataDir:     filepath.Join(s.cfg.DataDir, "invoker"),
-		AgentBinary: s.cfg.Agent,
-		CodeFetcher: s.code,
-		CapacityMB:  s.cfg.CapacityMB,
-		KeepAlive:   s.cfg.KeepAlive,
-		Prewarm:     prewarm(s.cfg.Prewarm),
-		// MaxConcurrentStarts is validated positive.
-		MaxConcurrentStarts: s.cfg.MaxConcurrentStarts,
+		ID:                  s.cfg.InvokerID,
+		DataDir:             filepath.Join(s.cfg.DataDir, "invoker"),
+		AgentBinary:         s.cfg.Agent,
+		CodeFetcher:         s.code,
+		CapacityMB:          s.cfg.CapacityMB,
+		KeepAlive:           s.cfg.KeepAlive,
+		Prewarm:             prewarm(s.cfg.Prewarm),
+		MaxConcurrentStarts: s.cfg.MaxConcurrentStarts, // 0: the invoker's default
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
