@@ -2,6 +2,7 @@ package invoker_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -121,7 +122,8 @@ func TestStemOfAnotherShapeIsNotUsed(t *testing.T) {
 	stems := h.waitStems(t, 1)
 
 	fn := spec("shape-256", 256, 10)
-	res := h.mustSucceed(t, fn, map[string]string{"op": "count"})
+	res := h.mustSucceed(t, fn, map[string]string{"op": "env"})
+	coldEnv := decode[map[string]string](t, res)
 	if res.Prewarmed || !res.Cold || slices.Contains(stems, res.ContainerID) {
 		t.Errorf("a 256 MB function: prewarmed %v, cold %v, container %s; want a new container, not the 128 MB stem %v",
 			res.Prewarmed, res.Cold, res.ContainerID, stems)
@@ -135,9 +137,22 @@ func TestStemOfAnotherShapeIsNotUsed(t *testing.T) {
 	// Their cold starts taught the pool the shapes: stems of 256 MB appear, and a new function
 	// of that shape uses one.
 	h.waitStems(t, 3)
-	res = h.mustSucceed(t, spec("shape-256-b", 256, 10), map[string]string{"op": "count"})
+	res = h.mustSucceed(t, spec("shape-256-b", 256, 10), map[string]string{"op": "env"})
 	if !res.Prewarmed {
 		t.Errorf("a 256 MB function after the shape was learned: not pre-warmed")
+	}
+	// The runtime sees the same variables as in a container created for its function.
+	warmEnv := decode[map[string]string](t, res)
+	if cold, pre := slices.Sorted(maps.Keys(coldEnv)), slices.Sorted(maps.Keys(warmEnv)); !slices.Equal(cold, pre) {
+		t.Errorf("environment variables of a cold start %v, of a pre-warmed one %v", cold, pre)
+	}
+	for _, k := range []string{"PATH", "LANG", "LD_LIBRARY_PATH", "TZ", "HOME"} {
+		if coldEnv[k] != warmEnv[k] {
+			t.Errorf("%s: %q cold, %q pre-warmed", k, coldEnv[k], warmEnv[k])
+		}
+	}
+	if !strings.HasPrefix(res.ContainerID, warmEnv["HOSTNAME"]) {
+		t.Errorf("HOSTNAME %q is not the container's %s", warmEnv["HOSTNAME"], res.ContainerID)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -52,23 +52,23 @@ func shapeOf(spec function.Spec, runtimeImages map[string]string) (Shape, bool) 
 type shapes struct {
 	initial []Shape
 	learned map[Shape]time.Time // shape → last use (a cold start or a stem taken)
-	max     int
+	limit   int                 // of learned shapes
 }
 
-func newShapes(initial []Shape, max int) *shapes {
-	return &shapes{initial: slices.Clone(initial), learned: map[Shape]time.Time{}, max: max}
+func newShapes(initial []Shape, limit int) *shapes {
+	return &shapes{initial: slices.Clone(initial), learned: map[Shape]time.Time{}, limit: limit}
 }
 
 // use records that a function of shape s started at now (cold, or on a stem). A shape not yet
-// known is learned, replacing the least recently used learned shape when there are max already.
+// known is learned, replacing the least recently used learned shape when there are limit already.
 // It reports whether s is new.
 func (s *shapes) use(sh Shape, now time.Time) bool {
 	if slices.Contains(s.initial, sh) {
 		return false
 	}
 	_, known := s.learned[sh]
-	if !known && len(s.learned) >= s.max {
-		if s.max <= 0 {
+	if !known && len(s.learned) >= s.limit {
+		if s.limit <= 0 {
 			return false
 		}
 		var oldest Shape

@@ -12,18 +12,18 @@ import (
 // are let in before waiting stem replenishments (low priority).
 type startGate struct {
 	mu      sync.Mutex
-	max     int
+	limit   int
 	running int
 	high    []chan struct{} // waiting cold starts, first come first served
 	low     []chan struct{} // waiting replenishments
 }
 
-func newStartGate(max int) *startGate { return &startGate{max: max} }
+func newStartGate(limit int) *startGate { return &startGate{limit: limit} }
 
 // enter waits for a slot; low marks a replenishment. It fails only when ctx ends first.
 func (g *startGate) enter(ctx context.Context, low bool) error {
 	g.mu.Lock()
-	if g.running < g.max && (!low || len(g.high) == 0) {
+	if g.running < g.limit && (!low || len(g.high) == 0) {
 		g.running++
 		g.mu.Unlock()
 		return nil

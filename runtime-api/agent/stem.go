@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
@@ -76,11 +77,31 @@ func (a *Agent) specialize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "specialize: this environment is not a stem waiting for a function", http.StatusConflict)
 		return
 	}
-	a.setFunction(configDefaults(sp.Config), sp.Environ)
+	a.setFunction(configDefaults(sp.Config), withDockerVars(sp.Environ, a.opts.Environ))
 	a.env.Boot()
 	a.mu.Unlock()
 	a.log.Info("specialised", "function", sp.Config.FunctionName, "version", sp.Config.FunctionVersion)
 	_, _ = io.WriteString(w, "ok\n")
+}
+
+// withDockerVars returns environ with the variables Docker adds to every container's environment
+// (HOSTNAME; HOME when the image sets none) taken from containerEnv where environ lacks them: a
+// runtime started in a stem gets the stem container's values, as a runtime in a container
+// created for its function gets that container's.
+func withDockerVars(environ, containerEnv []string) []string {
+	out := slices.Clone(environ)
+	for _, k := range [...]string{"HOSTNAME", "HOME"} {
+		if slices.ContainsFunc(environ, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
+			continue
+		}
+		for _, kv := range containerEnv {
+			if strings.HasPrefix(kv, k+"=") {
+				out = append(out, kv)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // stop marks the agent as shutting down and returns its environment, nil if it never had a

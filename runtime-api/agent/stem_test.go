@@ -40,7 +40,8 @@ func (h *harness) specialization(envFile string, environ []string) []byte {
 }
 
 func TestStemWaitsForSpecialization(t *testing.T) {
-	h := startAgent(t, agentproto.Config{Stem: true}, Options{Environ: []string{"CONTAINER_ONLY=stem"}})
+	h := startAgent(t, agentproto.Config{Stem: true}, Options{Environ: []string{"CONTAINER_ONLY=stem",
+		"HOSTNAME=c0ffee", "HOME=/"}})
 
 	if r := h.channelCall(http.MethodGet, agentproto.PathHealth, nil); r.status != http.StatusOK {
 		t.Fatalf("stem health: %d %s", r.status, r.body)
@@ -73,7 +74,7 @@ func TestStemWaitsForSpecialization(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Split(strings.TrimSpace(string(b)), "\n")
-	for _, want := range []string{"AWS_LAMBDA_FUNCTION_NAME=special", "MY_VAR=mine",
+	for _, want := range []string{"AWS_LAMBDA_FUNCTION_NAME=special", "MY_VAR=mine", "HOSTNAME=c0ffee", "HOME=/",
 		"AWS_LAMBDA_RUNTIME_API=" + h.agent.RuntimeAPIAddr()} {
 		if !slices.Contains(got, want) {
 			t.Errorf("runtime environment lacks %s: %v", want, got)
