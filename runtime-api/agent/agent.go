@@ -4,6 +4,11 @@
 //
 // It is a library so that the conformance tests run exactly what the container runs, on a free
 // loopback port and a socket in a temporary directory instead of the fixed agentproto addresses.
+//
+// In a pre-warmed container (config.json with Stem set) the agent starts with no function and no
+// runtime: it serves /health, and once, POST /specialize, which brings the function's config and
+// the runtime's complete environment (used instead of the container's, bar Docker's HOSTNAME and
+// HOME); from then on it is the agent of that function (stem.go).
 package agent
 
 import (
