@@ -56,8 +56,15 @@ func TestFillTaskDir(t *testing.T) {
 		t.Errorf("through the symlink: %q, %v", b, err)
 	}
 
-	// The copy fallback keeps the mode.
-	must(copyFile(filepath.Join(src, "bootstrap"), filepath.Join(t.TempDir(), "copy"), 0o755))
+	// The copy fallback keeps content and mode.
+	cp := filepath.Join(t.TempDir(), "copy")
+	must(copyFile(filepath.Join(src, "bootstrap"), cp, 0o755))
+	if fi, err := os.Stat(cp); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("copy: %v, %v; want mode 0755", fi, err)
+	}
+	if b, _ := os.ReadFile(cp); string(b) != "#!/bin/sh\n" {
+		t.Errorf("copy holds %q", b)
+	}
 	if err := fillTaskDir(src, dst); err == nil {
 		t.Error("filling a non-empty task directory succeeded")
 	}
