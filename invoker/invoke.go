@@ -63,10 +63,10 @@ func (inv *Invoker) Invoke(ctx context.Context, req Request) (*Result, error) {
 }
 
 // acquire returns a busy environment for spec: a warm one, a pre-warmed one it specialises, or a
-// new one it starts. When all of
-// the key's environments are busy but one is finishing (it has replied and waits for the
-// runtime's /next), it waits up to handoffWait for that one rather than start another: a cold
-// start costs far more, and sequential callers would otherwise each get a new container.
+// new one it starts. When all of the key's environments are busy but one is finishing (it has
+// replied and waits for the runtime's /next), it waits up to handoffWait for that one rather
+// than start another: a cold start costs far more, and sequential callers would otherwise each
+// get a new container.
 func (inv *Invoker) acquire(ctx context.Context, spec function.Spec, log *zap.Logger) (*env, bool, error) {
 	g, err := inv.pool.acquire(spec, newEnvID(), time.Now(), true)
 	if g.wait != nil {

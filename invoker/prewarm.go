@@ -212,8 +212,12 @@ func (inv *Invoker) fromStem(ctx context.Context, g grant, spec function.Spec, l
 		if g, err = inv.pool.acquire(spec, newEnvID(), time.Now(), false); err != nil {
 			return nil, false, err
 		}
-		if !g.stem {
+		switch {
+		case g.stem:
+		case g.cold:
 			return inv.startNew(ctx, g, spec, log)
+		default: // an environment of the key became idle meanwhile
+			return g.env, false, nil
 		}
 	}
 }
