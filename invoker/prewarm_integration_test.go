@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+
 	"github.com/lambdock/lambdock/invoker"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
@@ -192,5 +194,22 @@ func TestPrewarmOff(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // a stem would be started at once; none may appear
 	if ids := h.stemContainers(t); len(ids) != 0 || h.Stats().Stems != 0 {
 		t.Errorf("stems with pre-warming off: %v", ids)
+	}
+}
+
+func TestDeadStemFallsBack(t *testing.T) {
+	t.Parallel()
+	h := prewarmed(t)
+	stems := h.waitStems(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.docker.ContainerRemove(ctx, stems[0], container.RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	// The pool still lists the stem: the invocation takes it, fails to specialise it, removes
+	// it and goes on in another container.
+	res := h.mustSucceed(t, spec("after-dead-stem", 128, 10), map[string]string{"op": "count"})
+	if !res.Cold || res.ContainerID == stems[0] {
+		t.Errorf("cold %v in %s; want a new container instead of the dead stem", res.Cold, res.ContainerID)
 	}
 }
