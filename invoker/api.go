@@ -36,10 +36,13 @@ type Result struct {
 	BilledDuration  time.Duration // rules.BilledMs(Duration, InitDuration), in whole milliseconds
 	MemoryMB        int
 	MaxMemoryUsedMB int
-	Cold            bool   // a new container was created for this invocation
-	LogTail         []byte // last 4 KB of the invocation's log lines (START … REPORT)
-	ContainerID     string
-	Start           time.Time
+	Cold            bool // a new container was created for this invocation, or Prewarmed
+	// Prewarmed: the invocation ran in a pre-warmed container specialised for it (Cold is true
+	// too: it ran the function's init).
+	Prewarmed   bool
+	LogTail     []byte // last 4 KB of the invocation's log lines (START … REPORT)
+	ContainerID string
+	Start       time.Time
 	// Idle is closed when the environment that ran this invocation is free again: the runtime
 	// called /next after the response (Lambda counts concurrency until then), or the container
 	// was reset or removed. The controller releases the concurrency slot on it.
@@ -67,4 +70,7 @@ type Stats struct {
 	IdleByKey  map[string]int // function.Spec.PoolKey() → idle warm containers
 	Busy       int
 	Idle       int
+	// Stems counts the pre-warmed containers ready to be specialised for a function. They hold
+	// memory (UsedMB) but are in neither IdleByKey, Idle nor Busy.
+	Stems int
 }

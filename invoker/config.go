@@ -3,11 +3,15 @@ package invoker
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // Defaults of Config.
@@ -20,6 +24,10 @@ const (
 	DefaultUser = "993:990"
 	// DefaultRuntimeImage is the image of the provided runtimes (built by `make images`).
 	DefaultRuntimeImage = "lambdock/provided:al2023"
+	// DefaultPrewarm is how many pre-warmed containers are kept per shape.
+	DefaultPrewarm = 1
+	// DefaultMaxConcurrentStarts bounds the containers being created and started at once.
+	DefaultMaxConcurrentStarts = 4
 	// defaultCapacityShare is the share of host memory containers may hold by default.
 	defaultCapacityShare = 0.8
 )
@@ -49,6 +57,16 @@ type Config struct {
 	CodeFetcher CodeFetcher
 	// User is the numeric uid:gid functions run as. Default 993:990.
 	User string
+	// Prewarm is how many pre-warmed containers ("stem cells", specialised for a zip function on
+	// its first use) are kept per shape. 0 means DefaultPrewarm; negative means none.
+	Prewarm int
+	// PrewarmShapes are the shapes always kept pre-warmed; shapes of cold-started functions are
+	// added while they are used. Default: each runtime image of RuntimeImages at the default
+	// memory (128 MB) and ephemeral storage (512 MB).
+	PrewarmShapes []Shape
+	// MaxConcurrentStarts bounds the containers being created and started at once (cold starts
+	// and pre-warming together). 0 means DefaultMaxConcurrentStarts.
+	MaxConcurrentStarts int
 }
 
 // withDefaults fills unset fields; hostMemoryBytes sizes the default capacity.
@@ -103,6 +121,23 @@ func (c Config) withDefaults(hostMemoryBytes int64) (Config, error) {
 	if c.User == "" {
 		c.User = DefaultUser
 	}
+	if c.Prewarm == 0 {
+		c.Prewarm = DefaultPrewarm
+	}
+	if c.Prewarm > 0 && c.PrewarmShapes == nil {
+		for _, image := range slices.Sorted(maps.Values(c.RuntimeImages)) {
+			sh := Shape{Image: image, MemoryMB: rules.DefaultMemoryMB, EphemeralMB: rules.DefaultEphemeralMB}
+			if !slices.Contains(c.PrewarmShapes, sh) {
+				c.PrewarmShapes = append(c.PrewarmShapes, sh)
+			}
+		}
+	}
+	if c.MaxConcurrentStarts < 0 {
+		return c, fmt.Errorf("invoker: MaxConcurrentStarts %d must not be negative", c.MaxConcurrentStarts)
+	}
+	if c.MaxConcurrentStarts == 0 {
+		c.MaxConcurrentStarts = DefaultMaxConcurrentStarts
+	}
 	if _, _, err := c.uidGid(); err != nil {
 		return c, err
 	}
@@ -129,3 +164,7 @@ func validIDRune(r rune) bool {
 // codeDir and runDir are the invoker's directories under DataDir.
 func (c Config) codeDir() string { return filepath.Join(c.DataDir, "code") }
 func (c Config) runDir() string  { return filepath.Join(c.DataDir, "run", c.ID) }
+
+// taskDir holds the stem cells' own task directories, DataDir/task/<ID>/<env id>: on the code
+// cache's filesystem (hard links), outside the channel directories (which the function can write).
+func (c Config) taskDir() string { return filepath.Join(c.DataDir, "task", c.ID) }

@@ -33,6 +33,14 @@ func (inv *Invoker) startEnv(ctx context.Context, e *env, spec function.Spec) er
 	if err != nil {
 		return err
 	}
+	return inv.createAndStart(ctx, e, p, cfg, false)
+}
+
+// createAndStart creates e's channel with cfg and its container from p, starts it and waits for
+// its agent. The Docker create and start pass through the start gate (low: a stem cell, which
+// yields to cold starts). On error the caller discards e.
+func (inv *Invoker) createAndStart(ctx context.Context, e *env, p sandbox.Params, cfg agentproto.Config, low bool) error {
+	var err error
 	if e.channelDir, err = sandbox.CreateChannel(inv.cfg.runDir(), e.id, inv.uid, inv.gid, cfg); err != nil {
 		return err
 	}
@@ -40,6 +48,17 @@ func (inv *Invoker) startEnv(ctx context.Context, e *env, spec function.Spec) er
 	if e.agent, err = agentclient.New(e.channelDir); err != nil {
 		return err
 	}
+	if err := inv.starts.enter(ctx, low); err != nil {
+		return err
+	}
+	left := false
+	leave := func() {
+		if !left {
+			left = true
+			inv.starts.leave()
+		}
+	}
+	defer leave()
 	id, err := inv.engine.Create(ctx, p)
 	if err != nil {
 		return err
@@ -56,6 +75,7 @@ func (inv *Invoker) startEnv(ctx context.Context, e *env, spec function.Spec) er
 	if err := inv.engine.Start(exitCtx, id, func(msg string) { exited(errors.New(msg)) }); err != nil {
 		return err
 	}
+	leave() // Docker's part is done; the agent's start needs no gate
 	if err := e.agent.WaitHealthy(exitCtx); err != nil {
 		if cause := context.Cause(exitCtx); cause != nil {
 			err = fmt.Errorf("%w: %w", err, cause)
@@ -147,9 +167,12 @@ func (inv *Invoker) discard(ctx context.Context, e *env, reason string) bool {
 			return false
 		}
 	}
-	if e.channelDir != "" {
-		if err := os.RemoveAll(e.channelDir); err != nil {
-			log.Warn("remove channel dir", zap.Error(err))
+	for _, dir := range []string{e.channelDir, e.taskDir} {
+		if dir == "" {
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			log.Warn("remove environment directory", zap.String("dir", dir), zap.Error(err))
 		}
 	}
 	inv.pool.forget(e)

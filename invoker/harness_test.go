@@ -152,6 +152,7 @@ func newHarness(t testing.TB, configure func(*invoker.Config)) *harness {
 		AgentBinary: built.agent,
 		CapacityMB:  8192,
 		CodeFetcher: fetcher{zips: map[string][]byte{built.sha: built.zip}},
+		Prewarm:     -1, // the tests of pre-warming turn it on
 	}
 	if configure != nil {
 		configure(&cfg)

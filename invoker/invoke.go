@@ -62,10 +62,11 @@ func (inv *Invoker) Invoke(ctx context.Context, req Request) (*Result, error) {
 	return res, nil
 }
 
-// acquire returns a busy environment for spec: a warm one, or a new one it starts. When all of
-// the key's environments are busy but one is finishing (it has replied and waits for the
-// runtime's /next), it waits up to handoffWait for that one rather than start another: a cold
-// start costs far more, and sequential callers would otherwise each get a new container.
+// acquire returns a busy environment for spec: a warm one, a pre-warmed one it specialises, or a
+// new one it starts. When all of the key's environments are busy but one is finishing (it has
+// replied and waits for the runtime's /next), it waits up to handoffWait for that one rather
+// than start another: a cold start costs far more, and sequential callers would otherwise each
+// get a new container.
 func (inv *Invoker) acquire(ctx context.Context, spec function.Spec, log *zap.Logger) (*env, bool, error) {
 	g, err := inv.pool.acquire(spec, newEnvID(), time.Now(), true)
 	if g.wait != nil {
@@ -80,8 +81,22 @@ func (inv *Invoker) acquire(ctx context.Context, spec function.Spec, log *zap.Lo
 	if err != nil {
 		return nil, false, err
 	}
+	if g.stem {
+		return inv.fromStem(ctx, g, spec, log)
+	}
 	if !g.cold {
 		return g.env, false, nil
+	}
+	return inv.startNew(ctx, g, spec, log)
+}
+
+// startNew starts the container of a new environment granted by acquire, after removing the
+// environments evicted for it.
+func (inv *Invoker) startNew(ctx context.Context, g grant, spec function.Spec, log *zap.Logger) (*env, bool, error) {
+	if inv.prewarm != nil {
+		if sh, ok := shapeOf(spec, inv.cfg.RuntimeImages); ok {
+			inv.prewarm.used(sh, time.Now()) // learns the shape: the next function of it finds a stem
+		}
 	}
 	var wg sync.WaitGroup
 	for _, v := range g.victims {

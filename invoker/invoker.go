@@ -24,6 +24,8 @@ type Invoker struct {
 	remover  containerRemover // engine; tests substitute one that fails on demand
 	code     *codecache.Cache // nil without a CodeFetcher
 	pool     *pool
+	starts   *startGate // bounds concurrent container creation
+	prewarm  *prewarmer // nil when pre-warming is off
 
 	life   context.Context         // ends when Close gives up: cleanup still retrying stops
 	giveUp context.CancelCauseFunc // ends life
@@ -65,7 +67,7 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 	uid, gid, _ := cfg.uidGid() // validated by withDefaults
 	log = log.With(zap.String("invoker", cfg.ID))
 	inv := &Invoker{cfg: cfg, uid: uid, gid: gid, hostCPUs: host.CPUs, log: log, engine: engine,
-		remover: engine, pool: newPool(cfg.CapacityMB)}
+		remover: engine, pool: newPool(cfg.CapacityMB), starts: newStartGate(cfg.MaxConcurrentStarts)}
 	inv.life, inv.giveUp = context.WithCancelCause(context.Background())
 
 	n, err := inv.removeAll(ctx)
@@ -78,6 +80,9 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 	if err := sandbox.RemoveChannels(cfg.runDir()); err != nil {
 		return nil, fmt.Errorf("invoker: %w", err)
 	}
+	if err := os.RemoveAll(cfg.taskDir()); err != nil {
+		return nil, fmt.Errorf("invoker: remove leftover task directories: %w", err)
+	}
 	if err := os.MkdirAll(cfg.runDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("invoker: create channel root: %w", err)
 	}
@@ -89,8 +94,10 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 	reaperCtx, stop := context.WithCancel(context.Background())
 	inv.stopReaper, inv.reaperDone = stop, make(chan struct{})
 	go inv.reap(reaperCtx)
+	inv.startPrewarm()
 	log.Info("invoker started", zap.Int("capacity_mb", cfg.CapacityMB), zap.Int("host_cpus", host.CPUs),
-		zap.Duration("keep_alive", cfg.KeepAlive))
+		zap.Duration("keep_alive", cfg.KeepAlive), zap.Int("prewarm", cfg.Prewarm),
+		zap.Int("max_concurrent_starts", cfg.MaxConcurrentStarts))
 	return inv, nil
 }
 
@@ -119,6 +126,7 @@ func (inv *Invoker) Close(ctx context.Context) error {
 	inv.opsMu.Unlock()
 	inv.stopReaper()
 	<-inv.reaperDone
+	inv.stopPrewarm()
 
 	// Failures here are logged by discard and removeContainer; the sweep below tries again and
 	// reports what is left.
@@ -152,7 +160,7 @@ func (inv *Invoker) Close(ctx context.Context) error {
 	// creation raced with Close).
 	n, err := inv.removeAll(ctx)
 	inv.giveUp(ErrClosed) // stragglers past ctx stop retrying
-	errs = append(errs, err, os.RemoveAll(inv.cfg.runDir()), inv.engine.Close())
+	errs = append(errs, err, os.RemoveAll(inv.cfg.runDir()), os.RemoveAll(inv.cfg.taskDir()), inv.engine.Close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("invoker: close: %w", err)
 	}

@@ -35,6 +35,8 @@ type env struct {
 	containerID string
 	channelDir  string
 	agent       *agentclient.Client
+	taskDir     string // a stem's own task directory (mounted at /var/task), "" otherwise
+	prewarmed   bool   // a stem taken for a function (set under pool.mu when taken)
 
 	// Guarded by pool.mu.
 	state     envState
@@ -59,6 +61,9 @@ type pool struct {
 	finish   map[string]int         // pool key → finishing environments
 	waiters  map[string][]chan *env // pool key → callers waiting for a finishing environment
 	closed   bool
+	// stemKey is the pool key of the stem cells a function could use ("" for none); nil when
+	// pre-warming is off. Set before use, then read-only.
+	stemKey func(function.Spec) string
 }
 
 func newPool(capacityMB int) *pool {
@@ -70,6 +75,7 @@ func newPool(capacityMB int) *pool {
 type grant struct {
 	env     *env      // warm (state busy) or new (state starting, memory charged or owed)
 	cold    bool      // env is new: the caller creates its container once ready(env)
+	stem    bool      // env is a pre-warmed container taken for spec (state starting): the caller specialises it
 	wait    chan *env // neither: wait on it for a finishing environment (nil means: acquire again)
 	victims []*env    // to remove before creating env's container; their memory goes to env once gone
 	stale   []*env    // idle environments of older revisions, to remove
@@ -113,6 +119,10 @@ func (p *pool) acquire(spec function.Spec, envID string, now time.Time, mayWait 
 	if mayWait && p.finish[key] > len(p.waiters[key]) {
 		g.wait = make(chan *env, 1)
 		p.waiters[key] = append(p.waiters[key], g.wait)
+		return g, nil
+	}
+	if e := p.takeStem(spec, key, lineage, now); e != nil {
+		g.env, g.stem = e, true
 		return g, nil
 	}
 
@@ -394,6 +404,12 @@ func (p *pool) stats() Stats {
 	defer p.mu.Unlock()
 	s := Stats{CapacityMB: p.capacity, UsedMB: p.used, IdleByKey: map[string]int{}}
 	for e := range p.envs {
+		if isStemKey(e.key) { // serves no function (yet): neither idle for a key nor busy
+			if e.state == stateIdle {
+				s.Stems++
+			}
+			continue
+		}
 		switch e.state {
 		case stateIdle:
 			s.Idle++

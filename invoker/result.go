@@ -18,6 +18,7 @@ func newResult(requestID string, spec function.Spec, e *env, r *agentclient.Repl
 		ContentType: cmp.Or(r.ContentType, "application/json"),
 		MemoryMB:    spec.MemoryMB,
 		Cold:        cold,
+		Prewarmed:   cold && e.prewarmed,
 		ContainerID: e.containerID,
 		Start:       start,
 	}

@@ -81,6 +81,21 @@ func Environment(p Params) []string {
 	return out
 }
 
+// containerEnv is the container's own environment: Environment for a function; for a stem only
+// the unreserved defaults, as it has no function yet (its runtime gets Environment of the
+// function it is specialised for, through the agent).
+func containerEnv(p Params) []string {
+	if p.StemKey == "" {
+		return Environment(p)
+	}
+	env := unreservedDefaults()
+	out := make([]string, 0, len(env))
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		out = append(out, k+"="+env[k])
+	}
+	return out
+}
+
 // LogStreamName is the environment's log stream, YYYY/MM/DD/[<version>]<env id>.
 func LogStreamName(p Params) string {
 	return p.Created.UTC().Format("2006/01/02") + "/[" + p.Spec.Version + "]" + p.EnvID

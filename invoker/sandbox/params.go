@@ -45,6 +45,9 @@ const (
 	LabelVersion  = "lambdock.version"
 	LabelPoolKey  = "lambdock.pool-key"
 	LabelEnvID    = "lambdock.env-id"
+	// LabelStem is "true" on a pre-warmed container created with no function. Labels cannot
+	// change: one specialised later keeps it, and its function and version labels stay empty.
+	LabelStem = "lambdock.stem"
 )
 
 // TaskRoot is where function code is mounted; RuntimeDir is the runtime's directory.
@@ -64,19 +67,36 @@ type Params struct {
 	AgentBinary string   // host path of the static agent
 	ChannelDir  string   // host path of this container's channel directory
 	CodeDir     string   // host path of the extracted code, "" for image functions
-	User        string   // "uid:gid"
-	PidsLimit   int64
-	HostCPUs    int
-	Created     time.Time
+	// StemKey, when set, makes a pre-warmed container with no function: Spec gives only its
+	// shape (MemoryMB, EphemeralMB), CodeDir is its own task directory (filled on
+	// specialisation), and StemKey is its pool key.
+	StemKey   string
+	User      string // "uid:gid"
+	PidsLimit int64
+	HostCPUs  int
+	Created   time.Time
 }
 
-// Name is the container name: lambdock-<function>-<first 12 digits of the env id>.
+// Name is the container name: lambdock-<function>-<first 12 digits of the env id>, or
+// lambdock-stem-<…> for a pre-warmed container.
 func (p Params) Name() string {
+	if p.StemKey != "" {
+		return "lambdock-stem-" + p.EnvID[:12]
+	}
 	return "lambdock-" + sanitize(p.Spec.Name) + "-" + p.EnvID[:12]
 }
 
 // Labels identify the container as Lambdock's, this invoker's and this pool's.
 func (p Params) Labels() map[string]string {
+	if p.StemKey != "" {
+		return map[string]string{
+			LabelManaged: "true",
+			LabelInvoker: p.InvokerID,
+			LabelStem:    "true",
+			LabelPoolKey: p.StemKey,
+			LabelEnvID:   p.EnvID,
+		}
+	}
 	return map[string]string{
 		LabelManaged:  "true",
 		LabelInvoker:  p.InvokerID,
@@ -102,7 +122,7 @@ func ContainerConfig(p Params) (*container.Config, *container.HostConfig) {
 		Entrypoint: []string{agentproto.AgentPath},
 		Cmd:        nil, // the agent takes its instructions from the channel's config.json
 		User:       p.User,
-		Env:        Environment(p),
+		Env:        containerEnv(p),
 		Labels:     p.Labels(),
 	}
 	memory := int64(p.Spec.MemoryMB) << 20

@@ -212,3 +212,34 @@ func TestCreateChannel(t *testing.T) {
 		t.Errorf("left after RemoveChannels: %v", left)
 	}
 }
+
+func TestStemContainerConfig(t *testing.T) {
+	p := testParams(function.Spec{MemoryMB: 256, EphemeralMB: 1024})
+	p.StemKey, p.CodeDir = "stem:img:256:1024", "/data/task/inv1/0123"
+	cfg, host := ContainerConfig(p)
+	want := map[string]string{LabelManaged: "true", LabelInvoker: "inv1", LabelStem: "true",
+		LabelPoolKey: "stem:img:256:1024", LabelEnvID: p.EnvID}
+	if !reflect.DeepEqual(cfg.Labels, want) {
+		t.Errorf("labels %v, want %v", cfg.Labels, want)
+	}
+	if got := p.Name(); got != "lambdock-stem-0123456789ab" {
+		t.Errorf("name %q", got)
+	}
+	for _, kv := range cfg.Env {
+		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "_HANDLER") {
+			t.Errorf("a stem's container environment has the function variable %s", kv)
+		}
+	}
+	// The shape's limits are set at create: they stay for the function it is specialised for.
+	if r := host.Resources; r.Memory != 256<<20 || r.MemorySwap != 256<<20 || r.NanoCPUs != p.NanoCPUs() ||
+		r.PidsLimit == nil || *r.PidsLimit != 1024 {
+		t.Errorf("resources %+v", r)
+	}
+	if !slices.Contains(strings.Split(host.Tmpfs["/tmp"], ","), "size=1024m") {
+		t.Errorf("tmpfs %q", host.Tmpfs["/tmp"])
+	}
+	task := host.Mounts[len(host.Mounts)-1]
+	if task.Source != p.CodeDir || task.Target != TaskRoot || !task.ReadOnly {
+		t.Errorf("task mount %+v, want the stem's own directory read-only at %s", task, TaskRoot)
+	}
+}

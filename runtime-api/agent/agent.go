@@ -4,6 +4,11 @@
 //
 // It is a library so that the conformance tests run exactly what the container runs, on a free
 // loopback port and a socket in a temporary directory instead of the fixed agentproto addresses.
+//
+// In a pre-warmed container (config.json with Stem set) the agent starts with no function and no
+// runtime: it serves /health, and once, POST /specialize, which brings the function's config and
+// the runtime's complete environment (used instead of the container's, bar Docker's HOSTNAME and
+// HOME); from then on it is the agent of that function (stem.go).
 package agent
 
 import (
@@ -17,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
@@ -55,13 +61,27 @@ type Options struct {
 
 // Agent is a configured, listening agent; Run serves until its context ends.
 type Agent struct {
+	opts    Options
 	log     *slog.Logger
 	rapi    net.Listener
 	chanLn  net.Listener
 	capture *logcapture.Capture
+	journal *logcapture.Journal
 	sup     *supervisor.Supervisor
-	env     *environment.Env
-	api     *runtimeapi.Server
+
+	// A stem (pre-warmed) agent has no function until POST /specialize: env and api are set
+	// once, before ready is closed, and read only after it (see stem.go). A function's agent
+	// has them from New, and ready is closed from the start.
+	stem        bool
+	ready       chan struct{}
+	env         *environment.Env
+	api         *runtimeapi.Server
+	apiHandler  http.Handler // api.Handler()
+	chanHandler http.Handler // channel.Handler(env)
+
+	mu          sync.Mutex
+	specialised bool // POST /specialize was accepted (or the agent is no stem)
+	stopping    bool // Run is shutting down: no specialisation any more
 }
 
 // New reads the config and opens both listeners.
@@ -87,20 +107,35 @@ func New(opts Options) (*Agent, error) {
 		rapi.Close()
 		return nil, err
 	}
-	api := runtimeapi.NewServer(runtimeapi.Metadata{
-		FunctionName: cfg.FunctionName, FunctionVersion: cfg.FunctionVersion, Handler: cfg.Handler}, opts.Log)
-	if opts.StreamLimit > 0 {
-		api.SetStreamLimit(opts.StreamLimit)
+	a := &Agent{opts: opts, log: opts.Log, rapi: rapi, chanLn: chanLn, capture: capture, journal: journal,
+		sup: supervisor.New(opts.Log), stem: cfg.Stem, ready: make(chan struct{})}
+	if !cfg.Stem {
+		a.setFunction(cfg, opts.Environ)
 	}
-	sup := supervisor.New(opts.Log)
-	env := environment.New(environment.Options{
+	return a, nil
+}
+
+// setFunction makes the Runtime API server and the environment of the function cfg describes,
+// with environ as the runtime's environment, and marks the agent ready. Called once.
+func (a *Agent) setFunction(cfg agentproto.Config, environ []string) {
+	api := runtimeapi.NewServer(runtimeapi.Metadata{
+		FunctionName: cfg.FunctionName, FunctionVersion: cfg.FunctionVersion, Handler: cfg.Handler}, a.log)
+	if a.opts.StreamLimit > 0 {
+		api.SetStreamLimit(a.opts.StreamLimit)
+	}
+	cgroupRoot := a.opts.CgroupRoot
+	a.env = environment.New(environment.Options{
 		Config:     cfg,
-		RuntimeAPI: rapi.Addr().String(),
-		Environ:    opts.Environ,
-		Bootstraps: opts.Bootstraps,
-		PeakMemory: func() (int64, error) { return cgroup.PeakMemory(opts.CgroupRoot) },
-	}, api, sup, capture, journal, opts.Log)
-	return &Agent{log: opts.Log, rapi: rapi, chanLn: chanLn, capture: capture, sup: sup, env: env, api: api}, nil
+		RuntimeAPI: a.rapi.Addr().String(),
+		Environ:    environ,
+		Bootstraps: a.opts.Bootstraps,
+		PeakMemory: func() (int64, error) { return cgroup.PeakMemory(cgroupRoot) },
+	}, api, a.sup, a.capture, a.journal, a.log)
+	a.api = api
+	a.apiHandler = api.Handler()
+	a.chanHandler = channel.Handler(a.env)
+	a.specialised = true
+	close(a.ready)
 }
 
 func withDefaults(o Options) Options {
@@ -138,13 +173,18 @@ func ReadConfig(path string) (agentproto.Config, error) {
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		return cfg, fmt.Errorf("agent: parse %s: %w", path, err)
 	}
+	return configDefaults(cfg), nil
+}
+
+// configDefaults fills Lambda's defaults into a function's config.
+func configDefaults(cfg agentproto.Config) agentproto.Config {
 	if cfg.FunctionVersion == "" {
 		cfg.FunctionVersion = function.LatestVersion
 	}
 	if cfg.MemoryMB == 0 {
 		cfg.MemoryMB = rules.DefaultMemoryMB
 	}
-	return cfg, nil
+	return cfg
 }
 
 // RuntimeAPIAddr is the address the Runtime API listens on.
@@ -156,8 +196,8 @@ func (a *Agent) SocketPath() string { return a.chanLn.Addr().String() }
 // Run serves both APIs, boots the runtime and blocks until ctx ends; then it shuts the
 // runtime down (SIGTERM first if extensions are registered) and returns.
 func (a *Agent) Run(ctx context.Context) error {
-	rapiSrv := &http.Server{Handler: a.api.Handler()} // no timeouts: /next is a long poll
-	chanSrv := &http.Server{Handler: channel.Handler(a.env)}
+	rapiSrv := &http.Server{Handler: a.runtimeAPIHandler()} // no timeouts: /next is a long poll
+	chanSrv := &http.Server{Handler: a.channelHandler()}
 	serveCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServing()
 
@@ -167,12 +207,18 @@ func (a *Agent) Run(ctx context.Context) error {
 	go func() { errc <- serve(rapiSrv, a.rapi) }()
 	go func() { errc <- serve(chanSrv, a.chanLn) }()
 
-	a.env.Boot()
+	if !a.stem {
+		a.env.Boot()
+	}
 	<-ctx.Done()
 
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	errs := []error{a.env.Shutdown(shutdownCtx), rapiSrv.Close(), chanSrv.Close()}
+	var errs []error
+	if env := a.stop(); env != nil {
+		errs = append(errs, env.Shutdown(shutdownCtx))
+	}
+	errs = append(errs, rapiSrv.Close(), chanSrv.Close())
 	if err := a.capture.Sync(); err != nil {
 		errs = append(errs, err)
 	}

@@ -122,7 +122,7 @@ func startAgent(t *testing.T, cfg agentproto.Config, opts Options) *harness {
 		}
 	})
 	t.Cleanup(h.stopAgent)
-	if cfg.Command != nil && cfg.Command[0] == "/bin/sh" {
+	if cfg.Command != nil && cfg.Command[0] == "/bin/sh" && !cfg.Stem { // a stem starts no runtime
 		// Play the runtime only once its process exists, as a real runtime would.
 		h.bootPid = h.runtimePid()
 	}

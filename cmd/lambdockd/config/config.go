@@ -37,6 +37,10 @@ const (
 	DefaultAgentName       = "lambdock-agent" // next to the lambdockd executable
 	DefaultLogLevel        = "info"
 	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultPrewarm is how many pre-warmed containers the invoker keeps per shape.
+	DefaultPrewarm = 1
+	// DefaultMaxConcurrentStarts bounds the containers an invoker creates and starts at once.
+	DefaultMaxConcurrentStarts = 4
 )
 
 // EnvPrefix starts every environment variable of lambdockd.
@@ -117,6 +121,11 @@ type Config struct {
 	LogLevel string
 	// ShutdownTimeout bounds a clean shutdown; in-flight invocations get most of it.
 	ShutdownTimeout time.Duration
+	// Prewarm is how many pre-warmed containers the invoker keeps per shape (0: none).
+	Prewarm int
+	// MaxConcurrentStarts bounds the containers the invoker creates and starts at once (0: the
+	// invoker's default, DefaultMaxConcurrentStarts).
+	MaxConcurrentStarts int
 }
 
 // Has reports whether the configuration includes role.

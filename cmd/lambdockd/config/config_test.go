@@ -15,7 +15,7 @@ func TestLoad(t *testing.T) {
 	base := Config{
 		Roles: AllRoles(), Addr: DefaultAddr, DataDir: "/d", NATSPort: DefaultNATSPort, KeepAlive: DefaultKeepAlive,
 		AccountConcurrency: rules.DefaultAccountConcurrency, Agent: "/a", LogLevel: DefaultLogLevel,
-		ShutdownTimeout: DefaultShutdownTimeout,
+		ShutdownTimeout: DefaultShutdownTimeout, Prewarm: DefaultPrewarm, MaxConcurrentStarts: DefaultMaxConcurrentStarts,
 	}
 	with := func(f func(c *Config)) Config {
 		c := base
@@ -74,6 +74,14 @@ func TestLoad(t *testing.T) {
 			wantErr: "--public-url"},
 		{name: "URL domain must be a domain", args: append([]string{"--url-domain", "https://x.example.com"}, fixed...),
 			wantErr: "--url-domain"},
+		{name: "pre-warming flags", args: append([]string{"--prewarm", "0", "--max-concurrent-starts", "2"}, fixed...),
+			want: with(func(c *Config) { c.Prewarm, c.MaxConcurrentStarts = 0, 2 })},
+		{name: "pre-warming from the environment", args: fixed,
+			env:  map[string]string{"LAMBDOCK_PREWARM": "3", "LAMBDOCK_MAX_CONCURRENT_STARTS": "8"},
+			want: with(func(c *Config) { c.Prewarm, c.MaxConcurrentStarts = 3, 8 })},
+		{name: "negative --prewarm", args: append([]string{"--prewarm", "-1"}, fixed...), wantErr: "--prewarm -1 is negative"},
+		{name: "negative --max-concurrent-starts", args: append([]string{"--max-concurrent-starts", "-2"}, fixed...),
+			wantErr: "--max-concurrent-starts -2 is negative"},
 		{name: "--pprof on loopback", args: append([]string{"--pprof", "127.0.0.1:6060"}, fixed...),
 			want: with(func(c *Config) { c.PProf = "127.0.0.1:6060" })},
 		{name: "--pprof from the environment", args: fixed, env: map[string]string{"LAMBDOCK_PPROF": "localhost:6060"},

@@ -38,6 +38,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&c.PProf, "pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (default off)")
 	fs.StringVar(&c.LogLevel, "log-level", DefaultLogLevel, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "bound of a clean shutdown")
+	fs.IntVar(&c.Prewarm, "prewarm", DefaultPrewarm, "pre-warmed containers kept per runtime image and memory size (0: none)")
+	fs.IntVar(&c.MaxConcurrentStarts, "max-concurrent-starts", DefaultMaxConcurrentStarts, "containers the invoker creates and starts at once")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: lambdockd [flags]\n\nEvery flag --name can also be set as %sNAME "+
 			"(upper case, '-' as '_').\n%s names an external PostgreSQL.\n\nFlags:\n%s",

@@ -47,6 +47,12 @@ func (c Config) Validate() error {
 	if c.KeepAlive <= 0 {
 		errs = append(errs, fmt.Errorf("--keep-alive %s must be positive", c.KeepAlive))
 	}
+	if c.Prewarm < 0 {
+		errs = append(errs, fmt.Errorf("--prewarm %d is negative", c.Prewarm))
+	}
+	if c.MaxConcurrentStarts < 0 {
+		errs = append(errs, fmt.Errorf("--max-concurrent-starts %d is negative", c.MaxConcurrentStarts))
+	}
 	if c.AccountConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("--account-concurrency %d must be positive", c.AccountConcurrency))
 	}

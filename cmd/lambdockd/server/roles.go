@@ -71,12 +71,14 @@ func (s *Server) startInvoker(ctx context.Context) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	inv, err := invoker.New(ctx, invoker.Config{
-		ID:          s.cfg.InvokerID,
-		DataDir:     filepath.Join(s.cfg.DataDir, "invoker"),
-		AgentBinary: s.cfg.Agent,
-		CodeFetcher: s.code,
-		CapacityMB:  s.cfg.CapacityMB,
-		KeepAlive:   s.cfg.KeepAlive,
+		ID:                  s.cfg.InvokerID,
+		DataDir:             filepath.Join(s.cfg.DataDir, "invoker"),
+		AgentBinary:         s.cfg.Agent,
+		CodeFetcher:         s.code,
+		CapacityMB:          s.cfg.CapacityMB,
+		KeepAlive:           s.cfg.KeepAlive,
+		Prewarm:             prewarm(s.cfg.Prewarm),
+		MaxConcurrentStarts: s.cfg.MaxConcurrentStarts, // 0: the invoker's default
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -93,6 +95,14 @@ func (s *Server) startInvoker(ctx context.Context) error {
 	}
 	s.onStop("invoker NATS service", true, svc.Close)
 	return nil
+}
+
+// prewarm maps --prewarm (0: off) to invoker.Config.Prewarm (0: the default, negative: off).
+func prewarm(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // startGateway builds the gateway and starts serving HTTP on Addr.

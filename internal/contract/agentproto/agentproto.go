@@ -27,6 +27,20 @@
 //     /next after the invocation (Lambda keeps the environment busy until then), or it was reset.
 //     The invoker returns the container to the pool only after this.
 //
+// A pre-warmed container (a "stem cell") starts with a Config whose Stem is true and no function:
+// its agent serves PathHealth and waits, with no runtime process. The invoker specialises it once,
+// for one function: it fills the container's task directory (mounted read-only at /var/task) with
+// the function's code, then sends
+//
+//	POST PathSpecialize → request: a Specialization as JSON (the function's Config and the
+//	   complete runtime environment the container would otherwise have been created with);
+//	   200 once the agent has taken it and started the runtime's init (PathInvoke then waits for
+//	   the init, as after a cold start). 409 if the stem is already specialised (or shutting down);
+//	   a function's agent does not serve the path (404).
+//
+// Before specialisation PathInvoke and PathIdle answer 409; after it, the agent is an ordinary
+// agent for that function for the rest of its life.
+//
 // Everything here is shared by both sides, so the wire format is defined in exactly one place.
 package agentproto
 
@@ -48,6 +62,8 @@ const (
 	PathHealth = "/health"
 	PathInvoke = "/invoke"
 	PathIdle   = "/idle"
+	// PathSpecialize turns a stem agent into the agent of one function (see the package doc).
+	PathSpecialize = "/specialize"
 )
 
 // Request headers on POST PathInvoke.
@@ -103,4 +119,17 @@ type Config struct {
 	// InitTimeout bounds the first init at container start (Lambda: 10 s). A re-init after a
 	// reset runs inside the next invocation and counts against its timeout.
 	InitTimeout time.Duration `json:"init_timeout"`
+	// Stem marks a pre-warmed container: no function yet, the agent waits for PathSpecialize
+	// and starts no runtime before it. The other fields are then ignored.
+	Stem bool `json:"stem,omitempty"`
+}
+
+// Specialization is the body of POST PathSpecialize.
+type Specialization struct {
+	// Config is the function's configuration, as a non-stem container gets it in ConfigName.
+	Config Config `json:"config"`
+	// Environ is the runtime's complete environment ("KEY=value"), in place of the container's:
+	// the function's variables and the Lambda reserved ones, as the invoker computes them for a
+	// container created for the function.
+	Environ []string `json:"environ"`
 }

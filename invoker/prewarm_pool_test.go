@@ -1,0 +1,112 @@
+package invoker
+
+import (
+	"testing"
+	"time"
+
+	"github.com/lambdock/lambdock/internal/contract/function"
+)
+
+func TestPoolStems(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	images := map[string]string{"provided.al2023": "img"}
+	small, large := Shape{"img", 128, 512}, Shape{"img", 256, 512}
+	newStemPool := func(capacity int) *pool {
+		p := newPool(capacity)
+		p.stemKey = func(spec function.Spec) string {
+			if sh, ok := shapeOf(spec, images); ok {
+				return sh.key()
+			}
+			return ""
+		}
+		return p
+	}
+	ready := func(t *testing.T, p *pool, sh Shape, id string) *env {
+		t.Helper()
+		e := p.reserveStem(sh, id, now)
+		if e == nil {
+			t.Fatalf("no room for stem %s", id)
+		}
+		if !p.stemStarted(e, now) {
+			t.Fatalf("stem %s not put into the pool", id)
+		}
+		return e
+	}
+
+	t.Run("a function of the shape takes the stem, which becomes its environment", func(t *testing.T) {
+		p := newStemPool(1024)
+		stem := ready(t, p, small, "s1")
+		if st := p.stats(); st.Stems != 1 || st.Idle != 0 || len(st.IdleByKey) != 0 || st.UsedMB != 128 {
+			t.Errorf("stats with one stem: %+v", st)
+		}
+		spec := specOf("a", 128, "c1")
+		g, err := p.acquire(spec, "new", now, true)
+		if err != nil || !g.stem || g.cold || g.env != stem {
+			t.Fatalf("acquire: %+v, %v; want the stem", g, err)
+		}
+		if stem.key != spec.PoolKey() || stem.state != stateStarting || !stem.prewarmed || p.used != 128 {
+			t.Errorf("taken stem: key %q state %v prewarmed %v, used %d", stem.key, stem.state, stem.prewarmed, p.used)
+		}
+		if p.stemCount(small.key()) != 0 || p.stats().Stems != 0 {
+			t.Errorf("the taken stem still counts as a stem")
+		}
+		p.started(stem)
+		if !p.release(stem, now) {
+			t.Fatal("release refused")
+		}
+		// It is the function's for good: another function of the shape does not get it.
+		if g, _ := p.acquire(specOf("b", 128, "c1"), "b1", now, true); g.env == stem || !g.cold {
+			t.Errorf("another function got the specialised environment")
+		}
+		if g, _ := p.acquire(spec, "again", now, true); g.env != stem || g.stem || g.cold {
+			t.Errorf("its function did not get it back warm: %+v", g)
+		}
+	})
+
+	t.Run("other shapes, image functions and warm containers come first or do not match", func(t *testing.T) {
+		p := newStemPool(1024)
+		ready(t, p, large, "s256")
+		for _, spec := range []function.Spec{specOf("a", 128, "c1"), withImage(specOf("img", 256, "c1")),
+			withEphemeral(specOf("eph", 256, "c1"), 1024)} {
+			if g, err := p.acquire(spec, spec.Name, now, true); err != nil || g.stem || !g.cold {
+				t.Errorf("%s: %+v, %v; want a new container", spec.Name, g, err)
+			}
+		}
+		if p.stemCount(large.key()) != 1 {
+			t.Errorf("the 256 MB stem was used")
+		}
+	})
+
+	t.Run("stems only take free memory and are evicted for functions", func(t *testing.T) {
+		p := newStemPool(512)
+		ready(t, p, large, "s256")
+		if e := p.reserveStem(Shape{"img", 512, 512}, "s512", now); e != nil {
+			t.Errorf("a stem was reserved beyond the free capacity")
+		}
+		g, err := p.acquire(specOf("a", 256, "c1"), "a1", now, true)
+		if err != nil || !g.stem {
+			t.Fatalf("acquire: %+v, %v", g, err)
+		}
+		ready(t, p, small, "s128")
+		g, err = p.acquire(specOf("big", 256, "c1"), "big", now, true)
+		if err != nil || !g.cold || len(g.victims) != 1 || g.victims[0].id != "s128" {
+			t.Errorf("a cold start with no room: %+v, %v; want the stem evicted", g, err)
+		}
+	})
+
+	t.Run("closed pool", func(t *testing.T) {
+		p := newStemPool(1024)
+		e := p.reserveStem(small, "s1", now)
+		p.close()
+		if p.stemStarted(e, now) {
+			t.Errorf("a stem went into a closed pool")
+		}
+		if p.reserveStem(small, "s2", now) != nil {
+			t.Errorf("a stem was reserved in a closed pool")
+		}
+	})
+}
+
+func withImage(s function.Spec) function.Spec { s.Image = "my:image"; return s }
+
+func withEphemeral(s function.Spec, mb int) function.Spec { s.EphemeralMB = mb; return s }
