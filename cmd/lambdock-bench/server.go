@@ -22,13 +22,8 @@ import (
 // defaultPrewarm is lambdockd's default number of pre-warmed containers per shape.
 const defaultPrewarm = 1
 
-// setPrewarm sets how many pre-warmed containers per shape lambdockd keeps (0: none). It
-// reports whether this build of lambdockd has the setting: until it does, it only records the
-// wish, and both runs of scenario 3 measure the same server.
-func setPrewarm(cfg *config.Config, n int) bool {
-	_, _ = cfg, n // wired when config.Config gains Prewarm: cfg.Prewarm = n; return true
-	return false
-}
+// setPrewarm sets how many pre-warmed containers per shape lambdockd keeps (0: none).
+func setPrewarm(cfg *config.Config, n int) { cfg.Prewarm = n }
 
 // bench is a running lambdockd and a signing HTTP client for it.
 type bench struct {
