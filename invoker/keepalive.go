@@ -1,6 +1,8 @@
 package invoker
 
 import (
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -87,15 +89,11 @@ func (k *keepAlives) prune(now time.Time) {
 			delete(k.fns, l)
 		}
 	}
-	for len(k.fns) > maxHistograms {
-		var oldest string
-		var at time.Time
-		for l, h := range k.fns {
-			if oldest == "" || h.seen.Before(at) {
-				oldest, at = l, h.seen
-			}
+	if excess := len(k.fns) - maxHistograms; excess > 0 {
+		names := slices.SortedFunc(maps.Keys(k.fns), func(a, b string) int { return k.fns[a].seen.Compare(k.fns[b].seen) })
+		for _, l := range names[:excess] {
+			delete(k.fns, l)
 		}
-		delete(k.fns, oldest)
 	}
 }
 

@@ -150,6 +150,11 @@ func (inv *Invoker) checkMemory(ctx context.Context, now time.Time) error {
 		return nil
 	}
 	victims, estimated := inv.pool.pressureVictims(need, now)
+	if len(victims) == 0 {
+		inv.log.Debug("host memory short, but no environment is idle", zap.Int("available_mb", r.AvailableMB),
+			zap.Int("reserve_mb", inv.reserveMB), zap.Float64("psi_some_avg10", r.PressureSome10))
+		return nil
+	}
 	inv.log.Warn("host memory short: evicting idle environments", zap.Int("available_mb", r.AvailableMB),
 		zap.Int("reserve_mb", inv.reserveMB), zap.Float64("psi_some_avg10", r.PressureSome10),
 		zap.Int("shortfall_mb", need), zap.Int("evicted", len(victims)), zap.Int("estimated_freed_mb", estimated))
