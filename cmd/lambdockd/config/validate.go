@@ -47,6 +47,12 @@ func (c Config) Validate() error {
 	if c.KeepAlive <= 0 {
 		errs = append(errs, fmt.Errorf("--keep-alive %s must be positive", c.KeepAlive))
 	}
+	if c.QueueWait < 0 {
+		errs = append(errs, fmt.Errorf("--queue-wait %s is negative", c.QueueWait))
+	}
+	if c.Overcommit < 1 {
+		errs = append(errs, fmt.Errorf("--overcommit %g must be at least 1 (1: no overcommit)", c.Overcommit))
+	}
 	if c.AccountConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("--account-concurrency %d must be positive", c.AccountConcurrency))
 	}

@@ -77,6 +77,8 @@ func (s *Server) startInvoker(ctx context.Context) error {
 		CodeFetcher: s.code,
 		CapacityMB:  s.cfg.CapacityMB,
 		KeepAlive:   s.cfg.KeepAlive,
+		QueueWait:   queueWait(s.cfg.QueueWait),
+		Overcommit:  s.cfg.Overcommit,
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -93,6 +95,15 @@ func (s *Server) startInvoker(ctx context.Context) error {
 	}
 	s.onStop("invoker NATS service", true, svc.Close)
 	return nil
+}
+
+// queueWait is --queue-wait as invoker.Config.QueueWait, where 0 means the default: 0 (no
+// wait) becomes negative.
+func queueWait(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // startGateway builds the gateway and starts serving HTTP on Addr.
