@@ -91,7 +91,8 @@ type Config struct {
 	// bounded by the function's timeout) before the 429 HostCapacityExceeded; 0 refuses at once.
 	QueueWait time.Duration
 	// Overcommit lets the containers' memory limits add up to CapacityMB × Overcommit; the
-	// invoker evicts idle containers when the host runs short of memory. 1 disables.
+	// invoker evicts idle containers when the host runs short of memory. 1 disables; 0 is
+	// the default (DefaultOvercommit).
 	Overcommit float64
 	// AccountConcurrency is the admin account's concurrency limit when it is set up (first
 	// start), and the limit of accounts the controller does not know.

@@ -59,7 +59,7 @@ func TestLoad(t *testing.T) {
 		{name: "capacity from the environment", args: fixed,
 			env:  map[string]string{"LAMBDOCK_QUEUE_WAIT": "0s", "LAMBDOCK_OVERCOMMIT": "2.5"},
 			want: with(func(c *Config) { c.QueueWait, c.Overcommit = 0, 2.5 })},
-		{name: "overcommit below 1", args: append([]string{"--overcommit", "0.5"}, fixed...),
+		{name: "overcommit between 0 and 1", args: append([]string{"--overcommit", "0.5"}, fixed...),
 			wantErr: "--overcommit 0.5 must be at least 1"},
 		{name: "negative queue wait", args: append([]string{"--queue-wait", "-1s"}, fixed...),
 			wantErr: "--queue-wait -1s is negative"},

@@ -85,10 +85,14 @@ func Throttled(reason string) *APIError {
 }
 
 // HostCapacityExceeded is 429 TooManyRequestsException, Reason HostCapacityExceeded: no
-// execution environment became free within wait because the invokers' memory is full.
+// execution environment became free within wait (0: none was free, and there was no wait)
+// because the invokers' memory is full.
 func HostCapacityExceeded(wait time.Duration) *APIError {
-	e := New(http.StatusTooManyRequests, CodeTooManyRequests,
-		"Rate Exceeded. No execution environment became free within %v: the invokers' memory is full.", wait)
+	msg := "Rate Exceeded. No execution environment is free: the invokers' memory is full."
+	if wait > 0 {
+		msg = fmt.Sprintf("Rate Exceeded. No execution environment became free within %v: the invokers' memory is full.", wait)
+	}
+	e := New(http.StatusTooManyRequests, CodeTooManyRequests, "%s", msg)
 	e.Reason = ReasonHostCapacityExceeded
 	return e
 }
