@@ -25,7 +25,9 @@
 //     new one only once it is gone.
 //   - When eviction cannot free enough, the invocation queues (queue.go) rather than being
 //     refused: for at most min(QueueWait (default 2 s), the function's timeout) and until its
-//     context ends. Queued invocations are served in arrival order, under the pool's mutex, each
+//     context ends. The wait does not run out while a container of the function is starting, and
+//     counts again from when it is ready (within the function's timeout): a slow cold start on a
+//     busy host is no reason to refuse the callers it will serve. Queued invocations are served in arrival order, under the pool's mutex, each
 //     time an environment is released (one of its key is handed over directly; one of another
 //     key becomes evictable) or memory is freed; one that does not fit keeps its place without
 //     holding up smaller ones behind it, and newcomers do not overtake the queue for a finishing

@@ -192,11 +192,14 @@ func (inv *Invoker) handBack(ctx context.Context, e *env, res *Result, idle chan
 // awaitRoom queues for room when the host is full, at most min(QueueWait, the function's
 // timeout) and until ctx ends: the pool serves queued callers in arrival order, each with an
 // environment of its function as soon as one is released, or a new one as soon as memory is
-// freed (or idle environments of other functions become evictable). It returns the grant as
-// acquire would, or the 429 TooManyRequestsException (HostCapacityExceeded) once the wait is
-// over.
+// freed (or idle environments of other functions become evictable). The wait does not run out
+// while an environment of the function is starting, and counts again from when it is ready, up
+// to the function's timeout: that cold start will serve the queue, and a slow one (a busy host,
+// a large code extraction) is no reason to refuse. It returns the grant as acquire would, or the
+// 429 TooManyRequestsException (HostCapacityExceeded) once the wait is over.
 func (inv *Invoker) awaitRoom(ctx context.Context, spec function.Spec, log *zap.Logger) (grant, error) {
-	wait := min(inv.cfg.QueueWait, time.Duration(spec.TimeoutSec)*time.Second)
+	timeout := time.Duration(spec.TimeoutSec) * time.Second
+	wait := min(inv.cfg.QueueWait, timeout)
 	if wait <= 0 {
 		return grant{}, lambdaerr.HostCapacityExceeded(0)
 	}
@@ -205,24 +208,47 @@ func (inv *Invoker) awaitRoom(ctx context.Context, spec function.Spec, log *zap.
 	if q == nil {
 		return g, err // room came meanwhile, or the invoker closed
 	}
+	limit := start.Add(timeout)
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
-	select {
-	case s := <-q.ch:
-		log.Debug("queued for room", zap.Duration("waited", time.Since(start)), zap.Bool("warm", s.g.env != nil && !s.g.cold))
-		return s.g, s.err
-	case <-timer.C:
-		if s, ok := inv.pool.dequeue(q); ok {
-			return s.g, s.err // served just in time
+	for {
+		select {
+		case s := <-q.ch:
+			log.Debug("queued for room", zap.Duration("waited", time.Since(start)), zap.Bool("warm", s.g.env != nil && !s.g.cold))
+			return s.g, s.err
+		case now := <-timer.C:
+			due := start.Add(wait)
+			switch starting, ready := inv.pool.coldStart(q.key); {
+			case starting:
+				due = now.Add(wait)
+			case ready.After(start):
+				due = ready.Add(wait)
+			}
+			if due = minTime(due, limit); due.After(now) {
+				timer.Reset(due.Sub(now))
+				continue
+			}
+			if s, ok := inv.pool.dequeue(q); ok {
+				return s.g, s.err // served just in time
+			}
+			waited := time.Since(start)
+			log.Debug("no room within the queue wait", zap.Duration("waited", waited))
+			return grant{}, lambdaerr.HostCapacityExceeded(waited.Round(100 * time.Millisecond))
+		case <-ctx.Done():
+			if s, ok := inv.pool.dequeue(q); ok {
+				inv.giveBack(ctx, s.g)
+			}
+			return grant{}, fmt.Errorf("invoker: waiting for room: %w", ctx.Err())
 		}
-		log.Debug("no room within the queue wait", zap.Duration("wait", wait))
-		return grant{}, lambdaerr.HostCapacityExceeded(wait)
-	case <-ctx.Done():
-		if s, ok := inv.pool.dequeue(q); ok {
-			inv.giveBack(ctx, s.g)
-		}
-		return grant{}, fmt.Errorf("invoker: waiting for room: %w", ctx.Err())
 	}
+}
+
+// minTime is the earlier of a and b.
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // giveBack returns a grant its caller no longer wants: a warm environment goes back to the

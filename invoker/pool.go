@@ -45,6 +45,7 @@ type env struct {
 	lastUsed  time.Time
 	initDur   time.Duration // the latest init it ran (cold start or re-init): its cost to recreate
 	usedMB    int           // the peak memory its latest invocation measured (0: none yet)
+	readyAt   time.Time     // when it finished starting
 }
 
 // pool is the bookkeeping of environments: which are idle for which key, how much memory they
@@ -214,7 +215,7 @@ func (p *pool) started(e *env) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e.state == stateStarting {
-		e.state = stateBusy
+		e.state, e.readyAt = stateBusy, time.Now()
 	}
 }
 

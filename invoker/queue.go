@@ -84,3 +84,21 @@ func (p *pool) serveQueue(now time.Time) {
 		q.ch <- served{g: g}
 	}
 }
+
+// coldStart reports whether an environment of key is being created (it will serve the key's
+// queued callers once its first invocation is done) and when the latest live one finished
+// starting.
+func (p *pool) coldStart(key string) (starting bool, lastReady time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for e := range p.envs {
+		if e.key != key {
+			continue
+		}
+		starting = starting || e.state == stateStarting
+		if e.readyAt.After(lastReady) {
+			lastReady = e.readyAt
+		}
+	}
+	return starting, lastReady
+}

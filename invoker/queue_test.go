@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // busyEnv acquires a new environment of fn in p and marks it started (busy).
@@ -152,5 +153,52 @@ func TestPoolQueue(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newPool(256)) })
+	}
+}
+
+func TestQueueWaitCountsFromReadyContainers(t *testing.T) {
+	t.Parallel()
+	const wait = 200 * time.Millisecond
+	tests := []struct {
+		name      string
+		starting  bool          // an environment of the function is starting when the caller queues
+		readyIn   time.Duration // it is ready after this
+		wantAfter time.Duration // the 429 comes no earlier
+	}{
+		{"no cold start: the queue wait", false, 0, wait},
+		{"a cold start: the queue wait from when it is ready", true, 3 * wait, 4 * wait},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			inv := testInvoker(t, 256, time.Minute, &fakeRemover{})
+			inv.cfg.QueueWait = wait
+			fn := specOf("a", 128, "x") // timeout 3 s (the default): the bound of any extension
+			g1, _ := inv.pool.acquire(fn, "e1", time.Now(), false)
+			g2, _ := inv.pool.acquire(fn, "e2", time.Now(), false)
+			if !tc.starting {
+				inv.pool.started(g1.env)
+				inv.pool.started(g2.env)
+			}
+			start := time.Now()
+			if tc.starting {
+				time.AfterFunc(tc.readyIn, func() {
+					inv.pool.started(g1.env)
+					inv.pool.started(g2.env)
+				})
+			}
+			_, err := inv.awaitRoom(t.Context(), fn, inv.log)
+			took := time.Since(start)
+			var apiErr *lambdaerr.APIError
+			if !errors.As(err, &apiErr) || apiErr.Reason != lambdaerr.ReasonHostCapacityExceeded {
+				t.Fatalf("awaitRoom: %v; want 429 HostCapacityExceeded", err)
+			}
+			if took < tc.wantAfter || took > 3*time.Second {
+				t.Errorf("429 after %v; want it after %v (and within the function's timeout)", took, tc.wantAfter)
+			}
+			if inv.Stats().Queued != 0 {
+				t.Errorf("the caller is still queued: %+v", inv.Stats())
+			}
+		})
 	}
 }
