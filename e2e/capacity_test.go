@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
@@ -19,7 +20,7 @@ func TestFullHostQueues(t *testing.T) {
 	need(t)
 	const (
 		burst     = 32
-		queueWait = 5 * time.Second // covers two cold starts on a busy 2-core host
+		queueWait = config.DefaultQueueWait
 		burstFn   = "e2e-burst"
 		holdFn    = "e2e-hold"
 		otherFn   = "e2e-other"
