@@ -2,6 +2,7 @@ package invoker
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -85,5 +86,35 @@ func TestKeepAlivePrune(t *testing.T) {
 	}
 	if _, ok := k.fns["oldest"]; ok || len(k.fns) != maxHistograms {
 		t.Errorf("%d histograms (the least recently seen kept: %v); want %d, without it", len(k.fns), ok, maxHistograms)
+	}
+}
+
+func TestReaperUsesEachFunctionsKeepAlive(t *testing.T) {
+	now := time.Now()
+	p := newPool(1024).withKeepAlive(time.Hour)
+	frequent := specOf("frequent", 128, "x")
+	// frequent is invoked every 2 minutes, each time idle for 1m59s: its keep-alive becomes
+	// 2m12s. Its environment was last released 4 minutes ago.
+	var f *env
+	at := now.Add(-4*time.Minute - 10*time.Minute)
+	for range 6 {
+		g, err := p.acquire(frequent, "f", at, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.cold {
+			p.started(g.env)
+		}
+		f = g.env
+		p.release(f, at.Add(time.Second))
+		at = at.Add(2 * time.Minute)
+	}
+	if got := p.keep.of(lineageOf(frequent)); got != 132*time.Second {
+		t.Fatalf("keep-alive of frequent: %v, want 2m12s", got)
+	}
+	u := idleIn(t, p, "unknown", false, now.Add(-4*time.Minute), 128)
+	expired := p.expired(now)
+	if len(expired) != 1 || expired[0] != f || slices.Contains(expired, u) {
+		t.Errorf("expired %v; want frequent's environment only (idle 4 min > 2m12s; unknown's keep-alive is 1 h)", expired)
 	}
 }
