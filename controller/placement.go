@@ -17,7 +17,10 @@ import (
 //     hands such a container over (it waits briefly for it rather than start a new one), so a
 //     caller invoking sequentially keeps its warm container even when the next request
 //     overtakes the Released of the previous one;
-//  3. the invoker with the most free memory (a cold start).
+//  3. the invoker with the most free memory (a cold start), even when none has room left:
+//     a full invoker queues the invocation until an environment or memory frees up
+//     (lambdockd --queue-wait), which is better than refusing it here on a snapshot that
+//     may be a heartbeat old.
 //
 // Between heartbeats it corrects each invoker's last snapshot with what this controller did
 // since: a warm placement takes an idle container, a handoff claims a finishing one, a cold one

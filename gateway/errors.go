@@ -86,9 +86,12 @@ func (g *Gateway) handle(fn func(c *gin.Context) error) gin.HandlerFunc {
 }
 
 // writeError renders e as Lambda does: status, x-amzn-ErrorType, JSON body {Type, __type, message,
-// Reason}.
+// Reason}. A full host (Reason HostCapacityExceeded) also says when to retry: Retry-After: 1.
 func writeError(c *gin.Context, e *lambdaerr.APIError) {
 	c.Header(lambdaapi.HeaderErrorType, e.Code)
+	if e.Reason == lambdaerr.ReasonHostCapacityExceeded {
+		c.Header("Retry-After", "1")
+	}
 	c.Data(e.Status, "application/json", e.Body())
 }
 

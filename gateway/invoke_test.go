@@ -27,6 +27,8 @@ func controller(inv msg.Invocation) msg.InvocationReply {
 	case "throttle":
 		e := lambdaerr.Throttled(lambdaerr.ReasonReservedFunctionConcurrentInvocationLimit)
 		return msg.InvocationReply{Error: e}
+	case "hostfull":
+		return msg.InvocationReply{Error: lambdaerr.HostCapacityExceeded(2 * time.Second)}
 	case "text":
 		reply.Payload, reply.ContentType = []byte("plain"), "text/plain"
 	default:
@@ -84,6 +86,22 @@ func TestInvokeMapping(t *testing.T) {
 		var e struct{ Reason string }
 		if err := json.Unmarshal(b, &e); err != nil || e.Reason != lambdaerr.ReasonReservedFunctionConcurrentInvocationLimit {
 			t.Errorf("Reason in %s", b)
+		}
+		if ra := resp.Header.Get("Retry-After"); ra != "" {
+			t.Errorf("Retry-After %q on a concurrency throttle", ra)
+		}
+	})
+
+	t.Run("host full", func(t *testing.T) {
+		resp, b := do(t, env, call{method: "POST", path: path, body: []byte(`{"mode":"hostfull"}`)})
+		wantError(t, resp, b, http.StatusTooManyRequests, lambdaerr.CodeTooManyRequests,
+			"Rate Exceeded. No execution environment became free within 2s: the invokers' memory is full.")
+		var e struct{ Reason string }
+		if err := json.Unmarshal(b, &e); err != nil || e.Reason != lambdaerr.ReasonHostCapacityExceeded {
+			t.Errorf("Reason in %s", b)
+		}
+		if ra := resp.Header.Get("Retry-After"); ra != "1" {
+			t.Errorf("Retry-After = %q, want 1", ra)
 		}
 	})
 

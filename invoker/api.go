@@ -64,13 +64,15 @@ type CodeFetcher interface {
 
 // Stats is a snapshot of an invoker's capacity and warm pool, for placement.
 type Stats struct {
-	ID         string
+	ID string
+	// CapacityMB is the memory limits the invoker admits: Config.CapacityMB × Config.Overcommit.
 	CapacityMB int
-	UsedMB     int            // memory of all live containers (busy or idle)
+	UsedMB     int            // memory limits of all live containers (busy or idle)
 	IdleByKey  map[string]int // function.Spec.PoolKey() → idle warm containers
 	Busy       int
 	Idle       int
 	// Stems counts the pre-warmed containers ready to be specialised for a function. They hold
 	// memory (UsedMB) but are in neither IdleByKey, Idle nor Busy.
-	Stems int
+	Stems  int
+	Queued int // invocations waiting for room (Config.QueueWait)
 }

@@ -30,6 +30,10 @@ const (
 	DefaultMaxConcurrentStarts = 4
 	// defaultCapacityShare is the share of host memory containers may hold by default.
 	defaultCapacityShare = 0.8
+	// DefaultQueueWait is how long an invocation waits for room when the host is full.
+	DefaultQueueWait = 2 * time.Second
+	// DefaultOvercommit is the factor by which memory limits may exceed CapacityMB.
+	DefaultOvercommit = 1.5
 )
 
 // Config configures an Invoker. The Docker daemon is taken from the environment (DOCKER_HOST,
@@ -67,6 +71,18 @@ type Config struct {
 	// MaxConcurrentStarts bounds the containers being created and started at once (cold starts
 	// and pre-warming together). 0 means DefaultMaxConcurrentStarts.
 	MaxConcurrentStarts int
+	// QueueWait bounds how long an invocation waits for room (an environment of its function
+	// released, or memory freed) when the host is full, before the 429 TooManyRequestsException
+	// (HostCapacityExceeded); the function's timeout bounds it too. Default 2 s; negative: no
+	// wait.
+	QueueWait time.Duration
+	// Overcommit lets the memory limits of the containers add up to CapacityMB × Overcommit:
+	// functions rarely use all of their limit. A monitor watches the host's actual memory and
+	// evicts idle containers when it runs short (monitor.go). Default 1.5; 1 disables.
+	Overcommit float64
+	// HostMemory reads the host's available memory and pressure for that monitor. Default: the
+	// host's /proc (meminfo and pressure/memory).
+	HostMemory HostMemory
 }
 
 // withDefaults fills unset fields; hostMemoryBytes sizes the default capacity.
@@ -138,11 +154,26 @@ func (c Config) withDefaults(hostMemoryBytes int64) (Config, error) {
 	if c.MaxConcurrentStarts == 0 {
 		c.MaxConcurrentStarts = DefaultMaxConcurrentStarts
 	}
+	if c.QueueWait == 0 {
+		c.QueueWait = DefaultQueueWait
+	}
+	if c.Overcommit == 0 {
+		c.Overcommit = DefaultOvercommit
+	}
+	if c.Overcommit < 1 {
+		return c, fmt.Errorf("invoker: Overcommit %g must be at least 1 (1 disables overcommit)", c.Overcommit)
+	}
+	if c.HostMemory == nil {
+		c.HostMemory = ProcMemory{Root: "/proc"}
+	}
 	if _, _, err := c.uidGid(); err != nil {
 		return c, err
 	}
 	return c, nil
 }
+
+// admitMB is the memory limits the pool admits: CapacityMB × Overcommit.
+func (c Config) admitMB() int { return int(float64(c.CapacityMB) * c.Overcommit) }
 
 // uidGid parses User.
 func (c Config) uidGid() (uid, gid int, err error) {

@@ -18,11 +18,33 @@
 //     idle, a new one is created, so N concurrent invocations of a function get N containers.
 //     Handing out and reserving happen under one mutex; Docker calls never run under it.
 //   - Memory is reserved before a container is created and counted until it is gone: the sum of
-//     MemoryMB of live and starting containers never exceeds CapacityMB. When full, idle
-//     containers of other keys are evicted, least recently used first, and removed before the new
-//     container is created; an evicted container's memory passes to the new one only once it is
-//     gone. When eviction cannot free enough, Invoke returns the 429 TooManyRequestsException
-//     (ConcurrentInvocationLimitExceeded).
+//     MemoryMB of live and starting containers never exceeds CapacityMB × Overcommit (default
+//     1.5: functions rarely use all of their limit; Stats and heartbeats report this overcommitted
+//     capacity). When full, idle containers of other keys are evicted in value order (below) and
+//     removed before the new container is created; an evicted container's memory passes to the
+//     new one only once it is gone.
+//   - When eviction cannot free enough, the invocation queues (queue.go) rather than being
+//     refused: for at most min(QueueWait (default 2 s), the function's timeout) and until its
+//     context ends. The wait does not run out while a container of the function is starting, and
+//     counts again from when it is ready (within the function's timeout): a slow cold start on a
+//     busy host is no reason to refuse the callers it will serve. Queued invocations are served in arrival order, under the pool's mutex, each
+//     time an environment is released (one of its key is handed over directly; one of another
+//     key becomes evictable) or memory is freed; one that does not fit keeps its place without
+//     holding up smaller ones behind it, and newcomers do not overtake the queue for a finishing
+//     environment. Only when the wait runs out does Invoke return the 429
+//     TooManyRequestsException with Reason HostCapacityExceeded (the gateway adds Retry-After: 1).
+//   - Eviction order (value.go), the least valuable first: pre-warmed environments (pool keys
+//     starting with "stem:"), which serve no function and are cheapest to make again; then the
+//     environment idle the longest relative to its function's keep-alive (its predicted reuse:
+//     idle 3 of 4 minutes goes before idle 5 of 10); ties go to the cheaper to recreate: the
+//     shorter init it last ran, then the smaller memory.
+//   - Overcommit is guarded by a memory monitor (monitor.go): every 2 s it reads MemAvailable
+//     and PSI (/proc/meminfo, /proc/pressure/memory). When MemAvailable falls below the reserve
+//     (what CapacityMB leaves of the host, within [5%, 20%] of it), or PSI "some avg10" reaches
+//     10%, it evicts idle environments in value order until the memory they are estimated to
+//     hold (the peak each measured in its latest invocation, else its limit) covers the
+//     shortfall (under PSI alone: 5% of CapacityMB per round). Busy environments are never
+//     touched; each container's own memory limit still bounds it.
 //   - A failed container removal is retried with backoff (5 attempts); Docker's "not found"
 //     counts as gone. A container that still could not be removed keeps its memory charged, and
 //     the reaper tries again on each round; Close retries until its context ends.
@@ -42,8 +64,15 @@
 //     (the caller maps it to ServiceException). A function error is never a Go error.
 //   - If Invoke's context ends during an invocation, the container's state is unknown and it is
 //     removed.
-//   - Idle containers are removed after KeepAlive by a reaper that looks every KeepAlive/4
-//     (within [50 ms, 30 s]) and removes up to 4 containers at once.
+//   - Keep-alive follows each function's pattern (keepalive.go, after the hybrid histogram policy
+//     of "Serverless in the Wild", ATC '20): the idle times of a function version (from one of
+//     its environments becoming idle to its next invocation) go into a histogram of 1-minute bins
+//     up to 4 h; its keep-alive is the 99th percentile plus 10%, within [1 min, KeepAlive]. With
+//     fewer than 5 samples, or more than half beyond 4 h, KeepAlive applies. Counts halve every
+//     1024 samples, so a changed pattern takes over; histograms of functions not seen for 24 h
+//     are dropped (and at most 10000 are kept, about 1 KB each).
+//   - Idle containers are removed after their function's keep-alive by a reaper that looks every
+//     KeepAlive/4 (within [50 ms, 30 s]) and removes up to 4 containers at once.
 //   - Every container is labelled with the invoker's ID; New removes what a crashed invoker with
 //     the same ID left behind, and Close removes everything it created (and waits for in-flight
 //     work), so nothing outlives the invoker.

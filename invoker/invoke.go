@@ -31,8 +31,9 @@ const grace = 5 * time.Second
 // Invoke runs one invocation: in an idle warm container of the function's pool key if there is
 // one, else in a new container. A function error (handler error, crash, timeout) is a Result
 // with FunctionError set; a Go error means the platform failed (a *lambdaerr.APIError when the
-// request is refused: 429 TooManyRequestsException when the host is full, InvalidZipFile,
-// InvalidRuntime), and the caller maps other errors to ServiceException.
+// request is refused: 429 TooManyRequestsException (HostCapacityExceeded) when the host stays
+// full for Config.QueueWait, InvalidZipFile, InvalidRuntime), and the caller maps other errors
+// to ServiceException.
 func (inv *Invoker) Invoke(ctx context.Context, req Request) (*Result, error) {
 	done, err := inv.track()
 	if err != nil {
@@ -66,7 +67,7 @@ func (inv *Invoker) Invoke(ctx context.Context, req Request) (*Result, error) {
 // new one it starts. When all of the key's environments are busy but one is finishing (it has
 // replied and waits for the runtime's /next), it waits up to handoffWait for that one rather
 // than start another: a cold start costs far more, and sequential callers would otherwise each
-// get a new container.
+// get a new container. When the host is full, it queues for room (awaitRoom).
 func (inv *Invoker) acquire(ctx context.Context, spec function.Spec, log *zap.Logger) (*env, bool, error) {
 	g, err := inv.pool.acquire(spec, newEnvID(), time.Now(), true)
 	if g.wait != nil {
@@ -75,8 +76,10 @@ func (inv *Invoker) acquire(ctx context.Context, spec function.Spec, log *zap.Lo
 		}
 		g, err = inv.pool.acquire(spec, newEnvID(), time.Now(), false)
 	}
-	for _, s := range g.stale {
-		inv.background(func() { inv.discard(ctx, s, "replaced by a newer revision") })
+	inv.discardStale(ctx, g.stale)
+	if errors.Is(err, errNoRoom) {
+		g, err = inv.awaitRoom(ctx, spec, log)
+		inv.discardStale(ctx, g.stale)
 	}
 	if err != nil {
 		return nil, false, err
@@ -107,7 +110,7 @@ func (inv *Invoker) startNew(ctx context.Context, g grant, spec function.Spec, l
 		// An evicted container is still there and holds the memory: no room after all.
 		inv.discard(ctx, g.env, "evicted containers not removed")
 		return nil, false, fmt.Errorf("invoker: start environment for %s: evicted containers were not removed: %w",
-			spec.Name, lambdaerr.Throttled(lambdaerr.ReasonConcurrentInvocationLimitExceeded))
+			spec.Name, lambdaerr.HostCapacityExceeded(0))
 	}
 
 	start := time.Now()
@@ -182,6 +185,7 @@ func (inv *Invoker) run(ctx context.Context, e *env, spec function.Spec, req Req
 // handBack marks e as finishing and, once its runtime asks for the next event (Lambda keeps
 // the environment busy until /next), returns it to the pool and closes idle.
 func (inv *Invoker) handBack(ctx context.Context, e *env, res *Result, idle chan struct{}, idleBy time.Time, log *zap.Logger) {
+	inv.pool.measured(e, res.InitDuration, res.MaxMemoryUsedMB)
 	inv.pool.finishing(e)
 	log.Debug("invocation done", zap.String("container", sandbox.ShortID(e.containerID)), zap.Bool("cold", res.Cold),
 		zap.String("function_error", res.FunctionError), zap.Duration("duration", res.Duration))
@@ -197,6 +201,93 @@ func (inv *Invoker) handBack(ctx context.Context, e *env, res *Result, idle chan
 			inv.discard(ctx, e, "no longer wanted")
 		}
 	})
+}
+
+// awaitRoom queues for room when the host is full, at most min(QueueWait, the function's
+// timeout) and until ctx ends: the pool serves queued callers in arrival order, each with an
+// environment of its function as soon as one is released, or a new one as soon as memory is
+// freed (or idle environments of other functions become evictable). The wait does not run out
+// while an environment of the function is starting, and counts again from when it is ready, up
+// to the function's timeout: that cold start will serve the queue, and a slow one (a busy host,
+// a large code extraction) is no reason to refuse. It returns the grant as acquire would, or the
+// 429 TooManyRequestsException (HostCapacityExceeded) once the wait is over.
+func (inv *Invoker) awaitRoom(ctx context.Context, spec function.Spec, log *zap.Logger) (grant, error) {
+	timeout := time.Duration(spec.TimeoutSec) * time.Second
+	wait := min(inv.cfg.QueueWait, timeout)
+	if wait <= 0 {
+		return grant{}, lambdaerr.HostCapacityExceeded(0)
+	}
+	start := time.Now()
+	g, q, err := inv.pool.enqueue(spec, newEnvID(), start)
+	if q == nil {
+		return g, err // room came meanwhile, or the invoker closed
+	}
+	limit := start.Add(timeout)
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		select {
+		case s := <-q.ch:
+			log.Debug("queued for room", zap.Duration("waited", time.Since(start)), zap.Bool("warm", s.g.env != nil && !s.g.cold))
+			return s.g, s.err
+		case now := <-timer.C:
+			due := start.Add(wait)
+			switch starting, ready := inv.pool.coldStart(q.key); {
+			case starting:
+				due = now.Add(wait)
+			case ready.After(start):
+				due = ready.Add(wait)
+			}
+			if due = minTime(due, limit); due.After(now) {
+				timer.Reset(due.Sub(now))
+				continue
+			}
+			if s, ok := inv.pool.dequeue(q); ok {
+				return s.g, s.err // served just in time
+			}
+			waited := time.Since(start)
+			log.Debug("no room within the queue wait", zap.Duration("waited", waited))
+			return grant{}, lambdaerr.HostCapacityExceeded(waited.Round(100 * time.Millisecond))
+		case <-ctx.Done():
+			if s, ok := inv.pool.dequeue(q); ok {
+				inv.giveBack(ctx, s.g)
+			}
+			return grant{}, fmt.Errorf("invoker: waiting for room: %w", ctx.Err())
+		}
+	}
+}
+
+// minTime is the earlier of a and b.
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// giveBack returns a grant its caller no longer wants: a warm environment goes back to the
+// pool, a new one (and the environments evicted for it) is discarded.
+func (inv *Invoker) giveBack(ctx context.Context, g grant) {
+	inv.discardStale(ctx, g.stale)
+	switch {
+	case g.env == nil:
+	case !g.cold:
+		if !inv.pool.release(g.env, time.Now()) {
+			inv.background(func() { inv.discard(ctx, g.env, "no longer wanted") })
+		}
+	default:
+		for _, v := range g.victims {
+			inv.background(func() { inv.discard(ctx, v, "evicted for capacity") })
+		}
+		inv.background(func() { inv.discard(ctx, g.env, "its caller gave up") })
+	}
+}
+
+// discardStale removes, in the background, idle environments retired as older revisions.
+func (inv *Invoker) discardStale(ctx context.Context, stale []*env) {
+	for _, s := range stale {
+		inv.background(func() { inv.discard(ctx, s, "replaced by a newer revision") })
+	}
 }
 
 // awaitHandoff waits for a finishing environment handed over on w. It returns nil, nil when

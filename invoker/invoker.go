@@ -33,8 +33,11 @@ type Invoker struct {
 	opsMu sync.Mutex     // orders ops.Add against Close's ops.Wait
 	ops   sync.WaitGroup // Invoke calls and the work they leave running (idle waits, removals)
 
-	stopReaper context.CancelFunc
-	reaperDone chan struct{}
+	reserveMB int // the host memory the monitor keeps available (monitor.go)
+
+	stopReaper  context.CancelFunc // stops the reaper and the memory monitor
+	reaperDone  chan struct{}
+	monitorDone chan struct{}
 }
 
 // New connects to Docker, removes what a crashed invoker with the same ID left behind
@@ -67,7 +70,8 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 	uid, gid, _ := cfg.uidGid() // validated by withDefaults
 	log = log.With(zap.String("invoker", cfg.ID))
 	inv := &Invoker{cfg: cfg, uid: uid, gid: gid, hostCPUs: host.CPUs, log: log, engine: engine,
-		remover: engine, pool: newPool(cfg.CapacityMB), starts: newStartGate(cfg.MaxConcurrentStarts)}
+		remover: engine, pool: newPool(cfg.admitMB()).withKeepAlive(cfg.KeepAlive),
+		reserveMB: reserveMB(int(host.MemoryBytes>>20), cfg.CapacityMB), starts: newStartGate(cfg.MaxConcurrentStarts)}
 	inv.life, inv.giveUp = context.WithCancelCause(context.Background())
 
 	n, err := inv.removeAll(ctx)
@@ -92,11 +96,13 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 		}
 	}
 	reaperCtx, stop := context.WithCancel(context.Background())
-	inv.stopReaper, inv.reaperDone = stop, make(chan struct{})
+	inv.stopReaper, inv.reaperDone, inv.monitorDone = stop, make(chan struct{}), make(chan struct{})
 	go inv.reap(reaperCtx)
+	go inv.monitor(reaperCtx)
 	inv.startPrewarm()
-	log.Info("invoker started", zap.Int("capacity_mb", cfg.CapacityMB), zap.Int("host_cpus", host.CPUs),
-		zap.Duration("keep_alive", cfg.KeepAlive), zap.Int("prewarm", cfg.Prewarm),
+	log.Info("invoker started", zap.Int("capacity_mb", cfg.CapacityMB), zap.Float64("overcommit", cfg.Overcommit),
+		zap.Int("admitted_mb", cfg.admitMB()), zap.Int("reserve_mb", inv.reserveMB), zap.Int("host_cpus", host.CPUs),
+		zap.Duration("keep_alive", cfg.KeepAlive), zap.Duration("queue_wait", cfg.QueueWait), zap.Int("prewarm", cfg.Prewarm),
 		zap.Int("max_concurrent_starts", cfg.MaxConcurrentStarts))
 	return inv, nil
 }
@@ -126,6 +132,7 @@ func (inv *Invoker) Close(ctx context.Context) error {
 	inv.opsMu.Unlock()
 	inv.stopReaper()
 	<-inv.reaperDone
+	<-inv.monitorDone
 	inv.stopPrewarm()
 
 	// Failures here are logged by discard and removeContainer; the sweep below tries again and

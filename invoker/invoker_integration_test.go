@@ -314,14 +314,14 @@ func TestNewRemovesLeftoverContainers(t *testing.T) {
 	}
 }
 
-func TestCapacityThrottles(t *testing.T) {
+func TestFullHostQueuesThenThrottles(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, func(c *invoker.Config) { c.CapacityMB = 256 })
+	h := newHarness(t, func(c *invoker.Config) { c.CapacityMB, c.Overcommit, c.QueueWait = 256, 1, time.Second })
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, name := range []string{"busy-a", "busy-b"} {
 		wg.Go(func() {
-			res, err := h.invoke(t, spec(name, 128, 30), map[string]any{"op": "sleep", "ms": 4000})
+			res, err := h.invoke(t, spec(name, 128, 30), map[string]any{"op": "sleep", "ms": 6000})
 			if err == nil && res.FunctionError != "" {
 				err = errors.New(res.FunctionError + ": " + string(res.Payload))
 			}
@@ -335,13 +335,19 @@ func TestCapacityThrottles(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	start := time.Now()
 	_, err := h.invoke(t, spec("third", 128, 30), map[string]string{"op": "count"})
+	waited := time.Since(start)
 	var apiErr *lambdaerr.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != 429 || apiErr.Code != lambdaerr.CodeTooManyRequests ||
-		apiErr.Reason != lambdaerr.ReasonConcurrentInvocationLimitExceeded {
+		apiErr.Reason != lambdaerr.ReasonHostCapacityExceeded || !strings.Contains(apiErr.Message, "memory is full") {
 		t.Errorf("third invocation: %v; want 429 %s (%s)", err, lambdaerr.CodeTooManyRequests,
-			lambdaerr.ReasonConcurrentInvocationLimitExceeded)
+			lambdaerr.ReasonHostCapacityExceeded)
 	}
+	if waited < time.Second {
+		t.Errorf("the 429 came after %v; want it after the queue wait of 1s", waited)
+	}
+	t.Logf("429 %s after %v", apiErr.Reason, waited.Round(time.Millisecond))
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
-	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/invoker/agentclient"
 )
 
@@ -46,6 +45,9 @@ type env struct {
 	heir      *env // evicted: the new environment its memory goes to once its container is gone
 	stuck     bool // removing: its container's removal failed; the reaper retries it
 	lastUsed  time.Time
+	initDur   time.Duration // the latest init it ran (cold start or re-init): its cost to recreate
+	usedMB    int           // the peak memory its latest invocation measured (0: none yet)
+	readyAt   time.Time     // when it finished starting
 }
 
 // pool is the bookkeeping of environments: which are idle for which key, how much memory they
@@ -60,15 +62,28 @@ type pool struct {
 	current  map[string]string      // lineage → newest pool key seen
 	finish   map[string]int         // pool key → finishing environments
 	waiters  map[string][]chan *env // pool key → callers waiting for a finishing environment
+	queue    []*queued              // callers waiting for room, in arrival order (queue.go)
+	queuedBy map[string]int         // pool key → callers of it in queue
+	keep     *keepAlives            // per-function keep-alive from idle times (keepalive.go)
 	closed   bool
 	// stemKey is the pool key of the stem cells a function could use ("" for none); nil when
 	// pre-warming is off. Set before use, then read-only.
 	stemKey func(function.Spec) string
 }
 
+// newPool is a pool admitting up to capacityMB of memory limits, with DefaultKeepAlive as the
+// longest keep-alive (withKeepAlive changes it).
 func newPool(capacityMB int) *pool {
 	return &pool{capacity: capacityMB, envs: map[*env]struct{}{}, idle: map[string][]*env{},
-		current: map[string]string{}, finish: map[string]int{}, waiters: map[string][]chan *env{}}
+		current: map[string]string{}, finish: map[string]int{}, waiters: map[string][]chan *env{},
+		queuedBy: map[string]int{}, keep: newKeepAlives(DefaultKeepAlive)}
+}
+
+// withKeepAlive sets the longest keep-alive (Config.KeepAlive), which is also the keep-alive of
+// functions whose idle times are not known well enough.
+func (p *pool) withKeepAlive(d time.Duration) *pool {
+	p.keep = newKeepAlives(d)
+	return p
 }
 
 // grant is the outcome of acquire.
@@ -85,13 +100,17 @@ type grant struct {
 // account's function of the same name is another lineage).
 func lineageOf(s function.Spec) string { return s.Key() + ":" + s.Version }
 
+// errNoRoom is acquire's answer when no idle environment of the key exists and evicting idle
+// environments of other keys cannot free enough memory: the caller may queue (enqueue).
+var errNoRoom = errors.New("invoker: no room for a new environment")
+
 // acquire hands out an idle environment for spec's pool key; or, if mayWait and one of the key's
 // environments is finishing an invocation (and not yet promised to another caller), a channel on
-// which it will be handed over; or else reserves memory for a new one, evicting least recently
-// used idle environments of other keys if needed. An evicted environment's memory stays charged
-// until its container is gone (forget), and then goes to the new environment, which must not
-// create its container before that (ready). With no room, it returns the 429
-// TooManyRequestsException.
+// which it will be handed over; or else reserves memory for a new one, evicting idle
+// environments of other keys if needed, least valuable first (evictable). An evicted
+// environment's memory stays charged until its container is gone (forget), and then goes to the
+// new environment, which must not create its container before that (ready). With no room, it
+// returns errNoRoom.
 func (p *pool) acquire(spec function.Spec, envID string, now time.Time, mayWait bool) (grant, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -108,31 +127,42 @@ func (p *pool) acquire(spec function.Spec, envID string, now time.Time, mayWait 
 		delete(p.idle, old)
 	}
 	p.current[lineage] = key
+	p.keep.invoked(lineage, now)
+	err := p.take(&g, spec, key, lineage, envID, now, mayWait)
+	return g, err
+}
 
+// take is acquire after the revision check (with p.mu held): it fills g with an idle
+// environment, a handoff wait, or a new environment, or returns errNoRoom without changing
+// anything.
+func (p *pool) take(g *grant, spec function.Spec, key, lineage, envID string, now time.Time, mayWait bool) error {
 	if list := p.idle[key]; len(list) > 0 {
 		e := list[len(list)-1]
 		p.idle[key] = list[:len(list)-1]
 		e.state = stateBusy
 		g.env = e
-		return g, nil
+		return nil
 	}
-	if mayWait && p.finish[key] > len(p.waiters[key]) {
+	// Callers queued for room come first: a newcomer does not claim a finishing environment
+	// they are waiting for.
+	if mayWait && p.queuedBy[key] == 0 && p.finish[key] > len(p.waiters[key]) {
 		g.wait = make(chan *env, 1)
 		p.waiters[key] = append(p.waiters[key], g.wait)
-		return g, nil
+		return nil
 	}
 	if e := p.takeStem(spec, key, lineage, now); e != nil {
 		g.env, g.stem = e, true
-		return g, nil
+		return nil
 	}
 
 	need := spec.MemoryMB
 	e := &env{id: envID, key: key, lineage: lineage, memMB: need, state: stateStarting, lastUsed: now}
 	if free := p.capacity - p.used; need > free {
-		g.victims = p.evictable(key, need-free)
-		if g.victims == nil {
-			return g, lambdaerr.Throttled(lambdaerr.ReasonConcurrentInvocationLimitExceeded)
+		victims := p.evictable(key, need-free, now)
+		if victims == nil {
+			return errNoRoom
 		}
+		g.victims = victims
 		for _, v := range g.victims {
 			p.takeIdle(v)
 			v.state = stateRemoving
@@ -144,19 +174,19 @@ func (p *pool) acquire(spec function.Spec, envID string, now time.Time, mayWait 
 	p.envs[e] = struct{}{}
 	p.used += e.chargedMB
 	g.env, g.cold = e, true
-	return g, nil
+	return nil
 }
 
-// evictable picks idle environments of keys other than key, least recently used first, whose
-// memory adds up to at least needMB; nil if all of them together are not enough.
-func (p *pool) evictable(key string, needMB int) []*env {
+// evictable picks idle environments of keys other than key, least valuable first (byValue),
+// whose memory adds up to at least needMB; nil if all of them together are not enough.
+func (p *pool) evictable(key string, needMB int, now time.Time) []*env {
 	var cands []*env
 	for k, list := range p.idle {
 		if k != key {
 			cands = append(cands, list...)
 		}
 	}
-	slices.SortFunc(cands, func(a, b *env) int { return a.lastUsed.Compare(b.lastUsed) })
+	p.byValue(cands, now)
 	freed := 0
 	for i, e := range cands {
 		freed += e.memMB
@@ -195,7 +225,7 @@ func (p *pool) started(e *env) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e.state == stateStarting {
-		e.state = stateBusy
+		e.state, e.readyAt = stateBusy, time.Now()
 	}
 }
 
@@ -254,6 +284,8 @@ func (p *pool) release(e *env, now time.Time) bool {
 	}
 	e.state = stateIdle
 	p.idle[e.key] = append(p.idle[e.key], e)
+	p.keep.idle(e.lineage, now)
+	p.serveQueue(now) // a caller of its key takes it, or one of another key may evict it
 	return true
 }
 
@@ -289,15 +321,18 @@ func (p *pool) retire(e *env) {
 	e.state = stateRemoving
 }
 
-// expired takes the environments idle since before now-keepAlive out of the pool.
-func (p *pool) expired(now time.Time, keepAlive time.Duration) []*env {
+// expired takes the environments idle for longer than their function's keep-alive
+// (keepAlives.of) out of the pool, and forgets the idle-time histograms of functions not seen
+// for long.
+func (p *pool) expired(now time.Time) []*env {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.keep.prune(now)
 	var out []*env
 	for key, list := range p.idle {
 		kept := list[:0]
 		for _, e := range list {
-			if now.Sub(e.lastUsed) >= keepAlive {
+			if now.Sub(e.lastUsed) >= p.keep.of(e.lineage) {
 				e.state = stateRemoving
 				out = append(out, e)
 			} else {
@@ -332,6 +367,9 @@ func (p *pool) forget(e *env) {
 	}
 	e.heir = nil
 	p.used -= freed
+	if freed > 0 {
+		p.serveQueue(time.Now())
+	}
 }
 
 // ready reports whether a new environment holds all its memory: the containers evicted for it
@@ -383,6 +421,10 @@ func (p *pool) close() (owned []*env, others []string) {
 		}
 	}
 	p.idle = map[string][]*env{}
+	for _, q := range p.queue {
+		q.ch <- served{err: ErrClosed}
+	}
+	p.queue, p.queuedBy = nil, map[string]int{}
 	for key := range p.waiters {
 		for w := p.nextWaiter(key); w != nil; w = p.nextWaiter(key) {
 			w <- nil
@@ -402,7 +444,7 @@ func (p *pool) isClosed() bool {
 func (p *pool) stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := Stats{CapacityMB: p.capacity, UsedMB: p.used, IdleByKey: map[string]int{}}
+	s := Stats{CapacityMB: p.capacity, UsedMB: p.used, IdleByKey: map[string]int{}, Queued: len(p.queue)}
 	for e := range p.envs {
 		if isStemKey(e.key) { // serves no function (yet): neither idle for a key nor busy
 			if e.state == stateIdle {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
-	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // specOf is a function version with the given memory; code distinguishes revisions.
@@ -26,7 +25,7 @@ type step struct {
 	wantWarm    string   // acquire: this named env is handed out again
 	wantVictims []string // acquire: envs evicted for capacity
 	wantStale   []string // acquire: envs retired as older revisions
-	wantThrottl bool     // acquire: 429
+	wantNoRoom  bool     // acquire: errNoRoom (the caller queues)
 	wantKept    bool     // release: went back to the pool
 	wantExpired []string // expire
 	wantUsed    int      // after the step
@@ -65,11 +64,11 @@ func TestPool(t *testing.T) {
 			},
 		},
 		{
-			name: "full with busy containers: 429", capacity: 256,
+			name: "full with busy containers: no room", capacity: 256,
 			steps: []step{
 				{op: "acquire", spec: a128, name: "e1", wantCold: true, wantUsed: 128},
 				{op: "acquire", spec: b128, name: "e2", wantCold: true, wantUsed: 256},
-				{op: "acquire", spec: specOf("c", 128, "c1"), wantThrottl: true, wantUsed: 256},
+				{op: "acquire", spec: specOf("c", 128, "c1"), wantNoRoom: true, wantUsed: 256},
 			},
 		},
 		{
@@ -112,15 +111,15 @@ func TestPool(t *testing.T) {
 				{op: "release", name: "e2", at: time.Second, wantKept: true, wantUsed: 256},
 				{op: "release", name: "e1", at: 2 * time.Second, wantKept: true, wantUsed: 256},
 				{op: "acquire", spec: big, name: "e3", wantCold: true, wantVictims: []string{"e2", "e1"}, wantUsed: 256},
-				{op: "acquire", spec: specOf("c", 128, "c1"), wantThrottl: true, wantUsed: 256},
+				{op: "acquire", spec: specOf("c", 128, "c1"), wantNoRoom: true, wantUsed: 256},
 				{op: "forget", name: "e3", wantUsed: 256}, // its victims' containers may still exist
 				{op: "forget", name: "e2", wantUsed: 128},
 				{op: "forget", name: "e1", wantUsed: 0},
 			},
 		},
 		{
-			name: "more than the whole capacity: 429", capacity: 128,
-			steps: []step{{op: "acquire", spec: big, wantThrottl: true}},
+			name: "more than the whole capacity: no room", capacity: 128,
+			steps: []step{{op: "acquire", spec: big, wantNoRoom: true}},
 		},
 		{
 			name: "a new revision retires idle and busy containers of the old one", capacity: 1024,
@@ -150,7 +149,7 @@ func TestPool(t *testing.T) {
 	const keepAlive = 10 * time.Second
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := newPool(tc.capacity)
+			p := newPool(tc.capacity).withKeepAlive(keepAlive)
 			t0 := time.Now()
 			envs := map[string]*env{}
 			nameOf := map[*env]string{}
@@ -167,10 +166,9 @@ func TestPool(t *testing.T) {
 				switch s.op {
 				case "acquire":
 					g, err := p.acquire(s.spec, s.name, now, false)
-					var apiErr *lambdaerr.APIError
-					if s.wantThrottl {
-						if !errors.As(err, &apiErr) || apiErr.Status != 429 || apiErr.Reason != lambdaerr.ReasonConcurrentInvocationLimitExceeded {
-							t.Fatalf("%s: err %v, want 429", where, err)
+					if s.wantNoRoom {
+						if !errors.Is(err, errNoRoom) {
+							t.Fatalf("%s: err %v, want errNoRoom", where, err)
 						}
 						break
 					}
@@ -203,7 +201,7 @@ func TestPool(t *testing.T) {
 						t.Errorf("%s: kept %v, want %v", where, kept, s.wantKept)
 					}
 				case "expire":
-					if got := names(p.expired(now, keepAlive)); fmt.Sprint(got) != fmt.Sprint(s.wantExpired) {
+					if got := names(p.expired(now)); fmt.Sprint(got) != fmt.Sprint(s.wantExpired) {
 						t.Errorf("%s: expired %v, want %v", where, got, s.wantExpired)
 					}
 				case "forget":

@@ -209,7 +209,13 @@ func (inv *Invoker) fromStem(ctx context.Context, g grant, spec function.Spec, l
 			return nil, false, fmt.Errorf("invoker: start environment for %s: %w", spec.Name, err)
 		}
 		log.Warn("pre-warmed environment not specialised; trying again", zap.Error(err))
-		if g, err = inv.pool.acquire(spec, newEnvID(), time.Now(), false); err != nil {
+		g, err = inv.pool.acquire(spec, newEnvID(), time.Now(), false)
+		inv.discardStale(ctx, g.stale)
+		if errors.Is(err, errNoRoom) {
+			g, err = inv.awaitRoom(ctx, spec, log)
+			inv.discardStale(ctx, g.stale)
+		}
+		if err != nil {
 			return nil, false, err
 		}
 		switch {

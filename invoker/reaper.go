@@ -28,12 +28,13 @@ func (inv *Invoker) reap(ctx context.Context) {
 	}
 }
 
-// reapOnce removes the environments idle since before now-KeepAlive, and tries again those whose
-// removal failed before: removeParallel at a time, with no lock held.
+// reapOnce removes the environments idle for longer than their function's keep-alive (at most
+// KeepAlive, see keepalive.go), and tries again those whose removal failed before:
+// removeParallel at a time, with no lock held.
 func (inv *Invoker) reapOnce(ctx context.Context, now time.Time) {
 	var g errgroup.Group
 	g.SetLimit(removeParallel)
-	for _, e := range inv.pool.expired(now, inv.cfg.KeepAlive) {
+	for _, e := range inv.pool.expired(now) {
 		g.Go(func() error {
 			inv.discard(ctx, e, "idle past keep-alive")
 			return nil // discard logs a failure and leaves the environment to the next round

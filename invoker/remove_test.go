@@ -105,7 +105,7 @@ func cmpErr(a, b error) error {
 func testInvoker(t *testing.T, capacityMB int, keepAlive time.Duration, r containerRemover) *Invoker {
 	t.Helper()
 	inv := &Invoker{cfg: Config{KeepAlive: keepAlive}, log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
-		remover: r, pool: newPool(capacityMB)}
+		remover: r, pool: newPool(capacityMB).withKeepAlive(keepAlive)}
 	inv.life, inv.giveUp = context.WithCancelCause(context.Background())
 	t.Cleanup(func() { inv.giveUp(errors.New("test over")) })
 	return inv

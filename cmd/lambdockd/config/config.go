@@ -34,6 +34,8 @@ const (
 	DefaultRootDataDir     = "/var/lib/lambdock" // when running as root
 	DefaultNATSPort        = 4222
 	DefaultKeepAlive       = 10 * time.Minute
+	DefaultQueueWait       = 2 * time.Second
+	DefaultOvercommit      = 1.5
 	DefaultAgentName       = "lambdock-agent" // next to the lambdockd executable
 	DefaultLogLevel        = "info"
 	DefaultShutdownTimeout = 30 * time.Second
@@ -86,8 +88,16 @@ type Config struct {
 	// CapacityMB is the memory the invoker's containers may hold together (0: 80% of the
 	// Docker host's memory).
 	CapacityMB int
-	// KeepAlive is how long an idle container stays warm.
+	// KeepAlive is how long an idle container stays warm at most; each function's own follows
+	// its pattern of invocations within [1 minute, KeepAlive].
 	KeepAlive time.Duration
+	// QueueWait bounds how long an invocation waits for room on a full invoker (further
+	// bounded by the function's timeout) before the 429 HostCapacityExceeded; 0 refuses at once.
+	QueueWait time.Duration
+	// Overcommit lets the containers' memory limits add up to CapacityMB × Overcommit; the
+	// invoker evicts idle containers when the host runs short of memory. 1 disables; 0 is
+	// the default (DefaultOvercommit).
+	Overcommit float64
 	// AccountConcurrency is the admin account's concurrency limit when it is set up (first
 	// start), and the limit of accounts the controller does not know.
 	AccountConcurrency int

@@ -16,6 +16,7 @@ func TestLoad(t *testing.T) {
 		Roles: AllRoles(), Addr: DefaultAddr, DataDir: "/d", NATSPort: DefaultNATSPort, KeepAlive: DefaultKeepAlive,
 		AccountConcurrency: rules.DefaultAccountConcurrency, Agent: "/a", LogLevel: DefaultLogLevel,
 		ShutdownTimeout: DefaultShutdownTimeout, Prewarm: DefaultPrewarm, MaxConcurrentStarts: DefaultMaxConcurrentStarts,
+		QueueWait: DefaultQueueWait, Overcommit: DefaultOvercommit,
 	}
 	with := func(f func(c *Config)) Config {
 		c := base
@@ -54,6 +55,15 @@ func TestLoad(t *testing.T) {
 		{name: "flags win over the environment", args: append([]string{"--capacity-mb", "100"}, fixed...),
 			env:  map[string]string{"LAMBDOCK_CAPACITY_MB": "200"},
 			want: with(func(c *Config) { c.CapacityMB = 100 })},
+		{name: "capacity flags", args: append([]string{"--queue-wait", "500ms", "--overcommit", "1"}, fixed...),
+			want: with(func(c *Config) { c.QueueWait, c.Overcommit = 500*time.Millisecond, 1 })},
+		{name: "capacity from the environment", args: fixed,
+			env:  map[string]string{"LAMBDOCK_QUEUE_WAIT": "0s", "LAMBDOCK_OVERCOMMIT": "2.5"},
+			want: with(func(c *Config) { c.QueueWait, c.Overcommit = 0, 2.5 })},
+		{name: "overcommit between 0 and 1", args: append([]string{"--overcommit", "0.5"}, fixed...),
+			wantErr: "--overcommit 0.5 must be at least 1"},
+		{name: "negative queue wait", args: append([]string{"--queue-wait", "-1s"}, fixed...),
+			wantErr: "--queue-wait -1s is negative"},
 		{name: "non-loopback address with authentication", args: append([]string{"--addr", "0.0.0.0:8070"}, fixed...),
 			want: with(func(c *Config) { c.Addr = "0.0.0.0:8070" })},
 		{name: "--insecure refused off loopback", args: append([]string{"--addr", "0.0.0.0:8070", "--insecure"}, fixed...),

@@ -53,6 +53,12 @@ func (c Config) Validate() error {
 	if c.MaxConcurrentStarts < 0 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-starts %d is negative", c.MaxConcurrentStarts))
 	}
+	if c.QueueWait < 0 {
+		errs = append(errs, fmt.Errorf("--queue-wait %s is negative", c.QueueWait))
+	}
+	if c.Overcommit != 0 && c.Overcommit < 1 { // 0: the invoker's default
+		errs = append(errs, fmt.Errorf("--overcommit %g must be at least 1 (1: no overcommit)", c.Overcommit))
+	}
 	if c.AccountConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("--account-concurrency %d must be positive", c.AccountConcurrency))
 	}

@@ -77,8 +77,10 @@ func (s *Server) startInvoker(ctx context.Context) error {
 		CodeFetcher:         s.code,
 		CapacityMB:          s.cfg.CapacityMB,
 		KeepAlive:           s.cfg.KeepAlive,
-		Prewarm:             prewarm(s.cfg.Prewarm),
+		Prewarm:             zeroMeansNone(s.cfg.Prewarm),
 		MaxConcurrentStarts: s.cfg.MaxConcurrentStarts, // 0: the invoker's default
+		QueueWait:           zeroMeansNone(s.cfg.QueueWait),
+		Overcommit:          s.cfg.Overcommit, // 0: the invoker's default
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -97,12 +99,14 @@ func (s *Server) startInvoker(ctx context.Context) error {
 	return nil
 }
 
-// prewarm maps --prewarm (0: off) to invoker.Config.Prewarm (0: the default, negative: off).
-func prewarm(n int) int {
-	if n == 0 {
+// zeroMeansNone maps a flag where 0 means "none" (--prewarm 0: no pre-warmed containers,
+// --queue-wait 0: no wait) to the invoker.Config field, where 0 means the default and a
+// negative value means none.
+func zeroMeansNone[T int | time.Duration](v T) T {
+	if v == 0 {
 		return -1
 	}
-	return n
+	return v
 }
 
 // startGateway builds the gateway and starts serving HTTP on Addr.

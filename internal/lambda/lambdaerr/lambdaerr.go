@@ -33,6 +33,9 @@ const (
 const (
 	ReasonConcurrentInvocationLimitExceeded         = "ConcurrentInvocationLimitExceeded"
 	ReasonReservedFunctionConcurrentInvocationLimit = "ReservedFunctionConcurrentInvocationLimitExceeded"
+	// ReasonHostCapacityExceeded: the invokers' memory is full and no execution environment
+	// became free within the invoker's queue wait. Lambdock's own; Lambda has no such limit.
+	ReasonHostCapacityExceeded = "HostCapacityExceeded"
 )
 
 // APIError is a rejected request: the function did not run. Over HTTP it renders as Lambda does
@@ -78,6 +81,19 @@ func InvalidParameter(format string, args ...any) *APIError {
 func Throttled(reason string) *APIError {
 	e := New(http.StatusTooManyRequests, CodeTooManyRequests, "Rate Exceeded.")
 	e.Reason = reason
+	return e
+}
+
+// HostCapacityExceeded is 429 TooManyRequestsException, Reason HostCapacityExceeded: no
+// execution environment became free within wait (0: none was free, and there was no wait)
+// because the invokers' memory is full.
+func HostCapacityExceeded(wait time.Duration) *APIError {
+	msg := "Rate Exceeded. No execution environment is free: the invokers' memory is full."
+	if wait > 0 {
+		msg = fmt.Sprintf("Rate Exceeded. No execution environment became free within %v: the invokers' memory is full.", wait)
+	}
+	e := New(http.StatusTooManyRequests, CodeTooManyRequests, "%s", msg)
+	e.Reason = ReasonHostCapacityExceeded
 	return e
 }
 

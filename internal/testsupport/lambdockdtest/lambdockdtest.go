@@ -42,6 +42,8 @@ func Config(dir, agent, invokerID string) config.Config {
 		DataDir:            dir,
 		NATSPort:           -1,
 		KeepAlive:          config.DefaultKeepAlive,
+		QueueWait:          config.DefaultQueueWait,
+		Overcommit:         config.DefaultOvercommit,
 		AccountConcurrency: rules.DefaultAccountConcurrency,
 		Agent:              agent,
 		InvokerID:          invokerID,
