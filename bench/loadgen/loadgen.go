@@ -2,6 +2,12 @@
 // send requests until a request count or a duration is reached (whichever comes first), each
 // request's latency is recorded, and the run is summarised as percentiles, throughput and errors.
 //
+// By default the load is a closed loop: each worker sends its next request as soon as the last
+// one answered. With a Rate it is an open loop: requests are due on a fixed schedule (the i-th
+// at i/Rate seconds) whatever the answers, a free worker takes the next due request, and its
+// latency counts from when it was due, so a stall delays (and is charged to) every request due
+// during it rather than only the one that met it.
+//
 // It is not a general HTTP load tool: HTTP targets must be loopback addresses, and every run is
 // bounded. It asserts nothing about timing; callers report what it measured.
 package loadgen
@@ -28,6 +34,7 @@ type Config struct {
 	Workers  int           // concurrent workers (≥ 1)
 	Requests int           // stop after this many requests in total; 0: no count bound
 	Duration time.Duration // stop starting new requests after this long; 0: no time bound
+	Rate     float64       // requests per second on a fixed schedule (open loop); 0: closed loop
 }
 
 // Request sends one request and returns nil if it succeeded.
@@ -52,6 +59,9 @@ func Run(ctx context.Context, cfg Config, req Request) (Result, error) {
 	if cfg.Requests <= 0 && cfg.Duration <= 0 {
 		return Result{}, errors.New("loadgen: a request count or a duration is required")
 	}
+	if cfg.Rate < 0 {
+		return Result{}, errors.New("loadgen: the rate must not be negative")
+	}
 	if cfg.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
@@ -71,10 +81,17 @@ func Run(ctx context.Context, cfg Config, req Request) (Result, error) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				if cfg.Requests > 0 && issued.Add(1) > int64(cfg.Requests) {
+				n := issued.Add(1)
+				if cfg.Requests > 0 && n > int64(cfg.Requests) {
 					return
 				}
 				t0 := time.Now()
+				if cfg.Rate > 0 {
+					t0 = begin.Add(time.Duration(float64(n-1) / cfg.Rate * float64(time.Second)))
+					if !sleepUntil(ctx, t0) {
+						return
+					}
+				}
 				// A request started before the end of the run is finished and counted: it gets a
 				// context without the run's deadline, so the last requests are not cut short and
 				// reported as errors. The caller bounds each request itself (client timeout).
@@ -97,6 +114,22 @@ func Run(ctx context.Context, cfg Config, req Request) (Result, error) {
 	slices.Sort(r.Latencies)
 	r.Requests = len(r.Latencies) + r.Errors
 	return r, nil
+}
+
+// sleepUntil waits until t; false if ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // Percentile is the latency below which a fraction p (0 < p ≤ 1) of the successful requests

@@ -67,6 +67,44 @@ func TestRunCountsErrors(t *testing.T) {
 	}
 }
 
+func TestRunPaced(t *testing.T) {
+	const rate, n = 200.0, 21
+	var starts []time.Time
+	r, err := Run(context.Background(), Config{Workers: 1, Requests: n, Rate: rate}, func(context.Context) error {
+		starts = append(starts, time.Now())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests != n || len(starts) != n {
+		t.Fatalf("%d requests, %d calls, want %d", r.Requests, len(starts), n)
+	}
+	// No request starts before it is due: the last one is due (n-1)/rate after the first.
+	if d, due := starts[n-1].Sub(starts[0]), time.Duration((n-1)/rate*float64(time.Second)); d < due-time.Millisecond {
+		t.Fatalf("%d requests at %v/s took %v, want at least %v", n, rate, d, due)
+	}
+}
+
+func TestRunPacedChargesStalls(t *testing.T) {
+	// One worker, a request due every 10 ms, the first one stalls for 100 ms: the second was due
+	// at 10 ms and starts only at 100 ms, so its latency counts the 90 ms it waited.
+	first := true
+	r, err := Run(context.Background(), Config{Workers: 1, Requests: 2, Rate: 100}, func(context.Context) error {
+		if first {
+			first = false
+			time.Sleep(100 * time.Millisecond)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Latencies[0]; got < 85*time.Millisecond {
+		t.Fatalf("latencies %v: the request due during the stall is charged only %v", r.Latencies, got)
+	}
+}
+
 func TestRunNeedsABound(t *testing.T) {
 	for _, cfg := range []Config{{Workers: 1}, {Workers: 0, Requests: 1}} {
 		if _, err := Run(context.Background(), cfg, func(context.Context) error { return nil }); err == nil {

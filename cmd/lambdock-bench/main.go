@@ -14,7 +14,8 @@
 //     after another, on a server with the pre-warmed pool and on one without;
 //  4. 100 functions of 256 MB invoked round robin at concurrency 4 — more configured memory than
 //     the invoker's capacity — against one of them alone at the same concurrency;
-//  5. a 128 MB and a 1,769 MB function, sequential and at concurrency 8.
+//  5. a 128 MB and a 1,769 MB function, sequential, at concurrency 8, and paced at 20 requests
+//     per second (an open loop, below what the 128 MB function's CPU quota sustains).
 //
 // Scenarios 1 and 5 share a server; 4 and each run of 3 start their own, one after another, on
 // the same data directory. Every measurement is bounded by a duration (and a request count).

@@ -54,7 +54,7 @@ func (b *bench) manyFunctions(ctx context.Context, zip []byte, n, c int, o optio
 
 	log(fmt.Sprintf("  one function alone, concurrency %d", c))
 	var err error
-	if m.single, err = measureRequest(ctx, reqs[0], c, o.warmup, o.duration, o.maxReq); err != nil {
+	if m.single, err = measureRequest(ctx, reqs[0], c, 0, o.warmup, o.duration, o.maxReq); err != nil {
 		return m, err
 	}
 
@@ -67,7 +67,7 @@ func (b *bench) manyFunctions(ctx context.Context, zip []byte, n, c int, o optio
 		return m, err
 	}
 	log("  warm-up: " + m.warmup.String())
-	if m.roundRobin, err = measureRequest(ctx, roundRobin, c, 0, o.manyDuration, o.maxReq); err != nil {
+	if m.roundRobin, err = measureRequest(ctx, roundRobin, c, 0, 0, o.manyDuration, o.maxReq); err != nil {
 		return m, err
 	}
 	log(fmt.Sprintf("  round robin / single throughput: %.2f", m.Fraction()))

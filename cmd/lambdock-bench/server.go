@@ -101,23 +101,23 @@ func (b *bench) invokeRequest(fn string) (loadgen.Request, error) {
 }
 
 // measure warms fn up at concurrency c, then measures it.
-func (b *bench) measure(ctx context.Context, fn string, c int, o options) (loadgen.Result, error) {
+func (b *bench) measure(ctx context.Context, fn string, c int, rate float64, o options) (loadgen.Result, error) {
 	req, err := b.invokeRequest(fn)
 	if err != nil {
 		return loadgen.Result{}, err
 	}
-	return measureRequest(ctx, req, c, o.warmup, o.duration, o.maxReq)
+	return measureRequest(ctx, req, c, rate, o.warmup, o.duration, o.maxReq)
 }
 
-// measureRequest runs req at concurrency c for warmup (not recorded), then for duration (at
-// most maxReq requests).
-func measureRequest(ctx context.Context, req loadgen.Request, c int, warmup, duration time.Duration, maxReq int) (loadgen.Result, error) {
+// measureRequest runs req at concurrency c (paced at rate requests per second if rate > 0) for
+// warmup (not recorded), then for duration (at most maxReq requests).
+func measureRequest(ctx context.Context, req loadgen.Request, c int, rate float64, warmup, duration time.Duration, maxReq int) (loadgen.Result, error) {
 	if warmup > 0 {
-		if _, err := loadgen.Run(ctx, loadgen.Config{Workers: c, Duration: warmup, Requests: maxReq}, req); err != nil {
+		if _, err := loadgen.Run(ctx, loadgen.Config{Workers: c, Duration: warmup, Requests: maxReq, Rate: rate}, req); err != nil {
 			return loadgen.Result{}, err
 		}
 	}
-	r, err := loadgen.Run(ctx, loadgen.Config{Workers: c, Duration: duration, Requests: maxReq}, req)
+	r, err := loadgen.Run(ctx, loadgen.Config{Workers: c, Duration: duration, Requests: maxReq, Rate: rate}, req)
 	if err != nil {
 		return r, err
 	}
