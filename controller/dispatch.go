@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
@@ -39,14 +40,13 @@ func (c *Controller) handle(m *nats.Msg) *nats.Msg {
 		return msg.FailureMessage("", function.LatestVersion, lambdaerr.Service("The controller cannot decode the invocation: %v", err))
 	}
 	spec := inv.Function.WithDefaults()
-	log := c.log.With(zap.String("request_id", inv.RequestID), zap.String("function", spec.Name))
 	c.awaitReservations(c.dispatch.Context(), inv.Deadline)
 	ls, err := c.ledger.admit(inv.RequestID, spec)
 	if err != nil {
-		log.Debug("throttled", zap.Error(err))
+		c.logInvocation(zap.DebugLevel, "throttled", inv.RequestID, spec, zap.Error(err))
 		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
 	}
-	reply, err := c.run(ls, inv, spec, m, log)
+	reply, err := c.run(ls, inv, spec, m)
 	if err != nil {
 		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
 	}
@@ -57,7 +57,7 @@ func (c *Controller) handle(m *nats.Msg) *nats.Msg {
 // gone. It frees the lease itself only when the invocation reached no invoker; otherwise the
 // invoker's Released (or its loss) does, even after a timeout or a failure reply. in is the
 // gateway's message, forwarded as it is with the lease (and instance) headers added.
-func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, in *nats.Msg, log *zap.Logger) (*nats.Msg, error) {
+func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, in *nats.Msg) (*nats.Msg, error) {
 	wait := c.backstop(spec)
 	if !inv.Deadline.IsZero() {
 		wait = min(wait, time.Until(inv.Deadline)-deadlineMargin)
@@ -74,7 +74,10 @@ func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, in *
 			c.ledger.release(ls)
 			return nil, err
 		}
-		log := log.With(zap.String("invoker", choice.InvokerID), zap.Bool("warm", choice.Warm))
+		log := func(level zapcore.Level, message string, fields ...zap.Field) {
+			c.logInvocation(level, message, inv.RequestID, spec,
+				append(fields, zap.String("invoker", choice.InvokerID), zap.Bool("warm", choice.Warm))...)
+		}
 		req := msg.ForwardInvocation(in, msg.InvokerSubject(choice.InvokerID))
 		req.Header.Set(msg.HeaderLease, ls.token)
 		if choice.Instance != "" {
@@ -83,15 +86,15 @@ func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, in *
 		m, err := c.nc.RequestMsgWithContext(ctx, req)
 		switch {
 		case err == nil && msg.IsRefusal(m):
-			log.Info("invoker refused the invocation; placing it again", zap.String("why", string(m.Data)))
+			log(zap.InfoLevel, "invoker refused the invocation; placing it again", zap.String("why", string(m.Data)))
 			c.ledger.noResponders(ls)
 		case err == nil:
 			failed := msg.IsFailure(m)
 			c.ledger.answered(ls, !failed)
-			log.Debug("dispatched", zap.Bool("failed", failed))
+			log(zap.DebugLevel, "dispatched", zap.Bool("failed", failed))
 			return msg.ForwardReply(m), nil
 		case errors.Is(err, nats.ErrNoResponders):
-			log.Warn("invoker has no subscription; placing no more work there")
+			log(zap.WarnLevel, "invoker has no subscription; placing no more work there")
 			c.ledger.noResponders(ls)
 		case errors.Is(err, nats.ErrMaxPayload):
 			c.ledger.release(ls)
@@ -99,7 +102,8 @@ func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, in *
 		case c.dispatch.Context().Err() != nil:
 			return nil, lambdaerr.Service("The controller shut down before invoker %s answered.", choice.InvokerID)
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
-			log.Warn("invoker did not answer in time; its slot stays held until it releases it or is lost", zap.Duration("backstop", wait))
+			log(zap.WarnLevel, "invoker did not answer in time; its slot stays held until it releases it or is lost",
+				zap.Duration("backstop", wait))
 			return nil, lambdaerr.Service("invoker %s did not answer within %s (function timeout %d s + %s init allowance + %s grace)",
 				choice.InvokerID, wait.Round(time.Millisecond), spec.TimeoutSec, c.cfg.InitAllowance, c.cfg.Grace)
 		default:
@@ -111,14 +115,19 @@ func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, in *
 }
 
 // place picks an invoker and books ls on it. With no invoker known it waits for a heartbeat,
-// at most NoInvokerWait.
+// at most NoInvokerWait (the timer only exists then).
 func (c *Controller) place(ctx context.Context, ls *lease, spec function.Spec) (Choice, error) {
-	timer := time.NewTimer(c.cfg.NoInvokerWait)
-	defer timer.Stop()
+	var timer *time.Timer
 	for {
 		choice, beat, err := c.ledger.place(ls, spec, time.Now())
 		if err != nil || choice.InvokerID != "" {
+			if timer != nil {
+				timer.Stop()
+			}
 			return choice, err
+		}
+		if timer == nil {
+			timer = time.NewTimer(c.cfg.NoInvokerWait)
 		}
 		select {
 		case <-beat:
@@ -127,6 +136,15 @@ func (c *Controller) place(ctx context.Context, ls *lease, spec function.Spec) (
 		case <-ctx.Done():
 			return Choice{}, lambdaerr.Service("no invoker available")
 		}
+	}
+}
+
+// logInvocation logs message about one invocation with its request id and function. The fields
+// are put together only when the level is enabled: nothing is allocated for the log of a warm
+// invocation at the default level.
+func (c *Controller) logInvocation(level zapcore.Level, message, requestID string, spec function.Spec, fields ...zap.Field) {
+	if ce := c.log.Check(level, message); ce != nil {
+		ce.Write(append(fields, zap.String("request_id", requestID), zap.String("function", spec.Name))...)
 	}
 }
 

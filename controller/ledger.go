@@ -46,6 +46,7 @@ type lease struct {
 	token     string // msg.HeaderLease: names this lease in the invoker's Released and Busy list
 	fn        string
 	poolKey   string
+	memoryMB  int    // the function's, with the default
 	choice    Choice // where it is placed; InvokerID "" while not placed
 	answered  bool   // placement counts its container as finishing
 	misses    int    // heartbeats in a row of its invoker whose Busy list left it out
@@ -77,6 +78,7 @@ func (l *ledger) setReservations(limits, all map[string]int) {
 
 // admit admits an invocation and returns its lease, or the throttle error.
 func (l *ledger) admit(requestID string, spec function.Spec) (*lease, error) {
+	fn, poolKey := spec.Key(), spec.PoolKey() // pure, and not cheap: outside the lock
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -85,18 +87,20 @@ func (l *ledger) admit(requestID string, spec function.Spec) (*lease, error) {
 	if _, dup := l.leases[requestID]; dup {
 		return nil, lambdaerr.Service("request %s is already in flight", requestID)
 	}
-	if err := l.admission.Admit(spec.Key()); err != nil {
+	if err := l.admission.Admit(fn); err != nil {
 		return nil, err
 	}
 	l.seq++
-	ls := &lease{requestID: requestID, token: l.prefix + strconv.FormatUint(l.seq, 10), fn: spec.Key(), poolKey: spec.PoolKey()}
+	ls := &lease{requestID: requestID, token: l.prefix + strconv.FormatUint(l.seq, 10), fn: fn, poolKey: poolKey,
+		memoryMB: spec.WithDefaults().MemoryMB}
 	l.leases[requestID] = ls
 	return ls, nil
 }
 
 // place picks an invoker for ls and books it. With no live invoker it returns an empty Choice
 // and a channel closed at the next heartbeat. It fails when ls was released meanwhile (its
-// invoker was lost, or the controller closed).
+// invoker was lost, or the controller closed). It places by the pool key and memory admit took
+// from spec.
 func (l *ledger) place(ls *lease, spec function.Spec, now time.Time) (Choice, <-chan struct{}, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -104,7 +108,7 @@ func (l *ledger) place(ls *lease, spec function.Spec, now time.Time) (Choice, <-
 		return Choice{}, nil, lambdaerr.Service("The invocation's slot was released before it was dispatched (invoker %s lost, or shutdown).",
 			ls.choice.InvokerID)
 	}
-	choice, ok := l.placement.Choose(spec, now)
+	choice, ok := l.placement.choose(ls.poolKey, ls.memoryMB, now)
 	if !ok {
 		return Choice{}, l.beat, nil
 	}

@@ -94,7 +94,12 @@ func (p *Placement) Heartbeat(hb msg.Heartbeat, now time.Time) (restarted bool) 
 // Choose picks an invoker for spec and books the placement, or reports false when no invoker
 // is alive at now. Ties go to the smaller ID, so the choice is deterministic.
 func (p *Placement) Choose(spec function.Spec, now time.Time) (Choice, bool) {
-	key := spec.PoolKey()
+	return p.choose(spec.PoolKey(), spec.WithDefaults().MemoryMB, now)
+}
+
+// choose is Choose for an invocation of pool key with memory MB, which the caller computed
+// once (outside its lock).
+func (p *Placement) choose(key string, memoryMB int, now time.Time) (Choice, bool) {
 	warm, warmID := p.best(now, func(s *invokerState) int { return s.idle[key] })
 	if warm != nil && warm.idle[key] > 0 {
 		warm.idle[key]--
@@ -110,7 +115,7 @@ func (p *Placement) Choose(spec function.Spec, now time.Time) (Choice, bool) {
 	if roomy == nil {
 		return Choice{}, false
 	}
-	mem := spec.WithDefaults().MemoryMB
+	mem := memoryMB
 	roomy.pendingMB += mem
 	return Choice{InvokerID: roomyID, MemoryMB: mem, Instance: roomy.instance}, true
 }

@@ -31,8 +31,12 @@ func (g *Gateway) requestID(c *gin.Context) {
 // reqID returns the request id assigned by the requestID middleware.
 func reqID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 
-// logRequests logs every request at debug level.
+// logRequests logs every request at debug level. At any other level it costs a level check.
 func (g *Gateway) logRequests(c *gin.Context) {
+	if !g.log.Core().Enabled(zap.DebugLevel) {
+		c.Next()
+		return
+	}
 	start := time.Now()
 	c.Next()
 	caller, _ := tenant.FromContext(c.Request.Context()) // set by api() once authenticated

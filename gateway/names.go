@@ -62,6 +62,9 @@ func parseRef(c *gin.Context) (functionRef, error) {
 // splitRef parses a function name or ARN without looking at the query. Account is the ARN's
 // account ("" for a plain name); parseRef replaces it with the caller's.
 func splitRef(raw string) (functionRef, error) {
+	if plainName(raw) { // the common case, without the regular expression
+		return functionRef{Name: raw}, nil
+	}
 	m := refPattern.FindStringSubmatch(raw)
 	if len(raw) > rules.MaxFunctionRefLen || m == nil || len(m[3]) > rules.MaxFunctionNameLen ||
 		len(m[4]) > rules.MaxQualifierLen {
@@ -70,6 +73,21 @@ func splitRef(raw string) (functionRef, error) {
 				"characters of [a-zA-Z0-9-_]), name:qualifier, a function ARN or a partial ARN", raw)
 	}
 	return functionRef{Account: m[1] + m[2], Name: m[3], Qualifier: m[4]}, nil
+}
+
+// plainName reports whether s is a function name alone: 1 to 64 of [a-zA-Z0-9_-], which is
+// what refPattern and the length limits accept without an account or qualifier.
+func plainName(s string) bool {
+	if len(s) == 0 || len(s) > rules.MaxFunctionNameLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // latest reports whether ref names $LATEST (no qualifier, or $LATEST), the only version

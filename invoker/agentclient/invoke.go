@@ -51,6 +51,32 @@ type Reply struct {
 // Invoke sends one invocation and returns the agent's reply. Any error means the channel or the
 // agent failed: the container's state is unknown.
 func (c *Client) Invoke(ctx context.Context, inv Invocation) (*Reply, error) {
+	if inv.Stream {
+		return c.invokeStream(ctx, inv)
+	}
+	headers := []header{
+		{"Content-Type", "application/json"},
+		{agentproto.HeaderRequestID, inv.RequestID},
+		{agentproto.HeaderTimeoutMs, strconv.FormatInt(inv.Timeout.Milliseconds(), 10)},
+		{agentproto.HeaderFunctionArn, inv.FunctionArn},
+		{agentproto.HeaderTraceID, inv.TraceID},
+	}
+	if inv.ClientContext != "" {
+		headers = append(headers, header{agentproto.HeaderClientContext, inv.ClientContext})
+	}
+	resp, body, err := c.exchange(ctx, http.MethodPost, agentproto.PathInvoke, headers, inv.Payload, maxReply)
+	if err != nil {
+		return nil, fmt.Errorf("agentclient: invoke: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("agentclient: invoke: agent status %d: %s", resp.StatusCode, reason(body))
+	}
+	return parseReply(resp.Header, body)
+}
+
+// invokeStream sends an invocation that asks for a streamed reply, through net/http: the
+// outcome comes as trailers once the body was read.
+func (c *Client) invokeStream(ctx context.Context, inv Invocation) (*Reply, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+agentproto.PathInvoke,
 		bytes.NewReader(inv.Payload))
 	if err != nil {
@@ -65,9 +91,7 @@ func (c *Client) Invoke(ctx context.Context, inv Invocation) (*Reply, error) {
 	if inv.ClientContext != "" {
 		h.Set(agentproto.HeaderClientContext, inv.ClientContext)
 	}
-	if inv.Stream {
-		h.Set(agentproto.HeaderStream, "true")
-	}
+	h.Set(agentproto.HeaderStream, "true")
 
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 
 // buildGoFunction builds testdata/gofn, a real aws-lambda-go function, into dir as the
 // provided runtime's bootstrap. The go build cache makes every build after the first cheap.
-func buildGoFunction(t *testing.T, dir string) string {
+func buildGoFunction(t testing.TB, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "bootstrap")
 	cmd := exec.Command("go", "build", "-o", bin, "./testdata/gofn")
@@ -28,7 +28,7 @@ func buildGoFunction(t *testing.T, dir string) string {
 
 // startGoFunction runs an agent whose runtime is the built function, found by the bootstrap
 // search as a provided runtime would be.
-func startGoFunction(t *testing.T) *harness {
+func startGoFunction(t testing.TB) *harness {
 	t.Helper()
 	bin := buildGoFunction(t, t.TempDir())
 	return startAgent(t, agentproto.Config{FunctionName: "gofn", Handler: "bootstrap", MemoryMB: 128},

@@ -30,7 +30,7 @@ const patience = 30 * time.Second
 // process (a shell that records its pid, then sleeps) stands in as the runtime process that
 // the agent supervises, kills and restarts.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	agent   *Agent
 	base    string       // http://<runtime API>
 	channel *http.Client // over the unix socket
@@ -64,7 +64,7 @@ func fakeRuntime(pidFile string) []string {
 }
 
 // startAgent starts an agent with cfg. An empty cfg.Command runs the fake runtime process.
-func startAgent(t *testing.T, cfg agentproto.Config, opts Options) *harness {
+func startAgent(t testing.TB, cfg agentproto.Config, opts Options) *harness {
 	t.Helper()
 	// Short path: a unix socket path must fit in 108 bytes.
 	dir, err := os.MkdirTemp("", "lda")
@@ -129,7 +129,7 @@ func startAgent(t *testing.T, cfg agentproto.Config, opts Options) *harness {
 	return h
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))

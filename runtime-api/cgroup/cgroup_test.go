@@ -51,3 +51,17 @@ func TestPeakMemoryGarbage(t *testing.T) {
 		t.Fatalf("err = %v, want a parse error", err)
 	}
 }
+
+// BenchmarkPeakMemory reads the real cgroup filesystem of the host (or container) running it,
+// as the agent does after every invocation.
+func BenchmarkPeakMemory(b *testing.B) {
+	if _, err := PeakMemory(DefaultRoot); err != nil {
+		b.Skip(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := PeakMemory(DefaultRoot); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

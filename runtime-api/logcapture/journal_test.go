@@ -61,3 +61,47 @@ func TestJournalFramesInvocations(t *testing.T) {
 		t.Errorf("tail does not end with the last line")
 	}
 }
+
+// writes records every Write separately.
+type writes struct{ got []string }
+
+func (w *writes) Write(p []byte) (int, error) {
+	w.got = append(w.got, string(p))
+	return len(p), nil
+}
+
+func TestJournalWritesAFrameOnce(t *testing.T) {
+	big := strings.Repeat("y", maxPending)
+	tests := []struct {
+		name  string
+		lines []string // of the invocation, between Begin and End
+		want  []string // the Writes, in order, after "init line"
+	}{
+		{name: "no-op invocation", lines: []string{"START", "END", "REPORT"},
+			want: []string{"START\nEND\nREPORT\n"}},
+		{name: "function lines", lines: []string{"START", "a", "b", "END", "REPORT"},
+			want: []string{"START\na\nb\nEND\nREPORT\n"}},
+		{name: "a frame over the bound is written as it grows", lines: []string{"START", big, "END", "REPORT"},
+			want: []string{"START\n" + big + "\n", "END\nREPORT\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &writes{}
+			j := NewJournal(w)
+			j.Print("init line")
+			j.Begin()
+			for _, l := range tt.lines {
+				j.Print(l)
+			}
+			if len(tt.want) == 1 && len(w.got) != 1 {
+				t.Fatalf("written before End: %q", w.got[1:])
+			}
+			j.End()
+			j.Print("after")
+			want := append(append([]string{"init line\n"}, tt.want...), "after\n")
+			if strings.Join(w.got, "|") != strings.Join(want, "|") {
+				t.Errorf("writes = %.200q, want %.200q", w.got, want)
+			}
+		})
+	}
+}

@@ -26,6 +26,11 @@ func EncodeInvocation(inv Invocation) *nats.Msg {
 // from the body (not copied; nil when empty). It never reads the body's bytes.
 func DecodeInvocation(m *nats.Msg) (Invocation, error) {
 	var inv Invocation
+	if h := m.Header.Get(HeaderInvocation); fastDecodeInvocation(h, &inv) {
+		inv.Payload = body(m)
+		return inv, nil
+	}
+	inv = Invocation{}
 	if err := decodeHeader(m, HeaderInvocation, &inv); err != nil {
 		return Invocation{}, err
 	}
@@ -59,6 +64,11 @@ func ReplyMessage(r InvocationReply) *nats.Msg {
 // (not copied; nil when empty).
 func DecodeReply(m *nats.Msg) (InvocationReply, error) {
 	var r InvocationReply
+	if h := m.Header.Get(HeaderReply); fastDecodeReply(h, &r) {
+		r.Payload = body(m)
+		return r, nil
+	}
+	r = InvocationReply{}
 	if err := decodeHeader(m, HeaderReply, &r); err != nil {
 		return InvocationReply{}, err
 	}

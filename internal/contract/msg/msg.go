@@ -6,7 +6,9 @@
 // Encoding: an Invocation or InvocationReply is its payload as the raw message body, never
 // re-encoded, with the rest as JSON in one header (HeaderInvocation, HeaderReply); the
 // controller routes on that header and forwards the message untouched (ForwardInvocation,
-// ForwardReply). Every other message is a JSON body (Encode, Decode).
+// ForwardReply). Every other message is a JSON body (Encode, Decode). The two headers are read
+// on every invocation, so DecodeInvocation and DecodeReply parse the form the encoder writes
+// without reflection and leave anything else to encoding/json (fastdecode.go).
 //
 // Sync invoke:
 //
