@@ -1,7 +1,6 @@
 package agentclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,18 +16,13 @@ func (c *Client) Specialize(ctx context.Context, sp agentproto.Specialization) e
 	if err != nil {
 		return fmt.Errorf("agentclient: encode specialization: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+agentproto.PathSpecialize, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("agentclient: build specialize request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
+	resp, reply, err := c.exchange(ctx, http.MethodPost, agentproto.PathSpecialize,
+		[]header{{"Content-Type", "application/json"}}, body, 64*1024)
 	if err != nil {
 		return fmt.Errorf("agentclient: specialize: %w", err)
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("agentclient: specialize: agent status %d: %s", resp.StatusCode, readReason(resp))
+		return fmt.Errorf("agentclient: specialize: agent status %d: %s", resp.StatusCode, reason(reply))
 	}
-	return drain(resp)
+	return nil
 }
