@@ -71,17 +71,13 @@ func (inv *Invoker) Invoke(ctx context.Context, req Request) (*Result, error) {
 func (inv *Invoker) acquire(ctx context.Context, spec function.Spec, log *zap.Logger) (*env, bool, error) {
 	g, err := inv.pool.acquire(spec, newEnvID(), time.Now(), true)
 	if g.wait != nil {
+		inv.discardStale(ctx, g.stale)
 		if e, err := inv.awaitHandoff(ctx, spec.PoolKey(), g.wait); e != nil || err != nil {
 			return e, false, err
 		}
 		g, err = inv.pool.acquire(spec, newEnvID(), time.Now(), false)
 	}
-	inv.discardStale(ctx, g.stale)
-	if errors.Is(err, errNoRoom) {
-		g, err = inv.awaitRoom(ctx, spec, log)
-		inv.discardStale(ctx, g.stale)
-	}
-	if err != nil {
+	if g, err = inv.orQueue(ctx, spec, g, err, log); err != nil {
 		return nil, false, err
 	}
 	if g.stem {
@@ -91,6 +87,17 @@ func (inv *Invoker) acquire(ctx context.Context, spec function.Spec, log *zap.Lo
 		return g.env, false, nil
 	}
 	return inv.startNew(ctx, g, spec, log)
+}
+
+// orQueue finishes a pool.acquire: it removes the stale environments the grant names and, when
+// the pool had no room (errNoRoom), queues for it (awaitRoom).
+func (inv *Invoker) orQueue(ctx context.Context, spec function.Spec, g grant, err error, log *zap.Logger) (grant, error) {
+	inv.discardStale(ctx, g.stale)
+	if errors.Is(err, errNoRoom) {
+		g, err = inv.awaitRoom(ctx, spec, log)
+		inv.discardStale(ctx, g.stale)
+	}
+	return g, err
 }
 
 // startNew starts the container of a new environment granted by acquire, after removing the

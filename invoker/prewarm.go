@@ -210,12 +210,7 @@ func (inv *Invoker) fromStem(ctx context.Context, g grant, spec function.Spec, l
 		}
 		log.Warn("pre-warmed environment not specialised; trying again", zap.Error(err))
 		g, err = inv.pool.acquire(spec, newEnvID(), time.Now(), false)
-		inv.discardStale(ctx, g.stale)
-		if errors.Is(err, errNoRoom) {
-			g, err = inv.awaitRoom(ctx, spec, log)
-			inv.discardStale(ctx, g.stale)
-		}
-		if err != nil {
+		if g, err = inv.orQueue(ctx, spec, g, err, log); err != nil {
 			return nil, false, err
 		}
 		switch {
