@@ -48,6 +48,7 @@ type Client struct {
 	sock string   // the socket's path through dir's descriptor
 	http *http.Client
 	idle chan *conn // kept connections of exchange
+	mark idleMark   // the idle signal still to come on the last buffered invocation's reply
 }
 
 // New returns a Client for the agent whose channel directory is dir (host path). It does not
@@ -76,6 +77,7 @@ func New(dir string) (*Client, error) {
 func (c *Client) Close() error {
 	c.http.CloseIdleConnections()
 	c.closeIdle()
+	c.mark.drop()
 	return c.dir.Close()
 }
 
@@ -93,8 +95,16 @@ func (c *Client) WaitHealthy(ctx context.Context) error {
 	}
 }
 
-// WaitIdle blocks on GET /idle until the agent reports the environment free again.
+// WaitIdle blocks until the agent reports the environment free again: it reads the idle mark
+// of the last buffered invocation's reply (idlemark.go), or, after a streamed one, asks
+// GET /idle.
 func (c *Client) WaitIdle(ctx context.Context) error {
+	if p := c.mark.take(); p != nil {
+		if err := c.readMark(ctx, p); err != nil {
+			return fmt.Errorf("agentclient: wait for idle: %w", err)
+		}
+		return nil
+	}
 	if err := c.get(ctx, agentproto.PathIdle); err != nil {
 		return fmt.Errorf("agentclient: wait for idle: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
 )
 
 // The buffered calls of a warm invocation (POST /invoke, GET /idle) are plain HTTP/1.1
@@ -46,40 +48,58 @@ func (c *Client) exchange(ctx context.Context, method, path string, headers []he
 	}
 	// An ending ctx interrupts the reads and writes below; the connection is then dropped.
 	stop := context.AfterFunc(ctx, func() { _ = cn.SetDeadline(time.Unix(1, 0)) })
-	resp, data, err := roundTrip(cn, method, req, body, limit)
+	resp, data, rest, err := roundTrip(cn, method, req, body, limit)
 	if !stop() {
 		err = errors.Join(ctx.Err(), err)
 	}
-	if err != nil || resp.Close {
+	switch {
+	case err != nil || resp.Close:
 		cn.Close()
-	} else {
+	case rest != nil: // the idle mark is still to come (idlemark.go)
+		c.mark.set(&pendingMark{cn: cn, body: rest})
+	default:
 		c.putConn(cn)
 	}
 	return resp, data, err
 }
 
-// roundTrip writes the request and reads its response.
-func roundTrip(cn *conn, method string, head, body []byte, limit int64) (*http.Response, []byte, error) {
+// roundTrip writes the request and reads its response. A reply that ends with the idle mark
+// (agentproto.HeaderResultIdleMark) is read up to the mark, and its body, with the mark still
+// to read, is returned as rest.
+func roundTrip(cn *conn, method string, head, body []byte, limit int64) (resp *http.Response, data []byte, rest io.ReadCloser, err error) {
 	bufs := net.Buffers{head}
 	if len(body) > 0 {
 		bufs = append(bufs, body)
 	}
 	if _, err := bufs.WriteTo(cn); err != nil {
-		return nil, nil, fmt.Errorf("write request: %w", err)
+		return nil, nil, nil, fmt.Errorf("write request: %w", err)
 	}
-	resp, err := http.ReadResponse(cn.br, &http.Request{Method: method})
+	resp, err = http.ReadResponse(cn.br, &http.Request{Method: method})
 	if err != nil {
-		return nil, nil, fmt.Errorf("read response: %w", err)
+		return nil, nil, nil, fmt.Errorf("read response: %w", err)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if resp.StatusCode == http.StatusOK && resp.Header.Get(agentproto.HeaderResultIdleMark) == "true" {
+		n := resp.ContentLength - 1
+		if n < 0 || n > limit {
+			resp.Body.Close()
+			return nil, nil, nil, fmt.Errorf("reply with an idle mark has a length of %d bytes", resp.ContentLength)
+		}
+		data = make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, data); err != nil {
+			resp.Body.Close()
+			return nil, nil, nil, fmt.Errorf("read response body: %w", err)
+		}
+		return resp, data, resp.Body, nil
+	}
+	data, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	resp.Body.Close()
 	if err != nil {
-		return nil, nil, fmt.Errorf("read response body: %w", err)
+		return nil, nil, nil, fmt.Errorf("read response body: %w", err)
 	}
 	if int64(len(data)) > limit {
-		return nil, nil, fmt.Errorf("response body larger than %d bytes", limit)
+		return nil, nil, nil, fmt.Errorf("response body larger than %d bytes", limit)
 	}
-	return resp, data, nil
+	return resp, data, nil, nil
 }
 
 // requestHead is the request line and headers of a request with body, refusing a header value

@@ -60,6 +60,7 @@ func (c *Client) Invoke(ctx context.Context, inv Invocation) (*Reply, error) {
 		{agentproto.HeaderTimeoutMs, strconv.FormatInt(inv.Timeout.Milliseconds(), 10)},
 		{agentproto.HeaderFunctionArn, inv.FunctionArn},
 		{agentproto.HeaderTraceID, inv.TraceID},
+		{agentproto.HeaderIdleFollows, "true"},
 	}
 	if inv.ClientContext != "" {
 		headers = append(headers, header{agentproto.HeaderClientContext, inv.ClientContext})

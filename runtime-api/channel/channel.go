@@ -92,7 +92,21 @@ func invoke(env Environment, w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invoke: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	writeOutcome(w, out)
+	if r.Header.Get(agentproto.HeaderIdleFollows) != "true" {
+		writeOutcome(w, out, 0)
+		return
+	}
+	// The result goes out at once; the idle signal follows as the body's last byte.
+	w.Header().Set(agentproto.HeaderResultIdleMark, "true")
+	writeOutcome(w, out, 1)
+	if err := http.NewResponseController(w).Flush(); err != nil {
+		return // the invoker hung up
+	}
+	mark := byte(agentproto.IdleMark)
+	if env.WaitIdle(r.Context()) != nil {
+		mark = agentproto.NotIdleMark
+	}
+	_, _ = w.Write([]byte{mark})
 }
 
 // parseRequest reads an invocation from agentproto's request headers and body.
@@ -126,8 +140,9 @@ func parseRequest(r *http.Request) (environment.Request, error) {
 }
 
 // writeOutcome renders an invocation's outcome: status 200, the result or error JSON as body,
-// the HeaderResult* headers.
-func writeOutcome(w http.ResponseWriter, out environment.Outcome) {
+// the HeaderResult* headers. The Content-Length counts trailing more bytes that the caller
+// writes after the result.
+func writeOutcome(w http.ResponseWriter, out environment.Outcome, trailing int) {
 	h := w.Header()
 	contentType := out.ContentType
 	if contentType == "" {
@@ -135,7 +150,7 @@ func writeOutcome(w http.ResponseWriter, out environment.Outcome) {
 	}
 	h.Set("Content-Type", contentType)
 	setResultHeaders(h, out)
-	h.Set("Content-Length", strconv.Itoa(len(out.Payload)))
+	h.Set("Content-Length", strconv.Itoa(len(out.Payload)+trailing))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out.Payload) // the invoker hung up; it owns the retry
 }

@@ -26,6 +26,11 @@
 //  3. GET  PathIdle    → returns 200 when the environment is free again: the runtime has called
 //     /next after the invocation (Lambda keeps the environment busy until then), or it was reset.
 //     The invoker returns the container to the pool only after this.
+//     A buffered invocation can carry this signal on its own reply instead, sparing a second
+//     request on both sides: with HeaderIdleFollows on the POST PathInvoke, a 200 reply carries
+//     HeaderResultIdleMark, and its body (Content-Length) is the result followed by one byte,
+//     written only once the environment is free again: IdleMark, or NotIdleMark when waiting for
+//     that failed (the container's state is then unknown). The result bytes are flushed at once.
 //
 // A pre-warmed container (a "stem cell") starts with a Config whose Stem is true and no function:
 // its agent serves PathHealth and waits, with no runtime process. The invoker specialises it once,
@@ -75,6 +80,9 @@ const (
 	HeaderClientContext = "X-Lambdock-Client-Context" // already base64-decoded JSON
 	// HeaderStream "true" asks for the runtime's /response as a stream (see the package doc).
 	HeaderStream = "X-Lambdock-Response-Stream"
+	// HeaderIdleFollows "true" on a buffered invocation asks for the idle signal (PathIdle) as
+	// the last byte of the reply's body (see the package doc).
+	HeaderIdleFollows = "X-Lambdock-Idle-Follows"
 	// Content-Type of the invoke request is passed through to the runtime as is.
 )
 
@@ -99,7 +107,16 @@ const (
 	// HeaderResultStream is "true" on a streamed reply: the HeaderResult* values come as
 	// trailers after the body.
 	HeaderResultStream = "X-Lambdock-Stream"
+	// HeaderResultIdleMark is "true" on a reply whose body ends with the idle mark
+	// (HeaderIdleFollows).
+	HeaderResultIdleMark = "X-Lambdock-Idle-Mark"
 	// Content-Type of the reply is the runtime's /response Content-Type (application/json for errors).
+)
+
+// The last byte of a reply with HeaderResultIdleMark.
+const (
+	IdleMark    = 'I' // the environment is free again
+	NotIdleMark = 'X' // waiting for it failed
 )
 
 // Config is what the invoker tells the agent about the function; written as ConfigName.
