@@ -51,9 +51,10 @@
 //   - A new revision of a function version (new code or configuration: a new pool key for the same
 //     name and version) retires the idle containers of the old one at once, and the busy ones
 //     when they finish.
-//   - A container goes back to the pool only after the agent's /idle answers: Lambda keeps the
-//     environment busy until the runtime asks for the next event, and the caller gets its result
-//     before that. The wait runs in the background after Invoke returns. An invocation that finds
+//   - A container goes back to the pool only after the agent signals it idle (the last byte of
+//     a buffered invocation's reply, agentproto.HeaderIdleFollows; GET /idle after a streamed
+//     one): Lambda keeps the environment busy until the runtime asks for the next event, and the
+//     caller gets its result before that. The wait runs in the background after Invoke returns. An invocation that finds
 //     no idle container but one of its key finishing (replied, /next not yet called) waits up to
 //     250 ms for it to be handed over rather than start a new one: a cold start costs far more,
 //     and a caller invoking sequentially would otherwise race the runtime's /next and get a new

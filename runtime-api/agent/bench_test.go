@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
 )
 
 // BenchmarkGoFunctionInvoke measures one warm invocation of a real aws-lambda-go function
@@ -18,6 +20,25 @@ func BenchmarkGoFunctionInvoke(b *testing.B) {
 	for i := range b.N {
 		h.invokeAction("req-"+strconv.Itoa(i), "echo")
 		waitIdle(b, h)
+	}
+}
+
+// BenchmarkGoFunctionInvokeIdleMark is BenchmarkGoFunctionInvoke as the invoker drives the agent
+// now: one POST /invoke per invocation, whose reply ends with the idle mark
+// (agentproto.HeaderIdleFollows) instead of a GET /idle after it.
+func BenchmarkGoFunctionInvokeIdleMark(b *testing.B) {
+	h := startGoFunction(b)
+	invoke := func(id string) {
+		res := h.await(h.invoke(invokeRequest{id: id, payload: []byte(`{"action":"echo"}`),
+			header: map[string]string{agentproto.HeaderIdleFollows: "true"}}))
+		if res.status != 200 || len(res.body) == 0 || res.body[len(res.body)-1] != agentproto.IdleMark {
+			b.Fatalf("reply: status %d, body %q", res.status, res.body)
+		}
+	}
+	invoke("warm")
+	b.ResetTimer()
+	for i := range b.N {
+		invoke("req-" + strconv.Itoa(i))
 	}
 }
 

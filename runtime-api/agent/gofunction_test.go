@@ -145,3 +145,25 @@ func TestGoFunctionShutdown(t *testing.T) {
 		t.Errorf("the function never saw SIGTERM; log:\n%s", h.stdout.String())
 	}
 }
+
+// TestGoFunctionIdleMark drives the real function as the invoker does: each reply carries the
+// result, then the idle mark once the runtime is back at /next (or was reset), so no GET /idle
+// is needed between invocations.
+func TestGoFunctionIdleMark(t *testing.T) {
+	h := startGoFunction(t)
+	for i, step := range []struct{ action, body string }{
+		{"echo", `{"action":"echo"}`},
+		{"exit", `{"errorType":"Runtime.ExitError","errorMessage":"RequestId: req-1 Error: Runtime exited with error: exit status 3"}`},
+		{"echo", `{"action":"echo"}`},
+		{"echo", `{"action":"echo"}`},
+	} {
+		res := h.await(h.invoke(invokeRequest{id: "req-" + strconv.Itoa(i), payload: []byte(`{"action":"` + step.action + `"}`),
+			header: map[string]string{agentproto.HeaderIdleFollows: "true"}}))
+		if res.status != 200 || res.header.Get(agentproto.HeaderResultIdleMark) != "true" {
+			t.Fatalf("step %d (%s): status %d, headers %v", i, step.action, res.status, res.header)
+		}
+		if want := step.body + string(rune(agentproto.IdleMark)); string(res.body) != want {
+			t.Fatalf("step %d (%s): body %q, want %q", i, step.action, res.body, want)
+		}
+	}
+}
