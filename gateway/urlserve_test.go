@@ -58,6 +58,8 @@ func urlController(inv msg.Invocation) msg.InvocationReply {
 	switch ev.RawPath {
 	case "/throttle":
 		return msg.InvocationReply{Error: lambdaerr.Throttled(lambdaerr.ReasonReservedFunctionConcurrentInvocationLimit)}
+	case "/full":
+		return msg.InvocationReply{Error: lambdaerr.HostCapacityExceeded(2 * time.Second)}
 	case "/error":
 		reply.FunctionError, reply.Payload = "Unhandled", lambdaerr.FunctionErrorPayload("ValueError", "secret detail")
 	case "/timeout":
@@ -214,21 +216,26 @@ func TestFunctionURLInvoke(t *testing.T) {
 		body               []byte
 		status             int
 		wantBody           string
+		wantRetryAfter     string
 	}{
-		{"no URL configured", http.MethodGet, "/fn/closed/", nil, http.StatusNotFound, `{"Message":null}`},
-		{"no such function", http.MethodGet, "/fn/ghost", nil, http.StatusNotFound, `{"Message":null}`},
-		{"function error", http.MethodGet, "/fn/site/error", nil, http.StatusBadGateway, "Internal Server Error"},
-		{"timeout", http.MethodGet, "/fn/site/timeout", nil, http.StatusBadGateway, "Internal Server Error"},
-		{"malformed result", http.MethodGet, "/fn/site/malformed", nil, http.StatusBadGateway, "Internal Server Error"},
-		{"throttled", http.MethodGet, "/fn/site/throttle", nil, http.StatusTooManyRequests, `{"Message":"Rate Exceeded."}`},
-		{"AWS_IAM without a signature", http.MethodGet, "/fn/private/", nil, http.StatusForbidden, ""},
-		{"body over 6 MB", http.MethodPost, "/fn/site/", make([]byte, rules.MaxInvokeRequest+1), http.StatusRequestEntityTooLarge, ""},
+		{"no URL configured", http.MethodGet, "/fn/closed/", nil, http.StatusNotFound, `{"Message":null}`, ""},
+		{"no such function", http.MethodGet, "/fn/ghost", nil, http.StatusNotFound, `{"Message":null}`, ""},
+		{"function error", http.MethodGet, "/fn/site/error", nil, http.StatusBadGateway, "Internal Server Error", ""},
+		{"timeout", http.MethodGet, "/fn/site/timeout", nil, http.StatusBadGateway, "Internal Server Error", ""},
+		{"malformed result", http.MethodGet, "/fn/site/malformed", nil, http.StatusBadGateway, "Internal Server Error", ""},
+		{"throttled", http.MethodGet, "/fn/site/throttle", nil, http.StatusTooManyRequests, `{"Message":"Rate Exceeded."}`, ""},
+		{"host full", http.MethodGet, "/fn/site/full", nil, http.StatusTooManyRequests, `{"Message":"Rate Exceeded."}`, "1"},
+		{"AWS_IAM without a signature", http.MethodGet, "/fn/private/", nil, http.StatusForbidden, "", ""},
+		{"body over 6 MB", http.MethodPost, "/fn/site/", make([]byte, rules.MaxInvokeRequest+1), http.StatusRequestEntityTooLarge, "", ""},
 	}
 	for _, tt := range failures {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, body := sendURL(t, env, tt.method, tt.path, "", nil, tt.body)
 			if resp.StatusCode != tt.status || tt.wantBody != "" && string(body) != tt.wantBody {
 				t.Fatalf("%d %s, want %d %s", resp.StatusCode, body, tt.status, tt.wantBody)
+			}
+			if got := resp.Header.Get("Retry-After"); got != tt.wantRetryAfter {
+				t.Errorf("Retry-After %q, want %q", got, tt.wantRetryAfter)
 			}
 		})
 	}

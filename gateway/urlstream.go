@@ -174,6 +174,8 @@ func (g *Gateway) streamNotBegun(c *gin.Context, f *store.Function, cors *funcur
 // replyFailure is the front door's answer to a reply that carries no response to send.
 func (g *Gateway) replyFailure(reply *msg.InvocationReply, log *zap.Logger) funcurl.Failure {
 	switch {
+	case reply.Error != nil && reply.Error.Reason == lambdaerr.ReasonHostCapacityExceeded:
+		return funcurl.HostFull
 	case reply.Error != nil && reply.Error.Status == http.StatusTooManyRequests:
 		return funcurl.Throttled
 	case reply.Error != nil:

@@ -22,6 +22,10 @@ const (
 	// Throttled: reserved concurrency or the request-rate limit was exceeded; 429 (DG
 	// urls-configuration.md "Throttling function URLs").
 	Throttled
+	// HostFull: no execution environment became free within the invoker's queue wait (the
+	// invokers' memory is full); a throttle that also says when to retry (Retry-After: 1), as
+	// the Invoke API's 429 HostCapacityExceeded does.
+	HostFull
 	// NoSuchURL: no function URL has this id (or it was deleted); 403 AccessDeniedException with
 	// {"Message":null} (LocalStack test_lambda_url_non_existing_url, validated against AWS).
 	NoSuchURL
@@ -33,18 +37,20 @@ const (
 
 // failures holds every Failure's status, x-amzn-ErrorType (empty: none) and body, in one place.
 var failures = map[Failure]struct {
-	status    int
-	errorType string
-	body      string
+	status     int
+	errorType  string
+	body       string
+	retryAfter string // Retry-After, "" for none
 }{
-	FunctionError: {http.StatusBadGateway, "", "Internal Server Error"},
-	Timeout:       {http.StatusBadGateway, "", "Internal Server Error"},
+	FunctionError: {http.StatusBadGateway, "", "Internal Server Error", ""},
+	Timeout:       {http.StatusBadGateway, "", "Internal Server Error", ""},
 	// The body and error type of a throttle are not recorded anywhere public; these are the Invoke
 	// API's (TooManyRequestsException, "Rate Exceeded.") in the function URL's {"Message"} form.
-	Throttled: {http.StatusTooManyRequests, "TooManyRequestsException", `{"Message":"Rate Exceeded."}`},
-	NoSuchURL: {http.StatusForbidden, "AccessDeniedException", `{"Message":null}`},
+	Throttled: {http.StatusTooManyRequests, "TooManyRequestsException", `{"Message":"Rate Exceeded."}`, ""},
+	HostFull:  {http.StatusTooManyRequests, "TooManyRequestsException", `{"Message":"Rate Exceeded."}`, "1"},
+	NoSuchURL: {http.StatusForbidden, "AccessDeniedException", `{"Message":null}`, ""},
 	Forbidden: {http.StatusForbidden, "AccessDeniedException",
-		`{"Message":"Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"}`},
+		`{"Message":"Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"}`, ""},
 }
 
 // Response is the HTTP response for f: status, headers and body. Content-Type is
@@ -63,6 +69,9 @@ func (f Failure) Response(requestID string) (status int, header http.Header, bod
 	if d.errorType != "" {
 		header.Set(lambdaapi.HeaderErrorType, d.errorType)
 	}
+	if d.retryAfter != "" {
+		header.Set("Retry-After", d.retryAfter)
+	}
 	return d.status, header, []byte(d.body)
 }
 
@@ -75,6 +84,8 @@ func (f Failure) String() string {
 		return "Timeout"
 	case Throttled:
 		return "Throttled"
+	case HostFull:
+		return "HostFull"
 	case NoSuchURL:
 		return "NoSuchURL"
 	case Forbidden:

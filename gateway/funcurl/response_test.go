@@ -150,6 +150,7 @@ func TestFailureResponse(t *testing.T) {
 		{funcurl.FunctionError, 502, "", "Internal Server Error"},
 		{funcurl.Timeout, 502, "", "Internal Server Error"},
 		{funcurl.Throttled, 429, "TooManyRequestsException", `{"Message":"Rate Exceeded."}`},
+		{funcurl.HostFull, 429, "TooManyRequestsException", `{"Message":"Rate Exceeded."}`},
 		{funcurl.NoSuchURL, 403, "AccessDeniedException", `{"Message":null}`},
 		{funcurl.Forbidden, 403, "AccessDeniedException",
 			`{"Message":"Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"}`},
