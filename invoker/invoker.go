@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
@@ -33,7 +34,8 @@ type Invoker struct {
 	opsMu sync.Mutex     // orders ops.Add against Close's ops.Wait
 	ops   sync.WaitGroup // Invoke calls and the work they leave running (idle waits, removals)
 
-	reserveMB int // the host memory the monitor keeps available (monitor.go)
+	reserveMB   int         // the host memory the monitor keeps available (monitor.go)
+	memoryShort atomic.Bool // the monitor's last reading was short of memory: no pre-warming
 
 	stopReaper  context.CancelFunc // stops the reaper and the memory monitor
 	reaperDone  chan struct{}

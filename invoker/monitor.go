@@ -146,6 +146,7 @@ func (inv *Invoker) checkMemory(ctx context.Context, now time.Time) error {
 		return err
 	}
 	need := shortfallMB(r, inv.reserveMB, max(int(float64(inv.cfg.CapacityMB)*pressureStepShare), 1))
+	inv.memoryShort.Store(need > 0) // pre-warming holds off meanwhile (replenish)
 	if need <= 0 {
 		return nil
 	}

@@ -123,11 +123,13 @@ func TestCheckMemoryEvictsIdleByValue(t *testing.T) {
 	steps := []struct {
 		reading MemoryReading
 		gone    []*env
+		short   bool // pre-warming holds off
 	}{
-		{MemoryReading{AvailableMB: 1 << 20}, nil},
-		{MemoryReading{AvailableMB: 999}, []*env{oldest}},                                                     // 1 MB short: the least valuable one
-		{MemoryReading{AvailableMB: 900}, []*env{oldest, middle, fresh}},                                      // middle's 40 MB do not cover 100
-		{MemoryReading{AvailableMB: 1, PressureSome10: 99, HasPressure: true}, []*env{oldest, middle, fresh}}, // nothing idle left
+		{MemoryReading{AvailableMB: 1 << 20}, nil, false},
+		{MemoryReading{AvailableMB: 999}, []*env{oldest}, true},                                                     // 1 MB short: the least valuable one
+		{MemoryReading{AvailableMB: 900}, []*env{oldest, middle, fresh}, true},                                      // middle's 40 MB do not cover 100
+		{MemoryReading{AvailableMB: 1, PressureSome10: 99, HasPressure: true}, []*env{oldest, middle, fresh}, true}, // nothing idle left
+		{MemoryReading{AvailableMB: 1 << 20}, []*env{oldest, middle, fresh}, false},                                 // recovered
 	}
 	for i, s := range steps {
 		host.push(s.reading)
@@ -143,6 +145,9 @@ func TestCheckMemoryEvictsIdleByValue(t *testing.T) {
 			if live != want {
 				t.Errorf("step %d: %s live %v, want %v", i, e.id, live, want)
 			}
+		}
+		if short := inv.memoryShort.Load(); short != s.short {
+			t.Errorf("step %d: memory short %v, want %v", i, short, s.short)
 		}
 		if _, live := inv.pool.envs[busy]; !live || busy.state != stateBusy {
 			t.Errorf("step %d: the busy environment was touched", i)

@@ -107,8 +107,12 @@ func (inv *Invoker) prewarmLoop(ctx context.Context) {
 
 // replenish starts stem cells, one at a time, until every active shape has Prewarm of them. It
 // stops at the first shape for which there is no free memory (stems never evict) or whose stem
-// fails to start; the next round tries again.
+// fails to start; the next round tries again. While the memory monitor finds the host short of
+// memory it starts none: the monitor evicts stems first, and making them again would only churn.
 func (inv *Invoker) replenish(ctx context.Context) {
+	if inv.memoryShort.Load() {
+		return
+	}
 	for _, sh := range inv.prewarm.active(time.Now(), inv.cfg.KeepAlive) {
 		for inv.pool.stemCount(sh.key()) < inv.prewarm.per {
 			if ctx.Err() != nil {
