@@ -20,6 +20,14 @@
 //     invokers call it off the invocation's hot path. Asynchronous publishing would save a
 //     goroutine per record but needs its own bounded buffer and flush-on-exit; the synchronous
 //     call keeps the record in the caller until it is safe.
+//   - A record that could not be stored within the invoker's publish timeout (NATS away, or the
+//     connection closed at shutdown) goes to a spool on local disk (spool.go: one JSON line per
+//     record, fsync'd before Publish returns, bounded to DefaultSpoolMaxBytes), and so does every
+//     record while older ones wait there, so that the stream receives them in order.
+//     Publisher.Run publishes the spool, oldest first, once JetStream answers again, also after a
+//     restart of the invoker; a replay cut short starts again from its first record, whose
+//     duplicates the stream or the writer drop. Only a full spool loses a record, with an error
+//     log.
 //   - The writer fetches up to WriterBatch records or waits up to WriterWait, inserts them in one
 //     statement and acks them only after the commit. When the insert fails it naks the batch with
 //     a growing delay (up to a minute) and tries again: PostgreSQL being down delays billing and

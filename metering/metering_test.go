@@ -143,7 +143,7 @@ func TestEveryRecordOnce(t *testing.T) {
 	js := jetStream(t, ns.ClientURL())
 	st := openStore(t, testenv.Postgres(t))
 	runWriter(t, js, st)
-	pub := metering.NewPublisher(js, zaptest.NewLogger(t))
+	pub := metering.NewPublisher(js, zaptest.NewLogger(t), nil)
 	deleteConsumer := func(t *testing.T) {
 		if err := js.DeleteConsumer(context.Background(), msg.StreamUsage, msg.ConsumerUsage); err != nil {
 			t.Fatal(err)
@@ -176,7 +176,7 @@ func TestPostgresOutageDelaysButKeepsRecords(t *testing.T) {
 	pg := testenv.PostgresServer(t)
 	st := openStore(t, pg.URL())
 	runWriter(t, js, st)
-	pub := metering.NewPublisher(js, zaptest.NewLogger(t))
+	pub := metering.NewPublisher(js, zaptest.NewLogger(t), nil)
 
 	publishAll(t, pub, "before", 10)
 	waitDrained(t, js)
@@ -235,7 +235,7 @@ func TestPublishRidesOutNATSRestart(t *testing.T) {
 	waitFor(t, "the client to notice", func(context.Context) (bool, error) {
 		return nc.Status() != nats.CONNECTED, nil
 	})
-	pub := metering.NewPublisher(js, log)
+	pub := metering.NewPublisher(js, log, nil)
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
 	for i := range 3 {
@@ -268,7 +268,7 @@ func TestPublishRidesOutNATSRestart(t *testing.T) {
 
 func TestPublishRejects(t *testing.T) {
 	ns := testenv.NATS(t)
-	pub := metering.NewPublisher(jetStream(t, ns.ClientURL()), zaptest.NewLogger(t))
+	pub := metering.NewPublisher(jetStream(t, ns.ClientURL()), zaptest.NewLogger(t), nil)
 	tests := []struct {
 		name    string
 		invoker string

@@ -23,28 +23,115 @@ const (
 	publishRetryMax = 5 * time.Second
 )
 
+// spoolReplayInterval is how often Run looks for spooled records to publish.
+const spoolReplayInterval = time.Second
+
 // Publisher publishes usage records to the usage stream. It is safe for concurrent use.
 type Publisher struct {
-	js  jetstream.JetStream
-	log *zap.Logger
+	js    jetstream.JetStream
+	log   *zap.Logger
+	spool *Spool // nil: none
 }
 
 // NewPublisher returns a Publisher on js. The stream must exist (EnsureStream); while it does not,
-// Publish keeps retrying.
-func NewPublisher(js jetstream.JetStream, log *zap.Logger) *Publisher {
-	return &Publisher{js: js, log: log}
+// Publish keeps retrying. With a spool (may be nil), a record that cannot be stored in time is
+// kept there instead, and Run publishes it later.
+func NewPublisher(js jetstream.JetStream, log *zap.Logger, spool *Spool) *Publisher {
+	return &Publisher{js: js, log: log, spool: spool}
 }
 
 // Publish stores u in the usage stream under invoker invokerID's subject, with the request id as
 // the Nats-Msg-Id. It returns once JetStream has stored the record, retrying while NATS or
-// JetStream is unavailable until ctx ends or DedupeWindow has passed.
+// JetStream is unavailable until ctx ends or DedupeWindow has passed. With a spool, a record
+// that could not be stored by then (or while the connection is closed) is appended to the spool,
+// and so is every record while the spool holds older ones, to keep them in order; Publish then
+// returns nil once the record is on disk.
 func (p *Publisher) Publish(ctx context.Context, invokerID string, u msg.Usage) error {
 	if u.RequestID == "" {
 		return errors.New("metering: usage record without a request id")
 	}
-	if invokerID == "" || strings.ContainsAny(invokerID, ".*> \t\r\n") {
+	if !validInvokerID(invokerID) {
 		return fmt.Errorf("metering: invoker id %q is not a subject token", invokerID)
 	}
+	if u.InvokerID == "" {
+		u.InvokerID = invokerID // the spool replays it under the same subject
+	}
+	if p.spool != nil && p.spool.Pending() {
+		return p.toSpool(u, nil)
+	}
+	err := p.publish(ctx, invokerID, u)
+	if err != nil && p.spool != nil && !errors.Is(err, nats.ErrMaxPayload) && !errors.Is(err, nats.ErrBadSubject) {
+		return p.toSpool(u, err)
+	}
+	if err != nil {
+		p.log.Error("usage record lost: NATS unavailable and no spool", zap.String("request_id", u.RequestID), zap.Error(err))
+	}
+	return err
+}
+
+// toSpool appends u to the spool after publishing failed with cause (nil: older records wait).
+func (p *Publisher) toSpool(u msg.Usage, cause error) error {
+	if err := p.spool.Append(u); err != nil {
+		p.log.Error("usage record lost: not stored and not spooled", zap.String("request_id", u.RequestID),
+			zap.NamedError("publish_error", cause), zap.Error(err))
+		return fmt.Errorf("metering: usage %s not spooled: %w", u.RequestID, errors.Join(cause, err))
+	}
+	if cause != nil {
+		p.log.Warn("usage record spooled on disk until the stream is reachable", zap.String("request_id", u.RequestID),
+			zap.Error(cause))
+	}
+	return nil
+}
+
+// Run publishes the spooled records, oldest first, until ctx ends: every spoolReplayInterval
+// while any are pending. Without a spool it returns at once.
+func (p *Publisher) Run(ctx context.Context) error {
+	if p.spool == nil {
+		return nil
+	}
+	tick := time.NewTicker(spoolReplayInterval)
+	defer tick.Stop()
+	for {
+		for p.spool.Pending() && ctx.Err() == nil {
+			if err := p.replay(ctx); err != nil {
+				p.log.Warn("spooled usage records not replayed yet", zap.Error(err))
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// replay publishes one batch of spooled records and, once all are stored, drops it. A failure
+// leaves the batch to the next round, which starts it again from its first record.
+func (p *Publisher) replay(ctx context.Context) error {
+	batch, err := p.spool.batch()
+	if err != nil || len(batch) == 0 {
+		return err
+	}
+	for _, u := range batch {
+		if !validInvokerID(u.InvokerID) { // not from Publish: it could never be stored
+			p.log.Error("spooled usage record dropped: no valid invoker id", zap.String("request_id", u.RequestID),
+				zap.String("invoker_id", u.InvokerID))
+			continue
+		}
+		actx, cancel := context.WithTimeout(ctx, publishAttempt)
+		_, err := p.js.Publish(actx, msg.UsageSubject(u.InvokerID), msg.Encode(u), jetstream.WithMsgID(u.RequestID))
+		cancel()
+		if err != nil {
+			return fmt.Errorf("metering: replay usage %s: %w", u.RequestID, err)
+		}
+	}
+	p.log.Info("spooled usage records stored", zap.Int("records", len(batch)))
+	return p.spool.done()
+}
+
+// publish is Publish without the spool.
+func (p *Publisher) publish(ctx context.Context, invokerID string, u msg.Usage) error {
 	data := msg.Encode(u)
 	var err error
 	ctx, cancel := context.WithTimeout(ctx, DedupeWindow)
@@ -68,11 +155,14 @@ func (p *Publisher) Publish(ctx context.Context, invokerID string, u msg.Usage) 
 			p.log.Warn("usage record not stored yet, retrying", zap.String("request_id", u.RequestID), zap.Error(err))
 		}
 		if !backoff.Sleep(ctx, retry.Next()) {
-			p.log.Error("usage record lost: NATS unavailable", zap.String("request_id", u.RequestID),
-				zap.Int("attempts", attempt), zap.Error(err))
 			return fmt.Errorf("metering: publish usage %s: gave up after %d attempts: %w", u.RequestID, attempt, err)
 		}
 	}
+}
+
+// validInvokerID reports whether id can be the last token of a usage subject.
+func validInvokerID(id string) bool {
+	return id != "" && !strings.ContainsAny(id, ".*> \t\r\n")
 }
 
 // permanent reports errors no retry can fix.

@@ -86,17 +86,40 @@ func (s *Server) startInvoker(ctx context.Context) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	s.onStop("invoker", false, inv.Close)
+	usage, err := s.startUsagePublisher()
+	if err != nil {
+		return err
+	}
 	svc, err := natsservice.New(ctx, natsservice.Config{
 		ID:      inv.ID(),
 		NATS:    s.nc,
 		Invoker: inv,
-		Usage:   metering.NewPublisher(s.js, s.log.Named("metering")),
+		Usage:   usage,
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
 	s.onStop("invoker NATS service", true, svc.Close)
 	return nil
+}
+
+// startUsagePublisher opens the invoker's usage spool (<data-dir>/invoker/usage-spool: records
+// NATS could not take in time wait there on disk) and replays it until shutdown, which comes
+// after the invoker's NATS service has stopped publishing.
+func (s *Server) startUsagePublisher() (*metering.Publisher, error) {
+	spool, err := metering.OpenSpool(filepath.Join(s.cfg.DataDir, "invoker", "usage-spool"), 0)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	pub := metering.NewPublisher(s.js, s.log.Named("metering"), spool)
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- pub.Run(runCtx) }()
+	s.onStop("usage spool", false, func(context.Context) error {
+		stop()
+		return <-done
+	})
+	return pub, nil
 }
 
 // zeroMeansNone maps a flag where 0 means "none" (--prewarm 0: no pre-warmed containers,
