@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -160,7 +161,7 @@ func (c Config) withDefaults(hostMemoryBytes int64) (Config, error) {
 	if c.Overcommit == 0 {
 		c.Overcommit = DefaultOvercommit
 	}
-	if c.Overcommit < 1 {
+	if !(c.Overcommit >= 1) || math.IsInf(c.Overcommit, 0) { // NaN fails both comparisons
 		return c, fmt.Errorf("invoker: Overcommit %g must be at least 1 (1 disables overcommit)", c.Overcommit)
 	}
 	if c.HostMemory == nil {

@@ -273,12 +273,13 @@ func minTime(a, b time.Time) time.Time {
 }
 
 // giveBack returns a grant its caller no longer wants: a warm environment goes back to the
-// pool, a new one (and the environments evicted for it) is discarded.
+// pool; a new one (and the environments evicted for it), or a stem already taken for the
+// caller's function, is discarded.
 func (inv *Invoker) giveBack(ctx context.Context, g grant) {
 	inv.discardStale(ctx, g.stale)
 	switch {
 	case g.env == nil:
-	case !g.cold:
+	case !g.cold && !g.stem:
 		if !inv.pool.release(g.env, time.Now()) {
 			inv.background(func() { inv.discard(ctx, g.env, "no longer wanted") })
 		}

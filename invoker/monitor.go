@@ -131,6 +131,7 @@ func (inv *Invoker) monitor(ctx context.Context) {
 			return
 		case now := <-tick.C:
 			if err := inv.checkMemory(ctx, now); err != nil {
+				inv.memoryShort.Store(false) // no readings: pre-warming is not held off for good
 				inv.log.Warn("memory monitor stopped: cannot read the host's memory", zap.Error(err))
 				return
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/invoker/agentclient"
 )
 
@@ -133,8 +134,8 @@ func (p *pool) acquire(spec function.Spec, envID string, now time.Time, mayWait 
 }
 
 // take is acquire after the revision check (with p.mu held): it fills g with an idle
-// environment, a handoff wait, or a new environment, or returns errNoRoom without changing
-// anything.
+// environment, a handoff wait, a stem, or a new environment, or returns errNoRoom without
+// changing anything (or, for a function larger than the whole pool, the 429 at once).
 func (p *pool) take(g *grant, spec function.Spec, key, lineage, envID string, now time.Time, mayWait bool) error {
 	if list := p.idle[key]; len(list) > 0 {
 		e := list[len(list)-1]
@@ -156,6 +157,10 @@ func (p *pool) take(g *grant, spec function.Spec, key, lineage, envID string, no
 	}
 
 	need := spec.MemoryMB
+	if need > p.capacity {
+		// More than the whole pool: no wait can make room, so no queueing.
+		return lambdaerr.HostCapacityExceeded(0)
+	}
 	e := &env{id: envID, key: key, lineage: lineage, memMB: need, state: stateStarting, lastUsed: now}
 	if free := p.capacity - p.used; need > free {
 		victims := p.evictable(key, need-free, now)

@@ -118,10 +118,6 @@ func TestPool(t *testing.T) {
 			},
 		},
 		{
-			name: "more than the whole capacity: no room", capacity: 128,
-			steps: []step{{op: "acquire", spec: big, wantNoRoom: true}},
-		},
-		{
 			name: "a new revision retires idle and busy containers of the old one", capacity: 1024,
 			steps: []step{
 				{op: "acquire", spec: a128, name: "e1", wantCold: true, wantUsed: 128},

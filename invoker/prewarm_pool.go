@@ -28,12 +28,12 @@ func (p *pool) takeStem(spec function.Spec, key, lineage string, now time.Time) 
 }
 
 // reserveStem charges the memory of a new stem cell of shape sh, if the free capacity holds it
-// (a stem never evicts anything), and returns it in state starting; nil if there is no room or
-// the pool is closed.
+// (a stem never evicts anything) and no invocation is queued for room (it would take memory they
+// wait for), and returns it in state starting; nil if there is no room or the pool is closed.
 func (p *pool) reserveStem(sh Shape, envID string, now time.Time) *env {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed || p.capacity-p.used < sh.MemoryMB {
+	if p.closed || len(p.queue) > 0 || p.capacity-p.used < sh.MemoryMB {
 		return nil
 	}
 	e := &env{id: envID, key: sh.key(), memMB: sh.MemoryMB, state: stateStarting, lastUsed: now,
@@ -53,6 +53,7 @@ func (p *pool) stemStarted(e *env, now time.Time) bool {
 	}
 	e.state, e.lastUsed = stateIdle, now
 	p.idle[e.key] = append(p.idle[e.key], e)
+	p.serveQueue(now) // a queued caller of its shape takes it, or one of another may evict it
 	return true
 }
 

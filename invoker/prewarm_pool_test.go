@@ -1,6 +1,7 @@
 package invoker
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -94,6 +95,22 @@ func TestPoolStems(t *testing.T) {
 		}
 	})
 
+	t.Run("a stem that becomes ready serves a queued caller; none is made while callers queue", func(t *testing.T) {
+		p := newStemPool(256)
+		busyEnv(t, p, specOf("busy", 128, "c0"), "busy")
+		stem := p.reserveStem(small, "s1", now) // the last 128 MB, still starting
+		q := mustQueue(t, p, specOf("a", 128, "c1"), "q")
+		if p.reserveStem(small, "s2", now) != nil {
+			t.Errorf("a stem was reserved while a caller is queued")
+		}
+		if !p.stemStarted(stem, now) {
+			t.Fatal("stem not put into the pool")
+		}
+		if s, ok := got(q); !ok || s.g.env != stem || !s.g.stem {
+			t.Errorf("queued caller got %+v (served %v); want the stem that became ready", s, ok)
+		}
+	})
+
 	t.Run("closed pool", func(t *testing.T) {
 		p := newStemPool(1024)
 		e := p.reserveStem(small, "s1", now)
@@ -110,3 +127,42 @@ func TestPoolStems(t *testing.T) {
 func withImage(s function.Spec) function.Spec { s.Image = "my:image"; return s }
 
 func withEphemeral(s function.Spec, mb int) function.Spec { s.EphemeralMB = mb; return s }
+
+// TestGiveBackStem: a stem taken for a caller that gave up is discarded, and a caller waiting
+// for a finishing environment of the same function keeps waiting for it.
+func TestGiveBackStem(t *testing.T) {
+	inv := testInvoker(t, 1024, 10*time.Minute, &fakeRemover{})
+	images := map[string]string{"provided.al2023": "img"}
+	inv.pool.stemKey = func(spec function.Spec) string {
+		if sh, ok := shapeOf(spec, images); ok {
+			return sh.key()
+		}
+		return ""
+	}
+	now := time.Now()
+	a := specOf("a", 128, "c1")
+	finishing := busyEnv(t, inv.pool, a, "finishing")
+	inv.pool.finishing(finishing)
+	wait, err := inv.pool.acquire(a, "waiter", now, true)
+	if err != nil || wait.wait == nil {
+		t.Fatalf("acquire: %+v, %v; want a handoff wait", wait, err)
+	}
+	stem := inv.pool.reserveStem(Shape{"img", 128, 512}, "stem", now)
+	if stem == nil || !inv.pool.stemStarted(stem, now) {
+		t.Fatal("no stem")
+	}
+	g, err := inv.pool.acquire(a, "taker", now, false)
+	if err != nil || !g.stem || g.env != stem {
+		t.Fatalf("acquire: %+v, %v; want the stem", g, err)
+	}
+	inv.giveBack(context.Background(), g)
+	select {
+	case e := <-wait.wait:
+		t.Fatalf("the handoff waiter was woken with %v by a stem given back", e)
+	default:
+	}
+	inv.pool.release(finishing, now)
+	if e := <-wait.wait; e != finishing {
+		t.Fatalf("the waiter got %v, want the finishing environment", e)
+	}
+}

@@ -76,7 +76,7 @@ func (p *pool) serveQueue(now time.Time) {
 		q := p.queue[i]
 		var g grant
 		if err := p.take(&g, q.spec, q.key, q.lineage, q.envID, now, false); err != nil {
-			i++ // errNoRoom, the only error of take
+			i++ // errNoRoom (a caller larger than the pool is never queued)
 			continue
 		}
 		p.unqueue(i)

@@ -50,6 +50,13 @@ func TestPoolQueue(t *testing.T) {
 		name string
 		run  func(t *testing.T, p *pool)
 	}{
+		{"a function larger than the whole pool is refused at once, not queued", func(t *testing.T, p *pool) {
+			_, err := p.acquire(specOf("huge", 10240, "x"), "huge", time.Now(), true)
+			var apiErr *lambdaerr.APIError
+			if !errors.As(err, &apiErr) || apiErr.Reason != lambdaerr.ReasonHostCapacityExceeded || len(p.queue) != 0 {
+				t.Errorf("acquire: %v, %d queued; want HostCapacityExceeded at once", err, len(p.queue))
+			}
+		}},
 		{"a released environment goes to the first caller of its function, in arrival order", func(t *testing.T, p *pool) {
 			e1, e2 := busyEnv(t, p, a, "e1"), busyEnv(t, p, a, "e2")
 			q1, q2, q3 := mustQueue(t, p, a, "q1"), mustQueue(t, p, a, "q2"), mustQueue(t, p, a, "q3")

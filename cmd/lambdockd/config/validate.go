@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"regexp"
@@ -56,7 +57,7 @@ func (c Config) Validate() error {
 	if c.QueueWait < 0 {
 		errs = append(errs, fmt.Errorf("--queue-wait %s is negative", c.QueueWait))
 	}
-	if c.Overcommit != 0 && c.Overcommit < 1 { // 0: the invoker's default
+	if c.Overcommit != 0 && !(c.Overcommit >= 1 && !math.IsInf(c.Overcommit, 0)) { // 0: the invoker's default; NaN and Inf fail
 		errs = append(errs, fmt.Errorf("--overcommit %g must be at least 1 (1: no overcommit)", c.Overcommit))
 	}
 	if c.AccountConcurrency <= 0 {
