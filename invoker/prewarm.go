@@ -176,7 +176,7 @@ func (inv *Invoker) startStem(ctx context.Context, e *env, sh Shape) error {
 func (inv *Invoker) specialise(ctx context.Context, e *env, spec function.Spec) error {
 	p, cfg, err := inv.params(ctx, e, spec)
 	if err != nil {
-		return err
+		return notTheStem{err} // the code could not be had: another stem would fail the same way
 	}
 	if err := fillTaskDir(p.CodeDir, e.taskDir); err != nil {
 		return err
@@ -190,9 +190,17 @@ func (inv *Invoker) specialise(ctx context.Context, e *env, spec function.Spec) 
 	return nil
 }
 
+// notTheStem marks a specialisation failure that is not the stem's: fromStem returns it rather
+// than spend another stem on it.
+type notTheStem struct{ err error }
+
+func (e notTheStem) Error() string { return e.err.Error() }
+func (e notTheStem) Unwrap() error { return e.err }
+
 // fromStem finishes an acquire that took a stem cell: it specialises it for spec, or, if that
 // fails, removes it and acquires again (which may take another stem or start a new container).
-// A refusal of the function itself (bad code, unknown runtime) is returned as is.
+// A refusal of the function itself (bad code, unknown runtime), or its code not to be had, is
+// returned as is.
 func (inv *Invoker) fromStem(ctx context.Context, g grant, spec function.Spec, log *zap.Logger) (*env, bool, error) {
 	for try := 1; ; try++ {
 		if sh, ok := shapeOf(spec, inv.cfg.RuntimeImages); ok {
@@ -209,7 +217,8 @@ func (inv *Invoker) fromStem(ctx context.Context, g grant, spec function.Spec, l
 		}
 		inv.discard(ctx, g.env, "specialisation failed")
 		var apiErr *lambdaerr.APIError
-		if errors.As(err, &apiErr) || try == maxStemTries || ctx.Err() != nil {
+		var ours notTheStem
+		if errors.As(err, &apiErr) || errors.As(err, &ours) || try == maxStemTries || ctx.Err() != nil {
 			return nil, false, fmt.Errorf("invoker: start environment for %s: %w", spec.Name, err)
 		}
 		log.Warn("pre-warmed environment not specialised; trying again", zap.Error(err))

@@ -2,10 +2,15 @@ package invoker
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"go.uber.org/zap/zaptest"
+
 	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/invoker/codecache"
 )
 
 func TestPoolStems(t *testing.T) {
@@ -164,5 +169,47 @@ func TestGiveBackStem(t *testing.T) {
 	inv.pool.release(finishing, now)
 	if e := <-wait.wait; e != finishing {
 		t.Fatalf("the waiter got %v, want the finishing environment", e)
+	}
+}
+
+// failingFetcher is a code store that is away.
+type failingFetcher struct{}
+
+func (failingFetcher) FetchCode(context.Context, string) ([]byte, error) {
+	return nil, errors.New("code store unreachable")
+}
+
+// TestStemNotSpentOnMissingCode: when the function's code cannot be fetched, the invocation
+// fails with that error after one stem; another stem is not taken for it.
+func TestStemNotSpentOnMissingCode(t *testing.T) {
+	inv := testInvoker(t, 1024, 10*time.Minute, &fakeRemover{})
+	code, err := codecache.New(t.TempDir(), failingFetcher{}, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv.code, inv.cfg.RuntimeImages = code, map[string]string{"provided.al2023": "img"}
+	inv.pool.stemKey = func(spec function.Spec) string {
+		if sh, ok := shapeOf(spec, inv.cfg.RuntimeImages); ok {
+			return sh.key()
+		}
+		return ""
+	}
+	inv.prewarm = newPrewarmer(1, nil)
+	now := time.Now()
+	for _, id := range []string{"s1", "s2"} {
+		if e := inv.pool.reserveStem(Shape{"img", 128, 512}, id, now); e == nil || !inv.pool.stemStarted(e, now) {
+			t.Fatal("no stem")
+		}
+	}
+	spec := specOf("a", 128, strings.Repeat("ab", 32))
+	g, err := inv.pool.acquire(spec, "a1", now, false)
+	if err != nil || !g.stem {
+		t.Fatalf("acquire: %+v, %v; want a stem", g, err)
+	}
+	if _, _, err := inv.fromStem(context.Background(), g, spec, inv.log); err == nil || !strings.Contains(err.Error(), "code store unreachable") {
+		t.Fatalf("fromStem: %v; want the fetch error", err)
+	}
+	if n := inv.pool.stemCount(Shape{"img", 128, 512}.key()); n != 1 {
+		t.Errorf("%d stems left, want 1: the second was spent on the same missing code", n)
 	}
 }
