@@ -209,10 +209,18 @@ func TestPostgresOutageDelaysButKeepsRecords(t *testing.T) {
 	wantCount(t, st, "during", n)
 }
 
-func TestPublishRidesOutNATSRestart(t *testing.T) {
-	dir := t.TempDir()
-	log := zaptest.NewLogger(t)
-	ctx := context.Background()
+// natsDown is an embedded NATS server, with the usage stream, that a test stops (down) and
+// starts again on the same port and store (up), and a client connection to it that reconnects.
+type natsDown struct {
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	down func()
+	up   func() *natsserver.Server
+}
+
+func stoppableNATS(t *testing.T) natsDown {
+	t.Helper()
+	dir, ctx := t.TempDir(), context.Background()
 	ns, err := natsserver.Start(ctx, natsserver.Options{StoreDir: dir, Port: natsserver.RandomPort}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
@@ -230,22 +238,34 @@ func TestPublishRidesOutNATSRestart(t *testing.T) {
 	if err := metering.EnsureStream(ctx, js); err != nil {
 		t.Fatal(err)
 	}
+	return natsDown{nc: nc, js: js,
+		down: func() {
+			ns.Shutdown()
+			waitFor(t, "the client to notice", func(context.Context) (bool, error) { return nc.Status() != nats.CONNECTED, nil })
+		},
+		up: func() *natsserver.Server {
+			ns2, err := natsserver.Start(ctx, natsserver.Options{StoreDir: dir, Port: port}, zap.NewNop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(ns2.Shutdown)
+			return ns2
+		}}
+}
 
-	ns.Shutdown()
-	waitFor(t, "the client to notice", func(context.Context) (bool, error) {
-		return nc.Status() != nats.CONNECTED, nil
-	})
+func TestPublishRidesOutNATSRestart(t *testing.T) {
+	log := zaptest.NewLogger(t)
+	ctx := context.Background()
+	n := stoppableNATS(t)
+	js := n.js
+	n.down()
 	pub := metering.NewPublisher(js, log, nil)
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
 	for i := range 3 {
 		wg.Go(func() { errs <- pub.Publish(ctx, "inv", record("restart", i%2)) })
 	}
-	ns2, err := natsserver.Start(ctx, natsserver.Options{StoreDir: dir, Port: port}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns2.Shutdown)
+	n.up()
 	wg.Wait()
 	close(errs)
 	for err := range errs {

@@ -3,20 +3,15 @@ package metering_test
 import (
 	"context"
 	"errors"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
-	"github.com/lambdock/lambdock/internal/infra/natsserver"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 	"github.com/lambdock/lambdock/metering"
 )
@@ -66,25 +61,9 @@ func runPublisher(t *testing.T, p *metering.Publisher) {
 // a new process (a new Spool and Publisher on the same directory) publishes them, in order, once
 // NATS is back.
 func TestSpoolKeepsRecordsWhileNATSIsAway(t *testing.T) {
-	natsDir, spoolDir := t.TempDir(), t.TempDir()
-	ctx := context.Background()
-	ns, err := natsserver.Start(ctx, natsserver.Options{StoreDir: natsDir, Port: natsserver.RandomPort}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, _ := strconv.Atoi(u.Port())
-	nc := testenv.Connect(t, ns.ClientURL())
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := metering.EnsureStream(ctx, js); err != nil {
-		t.Fatal(err)
-	}
+	spoolDir, ctx := t.TempDir(), context.Background()
+	srv := stoppableNATS(t)
+	js := srv.js
 
 	spool, err := metering.OpenSpool(spoolDir, 0)
 	if err != nil {
@@ -94,8 +73,7 @@ func TestSpoolKeepsRecordsWhileNATSIsAway(t *testing.T) {
 	if err := pub.Publish(ctx, "inv", record("spool", 0)); err != nil {
 		t.Fatal(err)
 	}
-	ns.Shutdown()
-	waitFor(t, "the client to notice", func(context.Context) (bool, error) { return nc.Status() != nats.CONNECTED, nil })
+	srv.down()
 
 	const n = 6
 	for i := 1; i < n; i++ {
@@ -111,11 +89,7 @@ func TestSpoolKeepsRecordsWhileNATSIsAway(t *testing.T) {
 	}
 
 	// A new process on the same spool directory, with NATS back.
-	ns2, err := natsserver.Start(ctx, natsserver.Options{StoreDir: natsDir, Port: port}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns2.Shutdown)
+	ns2 := srv.up()
 	spool2, err := metering.OpenSpool(spoolDir, 0)
 	if err != nil {
 		t.Fatal(err)
