@@ -63,6 +63,8 @@ func (f *fakeInvoker) Stats() invoker.Stats {
 	return invoker.Stats{CapacityMB: 4096, IdleByKey: map[string]int{}}
 }
 
+func (*fakeInvoker) FunctionDeleted(context.Context, string, string) {}
+
 // releaseAll frees every held environment.
 func (f *fakeInvoker) releaseAll() {
 	f.mu.Lock()

@@ -140,6 +140,30 @@ func TestLambdockd(t *testing.T) {
 				t.Fatalf("call after the timeout: %v", r)
 			}
 		}},
+		{"deleting a function removes its warm container at once", func(t *testing.T) {
+			const goneFn = "e2e-deleted"
+			l.deploy(t, goneFn, memoryMB, 3)
+			if r := l.invoke(t, goneFn, `{"op":"echo"}`); r.status != http.StatusOK {
+				t.Fatalf("invoke: %v", r)
+			}
+			eventually(t, func() string {
+				if n := len(containers(t, sandbox.LabelFunction+"="+goneFn)); n != 1 {
+					return fmt.Sprintf("%d containers of %s, want its warm one", n, goneFn)
+				}
+				return ""
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+			defer cancel()
+			if err := l.client.DeleteFunction(ctx, goneFn); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, func() string { // well before its 10-minute keep-alive
+				if n := len(containers(t, sandbox.LabelFunction+"="+goneFn)); n != 0 {
+					return fmt.Sprintf("%d containers of the deleted %s left", n, goneFn)
+				}
+				return ""
+			})
+		}},
 		{"restart lets the invocation in flight finish and keeps the functions", func(t *testing.T) {
 			slow := l.invokeInFlight(t, echoFn, `{"op":"sleep","ms":1500}`)
 			l.stop(t)

@@ -50,7 +50,8 @@
 //     the reaper tries again on each round; Close retries until its context ends.
 //   - A new revision of a function version (new code or configuration: a new pool key for the same
 //     name and version) retires the idle containers of the old one at once, and the busy ones
-//     when they finish.
+//     when they finish; so does deleting the function (FunctionDeleted, on the gateways'
+//     msg.FunctionChanged event).
 //   - A container goes back to the pool only after the agent signals it idle (the last byte of
 //     a buffered invocation's reply, agentproto.HeaderIdleFollows; GET /idle after a streamed
 //     one): Lambda keeps the environment busy until the runtime asks for the next event, and the

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/invoker/codecache"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
@@ -202,4 +203,14 @@ func (inv *Invoker) background(f func()) {
 		defer done()
 		f()
 	}()
+}
+
+// FunctionDeleted removes, in the background, the idle containers of a deleted function (of
+// accountID, "" for the default account), and makes its busy ones go when they finish instead
+// of waiting out their keep-alive.
+func (inv *Invoker) FunctionDeleted(ctx context.Context, accountID, name string) {
+	fnKey := function.Spec{AccountID: accountID, Name: name}.Key()
+	for _, e := range inv.pool.dropFunction(fnKey) {
+		inv.background(func() { inv.discard(ctx, e, "its function was deleted") })
+	}
 }

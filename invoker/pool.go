@@ -3,6 +3,7 @@ package invoker
 import (
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -466,4 +467,36 @@ func (p *pool) stats() Stats {
 		}
 	}
 	return s
+}
+
+// dropFunction forgets a deleted function (fnKey: function.Spec.Key): it takes its idle
+// environments out of the pool and returns them, for the caller to remove, and marks its
+// versions gone, so that its busy environments are removed when they finish rather than kept.
+func (p *pool) dropFunction(fnKey string) []*env {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	prefix := fnKey + ":"
+	for lineage := range p.current {
+		if strings.HasPrefix(lineage, prefix) {
+			p.current[lineage] = "" // no pool key: release refuses its environments
+		}
+	}
+	var out []*env
+	for key, list := range p.idle {
+		kept := list[:0]
+		for _, e := range list {
+			if strings.HasPrefix(e.lineage, prefix) {
+				e.state = stateRemoving
+				out = append(out, e)
+			} else {
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) == 0 {
+			delete(p.idle, key)
+		} else {
+			p.idle[key] = kept
+		}
+	}
+	return out
 }

@@ -325,3 +325,30 @@ func recv(w chan *env) (*env, bool) {
 		return nil, false
 	}
 }
+
+func TestPoolDropFunction(t *testing.T) {
+	p := newPool(1024)
+	now := time.Now()
+	a, a2, b := specOf("a", 128, "c1"), specOf("a2", 128, "c1"), specOf("b", 128, "c1")
+	idleA, busyA := busyEnv(t, p, a, "idleA"), busyEnv(t, p, a, "busyA")
+	idleA2, idleB := busyEnv(t, p, a2, "idleA2"), busyEnv(t, p, b, "idleB")
+	for _, e := range []*env{idleA, idleA2, idleB} {
+		if !p.release(e, now) {
+			t.Fatalf("release %s refused", e.id)
+		}
+	}
+	dropped := p.dropFunction(a.Key())
+	if len(dropped) != 1 || dropped[0] != idleA || idleA.state != stateRemoving {
+		t.Fatalf("dropped %v; want only a's idle environment, marked for removal", dropped)
+	}
+	if p.release(busyA, now) {
+		t.Errorf("a busy environment of the deleted function went back to the pool")
+	}
+	if st := p.stats(); st.Idle != 2 || st.IdleByKey[a2.PoolKey()] != 1 || st.IdleByKey[b.PoolKey()] != 1 {
+		t.Errorf("stats %+v; want the other functions' (a2's too: a prefix of it is not it) idle environments kept", st)
+	}
+	// A function created again under the name gets new environments as usual.
+	if g, err := p.acquire(a, "again", now, false); err != nil || !g.cold {
+		t.Errorf("acquire after deletion: %+v, %v; want a new environment", g, err)
+	}
+}

@@ -33,6 +33,8 @@ func (stubInvoker) Invoke(_ context.Context, req invoker.Request) (*invoker.Resu
 
 func (stubInvoker) Stats() invoker.Stats { return invoker.Stats{CapacityMB: 1024} }
 
+func (stubInvoker) FunctionDeleted(context.Context, string, string) {}
+
 // discardUsage drops usage records.
 type discardUsage struct{}
 
@@ -161,6 +163,8 @@ func (h *holdInvoker) Invoke(_ context.Context, req invoker.Request) (*invoker.R
 }
 
 func (h *holdInvoker) Stats() invoker.Stats { return invoker.Stats{CapacityMB: 1024} }
+
+func (*holdInvoker) FunctionDeleted(context.Context, string, string) {}
 
 // free makes the environment of requestID idle; the invocation was answered, so it exists.
 func (h *holdInvoker) free(requestID string) {

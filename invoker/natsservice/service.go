@@ -29,6 +29,8 @@ type Invoker interface {
 	Invoke(ctx context.Context, req invoker.Request) (*invoker.Result, error)
 	// Stats is a snapshot of capacity and the warm pool.
 	Stats() invoker.Stats
+	// FunctionDeleted removes the deleted function's containers (in the background).
+	FunctionDeleted(ctx context.Context, accountID, name string)
 }
 
 // UsagePublisher publishes usage records to the metering stream (implemented by
@@ -57,7 +59,8 @@ type Service struct {
 	log      *zap.Logger
 	nc       *nats.Conn
 	sub      *nats.Subscription
-	instance string // msg.Heartbeat.Instance: new for every Service
+	changes  *nats.Subscription // msg.SubjectFunctionChanged: deleted functions' containers go
+	instance string             // msg.Heartbeat.Instance: new for every Service
 
 	work *natssub.Handlers // invocations and what they do after the reply; its Context ends
 	// when Close gives up waiting, which fails the invocations still running
@@ -86,11 +89,16 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 		return nil, fmt.Errorf("natsservice: subscribe %s: %w", msg.InvokerSubject(cfg.ID), err)
 	}
 	s.sub = sub
+	if s.changes, err = s.nc.Subscribe(msg.SubjectFunctionChanged, s.onFunctionChanged); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("natsservice: subscribe %s: %w", msg.SubjectFunctionChanged, err)
+	}
 	// The subscription must be known to the server before a heartbeat sends work here.
 	fctx, cancel := context.WithTimeout(ctx, flushTimeout)
 	defer cancel()
 	if err := s.nc.FlushWithContext(fctx); err != nil {
 		_ = sub.Unsubscribe()
+		_ = s.changes.Unsubscribe()
 		return nil, fmt.Errorf("natsservice: flush subscription: %w", err)
 	}
 	beatCtx, stopBeats := context.WithCancel(context.Background())
@@ -100,6 +108,19 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 	return s, nil
 }
 
+// onFunctionChanged removes the containers of a function deleted anywhere (any gateway
+// publishes the event), instead of letting them wait out their keep-alive.
+func (s *Service) onFunctionChanged(m *nats.Msg) {
+	ch, err := msg.Decode[msg.FunctionChanged](m.Data)
+	if err != nil {
+		s.log.Warn("undecodable function change", zap.Error(err))
+		return
+	}
+	if ch.Deleted && ch.Name != "" {
+		s.cfg.Invoker.FunctionDeleted(s.work.Context(), ch.AccountID, ch.Name)
+	}
+}
+
 // Close announces capacity 0 (controllers place nothing more here), stops taking invocations,
 // lets those in flight finish until ctx ends, then cancels the rest, and stops the heartbeats
 // once every invocation has published its Released: until then they go on, with capacity 0, so
@@ -107,6 +128,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 // not close the invoker or the NATS connection.
 func (s *Service) Close(ctx context.Context) error {
 	s.stopping.Store(true)
+	_ = s.changes.Unsubscribe() // the invoker's own Close removes what is left
 	s.publishHeartbeat(s.snapshot())
 	err := s.work.Stop(ctx, s.sub)
 	if err != nil {

@@ -43,6 +43,8 @@ func (s streamInvoker) Invoke(_ context.Context, req invoker.Request) (*invoker.
 
 func (streamInvoker) Stats() invoker.Stats { return invoker.Stats{CapacityMB: 1024} }
 
+func (streamInvoker) FunctionDeleted(context.Context, string, string) {}
+
 // TestStreamRelayed checks the invoker's side of a streamed invocation: each piece the
 // function writes is published on the invocation's stream subject before the function writes
 // the next (the stub writes only after the test got the previous one), larger pieces are split
