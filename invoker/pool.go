@@ -334,24 +334,7 @@ func (p *pool) expired(now time.Time) []*env {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.keep.prune(now)
-	var out []*env
-	for key, list := range p.idle {
-		kept := list[:0]
-		for _, e := range list {
-			if now.Sub(e.lastUsed) >= p.keep.of(e.lineage) {
-				e.state = stateRemoving
-				out = append(out, e)
-			} else {
-				kept = append(kept, e)
-			}
-		}
-		if len(kept) == 0 {
-			delete(p.idle, key)
-		} else {
-			p.idle[key] = kept
-		}
-	}
-	return out
+	return p.takeIdleWhere(func(e *env) bool { return now.Sub(e.lastUsed) >= p.keep.of(e.lineage) })
 }
 
 // forget drops an environment whose container is gone (or was never created) and frees its
@@ -481,11 +464,17 @@ func (p *pool) dropFunction(fnKey string) []*env {
 			p.current[lineage] = "" // no pool key: release refuses its environments
 		}
 	}
+	return p.takeIdleWhere(func(e *env) bool { return strings.HasPrefix(e.lineage, prefix) })
+}
+
+// takeIdleWhere takes the idle environments for which remove is true out of the pool, marks
+// them for removal and returns them (with p.mu held).
+func (p *pool) takeIdleWhere(remove func(*env) bool) []*env {
 	var out []*env
 	for key, list := range p.idle {
 		kept := list[:0]
 		for _, e := range list {
-			if strings.HasPrefix(e.lineage, prefix) {
+			if remove(e) {
 				e.state = stateRemoving
 				out = append(out, e)
 			} else {

@@ -60,7 +60,7 @@ func (p *Publisher) Publish(ctx context.Context, invokerID string, u msg.Usage) 
 		return p.toSpool(u, nil)
 	}
 	err := p.publish(ctx, invokerID, u)
-	if err != nil && p.spool != nil && !errors.Is(err, nats.ErrMaxPayload) && !errors.Is(err, nats.ErrBadSubject) {
+	if err != nil && p.spool != nil && !unstorable(err) {
 		return p.toSpool(u, err)
 	}
 	if err != nil {
@@ -167,6 +167,11 @@ func validInvokerID(id string) bool {
 
 // permanent reports errors no retry can fix.
 func permanent(err error) bool {
-	return errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrMaxPayload) ||
-		errors.Is(err, nats.ErrBadSubject)
+	return errors.Is(err, nats.ErrConnectionClosed) || unstorable(err)
+}
+
+// unstorable reports errors of the record itself, which the stream would refuse however often
+// it is sent (a closed connection is permanent for this process, but a spooled record outlives it).
+func unstorable(err error) bool {
+	return errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrBadSubject)
 }
