@@ -59,6 +59,17 @@ func (pw *prewarmer) active(now time.Time, keepAlive time.Duration) []Shape {
 	return pw.shapes.active(now, keepAlive)
 }
 
+// stemKeyOf is the pool's stemKey for the runtime images: the key of the stems of a zip
+// function's shape, "" for an image function.
+func stemKeyOf(images map[string]string) func(function.Spec) string {
+	return func(spec function.Spec) string {
+		if sh, ok := shapeOf(spec, images); ok {
+			return sh.key()
+		}
+		return ""
+	}
+}
+
 // startPrewarm starts the replenishing loop (when pre-warming is on).
 func (inv *Invoker) startPrewarm() {
 	if inv.cfg.Prewarm <= 0 {
@@ -66,13 +77,7 @@ func (inv *Invoker) startPrewarm() {
 	}
 	pw := newPrewarmer(inv.cfg.Prewarm, inv.cfg.PrewarmShapes)
 	inv.prewarm = pw
-	images := inv.cfg.RuntimeImages
-	inv.pool.stemKey = func(spec function.Spec) string {
-		if sh, ok := shapeOf(spec, images); ok {
-			return sh.key()
-		}
-		return ""
-	}
+	inv.pool.stemKey = stemKeyOf(inv.cfg.RuntimeImages)
 	ctx, stop := context.WithCancel(context.Background())
 	pw.stop = stop
 	go inv.prewarmLoop(ctx)

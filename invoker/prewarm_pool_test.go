@@ -19,12 +19,7 @@ func TestPoolStems(t *testing.T) {
 	small, large := Shape{"img", 128, 512}, Shape{"img", 256, 512}
 	newStemPool := func(capacity int) *pool {
 		p := newPool(capacity)
-		p.stemKey = func(spec function.Spec) string {
-			if sh, ok := shapeOf(spec, images); ok {
-				return sh.key()
-			}
-			return ""
-		}
+		p.stemKey = stemKeyOf(images)
 		return p
 	}
 	ready := func(t *testing.T, p *pool, sh Shape, id string) *env {
@@ -137,13 +132,7 @@ func withEphemeral(s function.Spec, mb int) function.Spec { s.EphemeralMB = mb; 
 // for a finishing environment of the same function keeps waiting for it.
 func TestGiveBackStem(t *testing.T) {
 	inv := testInvoker(t, 1024, 10*time.Minute, &fakeRemover{})
-	images := map[string]string{"provided.al2023": "img"}
-	inv.pool.stemKey = func(spec function.Spec) string {
-		if sh, ok := shapeOf(spec, images); ok {
-			return sh.key()
-		}
-		return ""
-	}
+	inv.pool.stemKey = stemKeyOf(map[string]string{"provided.al2023": "img"})
 	now := time.Now()
 	a := specOf("a", 128, "c1")
 	finishing := busyEnv(t, inv.pool, a, "finishing")
@@ -188,12 +177,7 @@ func TestStemNotSpentOnMissingCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv.code, inv.cfg.RuntimeImages = code, map[string]string{"provided.al2023": "img"}
-	inv.pool.stemKey = func(spec function.Spec) string {
-		if sh, ok := shapeOf(spec, inv.cfg.RuntimeImages); ok {
-			return sh.key()
-		}
-		return ""
-	}
+	inv.pool.stemKey = stemKeyOf(inv.cfg.RuntimeImages)
 	inv.prewarm = newPrewarmer(1, nil)
 	now := time.Now()
 	for _, id := range []string{"s1", "s2"} {
