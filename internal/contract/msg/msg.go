@@ -110,6 +110,8 @@ type Invocation struct {
 	// invoker publishes the response there as it comes (StreamChunk, then StreamEnd). The reply
 	// then carries no payload and says Streamed.
 	StreamSubject string `json:"stream_subject,omitempty"`
+	// Event is set on an asynchronous invocation (events.go); nil on a sync one.
+	Event *EventInfo `json:"event,omitempty"`
 }
 
 // InvocationReply answers an Invocation. Exactly one of Error or the result fields is meaningful.

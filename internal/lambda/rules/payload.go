@@ -22,3 +22,7 @@ const (
 	// START, END and REPORT lines included (lambda-api.md §3.2, §7).
 	LogTailBytes = 4096
 )
+
+// MaxEventPayload is the Invoke API limit for an asynchronous (Event) request body: 1 MB since
+// October 2025, 256 KB before (lambda-api.md §4.1).
+const MaxEventPayload = 1024 * 1024

@@ -1,0 +1,1 @@
+DROP TABLE event_invoke_configs;
