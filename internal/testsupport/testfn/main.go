@@ -16,6 +16,9 @@
 //	{"op":"stream","chunks":["a","b"],"ms":1000,"hold":false}
 //	                               streams a function URL response through lambdaurl.Wrap:
 //	                               status 201, the chunks ms apart; hold: then never returns
+//	{"op":"report","url":"http://…","ms":50}
+//	                               POSTs its request id to url (the test's listener), then sleeps
+//	                               ms and returns {"reported":id}
 //	a function URL event           echoes the request as the HTTP response (see handleURL)
 //	a function URL event for /stream  streams the chunks its query names (see streamURL)
 //
@@ -47,6 +50,7 @@ type event struct {
 	MS   int    `json:"ms"`
 	MB   int    `json:"mb"`
 	Path string `json:"path"`
+	URL  string `json:"url"`
 	// Chunks and Hold are for the stream op.
 	Chunks []string `json:"chunks"`
 	Hold   bool     `json:"hold"`
@@ -105,6 +109,8 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (any, error)
 		return forkbomb(), nil
 	case "stream":
 		return stream(ctx, ev)
+	case "report":
+		return report(ctx, ev)
 	case "count":
 		f.count++
 		host, _ := os.Hostname()
