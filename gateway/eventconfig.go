@@ -13,6 +13,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/target"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -191,14 +192,14 @@ func validateEventInvokeConfig(in *lambdaapi.EventInvokeConfigInput) error {
 	}
 	var errs []string
 	if n := in.MaximumRetryAttempts; n != nil &&
-		(*n < lambdaapi.MinMaximumRetryAttempts || *n > lambdaapi.MaxMaximumRetryAttempts) {
+		(*n < 0 || *n > rules.MaxRetryAttempts) {
 		errs = append(errs, rangeViolation(*n, "maximumRetryAttempts",
-			lambdaapi.MinMaximumRetryAttempts, lambdaapi.MaxMaximumRetryAttempts))
+			0, rules.MaxRetryAttempts))
 	}
 	if n := in.MaximumEventAgeInSeconds; n != nil &&
-		(*n < lambdaapi.MinMaximumEventAge || *n > lambdaapi.MaxMaximumEventAge) {
+		(*n < rules.MinEventAgeSec || *n > rules.MaxEventAgeSec) {
 		errs = append(errs, rangeViolation(*n, "maximumEventAgeInSeconds",
-			lambdaapi.MinMaximumEventAge, lambdaapi.MaxMaximumEventAge))
+			rules.MinEventAgeSec, rules.MaxEventAgeSec))
 	}
 	if d := in.DestinationConfig; d != nil {
 		for _, dest := range []struct {
@@ -206,9 +207,9 @@ func validateEventInvokeConfig(in *lambdaapi.EventInvokeConfigInput) error {
 			arn   string
 		}{{"destinationConfig.onSuccess.destination", destinationARN(d.OnSuccess)},
 			{"destinationConfig.onFailure.destination", destinationARN(d.OnFailure)}} {
-			if len(dest.arn) > lambdaapi.MaxDestinationARNLen {
+			if len(dest.arn) > rules.MaxDestinationArnLen {
 				errs = append(errs, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: "+
-					"Member must have length less than or equal to %d", dest.arn, dest.field, lambdaapi.MaxDestinationARNLen))
+					"Member must have length less than or equal to %d", dest.arn, dest.field, rules.MaxDestinationArnLen))
 			}
 		}
 	}

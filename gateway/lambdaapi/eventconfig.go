@@ -9,17 +9,9 @@ import (
 	"time"
 )
 
-// Bounds of the event invoke config API (lambda-api.md §9.5, §4.1).
-const (
-	MinMaximumRetryAttempts = 0
-	MaxMaximumRetryAttempts = 2
-	MinMaximumEventAge      = 60
-	MaxMaximumEventAge      = 21600
-	// MaxDestinationARNLen bounds a destination ARN.
-	MaxDestinationARNLen = 350
-	// MaxEventInvokeConfigListItems bounds ListFunctionEventInvokeConfigs' MaxItems.
-	MaxEventInvokeConfigListItems = 50
-)
+// MaxEventInvokeConfigListItems bounds ListFunctionEventInvokeConfigs' MaxItems (the bounds of
+// the settings themselves are in internal/lambda/rules).
+const MaxEventInvokeConfigListItems = 50
 
 // EventInvokeConfigInput is the body of PutFunctionEventInvokeConfig (which replaces the
 // configuration: absent members are removed) and UpdateFunctionEventInvokeConfig (which merges:
