@@ -16,7 +16,9 @@ import (
 )
 
 // eventConfigURL is the event invoke config resource of the function name.
-func eventConfigURL(name string) string { return "/2019-09-25/functions/" + name + "/event-invoke-config" }
+func eventConfigURL(name string) string {
+	return "/2019-09-25/functions/" + name + "/event-invoke-config"
+}
 
 // TestEventInvokeConfigValidation sends Put and Update bodies Lambda refuses (and a few it
 // accepts) and checks status, code and message.
