@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -165,7 +166,7 @@ func (g *Gateway) eventConfigTarget(c *gin.Context, in *lambdaapi.EventInvokeCon
 		return ref, err
 	}
 	ref.Name = f.Name
-	return ref, g.validateDestinations(ref.Account, ref.Name, in.DestinationConfig)
+	return ref, g.validateDestinations(c.Request.Context(), ref.Account, ref.Name, in.DestinationConfig)
 }
 
 // eventConfigFunction finds the function ref names: Lambda's 404 of this API when there is none
@@ -217,9 +218,9 @@ func validateEventInvokeConfig(in *lambdaapi.EventInvokeConfigInput) error {
 }
 
 // validateDestinations checks that each destination is a function, subject or queue ARN
-// (internal/contract/target) of this installation's region and the caller's account, and not
-// the function itself. A function destination need not exist (Lambda checks permissions only).
-func (g *Gateway) validateDestinations(account, name string, d *lambdaapi.DestinationConfig) error {
+// (internal/contract/target) of this installation's region and the caller's account, and that a
+// function destination exists and is not the function itself, as Lambda does.
+func (g *Gateway) validateDestinations(ctx context.Context, account, name string, d *lambdaapi.DestinationConfig) error {
 	if d == nil {
 		return nil
 	}
@@ -239,12 +240,33 @@ func (g *Gateway) validateDestinations(account, name string, d *lambdaapi.Destin
 				arn, t.AccountID, account)
 		case t.Kind == target.KindFunction && t.Name == name:
 			return lambdaerr.InvalidParameter("You can't specify the function as a destination for itself.")
+		case t.Kind == target.KindFunction:
+			if err := g.destinationFunctionExists(ctx, t); err != nil {
+				return err
+			}
 		}
 		if err != nil {
 			return lambdaerr.InvalidParameter("The provided destination config DestinationConfig(onSuccess=%s, "+
 				"onFailure=%s) is invalid. %s.", destinationPart("OnSuccess", onSuccess),
 				destinationPart("OnFailure", onFailure), upperFirst(err.Error()))
 		}
+	}
+	return nil
+}
+
+// destinationFunctionExists checks that the function destination t names exists (its $LATEST:
+// the only version there is so far): Lambda's 400 "The destination ARN … is invalid." otherwise.
+func (g *Gateway) destinationFunctionExists(ctx context.Context, t target.Target) error {
+	invalid := lambdaerr.InvalidParameter("The destination ARN %s is invalid.", t.ARN)
+	if t.Qualifier != "" && t.Qualifier != function.LatestVersion {
+		return invalid
+	}
+	_, err := g.cfg.Store.GetFunction(ctx, t.AccountID, t.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return invalid
+	case err != nil:
+		return fmt.Errorf("get destination function %s: %w", t.Name, err)
 	}
 	return nil
 }
@@ -283,16 +305,23 @@ func rangeViolation(v int, member string, lo, hi int) string {
 	return fmt.Sprintf("Value '%d' at '%s' failed to satisfy constraint: Member must %s", v, member, rule)
 }
 
+// codeValidation is the code of Lambda's model-validation errors (a value out of its model's
+// range or length), which Lambda sends as ValidationException rather than
+// InvalidParameterValueException (recorded against AWS: LocalStack's test_lambda_api snapshots,
+// e.g. put_provisioned_invalid_param_0 and put_destination_invalid_arn_pattern).
+const codeValidation = "ValidationException"
+
 // validationErrors is Lambda's model-validation error listing errs ("N validation errors
-// detected: a; b"), or nil when there are none.
+// detected: a; b"), 400 ValidationException, or nil when there are none.
 func validationErrors(errs []string) error {
 	switch len(errs) {
 	case 0:
 		return nil
 	case 1:
-		return lambdaerr.InvalidParameter("1 validation error detected: %s", errs[0])
+		return lambdaerr.New(http.StatusBadRequest, codeValidation, "1 validation error detected: %s", errs[0])
 	}
-	return lambdaerr.InvalidParameter("%d validation errors detected: %s", len(errs), strings.Join(errs, "; "))
+	return lambdaerr.New(http.StatusBadRequest, codeValidation, "%d validation errors detected: %s", len(errs),
+		strings.Join(errs, "; "))
 }
 
 // functionDoesNotExist is this API's 404 for an unknown function on Put, Update and List.

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
@@ -22,6 +23,7 @@ func TestEventInvokeConfigAWSSDK(t *testing.T) {
 	sdk := sdkClient(env)
 	ctx := context.Background()
 	createFunction(t, env, "sdk-ev")
+	createFunction(t, env, "next")
 	const arn = "arn:aws:lambda:us-east-1:000000000000:function:sdk-ev:$LATEST"
 	onFailure := "arn:aws:nats:us-east-1:000000000000:subject/orders.failed"
 	onSuccess := "arn:aws:lambda:us-east-1:000000000000:function:next"
@@ -92,9 +94,18 @@ func TestEventInvokeConfigAWSSDK(t *testing.T) {
 
 	_, err = sdk.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{
 		FunctionName: aws.String("sdk-ev"), MaximumRetryAttempts: aws.Int32(3)})
-	var invalid *types.InvalidParameterValueException
-	if !errors.As(err, &invalid) || !strings.Contains(aws.ToString(invalid.Message), "'maximumRetryAttempts'") {
+	var validation smithy.APIError
+	if !errors.As(err, &validation) || validation.ErrorCode() != "ValidationException" ||
+		!strings.Contains(validation.ErrorMessage(), "'maximumRetryAttempts'") {
 		t.Errorf("put 3 retries: %v", err)
+	}
+	_, err = sdk.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{
+		FunctionName: aws.String("sdk-ev"),
+		DestinationConfig: &types.DestinationConfig{OnSuccess: &types.OnSuccess{
+			Destination: aws.String("arn:aws:lambda:us-east-1:000000000000:function:missing")}}})
+	var invalid *types.InvalidParameterValueException
+	if !errors.As(err, &invalid) || !strings.Contains(aws.ToString(invalid.Message), "is invalid") {
+		t.Errorf("put a missing destination function: %v", err)
 	}
 
 	if _, err := sdk.DeleteFunctionEventInvokeConfig(ctx, &lambda.DeleteFunctionEventInvokeConfigInput{

@@ -25,6 +25,7 @@ func eventConfigURL(name string) string {
 func TestEventInvokeConfigValidation(t *testing.T) {
 	env := gatewaytest.New(t)
 	createFunction(t, env, "ev")
+	createFunction(t, env, "next")
 	long := "arn:aws:nats:us-east-1:000000000000:subject/" + strings.Repeat("a", 320)
 	tests := []struct {
 		name   string
@@ -40,22 +41,22 @@ func TestEventInvokeConfigValidation(t *testing.T) {
 		{"no setting on update", http.MethodPost, eventConfigURL("ev"), `{}`, 400, "InvalidParameterValueException",
 			"You must specify at least one of error handling or destination setting."},
 		{"retries above 2", http.MethodPut, eventConfigURL("ev"), `{"MaximumRetryAttempts":5}`, 400,
-			"InvalidParameterValueException", "1 validation error detected: Value '5' at 'maximumRetryAttempts' " +
+			"ValidationException", "1 validation error detected: Value '5' at 'maximumRetryAttempts' " +
 				"failed to satisfy constraint: Member must have value less than or equal to 2"},
 		{"negative retries", http.MethodPut, eventConfigURL("ev"), `{"MaximumRetryAttempts":-1}`, 400,
-			"InvalidParameterValueException", "1 validation error detected: Value '-1' at 'maximumRetryAttempts' " +
+			"ValidationException", "1 validation error detected: Value '-1' at 'maximumRetryAttempts' " +
 				"failed to satisfy constraint: Member must have value greater than or equal to 0"},
 		{"age below 60", http.MethodPost, eventConfigURL("ev"), `{"MaximumEventAgeInSeconds":59}`, 400,
-			"InvalidParameterValueException", "1 validation error detected: Value '59' at 'maximumEventAgeInSeconds' " +
+			"ValidationException", "1 validation error detected: Value '59' at 'maximumEventAgeInSeconds' " +
 				"failed to satisfy constraint: Member must have value greater than or equal to 60"},
 		{"age above 6 hours", http.MethodPut, eventConfigURL("ev"), `{"MaximumEventAgeInSeconds":21601}`, 400,
-			"InvalidParameterValueException", "Member must have value less than or equal to 21600"},
+			"ValidationException", "Member must have value less than or equal to 21600"},
 		{"two violations", http.MethodPut, eventConfigURL("ev"), `{"MaximumRetryAttempts":3,"MaximumEventAgeInSeconds":1}`,
-			400, "InvalidParameterValueException", "2 validation errors detected: Value '3' at 'maximumRetryAttempts' " +
+			400, "ValidationException", "2 validation errors detected: Value '3' at 'maximumRetryAttempts' " +
 				"failed to satisfy constraint: Member must have value less than or equal to 2; Value '1' at " +
 				"'maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value greater than or equal to 60"},
 		{"destination too long", http.MethodPut, eventConfigURL("ev"),
-			`{"DestinationConfig":{"OnSuccess":{"Destination":"` + long + `"}}}`, 400, "InvalidParameterValueException",
+			`{"DestinationConfig":{"OnSuccess":{"Destination":"` + long + `"}}}`, 400, "ValidationException",
 			"at 'destinationConfig.onSuccess.destination' failed to satisfy constraint: Member must have length less than or equal to 350"},
 		{"not an ARN", http.MethodPut, eventConfigURL("ev"), `{"DestinationConfig":{"OnFailure":{"Destination":"orders"}}}`,
 			400, "InvalidParameterValueException",
@@ -69,6 +70,12 @@ func TestEventInvokeConfigValidation(t *testing.T) {
 		{"another account", http.MethodPost, eventConfigURL("ev"),
 			`{"DestinationConfig":{"OnSuccess":{"Destination":"arn:aws:lambda:us-east-1:111111111111:function:x"}}}`, 400,
 			"InvalidParameterValueException", "destinations must be in your account 000000000000"},
+		{"missing function", http.MethodPut, eventConfigURL("ev"),
+			`{"DestinationConfig":{"OnSuccess":{"Destination":"arn:aws:lambda:us-east-1:000000000000:function:nope"}}}`, 400,
+			"InvalidParameterValueException", "The destination ARN arn:aws:lambda:us-east-1:000000000000:function:nope is invalid."},
+		{"missing alias", http.MethodPut, eventConfigURL("ev"),
+			`{"DestinationConfig":{"OnSuccess":{"Destination":"arn:aws:lambda:us-east-1:000000000000:function:next:live"}}}`, 400,
+			"InvalidParameterValueException", "The destination ARN arn:aws:lambda:us-east-1:000000000000:function:next:live is invalid."},
 		{"itself", http.MethodPut, eventConfigURL("ev"),
 			`{"DestinationConfig":{"OnFailure":{"Destination":"arn:aws:lambda:us-east-1:000000000000:function:ev"}}}`, 400,
 			"InvalidParameterValueException", "You can't specify the function as a destination for itself."},
@@ -83,10 +90,10 @@ func TestEventInvokeConfigValidation(t *testing.T) {
 		{"bad qualifier", http.MethodPut, eventConfigURL("ev") + "?Qualifier=a.b", `{"MaximumRetryAttempts":1}`, 400,
 			"InvalidParameterValueException", "'Qualifier' value failed to satisfy constraint"},
 		{"list MaxItems 0", http.MethodGet, eventConfigURL("ev") + "/list?MaxItems=0", "", 400,
-			"InvalidParameterValueException", "1 validation error detected: Value '0' at 'maxItems' failed to satisfy " +
+			"ValidationException", "1 validation error detected: Value '0' at 'maxItems' failed to satisfy " +
 				"constraint: Member must have value greater than or equal to 1"},
 		{"list MaxItems 51", http.MethodGet, eventConfigURL("ev") + "/list?MaxItems=51", "", 400,
-			"InvalidParameterValueException", "Member must have value less than or equal to 50"},
+			"ValidationException", "Member must have value less than or equal to 50"},
 		{"list unknown function", http.MethodGet, eventConfigURL("nope") + "/list", "", 404,
 			"ResourceNotFoundException", "The function doesn't exist."},
 	}
@@ -105,8 +112,9 @@ func TestEventInvokeConfigValidation(t *testing.T) {
 		t.Errorf("refused bodies stored a configuration: %v", err)
 	}
 
-	// Accepted destinations: a function that need not exist, a subject, a queue.
-	for _, dest := range []string{"arn:aws:lambda:us-east-1:000000000000:function:not-yet:live",
+	// Accepted destinations: a function (unqualified or $LATEST), a subject, a queue.
+	for _, dest := range []string{"arn:aws:lambda:us-east-1:000000000000:function:next",
+		"arn:aws:lambda:us-east-1:000000000000:function:next:$LATEST",
 		"arn:aws:nats:us-east-1:000000000000:subject/orders.done", "arn:aws:nats:us-east-1:000000000000:queue/jobs"} {
 		in := &lambdaapi.EventInvokeConfigInput{DestinationConfig: &lambdaapi.DestinationConfig{
 			OnSuccess: &lambdaapi.Destination{Destination: dest}}}
@@ -124,6 +132,7 @@ func TestEventInvokeConfigLifecycle(t *testing.T) {
 	env := gatewaytest.New(t)
 	ctx := context.Background()
 	createFunction(t, env, "ev")
+	createFunction(t, env, "next")
 	const arn = "arn:aws:lambda:us-east-1:000000000000:function:ev"
 	const noConfig = "The function " + arn + ":$LATEST doesn't have an EventInvokeConfig"
 	changes, err := env.NATS.SubscribeSync(msg.SubjectFunctionChanged)

@@ -14,11 +14,13 @@ import (
 // invocation settings with `lambdock event-config`.
 func TestEventConfigCommands(t *testing.T) {
 	env := gatewaytest.New(t)
-	if _, err := env.Client.CreateFunction(context.Background(), &lambdaapi.CreateFunctionInput{
-		FunctionName: "worker", Runtime: "provided.al2023", Handler: "bootstrap", Role: "arn:aws:iam::000000000000:role/r",
-		Code: lambdaapi.FunctionCode{ZipFile: gatewaytest.Zip(t, map[string]string{"bootstrap": "#!/bin/sh\n"})},
-	}); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"worker", "next"} {
+		if _, err := env.Client.CreateFunction(context.Background(), &lambdaapi.CreateFunctionInput{
+			FunctionName: name, Runtime: "provided.al2023", Handler: "bootstrap", Role: "arn:aws:iam::000000000000:role/r",
+			Code: lambdaapi.FunctionCode{ZipFile: gatewaytest.Zip(t, map[string]string{"bootstrap": "#!/bin/sh\n"})},
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	const (
 		arn     = "arn:aws:lambda:us-east-1:000000000000:function:worker:$LATEST"
