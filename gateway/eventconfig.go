@@ -161,11 +161,9 @@ func (g *Gateway) eventConfigTarget(c *gin.Context, in *lambdaapi.EventInvokeCon
 	if err != nil {
 		return ref, err
 	}
-	f, err := g.eventConfigFunction(c, ref)
-	if err != nil {
+	if _, err := g.eventConfigFunction(c, ref); err != nil {
 		return ref, err
 	}
-	ref.Name = f.Name
 	return ref, g.validateDestinations(c.Request.Context(), ref.Account, ref.Name, in.DestinationConfig)
 }
 
@@ -192,15 +190,11 @@ func validateEventInvokeConfig(in *lambdaapi.EventInvokeConfigInput) error {
 		return lambdaerr.InvalidParameter("You must specify at least one of error handling or destination setting.")
 	}
 	var errs []string
-	if n := in.MaximumRetryAttempts; n != nil &&
-		(*n < 0 || *n > rules.MaxRetryAttempts) {
-		errs = append(errs, rangeViolation(*n, "maximumRetryAttempts",
-			0, rules.MaxRetryAttempts))
+	if n := in.MaximumRetryAttempts; n != nil && (*n < 0 || *n > rules.MaxRetryAttempts) {
+		errs = append(errs, rangeViolation(*n, "maximumRetryAttempts", 0, rules.MaxRetryAttempts))
 	}
-	if n := in.MaximumEventAgeInSeconds; n != nil &&
-		(*n < rules.MinEventAgeSec || *n > rules.MaxEventAgeSec) {
-		errs = append(errs, rangeViolation(*n, "maximumEventAgeInSeconds",
-			rules.MinEventAgeSec, rules.MaxEventAgeSec))
+	if n := in.MaximumEventAgeInSeconds; n != nil && (*n < rules.MinEventAgeSec || *n > rules.MaxEventAgeSec) {
+		errs = append(errs, rangeViolation(*n, "maximumEventAgeInSeconds", rules.MinEventAgeSec, rules.MaxEventAgeSec))
 	}
 	if d := in.DestinationConfig; d != nil {
 		for _, dest := range []struct {
