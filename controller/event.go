@@ -59,4 +59,3 @@ func IsRetryable(r msg.InvocationReply) bool {
 func IsThrottle(r msg.InvocationReply) bool {
 	return r.Error != nil && (r.Error.Code == lambdaerr.CodeTooManyRequests || r.Error.Status == http.StatusTooManyRequests)
 }
-
