@@ -40,6 +40,8 @@ type Engine struct {
 	running  sync.WaitGroup // handlers of messages
 	runCtx   context.Context
 	hardStop context.CancelFunc // ends runCtx: attempts still running are abandoned (not acked)
+	draining context.Context    // ends when Close starts: throttled events stop waiting
+	drain    context.CancelFunc
 
 	stopFetch context.CancelFunc
 	loops     sync.WaitGroup // the fetch loop and the retention loop
@@ -64,6 +66,7 @@ func Start(ctx context.Context, cfg Config, log *zap.Logger) (*Engine, error) {
 		return nil, err
 	}
 	e.runCtx, e.hardStop = context.WithCancel(context.Background())
+	e.draining, e.drain = context.WithCancel(context.Background())
 	fetchCtx, stopFetch := context.WithCancel(context.Background())
 	e.stopFetch = stopFetch
 	e.loops.Go(func() { e.fetchLoop(fetchCtx, cons) })
@@ -80,6 +83,7 @@ func Start(ctx context.Context, cfg Config, log *zap.Logger) (*Engine, error) {
 func (e *Engine) Close(ctx context.Context) error {
 	e.closeOnce.Do(func() {
 		e.stopFetch()
+		e.drain()
 		e.loops.Wait()
 		done := make(chan struct{})
 		go func() { e.running.Wait(); close(done) }()

@@ -143,6 +143,10 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 		backoffs = int(md.NumDelivered) - 1 // a message nakked for a throttle comes back with the next backoff
 	}
 	for {
+		if j.e.draining.Err() != nil {
+			j.nak(0) // shutting down: another controller may run it now
+			return nil, false
+		}
 		left := j.ageLeft()
 		if left <= 0 {
 			j.fail(ctx, ConditionEventAgeExceeded, j.n-1, nil)
@@ -197,6 +201,7 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 		case <-freed:
 			backoffs-- // woken by a release, not by the backoff: do not grow it
 		case <-timer.C:
+		case <-j.e.draining.Done():
 		case <-ctx.Done():
 			timer.Stop()
 			return nil, false
