@@ -1,0 +1,183 @@
+package async_test
+
+import (
+	"encoding/json"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/lambdock/lambdock/controller/async"
+	"github.com/lambdock/lambdock/internal/store"
+)
+
+// TestEngine runs the must-shows of asynchronous invocations against one lambdockd: each
+// subtest has its own function, so they share the server and run one after the other.
+func TestEngine(t *testing.T) {
+	r := newRig(t)
+	t.Run("retries then success, and retries exhausted", func(t *testing.T) { testRetries(t, r) })
+	t.Run("reserved concurrency 1 runs 50 events one at a time", func(t *testing.T) { testReservedOne(t, r) })
+	t.Run("an event throttled past its maximum age expires", func(t *testing.T) { testEventAge(t, r) })
+	t.Run("reserved concurrency 0 fails at once", func(t *testing.T) { testZeroReserved(t, r) })
+}
+
+// testRetries: must-show 2. A function failing twice then succeeding, with
+// MaximumRetryAttempts 2, runs 3 times and sends OnSuccess with approximateInvokeCount 3; one
+// always failing sends OnFailure RetriesExhausted after 3 attempts.
+func testRetries(t *testing.T, r *rig) {
+	const flaky, failing = "flaky", "failing"
+	r.deploy(t, flaky, 10, ptr(1)) // one environment: its process counts the calls
+	r.deploy(t, failing, 10, nil)
+	arn, sub := r.destination(t)
+	for _, name := range []string{flaky, failing} {
+		r.configs.put(name, store.EventInvokeConfig{MaximumRetryAttempts: ptr(2), OnSuccess: arn, OnFailure: arn})
+	}
+	start := time.Now()
+	okID := r.publish(t, flaky, `{"op":"flaky","key":"`+uuid.NewString()+`","fails":2}`)
+	rec := record(t, sub, time.Minute)
+	t.Logf("flaky: OnSuccess after %s: %+v", time.Since(start).Round(time.Millisecond), rec.RequestContext)
+	if rec.RequestContext.RequestID != okID || rec.RequestContext.Condition != async.ConditionSuccess ||
+		rec.RequestContext.ApproximateInvokeCount != 3 {
+		t.Fatalf("OnSuccess record %+v, want request %s, Success, approximateInvokeCount 3", rec.RequestContext, okID)
+	}
+	if string(rec.ResponsePayload) != `{"calls":3}` || rec.ResponseContext == nil || rec.ResponseContext.StatusCode != 200 ||
+		rec.ResponseContext.FunctionError != "" {
+		t.Fatalf("OnSuccess response %+v %s", rec.ResponseContext, rec.ResponsePayload)
+	}
+	if want := "arn:aws:lambda:" + region + ":" + r.account + ":function:" + flaky + ":$LATEST"; rec.RequestContext.FunctionArn != want {
+		t.Fatalf("functionArn %q, want %q", rec.RequestContext.FunctionArn, want)
+	}
+	var req map[string]any
+	if err := json.Unmarshal(rec.RequestPayload, &req); err != nil || req["op"] != "flaky" {
+		t.Fatalf("requestPayload %s", rec.RequestPayload)
+	}
+	if _, err := time.Parse("2006-01-02T15:04:05.000Z", rec.Timestamp); err != nil {
+		t.Fatalf("timestamp %q: %v", rec.Timestamp, err)
+	}
+	eventually(t, "the success to be recorded", func() bool {
+		state, attempt, done, cond := r.row(t, okID)
+		return state == store.AsyncSucceeded && attempt == 3 && done == 3 && cond == async.ConditionSuccess
+	})
+
+	start = time.Now()
+	failID := r.publish(t, failing, `{"op":"error"}`)
+	rec = record(t, sub, time.Minute)
+	t.Logf("failing: OnFailure after %s: %+v", time.Since(start).Round(time.Millisecond), rec.RequestContext)
+	if rec.RequestContext.RequestID != failID || rec.RequestContext.Condition != async.ConditionRetriesExhausted ||
+		rec.RequestContext.ApproximateInvokeCount != 3 {
+		t.Fatalf("OnFailure record %+v, want request %s, RetriesExhausted, approximateInvokeCount 3", rec.RequestContext, failID)
+	}
+	var fnErr struct{ ErrorMessage string }
+	if rec.ResponseContext == nil || rec.ResponseContext.FunctionError != "Unhandled" ||
+		json.Unmarshal(rec.ResponsePayload, &fnErr) != nil || fnErr.ErrorMessage != "boom" {
+		t.Fatalf("OnFailure response %+v %s", rec.ResponseContext, rec.ResponsePayload)
+	}
+	eventually(t, "the failure to be recorded", func() bool {
+		state, _, done, cond := r.row(t, failID)
+		return state == store.AsyncFailed && done == 3 && cond == async.ConditionRetriesExhausted
+	})
+}
+
+// testReservedOne: must-show 3. With reserved concurrency 1, 50 events all complete and never
+// run two at a time (the function reports when it ran; the controller's count is sampled).
+func testReservedOne(t *testing.T, r *rig) {
+	const name, events = "single", 50
+	r.deploy(t, name, 10, ptr(1))
+	arn, sub := r.destination(t)
+	r.configs.put(name, store.EventInvokeConfig{OnSuccess: arn, OnFailure: arn})
+	var maxInFlight atomic.Int32
+	stop := make(chan struct{})
+	var sampler sync.WaitGroup
+	sampler.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			if n := int32(r.ctrl.InFlight()); n > maxInFlight.Load() {
+				maxInFlight.Store(n)
+			}
+		}
+	})
+	start := time.Now()
+	for range events {
+		r.publish(t, name, `{"op":"interval","ms":20}`)
+	}
+	type span struct{ Start, End int64 }
+	var spans []span
+	for range events {
+		rec := record(t, sub, time.Minute)
+		if rec.RequestContext.Condition != async.ConditionSuccess {
+			t.Fatalf("record %+v %s", rec.RequestContext, rec.ResponsePayload)
+		}
+		var s struct {
+			StartNS int64 `json:"start_ns"`
+			EndNS   int64 `json:"end_ns"`
+		}
+		if err := json.Unmarshal(rec.ResponsePayload, &s); err != nil {
+			t.Fatal(err)
+		}
+		spans = append(spans, span{s.StartNS, s.EndNS})
+	}
+	elapsed := time.Since(start)
+	close(stop)
+	sampler.Wait()
+	sort.Slice(spans, func(i, j int) bool { return spans[i].Start < spans[j].Start })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].Start < spans[i-1].End {
+			t.Fatalf("events %d and %d overlapped: %v and %v", i-1, i, spans[i-1], spans[i])
+		}
+	}
+	if n := maxInFlight.Load(); n > 1 {
+		t.Fatalf("the controller had %d invocations in flight, want at most 1", n)
+	}
+	t.Logf("%d events with reserved concurrency 1 completed in %s, one at a time", events, elapsed.Round(time.Millisecond))
+}
+
+// testEventAge: must-show 4. MaximumEventAgeInSeconds 60 (0.6 s at the test's time scale) and
+// the function's only slot held by a long call: the event expires with an OnFailure
+// EventAgeExceeded record.
+func testEventAge(t *testing.T, r *rig) {
+	const name = "aging"
+	r.deploy(t, name, 10, ptr(1))
+	arn, sub := r.destination(t)
+	r.configs.put(name, store.EventInvokeConfig{MaximumEventAgeSec: ptr(60), MaximumRetryAttempts: ptr(0), OnFailure: arn})
+	eventually(t, "earlier invocations to release their slots", func() bool { return r.ctrl.InFlight() == 0 })
+	r.publish(t, name, `{"op":"sleep","ms":4000}`)
+	eventually(t, "the long call to hold the slot", func() bool { return r.ctrl.InFlight() == 1 })
+	start := time.Now()
+	id := r.publish(t, name, `{"op":"echo"}`)
+	rec := record(t, sub, 30*time.Second)
+	waited := time.Since(start)
+	t.Logf("expired after %s: %+v", waited.Round(time.Millisecond), rec.RequestContext)
+	if rec.RequestContext.RequestID != id || rec.RequestContext.Condition != async.ConditionEventAgeExceeded ||
+		rec.RequestContext.ApproximateInvokeCount != 0 || rec.ResponseContext != nil {
+		t.Fatalf("record %+v %+v, want EventAgeExceeded of %s without a response", rec.RequestContext, rec.ResponseContext, id)
+	}
+	if waited > 3*time.Second {
+		t.Fatalf("the event expired after %s; its maximum age is 0.6 s", waited)
+	}
+	state, _, _, cond := r.row(t, id)
+	if state != store.AsyncExpired || cond != async.ConditionEventAgeExceeded {
+		t.Fatalf("row %s %s", state, cond)
+	}
+}
+
+// testZeroReserved: an event of a function with reserved concurrency 0 goes to OnFailure at
+// once, ZeroReservedConcurrency, without responseContext and responsePayload.
+func testZeroReserved(t *testing.T, r *rig) {
+	const name = "zero"
+	r.deploy(t, name, 10, ptr(0))
+	arn, sub := r.destination(t)
+	r.configs.put(name, store.EventInvokeConfig{OnFailure: arn})
+	id := r.publish(t, name, `{"op":"echo"}`)
+	rec := record(t, sub, 30*time.Second)
+	if rec.RequestContext.RequestID != id || rec.RequestContext.Condition != async.ConditionZeroReservedConcurrency ||
+		rec.ResponseContext != nil || rec.ResponsePayload != nil {
+		t.Fatalf("record %+v %+v %s", rec.RequestContext, rec.ResponseContext, rec.ResponsePayload)
+	}
+}
