@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -54,6 +55,7 @@ var bins struct {
 }
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	prepare()
 	testenv.Main(m)
 	if bins.dir != "" {

@@ -81,7 +81,7 @@ func (s *Store) claimAsync(ctx context.Context, a AsyncInvocation, qualifier str
 			INSERT INTO async_invocations (request_id, account_id, function_name, qualifier, state, enqueued_at, updated_at)
 			VALUES ($1, $2, $3, $4, 'queued', $5, now())
 			ON CONFLICT (request_id) DO NOTHING
-			RETURNING `+asyncColumns+`)
+			RETURNING *)
 		SELECT `+asyncColumns+` FROM inserted
 		UNION ALL
 		SELECT `+asyncColumns+` FROM async_invocations WHERE request_id = $1
