@@ -13,9 +13,14 @@ import (
 
 // Defaults of Config.
 const (
-	// DefaultMaxAckPending bounds the events a controller holds at once (running, or waiting
-	// for a slot).
-	DefaultMaxAckPending = 512
+	// DefaultMaxRunning bounds the events one controller handles at once (running, or waiting
+	// in process for a slot).
+	DefaultMaxRunning = 512
+	// DefaultMaxAckPending bounds the events given out and not yet acknowledged, for all
+	// controllers together: those being handled, and those nakked to come back later (a retry's
+	// delay, a throttle's backoff). It is much larger than MaxRunning so that one function's
+	// many throttled events, waiting nakked, do not stop the others from being delivered.
+	DefaultMaxAckPending = 20000
 	// DefaultAckWait is how long a message may go without an ack or an InProgress before
 	// JetStream redelivers it; attempts in progress send InProgress every third of it.
 	DefaultAckWait = 30 * time.Second
@@ -65,7 +70,8 @@ type Config struct {
 	// TimeScale multiplies retry delays, throttle backoffs and maximum event ages (default 1;
 	// tests and demos use e.g. 0.01).
 	TimeScale float64
-	// MaxAckPending, AckWait and HeldPerFunction: see the defaults.
+	// MaxRunning, MaxAckPending, AckWait and HeldPerFunction: see the defaults.
+	MaxRunning      int
 	MaxAckPending   int
 	AckWait         time.Duration
 	HeldPerFunction int
@@ -78,6 +84,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.TimeScale <= 0 {
 		c.TimeScale = 1
+	}
+	if c.MaxRunning <= 0 {
+		c.MaxRunning = DefaultMaxRunning
 	}
 	if c.MaxAckPending <= 0 {
 		c.MaxAckPending = DefaultMaxAckPending

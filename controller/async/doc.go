@@ -19,7 +19,10 @@
 //     never past the event's age — and tries again, holding the message (InProgress keeps it
 //     from being redelivered). At most HeldPerFunction messages of one function wait in
 //     process; others are nakked with the backoff, so a throttled function cannot take every
-//     slot of the consumer.
+//     one of the MaxRunning handlers. (Nakked messages still count towards the consumer's
+//     MaxAckPending, shared by every function: a flood of one function's throttled events
+//     larger than it would delay the others' until their backoffs end; per-function queues
+//     would remove that limit.)
 //   - A function error (error, timeout, crash) is retried up to MaximumRetryAttempts times: the
 //     row records the attempt done and the next attempt's time, the next attempt is published
 //     (Attempt + 1, NotBefore = now + rules.RetryDelay), then the message is acknowledged. Once

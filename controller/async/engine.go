@@ -32,7 +32,7 @@ type Engine struct {
 	cfg Config
 	log *zap.Logger
 
-	slots chan struct{} // one per message being handled (MaxAckPending)
+	slots chan struct{} // one per message being handled (MaxRunning)
 
 	mu   sync.Mutex
 	held map[string]int // function key → throttled messages waiting in process
@@ -60,7 +60,7 @@ func Start(ctx context.Context, cfg Config, log *zap.Logger) (*Engine, error) {
 		log = zap.NewNop()
 	}
 	cfg = cfg.withDefaults()
-	e := &Engine{cfg: cfg, log: log.Named("async"), slots: make(chan struct{}, cfg.MaxAckPending), held: map[string]int{}}
+	e := &Engine{cfg: cfg, log: log.Named("async"), slots: make(chan struct{}, cfg.MaxRunning), held: map[string]int{}}
 	cons, err := e.consumer(ctx)
 	if err != nil {
 		return nil, err

@@ -270,6 +270,14 @@ func (r *rig) destination(t *testing.T) (string, *nats.Subscription) {
 // request id.
 func (r *rig) publish(t *testing.T, name, payload string) string {
 	t.Helper()
+	id := uuid.NewString()
+	r.publishID(t, id, name, payload)
+	return id
+}
+
+// publishID puts attempt 1 of event id of function name on the stream.
+func (r *rig) publishID(t *testing.T, id, name, payload string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	f, err := r.st.GetFunction(ctx, r.account, name)
@@ -278,13 +286,12 @@ func (r *rig) publish(t *testing.T, name, payload string) string {
 	}
 	spec := f.Spec()
 	spec.Region = region
-	inv := msg.Invocation{RequestID: uuid.NewString(), Function: spec, Payload: []byte(payload),
+	inv := msg.Invocation{RequestID: id, Function: spec, Payload: []byte(payload),
 		InvokedFunctionArn: spec.ARN(),
 		Event:              &msg.EventInfo{Attempt: 1, EnqueuedAt: time.Now(), Source: msg.EventSourceAPI}}
 	if err := eventq.Publish(ctx, r.js, inv); err != nil {
 		t.Fatal(err)
 	}
-	return inv.RequestID
 }
 
 // record waits for the next invocation record on sub.
