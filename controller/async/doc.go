@@ -10,6 +10,9 @@
 //     event's row in async_invocations is claimed. An attempt the row records as completed
 //     (AttemptDone ≥ the message's attempt) is not run again: what follows it (the retry's
 //     message) is published again if the row says so, and the message is acknowledged.
+//   - The function's configuration is read again: an attempt runs the function as it is then
+//     (Lambda's $LATEST), and the event of a deleted function is dropped (state failed,
+//     ResourceNotFoundException, no destination: its configuration went with it).
 //   - An event older than MaximumEventAge expires (OnFailure EventAgeExceeded); a function whose
 //     reserved concurrency is 0 fails at once (OnFailure ZeroReservedConcurrency).
 //   - The attempt goes through the controller's admission and placement in process

@@ -12,6 +12,7 @@ import (
 	"github.com/lambdock/lambdock/controller"
 	"github.com/lambdock/lambdock/internal/async/eventq"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
@@ -52,6 +53,13 @@ func (e *Engine) handle(m jetstream.Msg) {
 	}
 	ev := *inv.Event
 	ev.Attempt = max(ev.Attempt, 1)
+	if ev.EnqueuedAt.IsZero() { // a producer that left it out: the age counts from the stream's copy
+		if md, err := m.Metadata(); err == nil {
+			ev.EnqueuedAt = md.Timestamp
+		} else {
+			ev.EnqueuedAt = time.Now()
+		}
+	}
 	inv.Event = &ev
 	if wait := time.Until(ev.NotBefore); wait > 0 {
 		_ = m.NakWithDelay(wait)
@@ -109,6 +117,9 @@ func (j *job) run(ctx context.Context) {
 		j.completed(ctx, row)
 		return
 	}
+	if !j.refresh(ctx) {
+		return
+	}
 	if n, ok := j.e.cfg.Controller.Reservation(j.inv.Function.AccountID, j.inv.Function.Name); ok && n == 0 {
 		j.fail(ctx, ConditionZeroReservedConcurrency, row.Attempt, nil)
 		return
@@ -125,6 +136,30 @@ func (j *job) run(ctx context.Context) {
 	default:
 		j.fail(ctx, ConditionRetriesExhausted, j.n, reply)
 	}
+}
+
+// refresh replaces the event's function configuration with the current one: an event runs the
+// function as it is when the attempt starts, like Lambda's $LATEST. An event of a function
+// deleted meanwhile fails without a destination (its configuration went with it). false means
+// the message was dealt with.
+func (j *job) refresh(ctx context.Context) bool {
+	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	f, err := j.e.cfg.Store.GetFunction(sctx, j.inv.Function.AccountID, j.inv.Function.Name)
+	cancel()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		j.log.Info("the function was deleted; its event is dropped")
+		j.finish(ctx, store.AsyncInvocation{State: store.AsyncFailed, ErrorType: lambdaerr.CodeResourceNotFound})
+		return false
+	case err != nil:
+		j.log.Warn("function not readable; the event will be tried again", zap.Error(err))
+		j.nak(storeRetry)
+		return false
+	}
+	spec := f.Spec()
+	spec.Region = j.inv.Function.Region
+	j.inv.Function = spec
+	return true
 }
 
 // invoke runs the attempt through the controller until it is no throttle or system error.
