@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lambdock/lambdock/controller/async"
+	"github.com/lambdock/lambdock/internal/contract/target"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -24,6 +26,7 @@ func TestEngine(t *testing.T) {
 	t.Run("an event throttled past its maximum age expires", func(t *testing.T) { testEventAge(t, r) })
 	t.Run("reserved concurrency 0 fails at once", func(t *testing.T) { testZeroReserved(t, r) })
 	t.Run("a redelivered completed attempt is not run again", func(t *testing.T) { testRedelivery(t, r) })
+	t.Run("function and queue destinations", func(t *testing.T) { testDestinations(t, r) })
 }
 
 // testRetries: must-show 2. A function failing twice then succeeding, with
@@ -214,5 +217,50 @@ func testRedelivery(t *testing.T, r *rig) {
 	}
 	if state, attempt, done, _ := r.row(t, ended); state != store.AsyncSucceeded || attempt != 1 || done != 1 {
 		t.Fatalf("the ended event's row changed: %s %d %d", state, attempt, done)
+	}
+}
+
+// testDestinations: a function destination gets the record as a new event (here the sink fails
+// on it, so its own OnFailure shows the record it got), and a queue destination gets it in the
+// queue's stream.
+func testDestinations(t *testing.T, r *rig) {
+	const source, sink = "source", "sink"
+	r.deploy(t, source, 10, nil)
+	r.deploy(t, sink, 10, nil)
+	arn, sub := r.destination(t)
+	ctx := context.Background()
+	queue := "done-" + uuid.NewString()[:8]
+	if _, err := r.js.CreateStream(ctx, jetstream.StreamConfig{Name: target.QueueStream(r.account, queue),
+		Subjects: []string{target.QueueSubject(r.account, queue)}}); err != nil {
+		t.Fatal(err)
+	}
+	sinkARN := "arn:aws:lambda:" + region + ":" + r.account + ":function:" + sink
+	r.configs.put(source, store.EventInvokeConfig{OnSuccess: sinkARN})
+	r.configs.put(sink, store.EventInvokeConfig{MaximumRetryAttempts: ptr(0), OnFailure: arn,
+		OnSuccess: target.QueueARN(region, r.account, queue)})
+	id := r.publish(t, source, `{"op":"echo","value":1}`)
+	rec := record(t, sub, 30*time.Second)
+	var got async.Record
+	if err := json.Unmarshal(rec.RequestPayload, &got); err != nil {
+		t.Fatalf("the sink's event %s: %v", rec.RequestPayload, err)
+	}
+	if rec.RequestContext.Condition != async.ConditionRetriesExhausted || got.RequestContext.RequestID != id ||
+		got.RequestContext.Condition != async.ConditionSuccess || string(got.ResponsePayload) != `{"op":"echo","value":1}` {
+		t.Fatalf("the sink's record %+v, with the record it got %+v %s", rec.RequestContext, got.RequestContext, got.ResponsePayload)
+	}
+
+	// The sink succeeds on an event it knows: its OnSuccess is the queue.
+	id = r.publish(t, sink, `{"op":"echo"}`)
+	cons, err := r.js.OrderedConsumer(ctx, target.QueueStream(r.account, queue), jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cons.Next(jetstream.FetchMaxWait(30 * time.Second))
+	if err != nil {
+		t.Fatalf("nothing in the queue: %v", err)
+	}
+	var q async.Record
+	if err := json.Unmarshal(m.Data(), &q); err != nil || q.RequestContext.RequestID != id || q.RequestContext.Condition != async.ConditionSuccess {
+		t.Fatalf("queue record %s: %v", m.Data(), err)
 	}
 }
