@@ -34,8 +34,9 @@ type Engine struct {
 
 	slots chan struct{} // one per message being handled (MaxRunning)
 
-	mu   sync.Mutex
-	held map[string]int // function key → throttled messages waiting in process
+	mu        sync.Mutex
+	held      map[string]int // function key → throttled messages waiting in process
+	heldTotal int            // Σ held: at most half the handlers wait, the rest run
 
 	running  sync.WaitGroup // handlers of messages
 	runCtx   context.Context
@@ -226,15 +227,17 @@ func (e *Engine) retentionLoop(ctx context.Context) {
 	}
 }
 
-// hold counts one more throttled message of fn waiting in process, unless HeldPerFunction are
-// waiting already (false).
+// hold counts one more throttled message of fn waiting in process, unless HeldPerFunction of
+// fn, or half of MaxRunning in all, are waiting already (false): the other handlers stay free
+// for the events of functions that are not throttled.
 func (e *Engine) hold(fn string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.held[fn] >= e.cfg.HeldPerFunction {
+	if e.held[fn] >= e.cfg.HeldPerFunction || e.heldTotal >= max(e.cfg.MaxRunning/2, 1) {
 		return false
 	}
 	e.held[fn]++
+	e.heldTotal++
 	return true
 }
 
@@ -242,6 +245,7 @@ func (e *Engine) hold(fn string) bool {
 func (e *Engine) unhold(fn string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.heldTotal--
 	if e.held[fn] <= 1 {
 		delete(e.held, fn)
 		return
