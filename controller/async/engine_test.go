@@ -27,6 +27,7 @@ func TestEngine(t *testing.T) {
 	t.Run("reserved concurrency 0 fails at once", func(t *testing.T) { testZeroReserved(t, r) })
 	t.Run("a redelivered completed attempt is not run again", func(t *testing.T) { testRedelivery(t, r) })
 	t.Run("function and queue destinations", func(t *testing.T) { testDestinations(t, r) })
+	t.Run("close lets running attempts finish and gives back waiting ones", func(t *testing.T) { testClose(t, r) })
 }
 
 // testRetries: must-show 2. A function failing twice then succeeding, with
@@ -262,5 +263,42 @@ func testDestinations(t *testing.T, r *rig) {
 	var q async.Record
 	if err := json.Unmarshal(m.Data(), &q); err != nil || q.RequestContext.RequestID != id || q.RequestContext.Condition != async.ConditionSuccess {
 		t.Fatalf("queue record %s: %v", m.Data(), err)
+	}
+}
+
+// testClose: Close lets the attempt that runs finish (its record is sent before Close
+// returns), and gives back at once the event that waits for the function's slot, which the next
+// engine runs.
+func testClose(t *testing.T, r *rig) {
+	const name = "closing"
+	r.deploy(t, name, 10, ptr(1))
+	arn, sub := r.destination(t)
+	r.configs.put(name, store.EventInvokeConfig{OnSuccess: arn})
+	eventually(t, "earlier invocations to release their slots", func() bool { return r.ctrl.InFlight() == 0 })
+	running := r.publish(t, name, `{"op":"sleep","ms":1500}`)
+	eventually(t, "the first event to hold the slot", func() bool { return r.ctrl.InFlight() == 1 })
+	waiting := r.publish(t, name, `{"op":"echo"}`)
+	time.Sleep(200 * time.Millisecond) // the second event is throttled and waits
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := r.engine.Close(ctx); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	t.Logf("close took %s", time.Since(start).Round(time.Millisecond))
+	m, err := sub.NextMsg(0)
+	if err != nil {
+		m, err = sub.NextMsg(time.Second) // the last bytes may still be on their way
+	}
+	if err != nil {
+		t.Fatalf("the running event's record was not sent before Close returned: %v", err)
+	}
+	var rec async.Record
+	if err := json.Unmarshal(m.Data, &rec); err != nil || rec.RequestContext.RequestID != running {
+		t.Fatalf("first record %s (%v), want the running event %s", m.Data, err, running)
+	}
+	r.startEngine(t)
+	if rec := record(t, sub, 30*time.Second); rec.RequestContext.RequestID != waiting {
+		t.Fatalf("record %+v, want the waiting event %s", rec.RequestContext, waiting)
 	}
 }

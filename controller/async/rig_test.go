@@ -128,6 +128,7 @@ type rig struct {
 	st      *store.Store
 	db      *pgxpool.Pool
 	ctrl    *controller.Controller
+	engine  *async.Engine
 	configs *configs
 	account string // the admin account, which owns the functions
 }
@@ -186,19 +187,28 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.ctrl.Close(context.Background()) })
-	engine, err := async.Start(ctx, async.Config{NATS: r.nc, JetStream: r.js, Controller: r.ctrl, Store: r.st,
-		Configs: r.configs, TimeScale: timeScale}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r.startEngine(t)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := engine.Close(ctx); err != nil {
+		if err := r.engine.Close(ctx); err != nil {
 			t.Errorf("engine close: %v", err)
 		}
 	})
 	return r
+}
+
+// startEngine starts (again) the engine under test.
+func (r *rig) startEngine(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	engine, err := async.Start(ctx, async.Config{NATS: r.nc, JetStream: r.js, Controller: r.ctrl, Store: r.st,
+		Configs: r.configs, TimeScale: timeScale}, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.engine = engine
 }
 
 // freePort is a free loopback TCP port.
