@@ -3,6 +3,7 @@ module github.com/lambdock/lambdock
 go 1.26.0
 
 require (
+	github.com/adhocore/gronx v1.19.6
 	github.com/aws/aws-lambda-go v1.55.1
 	github.com/aws/aws-sdk-go-v2 v1.47.8
 	github.com/aws/aws-sdk-go-v2/service/lambda v1.114.3
