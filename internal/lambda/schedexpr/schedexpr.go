@@ -81,10 +81,11 @@ func (e Expr) String() string { return e.source }
 func (e Expr) Interval() time.Duration { return e.interval }
 
 // Next returns the first tick strictly after after, and false when there is none (a cron
-// expression whose years are over). A rate's ticks are anchor + k·Interval, k ≥ 1 (EventBridge
-// counts a rate from the rule's creation); cron ticks ignore anchor.
+// expression whose years are over). A rate's ticks are anchor + k·Interval, k ≥ 1, with anchor
+// truncated to the second (EventBridge counts a rate from the rule's creation); cron ticks ignore
+// anchor.
 func (e Expr) Next(anchor, after time.Time) (time.Time, bool) {
-	anchor, after = anchor.UTC(), after.UTC()
+	anchor, after = anchor.UTC().Truncate(time.Second), after.UTC()
 	if e.kind == KindRate {
 		if after.Before(anchor) {
 			return anchor.Add(e.interval), true
@@ -102,7 +103,7 @@ func (e Expr) Next(anchor, after time.Time) (time.Time, bool) {
 // Latest returns the last tick at or before at, and false when there is none after anchor (a
 // rate) or at all.
 func (e Expr) Latest(anchor, at time.Time) (time.Time, bool) {
-	anchor, at = anchor.UTC(), at.UTC()
+	anchor, at = anchor.UTC().Truncate(time.Second), at.UTC()
 	if e.kind == KindRate {
 		k := at.Sub(anchor) / e.interval
 		if k < 1 {
