@@ -1,0 +1,14 @@
+// Package schedule fires schedules (issue 9): a controller that holds the scheduler lease (a
+// compare-and-set key in the JetStream KV bucket msg.BucketLeases, renewed every quarter of its
+// TTL) computes each enabled schedule's due ticks from its expression (internal/lambda/schedexpr)
+// and its last fired tick, and publishes each tick as an asynchronous invocation
+// (internal/async/eventq) with a request id derived from the schedule and the tick, so a tick
+// published twice (a leader that crashed before recording it, two leaders for a moment) is
+// dropped by the stream's duplicate window. It then records the tick (store.MarkScheduleFired,
+// which only moves forward). A tick late by at most Config.Grace still fires; older ones were
+// missed while no scheduler ran and follow the schedule's CatchUp ("one": the latest fires
+// once; "none": skipped).
+//
+// What this package is not: running the invocation (the controllers' async engine consumes the
+// event stream) or the schedules API (gateway/schedules.go).
+package schedule
