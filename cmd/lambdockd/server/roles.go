@@ -59,7 +59,7 @@ func (s *Server) startController(ctx context.Context) error {
 	}
 	s.onStop("controller", true, c.Close)
 	s.ctrl = c
-	return nil
+	return s.startScheduler(ctx)
 }
 
 // startInvoker starts the invoker and puts it on NATS.
