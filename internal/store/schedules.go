@@ -110,14 +110,15 @@ func (s *Store) EnabledSchedules(ctx context.Context) ([]*Schedule, error) {
 
 // UpdateSchedule replaces the function, expression, payload, catch-up policy and enabled flag
 // of the schedule sc names (by account and name), and writes the stored record back into sc. A
-// changed expression restarts the anchor and forgets the last tick. It returns ErrNotFound when
-// there is no such schedule, or no such function.
+// changed expression restarts the anchor and forgets the last tick; enabling a disabled schedule
+// sets its last tick to now, so the ticks it missed while disabled do not fire. It returns
+// ErrNotFound when there is no such schedule, or no such function.
 func (s *Store) UpdateSchedule(ctx context.Context, sc *Schedule) error {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	row := s.pool.QueryRow(ctx, `UPDATE schedules SET function_name = $3, payload = $5, catch_up = $6,
 			enabled = $7, last_modified = $8,
 			anchor = CASE WHEN expression = $4 THEN anchor ELSE $8 END,
-			last_tick = CASE WHEN expression = $4 THEN last_tick ELSE NULL END,
+			last_tick = CASE WHEN expression <> $4 THEN NULL WHEN NOT enabled AND $7 THEN $8 ELSE last_tick END,
 			expression = $4
 		WHERE account_id = $1 AND name = $2 RETURNING `+scheduleColumns,
 		sc.AccountID, sc.Name, sc.FunctionName, sc.Expression, sc.Payload, sc.CatchUp, sc.Enabled, now)

@@ -75,6 +75,10 @@ func TestSchedules(t *testing.T) {
 	if err := st.UpdateSchedule(ctx, &upd); err != nil || !upd.LastTick.IsZero() || !upd.Anchor.After(sc.Anchor) {
 		t.Fatalf("update with a new expression: %+v, %v", upd, err)
 	}
+	upd.Enabled = true
+	if err := st.UpdateSchedule(ctx, &upd); err != nil || !upd.LastTick.Equal(upd.LastModified) {
+		t.Fatalf("enable: %+v, %v; want the last tick at the enabling", upd, err)
+	}
 	upd.FunctionName = "nope"
 	if err := st.UpdateSchedule(ctx, &upd); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("update to a missing function: %v", err)
