@@ -46,8 +46,12 @@ var unixFields = [5]field{
 	{name: "day of week", min: 0, max: 7, names: unixDays, dowLHash: true},
 }
 
+// maxCronexprYear is the last year cronexpr knows; EventBridge's go to 2199.
+const maxCronexprYear = 2099
+
 // translateAWSCron checks the six fields of cron(...) and returns the equivalent seven-field
-// gronx expression (seconds first, day-of-week counted from 0 = Sunday).
+// cronexpr line (seconds first, day-of-week counted from 0 = Sunday), or "" when its years are
+// all beyond cronexpr's (it never fires in this century).
 func translateAWSCron(s string) (string, error) {
 	f := strings.Fields(strings.ToUpper(s))
 	if len(f) != 6 {
@@ -66,10 +70,22 @@ func translateAWSCron(s string) (string, error) {
 		}
 		out = append(out, t)
 	}
+	if years := out[6]; years != "*" {
+		var kept []string
+		for _, y := range strings.Split(years, ",") {
+			if n, _ := strconv.Atoi(y); n <= maxCronexprYear { // translate wrote numbers
+				kept = append(kept, y)
+			}
+		}
+		if len(kept) == 0 {
+			return "", nil
+		}
+		out[6] = strings.Join(kept, ",")
+	}
 	return strings.Join(out, " "), nil
 }
 
-// translateCrontab checks a five-field crontab line and returns the seven-field gronx expression.
+// translateCrontab checks a five-field crontab line and returns the seven-field cronexpr line.
 func translateCrontab(s string) (string, error) {
 	f := strings.Fields(strings.ToUpper(s))
 	if len(f) != 5 {
@@ -87,7 +103,7 @@ func translateCrontab(s string) (string, error) {
 	return strings.Join(append(out, "*"), " "), nil
 }
 
-// translate checks one field and writes it for gronx: lists, ranges and steps expanded into the
+// translate checks one field and writes it for cronexpr: lists, ranges and steps expanded into the
 // values they stand for, names into numbers, days of the week shifted by dowShift (-1 for
 // EventBridge's 1 = Sunday, 0 for crontab's 0 or 7 = Sunday, 7 becoming 0).
 func (f field) translate(s string, dowShift int) (string, error) {
@@ -154,7 +170,7 @@ func (f field) translate(s string, dowShift int) (string, error) {
 	return strings.Join(out, ","), nil
 }
 
-// dowOf maps a day of the week to gronx's 0 = Sunday.
+// dowOf maps a day of the week to cronexpr's 0 = Sunday.
 func dowOf(v, shift int) int { return (v + shift + 7) % 7 }
 
 // questionHint explains '?' in fields that do not take it at all.

@@ -3,9 +3,12 @@
 // §9.2), a plain five-field crontab line ("*/5 * * * *"), and, as a Lambdock extension, rates in
 // seconds ("rate(1 second)", "rate(10 seconds)"). Every time is UTC.
 //
-// Cron matching is github.com/adhocore/gronx's; this package checks EventBridge's grammar (six
-// fields, one of the day fields '?', value bounds, names) and translates its day-of-week
-// numbering (1 = Sunday) to gronx's (0 = Sunday).
+// Cron ticks are computed by github.com/hashicorp/cronexpr (L, W, # and years included); this
+// package checks EventBridge's grammar first (six fields, one of the day fields '?', value
+// bounds, names) and translates its day-of-week numbering (1 = Sunday) to cronexpr's (0 =
+// Sunday). (github.com/adhocore/gronx was tried first: its next tick is wrong for cron(0 0 29 2 ?
+// *) and for years far ahead.) An Expr must not be used by two goroutines at once (cronexpr
+// keeps scratch state in the expression).
 //
 // What this package is not: the scheduler (controller/schedule) or the API (gateway/schedules.go).
 package schedexpr
@@ -16,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/adhocore/gronx"
+	"github.com/hashicorp/cronexpr"
 )
 
 // Kind says how an expression was written.
@@ -35,8 +38,8 @@ const (
 type Expr struct {
 	kind     Kind
 	source   string
-	interval time.Duration // KindRate
-	cron     string        // KindCron, KindCrontab: the gronx expression
+	interval time.Duration       // KindRate
+	cron     *cronexpr.Expression // KindCron, KindCrontab; nil when the expression never fires
 }
 
 // ErrInvalid is wrapped by every error of Parse.
@@ -60,7 +63,7 @@ func Parse(s string) (Expr, error) {
 		if err != nil {
 			return Expr{}, fmt.Errorf("%w %q: %v", ErrInvalid, src, err)
 		}
-		return Expr{kind: KindCron, source: src, cron: c}, nil
+		return compile(KindCron, src, c)
 	case strings.HasPrefix(src, "rate") || strings.HasPrefix(src, "cron"):
 		return Expr{}, fmt.Errorf("%w %q: write rate(value unit) or cron(six fields)", ErrInvalid, src)
 	}
@@ -68,7 +71,21 @@ func Parse(s string) (Expr, error) {
 	if err != nil {
 		return Expr{}, fmt.Errorf("%w %q: %v", ErrInvalid, src, err)
 	}
-	return Expr{kind: KindCrontab, source: src, cron: c}, nil
+	return compile(KindCrontab, src, c)
+}
+
+// compile builds the cronexpr expression of a translated cron line ("" never fires).
+func compile(kind Kind, src, line string) (Expr, error) {
+	e := Expr{kind: kind, source: src}
+	if line == "" {
+		return e, nil
+	}
+	c, err := cronexpr.Parse(line)
+	if err != nil { // the translation is checked; this is a bug, but still the caller's 400
+		return Expr{}, fmt.Errorf("%w %q: %v", ErrInvalid, src, err)
+	}
+	e.cron = c
+	return e, nil
 }
 
 // Kind says how the expression was written.
@@ -93,12 +110,20 @@ func (e Expr) Next(anchor, after time.Time) (time.Time, bool) {
 		k := after.Sub(anchor)/e.interval + 1
 		return anchor.Add(k * e.interval), true
 	}
-	t, err := gronx.NextTickAfter(e.cron, after.Truncate(time.Second), false)
-	if err != nil || !t.After(after) {
+	if e.cron == nil {
+		return time.Time{}, false
+	}
+	t := e.cron.Next(after)
+	if t.IsZero() || !t.After(after) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true
 }
+
+// lookBack are the windows Latest searches backwards in, each much larger than the one before,
+// so that the ticks to walk through in the first window that has one stay few.
+var lookBack = []time.Duration{time.Minute, time.Hour, 24 * time.Hour, 32 * 24 * time.Hour,
+	366 * 24 * time.Hour, 5 * 366 * 24 * time.Hour, 50 * 366 * 24 * time.Hour, 250 * 366 * 24 * time.Hour}
 
 // Latest returns the last tick at or before at, and false when there is none after anchor (a
 // rate) or at all.
@@ -111,9 +136,18 @@ func (e Expr) Latest(anchor, at time.Time) (time.Time, bool) {
 		}
 		return anchor.Add(k * e.interval), true
 	}
-	t, err := gronx.PrevTickBefore(e.cron, at.Truncate(time.Second), true)
-	if err != nil || t.After(at) {
-		return time.Time{}, false
+	for _, w := range lookBack {
+		t, ok := e.Next(anchor, at.Add(-w))
+		if !ok || t.After(at) {
+			continue
+		}
+		for {
+			n, ok := e.Next(anchor, t)
+			if !ok || n.After(at) {
+				return t, true
+			}
+			t = n
+		}
 	}
-	return t.UTC(), true
+	return time.Time{}, false
 }

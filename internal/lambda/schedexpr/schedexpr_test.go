@@ -133,6 +133,11 @@ func TestNext(t *testing.T) {
 		// 2026-03-15 is a Sunday: 15W is Monday the 16th.
 		{"cron(0 12 15W * ? *)", "2026-03-01T00:00:00Z", []string{"2026-03-16T12:00:00Z"}},
 		{"cron(0 0 1 1 ? 2028)", "2026-03-01T00:00:00Z", []string{"2028-01-01T00:00:00Z"}},
+		{"cron(0 0 29 2 ? *)", "2026-03-01T00:00:00Z", []string{"2028-02-29T00:00:00Z", "2032-02-29T00:00:00Z"}},
+		{"cron(0 0 ? * 1#5 *)", "2026-03-01T00:00:00Z", []string{"2026-03-29T00:00:00Z", "2026-05-31T00:00:00Z"}},
+		{"cron(0 12 ? * L *)", "2026-03-01T00:00:00Z", []string{"2026-03-07T12:00:00Z", "2026-03-14T12:00:00Z"}},
+		{"cron(0 0 1 1 ? 2099,2150)", "2026-03-01T00:00:00Z", []string{"2099-01-01T00:00:00Z"}},
+		{"cron(0 3 ? * * *)", "2026-03-01T12:00:00Z", []string{"2026-03-02T03:00:00Z", "2026-03-03T03:00:00Z"}},
 		{"*/5 * * * *", "2026-03-01T10:02:10Z", []string{"2026-03-01T10:05:00Z", "2026-03-01T10:10:00Z"}},
 		// crontab 0 = Sunday: 2026-03-01 is a Sunday.
 		{"0 3 * * 0", "2026-02-26T00:00:00Z", []string{"2026-03-01T03:00:00Z", "2026-03-08T03:00:00Z"}},
@@ -157,12 +162,20 @@ func TestNext(t *testing.T) {
 	}
 }
 
+// Schedules whose years are over (or beyond 2099, valid for EventBridge) have no next tick.
 func TestNextOverYears(t *testing.T) {
-	e, err := schedexpr.Parse("cron(0 0 1 1 ? 2020)")
-	if err != nil {
-		t.Fatal(err)
+	for _, expr := range []string{"cron(0 0 1 1 ? 2020)", "cron(0 0 1 1 ? 2150-2199)"} {
+		e, err := schedexpr.Parse(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next, ok := e.Next(time.Time{}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)); ok {
+			t.Errorf("%s has a next tick: %s", expr, next)
+		}
 	}
-	if next, ok := e.Next(time.Time{}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)); ok {
-		t.Errorf("a past year's schedule has a next tick: %s", next)
+	e, _ := schedexpr.Parse("cron(0 0 1 1 ? 2020)")
+	if latest, ok := e.Latest(time.Time{}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)); !ok ||
+		!latest.Equal(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("Latest = %s, %v", latest, ok)
 	}
 }
