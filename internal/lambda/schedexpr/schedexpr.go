@@ -38,7 +38,7 @@ const (
 type Expr struct {
 	kind     Kind
 	source   string
-	interval time.Duration       // KindRate
+	interval time.Duration        // KindRate
 	cron     *cronexpr.Expression // KindCron, KindCrontab; nil when the expression never fires
 }
 
