@@ -202,3 +202,33 @@ func TestSchedulesPerAccount(t *testing.T) {
 		t.Fatalf("A's list: %+v, %v", list, err)
 	}
 }
+
+// With authentication on, an invoke key may not manage schedules (AccessDenied with the
+// lambdock: action and the rule's ARN); an owner key may, in its own account.
+func TestSchedulesAccess(t *testing.T) {
+	env := gatewaytest.New(t, gatewaytest.Auth(nil))
+	ctx := context.Background()
+	const acct = "333333333333"
+	owner := env.AddKey(t, acct, tenant.RoleOwner)
+	var in lambdaapi.CreateFunctionInput
+	if err := json.Unmarshal(createBody(t, "f", nil), &in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.SignedClient(owner).CreateFunction(ctx, &in); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := env.SignedClient(owner).CreateSchedule(ctx, lambdaapi.CreateScheduleInput{Name: "s", FunctionName: "f",
+		ScheduleExpression: "rate(1 hour)"})
+	if err != nil || sc.ScheduleArn != "arn:aws:events:us-east-1:"+acct+":rule/s" {
+		t.Fatalf("owner create: %+v, %v", sc, err)
+	}
+	inv := env.AddKey(t, acct, tenant.RoleInvoke)
+	_, err = env.SignedClient(inv).GetSchedule(ctx, "s")
+	if e := asAPIError(err); e == nil || e.Status != http.StatusForbidden ||
+		e.Message != "User: arn:aws:iam::"+acct+":user/"+inv.ID+" is not authorized to perform: lambdock:GetSchedule on resource: arn:aws:events:us-east-1:"+acct+":rule/s" {
+		t.Fatalf("invoke key: %v", err)
+	}
+	if _, err := env.Client.GetSchedule(ctx, "s"); asAPIError(err) == nil || asAPIError(err).Status != http.StatusNotFound {
+		t.Fatalf("the admin account does not see another account's schedule: %v", err)
+	}
+}

@@ -9,6 +9,11 @@
 // missed while no scheduler ran and follow the schedule's CatchUp ("one": the latest fires
 // once; "none": skipped).
 //
+// The lease's expiry is a wall-clock time in its value, and a leader stops firing a quarter of
+// the TTL before it, so controllers' clocks must agree to better than that (NTP does); should
+// two leaders overlap anyway, the stream's duplicate window (10 minutes) still drops the second
+// publish of a tick.
+//
 // What this package is not: running the invocation (the controllers' async engine consumes the
 // event stream) or the schedules API (gateway/schedules.go).
 package schedule
