@@ -147,8 +147,15 @@ func (e *env) published(t *testing.T) []msg.Invocation {
 // gateway does.
 func (e *env) createEverySecond(t *testing.T) *store.Schedule {
 	t.Helper()
-	sc := &store.Schedule{AccountID: tenant.AdminAccountID, Name: "every-second", FunctionName: "tick",
-		Expression: "rate(1 second)", CatchUp: store.CatchUpOne, Enabled: true}
+	return e.create(t, "every-second", store.CatchUpOne)
+}
+
+// create creates a rate(1 second) schedule called name with the catch-up policy and announces
+// it as the gateway does.
+func (e *env) create(t *testing.T, name, catchUp string) *store.Schedule {
+	t.Helper()
+	sc := &store.Schedule{AccountID: tenant.AdminAccountID, Name: name, FunctionName: "tick",
+		Expression: "rate(1 second)", CatchUp: catchUp, Enabled: true}
 	if err := e.st.CreateSchedule(context.Background(), sc); err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +179,10 @@ func checkTicks(t *testing.T, invs []msg.Invocation, sc *store.Schedule, stopped
 	seen := map[string]bool{}
 	ticks := map[time.Time]bool{}
 	for _, inv := range invs {
+		if inv.Function.Name != sc.FunctionName || inv.InvokedFunctionArn != "arn:aws:lambda:us-east-1:"+sc.AccountID+
+			":function:"+sc.FunctionName {
+			t.Errorf("invocation of %s (%s)", inv.Function.Name, inv.InvokedFunctionArn)
+		}
 		if seen[inv.RequestID] {
 			t.Errorf("request %s published twice", inv.RequestID)
 		}
@@ -252,5 +263,90 @@ func TestLeaderFailover(t *testing.T) {
 	checkTicks(t, e.published(t), sc, stopped)
 	if l := e.leader(t); l != "" {
 		t.Errorf("the lease is still held by %s after a clean stop", l)
+	}
+}
+
+// A rolling restart: the leader stops cleanly (giving the lease up), another scheduler starts
+// and goes on from the last tick recorded; no tick is doubled or lost.
+func TestRestartGoesOnFromTheLastTick(t *testing.T) {
+	e := newEnv(t)
+	a := e.start(t, "controller-a")
+	sc := e.createEverySecond(t)
+	time.Sleep(3 * time.Second)
+	a.halt()
+	if l := e.leader(t); l != "" {
+		t.Fatalf("the lease is still held by %s after a clean stop", l)
+	}
+	b := e.start(t, "controller-b")
+	time.Sleep(3 * time.Second)
+	b.halt()
+	checkTicks(t, e.published(t), sc, time.Now())
+}
+
+// A tick published twice (a leader that died between publishing and recording it, and the next
+// leader) is one message on the stream: its request id is derived from the schedule and the
+// tick.
+func TestRepublishedTickIsDropped(t *testing.T) {
+	e := newEnv(t)
+	sc := e.createEverySecond(t)
+	tick := sc.Anchor.Truncate(time.Second).Add(time.Second)
+	for range 2 {
+		inv := msg.Invocation{RequestID: schedule.RequestID(sc.ID, tick), Payload: []byte(`{}`),
+			Event: &msg.EventInfo{Attempt: 1, EnqueuedAt: tick, Source: msg.EventSourceSchedule}}
+		if err := eventq.Publish(context.Background(), e.js, inv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.published(t); len(got) != 1 {
+		t.Fatalf("%d messages for one tick published twice", len(got))
+	}
+}
+
+// After a downtime longer than the grace (2 s with a 1 s lease), a CatchUp "one" schedule fires
+// the latest missed tick once and then the recent ones; a CatchUp "none" schedule fires only
+// the recent ones.
+func TestCatchUpAfterDowntime(t *testing.T) {
+	e := newEnv(t)
+	one, none := e.create(t, "catch-up-one", store.CatchUpOne), e.create(t, "catch-up-none", store.CatchUpNone)
+	time.Sleep(5 * time.Second) // no scheduler runs
+	started := time.Now()
+	s := e.start(t, "controller-a")
+	time.Sleep(2500 * time.Millisecond)
+	s.halt()
+	byName := map[string][]time.Time{}
+	for _, inv := range e.published(t) {
+		var ev struct {
+			Resources []string `json:"resources"`
+		}
+		if err := json.Unmarshal(inv.Payload, &ev); err != nil || len(ev.Resources) != 1 {
+			t.Fatalf("payload %s: %v", inv.Payload, err)
+		}
+		name := ev.Resources[0][len("arn:aws:events:us-east-1:"+tenant.AdminAccountID+":rule/"):]
+		byName[name] = append(byName[name], inv.Event.EnqueuedAt.UTC())
+	}
+	for _, sc := range []*store.Schedule{one, none} {
+		ticks := byName[sc.Name]
+		if len(ticks) == 0 {
+			t.Fatalf("%s fired nothing", sc.Name)
+		}
+		first := ticks[0]
+		for i, tick := range ticks {
+			if want := first.Add(time.Duration(i) * time.Second); !tick.Equal(want) {
+				t.Errorf("%s: tick %d is %s, want %s", sc.Name, i, tick, want)
+			}
+		}
+		if !first.After(sc.Anchor.Add(2 * time.Second)) {
+			t.Errorf("%s fired every missed tick from %s", sc.Name, first)
+		}
+		t.Logf("%s: %d ticks from %s (started %s)", sc.Name, len(ticks), first.Format("15:04:05"), started.Format("15:04:05.000"))
+	}
+	if first := byName[one.Name][0]; !first.Before(started.Add(-500 * time.Millisecond)) {
+		t.Errorf("catch-up one did not fire a missed tick: first %s, started %s", first, started)
+	}
+	if first := byName[none.Name][0]; !first.After(started.Add(-2 * time.Second)) {
+		t.Errorf("catch-up none fired a missed tick: first %s, started %s", first, started)
+	}
+	if len(byName[one.Name]) != len(byName[none.Name])+1 {
+		t.Errorf("catch-up one fired %d ticks, none %d: want one more", len(byName[one.Name]), len(byName[none.Name]))
 	}
 }
