@@ -47,9 +47,13 @@ func RuleARN(region, account, name string) string {
 	return "arn:aws:events:" + region + ":" + account + ":rule/" + name
 }
 
-// invocation builds the asynchronous invocation of one tick of sc on function f: the
-// schedule's own payload, or EventBridge's scheduled event.
-func invocation(sc *store.Schedule, f *store.Function, region string, tick time.Time) msg.Invocation {
+// invocation builds the asynchronous invocation of one tick of sc on function f, published at
+// now: the schedule's own payload, or EventBridge's scheduled event (whose time is the tick).
+// EnqueuedAt is now, not the tick: the maximum event age counts from when the event was queued,
+// as Lambda counts it from EventBridge's delivery, so a missed tick fired on recovery hours
+// late runs instead of expiring at once. A republish of the tick has the same request id
+// (and is dropped) whatever its EnqueuedAt.
+func invocation(sc *store.Schedule, f *store.Function, region string, tick, now time.Time) msg.Invocation {
 	tick = tick.UTC()
 	payload := sc.Payload
 	if payload == nil {
@@ -67,6 +71,6 @@ func invocation(sc *store.Schedule, f *store.Function, region string, tick time.
 		Function:           spec,
 		Payload:            payload,
 		InvokedFunctionArn: spec.ARN(),
-		Event:              &msg.EventInfo{Attempt: 1, EnqueuedAt: tick, Source: msg.EventSourceSchedule},
+		Event:              &msg.EventInfo{Attempt: 1, EnqueuedAt: now.UTC(), Source: msg.EventSourceSchedule},
 	}
 }

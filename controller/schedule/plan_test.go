@@ -61,12 +61,14 @@ func TestInvocation(t *testing.T) {
 	sc := &store.Schedule{ID: "7d3c0c55-3d6a-4bde-9b7a-1f0c2a6a9d11", AccountID: "123456789012", Name: "nightly",
 		FunctionName: "f"}
 	f := &store.Function{AccountID: "123456789012", Name: "f", TimeoutSec: 3, MemoryMB: 128}
-	inv := invocation(sc, f, "eu-west-1", tick)
-	if inv.RequestID != invocation(sc, f, "eu-west-1", tick).RequestID ||
-		inv.RequestID == invocation(sc, f, "eu-west-1", tick.Add(time.Second)).RequestID {
-		t.Fatal("request ids are not one per tick")
+	now := tick.Add(3 * time.Hour) // a missed tick fired on recovery
+	inv := invocation(sc, f, "eu-west-1", tick, now)
+	if again := invocation(sc, f, "eu-west-1", tick, now.Add(time.Minute)); inv.RequestID != again.RequestID ||
+		string(inv.Payload) != string(again.Payload) ||
+		inv.RequestID == invocation(sc, f, "eu-west-1", tick.Add(time.Second), now).RequestID {
+		t.Fatal("request ids and payloads are not one per tick")
 	}
-	if inv.Event == nil || inv.Event.Attempt != 1 || !inv.Event.EnqueuedAt.Equal(tick) ||
+	if inv.Event == nil || inv.Event.Attempt != 1 || !inv.Event.EnqueuedAt.Equal(now) ||
 		inv.Event.Source != msg.EventSourceSchedule || inv.InvokedFunctionArn != "arn:aws:lambda:eu-west-1:123456789012:function:f" ||
 		inv.Function.Region != "eu-west-1" || !inv.Deadline.IsZero() {
 		t.Fatalf("invocation %+v", inv)
@@ -91,7 +93,7 @@ func TestInvocation(t *testing.T) {
 		t.Errorf("id = %v", ev["id"])
 	}
 	sc.Payload = []byte(`{"own":true}`)
-	if got := invocation(sc, f, "eu-west-1", tick).Payload; string(got) != `{"own":true}` {
+	if got := invocation(sc, f, "eu-west-1", tick, now).Payload; string(got) != `{"own":true}` {
 		t.Errorf("own payload = %s", got)
 	}
 }

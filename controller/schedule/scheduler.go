@@ -251,7 +251,7 @@ func (s *Scheduler) fireDue(ctx context.Context) {
 
 // fire publishes one tick and records it as the schedule's last.
 func (s *Scheduler) fire(ctx context.Context, en *entry, f *store.Function, tick time.Time) error {
-	inv := invocation(en.sc, f, s.cfg.Region, tick)
+	inv := invocation(en.sc, f, s.cfg.Region, tick, time.Now())
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/2)
 	defer cancel()
 	if err := eventq.Publish(pctx, s.cfg.JetStream, inv); err != nil {

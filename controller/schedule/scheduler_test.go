@@ -143,6 +143,21 @@ func (e *env) published(t *testing.T) []msg.Invocation {
 	return out
 }
 
+// tickOf is the tick of a scheduled event: its time.
+func tickOf(t *testing.T, inv msg.Invocation) time.Time {
+	t.Helper()
+	var ev struct {
+		Time time.Time `json:"time"`
+	}
+	if err := json.Unmarshal(inv.Payload, &ev); err != nil || ev.Time.IsZero() {
+		t.Fatalf("scheduled event %s: %v", inv.Payload, err)
+	}
+	if inv.Event.EnqueuedAt.Before(ev.Time) {
+		t.Errorf("tick %s enqueued before it was due, at %s", ev.Time, inv.Event.EnqueuedAt)
+	}
+	return ev.Time.UTC()
+}
+
 // createEverySecond creates a rate(1 second) schedule of the function and announces it as the
 // gateway does.
 func (e *env) createEverySecond(t *testing.T) *store.Schedule {
@@ -187,7 +202,7 @@ func checkTicks(t *testing.T, invs []msg.Invocation, sc *store.Schedule, stopped
 			t.Errorf("request %s published twice", inv.RequestID)
 		}
 		seen[inv.RequestID] = true
-		tick := inv.Event.EnqueuedAt.UTC()
+		tick := tickOf(t, inv)
 		if ticks[tick] {
 			t.Errorf("tick %s published twice", tick.Format(time.RFC3339))
 		}
@@ -322,7 +337,7 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 			t.Fatalf("payload %s: %v", inv.Payload, err)
 		}
 		name := ev.Resources[0][len("arn:aws:events:us-east-1:"+tenant.AdminAccountID+":rule/"):]
-		byName[name] = append(byName[name], inv.Event.EnqueuedAt.UTC())
+		byName[name] = append(byName[name], tickOf(t, inv))
 	}
 	for _, sc := range []*store.Schedule{one, none} {
 		ticks := byName[sc.Name]
