@@ -77,6 +77,24 @@ type entry struct {
 	expr    schedexpr.Expr
 	last    time.Time // the last tick fired or skipped (zero: none yet)
 	retryAt time.Time // after a failed publish: not before this
+	// due is when the schedule has a tick to fire next (zero: unknown, look now), so a pass
+	// skips the schedules with nothing due without computing their ticks.
+	due time.Time
+}
+
+// never is the due time of a schedule without ticks left.
+var never = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// planNext sets when the entry has its next tick, after a pass that fired what was due.
+func (en *entry) planNext() {
+	from := en.last
+	if from.Before(en.sc.Anchor) {
+		from = en.sc.Anchor
+	}
+	en.due = never
+	if next, ok := en.expr.Next(en.sc.Anchor, from); ok {
+		en.due = next
+	}
 }
 
 // New checks cfg and opens (or creates) the lease bucket.
@@ -216,7 +234,7 @@ func (s *Scheduler) reload(ctx context.Context) error {
 func (s *Scheduler) fireDue(ctx context.Context) {
 	now := time.Now()
 	for id, en := range s.entries {
-		if now.Before(en.retryAt) {
+		if now.Before(en.retryAt) || now.Before(en.due) {
 			continue
 		}
 		ticks, skipped := dueTicks(en.expr, en.sc, en.last, now, s.cfg.Grace)
@@ -226,6 +244,7 @@ func (s *Scheduler) fireDue(ctx context.Context) {
 			en.last = skipped
 		}
 		if len(ticks) == 0 {
+			en.planNext()
 			continue
 		}
 		f, err := s.cfg.Store.GetFunction(ctx, en.sc.AccountID, en.sc.FunctionName)
@@ -237,13 +256,16 @@ func (s *Scheduler) fireDue(ctx context.Context) {
 			s.failed(en, err)
 			continue
 		}
-		for _, tick := range ticks {
+		for i, tick := range ticks {
 			if !s.lease.held(time.Now()) {
 				return
 			}
 			if err := s.fire(ctx, en, f, tick); err != nil {
 				s.failed(en, err)
 				break
+			}
+			if i == len(ticks)-1 {
+				en.planNext()
 			}
 		}
 	}
