@@ -66,6 +66,8 @@ func (g *Gateway) resourceARN(c *gin.Context, r route, caller tenant.Caller) str
 		return "arn:aws:lambdock::" + caller.AccountID + ":account/" + star(c.Param("id"))
 	case resKey:
 		return "arn:aws:lambdock::" + caller.AccountID + ":key/" + star(c.Param("id"))
+	case resSchedule:
+		return g.scheduleARN(caller.AccountID, star(c.Param("name")))
 	}
 	return "*"
 }

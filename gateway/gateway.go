@@ -74,6 +74,19 @@ type Store interface {
 	// qualifier marker, and the next marker ("" at the end).
 	ListEventInvokeConfigs(ctx context.Context, account, function, marker string,
 		maxItems int) ([]*store.EventInvokeConfig, string, error)
+	// CreateSchedule stores a schedule with a fresh ID (store.ErrExists when the account has the
+	// name, store.ErrNotFound when it has no such function).
+	CreateSchedule(ctx context.Context, sc *store.Schedule) error
+	// GetSchedule returns the account's schedule or store.ErrNotFound.
+	GetSchedule(ctx context.Context, account, name string) (*store.Schedule, error)
+	// ListSchedules returns up to maxItems of the account's schedules after marker, and the next
+	// marker ("" at end).
+	ListSchedules(ctx context.Context, account, marker string, maxItems int) ([]*store.Schedule, string, error)
+	// UpdateSchedule replaces the schedule's settings and writes the record back
+	// (store.ErrNotFound when there is no such schedule or function).
+	UpdateSchedule(ctx context.Context, sc *store.Schedule) error
+	// DeleteSchedule removes the account's schedule (store.ErrNotFound if absent).
+	DeleteSchedule(ctx context.Context, account, name string) error
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).

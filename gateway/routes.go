@@ -31,6 +31,7 @@ const (
 	resCode                          // a deployment package by :sha256
 	resAccount                       // the account named by :id, or every account
 	resKey                           // the key named by :id, or every key of the account
+	resSchedule                      // the schedule named by :name, or every schedule of the account
 	resNone                          // unknown operations
 )
 
@@ -55,6 +56,7 @@ const (
 	functionsPath   = "/2015-03-31/functions"
 	accountsPath    = "/lambdock/v1/accounts"
 	keysPath        = "/lambdock/v1/keys"
+	schedulesPath   = "/lambdock/v1/schedules"
 	urlConfigPath   = "/2021-10-31/functions/:name/url"
 	noBody          = maxConfigRequest // GET and DELETE carry no body; a stray one is bounded anyway
 	lambdaService   = "lambda"
@@ -127,6 +129,14 @@ func (g *Gateway) apiRoutes() []route {
 		x(http.MethodGet, keysPath, "ListKeys", accessOwner, resKey, noBody, g.listKeys),
 		x(http.MethodPatch, keysPath+"/:id", "UpdateKey", accessOwner, resKey, maxConfigRequest, g.updateKey),
 		x(http.MethodDelete, keysPath+"/:id", "DeleteKey", accessOwner, resKey, noBody, g.deleteKey),
+		x(http.MethodPost, schedulesPath, "CreateSchedule", accessOwner, resSchedule, maxScheduleRequest,
+			g.createSchedule),
+		x(http.MethodGet, schedulesPath, "ListSchedules", accessOwner, resSchedule, noBody, g.listSchedules),
+		x(http.MethodGet, schedulesPath+"/:name", "GetSchedule", accessOwner, resSchedule, noBody, g.getSchedule),
+		x(http.MethodPut, schedulesPath+"/:name", "UpdateSchedule", accessOwner, resSchedule, maxScheduleRequest,
+			g.updateSchedule),
+		x(http.MethodDelete, schedulesPath+"/:name", "DeleteSchedule", accessOwner, resSchedule, noBody,
+			g.deleteSchedule),
 	}
 }
 

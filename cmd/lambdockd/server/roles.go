@@ -61,7 +61,10 @@ func (s *Server) startController(ctx context.Context) error {
 	}
 	s.onStop("controller", true, c.Close)
 	s.ctrl = c
-	return s.startAsync(ctx, c)
+	if err := s.startAsync(ctx, c); err != nil {
+		return err
+	}
+	return s.startScheduler(ctx)
 }
 
 // startAsync ensures the event stream and starts the engine of asynchronous invocations beside

@@ -1,0 +1,32 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lambdock/lambdock/controller/schedule"
+)
+
+// startScheduler runs the scheduler beside the controller: every controller runs one, and the
+// one holding the scheduler lease fires the schedules. On stop it gives the lease up, so another
+// controller takes over at once. The event stream the ticks go to exists: startAsync, which
+// runs first, ensured it.
+func (s *Server) startScheduler(ctx context.Context) error {
+	sched, err := schedule.New(ctx, schedule.Config{NATS: s.nc, JetStream: s.js, Store: s.store, Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- sched.Run(runCtx) }()
+	s.onStop("scheduler", false, func(ctx context.Context) error {
+		stop()
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	return nil
+}
