@@ -31,6 +31,7 @@ const (
 	resCode                          // a deployment package by :sha256
 	resAccount                       // the account named by :id, or every account
 	resKey                           // the key named by :id, or every key of the account
+	resMapping                       // the event source mapping named by :uuid, or every mapping
 	resNone                          // unknown operations
 )
 
@@ -105,6 +106,21 @@ func (g *Gateway) apiRoutes() []route {
 			g.deleteFunctionURL),
 		l(http.MethodGet, urlConfigPath+"s", "ListFunctionUrlConfigs", accessOwner, resFunction, noBody,
 			g.listFunctionURLs),
+
+		l(http.MethodPost, mappingsPath, "CreateEventSourceMapping", accessOwner, resMapping, maxConfigRequest,
+			g.createEventSourceMapping),
+		l(http.MethodPost, mappingsPath+"/", "CreateEventSourceMapping", accessOwner, resMapping, maxConfigRequest,
+			g.createEventSourceMapping),
+		l(http.MethodGet, mappingsPath, "ListEventSourceMappings", accessOwner, resMapping, noBody,
+			g.listEventSourceMappings),
+		l(http.MethodGet, mappingsPath+"/", "ListEventSourceMappings", accessOwner, resMapping, noBody,
+			g.listEventSourceMappings),
+		l(http.MethodGet, mappingsPath+"/:uuid", "GetEventSourceMapping", accessOwner, resMapping, noBody,
+			g.getEventSourceMapping),
+		l(http.MethodPut, mappingsPath+"/:uuid", "UpdateEventSourceMapping", accessOwner, resMapping, maxConfigRequest,
+			g.updateEventSourceMapping),
+		l(http.MethodDelete, mappingsPath+"/:uuid", "DeleteEventSourceMapping", accessOwner, resMapping, noBody,
+			g.deleteEventSourceMapping),
 
 		x(http.MethodPost, accountsPath, "CreateAccount", accessAdmin, resAccount, maxConfigRequest, g.createAccount),
 		x(http.MethodGet, accountsPath, "ListAccounts", accessAdmin, resAccount, noBody, g.listAccounts),

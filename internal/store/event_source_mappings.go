@@ -129,17 +129,22 @@ func (s *Store) AllEventSourceMappings(ctx context.Context) ([]*EventSourceMappi
 	return collectMappings(rows)
 }
 
-// UpdateEventSourceMapping replaces the settings of the mapping m.UUID in m.AccountID (not its
-// UUID, function or queue) and writes the stored record back into m; ErrNotFound if absent.
+// UpdateEventSourceMapping replaces the function and the settings of the mapping m.UUID in
+// m.AccountID (not its queue) and writes the stored record back into m; ErrNotFound if the
+// mapping or the function is absent.
 func (s *Store) UpdateEventSourceMapping(ctx context.Context, m *EventSourceMapping) error {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	row := s.pool.QueryRow(ctx, `UPDATE event_source_mappings SET batch_size = $3,
 			maximum_batching_window_seconds = $4, enabled = $5, report_batch_item_failures = $6,
-			maximum_retry_attempts = $7, on_failure = nullif($8, ''), last_modified = $9
+			maximum_retry_attempts = $7, on_failure = nullif($8, ''), last_modified = $9, function_name = $10
 		WHERE account_id = $1 AND uuid = $2 RETURNING `+esmColumns,
 		m.AccountID, m.UUID, m.BatchSize, m.MaximumBatchingWindowSec, m.Enabled,
-		m.ReportBatchItemFailures, m.MaximumRetryAttempts, m.OnFailure, now)
+		m.ReportBatchItemFailures, m.MaximumRetryAttempts, m.OnFailure, now, m.FunctionName)
 	got, err := scanMapping(row, m.UUID)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.ForeignKeyViolation {
+		return fmt.Errorf("store: function %s: %w", m.FunctionName, ErrNotFound)
+	}
 	if err != nil {
 		return err
 	}
