@@ -15,6 +15,7 @@ import (
 
 	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/controller"
+	"github.com/lambdock/lambdock/controller/esm"
 	"github.com/lambdock/lambdock/gateway"
 	"github.com/lambdock/lambdock/invoker"
 	"github.com/lambdock/lambdock/invoker/natsservice"
@@ -59,6 +60,17 @@ func (s *Server) startController(ctx context.Context) error {
 	}
 	s.onStop("controller", true, c.Close)
 	s.ctrl = c
+	return s.startQueueTriggers()
+}
+
+// startQueueTriggers starts the pollers of the event source mappings (controller/esm); they
+// stop before the controller, after their batches in flight.
+func (s *Server) startQueueTriggers() error {
+	pollers, err := esm.New(esm.Config{NATS: s.nc, Store: s.store}, s.log)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.onStop("queue triggers", true, pollers.Close)
 	return nil
 }
 
