@@ -18,7 +18,8 @@
 //	                               status 201, the chunks ms apart; hold: then never returns
 //	a function URL event           echoes the request as the HTTP response (see handleURL)
 //	a function URL event for /stream  streams the chunks its query names (see streamURL)
-//	a queue trigger's batch (SQS-shaped)  reports every record whose body contains "fail" in
+//	a queue trigger's batch (SQS-shaped)  fails when a record's body contains "error", else
+//	                               reports every record whose body contains "fail" in
 //	                               batchItemFailures (see handleSQS)
 //
 // Build: CGO_ENABLED=0 GOOS=linux go build -o bootstrap ./internal/testsupport/testfn
