@@ -160,3 +160,78 @@ func waitQueues(t *testing.T, timeout time.Duration, cond func() string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestQueueTriggerFunctionError: a function error fails the whole batch; with
+// MaximumRetryAttempts 0 every message of it goes at once to the OnFailure subject, with the
+// function error in its record, and the queue is empty.
+func TestQueueTriggerFunctionError(t *testing.T) {
+	need(t)
+	const account = "000000000000"
+	ns := testenv.NATS(t)
+	cfg := newConfig(dataDir(t), "e2e-queues-"+randomID())
+	cfg.NATSURL = ns.ClientURL()
+	l := start(t, cfg)
+	l.deploy(t, "sqs-crash", 128, 30)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	nc := testenv.Connect(t, ns.ClientURL())
+	failures, err := nc.SubscribeSync("lambdock.user." + account + ".failed.crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := l.client.CreateEventSourceMapping(ctx, &lambdaapi.CreateEventSourceMappingInput{
+		FunctionName: "sqs-crash", EventSourceArn: target.QueueARN("us-east-1", account, "crash"),
+		Enabled: esmPtr(false), BatchSize: esmPtr(10), MaximumBatchingWindowInSeconds: esmPtr(1),
+		MaximumRetryAttempts: esmPtr(0),
+		DestinationConfig: &lambdaapi.MappingDestinationConfig{OnFailure: &lambdaapi.OnFailure{
+			Destination: target.SubjectARN("us-east-1", account, "failed.crash")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"a": true, "an error": true, "c": true}
+	for body := range want {
+		if _, err := js.Publish(ctx, target.QueueSubject(account, "crash"), []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.client.UpdateEventSourceMapping(ctx, m.UUID, &lambdaapi.UpdateEventSourceMappingInput{Enabled: esmPtr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	for range len(want) {
+		raw, err := failures.NextMsg(time.Minute)
+		if err != nil {
+			t.Fatalf("OnFailure records: %v (still missing %v)", err, want)
+		}
+		var rec esm.FailureRecord
+		if err := json.Unmarshal(raw.Data, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if !want[rec.Record.Body] || rec.Reason != esm.ReasonFunctionError || rec.ResponseContext.FunctionError != "Unhandled" ||
+			rec.RequestContext.ApproximateInvokeCount != 1 {
+			t.Errorf("OnFailure record %s", raw.Data)
+		}
+		delete(want, rec.Record.Body)
+	}
+	waitQueues(t, time.Minute, func() string {
+		got, err := l.client.GetEventSourceMapping(ctx, m.UUID)
+		if err != nil {
+			return err.Error()
+		}
+		if got.LastProcessingResult != "PROBLEM: Function call failed" {
+			return "LastProcessingResult " + got.LastProcessingResult
+		}
+		info, err := js.Stream(ctx, target.QueueStream(account, "crash"))
+		if err != nil {
+			return err.Error()
+		}
+		if n := info.CachedInfo().State.Msgs; n != 0 {
+			return fmt.Sprintf("%d messages left in the queue", n)
+		}
+		return ""
+	})
+}

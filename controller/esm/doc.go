@@ -6,8 +6,9 @@
 // every msg.FunctionChanged (the gateway publishes one, naming the mapping's function, after a
 // mapping changes) and every Config.Reload. A poller reads the queue through the mapping's
 // durable pull consumer (queuestream.ConsumerName(UUID)), which every controller shares, so each
-// message goes to one of them and no leader is needed. Config.Concurrency workers per poller
-// each gather a batch (the first message within Config.LongPoll, then up to BatchSize-1 more:
+// message goes to one of them and no leader is needed. A poller gathers a batch whenever fewer
+// than Config.Concurrency of its batches run (the first message within Config.LongPoll, then up
+// to BatchSize-1 more:
 // those already there when MaximumBatchingWindowInSeconds is 0, else those that come within the
 // window), build an SQS-shaped event (event.go) and invoke the function synchronously through
 // NATS exactly as the gateway does (an msg.Invocation request on msg.SubjectInvoke: admission,
@@ -21,7 +22,7 @@
 // (rules.ThrottleBackoff of its delivery count: 1 s doubling to 5 min) until it has failed
 // MaximumRetryAttempts + 1 times (-1: forever); then it is published to the mapping's OnFailure
 // destination with a record saying why (onfailure.go) and acknowledged. A throttle or a
-// platform failure sends the batch back with the same backoff and makes the worker pause; it
+// platform failure sends the batch back with the same backoff and pauses the poller; it
 // never sends a message to OnFailure, but its delivery counts, as SQS's receive count does.
 //
 // What this package is not: the mapping API (gateway/eventsources.go), the queues

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -16,13 +17,16 @@ import (
 	"github.com/lambdock/lambdock/internal/store"
 )
 
-// poller runs one mapping: its consumer and Concurrency workers.
+// poller runs one mapping: its consumer, a gatherer and up to Concurrency batches.
 type poller struct {
 	m    *Manager
 	esm  *store.EventSourceMapping
 	log  *zap.Logger
 	ctx  context.Context // ends when the poller stops fetching
 	stop context.CancelFunc
+
+	// pausedUntil (Unix nanoseconds) holds the next batch back after a throttle.
+	pausedUntil atomic.Int64
 
 	mu     sync.Mutex
 	result string // the LastProcessingResult last written
@@ -42,7 +46,10 @@ func (m *Manager) startPoller(e *store.EventSourceMapping) *poller {
 	return p
 }
 
-// run makes sure of the queue and the consumer, then runs the workers until the poller stops.
+// run makes sure of the queue and the consumer, then gathers batches until the poller stops:
+// one gatherer, so that a batch collects what is there (several gatherers would split it), and
+// up to Concurrency batches running. A batch is gathered only when a runner is free, so no
+// gathered message waits for one.
 func (p *poller) run() {
 	var cons jetstream.Consumer
 	for attempt := 1; p.ctx.Err() == nil; attempt++ {
@@ -53,15 +60,37 @@ func (p *poller) run() {
 		p.log.Warn("queue trigger consumer", zap.Error(err))
 		sleep(p.ctx, rules.ThrottleBackoff(attempt))
 	}
-	if p.ctx.Err() != nil {
-		return
-	}
 	p.log.Debug("polling")
-	var wg sync.WaitGroup
-	for range p.m.cfg.Concurrency {
-		wg.Go(func() { p.worker(cons) })
+	var running sync.WaitGroup
+	defer running.Wait()
+	free := make(chan struct{}, p.m.cfg.Concurrency)
+	for p.ctx.Err() == nil {
+		select {
+		case free <- struct{}{}:
+		case <-p.ctx.Done():
+			return
+		}
+		if wait := time.Until(time.Unix(0, p.pausedUntil.Load())); wait > 0 {
+			sleep(p.ctx, wait)
+		}
+		msgs, err := p.gather(cons)
+		if err != nil && p.ctx.Err() == nil {
+			p.log.Debug("fetch", zap.Error(err))
+			if len(msgs) == 0 {
+				sleep(p.ctx, time.Second) // the consumer or the queue is gone: the reload decides
+			}
+		}
+		if len(msgs) == 0 {
+			<-free
+			continue
+		}
+		running.Go(func() {
+			defer func() { <-free }()
+			if pause := p.process(msgs); pause > 0 {
+				p.pausedUntil.Store(time.Now().Add(pause).UnixNano())
+			}
+		})
 	}
-	wg.Wait()
 }
 
 // consumer creates or updates the mapping's durable consumer, shared by every controller.
@@ -81,25 +110,6 @@ func (p *poller) consumer() (jetstream.Consumer, error) {
 		MaxDeliver:    -1,
 		MaxAckPending: p.esm.BatchSize * p.m.cfg.Concurrency * 2,
 	})
-}
-
-// worker gathers and runs batches until the poller stops.
-func (p *poller) worker(cons jetstream.Consumer) {
-	for p.ctx.Err() == nil {
-		msgs, err := p.gather(cons)
-		if err != nil && p.ctx.Err() == nil {
-			p.log.Debug("fetch", zap.Error(err))
-			if len(msgs) == 0 {
-				sleep(p.ctx, time.Second) // the consumer or the queue is gone: the reload decides
-			}
-		}
-		if len(msgs) == 0 {
-			continue
-		}
-		if pause := p.process(msgs); pause > 0 {
-			sleep(p.ctx, pause)
-		}
-	}
 }
 
 // gather waits up to LongPoll for a first message, then takes up to BatchSize-1 more: those
