@@ -8,9 +8,9 @@
 // durable pull consumer (queuestream.ConsumerName(UUID)), which every controller shares, so each
 // message goes to one of them and no leader is needed. A poller gathers a batch whenever fewer
 // than Config.Concurrency of its batches run (the first message within Config.LongPoll, then up
-// to BatchSize-1 more:
-// those already there when MaximumBatchingWindowInSeconds is 0, else those that come within the
-// window), build an SQS-shaped event (event.go) and invoke the function synchronously through
+// to BatchSize-1 more: those already there when MaximumBatchingWindowInSeconds is 0, else those
+// that come within the window), builds an SQS-shaped event (event.go) and invokes the function
+// synchronously through
 // NATS exactly as the gateway does (an msg.Invocation request on msg.SubjectInvoke: admission,
 // placement, the invoker). While a batch runs its messages are kept from redelivery with
 // InProgress.
