@@ -190,7 +190,7 @@ func TestOutcomes(t *testing.T) {
 				ids = append(ids, fmt.Sprintf(`{"itemIdentifier":%q}`, rec.MessageID))
 			}
 		}
-		return ok(`{"batchItemFailures":[` + strings.Join(ids, ",") + `]}`)(0, ev, inv)
+		return ok(`{"batchItemFailures":[`+strings.Join(ids, ",")+`]}`)(0, ev, inv)
 	}
 	tests := []struct {
 		name       string
