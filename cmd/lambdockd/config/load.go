@@ -42,6 +42,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "bound of a clean shutdown")
 	fs.IntVar(&c.Prewarm, "prewarm", DefaultPrewarm, "pre-warmed containers kept per runtime image and memory size (0: none)")
 	fs.IntVar(&c.MaxConcurrentStarts, "max-concurrent-starts", DefaultMaxConcurrentStarts, "containers the invoker creates and starts at once")
+	fs.IntVar(&c.QueueConcurrency, "queue-concurrency", 0, "batches of one queue trigger each controller runs at once (0: 5)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: lambdockd [flags]\n\nEvery flag --name can also be set as %sNAME "+
 			"(upper case, '-' as '_').\n%s names an external PostgreSQL.\n\nFlags:\n%s",

@@ -66,7 +66,7 @@ func (s *Server) startController(ctx context.Context) error {
 // startQueueTriggers starts the pollers of the event source mappings (controller/esm); they
 // stop before the controller, after their batches in flight.
 func (s *Server) startQueueTriggers() error {
-	pollers, err := esm.New(esm.Config{NATS: s.nc, Store: s.store}, s.log)
+	pollers, err := esm.New(esm.Config{NATS: s.nc, Store: s.store, Concurrency: s.cfg.QueueConcurrency}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
