@@ -242,7 +242,7 @@ func TestOutcomes(t *testing.T) {
 }
 
 // TestReloadStartsAndStops: a disabled or deleted mapping stops being polled after the change
-// event; enabling it again resumes.
+// event; enabling it again resumes; a deleted one's consumer goes.
 func TestReloadStartsAndStops(t *testing.T) {
 	r := newRig(t)
 	var served atomic.Int32
@@ -281,6 +281,10 @@ func TestReloadStartsAndStops(t *testing.T) {
 	}
 	changed()
 	waitUntil(t, func() bool { return r.mgr.Running() == 0 })
+	waitUntil(t, func() bool {
+		_, err := r.js.Consumer(ctx, target.QueueStream(account, "toggle"), queuestream.ConsumerName(m.UUID))
+		return err != nil // the deleted mapping's consumer is gone
+	})
 }
 
 func waitUntil(t *testing.T, cond func() bool) {

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/lambdock/lambdock/internal/async/queuestream"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/store"
@@ -177,22 +178,35 @@ func (m *Manager) reload(ctx context.Context) error {
 		return err
 	}
 	want := map[string]*store.EventSourceMapping{}
+	exists := map[string]bool{}
 	for _, e := range all {
+		exists[e.UUID] = true
 		if e.Enabled {
 			want[e.UUID] = e
 		}
 	}
+	var deleted []*store.EventSourceMapping
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	for id, p := range m.pollers {
 		if w, ok := want[id]; !ok || !w.LastModified.Equal(p.esm.LastModified) || w.FunctionName != p.esm.FunctionName {
 			p.stop()
 			delete(m.pollers, id)
 		}
+		if !exists[id] {
+			deleted = append(deleted, p.esm)
+		}
 	}
 	for id, e := range want {
 		if _, ok := m.pollers[id]; !ok {
 			m.pollers[id] = m.startPoller(e)
+		}
+	}
+	m.mu.Unlock()
+	// A deleted mapping's consumer (deleted with its function, say) would block the queue's next
+	// mapping: JetStream takes one consumer on a work-queue stream.
+	for _, e := range deleted {
+		if err := queuestream.DeleteConsumer(ctx, m.js, e.AccountID, e.QueueName, e.UUID); err != nil {
+			m.log.Warn("delete the consumer of a deleted mapping", zap.String("mapping", e.UUID), zap.Error(err))
 		}
 	}
 	return nil
