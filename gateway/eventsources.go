@@ -309,16 +309,20 @@ func (g *Gateway) mappingFunction(ctx context.Context, account, raw string) (*st
 	return g.lookup(ctx, ref)
 }
 
-// mappingConflict is the 409 for a second mapping of a queue, naming the existing one.
+// mappingConflict is the 409 for a second mapping of a queue, in Lambda's words when the
+// existing mapping is of the same function.
 func (g *Gateway) mappingConflict(ctx context.Context, m *store.EventSourceMapping) error {
-	existing := "another mapping"
+	existing, function := "(unknown)", ""
 	if ms, _, err := g.cfg.Store.ListEventSourceMappings(ctx, m.AccountID,
 		store.EventSourceMappingFilter{EventSourceARN: m.EventSourceARN}, "", 1); err == nil && len(ms) == 1 {
-		existing = ms[0].UUID
+		existing, function = ms[0].UUID, ms[0].FunctionName
 	}
-	return lambdaerr.New(http.StatusConflict, lambdaerr.CodeResourceConflict,
-		"An event source mapping with queue arn (\" %s \") already exists (a queue feeds one mapping). "+
-			"Please update or delete the existing mapping with UUID %s", m.EventSourceARN, existing)
+	if function == m.FunctionName {
+		return lambdaerr.Conflict("The event source arn (\" %s \") and function (\" %s \") provided mapping already exists. "+
+			"Please update or delete the existing mapping with UUID %s", m.EventSourceARN, m.FunctionName, existing)
+	}
+	return lambdaerr.Conflict("The event source arn (\" %s \") already feeds the mapping with UUID %s (function %s): "+
+		"a Lambdock queue feeds one mapping. Please update or delete the existing mapping.", m.EventSourceARN, existing, function)
 }
 
 // lookupMapping reads the mapping the path's :uuid names, in the caller's account.

@@ -117,6 +117,7 @@ func TestEventSourceMappingLifecycle(t *testing.T) {
 func TestEventSourceMappingErrors(t *testing.T) {
 	env := gatewaytest.New(t)
 	createFunction(t, env, "worker")
+	createFunction(t, env, "other")
 	_, body := do(t, env, call{method: http.MethodPost, path: "/2015-03-31/event-source-mappings",
 		body: mustJSON(t, map[string]any{"FunctionName": "worker", "EventSourceArn": queueARN})})
 	existing := mapping(t, body)
@@ -158,7 +159,9 @@ func TestEventSourceMappingErrors(t *testing.T) {
 		{"unknown function", http.MethodPost, "", map[string]any{"FunctionName": "nope", "EventSourceArn": queueARN + "2"},
 			http.StatusNotFound, lambdaerr.CodeResourceNotFound, "function:nope"},
 		{"second mapping of the queue", http.MethodPost, "", map[string]any{"FunctionName": "worker", "EventSourceArn": queueARN},
-			http.StatusConflict, lambdaerr.CodeResourceConflict, existing.UUID},
+			http.StatusConflict, lambdaerr.CodeResourceConflict, "provided mapping already exists. Please update or delete the existing mapping with UUID " + existing.UUID},
+		{"another function on the queue", http.MethodPost, "", map[string]any{"FunctionName": "other", "EventSourceArn": queueARN},
+			http.StatusConflict, lambdaerr.CodeResourceConflict, "a Lambdock queue feeds one mapping"},
 		{"unknown UUID", http.MethodGet, "/0b7e1b8e-8f53-4a5b-9b1e-3f2d9b7c1a11", nil, http.StatusNotFound,
 			lambdaerr.CodeResourceNotFound, "does not exist"},
 		{"not a UUID", http.MethodDelete, "/xyz", nil, http.StatusNotFound, lambdaerr.CodeResourceNotFound, "does not exist"},

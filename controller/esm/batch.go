@@ -115,7 +115,8 @@ func (p *poller) runChunk(f *store.Function, chunk []*item) time.Duration {
 	var failed []*item
 	reason := ""
 	switch {
-	case reply.Error != nil && (reply.Error.Status == http.StatusTooManyRequests || reply.Error.Status >= 500):
+	case reply.Error != nil && (reply.Error.Status == http.StatusTooManyRequests || reply.Error.Status >= 500 ||
+		reply.Error.Status == 0):
 		p.log.Debug("queue trigger throttled or failed", zap.String("code", reply.Error.Code))
 		return p.retryAll(chunk)
 	case reply.Error != nil: // the invocation was refused (e.g. too large): retrying it as is fails again
