@@ -297,3 +297,49 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestTwoControllersShareAQueue: the managers of two controllers read one mapping through the
+// same durable consumer, so each message is invoked once.
+func TestTwoControllersShareAQueue(t *testing.T) {
+	r := newRig(t)
+	second, err := esm.New(esm.Config{NATS: r.nc, Store: r.st, AckWait: time.Second, LongPoll: time.Second},
+		zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := second.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	var mu sync.Mutex
+	seen := map[string]int{}
+	bodies := make([]string, 200)
+	for i := range bodies {
+		bodies[i] = fmt.Sprintf("m%d", i)
+	}
+	m, failures := r.trigger(t, "shared", func(n int, ev esm.Event, inv msg.Invocation) *nats.Msg {
+		mu.Lock()
+		for _, rec := range ev.Records {
+			seen[rec.Body]++
+		}
+		mu.Unlock()
+		return ok(`null`)(n, ev, inv)
+	}, 0, false, bodies)
+	_, deliveries := r.settle(t, m, failures, 0)
+	if deliveries != uint64(len(bodies)) {
+		t.Errorf("%d deliveries, want %d", deliveries, len(bodies))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range bodies {
+		if seen[b] != 1 {
+			t.Errorf("message %s invoked %d times, want once", b, seen[b])
+		}
+	}
+	if second.Running() != 1 || r.mgr.Running() != 1 {
+		t.Errorf("running mappings: %d and %d, want 1 each", r.mgr.Running(), second.Running())
+	}
+}
