@@ -35,18 +35,31 @@ func (c *Controller) onInvoke(m *nats.Msg) {
 // the payload goes to the invoker untouched. The invocation's lease outlives handle when the
 // invoker took it: it ends with the invoker's Released (doc.go).
 func (c *Controller) handle(m *nats.Msg) *nats.Msg {
+	return c.handleWith(c.dispatch.Context(), m, nil)
+}
+
+// handleWith is handle with the context whose end is a hard stop (the controller's dispatch
+// context, or one that also ends with it) and a hook that runs once the invocation is admitted,
+// before it is placed: when it fails, the slot is freed and the reply is a ServiceException.
+func (c *Controller) handleWith(ctx context.Context, m *nats.Msg, admitted func() error) *nats.Msg {
 	inv, err := msg.DecodeInvocation(m)
 	if err != nil {
 		return msg.FailureMessage("", function.LatestVersion, lambdaerr.Service("The controller cannot decode the invocation: %v", err))
 	}
 	spec := inv.Function.WithDefaults()
-	c.awaitReservations(c.dispatch.Context(), inv.Deadline)
+	c.awaitReservations(ctx, inv.Deadline)
 	ls, err := c.ledger.admit(inv.RequestID, spec)
 	if err != nil {
 		c.logInvocation(zap.DebugLevel, "throttled", inv.RequestID, spec, zap.Error(err))
 		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
 	}
-	reply, err := c.run(ls, inv, spec, m)
+	if admitted != nil {
+		if err := admitted(); err != nil {
+			c.ledger.release(ls)
+			return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.Service("The invocation was admitted but not started: %v", err))
+		}
+	}
+	reply, err := c.run(ctx, ls, inv, spec, m)
 	if err != nil {
 		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
 	}
@@ -57,7 +70,7 @@ func (c *Controller) handle(m *nats.Msg) *nats.Msg {
 // gone. It frees the lease itself only when the invocation reached no invoker; otherwise the
 // invoker's Released (or its loss) does, even after a timeout or a failure reply. in is the
 // gateway's message, forwarded as it is with the lease (and instance) headers added.
-func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, in *nats.Msg) (*nats.Msg, error) {
+func (c *Controller) run(parent context.Context, ls *lease, inv msg.Invocation, spec function.Spec, in *nats.Msg) (*nats.Msg, error) {
 	wait := c.backstop(spec)
 	if !inv.Deadline.IsZero() {
 		wait = min(wait, time.Until(inv.Deadline)-deadlineMargin)
@@ -66,7 +79,7 @@ func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, in *
 		c.ledger.release(ls)
 		return nil, lambdaerr.Service("The caller's deadline passed before the invocation could be dispatched.")
 	}
-	ctx, cancel := context.WithTimeout(c.dispatch.Context(), wait)
+	ctx, cancel := context.WithTimeout(parent, wait)
 	defer cancel()
 	for range maxAttempts {
 		choice, err := c.place(ctx, ls, spec)
@@ -99,7 +112,7 @@ func (c *Controller) run(ls *lease, inv msg.Invocation, spec function.Spec, in *
 		case errors.Is(err, nats.ErrMaxPayload):
 			c.ledger.release(ls)
 			return nil, lambdaerr.Service("The invocation (%d bytes) exceeds the NATS server's max_payload.", len(in.Data))
-		case c.dispatch.Context().Err() != nil:
+		case parent.Err() != nil:
 			return nil, lambdaerr.Service("The controller shut down before invoker %s answered.", choice.InvokerID)
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
 			log(zap.WarnLevel, "invoker did not answer in time; its slot stays held until it releases it or is lost",

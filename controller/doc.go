@@ -38,6 +38,10 @@
 //     (ARCHITECTURE.md) makes the counts exact.
 //   - Every invocation runs in its own goroutine; the bookkeeping (the ledger: leases,
 //     admission, placement) is guarded by one mutex that is never held across a NATS call.
+//   - Asynchronous invocations come from the engine in controller/async, which runs in the
+//     same process and calls InvokeEvent (event.go): the same admission, placement and slot
+//     rule as a sync call, without the NATS hop. A throttled event waits in the engine for
+//     Freed (a slot was released) or its backoff; it is never answered with a 429.
 //
 // The slot rule: a lease ends, exactly once, at the first of
 //

@@ -36,6 +36,7 @@ type ledger struct {
 	prefix    string            // of every lease token: random, so tokens differ between controllers
 	seq       uint64            // the last lease token handed out
 	beat      chan struct{}     // closed and replaced on every heartbeat
+	freed     chan struct{}     // closed at the next release; nil while nobody waits for one
 	closed    bool              // close ran: nothing is admitted any more
 }
 
@@ -288,6 +289,28 @@ func (l *ledger) releaseLocked(ls *lease, warm bool) {
 	if ls.choice.InvokerID != "" && l.placement.Current(ls.choice) {
 		l.placement.Released(ls.choice.InvokerID, ls.poolKey, ls.answered, warm)
 	}
+	if l.freed != nil {
+		close(l.freed)
+		l.freed = nil
+	}
+}
+
+// freedSignal returns a channel closed at the next release of any slot.
+func (l *ledger) freedSignal() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.freed == nil {
+		l.freed = make(chan struct{})
+	}
+	return l.freed
+}
+
+// reservation is fn's reserved concurrency, ok false when it has none.
+func (l *ledger) reservation(fn string) (n int, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, ok = l.admission.reserved[fn]
+	return n, ok
 }
 
 // inFlight is the number of leases held.

@@ -245,17 +245,7 @@ func containers(t testing.TB, labels ...string) []container.Summary {
 // explains the failure.
 func eventually(t testing.TB, cond func() string) {
 	t.Helper()
-	deadline := time.Now().Add(pollTimeout)
-	for {
-		why := cond()
-		if why == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %s: %s", pollTimeout, why)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	eventuallyFor(t, pollTimeout, cond)
 }
 
 // alive reports whether process pid exists and is not a zombie waiting to be reaped.

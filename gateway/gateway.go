@@ -73,6 +73,22 @@ type Store interface {
 	UpdateEventSourceMapping(ctx context.Context, m *store.EventSourceMapping) error
 	// DeleteEventSourceMapping removes the account's mapping and returns it (store.ErrNotFound).
 	DeleteEventSourceMapping(ctx context.Context, account, uuid string) (*store.EventSourceMapping, error)
+
+	// PutEventInvokeConfig replaces the function's asynchronous invocation settings and writes
+	// the stored record back (store.ErrNotFound when there is no such function).
+	PutEventInvokeConfig(ctx context.Context, c *store.EventInvokeConfig) error
+	// UpdateEventInvokeConfig merges p into the settings and returns them (store.ErrNotFound
+	// when there are none).
+	UpdateEventInvokeConfig(ctx context.Context, account, function, qualifier string,
+		p store.EventInvokeConfigPatch) (*store.EventInvokeConfig, error)
+	// EventInvokeConfig returns the settings or store.ErrNotFound.
+	EventInvokeConfig(ctx context.Context, account, function, qualifier string) (*store.EventInvokeConfig, error)
+	// DeleteEventInvokeConfig removes the settings (store.ErrNotFound if none).
+	DeleteEventInvokeConfig(ctx context.Context, account, function, qualifier string) error
+	// ListEventInvokeConfigs returns up to maxItems of the function's settings after the
+	// qualifier marker, and the next marker ("" at the end).
+	ListEventInvokeConfigs(ctx context.Context, account, function, marker string,
+		maxItems int) ([]*store.EventInvokeConfig, string, error)
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).

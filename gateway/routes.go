@@ -122,6 +122,17 @@ func (g *Gateway) apiRoutes() []route {
 		l(http.MethodDelete, mappingsPath+"/:uuid", "DeleteEventSourceMapping", accessOwner, resMapping, noBody,
 			g.deleteEventSourceMapping),
 
+		l(http.MethodPut, eventConfigPath, "PutFunctionEventInvokeConfig", accessOwner, resFunction, maxConfigRequest,
+			g.putEventInvokeConfig),
+		l(http.MethodPost, eventConfigPath, "UpdateFunctionEventInvokeConfig", accessOwner, resFunction,
+			maxConfigRequest, g.updateEventInvokeConfig),
+		l(http.MethodGet, eventConfigPath, "GetFunctionEventInvokeConfig", accessOwner, resFunction, noBody,
+			g.getEventInvokeConfig),
+		l(http.MethodDelete, eventConfigPath, "DeleteFunctionEventInvokeConfig", accessOwner, resFunction, noBody,
+			g.deleteEventInvokeConfig),
+		l(http.MethodGet, eventConfigPath+"/list", "ListFunctionEventInvokeConfigs", accessOwner, resFunction, noBody,
+			g.listEventInvokeConfigs),
+
 		x(http.MethodPost, accountsPath, "CreateAccount", accessAdmin, resAccount, maxConfigRequest, g.createAccount),
 		x(http.MethodGet, accountsPath, "ListAccounts", accessAdmin, resAccount, noBody, g.listAccounts),
 		x(http.MethodGet, accountsPath+"/:id", "GetAccount", accessAdmin, resAccount, noBody, g.getAccount),

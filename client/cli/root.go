@@ -140,6 +140,7 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	)
 	root.AddCommand(newURLCommand(o))
 	root.AddCommand(newQueueTriggerCommand(o))
+	root.AddCommand(newEventConfigCommand(o))
 	return root
 }
 

@@ -1,6 +1,13 @@
 package store
 
-import "time"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
 
 // States of an asynchronous invocation (AsyncInvocation.State).
 const (
@@ -27,4 +34,96 @@ type AsyncInvocation struct {
 	Condition     string // destination condition when it ended: Success, RetriesExhausted, EventAgeExceeded, ZeroReservedConcurrency
 	EnqueuedAt    time.Time
 	UpdatedAt     time.Time
+}
+
+// asyncColumns are the columns scanAsync reads, in its order.
+const asyncColumns = `request_id, account_id, function_name, qualifier, state, attempt, attempt_done,
+	next_attempt_at, COALESCE(error_type, ''), COALESCE(condition, ''), enqueued_at, updated_at`
+
+// scanAsync reads one row of asyncColumns.
+func scanAsync(row pgx.Row) (*AsyncInvocation, error) {
+	var a AsyncInvocation
+	err := row.Scan(&a.RequestID, &a.AccountID, &a.FunctionName, &a.Qualifier, &a.State, &a.Attempt, &a.AttemptDone,
+		&a.NextAttemptAt, &a.ErrorType, &a.Condition, &a.EnqueuedAt, &a.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// ClaimAsyncInvocation returns the row of a's request id, creating it queued (no attempt
+// started) when there is none. The engine reads it before it runs an attempt: an attempt whose
+// number is at most AttemptDone completed already and must not run again. a needs RequestID,
+// AccountID, FunctionName, Qualifier ("" = $LATEST) and EnqueuedAt.
+func (s *Store) ClaimAsyncInvocation(ctx context.Context, a AsyncInvocation) (*AsyncInvocation, error) {
+	qualifier := a.Qualifier
+	if qualifier == "" {
+		qualifier = "$LATEST"
+	}
+	// Two claims at once (two controllers given the same message): the one whose insert waited
+	// for the other's sees neither its own row nor, in its snapshot, the other's; once more
+	// does.
+	for try := 0; ; try++ {
+		got, err := s.claimAsync(ctx, a, qualifier)
+		if errors.Is(err, pgx.ErrNoRows) && try == 0 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: claim async invocation %s: %w", a.RequestID, err)
+		}
+		return got, nil
+	}
+}
+
+// claimAsync is one try of ClaimAsyncInvocation.
+func (s *Store) claimAsync(ctx context.Context, a AsyncInvocation, qualifier string) (*AsyncInvocation, error) {
+	row := s.pool.QueryRow(ctx, `WITH inserted AS (
+			INSERT INTO async_invocations (request_id, account_id, function_name, qualifier, state, enqueued_at, updated_at)
+			VALUES ($1, $2, $3, $4, 'queued', $5, now())
+			ON CONFLICT (request_id) DO NOTHING
+			RETURNING *)
+		SELECT `+asyncColumns+` FROM inserted
+		UNION ALL
+		SELECT `+asyncColumns+` FROM async_invocations WHERE request_id = $1
+		LIMIT 1`, a.RequestID, a.AccountID, a.FunctionName, qualifier, a.EnqueuedAt)
+	return scanAsync(row)
+}
+
+// StartAsyncAttempt records that attempt (1-based) of requestID is running. It changes nothing
+// when that attempt already completed (AttemptDone ≥ attempt) and says so with started false.
+func (s *Store) StartAsyncAttempt(ctx context.Context, requestID string, attempt int) (started bool, err error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE async_invocations
+		SET state = 'running', attempt = $2, next_attempt_at = NULL, updated_at = now()
+		WHERE request_id = $1 AND attempt_done < $2`, requestID, attempt)
+	if err != nil {
+		return false, fmt.Errorf("store: start attempt %d of %s: %w", attempt, requestID, err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// FinishAsyncAttempt records the outcome of attempt (1-based) of a.RequestID: a.State, and
+// a.ErrorType, a.Condition and a.NextAttemptAt (retrying only) as given; AttemptDone becomes
+// attempt. It changes nothing when that attempt's outcome is recorded already (done false).
+// An attempt that ends without having run (the event expired, or the function's reserved
+// concurrency is 0) is finished the same way.
+func (s *Store) FinishAsyncAttempt(ctx context.Context, a AsyncInvocation, attempt int) (done bool, err error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE async_invocations
+		SET state = $2, attempt_done = $3, error_type = NULLIF($4, ''), condition = NULLIF($5, ''),
+			next_attempt_at = $6, updated_at = now()
+		WHERE request_id = $1 AND attempt_done < $3`,
+		a.RequestID, a.State, attempt, a.ErrorType, a.Condition, a.NextAttemptAt)
+	if err != nil {
+		return false, fmt.Errorf("store: finish attempt %d of %s: %w", attempt, a.RequestID, err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// DeleteAsyncInvocationsBefore removes the rows last changed before t (retention) and returns
+// how many it removed.
+func (s *Store) DeleteAsyncInvocationsBefore(ctx context.Context, t time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM async_invocations WHERE updated_at < $1`, t)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete async invocations before %s: %w", t.Format(time.RFC3339), err)
+	}
+	return tag.RowsAffected(), nil
 }

@@ -43,6 +43,10 @@ const (
 	DefaultPrewarm = 1
 	// DefaultMaxConcurrentStarts bounds the containers an invoker creates and starts at once.
 	DefaultMaxConcurrentStarts = 4
+	// DefaultAsyncTimeScale leaves the asynchronous invocations' delays as Lambda's.
+	DefaultAsyncTimeScale = 1.0
+	// DefaultAsyncRetention is how long the state of an asynchronous invocation is kept.
+	DefaultAsyncRetention = 7 * 24 * time.Hour
 )
 
 // EnvPrefix starts every environment variable of lambdockd.
@@ -139,6 +143,15 @@ type Config struct {
 	// MaxConcurrentStarts bounds the containers the invoker creates and starts at once (0: the
 	// invoker's default, DefaultMaxConcurrentStarts).
 	MaxConcurrentStarts int
+	// AsyncTimeScale multiplies the retry delays, throttle backoffs and maximum event ages of
+	// asynchronous invocations: for tests and demos only (0.01 makes a minute 0.6 s); 0 is 1.
+	AsyncTimeScale float64
+	// AsyncRetention is how long the controller keeps an asynchronous invocation's state after
+	// its last change (0: DefaultAsyncRetention; negative: forever).
+	AsyncRetention time.Duration
+	// EventStreamMaxBytes bounds the queued asynchronous invocations (0: eventq.DefaultMaxBytes,
+	// 8 GiB); a full stream refuses new events.
+	EventStreamMaxBytes int64
 }
 
 // Has reports whether the configuration includes role.

@@ -17,6 +17,7 @@ func TestLoad(t *testing.T) {
 		AccountConcurrency: rules.DefaultAccountConcurrency, Agent: "/a", LogLevel: DefaultLogLevel,
 		ShutdownTimeout: DefaultShutdownTimeout, Prewarm: DefaultPrewarm, MaxConcurrentStarts: DefaultMaxConcurrentStarts,
 		QueueWait: DefaultQueueWait, Overcommit: DefaultOvercommit,
+		AsyncTimeScale: DefaultAsyncTimeScale, AsyncRetention: DefaultAsyncRetention,
 	}
 	with := func(f func(c *Config)) Config {
 		c := base

@@ -88,6 +88,12 @@ func (c Config) Validate() error {
 	if err := c.checkPProf(); err != nil {
 		errs = append(errs, err)
 	}
+	if c.AsyncTimeScale < 0 || math.IsNaN(c.AsyncTimeScale) || math.IsInf(c.AsyncTimeScale, 0) {
+		errs = append(errs, fmt.Errorf("--async-time-scale %g must be a positive factor", c.AsyncTimeScale))
+	}
+	if c.EventStreamMaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("--event-stream-max-bytes %d is negative", c.EventStreamMaxBytes))
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s must be positive", c.ShutdownTimeout))
 	}

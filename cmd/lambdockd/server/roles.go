@@ -15,8 +15,10 @@ import (
 
 	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/controller"
+	"github.com/lambdock/lambdock/controller/async"
 	"github.com/lambdock/lambdock/controller/esm"
 	"github.com/lambdock/lambdock/gateway"
+	"github.com/lambdock/lambdock/internal/async/eventq"
 	"github.com/lambdock/lambdock/invoker"
 	"github.com/lambdock/lambdock/invoker/natsservice"
 	"github.com/lambdock/lambdock/metering"
@@ -60,6 +62,9 @@ func (s *Server) startController(ctx context.Context) error {
 	}
 	s.onStop("controller", true, c.Close)
 	s.ctrl = c
+	if err := s.startAsync(ctx, c); err != nil {
+		return err
+	}
 	return s.startQueueTriggers()
 }
 
@@ -71,6 +76,29 @@ func (s *Server) startQueueTriggers() error {
 		return fmt.Errorf("server: %w", err)
 	}
 	s.onStop("queue triggers", true, pollers.Close)
+	return nil
+}
+
+// startAsync ensures the event stream and starts the engine of asynchronous invocations beside
+// the controller. It stops before the controller (stop steps run in reverse): it takes no more
+// events and lets the attempts in progress finish; those cut by the deadline are redelivered.
+func (s *Server) startAsync(ctx context.Context, c *controller.Controller) error {
+	if err := eventq.EnsureStream(ctx, s.js, s.cfg.EventStreamMaxBytes); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	engine, err := async.Start(ctx, async.Config{
+		NATS:       s.nc,
+		JetStream:  s.js,
+		Controller: c,
+		Store:      s.store,
+		Configs:    s.store,
+		TimeScale:  s.cfg.AsyncTimeScale,
+		Retention:  s.cfg.AsyncRetention,
+	}, s.log)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.onStop("async engine", true, engine.Close)
 	return nil
 }
 
@@ -148,6 +176,9 @@ func zeroMeansNone[T int | time.Duration](v T) T {
 func (s *Server) startGateway(ctx context.Context) error {
 	if !s.cfg.Has(config.RoleGateway) {
 		return nil
+	}
+	if err := eventq.EnsureStream(ctx, s.js, s.cfg.EventStreamMaxBytes); err != nil {
+		return fmt.Errorf("server: %w", err)
 	}
 	var ready []gateway.Check
 	if s.cfg.Has(config.RoleInvoker) {

@@ -16,6 +16,14 @@
 //	{"op":"stream","chunks":["a","b"],"ms":1000,"hold":false}
 //	                               streams a function URL response through lambdaurl.Wrap:
 //	                               status 201, the chunks ms apart; hold: then never returns
+//	{"op":"report","url":"http://…","ms":50}
+//	                               POSTs its request id to url (the test's listener), then sleeps
+//	                               ms and returns {"reported":id}
+//	{"op":"flaky","key":"k","fails":2}
+//	                               fails ("flaky failure n of 2") the first `fails` calls with this
+//	                               key that this process serves, then returns {"calls":n}: retries
+//	                               of an asynchronous event reach the same warm process
+//	{"op":"interval","ms":50}      sleeps, then returns {"start_ns","end_ns","hostname"}: when it ran
 //	a function URL event           echoes the request as the HTTP response (see handleURL)
 //	a function URL event for /stream  streams the chunks its query names (see streamURL)
 //	a queue trigger's batch (SQS-shaped)  fails when a record's body contains "error", else
@@ -50,14 +58,19 @@ type event struct {
 	MS   int    `json:"ms"`
 	MB   int    `json:"mb"`
 	Path string `json:"path"`
+	URL  string `json:"url"`
 	// Chunks and Hold are for the stream op.
 	Chunks []string `json:"chunks"`
 	Hold   bool     `json:"hold"`
+	// Key and Fails are for the flaky op.
+	Key   string `json:"key"`
+	Fails int    `json:"fails"`
 }
 
 // function holds what survives between invocations in one process.
 type function struct {
 	count int
+	calls map[string]int // flaky op: calls by key
 }
 
 func main() {
@@ -65,7 +78,7 @@ func main() {
 		time.Sleep(3 * time.Second)
 		return
 	}
-	f := &function{}
+	f := &function{calls: map[string]int{}}
 	lambda.Start(f.handle)
 }
 
@@ -111,6 +124,19 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (any, error)
 		return forkbomb(), nil
 	case "stream":
 		return stream(ctx, ev)
+	case "report":
+		return report(ctx, ev)
+	case "flaky":
+		f.calls[ev.Key]++
+		if n := f.calls[ev.Key]; n <= ev.Fails {
+			return nil, fmt.Errorf("flaky failure %d of %d", n, ev.Fails)
+		}
+		return map[string]int{"calls": f.calls[ev.Key]}, nil
+	case "interval":
+		start := time.Now()
+		time.Sleep(time.Duration(ev.MS) * time.Millisecond)
+		host, _ := os.Hostname()
+		return map[string]any{"start_ns": start.UnixNano(), "end_ns": time.Now().UnixNano(), "hostname": host}, nil
 	case "count":
 		f.count++
 		host, _ := os.Hostname()

@@ -1,0 +1,124 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/lambdock/lambdock/internal/store"
+)
+
+// Defaults of Config.
+const (
+	// DefaultMaxRunning bounds the events one controller handles at once (running, or waiting
+	// in process for a slot).
+	DefaultMaxRunning = 512
+	// DefaultMaxAckPending bounds the events given out and not yet acknowledged, for all
+	// controllers together: those being handled, and those nakked to come back later (a retry's
+	// delay, a throttle's backoff). It is much larger than MaxRunning so that one function's
+	// many throttled events, waiting nakked, do not stop the others from being delivered.
+	DefaultMaxAckPending = 20000
+	// DefaultAckWait is how long a message may go without an ack or an InProgress before
+	// JetStream redelivers it; attempts in progress send InProgress every third of it.
+	DefaultAckWait = 30 * time.Second
+	// DefaultHeldPerFunction bounds the throttled messages of one function waiting in process.
+	DefaultHeldPerFunction = 32
+	// DefaultRetention is how long async_invocations rows are kept after their last change.
+	DefaultRetention = 7 * 24 * time.Hour
+)
+
+// Controller is the in-process controller the engine runs attempts through
+// (*controller.Controller).
+type Controller interface {
+	// InvokeEvent runs one attempt through admission and placement and returns the reply;
+	// admitted runs once the attempt holds its slot, before it is dispatched.
+	InvokeEvent(ctx context.Context, m *nats.Msg, admitted func() error) *nats.Msg
+	// Freed returns a channel closed at the next release of a slot.
+	Freed() <-chan struct{}
+	// Reservation is a function's reserved concurrency, ok false when it has none.
+	Reservation(account, name string) (n int, ok bool)
+}
+
+// ConfigStore holds the functions' event invoke configurations (*store.Store).
+type ConfigStore interface {
+	// EventInvokeConfig returns the configuration of a function and qualifier, or an error
+	// wrapping store.ErrNotFound when there is none (Lambda's defaults apply).
+	EventInvokeConfig(ctx context.Context, account, function, qualifier string) (*store.EventInvokeConfig, error)
+}
+
+// Store is where the engine records the events' states and finds destination functions
+// (*store.Store).
+type Store interface {
+	ClaimAsyncInvocation(ctx context.Context, a store.AsyncInvocation) (*store.AsyncInvocation, error)
+	StartAsyncAttempt(ctx context.Context, requestID string, attempt int) (bool, error)
+	FinishAsyncAttempt(ctx context.Context, a store.AsyncInvocation, attempt int) (bool, error)
+	DeleteAsyncInvocationsBefore(ctx context.Context, t time.Time) (int64, error)
+	GetFunction(ctx context.Context, account, name string) (*store.Function, error)
+}
+
+// Config configures an Engine. NATS, JetStream, Controller and Store are required.
+type Config struct {
+	NATS       *nats.Conn
+	JetStream  jetstream.JetStream
+	Controller Controller
+	Store      Store
+	// Configs holds the event invoke configurations; nil gives every function Lambda's defaults.
+	Configs ConfigStore
+	// TimeScale multiplies retry delays, throttle backoffs and maximum event ages (default 1;
+	// tests and demos use e.g. 0.01).
+	TimeScale float64
+	// MaxRunning, MaxAckPending, AckWait and HeldPerFunction: see the defaults.
+	MaxRunning      int
+	MaxAckPending   int
+	AckWait         time.Duration
+	HeldPerFunction int
+	// Retention is how long rows of async_invocations are kept (default 7 days); negative
+	// keeps them forever.
+	Retention time.Duration
+}
+
+// withDefaults fills unset fields.
+func (c Config) withDefaults() Config {
+	if c.TimeScale <= 0 {
+		c.TimeScale = 1
+	}
+	if c.MaxRunning <= 0 {
+		c.MaxRunning = DefaultMaxRunning
+	}
+	if c.MaxAckPending <= 0 {
+		c.MaxAckPending = DefaultMaxAckPending
+	}
+	if c.AckWait <= 0 {
+		c.AckWait = DefaultAckWait
+	}
+	if c.HeldPerFunction <= 0 {
+		c.HeldPerFunction = DefaultHeldPerFunction
+	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	return c
+}
+
+// validate reports a missing required field.
+func (c Config) validate() error {
+	switch {
+	case c.NATS == nil:
+		return errors.New("async: Config.NATS is required")
+	case c.JetStream == nil:
+		return errors.New("async: Config.JetStream is required")
+	case c.Controller == nil:
+		return errors.New("async: Config.Controller is required")
+	case c.Store == nil:
+		return errors.New("async: Config.Store is required")
+	}
+	return nil
+}
+
+// scaled is d times the time scale.
+func (c Config) scaled(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * c.TimeScale)
+}

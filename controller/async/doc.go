@@ -1,0 +1,51 @@
+// Package async is the controller's engine of asynchronous (Event) invocations
+// (lambda-api.md §4.1). Every controller runs one, in its own process, on the shared durable
+// pull consumer msg.ConsumerEvents of the event stream msg.StreamEvents (internal/async/eventq),
+// so each event goes to one controller at a time.
+//
+// For each message (one attempt of one event):
+//
+//   - NotBefore in the future (a retry's delay): the message is nakked with that delay.
+//   - The function's event invoke configuration is read (none: 2 retries, 6 hours) and the
+//     event's row in async_invocations is claimed. An attempt the row records as completed
+//     (AttemptDone ≥ the message's attempt) is not run again: what follows it (the retry's
+//     message) is published again if the row says so, and the message is acknowledged.
+//   - The function's configuration is read again: an attempt runs the function as it is then
+//     (Lambda's $LATEST), and the event of a deleted function is dropped (state failed,
+//     ResourceNotFoundException, no destination: its configuration went with it).
+//   - An event older than MaximumEventAge expires (OnFailure EventAgeExceeded); a function whose
+//     reserved concurrency is 0 fails at once (OnFailure ZeroReservedConcurrency).
+//   - The attempt goes through the controller's admission and placement in process
+//     (controller.Controller.InvokeEvent), exactly as a sync call; the row says running once the
+//     attempt holds its slot. A throttle or a system error is no attempt: the engine waits —
+//     for a slot of any function to be freed, or the throttle backoff (rules.ThrottleBackoff),
+//     never past the event's age — and tries again, holding the message (InProgress keeps it
+//     from being redelivered). At most HeldPerFunction messages of one function wait in
+//     process; others are nakked with the backoff, so a throttled function cannot take every
+//     one of the MaxRunning handlers. (Nakked messages still count towards the consumer's
+//     MaxAckPending, shared by every function: a flood of one function's throttled events
+//     larger than it would delay the others' until their backoffs end; per-function queues
+//     would remove that limit.)
+//   - A function error (error, timeout, crash) is retried up to MaximumRetryAttempts times: the
+//     row records the attempt done and the next attempt's time, the next attempt is published
+//     (Attempt + 1, NotBefore = now + rules.RetryDelay), then the message is acknowledged. Once
+//     retries are exhausted the OnFailure destination gets the invocation record
+//     (RetriesExhausted); a success goes to OnSuccess.
+//
+// Crash safety: an attempt's outcome is written before its message is acknowledged, and a
+// destination is delivered before the outcome is written; so a crash at any point repeats at
+// most the attempt that was cut (at-least-once, like Lambda) and never loses an event. A
+// destination that keeps failing is logged and given up after a few tries; it never re-runs the
+// function.
+//
+// Destinations (internal/contract/target): a function gets a new event (Source destination)
+// with the invocation record as its payload; a subject gets the record by JetStream when a
+// stream captures the subject, else by core NATS; a queue always by JetStream (its stream
+// target.QueueStream must exist).
+//
+// Config.TimeScale multiplies retry delays, throttle backoffs and the maximum event age, so that
+// tests and demos run in seconds (lambdockd --async-time-scale).
+//
+// What this package is not: the producer side (eventq.Publish), the event invoke configuration
+// API (gateway), nor the status endpoint.
+package async

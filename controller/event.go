@@ -1,0 +1,61 @@
+package controller
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+)
+
+// The in-process entry points of the asynchronous invocation engine (controller/async), which
+// runs beside the controller in the same process: an event goes through the same admission and
+// placement as a sync call, without a NATS round trip to the controller.
+
+// InvokeEvent admits, places and dispatches one asynchronous invocation (an encoded
+// msg.Invocation, its Deadline zero) exactly as a sync call and returns the reply: the
+// invoker's, or a failure reply (IsRetryable tells a throttle or system error). It waits at
+// most the backstop (function timeout + init allowance + grace). ctx ending, or the
+// controller's hard stop, abandons the wait. admitted, when not nil, runs once the invocation
+// holds its slot and before it is dispatched; when it fails, the invocation does not run and
+// the reply is a ServiceException.
+func (c *Controller) InvokeEvent(ctx context.Context, m *nats.Msg, admitted func() error) *nats.Msg {
+	dctx := c.dispatch.Context()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(dctx, cancel)
+	defer stop()
+	return c.handleWith(ctx, m, admitted)
+}
+
+// Freed returns a channel closed when the next slot is released (of any function): an event
+// that was throttled waits on it to try again as soon as it may be admitted. Take it before
+// the attempt that may be throttled, so that a release between the throttle and the wait is
+// not missed.
+func (c *Controller) Freed() <-chan struct{} { return c.ledger.freedSignal() }
+
+// Reservation is the reserved concurrency of account's function name as the controller knows
+// it, ok false when it has none.
+func (c *Controller) Reservation(account, name string) (n int, ok bool) {
+	return c.ledger.reservation(function.Spec{AccountID: account, Name: name}.Key())
+}
+
+// IsRetryable reports whether a failure reply is a throttle (429) or a platform failure (5xx):
+// the function did not run (or its outcome is unknown), so an asynchronous invocation waits and
+// tries again without counting an attempt. A client error (another 4xx) is not retryable.
+func IsRetryable(r msg.InvocationReply) bool {
+	if r.Error == nil {
+		return false
+	}
+	return r.Error.Code == lambdaerr.CodeTooManyRequests || r.Error.Status == http.StatusTooManyRequests ||
+		r.Error.Status >= http.StatusInternalServerError || r.Error.Status == 0
+}
+
+// IsThrottle reports whether a failure reply is a throttle (429 TooManyRequestsException,
+// among them HostCapacityExceeded): a slot release may admit the invocation.
+func IsThrottle(r msg.InvocationReply) bool {
+	return r.Error != nil && (r.Error.Code == lambdaerr.CodeTooManyRequests || r.Error.Status == http.StatusTooManyRequests)
+}

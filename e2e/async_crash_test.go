@@ -1,0 +1,227 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+	"golang.org/x/sync/errgroup"
+)
+
+// reports counts the request ids that functions POST to it (testfn's "report" op).
+type reports struct {
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func (r *reports) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	id, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	r.seen[string(id)]++
+	r.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// snapshot returns how many distinct ids reported and a copy of the counts.
+func (r *reports) snapshot() (int, map[string]int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]int, len(r.seen))
+	for k, v := range r.seen {
+		out[k] = v
+	}
+	return len(out), out
+}
+
+// bridgeGateway is the address of the host on Docker's default bridge: what a function's
+// container reaches the test's listener on.
+func bridgeGateway(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	docker, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer docker.Close()
+	nw, err := docker.NetworkInspect(ctx, "bridge", network.InspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range nw.IPAM.Config {
+		if ip := net.ParseIP(c.Gateway); ip != nil && ip.To4() != nil {
+			return c.Gateway
+		}
+	}
+	t.Fatalf("Docker's bridge network has no IPv4 gateway: %+v", nw.IPAM.Config)
+	return ""
+}
+
+// lambdockdProcess runs the lambdockd binary on dir and addr until kill or the test's end.
+type lambdockdProcess struct {
+	cmd    *exec.Cmd
+	exited chan error
+	logs   bytes.Buffer
+}
+
+func runLambdockd(t *testing.T, dir, addr, invokerID string) *lambdockdProcess {
+	t.Helper()
+	p := &lambdockdProcess{exited: make(chan error, 1)}
+	p.cmd = exec.Command(shared.lambdockd, "--data-dir", dir, "--addr", addr, "--nats-port", "-1",
+		"--agent", shared.agent, "--invoker-id", invokerID, "--log-level", "warn")
+	p.cmd.Stdout, p.cmd.Stderr = &p.logs, &p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+		if t.Failed() {
+			t.Logf("lambdockd (pid %d) output:\n%s", p.cmd.Process.Pid, p.logs.String())
+		}
+	})
+	return p
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *lambdockdProcess) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+}
+
+// TestAsyncEventsSurviveSIGKILL (issue 9, must-show 1): 1,000 accepted async invocations;
+// lambdockd is killed with SIGKILL while they run and restarted on the same data directory.
+// Every accepted event runs: those running at the kill (at most the function's concurrency) at
+// least once, every other exactly once.
+func TestAsyncEventsSurviveSIGKILL(t *testing.T) {
+	need(t)
+	t.Parallel()
+	const (
+		fn          = "e2e-async-crash"
+		events      = 1000
+		concurrency = 4 // the function's reserved concurrency: at most this many run at the kill
+		killAfter   = events / 3
+	)
+	got := &reports{seen: map[string]int{}}
+	ln, err := net.Listen("tcp", bridgeGateway(t)+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: got, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	event := fmt.Sprintf(`{"op":"report","url":"http://%s/","ms":20}`, ln.Addr())
+
+	dir, addr, invokerID := dataDir(t), freeAddr(t), "e2e-crash-"+randomID()
+	p := runLambdockd(t, dir, addr, invokerID)
+	l := &lambdockd{url: "http://" + addr, http: &http.Client{}}
+	eventually(t, func() string { return ready(l) })
+	l.signIn(t, dir)
+	l.deploy(t, fn, memoryMB, 10)
+	putConcurrency(t, l, fn, concurrency)
+
+	// Accept every event: 202 each, with its request id.
+	ids := make([]string, events)
+	var g errgroup.Group
+	g.SetLimit(16)
+	for i := range events {
+		g.Go(func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+			defer cancel()
+			r := postEvent(ctx, l, fn, event)
+			if r.status != http.StatusAccepted || r.header.Get("x-amzn-RequestId") == "" {
+				return fmt.Errorf("event %d: %d %s", i, r.status, r.body)
+			}
+			ids[i] = r.header.Get("x-amzn-RequestId")
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	eventuallyFor(t, 2*time.Minute, func() string {
+		if n, _ := got.snapshot(); n < killAfter {
+			return fmt.Sprintf("%d of %d events ran before the kill, want %d", n, events, killAfter)
+		}
+		return ""
+	})
+	p.kill(t)
+	before, _ := got.snapshot()
+	t.Logf("SIGKILL after %d of %d events ran", before, events)
+
+	runLambdockd(t, dir, addr, invokerID)
+	eventually(t, func() string { return ready(l) })
+	eventuallyFor(t, 3*time.Minute, func() string {
+		if n, _ := got.snapshot(); n < events {
+			return fmt.Sprintf("%d of %d events ran", n, events)
+		}
+		return ""
+	})
+	_, counts := got.snapshot()
+	twice := 0
+	for _, id := range ids {
+		switch c := counts[id]; {
+		case c == 0:
+			t.Errorf("event %s never ran", id)
+		case c > 2:
+			t.Errorf("event %s ran %d times", id, c)
+		case c == 2:
+			twice++
+		}
+	}
+	if len(counts) != events {
+		t.Errorf("%d distinct request ids ran, want the %d accepted", len(counts), events)
+	}
+	if twice > concurrency {
+		t.Errorf("%d events ran twice; only the %d running at the kill may", twice, concurrency)
+	}
+	t.Logf("after the restart: every event ran, %d of them twice (cut by the kill)", twice)
+}
+
+// postEvent sends one async invocation.
+func postEvent(ctx context.Context, l *lambdockd, fn, event string) response {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url+"/2015-03-31/functions/"+fn+"/invocations",
+		bytes.NewReader([]byte(event)))
+	if err != nil {
+		return response{body: []byte(err.Error())}
+	}
+	req.Header.Set("X-Amz-Invocation-Type", "Event")
+	resp, err := l.http.Do(req)
+	if err != nil {
+		return response{body: []byte(err.Error())}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: body}
+}
+
+// eventuallyFor is eventually with its own bound.
+func eventuallyFor(t testing.TB, bound time.Duration, cond func() string) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for {
+		why := cond()
+		if why == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %s: %s", bound, why)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
