@@ -68,6 +68,8 @@ func (g *Gateway) resourceARN(c *gin.Context, r route, caller tenant.Caller) str
 		return "arn:aws:lambdock::" + caller.AccountID + ":key/" + star(c.Param("id"))
 	case resSchedule:
 		return g.scheduleARN(caller.AccountID, star(c.Param("name")))
+	case resMapping:
+		return "arn:aws:lambda:" + g.cfg.Region + ":" + caller.AccountID + ":event-source-mapping:" + star(c.Param("uuid"))
 	}
 	return "*"
 }

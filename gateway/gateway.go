@@ -59,6 +59,21 @@ type Store interface {
 	// DeleteFunctionURL removes the function's URL configuration (store.ErrNotFound if none).
 	DeleteFunctionURL(ctx context.Context, accountID, name string) error
 
+	// CreateEventSourceMapping stores a mapping (store.ErrExists when its queue has one,
+	// store.ErrNotFound when there is no such function).
+	CreateEventSourceMapping(ctx context.Context, m *store.EventSourceMapping) error
+	// GetEventSourceMapping returns the account's mapping or store.ErrNotFound.
+	GetEventSourceMapping(ctx context.Context, account, uuid string) (*store.EventSourceMapping, error)
+	// ListEventSourceMappings returns up to maxItems of the account's mappings matching f after
+	// marker, and the next marker ("" at the end).
+	ListEventSourceMappings(ctx context.Context, account string, f store.EventSourceMappingFilter, marker string,
+		maxItems int) ([]*store.EventSourceMapping, string, error)
+	// UpdateEventSourceMapping replaces a mapping's function and settings and writes the record
+	// back (store.ErrNotFound when the mapping or the function is gone).
+	UpdateEventSourceMapping(ctx context.Context, m *store.EventSourceMapping) error
+	// DeleteEventSourceMapping removes the account's mapping and returns it (store.ErrNotFound).
+	DeleteEventSourceMapping(ctx context.Context, account, uuid string) (*store.EventSourceMapping, error)
+
 	// PutEventInvokeConfig replaces the function's asynchronous invocation settings and writes
 	// the stored record back (store.ErrNotFound when there is no such function).
 	PutEventInvokeConfig(ctx context.Context, c *store.EventInvokeConfig) error

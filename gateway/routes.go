@@ -32,6 +32,7 @@ const (
 	resAccount                       // the account named by :id, or every account
 	resKey                           // the key named by :id, or every key of the account
 	resSchedule                      // the schedule named by :name, or every schedule of the account
+	resMapping                       // the event source mapping named by :uuid, or every mapping
 	resNone                          // unknown operations
 )
 
@@ -107,6 +108,21 @@ func (g *Gateway) apiRoutes() []route {
 			g.deleteFunctionURL),
 		l(http.MethodGet, urlConfigPath+"s", "ListFunctionUrlConfigs", accessOwner, resFunction, noBody,
 			g.listFunctionURLs),
+
+		l(http.MethodPost, mappingsPath, "CreateEventSourceMapping", accessOwner, resMapping, maxConfigRequest,
+			g.createEventSourceMapping),
+		l(http.MethodPost, mappingsPath+"/", "CreateEventSourceMapping", accessOwner, resMapping, maxConfigRequest,
+			g.createEventSourceMapping),
+		l(http.MethodGet, mappingsPath, "ListEventSourceMappings", accessOwner, resMapping, noBody,
+			g.listEventSourceMappings),
+		l(http.MethodGet, mappingsPath+"/", "ListEventSourceMappings", accessOwner, resMapping, noBody,
+			g.listEventSourceMappings),
+		l(http.MethodGet, mappingsPath+"/:uuid", "GetEventSourceMapping", accessOwner, resMapping, noBody,
+			g.getEventSourceMapping),
+		l(http.MethodPut, mappingsPath+"/:uuid", "UpdateEventSourceMapping", accessOwner, resMapping, maxConfigRequest,
+			g.updateEventSourceMapping),
+		l(http.MethodDelete, mappingsPath+"/:uuid", "DeleteEventSourceMapping", accessOwner, resMapping, noBody,
+			g.deleteEventSourceMapping),
 
 		l(http.MethodPut, eventConfigPath, "PutFunctionEventInvokeConfig", accessOwner, resFunction, maxConfigRequest,
 			g.putEventInvokeConfig),

@@ -102,6 +102,9 @@ type Config struct {
 	// invoker evicts idle containers when the host runs short of memory. 1 disables; 0 is
 	// the default (DefaultOvercommit).
 	Overcommit float64
+	// QueueConcurrency is how many batches of one queue trigger each controller runs at once
+	// (0: the default, 5).
+	QueueConcurrency int
 	// AccountConcurrency is the admin account's concurrency limit when it is set up (first
 	// start), and the limit of accounts the controller does not know.
 	AccountConcurrency int

@@ -42,6 +42,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "bound of a clean shutdown")
 	fs.IntVar(&c.Prewarm, "prewarm", DefaultPrewarm, "pre-warmed containers kept per runtime image and memory size (0: none)")
 	fs.IntVar(&c.MaxConcurrentStarts, "max-concurrent-starts", DefaultMaxConcurrentStarts, "containers the invoker creates and starts at once")
+	fs.IntVar(&c.QueueConcurrency, "queue-concurrency", 0, "batches of one queue trigger each controller runs at once (0: 5)")
 	fs.Float64Var(&c.AsyncTimeScale, "async-time-scale", DefaultAsyncTimeScale, "factor applied to async retry delays, throttle backoffs and maximum event ages (for tests and demos; 1: Lambda's)")
 	fs.DurationVar(&c.AsyncRetention, "async-retention", DefaultAsyncRetention, "how long the state of an asynchronous invocation is kept")
 	fs.Int64Var(&c.EventStreamMaxBytes, "event-stream-max-bytes", 0, "bound of the queued asynchronous invocations on disk (0: 8 GiB)")

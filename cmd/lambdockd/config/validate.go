@@ -60,6 +60,9 @@ func (c Config) Validate() error {
 	if c.Overcommit != 0 && !(c.Overcommit >= 1 && !math.IsInf(c.Overcommit, 0)) { // 0: the invoker's default; NaN and Inf fail
 		errs = append(errs, fmt.Errorf("--overcommit %g must be at least 1 (1: no overcommit)", c.Overcommit))
 	}
+	if c.QueueConcurrency < 0 {
+		errs = append(errs, fmt.Errorf("--queue-concurrency %d is negative", c.QueueConcurrency))
+	}
 	if c.AccountConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("--account-concurrency %d must be positive", c.AccountConcurrency))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/controller"
 	"github.com/lambdock/lambdock/controller/async"
+	"github.com/lambdock/lambdock/controller/esm"
 	"github.com/lambdock/lambdock/gateway"
 	"github.com/lambdock/lambdock/internal/async/eventq"
 	"github.com/lambdock/lambdock/invoker"
@@ -64,7 +65,21 @@ func (s *Server) startController(ctx context.Context) error {
 	if err := s.startAsync(ctx, c); err != nil {
 		return err
 	}
-	return s.startScheduler(ctx)
+	if err := s.startScheduler(ctx); err != nil {
+		return err
+	}
+	return s.startQueueTriggers()
+}
+
+// startQueueTriggers starts the pollers of the event source mappings (controller/esm); they
+// stop before the controller, after their batches in flight.
+func (s *Server) startQueueTriggers() error {
+	pollers, err := esm.New(esm.Config{NATS: s.nc, Store: s.store, Concurrency: s.cfg.QueueConcurrency}, s.log)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.onStop("queue triggers", true, pollers.Close)
+	return nil
 }
 
 // startAsync ensures the event stream and starts the engine of asynchronous invocations beside

@@ -30,7 +30,9 @@
 // not released, so a controller frees the slot of one whose Released was lost).
 //
 // Changes: gateway --publish(SubjectFunctionChanged, FunctionChanged)--> the gateways' function
-// caches and the controllers' reservations.
+// caches, the controllers' reservations and their queue trigger pollers (controller/esm; the
+// gateway also publishes one, naming the mapping's function, after an event source mapping
+// changes).
 //
 // Metering: invoker --JetStream publish(UsageSubject(id), Usage, Nats-Msg-Id = request id)-->
 // StreamUsage --durable consumer ConsumerUsage--> Postgres (batched, idempotent).

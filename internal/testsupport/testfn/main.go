@@ -26,6 +26,9 @@
 //	{"op":"interval","ms":50}      sleeps, then returns {"start_ns","end_ns","hostname"}: when it ran
 //	a function URL event           echoes the request as the HTTP response (see handleURL)
 //	a function URL event for /stream  streams the chunks its query names (see streamURL)
+//	a queue trigger's batch (SQS-shaped)  fails when a record's body contains "error", else
+//	                               reports every record whose body contains "fail" in
+//	                               batchItemFailures (see handleSQS)
 //
 // Build: CGO_ENABLED=0 GOOS=linux go build -o bootstrap ./internal/testsupport/testfn
 package main
@@ -85,6 +88,9 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (any, error)
 			return res, err
 		}
 		return handleURL(raw)
+	}
+	if isSQSEvent(raw) {
+		return handleSQS(raw)
 	}
 	var ev event
 	if err := json.Unmarshal(raw, &ev); err != nil {
