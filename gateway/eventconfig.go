@@ -238,6 +238,11 @@ func (g *Gateway) validateDestinations(ctx context.Context, account, name string
 			if err := g.destinationFunctionExists(ctx, t); err != nil {
 				return err
 			}
+		case t.Kind == target.KindQueue:
+			// The engine delivers to a queue through JetStream: the queue must exist.
+			if err := g.ensureQueue(ctx, t.AccountID, t.Name); err != nil {
+				return fmt.Errorf("create queue %s for the destination: %w", t.Name, err)
+			}
 		}
 		if err != nil {
 			return lambdaerr.InvalidParameter("The provided destination config DestinationConfig(onSuccess=%s, "+

@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/contract/target"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
@@ -122,6 +125,14 @@ func TestEventInvokeConfigValidation(t *testing.T) {
 			out.DestinationConfig.OnSuccess.Destination != dest {
 			t.Errorf("destination %s: %+v, %v", dest, out, err)
 		}
+	}
+	// A queue destination exists once the configuration names it: the engine delivers to it.
+	js, err := jetstream.New(env.NATS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Stream(context.Background(), target.QueueStream("000000000000", "jobs")); err != nil {
+		t.Errorf("the queue destination's stream: %v", err)
 	}
 }
 
