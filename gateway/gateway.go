@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/gateway/sigv4"
@@ -58,6 +60,10 @@ type Store interface {
 	UpdateFunctionURL(ctx context.Context, u *store.FunctionURL) error
 	// DeleteFunctionURL removes the function's URL configuration (store.ErrNotFound if none).
 	DeleteFunctionURL(ctx context.Context, accountID, name string) error
+
+	// GetAsyncInvocation returns the account's recorded asynchronous invocation or
+	// store.ErrNotFound (none recorded yet: maybe still queued in the event stream).
+	GetAsyncInvocation(ctx context.Context, account, requestID string) (*store.AsyncInvocation, error)
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).
@@ -88,7 +94,9 @@ type Config struct {
 	Store Store
 	// Code stores deployment packages.
 	Code CodeStore
-	// NATS carries invocations (request on msg.SubjectInvoke) and change events.
+	// NATS carries invocations (request on msg.SubjectInvoke) and change events; its JetStream
+	// holds asynchronous invocations (msg.StreamEvents, which the server creates:
+	// eventq.EnsureStream).
 	NATS *nats.Conn
 	// Ready lists extra readiness checks (e.g. Docker) run by /readyz besides the built-in
 	// "nats" and "postgres" checks.
@@ -149,6 +157,12 @@ type Gateway struct {
 	// verifier checks signatures; each request gets a copy with its own key lookup.
 	verifier sigv4.Verifier
 	limits   *keyLimits // nil: no rate limit
+
+	// js is the JetStream of the event stream (Event invokes, their status); stream is the
+	// event stream's handle once looked up (eventStream), guarded by streamMu.
+	js       jetstream.JetStream
+	streamMu sync.Mutex
+	stream   jetstream.Stream
 }
 
 // New validates cfg, subscribes to function and credentials change events and builds the router.
@@ -188,6 +202,10 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
+	js, err := jetstream.New(cfg.NATS)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: jetstream: %w", err)
+	}
 	g := &Gateway{
 		cfg:      cfg,
 		log:      cfg.Logger.Named("gateway"),
@@ -195,6 +213,7 @@ func New(cfg Config) (*Gateway, error) {
 		creds:    newCredCache(cfg.Directory, cfg.KeyCacheTTL),
 		verifier: sigv4.Verifier{Region: cfg.Region, Service: sigv4.DefaultService},
 		limits:   newKeyLimits(cfg.RateLimit, cfg.RateBurst, nil),
+		js:       js,
 	}
 	for subject, handler := range map[string]nats.MsgHandler{
 		msg.SubjectFunctionChanged:    g.onFunctionChanged,

@@ -116,6 +116,7 @@ func (g *Gateway) apiRoutes() []route {
 		x(http.MethodGet, keysPath, "ListKeys", accessOwner, resKey, noBody, g.listKeys),
 		x(http.MethodPatch, keysPath+"/:id", "UpdateKey", accessOwner, resKey, maxConfigRequest, g.updateKey),
 		x(http.MethodDelete, keysPath+"/:id", "DeleteKey", accessOwner, resKey, noBody, g.deleteKey),
+		x(http.MethodGet, invocationsPath+"/:requestId", "GetInvocation", accessOwner, resNone, noBody, g.getInvocation),
 	}
 }
 
