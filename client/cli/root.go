@@ -139,6 +139,7 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newKeysCommand(o),
 	)
 	root.AddCommand(newURLCommand(o))
+	root.AddCommand(newStatusCommand(o))
 	return root
 }
 
