@@ -163,6 +163,12 @@ func (r Result) String() string {
 // or a function error (an X-Amz-Function-Error header) is an error. target must be a loopback
 // address (127.0.0.0/8, ::1 or localhost).
 func HTTPPost(c *http.Client, target, body string) (Request, error) {
+	return HTTPPostWith(c, target, body, nil, 0)
+}
+
+// HTTPPostWith is HTTPPost with extra request headers, and, when want is not 0, exactly that
+// status required (e.g. 202 for an asynchronous invoke).
+func HTTPPostWith(c *http.Client, target, body string, header http.Header, want int) (Request, error) {
 	u, err := url.Parse(target)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: %w", err)
@@ -175,6 +181,9 @@ func HTTPPost(c *http.Client, target, body string) (Request, error) {
 		if err != nil {
 			return err
 		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
 		resp, err := c.Do(req)
 		if err != nil {
 			return err
@@ -184,7 +193,7 @@ func HTTPPost(c *http.Client, target, body string) (Request, error) {
 		if err != nil {
 			return err
 		}
-		if resp.StatusCode/100 != 2 {
+		if resp.StatusCode/100 != 2 || (want != 0 && resp.StatusCode != want) {
 			return fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
 		}
 		if fe := resp.Header.Get("X-Amz-Function-Error"); fe != "" {

@@ -155,3 +155,25 @@ func TestHTTPPost(t *testing.T) {
 		t.Error("non-loopback target accepted")
 	}
 }
+
+func TestHTTPPostWith(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Invocation-Type") == "Event" {
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}))
+	defer srv.Close()
+	event := http.Header{"X-Amz-Invocation-Type": {"Event"}}
+	for _, tt := range []struct {
+		header  http.Header
+		wantErr bool
+	}{{event, false}, {nil, true}} { // without the header the answer is 200, not the 202 wanted
+		req, err := HTTPPostWith(srv.Client(), srv.URL, "{}", tt.header, http.StatusAccepted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := req(context.Background()); (err != nil) != tt.wantErr {
+			t.Errorf("header %v: error %v, want error %v", tt.header, err, tt.wantErr)
+		}
+	}
+}

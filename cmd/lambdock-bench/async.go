@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/lambdock/lambdock/bench/loadgen"
+	"github.com/lambdock/lambdock/cmd/lambdockd/config"
+	"github.com/lambdock/lambdock/internal/async/eventq"
+)
+
+// asyncConcurrencies are scenario 6's closed-loop concurrencies.
+var asyncConcurrencies = []int{1, 16, 64, 256}
+
+// asyncFunction is scenario 6's function: it never runs (nothing consumes the events).
+const asyncFunction = "bench-async"
+
+// async is scenario 6: Event invokes answered 202 once JetStream stored the event, on a
+// gateway-only lambdockd (no controller consumes the events, so only accepting is measured),
+// with the embedded NATS's default sync (every 2 minutes) and with --nats-sync always.
+func (s scenarioRunner) async(ctx context.Context) error {
+	o := s.o
+	for _, run := range []struct{ sync, label, short string }{
+		{"", "default sync (2 min)", "sync 2m"},
+		{"always", "--nats-sync always", "sync always"},
+	} {
+		port, err := freePort()
+		if err != nil {
+			return fmt.Errorf("scenario 6: %w", err)
+		}
+		tune := func(cfg *config.Config) {
+			defaults(cfg)
+			cfg.Roles = []string{config.RoleGateway}
+			cfg.NATSPort, cfg.NATSSync = port, run.sync
+		}
+		log("scenario 6: " + run.label)
+		err = withServer(ctx, s.data, s.agent, o.logLevel, tune, func(b *bench) error {
+			if err := b.deploy(ctx, asyncFunction, fnMemoryMB, s.bootstrap); err != nil {
+				return fmt.Errorf("deploy %s: %w", asyncFunction, err)
+			}
+			if err := ensureEventStream(ctx, port); err != nil {
+				return err
+			}
+			req, err := loadgen.HTTPPostWith(b.http, b.url+"/2015-03-31/functions/"+asyncFunction+"/invocations", event,
+				http.Header{"X-Amz-Invocation-Type": {"Event"}}, http.StatusAccepted)
+			if err != nil {
+				return err
+			}
+			for _, c := range asyncConcurrencies {
+				log(fmt.Sprintf("scenario 6: %s, concurrency %d", run.label, c))
+				r, err := measureRequest(ctx, req, c, 0, o.warmup, o.duration, o.maxReq)
+				if err != nil {
+					return err
+				}
+				s.rep.add(scenario6, row{label: fmt.Sprintf("%s, concurrency %d", run.label, c),
+					short: fmt.Sprintf("S6 %s c=%d", run.short, c), r: r})
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("scenario 6: %w", err)
+		}
+	}
+	s.rep.note(scenario6, "latency is the accept latency: from sending the Event invoke to its 202, which the gateway answers only after JetStream acknowledged the stored event; throughput is accepted events per second. A gateway-only lambdockd: nothing consumes the events.")
+	s.rep.note(scenario6, "default sync: the embedded NATS syncs its files every 2 minutes, so an acknowledged event is written to the operating system (it survives a crash of lambdockd, not of the machine); `--nats-sync always` fsyncs every write before the acknowledgement.")
+	return nil
+}
+
+// ensureEventStream creates the event stream through the embedded NATS on port (lambdockd
+// creates it at start once its async engine is in; idempotent).
+func ensureEventStream(ctx context.Context, port int) error {
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port))
+	if err != nil {
+		return fmt.Errorf("connect to the embedded NATS: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return eventq.EnsureStream(ctx, js, 0)
+}
+
+// freePort is a loopback TCP port free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
