@@ -115,7 +115,7 @@ func (g *Gateway) queuedStatus(ctx context.Context, account, id string) (*lambda
 		RequestID:    id,
 		FunctionArn:  g.qualifiedARN(account, inv.Function.Name, inv.Event.Qualifier),
 		Status:       lambdaapi.InvocationQueued,
-		Attempt:      inv.Event.Attempt,
+		Attempt:      max(inv.Event.Attempt-1, 0), // attempts started, as the store counts them
 		EnqueuedAt:   enqueued.UTC().Format(statusTime),
 		LastModified: m.Time.UTC().Format(statusTime),
 	}, nil

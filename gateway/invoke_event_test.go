@@ -224,7 +224,7 @@ func TestInvocationStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.RequestID != id || st.Status != lambdaapi.InvocationQueued || st.Attempt != 1 ||
+	if st.RequestID != id || st.Status != lambdaapi.InvocationQueued || st.Attempt != 0 ||
 		st.FunctionArn != "arn:aws:lambda:us-east-1:"+idA+":function:fn:$LATEST" || st.NextAttemptAt != "" ||
 		st.EnqueuedAt == "" || st.LastModified == "" || st.Final() {
 		t.Errorf("queued status %+v", st)

@@ -11,7 +11,8 @@ const (
 )
 
 // InvocationStatus is GET /lambdock/v1/invocations/{requestId} (Lambdock's own): where an
-// asynchronous invocation is. Times are RFC 3339 in UTC; NextAttemptAt is set only while
+// asynchronous invocation is. Attempt counts the attempts started (0 while queued for the first
+// one). Times are RFC 3339 in UTC; NextAttemptAt is set only while
 // retrying; Condition is the destination condition once it ended (Success, RetriesExhausted,
 // EventAgeExceeded, ZeroReservedConcurrency).
 type InvocationStatus struct {
