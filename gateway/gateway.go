@@ -45,6 +45,9 @@ type Store interface {
 	ReserveConcurrency(ctx context.Context, account, name string, n, minUnreserved int) error
 	// HasCode reports whether one of the account's functions has the code with hex SHA-256 sum.
 	HasCode(ctx context.Context, account, sum string) (bool, error)
+	// GetAsyncInvocation returns the account's recorded asynchronous invocation or
+	// store.ErrNotFound (none recorded yet: maybe still queued in the event stream).
+	GetAsyncInvocation(ctx context.Context, account, requestID string) (*store.AsyncInvocation, error)
 	// Ping checks the connection (readiness).
 	Ping(ctx context.Context) error
 
@@ -60,10 +63,6 @@ type Store interface {
 	UpdateFunctionURL(ctx context.Context, u *store.FunctionURL) error
 	// DeleteFunctionURL removes the function's URL configuration (store.ErrNotFound if none).
 	DeleteFunctionURL(ctx context.Context, accountID, name string) error
-
-	// GetAsyncInvocation returns the account's recorded asynchronous invocation or
-	// store.ErrNotFound (none recorded yet: maybe still queued in the event stream).
-	GetAsyncInvocation(ctx context.Context, account, requestID string) (*store.AsyncInvocation, error)
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).

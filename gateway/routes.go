@@ -86,6 +86,7 @@ func (g *Gateway) apiRoutes() []route {
 			g.updateFunctionCode),
 		l(http.MethodPost, fns+"/:name/invocations", "InvokeFunction", accessInvoke, resFunction,
 			rules.MaxInvokeRequest, g.invoke),
+		x(http.MethodGet, invocationsPath+"/:requestId", "GetInvocation", accessOwner, resNone, noBody, g.getInvocation),
 
 		l(http.MethodPut, "/2017-10-31/functions/:name/concurrency", "PutFunctionConcurrency", accessOwner, resFunction,
 			maxConfigRequest, g.putConcurrency),
@@ -116,7 +117,6 @@ func (g *Gateway) apiRoutes() []route {
 		x(http.MethodGet, keysPath, "ListKeys", accessOwner, resKey, noBody, g.listKeys),
 		x(http.MethodPatch, keysPath+"/:id", "UpdateKey", accessOwner, resKey, maxConfigRequest, g.updateKey),
 		x(http.MethodDelete, keysPath+"/:id", "DeleteKey", accessOwner, resKey, noBody, g.deleteKey),
-		x(http.MethodGet, invocationsPath+"/:requestId", "GetInvocation", accessOwner, resNone, noBody, g.getInvocation),
 	}
 }
 
