@@ -210,7 +210,7 @@ func New(cfg Config) (*Gateway, error) {
 		log:      cfg.Logger.Named("gateway"),
 		cache:    newFunctionCache(cfg.Store, cfg.CacheTTL),
 		creds:    newCredCache(cfg.Directory, cfg.KeyCacheTTL),
-		verifier: sigv4.Verifier{Region: cfg.Region, Service: sigv4.DefaultService},
+		verifier: sigv4.Verifier{Region: cfg.Region, Service: sigv4.DefaultService, SigningKeys: sigv4.NewSigningKeys(0)},
 		limits:   newKeyLimits(cfg.RateLimit, cfg.RateBurst, nil),
 		js:       js,
 	}
