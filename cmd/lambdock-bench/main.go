@@ -46,6 +46,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/internal/testsupport/lambdockdtest"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 	"github.com/lambdock/lambdock/invoker"
@@ -107,6 +108,7 @@ func main() {
 	if o.out == "" && !flagSet("chart") {
 		o.chart = "" // only printing: leave the committed chart alone too
 	}
+	config.ApplyGCPercent(os.Getenv) // the in-process lambdockd runs as lambdockd does
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o)
 	stop()
