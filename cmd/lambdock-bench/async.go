@@ -18,9 +18,6 @@ import (
 	"github.com/lambdock/lambdock/internal/async/eventq"
 )
 
-// asyncConcurrencies are scenario 6's closed-loop concurrencies.
-var asyncConcurrencies = []int{1, 16, 64, 256}
-
 // asyncFunction is scenario 6's function: it never runs (nothing consumes the events).
 const asyncFunction = "bench-async"
 
@@ -61,7 +58,7 @@ func (s scenarioRunner) async(ctx context.Context) error {
 			}
 			defer conns.Close()
 			var cpu []string
-			for _, c := range asyncConcurrencies {
+			for _, c := range []int{1, 16, 64, 256} { // closed loops
 				log(fmt.Sprintf("scenario 6: %s, concurrency %d", run.label, c))
 				if o.warmup > 0 {
 					if _, err := loadgen.Run(ctx, loadgen.Config{Workers: c, Duration: o.warmup, Requests: o.maxReq}, req); err != nil {
@@ -118,8 +115,9 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// ensureEventStream creates the event stream through the embedded NATS on port (lambdockd
-// creates it at start once its async engine is in; idempotent).
+// ensureEventStream creates the event stream through the embedded NATS on port, in case the
+// lambdockd under test does not (a gateway-only one of a build before the async engine); it is
+// idempotent.
 func ensureEventStream(ctx context.Context, port int) error {
 	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port))
 	if err != nil {
