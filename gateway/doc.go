@@ -30,8 +30,15 @@
 //     DeleteFunction leaves the zip in the content-addressed code store, where other functions
 //     may share it.
 //   - Only $LATEST exists: Qualifier $LATEST (or none) is accepted, any other qualifier is Lambda's
-//     404 for that qualified ARN. Async (Event) invocation, versions, aliases, layers, images and
-//     S3 code are refused with InvalidParameterValueException rather than silently ignored.
+//     404 for that qualified ARN. Versions, aliases, layers, images and S3 code are refused with
+//     InvalidParameterValueException rather than silently ignored.
+//   - Invoke with X-Amz-Invocation-Type: Event (invoke_event.go) is checked as a synchronous one
+//     (the body limit is rules.MaxEventPayload) and published to the event stream with
+//     eventq.Publish; the 202 is written only after JetStream acknowledged the stored event, and
+//     a publish that fails is an error (429 EventQueueFull when the stream is full, else 500),
+//     never a 202. GET /lambdock/v1/invocations/{id} (invocations.go) reads the state the
+//     controllers record (Store.GetAsyncInvocation) or, before one took the event, the stream
+//     itself by the request id's subject; another account's id is 404 like an unknown one.
 //   - With Config.Authenticate every API route (all but /healthz and /readyz) is wrapped by api():
 //     the body is read once within the route's limit, the SigV4 signature is verified
 //     (gateway/sigv4, keys from the tenant.Directory; unknown or disabled keys and accounts are

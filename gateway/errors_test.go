@@ -86,7 +86,7 @@ func TestErrors(t *testing.T) {
 		{"invoke unknown", call{method: "POST", path: fns + "/nope/invocations", body: []byte(`{}`)}, 404, notFound, arnPrefix + "nope"},
 		{"dry run unknown", call{method: "POST", path: fns + "/nope/invocations", header: map[string]string{"X-Amz-Invocation-Type": "DryRun"}}, 404, notFound, arnPrefix + "nope"},
 		{"invoke other version", call{method: "POST", path: invoke + "?Qualifier=3", body: []byte(`{}`)}, 404, notFound, arnPrefix + "fn:3"},
-		{"invoke Event", call{method: "POST", path: invoke, header: map[string]string{"X-Amz-Invocation-Type": "Event"}, body: []byte(`{}`)}, 400, invalid, "Asynchronous invocation"},
+		{"invoke Event unknown", call{method: "POST", path: fns + "/nope/invocations", header: map[string]string{"X-Amz-Invocation-Type": "Event"}, body: []byte(`{}`)}, 404, notFound, arnPrefix + "nope"},
 		{"invoke bad type", call{method: "POST", path: invoke, header: map[string]string{"X-Amz-Invocation-Type": "Later"}, body: []byte(`{}`)}, 400, invalid, "'InvocationType'"},
 		{"invoke bad log type", call{method: "POST", path: invoke, header: map[string]string{"X-Amz-Log-Type": "All"}, body: []byte(`{}`)}, 400, invalid, "'LogType'"},
 		{"invoke bad client context", call{method: "POST", path: invoke, header: map[string]string{"X-Amz-Client-Context": "%%%"}, body: []byte(`{}`)}, 400, badJSON, "Client context"},

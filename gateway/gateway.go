@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/gateway/sigv4"
@@ -43,6 +45,9 @@ type Store interface {
 	ReserveConcurrency(ctx context.Context, account, name string, n, minUnreserved int) error
 	// HasCode reports whether one of the account's functions has the code with hex SHA-256 sum.
 	HasCode(ctx context.Context, account, sum string) (bool, error)
+	// GetAsyncInvocation returns the account's recorded asynchronous invocation or
+	// store.ErrNotFound (none recorded yet: maybe still queued in the event stream).
+	GetAsyncInvocation(ctx context.Context, account, requestID string) (*store.AsyncInvocation, error)
 	// Ping checks the connection (readiness).
 	Ping(ctx context.Context) error
 
@@ -132,7 +137,9 @@ type Config struct {
 	Store Store
 	// Code stores deployment packages.
 	Code CodeStore
-	// NATS carries invocations (request on msg.SubjectInvoke) and change events.
+	// NATS carries invocations (request on msg.SubjectInvoke) and change events; its JetStream
+	// holds asynchronous invocations (msg.StreamEvents, which the server creates:
+	// eventq.EnsureStream).
 	NATS *nats.Conn
 	// Ready lists extra readiness checks (e.g. Docker) run by /readyz besides the built-in
 	// "nats" and "postgres" checks.
@@ -193,6 +200,12 @@ type Gateway struct {
 	// verifier checks signatures; each request gets a copy with its own key lookup.
 	verifier sigv4.Verifier
 	limits   *keyLimits // nil: no rate limit
+
+	// js is the JetStream of the event stream (Event invokes, their status); stream is the
+	// event stream's handle once looked up (eventStream), guarded by streamMu.
+	js       jetstream.JetStream
+	streamMu sync.Mutex
+	stream   jetstream.Stream
 }
 
 // New validates cfg, subscribes to function and credentials change events and builds the router.
@@ -232,13 +245,18 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
+	js, err := jetstream.New(cfg.NATS)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: jetstream: %w", err)
+	}
 	g := &Gateway{
 		cfg:      cfg,
 		log:      cfg.Logger.Named("gateway"),
 		cache:    newFunctionCache(cfg.Store, cfg.CacheTTL),
 		creds:    newCredCache(cfg.Directory, cfg.KeyCacheTTL),
-		verifier: sigv4.Verifier{Region: cfg.Region, Service: sigv4.DefaultService},
+		verifier: sigv4.Verifier{Region: cfg.Region, Service: sigv4.DefaultService, SigningKeys: sigv4.NewSigningKeys(0)},
 		limits:   newKeyLimits(cfg.RateLimit, cfg.RateBurst, nil),
+		js:       js,
 	}
 	for subject, handler := range map[string]nats.MsgHandler{
 		msg.SubjectFunctionChanged:    g.onFunctionChanged,

@@ -33,9 +33,10 @@ type invokeRequest struct {
 
 // invoke is Invoke: POST /2015-03-31/functions/{name}/invocations.
 //
-// Order of checks: path and headers (400), body size (413) and JSON (400), the function (404),
-// then the invocation type: Event is refused (400) until async invocation exists, DryRun answers
-// 204, RequestResponse is dispatched to the controller.
+// Order of checks: path and headers (400), body size (413: rules.MaxInvokeRequest, or
+// rules.MaxEventPayload for Event) and JSON (400), the function (404), then the invocation type:
+// Event is queued (202, enqueue), DryRun answers 204, RequestResponse is dispatched to the
+// controller.
 func (g *Gateway) invoke(c *gin.Context) error {
 	req, err := parseInvoke(c)
 	if err != nil {
@@ -47,8 +48,7 @@ func (g *Gateway) invoke(c *gin.Context) error {
 	}
 	switch req.kind {
 	case lambdaapi.InvocationEvent:
-		return lambdaerr.InvalidParameter("Asynchronous invocation (X-Amz-Invocation-Type: Event) is not supported " +
-			"by Lambdock yet; invoke with RequestResponse.")
+		return g.enqueue(c, f, req)
 	case lambdaapi.InvocationDryRun:
 		c.Status(http.StatusNoContent)
 		return nil
@@ -103,7 +103,7 @@ func parseInvoke(c *gin.Context) (*invokeRequest, error) {
 	if req.clientContext, err = decodeClientContext(c.GetHeader(lambdaapi.HeaderClientContext)); err != nil {
 		return nil, err
 	}
-	if req.payload, err = readBody(c, rules.MaxInvokeRequest, "InvokeFunction"); err != nil {
+	if req.payload, err = readInvokeBody(c, req.kind); err != nil {
 		return nil, err
 	}
 	if len(bytes.TrimSpace(req.payload)) == 0 {
@@ -114,6 +114,25 @@ func parseInvoke(c *gin.Context) (*invokeRequest, error) {
 		return nil, lambdaerr.InvalidRequestContent("Could not parse request body into json: %v", err)
 	}
 	return req, nil
+}
+
+// readInvokeBody reads an Invoke body: at most rules.MaxInvokeRequest bytes, and for Event at most
+// rules.MaxEventPayload, refused with Lambda's Event message, which counts the payload's bytes.
+func readInvokeBody(c *gin.Context, kind string) ([]byte, error) {
+	if kind != lambdaapi.InvocationEvent {
+		return readBody(c, rules.MaxInvokeRequest, "InvokeFunction")
+	}
+	if _, read := c.Get(ctxBody); !read && c.Request.ContentLength > rules.MaxEventPayload {
+		return nil, eventTooLarge(c.Request.ContentLength)
+	}
+	b, err := readBody(c, rules.MaxInvokeRequest, "InvokeFunction")
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > rules.MaxEventPayload {
+		return nil, eventTooLarge(int64(len(b)))
+	}
+	return b, nil
 }
 
 // decodeClientContext decodes X-Amz-Client-Context: base64 of a JSON object, ≤ 3583 bytes.

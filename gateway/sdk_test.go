@@ -104,6 +104,18 @@ func TestAWSSDK(t *testing.T) {
 	if err != nil || out.StatusCode != 204 {
 		t.Errorf("dry run = %+v, %v", out, err)
 	}
+	out, err = sdk.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("sdk"), InvocationType: types.InvocationTypeEvent,
+		Payload: []byte(`{"mode":"ok"}`)})
+	if err != nil || out.StatusCode != 202 || len(out.Payload) != 0 {
+		t.Errorf("Event invoke = %+v, %v", out, err)
+	}
+	_, err = sdk.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("sdk"), InvocationType: types.InvocationTypeEvent,
+		Payload: make([]byte, rules.MaxEventPayload+1)})
+	var tooLarge smithy.APIError
+	if !errors.As(err, &tooLarge) || tooLarge.ErrorCode() != lambdaerr.CodeRequestTooLarge ||
+		!strings.Contains(tooLarge.ErrorMessage(), "too large for the Event invocation type") {
+		t.Errorf("oversize Event: %v", err)
+	}
 
 	if _, err := sdk.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{
 		FunctionName: aws.String("sdk"), ReservedConcurrentExecutions: aws.Int32(7),

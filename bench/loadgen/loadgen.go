@@ -9,7 +9,10 @@
 // during it rather than only the one that met it.
 //
 // It is not a general HTTP load tool: HTTP targets must be loopback addresses, and every run is
-// bounded. It asserts nothing about timing; callers report what it measured.
+// bounded. HTTPPost uses a net/http client; RawPost writes prepared request bytes on kept-alive
+// connections, for runs whose server is cheap enough per request that the client's own cost
+// would take a large share of the machine. It asserts nothing about timing; callers report what
+// it measured.
 package loadgen
 
 import (

@@ -3,8 +3,12 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -153,5 +157,65 @@ func TestHTTPPost(t *testing.T) {
 	}
 	if _, err := HTTPPost(http.DefaultClient, "http://192.0.2.1/x", "{}"); err == nil {
 		t.Error("non-loopback target accepted")
+	}
+}
+
+func TestRawPost(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		switch {
+		case r.URL.Path == "/close":
+			w.Header().Set("Connection", "close")
+			w.WriteHeader(http.StatusAccepted)
+		case r.Header.Get("X-Amz-Invocation-Type") != "Event" || string(b) != `{"op":"echo"}`:
+			http.Error(w, "bad request", http.StatusBadRequest)
+		case r.URL.Path == "/fnerr":
+			w.Header().Set("X-Amz-Function-Error", "Unhandled")
+			w.WriteHeader(http.StatusAccepted)
+		default:
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	event := http.Header{"X-Amz-Invocation-Type": {"Event"}}
+	for _, tt := range []struct {
+		path      string
+		header    http.Header
+		wantErr   string
+		wantConns int64 // connections after 10 sequential requests
+	}{
+		{"/ok", event, "", 1},
+		{"/ok", nil, "status 400: bad request", 1},
+		{"/fnerr", event, "function error Unhandled", 1},
+		{"/close", event, "", 10},
+	} {
+		conns.Store(0)
+		req, closer, err := RawPost(srv.URL+tt.path, `{"op":"echo"}`, tt.header, http.StatusAccepted, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			err := req(context.Background())
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("%s: error %v, want %q", tt.path, err, tt.wantErr)
+			}
+		}
+		if n := conns.Load(); n != tt.wantConns {
+			t.Errorf("%s %v: %d connections, want %d", tt.path, tt.header, n, tt.wantConns)
+		}
+		_ = closer.Close()
+	}
+	if _, _, err := RawPost("http://192.0.2.1/x", "{}", nil, 0, time.Second); err == nil {
+		t.Error("non-loopback target accepted")
+	}
+	if _, _, err := RawPost("https://127.0.0.1/x", "{}", nil, 0, time.Second); err == nil {
+		t.Error("https target accepted")
 	}
 }

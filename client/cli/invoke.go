@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdock/lambdock/client/lambdaclient"
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
 
 // invokeResult is `lambdock invoke -o json`'s output.
@@ -24,20 +26,28 @@ type invokeResult struct {
 	LogResult       string          `json:"LogResult,omitempty"`
 }
 
-// newInvokeCommand is `lambdock invoke NAME [-d JSON | -d @file | -d @-]`.
+// newInvokeCommand is `lambdock invoke NAME [-d JSON | -d @file | -d @-] [--async]`.
 func newInvokeCommand(o *options) *cobra.Command {
 	var data string
-	var logTail bool
+	var logTail, async bool
 	cmd := &cobra.Command{
 		Use:   "invoke NAME",
 		Short: "Invoke a function and print its result",
 		Long: "Invoke a function synchronously and print the result payload to stdout.\n" +
-			"When the function fails, its error JSON goes to stderr and the exit status is 3.",
+			"When the function fails, its error JSON goes to stderr and the exit status is 3.\n" +
+			"With --async the event is queued (X-Amz-Invocation-Type: Event) and its request id is printed;\n" +
+			"follow it with `lambdock status ID --wait`.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			payload, err := readPayload(data, o.stdin)
 			if err != nil {
 				return err
+			}
+			if async {
+				if logTail {
+					return fmt.Errorf("--log needs a synchronous invocation; it cannot go with --async")
+				}
+				return o.invokeAsync(cmd.Context(), args[0], payload)
 			}
 			out, err := o.client().Invoke(cmd.Context(), &lambdaclient.InvokeInput{
 				FunctionName: args[0], Payload: payload, LogTail: logTail,
@@ -61,7 +71,26 @@ func newInvokeCommand(o *options) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&data, "data", "d", "", "event: JSON, @FILE, or @- for stdin (default: none, the function gets {})")
 	cmd.Flags().BoolVar(&logTail, "log", false, "print the last 4 KB of the invocation's log to stderr")
+	cmd.Flags().BoolVar(&async, "async", false, "queue the event (asynchronous invocation) and print its request id")
 	return cmd
+}
+
+// invokeAsync queues an event and prints its request id (-o json: {"StatusCode","RequestId"}).
+func (o *options) invokeAsync(ctx context.Context, name string, payload []byte) error {
+	out, err := o.client().Invoke(ctx, &lambdaclient.InvokeInput{
+		FunctionName: name, Payload: payload, InvocationType: lambdaapi.InvocationEvent,
+	})
+	if err != nil {
+		return err
+	}
+	if o.output == OutputJSON {
+		return o.printJSON(struct {
+			StatusCode int    `json:"StatusCode"`
+			RequestID  string `json:"RequestId"`
+		}{out.StatusCode, out.RequestID})
+	}
+	fmt.Fprintln(o.stdout, out.RequestID)
+	return nil
 }
 
 // printInvokeJSON prints the whole invocation outcome; a function error still exits 3.

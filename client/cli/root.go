@@ -131,6 +131,7 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newInitCommand(stdout),
 		newDeployCommand(o),
 		newInvokeCommand(o),
+		newStatusCommand(o),
 		newListCommand(o),
 		newDescribeCommand(o),
 		newDeleteCommand(o),

@@ -15,9 +15,12 @@
 //  4. 100 functions of 256 MB invoked round robin at concurrency 4 — more configured memory than
 //     the invoker's capacity — against one of them alone at the same concurrency;
 //  5. a 128 MB and a 1,769 MB function, sequential, at concurrency 8, and paced at 20 requests
-//     per second (an open loop, below what the 128 MB function's CPU quota sustains).
+//     per second (an open loop, below what the 128 MB function's CPU quota sustains);
+//  6. asynchronous invoke accepts (X-Amz-Invocation-Type: Event, 202 once JetStream stored the
+//     event) on a gateway-only server, at concurrency 1, 16, 64 and 256, with the embedded
+//     NATS's default sync and with --nats-sync always.
 //
-// Scenarios 1 and 5 share a server; 4 and each run of 3 start their own, one after another, on
+// Scenarios 1 and 5 share a server; 4, each run of 3 and each run of 6 start their own, one after another, on
 // the same data directory. Every measurement is bounded by a duration (and a request count).
 //
 // The regression check compares scenario 1's p50 latency and throughput at concurrency 1 and
@@ -43,6 +46,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/internal/testsupport/lambdockdtest"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 	"github.com/lambdock/lambdock/invoker"
@@ -98,12 +102,13 @@ func main() {
 	flag.IntVar(&o.manyC, "functions-concurrency", 4, "scenario 4: concurrency")
 	flag.DurationVar(&o.manyWarmup, "functions-warmup", 40*time.Second, "scenario 4: the round robin's warm-up (one pass over the functions) stops after this long")
 	flag.DurationVar(&o.manyDuration, "functions-duration", 10*time.Second, "scenario 4: length of the round robin's measurement")
-	flag.StringVar(&o.scenarios, "scenarios", "1,2,3,4,5", "comma-separated scenarios to run")
+	flag.StringVar(&o.scenarios, "scenarios", "1,2,3,4,5,6", "comma-separated scenarios to run")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "log level of the in-process lambdockd")
 	flag.Parse()
 	if o.out == "" && !flagSet("chart") {
 		o.chart = "" // only printing: leave the committed chart alone too
 	}
+	config.ApplyGCPercent(os.Getenv) // the in-process lambdockd runs as lambdockd does
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o)
 	stop()
@@ -166,7 +171,7 @@ func run(ctx context.Context, o options) error {
 	for _, step := range []struct {
 		selected bool
 		f        func(context.Context) error
-	}{{o.runs(1) || o.runs(5), s.warm}, {o.runs(4), s.many}, {o.runs(3), s.cold}} {
+	}{{o.runs(1) || o.runs(5), s.warm}, {o.runs(4), s.many}, {o.runs(3), s.cold}, {o.runs(6), s.async}} {
 		if !step.selected {
 			continue
 		}

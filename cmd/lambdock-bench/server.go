@@ -31,6 +31,7 @@ type bench struct {
 	url    string
 	client *lambdaclient.Client
 	http   *http.Client
+	creds  lambdaclient.Credentials // the admin key the clients sign with
 }
 
 // withServer starts an all-roles lambdockd on data (tune adjusts its configuration), runs f
@@ -74,7 +75,7 @@ func startServer(ctx context.Context, cfg config.Config, data, logLevel string) 
 	url := "http://" + srv.Addr()
 	// Enough idle connections for the highest concurrency, so that connections are reused.
 	base := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}
-	return &bench{srv: srv, url: url,
+	return &bench{srv: srv, url: url, creds: creds,
 		client: lambdaclient.New(url, lambdaclient.WithCredentials(creds, "")),
 		http: &http.Client{Timeout: requestTimeout,
 			Transport: &lambdaclient.SigningTransport{Credentials: creds, Base: base}}}, nil

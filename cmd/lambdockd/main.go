@@ -30,6 +30,7 @@ func main() {
 
 // run is main with an exit status.
 func run(args []string) int {
+	config.ApplyGCPercent(os.Getenv)
 	cfg, err := config.Load(args, os.Getenv)
 	if errors.Is(err, pflag.ErrHelp) {
 		return 0

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lambdock/lambdock/gateway/sigv4"
 )
 
 // BenchmarkVerify measures Verify on an Invoke request with a small JSON body. The unknown-key
@@ -32,6 +34,18 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.Run("header", func(b *testing.B) {
 		run(b, header(b, testCred), invokeCase.body, true)
+	})
+	b.Run("header-cached-key", func(b *testing.B) {
+		r := header(b, testCred)
+		v := testVerifier()
+		v.Now = func() time.Time { return signTime.Add(time.Minute) }
+		v.SigningKeys = sigv4.NewSigningKeys(0)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.Verify(ctx, r, invokeCase.body); err != nil {
+				b.Fatalf("Verify: %v", err)
+			}
+		}
 	})
 	b.Run("presigned", func(b *testing.B) {
 		r := invokeCase.newRequest(b, "https://lambda.us-east-1.amazonaws.com")

@@ -34,6 +34,8 @@
 //
 // Security: signatures are compared in constant time (hmac.Equal). An unknown or disabled key is
 // verified against a dummy secret before it is refused, so the work done does not reveal which
-// keys exist (the KeyLookup's own latency still may). No error message carries a secret, a signing
-// key or the signature the server expected.
+// keys exist (the KeyLookup's own latency still may). A Verifier with SigningKeys caches the
+// signing keys derived from known secrets, never the dummy secret's: an unknown key costs what a
+// known key's first request of the day costs. No error message carries a secret, a signing key or
+// the signature the server expected.
 package sigv4

@@ -78,6 +78,9 @@ type Verifier struct {
 	Now func() time.Time
 	// MaxSkew is how far X-Amz-Date may be from Now, either way; 0 means DefaultMaxSkew.
 	MaxSkew time.Duration
+	// SigningKeys, when set, caches the signing keys derived from known secrets (shared by the
+	// copies of a Verifier); nil derives them for every request.
+	SigningKeys *SigningKeys
 }
 
 // signedRequest is what the Authorization header or the presigned query says about the request.
@@ -117,7 +120,13 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (ac
 			return "", fmt.Errorf("sigv4: looking up access key: %w", err)
 		}
 	}
-	expected := signature(secret, sr.scope, sr.amzDate, canonical)
+	var key []byte
+	if unknown {
+		key = deriveKey(secret, sr.scope) // never cached: see SigningKeys
+	} else {
+		key = v.SigningKeys.key(secret, sr.scope)
+	}
+	expected := signWithKey(key, sr.scope, sr.amzDate, canonical)
 	match := hmac.Equal([]byte(expected), []byte(sr.signature))
 	if unknown {
 		return "", errUnrecognized()
@@ -389,14 +398,11 @@ func checkTime(sr *signedRequest, now time.Time, skew time.Duration) *Error {
 
 // signature derives the signing key from secret and signs the string to sign of canonical.
 func signature(secret, scope, amzDate, canonical string) string {
-	date, rest, _ := strings.Cut(scope, "/")
-	region, rest, _ := strings.Cut(rest, "/")
-	service, _, _ := strings.Cut(rest, "/")
-	key := hmacSHA256([]byte("AWS4"+secret), date)
-	key = hmacSHA256(key, region)
-	key = hmacSHA256(key, service)
-	key = hmacSHA256(key, terminator)
+	return signWithKey(deriveKey(secret, scope), scope, amzDate, canonical)
+}
 
+// signWithKey signs the string to sign of canonical with a derived signing key.
+func signWithKey(key []byte, scope, amzDate, canonical string) string {
 	sum := sha256.Sum256([]byte(canonical))
 	var sts strings.Builder
 	sts.Grow(len(Algorithm) + len(amzDate) + len(scope) + 3 + hex.EncodedLen(len(sum)))

@@ -131,6 +131,10 @@ type Config struct {
 	RateBurst int
 	// NATSCreds is a NATS .creds file (user JWT and nkey seed) for an external NATS.
 	NATSCreds string
+	// NATSSync is the embedded NATS's JetStream sync policy (natsserver.ParseSync): "" is
+	// nats-server's default (files synced every 2 minutes), "always" fsyncs every write before
+	// it is acknowledged, a duration syncs that often.
+	NATSSync string
 	// PProf is the loopback address serving net/http/pprof ("": off). Profiles expose memory
 	// contents, so only a loopback address is allowed.
 	PProf string

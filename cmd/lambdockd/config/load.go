@@ -37,6 +37,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "requests per second each access key may send (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 0, "burst of --rate-limit (default: the rate rounded up)")
 	fs.StringVar(&c.NATSCreds, "nats-creds", "", "NATS .creds file for the external --nats-url")
+	fs.StringVar(&c.NATSSync, "nats-sync", "", "JetStream sync of the embedded NATS: always (fsync before every ack) or a duration (default: nats-server's 2m)")
 	fs.StringVar(&c.PProf, "pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (default off)")
 	fs.StringVar(&c.LogLevel, "log-level", DefaultLogLevel, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "bound of a clean shutdown")

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"time"
 
 	"go.uber.org/zap/zapcore"
 
@@ -74,6 +75,11 @@ func (c Config) Validate() error {
 	}
 	if c.NATSCreds != "" && c.NATSURL == "" {
 		errs = append(errs, errors.New("--nats-creds is for an external NATS: set --nats-url too"))
+	}
+	if _, _, err := ParseNATSSync(c.NATSSync); err != nil {
+		errs = append(errs, fmt.Errorf("--nats-sync: %w", err))
+	} else if c.NATSSync != "" && c.NATSURL != "" {
+		errs = append(errs, errors.New("--nats-sync is for the embedded NATS: configure an external one's sync_interval itself"))
 	}
 	if (c.AdminKeyID == "") != (c.AdminSecret == "") {
 		errs = append(errs, fmt.Errorf("%s and %s must be set together", EnvAccessKeyID, EnvSecretAccessKey))
@@ -158,4 +164,20 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// ParseNATSSync reads --nats-sync: "" is nats-server's default (both results zero), "always"
+// fsyncs every write, a positive duration syncs that often.
+func ParseNATSSync(s string) (always bool, interval time.Duration, err error) {
+	switch s {
+	case "":
+		return false, 0, nil
+	case "always":
+		return true, 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return false, 0, fmt.Errorf("%q is not \"always\" or a positive duration", s)
+	}
+	return false, d, nil
 }

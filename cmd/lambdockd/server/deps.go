@@ -29,10 +29,15 @@ func (s *Server) startNATS(ctx context.Context) error {
 	url := s.cfg.NATSURL
 	opts := []nats.Option{nats.Name("lambdockd")}
 	if url == "" {
+		always, interval, err := config.ParseNATSSync(s.cfg.NATSSync)
+		if err != nil {
+			return fmt.Errorf("server: --nats-sync: %w", err)
+		}
 		ns, err := natsserver.Start(ctx, natsserver.Options{
 			StoreDir: filepath.Join(s.cfg.DataDir, "nats"),
 			Host:     "127.0.0.1", // loopback only: the embedded server has no authentication
 			Port:     s.cfg.NATSPort,
+			Sync:     natsserver.Sync{Always: always, Interval: interval},
 		}, s.log.Named("nats"))
 		if err != nil {
 			return fmt.Errorf("server: embedded NATS: %w", err)

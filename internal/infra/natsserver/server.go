@@ -32,6 +32,17 @@ type Options struct {
 	Host string
 	// Port is the client port: 0 means DefaultPort, RandomPort (-1) a free one.
 	Port int
+	// Sync is how JetStream syncs its files to disk: the zero value is
+	// nats-server's default, every 2 minutes, so an acknowledged message is written to the
+	// operating system but may be lost with the machine (not with the process) until then.
+	Sync Sync
+}
+
+// Sync is JetStream's sync policy: Always fsyncs every write before its acknowledgement;
+// otherwise the files are synced every Interval (0: nats-server's default, 2 minutes).
+type Sync struct {
+	Always   bool
+	Interval time.Duration
 }
 
 // Server is a running embedded NATS server.
@@ -51,13 +62,15 @@ func Start(ctx context.Context, opts Options, log *zap.Logger) (*Server, error) 
 		opts.Port = DefaultPort
 	}
 	ns, err := server.NewServer(&server.Options{
-		ServerName: "lambdock",
-		Host:       opts.Host,
-		Port:       opts.Port,
-		JetStream:  true,
-		StoreDir:   opts.StoreDir,
-		MaxPayload: msg.MaxPayload,
-		NoSigs:     true,
+		ServerName:   "lambdock",
+		Host:         opts.Host,
+		Port:         opts.Port,
+		JetStream:    true,
+		StoreDir:     opts.StoreDir,
+		MaxPayload:   msg.MaxPayload,
+		NoSigs:       true,
+		SyncAlways:   opts.Sync.Always,
+		SyncInterval: opts.Sync.Interval,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsserver: configure: %w", err)

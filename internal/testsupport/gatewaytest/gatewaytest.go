@@ -21,6 +21,7 @@ import (
 
 	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway"
+	"github.com/lambdock/lambdock/internal/async/eventq"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/infra/codestore"
@@ -44,6 +45,11 @@ type Env struct {
 	// Admin is an admin key in Directory when the gateway was started with Auth; Client signs
 	// with it. Nil without Auth.
 	Admin *tenant.Key
+
+	// PostgresURL is DB's database, for tests that write rows other packages own.
+	PostgresURL string
+	// JetStream is NATS's JetStream; the event stream (msg.StreamEvents) exists.
+	JetStream jetstream.JetStream
 }
 
 // Auth turns the gateway's authentication on with dir as its accounts and keys directory (nil:
@@ -77,7 +83,8 @@ func New(t testing.TB, configure ...func(*gateway.Config)) *Env {
 	if err != nil {
 		t.Fatalf("secretbox: %v", err)
 	}
-	st, err := store.Open(ctx, testenv.Postgres(t), zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
+	pgURL := testenv.Postgres(t)
+	st, err := store.Open(ctx, pgURL, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
 		store.WithSecrets(box))
 	if err != nil {
 		t.Fatalf("store: %v", err)
@@ -91,8 +98,11 @@ func New(t testing.TB, configure ...func(*gateway.Config)) *Env {
 	if err != nil {
 		t.Fatalf("code store: %v", err)
 	}
+	if err := eventq.EnsureStream(ctx, js, 0); err != nil {
+		t.Fatalf("event stream: %v", err)
+	}
 	e := newGateway(t, nc, st, code, configure...)
-	e.DB = st
+	e.DB, e.PostgresURL, e.JetStream = st, pgURL, js
 	return e
 }
 
@@ -100,7 +110,7 @@ func New(t testing.TB, configure ...func(*gateway.Config)) *Env {
 func (e *Env) Another(t testing.TB, configure ...func(*gateway.Config)) *Env {
 	t.Helper()
 	a := newGateway(t, testenv.Connect(t, e.NATS.ConnectedUrl()), e.Store, e.Code, configure...)
-	a.DB = e.DB
+	a.DB, a.PostgresURL, a.JetStream = e.DB, e.PostgresURL, e.JetStream
 	return a
 }
 

@@ -1,0 +1,30 @@
+package sigv4
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+)
+
+// The cache gives the derived key itself, holds at most its capacity, and starts over when full.
+func TestSigningKeys(t *testing.T) {
+	c := NewSigningKeys(2)
+	scope := func(day int) string { return fmt.Sprintf("202601%02d/us-east-1/lambda/aws4_request", day) }
+	for day := 1; day <= 5; day++ {
+		for range 2 {
+			if got, want := c.key("secret", scope(day)), deriveKey("secret", scope(day)); !bytes.Equal(got, want) {
+				t.Fatalf("day %d: cached key %x, derived %x", day, got, want)
+			}
+		}
+		if n := c.len(); n > 2 {
+			t.Fatalf("the cache holds %d keys, capacity 2", n)
+		}
+	}
+	if bytes.Equal(c.key("secret", scope(1)), c.key("other", scope(1))) {
+		t.Error("two secrets share a signing key")
+	}
+	var none *SigningKeys // no cache: derived every time
+	if !bytes.Equal(none.key("secret", scope(1)), deriveKey("secret", scope(1))) {
+		t.Error("nil cache")
+	}
+}
