@@ -61,6 +61,11 @@ func bridgeGateway(t *testing.T) string {
 		if ip := net.ParseIP(c.Gateway); ip != nil && ip.To4() != nil {
 			return c.Gateway
 		}
+		// No gateway recorded: Docker gives the bridge the subnet's first address.
+		if _, subnet, err := net.ParseCIDR(c.Subnet); err == nil && subnet.IP.To4() != nil {
+			ip := subnet.IP.To4()
+			return net.IPv4(ip[0], ip[1], ip[2], ip[3]+1).String()
+		}
 	}
 	t.Fatalf("Docker's bridge network has no IPv4 gateway: %+v", nw.IPAM.Config)
 	return ""
