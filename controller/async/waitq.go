@@ -34,7 +34,8 @@ type fnQueue struct {
 	level int
 	// interval estimates the time between two admissions of the function's waiters
 	// (exponential moving average); 0 until measured.
-	interval  time.Duration
+	interval time.Duration
+	// lastAdmit is when the last waiter was admitted, or the queue was made.
 	lastAdmit time.Time
 	// next is when the next message nakked for want of room is to come back: returns are spaced
 	// by the interval so that they come back about as fast as the queue drains.
@@ -102,7 +103,7 @@ func (e *Engine) queueLocked(fn string) *fnQueue {
 			}
 		}
 	}
-	q = &fnQueue{}
+	q = &fnQueue{lastAdmit: time.Now()}
 	e.queues[fn] = q
 	return q
 }
@@ -171,7 +172,7 @@ func (e *Engine) backedOff(w *waiter) {
 // overflow reports whether fn's queue has no room (HeldPerFunction wait, or the hold budget is
 // spent while some of fn's wait), and then the delay after which a message of fn should come
 // back: when about half of those waiting now have been admitted, spaced from the others nakked
-// so by the function's measured pace, so that returns come about as fast as the queue drains;
+// so by the function's measured pace (no faster than the time since its last admission), so that returns come about as fast as the queue drains;
 // never less than the function's current throttle backoff once its head backs off (then
 // nothing drains), never more than the maximum backoff. A message nakked so tried no admission,
 // so its delay does not grow with its deliveries.
@@ -183,11 +184,14 @@ func (e *Engine) overflow(fn string) (time.Duration, bool) {
 		(q.waiters.Len() < e.cfg.HeldPerFunction && e.heldTotal < e.cfg.holdBudget()) {
 		return 0, false
 	}
+	now := time.Now()
 	per := q.interval
 	if per <= 0 {
 		per = defaultInterval
 	}
-	now := time.Now()
+	// A function slower than measured so far (a long call holds its slots): no faster than
+	// the time since the last admission.
+	per = max(per, now.Sub(q.lastAdmit))
 	if start := now.Add(time.Duration(q.waiters.Len()) * per / 2); q.next.Before(start) {
 		q.next = start
 	}

@@ -87,4 +87,9 @@ func TestQueueOverflowDelay(t *testing.T) {
 	if b := e.backoff(ws[0]); b != time.Second {
 		t.Fatalf("the head's backoff %s after an attempt ran, want 1s", b)
 	}
+	// Nobody admitted for a second: the pace is no faster than that.
+	q.next, q.lastAdmit = time.Time{}, time.Now().Add(-time.Second)
+	if d, _ := e.overflow("f"); d < 49*time.Second || d > 51*time.Second {
+		t.Fatalf("overflow delay %s after a second without admission, want about 50s (half of 100 waiters)", d)
+	}
 }
