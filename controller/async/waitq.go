@@ -40,13 +40,16 @@ type fnQueue struct {
 	// next is when the next message nakked for want of room is to come back: returns are spaced
 	// by the interval so that they come back about as fast as the queue drains.
 	next time.Time
+	// stalled: an admitted attempt failed without running, and none ran since.
+	stalled bool
 }
 
 // waiter is one message in its function's queue.
 type waiter struct {
-	q    *fnQueue
-	elem *list.Element // nil once it left
-	turn chan struct{} // closed when it becomes the head
+	q      *fnQueue
+	elem   *list.Element // nil once it left
+	turn   chan struct{} // closed when it becomes the head
+	turned bool          // turn is closed (under Engine.mu)
 }
 
 // isHead reports whether w is its queue's head (it has had its turn).
@@ -84,9 +87,44 @@ func (e *Engine) join(fn string) *waiter {
 	w.elem = q.waiters.PushBack(w)
 	e.heldTotal++
 	if q.waiters.Front() == w.elem {
-		close(w.turn)
+		w.giveTurnLocked()
 	}
 	return w
+}
+
+// rejoin puts back at the front of fn's queue, as a head, a message whose admitted attempt
+// failed without running, and stalls the queue. It takes no account of the bounds: the message
+// left its place a moment ago.
+func (e *Engine) rejoin(fn string) *waiter {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.queueLocked(fn)
+	q.stalled = true
+	w := &waiter{q: q, turn: make(chan struct{})}
+	w.elem = q.waiters.PushFront(w)
+	e.heldTotal++
+	w.giveTurnLocked()
+	return w
+}
+
+// giveTurnLocked makes w a head.
+func (w *waiter) giveTurnLocked() {
+	if !w.turned {
+		w.turned = true
+		close(w.turn)
+	}
+}
+
+// passTurn gives the turn to the front of fn's queue: an admitted waiter that kept it (the
+// queue was stalled) is done.
+func (e *Engine) passTurn(fn string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if q := e.queues[fn]; q != nil {
+		if front := q.waiters.Front(); front != nil {
+			front.Value.(*waiter).giveTurnLocked()
+		}
+	}
 }
 
 // queueLocked returns fn's queue, made empty when there is none.
@@ -109,12 +147,13 @@ func (e *Engine) queueLocked(fn string) *fnQueue {
 }
 
 // leave takes w out of its queue (once); when w was the head, the next waiter becomes the
-// head. admitted says w got a slot: it measures the function's pace.
-func (e *Engine) leave(fn string, w *waiter, admitted bool) {
+// head. admitted says w got a slot: it measures the function's pace; in a stalled queue it
+// keeps the turn (kept true) until its attempt ran (ran, then passTurn) or failed (rejoin).
+func (e *Engine) leave(fn string, w *waiter, admitted bool) (kept bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if w.elem == nil {
-		return
+		return false
 	}
 	q := w.q
 	wasHead := q.waiters.Front() == w.elem
@@ -133,23 +172,26 @@ func (e *Engine) leave(fn string, w *waiter, admitted bool) {
 		}
 		q.lastAdmit = now
 	}
-	if wasHead {
+	kept = wasHead && admitted && q.stalled
+	if wasHead && !kept {
 		if next := q.waiters.Front(); next != nil {
-			close(next.Value.(*waiter).turn)
+			next.Value.(*waiter).giveTurnLocked()
 		}
 	}
 	if q.waiters.Len() == 0 && q.next.Before(time.Now()) && e.queues[fn] == q {
 		delete(e.queues, fn)
 	}
+	return kept && q.waiters.Len() > 0
 }
 
 // ran records that an attempt of fn was admitted and answered (no throttle, no system
-// error): the function's backoff starts again from its first step.
+// error): the function's backoff starts again from its first step, and the queue is no longer
+// stalled.
 func (e *Engine) ran(fn string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if q := e.queues[fn]; q != nil {
-		q.level = 0
+		q.level, q.stalled = 0, false
 	}
 }
 

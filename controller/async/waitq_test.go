@@ -93,3 +93,35 @@ func TestQueueOverflowDelay(t *testing.T) {
 		t.Fatalf("overflow delay %s after a second without admission, want about 50s (half of 100 waiters)", d)
 	}
 }
+
+// TestQueueStall: an admitted attempt that did not run goes back to the front and stalls the
+// queue: an admitted head then keeps the turn until its attempt ran, so the queue does not
+// send its waiters one after the other to an invoker that refuses them.
+func TestQueueStall(t *testing.T) {
+	e := &Engine{cfg: Config{MaxRunning: 100}.withDefaults(), queues: map[string]*fnQueue{}}
+	a, b, c := e.join("f"), e.join("f"), e.join("f")
+	if kept := e.leave("f", a, true); kept || !b.isHead() {
+		t.Fatalf("a healthy queue: kept %v, b head %v; want the turn passed to b", kept, b.isHead())
+	}
+	a = e.rejoin("f") // a's attempt was refused
+	if !a.isHead() || e.queues["f"].waiters.Front().Value.(*waiter) != a {
+		t.Fatal("the refused attempt is not back at the front as a head")
+	}
+	if kept := e.leave("f", b, true); kept || c.isHead() {
+		t.Fatalf("b (not the front) admitted: kept %v, c head %v; want no turn passed", kept, c.isHead())
+	}
+	if kept := e.leave("f", a, true); !kept || c.isHead() {
+		t.Fatalf("the front admitted in a stalled queue: kept %v, c head %v; want the turn kept", kept, c.isHead())
+	}
+	e.ran("f")
+	e.passTurn("f")
+	if !c.isHead() {
+		t.Fatal("c is not the head after the attempt that kept the turn ran")
+	}
+	if kept := e.leave("f", c, true); kept {
+		t.Fatal("the turn kept once the queue is no longer stalled")
+	}
+	if e.heldTotal != 0 {
+		t.Fatalf("%d held after everyone left", e.heldTotal)
+	}
+}
