@@ -28,10 +28,7 @@
 //     head passes its turn to the next, which tries at once. So a backlog drains at the
 //     function's concurrency and a release wakes one waiter per function it may admit, not
 //     every waiter. A message of a function whose messages wait already goes behind them
-//     without trying. An attempt admitted that did not run all the same (the invoker had no
-//     room, HostCapacityExceeded; a platform error) goes back to the front and stalls the
-//     queue: until an attempt runs, an admitted head passes its turn only once it ran, so the
-//     waiters are not sent one after the other to an invoker that refuses them.
+//     without trying.
 //   - Room to wait is bounded: all functions together hold at most MaxRunning/2 messages (the
 //     hold budget; the other handlers stay free for functions that are not throttled), one
 //     function at most HeldPerFunction (by default three quarters of the budget). A message

@@ -174,19 +174,13 @@ func (j *job) refresh(ctx context.Context) bool {
 // A throttled attempt waits in its function's queue (waitq.go); a message of a function whose
 // messages wait already goes behind them without trying. At the head, it tries again when a slot
 // that may admit it is released, or after the function's backoff. With no room in the queue it
-// is nakked: behind a full queue with the overflow's delay, else with the throttle backoff. An
-// attempt that was admitted and yet did not run goes back to the queue's front and stalls it
-// (waitq.go).
+// is nakked: behind a full queue with the overflow's delay, else with the throttle backoff.
 func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) {
 	out := msg.EncodeInvocation(j.inv)
 	var w *waiter
-	owed := false // admitted from a stalled queue, it kept the turn: it passes it when done
 	defer func() {
 		if w != nil {
 			j.e.leave(j.fn, w, false)
-		}
-		if owed {
-			j.e.passTurn(j.fn)
 		}
 	}()
 	account, name := j.inv.Function.AccountID, j.inv.Function.Name
@@ -209,11 +203,10 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 			return nil, false
 		}
 		pool := j.e.cfg.Controller.FreedFor(account, name)
-		alreadyDone, admitted := false, false
+		alreadyDone := false
 		m := j.e.cfg.Controller.InvokeEvent(ctx, out, func() error {
-			admitted = true
 			if w != nil { // the next waiter may try for another slot at once
-				owed = j.e.leave(j.fn, w, true)
+				j.e.leave(j.fn, w, true)
 				w = nil
 			}
 			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
@@ -242,11 +235,6 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 		if !controller.IsRetryable(r) {
 			j.e.ran(j.fn)
 			return &r, true
-		}
-		if admitted {
-			// Admitted, and yet it did not run (no room on the invoker, a platform error): back
-			// to the front, and the queue stalls until an attempt runs.
-			w, owed = j.e.rejoin(j.fn), false
 		}
 		if w == nil {
 			if w = j.e.join(j.fn); w == nil {

@@ -35,21 +35,18 @@ type fnQueue struct {
 	// interval estimates the time between two admissions of the function's waiters
 	// (exponential moving average); 0 until measured.
 	interval time.Duration
-	// lastAdmit is when the last waiter was admitted, or the queue was made.
+	// lastAdmit is when the last waiter was admitted (zero: none yet).
 	lastAdmit time.Time
 	// next is when the next message nakked for want of room is to come back: returns are spaced
 	// by the interval so that they come back about as fast as the queue drains.
 	next time.Time
-	// stalled: an admitted attempt failed without running, and none ran since.
-	stalled bool
 }
 
 // waiter is one message in its function's queue.
 type waiter struct {
-	q      *fnQueue
-	elem   *list.Element // nil once it left
-	turn   chan struct{} // closed when it becomes the head
-	turned bool          // turn is closed (under Engine.mu)
+	q    *fnQueue
+	elem *list.Element // nil once it left
+	turn chan struct{} // closed when it becomes the head
 }
 
 // isHead reports whether w is its queue's head (it has had its turn).
@@ -87,44 +84,9 @@ func (e *Engine) join(fn string) *waiter {
 	w.elem = q.waiters.PushBack(w)
 	e.heldTotal++
 	if q.waiters.Front() == w.elem {
-		w.giveTurnLocked()
-	}
-	return w
-}
-
-// rejoin puts back at the front of fn's queue, as a head, a message whose admitted attempt
-// failed without running, and stalls the queue. It takes no account of the bounds: the message
-// left its place a moment ago.
-func (e *Engine) rejoin(fn string) *waiter {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	q := e.queueLocked(fn)
-	q.stalled = true
-	w := &waiter{q: q, turn: make(chan struct{})}
-	w.elem = q.waiters.PushFront(w)
-	e.heldTotal++
-	w.giveTurnLocked()
-	return w
-}
-
-// giveTurnLocked makes w a head.
-func (w *waiter) giveTurnLocked() {
-	if !w.turned {
-		w.turned = true
 		close(w.turn)
 	}
-}
-
-// passTurn gives the turn to the front of fn's queue: an admitted waiter that kept it (the
-// queue was stalled) is done.
-func (e *Engine) passTurn(fn string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if q := e.queues[fn]; q != nil {
-		if front := q.waiters.Front(); front != nil {
-			front.Value.(*waiter).giveTurnLocked()
-		}
-	}
+	return w
 }
 
 // queueLocked returns fn's queue, made empty when there is none.
@@ -141,19 +103,18 @@ func (e *Engine) queueLocked(fn string) *fnQueue {
 			}
 		}
 	}
-	q = &fnQueue{lastAdmit: time.Now()}
+	q = &fnQueue{}
 	e.queues[fn] = q
 	return q
 }
 
 // leave takes w out of its queue (once); when w was the head, the next waiter becomes the
-// head. admitted says w got a slot: it measures the function's pace; in a stalled queue it
-// keeps the turn (kept true) until its attempt ran (ran, then passTurn) or failed (rejoin).
-func (e *Engine) leave(fn string, w *waiter, admitted bool) (kept bool) {
+// head. admitted says w got a slot: it measures the function's pace.
+func (e *Engine) leave(fn string, w *waiter, admitted bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if w.elem == nil {
-		return false
+		return
 	}
 	q := w.q
 	wasHead := q.waiters.Front() == w.elem
@@ -163,35 +124,34 @@ func (e *Engine) leave(fn string, w *waiter, admitted bool) (kept bool) {
 	if admitted {
 		now := time.Now()
 		if !q.lastAdmit.IsZero() {
+			// One slow gap (a cold start, a pause) must not bring the overflow back too late,
+			// the queue run dry meanwhile: a sample counts for at most twice the estimate.
 			gap := now.Sub(q.lastAdmit)
 			if q.interval == 0 {
 				q.interval = gap
 			} else {
-				q.interval = (4*q.interval + gap) / 5
+				q.interval = (4*q.interval + min(gap, 2*q.interval)) / 5
 			}
 		}
 		q.lastAdmit = now
 	}
-	kept = wasHead && admitted && q.stalled
-	if wasHead && !kept {
+	if wasHead {
 		if next := q.waiters.Front(); next != nil {
-			next.Value.(*waiter).giveTurnLocked()
+			close(next.Value.(*waiter).turn)
 		}
 	}
 	if q.waiters.Len() == 0 && q.next.Before(time.Now()) && e.queues[fn] == q {
 		delete(e.queues, fn)
 	}
-	return kept && q.waiters.Len() > 0
 }
 
 // ran records that an attempt of fn was admitted and answered (no throttle, no system
-// error): the function's backoff starts again from its first step, and the queue is no longer
-// stalled.
+// error): the function's backoff starts again from its first step.
 func (e *Engine) ran(fn string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if q := e.queues[fn]; q != nil {
-		q.level, q.stalled = 0, false
+		q.level = 0
 	}
 }
 
@@ -214,7 +174,7 @@ func (e *Engine) backedOff(w *waiter) {
 // overflow reports whether fn's queue has no room (HeldPerFunction wait, or the hold budget is
 // spent while some of fn's wait), and then the delay after which a message of fn should come
 // back: when about half of those waiting now have been admitted, spaced from the others nakked
-// so by the function's measured pace (no faster than the time since its last admission), so that returns come about as fast as the queue drains;
+// so by the function's measured pace, so that returns come about as fast as the queue drains;
 // never less than the function's current throttle backoff once its head backs off (then
 // nothing drains), never more than the maximum backoff. A message nakked so tried no admission,
 // so its delay does not grow with its deliveries.
@@ -231,9 +191,6 @@ func (e *Engine) overflow(fn string) (time.Duration, bool) {
 	if per <= 0 {
 		per = defaultInterval
 	}
-	// A function slower than measured so far (a long call holds its slots): no faster than
-	// the time since the last admission.
-	per = max(per, now.Sub(q.lastAdmit))
 	if start := now.Add(time.Duration(q.waiters.Len()) * per / 2); q.next.Before(start) {
 		q.next = start
 	}

@@ -87,41 +87,11 @@ func TestQueueOverflowDelay(t *testing.T) {
 	if b := e.backoff(ws[0]); b != time.Second {
 		t.Fatalf("the head's backoff %s after an attempt ran, want 1s", b)
 	}
-	// Nobody admitted for a second: the pace is no faster than that.
-	q.next, q.lastAdmit = time.Time{}, time.Now().Add(-time.Second)
-	if d, _ := e.overflow("f"); d < 49*time.Second || d > 51*time.Second {
-		t.Fatalf("overflow delay %s after a second without admission, want about 50s (half of 100 waiters)", d)
-	}
-}
-
-// TestQueueStall: an admitted attempt that did not run goes back to the front and stalls the
-// queue: an admitted head then keeps the turn until its attempt ran, so the queue does not
-// send its waiters one after the other to an invoker that refuses them.
-func TestQueueStall(t *testing.T) {
-	e := &Engine{cfg: Config{MaxRunning: 100}.withDefaults(), queues: map[string]*fnQueue{}}
-	a, b, c := e.join("f"), e.join("f"), e.join("f")
-	if kept := e.leave("f", a, true); kept || !b.isHead() {
-		t.Fatalf("a healthy queue: kept %v, b head %v; want the turn passed to b", kept, b.isHead())
-	}
-	a = e.rejoin("f") // a's attempt was refused
-	if !a.isHead() || e.queues["f"].waiters.Front().Value.(*waiter) != a {
-		t.Fatal("the refused attempt is not back at the front as a head")
-	}
-	if kept := e.leave("f", b, true); kept || c.isHead() {
-		t.Fatalf("b (not the front) admitted: kept %v, c head %v; want no turn passed", kept, c.isHead())
-	}
-	if kept := e.leave("f", a, true); !kept || c.isHead() {
-		t.Fatalf("the front admitted in a stalled queue: kept %v, c head %v; want the turn kept", kept, c.isHead())
-	}
-	e.ran("f")
-	e.passTurn("f")
-	if !c.isHead() {
-		t.Fatal("c is not the head after the attempt that kept the turn ran")
-	}
-	if kept := e.leave("f", c, true); kept {
-		t.Fatal("the turn kept once the queue is no longer stalled")
-	}
-	if e.heldTotal != 0 {
-		t.Fatalf("%d held after everyone left", e.heldTotal)
+	// Admissions 10 ms apart, then one after a second (a cold start, a pause): the pace estimate
+	// grows by a fifth, not to a second.
+	q.lastAdmit = time.Now().Add(-time.Second)
+	e.leave("f", ws[0], true)
+	if q.interval < 11*time.Millisecond || q.interval > 13*time.Millisecond {
+		t.Fatalf("pace %s after a slow gap, want 12ms", q.interval)
 	}
 }
