@@ -127,26 +127,11 @@ func (s *Store) DeleteEventInvokeConfig(ctx context.Context, account, function, 
 // the end).
 func (s *Store) ListEventInvokeConfigs(ctx context.Context, account, function, marker string,
 	maxItems int) ([]*EventInvokeConfig, string, error) {
-	if maxItems <= 0 {
-		maxItems = DefaultMaxItems
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+eventInvokeConfigColumns+` FROM event_invoke_configs
-		WHERE account_id = $1 AND function_name = $2 AND qualifier > $3
-		ORDER BY qualifier LIMIT $4`, account, function, marker, maxItems+1)
-	if err != nil {
-		return nil, "", fmt.Errorf("store: list event invoke configs of %s: %w", function, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*EventInvokeConfig, error) {
-		return scanEventInvokeConfig(r, function)
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("store: list event invoke configs of %s: %w", function, err)
-	}
-	if len(out) <= maxItems {
-		return out, "", nil
-	}
-	out = out[:maxItems]
-	return out, out[maxItems-1].Qualifier, nil
+	return listPage(ctx, s, "event invoke configs of "+function, `SELECT `+eventInvokeConfigColumns+`
+		FROM event_invoke_configs WHERE account_id = $1 AND function_name = $2 AND qualifier > $3
+		ORDER BY qualifier LIMIT $4`,
+		func(r pgx.CollectableRow) (*EventInvokeConfig, error) { return scanEventInvokeConfig(r, function) },
+		func(c *EventInvokeConfig) string { return c.Qualifier }, maxItems, account, function, marker)
 }
 
 func scanEventInvokeConfig(row pgx.Row, function string) (*EventInvokeConfig, error) {
