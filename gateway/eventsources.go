@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -187,17 +186,11 @@ func (g *Gateway) deleteEventSourceMapping(c *gin.Context) error {
 // listEventSourceMappings is ListEventSourceMappings: GET …/event-source-mappings/
 // ?EventSourceArn=&FunctionName=&Marker=&MaxItems=, at most 100 per page.
 func (g *Gateway) listEventSourceMappings(c *gin.Context) error {
-	maxItems := lambdaapi.MaxMappingListPage
-	if s, ok := c.GetQuery("MaxItems"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return constraint("MaxItems", "be an integer")
-		}
-		if err := validRange("MaxItems", n, 1, lambdaapi.MaxListMaxItems); err != nil {
-			return err
-		}
-		maxItems = min(n, lambdaapi.MaxMappingListPage)
+	maxItems, err := queryMaxItems(c, lambdaapi.MaxMappingListPage, lambdaapi.MaxListMaxItems)
+	if err != nil {
+		return err
 	}
+	maxItems = min(maxItems, lambdaapi.MaxMappingListPage)
 	ctx := c.Request.Context()
 	account := accountOf(ctx)
 	out := lambdaapi.ListEventSourceMappingsOutput{EventSourceMappings: []*lambdaapi.EventSourceMappingConfiguration{}}

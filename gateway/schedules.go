@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -129,16 +128,9 @@ func validCatchUp(s string) error {
 // listSchedules is GET /lambdock/v1/schedules?Marker=&MaxItems=: the caller's account's
 // schedules by name.
 func (g *Gateway) listSchedules(c *gin.Context) error {
-	maxItems := lambdaapi.DefaultListMaxItems
-	if s, ok := c.GetQuery("MaxItems"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return constraint("MaxItems", "be an integer")
-		}
-		if err := validRange("MaxItems", n, 1, lambdaapi.MaxListMaxItems); err != nil {
-			return err
-		}
-		maxItems = n
+	maxItems, err := queryMaxItems(c, lambdaapi.DefaultListMaxItems, lambdaapi.MaxListMaxItems)
+	if err != nil {
+		return err
 	}
 	list, next, err := g.cfg.Store.ListSchedules(c.Request.Context(), accountOf(c.Request.Context()),
 		c.Query("Marker"), maxItems)

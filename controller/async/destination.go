@@ -13,6 +13,7 @@ import (
 	"github.com/lambdock/lambdock/internal/async/eventq"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/target"
+	"github.com/lambdock/lambdock/internal/lambda/invrecord"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -27,9 +28,9 @@ var errPermanent = errors.New("permanent")
 
 // deliver sends rec to the destination arn of inv's function, trying a few times. A failure is
 // logged: it never fails or re-runs the invocation.
-func (e *Engine) deliver(ctx context.Context, log *zap.Logger, arn string, inv msg.Invocation, rec Record) {
+func (e *Engine) deliver(ctx context.Context, log *zap.Logger, arn string, inv msg.Invocation, rec invrecord.Record) {
 	log = log.With(zap.String("destination", arn), zap.String("condition", rec.RequestContext.Condition))
-	body := rec.encode()
+	body := encodeRecord(rec)
 	delay := deliverBackoff
 	for try := 1; ; try++ {
 		dctx, cancel := context.WithTimeout(ctx, storeTimeout)
