@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // latestQualifier is the qualifier of a function's unpublished version, the only one there is
@@ -67,8 +66,7 @@ func (s *Store) PutEventInvokeConfig(ctx context.Context, c *EventInvokeConfig) 
 		c.AccountID, c.FunctionName, c.Qualifier, c.MaximumRetryAttempts, c.MaximumEventAgeSec,
 		c.OnSuccess, c.OnFailure, configTime())
 	got, err := scanEventInvokeConfig(row, c.FunctionName)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.ForeignKeyViolation {
+	if isCode(err, pgerrcode.ForeignKeyViolation) {
 		return fmt.Errorf("store: function %s: %w", c.FunctionName, ErrNotFound)
 	}
 	if err != nil {

@@ -128,8 +128,7 @@ func (s *Store) UpdateEventSourceMapping(ctx context.Context, m *EventSourceMapp
 		m.AccountID, m.UUID, m.BatchSize, m.MaximumBatchingWindowSec, m.Enabled,
 		m.ReportBatchItemFailures, m.MaximumRetryAttempts, m.OnFailure, now, m.FunctionName)
 	got, err := scanMapping(row, m.UUID)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.ForeignKeyViolation {
+	if isCode(err, pgerrcode.ForeignKeyViolation) {
 		return fmt.Errorf("store: function %s: %w", m.FunctionName, ErrNotFound)
 	}
 	if err != nil {

@@ -110,8 +110,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, sc *Schedule) error {
 		WHERE account_id = $1 AND name = $2 RETURNING `+scheduleColumns,
 		sc.AccountID, sc.Name, sc.FunctionName, sc.Expression, sc.Payload, sc.CatchUp, sc.Enabled, now)
 	got, err := scanOneSchedule(row, sc.Name)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.ForeignKeyViolation {
+	if isCode(err, pgerrcode.ForeignKeyViolation) {
 		return fmt.Errorf("store: function %s: %w", sc.FunctionName, ErrNotFound)
 	}
 	if err != nil {
