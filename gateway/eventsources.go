@@ -231,6 +231,10 @@ func (g *Gateway) queueSource(account, arn string) (target.Target, error) {
 		return t, lambdaerr.InvalidParameter("EventSourceArn %s belongs to account %s, not to the caller's account %s.",
 			arn, t.AccountID, account)
 	}
+	if t.Region != g.cfg.Region {
+		return t, lambdaerr.InvalidParameter("EventSourceArn %s names region %s; this installation's region is %s.",
+			arn, t.Region, g.cfg.Region)
+	}
 	return t, nil
 }
 
@@ -252,6 +256,10 @@ func (g *Gateway) onFailure(ctx context.Context, account string, dc *lambdaapi.M
 	if t.AccountID != account {
 		return "", lambdaerr.InvalidParameter("OnFailure destination %s belongs to account %s, not to the caller's account %s.",
 			arn, t.AccountID, account)
+	}
+	if t.Region != g.cfg.Region {
+		return "", lambdaerr.InvalidParameter("OnFailure destination %s names region %s; this installation's region is %s.",
+			arn, t.Region, g.cfg.Region)
 	}
 	if t.Kind == target.KindQueue {
 		if err := g.ensureQueue(ctx, account, t.Name); err != nil {
