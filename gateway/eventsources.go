@@ -364,6 +364,10 @@ func (g *Gateway) ensureQueue(ctx context.Context, account, name string) error {
 	if err == nil {
 		_, err = queuestream.Ensure(ctx, js, account, name)
 	}
+	if errors.Is(err, queuestream.ErrTooMany) {
+		return lambdaerr.InvalidParameter("Queue %s cannot be created: the account has %d queues, the most it may have.",
+			name, queuestream.MaxPerAccount)
+	}
 	return err
 }
 
