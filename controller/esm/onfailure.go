@@ -7,8 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/lambdock/lambdock/internal/async/deliver"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/target"
 	"github.com/lambdock/lambdock/internal/lambda/invrecord"
@@ -58,12 +57,8 @@ func (p *poller) sendOnFailure(it *item, out outcome, reason string) error {
 	if err != nil {
 		return err
 	}
-	if t.Kind == target.KindSubject {
-		return p.m.cfg.NATS.Publish(t.NATSSubject(), data)
-	}
 	ctx, cancel := context.WithTimeout(p.m.work, 10*time.Second)
 	defer cancel()
-	_, err = p.m.js.Publish(ctx, t.NATSSubject(), data, jetstream.WithMsgID(
-		"lambdock-esm-failure/"+p.esm.UUID+"/"+it.md.Stream+"/"+strconv.FormatUint(it.md.Sequence.Stream, 10)))
-	return err
+	return deliver.Publish(ctx, p.m.cfg.NATS, p.m.js, t, data,
+		"lambdock-esm-failure/"+p.esm.UUID+"/"+it.md.Stream+"/"+strconv.FormatUint(it.md.Sequence.Stream, 10))
 }
