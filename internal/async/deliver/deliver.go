@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -38,7 +39,9 @@ func Publish(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, t targe
 			if err := nc.Publish(subject, body); err != nil {
 				return fmt.Errorf("deliver: publish to %s: %w", subject, err)
 			}
-			if err := nc.FlushWithContext(ctx); err != nil {
+			fctx, cancel := withDeadline(ctx)
+			defer cancel()
+			if err := nc.FlushWithContext(fctx); err != nil {
 				return fmt.Errorf("deliver: publish to %s: %w", subject, err)
 			}
 			return nil
@@ -52,4 +55,15 @@ func Publish(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, t targe
 		return fmt.Errorf("deliver: publish to %s: %w", subject, err)
 	}
 	return nil
+}
+
+// flushTimeout bounds the flush of a core publish when the caller's context has no deadline.
+const flushTimeout = 10 * time.Second
+
+// withDeadline is ctx, given flushTimeout when it has no deadline (a flush needs one).
+func withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, flushTimeout)
 }
