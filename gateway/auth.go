@@ -116,6 +116,9 @@ func (g *Gateway) authError(c *gin.Context, err error) error {
 // account and the body is left to the handler.
 func (g *Gateway) api(r route, fn func(c *gin.Context) error) gin.HandlerFunc {
 	return g.handle(func(c *gin.Context) error {
+		if err := checkQuery(c); err != nil {
+			return err
+		}
 		if !g.cfg.Authenticate {
 			return fn(c)
 		}

@@ -269,20 +269,8 @@ func TestEventInvokeConfigLifecycle(t *testing.T) {
 func TestEventInvokeConfigAccounts(t *testing.T) {
 	env := gatewaytest.New(t)
 	ctx := context.Background()
-	const idA, idB = "111111111111", "222222222222"
-	for _, a := range []*tenant.Account{{ID: idA, Name: "a", Concurrency: 10}, {ID: idB, Name: "b", Concurrency: 10}} {
-		if err := env.DB.CreateAccount(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a, b := env.ClientFor(idA), env.ClientFor(idB)
-	var in lambdaapi.CreateFunctionInput
-	if err := json.Unmarshal(createBody(t, "ev", nil), &in); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.CreateFunction(ctx, &in); err != nil {
-		t.Fatal(err)
-	}
+	a, b := twoAccounts(t, env)
+	createFunctionWith(t, a, "ev")
 	arnA := "arn:aws:lambda:us-east-1:" + idA + ":function:ev"
 	put := &lambdaapi.EventInvokeConfigInput{MaximumRetryAttempts: intp(0), DestinationConfig: &lambdaapi.DestinationConfig{
 		OnFailure: &lambdaapi.Destination{Destination: "arn:aws:nats:us-east-1:" + idA + ":queue/failed"}}}
@@ -310,9 +298,7 @@ func TestEventInvokeConfigAccounts(t *testing.T) {
 			t.Errorf("B lists A's %s: %v", name, err)
 		}
 	}
-	if _, err := b.CreateFunction(ctx, &in); err != nil {
-		t.Fatal(err)
-	}
+	createFunctionWith(t, b, "ev")
 	_, err = b.PutEventInvokeConfig(ctx, "ev", "", put) // A's queue as B's destination
 	if e := asAPIError(err); e == nil || e.Status != 400 || !strings.Contains(e.Message, "your account "+idB) {
 		t.Errorf("B names A's queue: %v", err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -187,17 +186,11 @@ func (g *Gateway) deleteEventSourceMapping(c *gin.Context) error {
 // listEventSourceMappings is ListEventSourceMappings: GET …/event-source-mappings/
 // ?EventSourceArn=&FunctionName=&Marker=&MaxItems=, at most 100 per page.
 func (g *Gateway) listEventSourceMappings(c *gin.Context) error {
-	maxItems := lambdaapi.MaxMappingListPage
-	if s, ok := c.GetQuery("MaxItems"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return constraint("MaxItems", "be an integer")
-		}
-		if err := validRange("MaxItems", n, 1, lambdaapi.MaxListMaxItems); err != nil {
-			return err
-		}
-		maxItems = min(n, lambdaapi.MaxMappingListPage)
+	maxItems, err := queryMaxItems(c, lambdaapi.MaxMappingListPage, lambdaapi.MaxListMaxItems)
+	if err != nil {
+		return err
 	}
+	maxItems = min(maxItems, lambdaapi.MaxMappingListPage)
 	ctx := c.Request.Context()
 	account := accountOf(ctx)
 	out := lambdaapi.ListEventSourceMappingsOutput{EventSourceMappings: []*lambdaapi.EventSourceMappingConfiguration{}}
@@ -238,6 +231,10 @@ func (g *Gateway) queueSource(account, arn string) (target.Target, error) {
 		return t, lambdaerr.InvalidParameter("EventSourceArn %s belongs to account %s, not to the caller's account %s.",
 			arn, t.AccountID, account)
 	}
+	if t.Region != g.cfg.Region {
+		return t, lambdaerr.InvalidParameter("EventSourceArn %s names region %s; this installation's region is %s.",
+			arn, t.Region, g.cfg.Region)
+	}
 	return t, nil
 }
 
@@ -259,6 +256,10 @@ func (g *Gateway) onFailure(ctx context.Context, account string, dc *lambdaapi.M
 	if t.AccountID != account {
 		return "", lambdaerr.InvalidParameter("OnFailure destination %s belongs to account %s, not to the caller's account %s.",
 			arn, t.AccountID, account)
+	}
+	if t.Region != g.cfg.Region {
+		return "", lambdaerr.InvalidParameter("OnFailure destination %s names region %s; this installation's region is %s.",
+			arn, t.Region, g.cfg.Region)
 	}
 	if t.Kind == target.KindQueue {
 		if err := g.ensureQueue(ctx, account, t.Name); err != nil {
@@ -362,6 +363,10 @@ func (g *Gateway) ensureQueue(ctx context.Context, account, name string) error {
 	js, err := g.queueJS()
 	if err == nil {
 		_, err = queuestream.Ensure(ctx, js, account, name)
+	}
+	if errors.Is(err, queuestream.ErrTooMany) {
+		return lambdaerr.InvalidParameter("Queue %s cannot be created: the account has %d queues, the most it may have.",
+			name, queuestream.MaxPerAccount)
 	}
 	return err
 }

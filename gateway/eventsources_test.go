@@ -138,6 +138,8 @@ func TestEventSourceMappingErrors(t *testing.T) {
 			"EventSourceArn": "arn:aws:nats:us-east-1:000000000000:subject/a.b"}, bad, inv, "event sources are queues"},
 		{"another account's queue", http.MethodPost, "", map[string]any{"FunctionName": "worker",
 			"EventSourceArn": "arn:aws:nats:us-east-1:111111111111:queue/q"}, bad, inv, "not to the caller's account"},
+		{"another region's queue", http.MethodPost, "", map[string]any{"FunctionName": "worker",
+			"EventSourceArn": "arn:aws:nats:eu-west-1:000000000000:queue/q"}, bad, inv, "this installation's region"},
 		{"no EventSourceArn", http.MethodPost, "", map[string]any{"FunctionName": "worker"}, bad, inv, "EventSourceArn"},
 		{"BatchSize 0", http.MethodPost, "", map[string]any{"FunctionName": "worker", "EventSourceArn": queueARN + "2",
 			"BatchSize": 0}, bad, inv, "greater than or equal to 1"},

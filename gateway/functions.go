@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -157,16 +156,9 @@ func (g *Gateway) getFunctionConfiguration(c *gin.Context) error {
 
 // listFunctions is ListFunctions: GET /2015-03-31/functions/?Marker=&MaxItems=.
 func (g *Gateway) listFunctions(c *gin.Context) error {
-	maxItems := lambdaapi.DefaultListMaxItems
-	if s, ok := c.GetQuery("MaxItems"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return constraint("MaxItems", "be an integer")
-		}
-		if err := validRange("MaxItems", n, 1, lambdaapi.MaxListMaxItems); err != nil {
-			return err
-		}
-		maxItems = n
+	maxItems, err := queryMaxItems(c, lambdaapi.DefaultListMaxItems, lambdaapi.MaxListMaxItems)
+	if err != nil {
+		return err
 	}
 	fns, next, err := g.cfg.Store.ListFunctions(c.Request.Context(), accountOf(c.Request.Context()), c.Query("Marker"), maxItems)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
 
@@ -139,4 +140,31 @@ func roundTrip(t *testing.T, req *http.Request) (*http.Response, []byte) {
 		t.Fatal(err)
 	}
 	return resp, b
+}
+
+// idA and idB are the two accounts of the tenancy tests (twoAccounts).
+const idA, idB = "111111111111", "222222222222"
+
+// twoAccounts creates the accounts idA and idB (concurrency 10 each) and returns a client signed
+// as each.
+func twoAccounts(t testing.TB, env *gatewaytest.Env) (a, b *lambdaclient.Client) {
+	t.Helper()
+	for _, acct := range []*tenant.Account{{ID: idA, Name: "a", Concurrency: 10}, {ID: idB, Name: "b", Concurrency: 10}} {
+		if err := env.DB.CreateAccount(context.Background(), acct); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return env.ClientFor(idA), env.ClientFor(idB)
+}
+
+// createFunctionWith creates the function name (createBody's defaults) through c.
+func createFunctionWith(t testing.TB, c *lambdaclient.Client, name string) {
+	t.Helper()
+	var in lambdaapi.CreateFunctionInput
+	if err := json.Unmarshal(createBody(t, name, nil), &in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateFunction(context.Background(), &in); err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
 }

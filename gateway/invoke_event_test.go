@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -200,20 +199,8 @@ func TestInvokeEventNotStored(t *testing.T) {
 func TestInvocationStatus(t *testing.T) {
 	env := gatewaytest.New(t)
 	ctx := context.Background()
-	const idA, idB = "111111111111", "222222222222"
-	for _, a := range []*tenant.Account{{ID: idA, Name: "a", Concurrency: 10}, {ID: idB, Name: "b", Concurrency: 10}} {
-		if err := env.DB.CreateAccount(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a, b := env.ClientFor(idA), env.ClientFor(idB)
-	var in lambdaapi.CreateFunctionInput
-	if err := json.Unmarshal(createBody(t, "fn", nil), &in); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.CreateFunction(ctx, &in); err != nil {
-		t.Fatal(err)
-	}
+	a, b := twoAccounts(t, env)
+	createFunctionWith(t, a, "fn")
 	out, err := a.Invoke(ctx, &lambdaclient.InvokeInput{FunctionName: "fn", InvocationType: lambdaapi.InvocationEvent})
 	if err != nil || out.StatusCode != http.StatusAccepted {
 		t.Fatalf("Event invoke = %+v, %v", out, err)

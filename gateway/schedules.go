@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,14 +15,17 @@ import (
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
-	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/lambda/schedexpr"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
-// maxScheduleRequest bounds a schedule's request body: its payload (at most an Event
-// invocation's, rules.MaxEventPayload) and the other fields.
-const maxScheduleRequest = rules.MaxEventPayload + 64<<10
+// maxSchedulePayload bounds a schedule's own payload: 8,192 bytes, as EventBridge bounds a
+// target's Input. The scheduler keeps every enabled schedule in memory.
+const maxSchedulePayload = 8192
+
+// maxScheduleRequest bounds a schedule's request body: its payload (JSON-escaped, so up to six
+// bytes a byte) and the other fields.
+const maxScheduleRequest = 6*maxSchedulePayload + 16<<10
 
 // scheduleNamePattern is a schedule name, as EventBridge names rules.
 var scheduleNamePattern = regexp.MustCompile(`^[.\-_A-Za-z0-9]{1,64}$`)
@@ -106,8 +108,8 @@ func (g *Gateway) setScheduleFields(c *gin.Context, sc *store.Schedule, fn, expr
 	case payload == nil:
 	case bytes.Equal(bytes.TrimSpace(payload), []byte("null")):
 		sc.Payload = nil
-	case len(payload) > rules.MaxEventPayload:
-		return constraint("Payload", "have length less than or equal to %d bytes", rules.MaxEventPayload)
+	case len(payload) > maxSchedulePayload:
+		return constraint("Payload", "have length less than or equal to %d bytes", maxSchedulePayload)
 	default:
 		var compact bytes.Buffer
 		if err := json.Compact(&compact, payload); err != nil {
@@ -129,16 +131,9 @@ func validCatchUp(s string) error {
 // listSchedules is GET /lambdock/v1/schedules?Marker=&MaxItems=: the caller's account's
 // schedules by name.
 func (g *Gateway) listSchedules(c *gin.Context) error {
-	maxItems := lambdaapi.DefaultListMaxItems
-	if s, ok := c.GetQuery("MaxItems"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return constraint("MaxItems", "be an integer")
-		}
-		if err := validRange("MaxItems", n, 1, lambdaapi.MaxListMaxItems); err != nil {
-			return err
-		}
-		maxItems = n
+	maxItems, err := queryMaxItems(c, lambdaapi.DefaultListMaxItems, lambdaapi.MaxListMaxItems)
+	if err != nil {
+		return err
 	}
 	list, next, err := g.cfg.Store.ListSchedules(c.Request.Context(), accountOf(c.Request.Context()),
 		c.Query("Marker"), maxItems)

@@ -174,7 +174,6 @@ func TestSchedulesValidation(t *testing.T) {
 func TestSchedulesPerAccount(t *testing.T) {
 	env := gatewaytest.New(t)
 	ctx := context.Background()
-	const idA, idB = "111111111111", "222222222222"
 	for _, id := range []string{idA, idB} {
 		if err := env.DB.CreateAccount(ctx, &tenant.Account{ID: id, Name: "acct-" + id, Concurrency: 10}); err != nil {
 			t.Fatal(err)

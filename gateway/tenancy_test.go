@@ -18,13 +18,7 @@ import (
 func TestAccountsAreIsolated(t *testing.T) {
 	env := gatewaytest.New(t)
 	ctx := context.Background()
-	const idA, idB = "111111111111", "222222222222"
-	for _, a := range []*tenant.Account{{ID: idA, Name: "a", Concurrency: 10}, {ID: idB, Name: "b", Concurrency: 10}} {
-		if err := env.DB.CreateAccount(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a, b := env.ClientFor(idA), env.ClientFor(idB)
+	a, b := twoAccounts(t, env)
 	create := func(c *lambdaclient.Client, name string, mem int) *lambdaapi.FunctionConfiguration {
 		t.Helper()
 		var in lambdaapi.CreateFunctionInput
@@ -181,12 +175,7 @@ func errString(err error) string {
 func TestCodeIsServedToItsAccountOnly(t *testing.T) {
 	env := gatewaytest.New(t)
 	ctx := context.Background()
-	const idA, idB = "111111111111", "222222222222"
-	for _, a := range []*tenant.Account{{ID: idA, Name: "a", Concurrency: 10}, {ID: idB, Name: "b", Concurrency: 10}} {
-		if err := env.DB.CreateAccount(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-	}
+	twoAccounts(t, env)
 	var in lambdaapi.CreateFunctionInput
 	body := createBody(t, "secret-code", func(m map[string]any) {
 		m["Code"] = map[string]any{"ZipFile": gatewaytest.Zip(t, map[string]string{"bootstrap": "#!/bin/sh\n# only A's\n"})}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -121,14 +120,8 @@ func (g *Gateway) deleteFunctionURL(c *gin.Context) error {
 // has at most one URL (no aliases yet), so there is one page; a Marker means the page after it,
 // which is empty.
 func (g *Gateway) listFunctionURLs(c *gin.Context) error {
-	if s, ok := c.GetQuery("MaxItems"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return constraint("MaxItems", "be an integer")
-		}
-		if err := validRange("MaxItems", n, 1, lambdaapi.MaxURLListMaxItems); err != nil {
-			return err
-		}
+	if _, err := queryMaxItems(c, 0, lambdaapi.MaxURLListMaxItems); err != nil {
+		return err
 	}
 	f, err := g.lookupParam(c)
 	if err != nil {

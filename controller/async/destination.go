@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/lambdock/lambdock/internal/async/deliver"
 	"github.com/lambdock/lambdock/internal/async/eventq"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/target"
+	"github.com/lambdock/lambdock/internal/lambda/invrecord"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -27,9 +28,9 @@ var errPermanent = errors.New("permanent")
 
 // deliver sends rec to the destination arn of inv's function, trying a few times. A failure is
 // logged: it never fails or re-runs the invocation.
-func (e *Engine) deliver(ctx context.Context, log *zap.Logger, arn string, inv msg.Invocation, rec Record) {
+func (e *Engine) deliver(ctx context.Context, log *zap.Logger, arn string, inv msg.Invocation, rec invrecord.Record) {
 	log = log.With(zap.String("destination", arn), zap.String("condition", rec.RequestContext.Condition))
-	body := rec.encode()
+	body := encodeRecord(rec)
 	delay := deliverBackoff
 	for try := 1; ; try++ {
 		dctx, cancel := context.WithTimeout(ctx, storeTimeout)
@@ -64,28 +65,8 @@ func (e *Engine) deliverOnce(ctx context.Context, arn string, inv msg.Invocation
 	switch t.Kind {
 	case target.KindFunction:
 		return e.deliverToFunction(ctx, t, inv, body)
-	case target.KindQueue:
-		if _, err := e.cfg.JetStream.Publish(ctx, t.NATSSubject(), body); err != nil {
-			return fmt.Errorf("publish to queue %s (stream %s): %w", t.Name, target.QueueStream(t.AccountID, t.Name), err)
-		}
-		return nil
-	case target.KindSubject:
-		subject := t.NATSSubject()
-		_, err := e.cfg.JetStream.StreamNameBySubject(ctx, subject)
-		switch {
-		case err == nil:
-			if _, err := e.cfg.JetStream.Publish(ctx, subject, body); err != nil {
-				return fmt.Errorf("publish to %s: %w", subject, err)
-			}
-			return nil
-		case errors.Is(err, jetstream.ErrStreamNotFound):
-			if err := e.cfg.NATS.Publish(subject, body); err != nil {
-				return fmt.Errorf("publish to %s: %w", subject, err)
-			}
-			return nil
-		default:
-			return fmt.Errorf("find the stream of %s: %w", subject, err)
-		}
+	case target.KindQueue, target.KindSubject:
+		return deliver.Publish(ctx, e.cfg.NATS, e.cfg.JetStream, t, body, "")
 	}
 	return fmt.Errorf("%w: destination kind %q", errPermanent, t.Kind)
 }

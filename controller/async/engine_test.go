@@ -15,6 +15,7 @@ import (
 
 	"github.com/lambdock/lambdock/controller/async"
 	"github.com/lambdock/lambdock/internal/contract/target"
+	"github.com/lambdock/lambdock/internal/lambda/invrecord"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -295,7 +296,7 @@ func testDestinations(t *testing.T, r *rig) {
 		OnSuccess: target.QueueARN(region, r.account, queue)})
 	id := r.publish(t, source, `{"op":"echo","value":1}`)
 	rec := record(t, sub, 30*time.Second)
-	var got async.Record
+	var got invrecord.Record
 	if err := json.Unmarshal(rec.RequestPayload, &got); err != nil {
 		t.Fatalf("the sink's event %s: %v", rec.RequestPayload, err)
 	}
@@ -314,7 +315,7 @@ func testDestinations(t *testing.T, r *rig) {
 	if err != nil {
 		t.Fatalf("nothing in the queue: %v", err)
 	}
-	var q async.Record
+	var q invrecord.Record
 	if err := json.Unmarshal(m.Data(), &q); err != nil || q.RequestContext.RequestID != id || q.RequestContext.Condition != async.ConditionSuccess {
 		t.Fatalf("queue record %s: %v", m.Data(), err)
 	}
@@ -347,7 +348,7 @@ func testClose(t *testing.T, r *rig) {
 	if err != nil {
 		t.Fatalf("the running event's record was not sent before Close returned: %v", err)
 	}
-	var rec async.Record
+	var rec invrecord.Record
 	if err := json.Unmarshal(m.Data, &rec); err != nil || rec.RequestContext.RequestID != running {
 		t.Fatalf("first record %s (%v), want the running event %s", m.Data, err, running)
 	}

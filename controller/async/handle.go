@@ -343,7 +343,7 @@ func (j *job) throttledOut(r msg.InvocationReply) {
 
 // ageLeft is how long the event may still wait before it expires.
 func (j *job) ageLeft() time.Duration {
-	return j.inv.Event.EnqueuedAt.Add(j.conf.maxAge).Sub(time.Now())
+	return time.Until(j.inv.Event.EnqueuedAt.Add(j.conf.maxAge))
 }
 
 // succeed delivers OnSuccess, records the success and acks.

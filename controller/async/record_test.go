@@ -38,7 +38,7 @@ func TestNewRecord(t *testing.T) {
 				invoked = 0
 			}
 			var got map[string]any
-			if err := json.Unmarshal(newRecord(tt.inv, tt.condition, invoked, tt.reply).encode(), &got); err != nil {
+			if err := json.Unmarshal(encodeRecord(newRecord(tt.inv, tt.condition, invoked, tt.reply)), &got); err != nil {
 				t.Fatal(err)
 			}
 			if _, ok := got["timestamp"].(string); !ok {

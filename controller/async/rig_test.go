@@ -36,6 +36,7 @@ import (
 	"github.com/lambdock/lambdock/controller/async"
 	"github.com/lambdock/lambdock/internal/async/eventq"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/lambda/invrecord"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/lambdockdtest"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
@@ -305,13 +306,13 @@ func (r *rig) publishID(t *testing.T, id, name, payload string) {
 }
 
 // record waits for the next invocation record on sub.
-func record(t *testing.T, sub *nats.Subscription, wait time.Duration) async.Record {
+func record(t *testing.T, sub *nats.Subscription, wait time.Duration) invrecord.Record {
 	t.Helper()
 	m, err := sub.NextMsg(wait)
 	if err != nil {
 		t.Fatalf("no invocation record on %s within %s: %v", sub.Subject, wait, err)
 	}
-	var rec async.Record
+	var rec invrecord.Record
 	if err := json.Unmarshal(m.Data, &rec); err != nil {
 		t.Fatalf("record %s: %v", m.Data, err)
 	}

@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/lambdock/lambdock/internal/async/deliver"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/target"
+	"github.com/lambdock/lambdock/internal/lambda/invrecord"
 )
 
 // ConditionRetriesExhausted is the condition of every OnFailure record of a queue trigger.
@@ -20,30 +20,15 @@ const ConditionRetriesExhausted = "RetryAttemptsExhausted"
 // that failed MaximumRetryAttempts+1 times: Lambda's invocation record (version 1.0, as for
 // stream sources) with the message's record as the function last received it.
 type FailureRecord struct {
-	Version         string          `json:"version"`
-	Timestamp       string          `json:"timestamp"`
-	RequestContext  RequestContext  `json:"requestContext"`
-	ResponseContext ResponseContext `json:"responseContext"`
+	Version         string                    `json:"version"`
+	Timestamp       string                    `json:"timestamp"`
+	RequestContext  invrecord.RequestContext  `json:"requestContext"`
+	ResponseContext invrecord.ResponseContext `json:"responseContext"`
 	// Reason says why the last attempt failed: ReportedFailure, FunctionError,
 	// InvalidResponse, or the error code of a refused invocation.
 	Reason string `json:"reason"`
 	// Record is the message as the function received it the last time.
 	Record Record `json:"record"`
-}
-
-// RequestContext is the failed invocation.
-type RequestContext struct {
-	RequestID              string `json:"requestId"`
-	FunctionArn            string `json:"functionArn"`
-	Condition              string `json:"condition"`
-	ApproximateInvokeCount int    `json:"approximateInvokeCount"`
-}
-
-// ResponseContext is its outcome.
-type ResponseContext struct {
-	StatusCode      int    `json:"statusCode"`
-	ExecutedVersion string `json:"executedVersion"`
-	FunctionError   string `json:"functionError,omitempty"`
 }
 
 // sendOnFailure publishes the message's FailureRecord: to a queue through JetStream (waiting for
@@ -58,12 +43,12 @@ func (p *poller) sendOnFailure(it *item, out outcome, reason string) error {
 		version = function.LatestVersion
 	}
 	rec := FailureRecord{
-		Version:   "1.0",
-		Timestamp: time.Now().UTC().Format(time.RFC3339Nano),
-		RequestContext: RequestContext{RequestID: out.requestID,
+		Version:   invrecord.Version,
+		Timestamp: time.Now().UTC().Format(invrecord.TimestampLayout),
+		RequestContext: invrecord.RequestContext{RequestID: out.requestID,
 			FunctionArn: function.Spec{Name: p.esm.FunctionName, AccountID: p.esm.AccountID, Region: p.m.cfg.Region}.ARN(),
 			Condition:   ConditionRetriesExhausted, ApproximateInvokeCount: int(it.md.NumDelivered)},
-		ResponseContext: ResponseContext{StatusCode: out.statusCode, ExecutedVersion: version,
+		ResponseContext: invrecord.ResponseContext{StatusCode: out.statusCode, ExecutedVersion: version,
 			FunctionError: out.functionError},
 		Reason: reason,
 		Record: it.rec,
@@ -72,12 +57,8 @@ func (p *poller) sendOnFailure(it *item, out outcome, reason string) error {
 	if err != nil {
 		return err
 	}
-	if t.Kind == target.KindSubject {
-		return p.m.cfg.NATS.Publish(t.NATSSubject(), data)
-	}
 	ctx, cancel := context.WithTimeout(p.m.work, 10*time.Second)
 	defer cancel()
-	_, err = p.m.js.Publish(ctx, t.NATSSubject(), data, jetstream.WithMsgID(
-		"lambdock-esm-failure/"+p.esm.UUID+"/"+it.md.Stream+"/"+strconv.FormatUint(it.md.Sequence.Stream, 10)))
-	return err
+	return deliver.Publish(ctx, p.m.cfg.NATS, p.m.js, t, data,
+		"lambdock-esm-failure/"+p.esm.UUID+"/"+it.md.Stream+"/"+strconv.FormatUint(it.md.Sequence.Stream, 10))
 }

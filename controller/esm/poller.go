@@ -108,9 +108,14 @@ func (p *poller) consumer() (jetstream.Consumer, error) {
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       p.m.cfg.AckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: p.esm.BatchSize * p.m.cfg.Concurrency * 2,
+		// A message nakked with a backoff stays pending until it is redelivered: the bound must
+		// not let a queue's failing messages hold back the healthy ones behind them.
+		MaxAckPending: maxAckPending,
 	})
 }
+
+// maxAckPending bounds a mapping's messages delivered and not yet acked, across controllers.
+const maxAckPending = 20000
 
 // gather waits up to LongPoll for a first message, then takes up to BatchSize-1 more: those
 // already there when the batching window is 0, else those that come within the window.

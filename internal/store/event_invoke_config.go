@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // latestQualifier is the qualifier of a function's unpublished version, the only one there is
@@ -67,8 +66,7 @@ func (s *Store) PutEventInvokeConfig(ctx context.Context, c *EventInvokeConfig) 
 		c.AccountID, c.FunctionName, c.Qualifier, c.MaximumRetryAttempts, c.MaximumEventAgeSec,
 		c.OnSuccess, c.OnFailure, configTime())
 	got, err := scanEventInvokeConfig(row, c.FunctionName)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.ForeignKeyViolation {
+	if isCode(err, pgerrcode.ForeignKeyViolation) {
 		return fmt.Errorf("store: function %s: %w", c.FunctionName, ErrNotFound)
 	}
 	if err != nil {
@@ -127,26 +125,11 @@ func (s *Store) DeleteEventInvokeConfig(ctx context.Context, account, function, 
 // the end).
 func (s *Store) ListEventInvokeConfigs(ctx context.Context, account, function, marker string,
 	maxItems int) ([]*EventInvokeConfig, string, error) {
-	if maxItems <= 0 {
-		maxItems = DefaultMaxItems
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+eventInvokeConfigColumns+` FROM event_invoke_configs
-		WHERE account_id = $1 AND function_name = $2 AND qualifier > $3
-		ORDER BY qualifier LIMIT $4`, account, function, marker, maxItems+1)
-	if err != nil {
-		return nil, "", fmt.Errorf("store: list event invoke configs of %s: %w", function, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*EventInvokeConfig, error) {
-		return scanEventInvokeConfig(r, function)
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("store: list event invoke configs of %s: %w", function, err)
-	}
-	if len(out) <= maxItems {
-		return out, "", nil
-	}
-	out = out[:maxItems]
-	return out, out[maxItems-1].Qualifier, nil
+	return listPage(ctx, s, "event invoke configs of "+function, `SELECT `+eventInvokeConfigColumns+`
+		FROM event_invoke_configs WHERE account_id = $1 AND function_name = $2 AND qualifier > $3
+		ORDER BY qualifier LIMIT $4`,
+		func(r pgx.CollectableRow) (*EventInvokeConfig, error) { return scanEventInvokeConfig(r, function) },
+		func(c *EventInvokeConfig) string { return c.Qualifier }, maxItems, account, function, marker)
 }
 
 func scanEventInvokeConfig(row pgx.Row, function string) (*EventInvokeConfig, error) {

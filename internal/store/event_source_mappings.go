@@ -93,31 +93,18 @@ type EventSourceMappingFilter struct {
 // UUID), in UUID order, and the next marker ("" at the end).
 func (s *Store) ListEventSourceMappings(ctx context.Context, account string, f EventSourceMappingFilter,
 	marker string, maxItems int) ([]*EventSourceMapping, string, error) {
-	if maxItems <= 0 {
-		maxItems = DefaultMaxItems
-	}
 	if marker != "" && !validUUID(marker) {
 		return nil, "", nil // not a marker this store handed out: nothing after it
 	}
 	if marker == "" {
 		marker = "00000000-0000-0000-0000-000000000000"
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+esmColumns+` FROM event_source_mappings
+	return listPage(ctx, s, "mappings", `SELECT `+esmColumns+` FROM event_source_mappings
 		WHERE account_id = $1 AND ($2 = '' OR function_name = $2) AND ($3 = '' OR event_source_arn = $3)
 			AND uuid > $4::uuid
-		ORDER BY uuid LIMIT $5`, account, f.FunctionName, f.EventSourceARN, marker, maxItems+1)
-	if err != nil {
-		return nil, "", fmt.Errorf("store: list mappings: %w", err)
-	}
-	ms, err := collectMappings(rows)
-	if err != nil {
-		return nil, "", err
-	}
-	if len(ms) <= maxItems {
-		return ms, "", nil
-	}
-	ms = ms[:maxItems]
-	return ms, ms[maxItems-1].UUID, nil
+		ORDER BY uuid LIMIT $5`,
+		func(r pgx.CollectableRow) (*EventSourceMapping, error) { return scanMapping(r, "") },
+		func(m *EventSourceMapping) string { return m.UUID }, maxItems, account, f.FunctionName, f.EventSourceARN, marker)
 }
 
 // AllEventSourceMappings returns every account's mappings (the pollers' view).
@@ -141,8 +128,7 @@ func (s *Store) UpdateEventSourceMapping(ctx context.Context, m *EventSourceMapp
 		m.AccountID, m.UUID, m.BatchSize, m.MaximumBatchingWindowSec, m.Enabled,
 		m.ReportBatchItemFailures, m.MaximumRetryAttempts, m.OnFailure, now, m.FunctionName)
 	got, err := scanMapping(row, m.UUID)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.ForeignKeyViolation {
+	if isCode(err, pgerrcode.ForeignKeyViolation) {
 		return fmt.Errorf("store: function %s: %w", m.FunctionName, ErrNotFound)
 	}
 	if err != nil {

@@ -63,23 +63,10 @@ func (s *Store) GetFunction(ctx context.Context, account, name string) (*Functio
 // <= 0) whose names sort after marker, in name order, and the marker of the next page ("" on the
 // last page).
 func (s *Store) ListFunctions(ctx context.Context, account, marker string, maxItems int) ([]*Function, string, error) {
-	if maxItems <= 0 {
-		maxItems = DefaultMaxItems
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+functionColumns+` FROM functions
-		WHERE account_id = $1 AND name > $2 ORDER BY name LIMIT $3`, account, marker, maxItems+1)
-	if err != nil {
-		return nil, "", fmt.Errorf("store: list functions: %w", err)
-	}
-	fns, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Function, error) { return scanFunction(r) })
-	if err != nil {
-		return nil, "", fmt.Errorf("store: list functions: %w", err)
-	}
-	if len(fns) <= maxItems {
-		return fns, "", nil
-	}
-	fns = fns[:maxItems]
-	return fns, fns[maxItems-1].Name, nil
+	return listPage(ctx, s, "functions", `SELECT `+functionColumns+` FROM functions
+		WHERE account_id = $1 AND name > $2 ORDER BY name LIMIT $3`,
+		func(r pgx.CollectableRow) (*Function, error) { return scanFunction(r) },
+		func(f *Function) string { return f.Name }, maxItems, account, marker)
 }
 
 // UpdateFunction replaces the configuration and code of the function f names in its account

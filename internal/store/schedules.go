@@ -76,23 +76,10 @@ func (s *Store) GetSchedule(ctx context.Context, account, name string) (*Schedul
 // ListSchedules returns up to maxItems of the account's schedules after marker (by name), and
 // the next marker ("" at the end).
 func (s *Store) ListSchedules(ctx context.Context, account, marker string, maxItems int) ([]*Schedule, string, error) {
-	if maxItems <= 0 {
-		maxItems = DefaultMaxItems
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+scheduleColumns+` FROM schedules
-		WHERE account_id = $1 AND name > $2 ORDER BY name LIMIT $3`, account, marker, maxItems+1)
-	if err != nil {
-		return nil, "", fmt.Errorf("store: list schedules: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Schedule, error) { return scanSchedule(r) })
-	if err != nil {
-		return nil, "", fmt.Errorf("store: list schedules: %w", err)
-	}
-	if len(out) <= maxItems {
-		return out, "", nil
-	}
-	out = out[:maxItems]
-	return out, out[maxItems-1].Name, nil
+	return listPage(ctx, s, "schedules", `SELECT `+scheduleColumns+` FROM schedules
+		WHERE account_id = $1 AND name > $2 ORDER BY name LIMIT $3`,
+		func(r pgx.CollectableRow) (*Schedule, error) { return scanSchedule(r) },
+		func(sc *Schedule) string { return sc.Name }, maxItems, account, marker)
 }
 
 // EnabledSchedules returns every enabled schedule of every account (the scheduler's view).
@@ -123,8 +110,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, sc *Schedule) error {
 		WHERE account_id = $1 AND name = $2 RETURNING `+scheduleColumns,
 		sc.AccountID, sc.Name, sc.FunctionName, sc.Expression, sc.Payload, sc.CatchUp, sc.Enabled, now)
 	got, err := scanOneSchedule(row, sc.Name)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.ForeignKeyViolation {
+	if isCode(err, pgerrcode.ForeignKeyViolation) {
 		return fmt.Errorf("store: function %s: %w", sc.FunctionName, ErrNotFound)
 	}
 	if err != nil {

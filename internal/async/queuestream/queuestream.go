@@ -35,6 +35,9 @@ const (
 	DuplicateWindow = 5 * time.Minute
 	// MaxBytes bounds a queue on disk; a full queue refuses new messages.
 	MaxBytes = 1 << 30
+	// MaxPerAccount bounds the queues of one account: each is a stream of up to MaxBytes on the
+	// disk every account shares.
+	MaxPerAccount = 32
 	// ConsumerPrefix starts the name of every event source mapping's durable consumer.
 	ConsumerPrefix = "lambdock-esm-"
 )
@@ -42,13 +45,28 @@ const (
 // ConsumerName is the durable consumer of the event source mapping with that UUID.
 func ConsumerName(uuid string) string { return ConsumerPrefix + uuid }
 
+// ErrTooMany is returned by Ensure when the account has MaxPerAccount queues already.
+var ErrTooMany = fmt.Errorf("queuestream: the account has %d queues, the most it may have", MaxPerAccount)
+
 // Ensure creates account's queue name if it does not exist and returns it. An existing queue
-// is left as it is (an operator may have changed its limits).
+// is left as it is (an operator may have changed its limits). A new queue beyond the account's
+// MaxPerAccount is ErrTooMany.
 func Ensure(ctx context.Context, js jetstream.JetStream, account, name string) (jetstream.Stream, error) {
 	stream := target.QueueStream(account, name)
 	s, err := js.Stream(ctx, stream)
 	if err == nil {
 		return s, nil
+	}
+	names := js.StreamNames(ctx, jetstream.WithStreamListSubject(target.QueueSubject(account, "*")))
+	n := 0
+	for range names.Name() {
+		n++
+	}
+	if err := names.Err(); err != nil {
+		return nil, fmt.Errorf("queuestream: count the account's queues: %w", err)
+	}
+	if n >= MaxPerAccount {
+		return nil, ErrTooMany
 	}
 	s, err = js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:        stream,

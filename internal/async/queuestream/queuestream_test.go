@@ -2,6 +2,8 @@ package queuestream_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -70,5 +72,31 @@ func TestQueue(t *testing.T) {
 	}
 	if err := queuestream.DeleteConsumer(ctx, js, acct, "missing-queue", "b"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestQueuesPerAccount: an account has at most MaxPerAccount queues; an existing one is still
+// returned, and another account is not affected.
+func TestQueuesPerAccount(t *testing.T) {
+	ctx := context.Background()
+	nc := testenv.Connect(t, testenv.NATS(t).ClientURL())
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const acct, other = "000000000001", "000000000002"
+	for i := range queuestream.MaxPerAccount {
+		if _, err := queuestream.Ensure(ctx, js, acct, fmt.Sprintf("q%d", i)); err != nil {
+			t.Fatalf("queue %d: %v", i, err)
+		}
+	}
+	if _, err := queuestream.Ensure(ctx, js, acct, "one-too-many"); !errors.Is(err, queuestream.ErrTooMany) {
+		t.Fatalf("queue %d: %v, want ErrTooMany", queuestream.MaxPerAccount+1, err)
+	}
+	if _, err := queuestream.Ensure(ctx, js, acct, "q0"); err != nil {
+		t.Fatalf("an existing queue: %v", err)
+	}
+	if _, err := queuestream.Ensure(ctx, js, other, "q0"); err != nil {
+		t.Fatalf("another account's first queue: %v", err)
 	}
 }
