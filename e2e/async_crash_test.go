@@ -210,9 +210,14 @@ func TestAsyncEventsSurviveSIGKILL(t *testing.T) {
 	// The events left drain at the function's concurrency (about 4 per 25 ms); those that were
 	// held in process at the kill come back after the consumer's AckWait (30 s).
 	var rate drainRate
+	progress := restarted
 	eventuallyFor(t, 3*time.Minute, func() string {
 		n, _ := got.snapshot()
 		rate.sample(n)
+		if time.Since(progress) >= 5*time.Second {
+			progress = time.Now()
+			t.Logf("%s after the restart: %d of %d events ran", progress.Sub(restarted).Round(time.Second), n, events)
+		}
 		if n < events {
 			return fmt.Sprintf("%d of %d events ran", n, events)
 		}
