@@ -50,7 +50,8 @@
 // destination is delivered before the outcome is written; so a crash at any point repeats at
 // most the attempt that was cut (at-least-once, like Lambda) and never loses an event. A
 // destination that keeps failing is logged and given up after a few tries; it never re-runs the
-// function.
+// function. The messages a crashed controller held (running or waiting in its queues) are
+// redelivered once their AckWait passes without an InProgress (at most AckWait after the crash).
 //
 // Destinations (internal/contract/target): a function gets a new event (Source destination)
 // with the invocation record as its payload; a subject gets the record by JetStream when a

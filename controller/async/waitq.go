@@ -30,7 +30,7 @@ const (
 type fnQueue struct {
 	waiters list.List // of *waiter; the front is the head
 	// level is the throttle backoff of the head: the backoffs that ended, in a row, without a
-	// release (or admission) — 0 once one of the function's waiters is admitted.
+	// release — 0 again once an attempt of the function runs (ran).
 	level int
 	// interval estimates the time between two admissions of the function's waiters
 	// (exponential moving average); 0 until measured.
