@@ -37,6 +37,17 @@ func (c *Controller) InvokeEvent(ctx context.Context, m *nats.Msg, admitted func
 // not missed.
 func (c *Controller) Freed() <-chan struct{} { return c.ledger.freedSignal() }
 
+// FreedFor returns a channel closed when the next slot that may admit account's function name
+// is released: one of its own when it has a reserved concurrency, else one of any function of
+// the account without a reservation (they share the account's unreserved pool); it is also
+// closed when the limits or reservations change. An event throttled by concurrency waits on it
+// instead of Freed, so that a release wakes only the waiters it may admit. Take it before the
+// attempt, like Freed. (A throttle for host capacity, HostCapacityExceeded, may end with any
+// release: wait on Freed for it.)
+func (c *Controller) FreedFor(account, name string) <-chan struct{} {
+	return c.ledger.freedForSignal(function.Spec{AccountID: account, Name: name}.Key())
+}
+
 // Reservation is the reserved concurrency of account's function name as the controller knows
 // it, ok false when it has none.
 func (c *Controller) Reservation(account, name string) (n int, ok bool) {
@@ -52,6 +63,12 @@ func IsRetryable(r msg.InvocationReply) bool {
 	}
 	return r.Error.Code == lambdaerr.CodeTooManyRequests || r.Error.Status == http.StatusTooManyRequests ||
 		r.Error.Status >= http.StatusInternalServerError || r.Error.Status == 0
+}
+
+// IsCapacityThrottle reports whether a failure reply is a throttle for the invokers' capacity
+// (HostCapacityExceeded) rather than for a concurrency limit.
+func IsCapacityThrottle(r msg.InvocationReply) bool {
+	return IsThrottle(r) && r.Error.Reason == lambdaerr.ReasonHostCapacityExceeded
 }
 
 // IsThrottle reports whether a failure reply is a throttle (429 TooManyRequestsException,

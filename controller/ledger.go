@@ -32,12 +32,13 @@ type ledger struct {
 	mu        sync.Mutex
 	admission *Admission
 	placement *Placement
-	leases    map[string]*lease // request id → the lease it holds
-	prefix    string            // of every lease token: random, so tokens differ between controllers
-	seq       uint64            // the last lease token handed out
-	beat      chan struct{}     // closed and replaced on every heartbeat
-	freed     chan struct{}     // closed at the next release; nil while nobody waits for one
-	closed    bool              // close ran: nothing is admitted any more
+	leases    map[string]*lease        // request id → the lease it holds
+	prefix    string                   // of every lease token: random, so tokens differ between controllers
+	seq       uint64                   // the last lease token handed out
+	beat      chan struct{}            // closed and replaced on every heartbeat
+	freed     chan struct{}            // closed at the next release; nil while nobody waits for one
+	freedFor  map[string]chan struct{} // slot pool (freedPool) → closed at its next release
+	closed    bool                     // close ran: nothing is admitted any more
 }
 
 // lease is one admitted invocation. Its fields change only under ledger.mu; token and
@@ -63,8 +64,9 @@ func newLedger(accountLimit int, expiry time.Duration, log *zap.Logger) *ledger 
 		leases:    map[string]*lease{},
 		// An invoker's Busy list holds the tokens of every controller's leases: they must not
 		// collide, or one controller's busy lease would keep another's lost one held.
-		prefix: strconv.FormatUint(rand.Uint64(), 36) + "-",
-		beat:   make(chan struct{}),
+		prefix:   strconv.FormatUint(rand.Uint64(), 36) + "-",
+		beat:     make(chan struct{}),
+		freedFor: map[string]chan struct{}{},
 	}
 }
 
@@ -75,6 +77,11 @@ func (l *ledger) setReservations(limits, all map[string]int) {
 	defer l.mu.Unlock()
 	l.admission.SetLimits(limits)
 	l.admission.SetReservations(all)
+	// Limits and pools may have changed: whoever waits for a slot tries again.
+	for pool, ch := range l.freedFor {
+		close(ch)
+		delete(l.freedFor, pool)
+	}
 }
 
 // admit admits an invocation and returns its lease, or the throttle error.
@@ -271,6 +278,10 @@ func (l *ledger) close() {
 	for _, ls := range l.leases {
 		l.releaseLocked(ls, false)
 	}
+	for pool, ch := range l.freedFor {
+		close(ch)
+		delete(l.freedFor, pool)
+	}
 }
 
 // releaseLocked gives back ls's slot and its placement, exactly once. warm says its
@@ -293,6 +304,13 @@ func (l *ledger) releaseLocked(ls *lease, warm bool) {
 		close(l.freed)
 		l.freed = nil
 	}
+	if len(l.freedFor) > 0 {
+		pool := l.freedPoolLocked(ls.fn)
+		if ch := l.freedFor[pool]; ch != nil {
+			close(ch)
+			delete(l.freedFor, pool)
+		}
+	}
 }
 
 // freedSignal returns a channel closed at the next release of any slot.
@@ -303,6 +321,30 @@ func (l *ledger) freedSignal() <-chan struct{} {
 		l.freed = make(chan struct{})
 	}
 	return l.freed
+}
+
+// freedForSignal returns a channel closed at the next release of a slot that may admit fn: one
+// of fn's own when fn has a reservation, else one of any function of fn's account without a
+// reservation (the account's unreserved pool); or when the limits or reservations change.
+func (l *ledger) freedForSignal(fn string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pool := l.freedPoolLocked(fn)
+	ch := l.freedFor[pool]
+	if ch == nil {
+		ch = make(chan struct{})
+		l.freedFor[pool] = ch
+	}
+	return ch
+}
+
+// freedPoolLocked names the pool of slots fn is admitted from: fn itself when it has a
+// reservation, else its account's unreserved pool (a name no function key has).
+func (l *ledger) freedPoolLocked(fn string) string {
+	if _, ok := l.admission.reserved[fn]; ok {
+		return fn
+	}
+	return "\x00unreserved:" + accountOfKey(fn)
 }
 
 // reservation is fn's reserved concurrency, ok false when it has none.

@@ -24,8 +24,6 @@ const (
 	// DefaultAckWait is how long a message may go without an ack or an InProgress before
 	// JetStream redelivers it; attempts in progress send InProgress every third of it.
 	DefaultAckWait = 30 * time.Second
-	// DefaultHeldPerFunction bounds the throttled messages of one function waiting in process.
-	DefaultHeldPerFunction = 32
 	// DefaultRetention is how long async_invocations rows are kept after their last change.
 	DefaultRetention = 7 * 24 * time.Hour
 )
@@ -38,6 +36,9 @@ type Controller interface {
 	InvokeEvent(ctx context.Context, m *nats.Msg, admitted func() error) *nats.Msg
 	// Freed returns a channel closed at the next release of a slot.
 	Freed() <-chan struct{}
+	// FreedFor returns a channel closed at the next release of a slot that may admit the
+	// function (or when limits or reservations change).
+	FreedFor(account, name string) <-chan struct{}
 	// Reservation is a function's reserved concurrency, ok false when it has none.
 	Reservation(account, name string) (n int, ok bool)
 }
@@ -70,10 +71,14 @@ type Config struct {
 	// TimeScale multiplies retry delays, throttle backoffs and maximum event ages (default 1;
 	// tests and demos use e.g. 0.01).
 	TimeScale float64
-	// MaxRunning, MaxAckPending, AckWait and HeldPerFunction: see the defaults.
-	MaxRunning      int
-	MaxAckPending   int
-	AckWait         time.Duration
+	// MaxRunning, MaxAckPending and AckWait: see the defaults.
+	MaxRunning    int
+	MaxAckPending int
+	AckWait       time.Duration
+	// HeldPerFunction bounds the throttled messages of one function waiting in process (in its
+	// queue). All functions together hold at most MaxRunning/2 (the hold budget); the default,
+	// three quarters of that budget, lets one function's backlog wait in memory and drain at the
+	// function's concurrency while a quarter stays for the other functions' throttled events.
 	HeldPerFunction int
 	// Retention is how long rows of async_invocations are kept (default 7 days); negative
 	// keeps them forever.
@@ -95,7 +100,7 @@ func (c Config) withDefaults() Config {
 		c.AckWait = DefaultAckWait
 	}
 	if c.HeldPerFunction <= 0 {
-		c.HeldPerFunction = DefaultHeldPerFunction
+		c.HeldPerFunction = max(c.holdBudget()*3/4, 1)
 	}
 	if c.Retention == 0 {
 		c.Retention = DefaultRetention

@@ -17,15 +17,29 @@
 //     reserved concurrency is 0 fails at once (OnFailure ZeroReservedConcurrency).
 //   - The attempt goes through the controller's admission and placement in process
 //     (controller.Controller.InvokeEvent), exactly as a sync call; the row says running once the
-//     attempt holds its slot. A throttle or a system error is no attempt: the engine waits —
-//     for a slot of any function to be freed, or the throttle backoff (rules.ThrottleBackoff),
-//     never past the event's age — and tries again, holding the message (InProgress keeps it
-//     from being redelivered). At most HeldPerFunction messages of one function wait in
-//     process; others are nakked with the backoff, so a throttled function cannot take every
-//     one of the MaxRunning handlers. (Nakked messages still count towards the consumer's
-//     MaxAckPending, shared by every function: a flood of one function's throttled events
-//     larger than it would delay the others' until their backoffs end; per-function queues
-//     would remove that limit.)
+//     attempt holds its slot. A throttle or a system error is no attempt: the message waits in
+//     process, holding it (InProgress keeps it from being redelivered), in its function's FIFO
+//     queue (waitq.go), and tries again, never past the event's age. Only the queue's head
+//     tries: when a slot that may admit it is released (controller FreedFor: one of the
+//     function's own when it has a reserved concurrency, else one of its account's unreserved
+//     pool; any release for a throttle for host capacity) or when the function's throttle
+//     backoff ends (rules.ThrottleBackoff: 1 s doubling to 5 min; it doubles only when a whole
+//     backoff passed without a release, and starts again once an attempt runs). An admitted
+//     head passes its turn to the next, which tries at once. So a backlog drains at the
+//     function's concurrency and a release wakes one waiter per function it may admit, not
+//     every waiter. A message of a function whose messages wait already goes behind them
+//     without trying.
+//   - Room to wait is bounded: all functions together hold at most MaxRunning/2 messages (the
+//     hold budget; the other handlers stay free for functions that are not throttled), one
+//     function at most HeldPerFunction (by default three quarters of the budget). A message
+//     finding no room behind its function's queue is nakked before its row is read, with a
+//     delay that brings it back when about half of the queue has drained, spaced from the
+//     others by the function's measured pace (at least its current throttle backoff while its
+//     head backs off); it tried no admission, so the delay does not grow with its deliveries.
+//     A throttled message of a function with no room at all (the budget spent by others) is
+//     nakked with the throttle backoff of its deliveries. (Nakked messages still count towards
+//     the consumer's MaxAckPending, shared by every function: a flood of one function's
+//     events larger than it would delay the others' until theirs come back.)
 //   - A function error (error, timeout, crash) is retried up to MaximumRetryAttempts times: the
 //     row records the attempt done and the next attempt's time, the next attempt is published
 //     (Attempt + 1, NotBefore = now + rules.RetryDelay), then the message is acknowledged. Once
@@ -36,7 +50,8 @@
 // destination is delivered before the outcome is written; so a crash at any point repeats at
 // most the attempt that was cut (at-least-once, like Lambda) and never loses an event. A
 // destination that keeps failing is logged and given up after a few tries; it never re-runs the
-// function.
+// function. The messages a crashed controller held (running or waiting in its queues) are
+// redelivered once their AckWait passes without an InProgress (at most AckWait after the crash).
 //
 // Destinations (internal/contract/target): a function gets a new event (Source destination)
 // with the invocation record as its payload; a subject gets the record by JetStream when a

@@ -35,8 +35,8 @@ type Engine struct {
 	slots chan struct{} // one per message being handled (MaxRunning)
 
 	mu        sync.Mutex
-	held      map[string]int // function key → throttled messages waiting in process
-	heldTotal int            // Σ held: at most half the handlers wait, the rest run
+	queues    map[string]*fnQueue // function key → its throttled messages waiting in process (waitq.go)
+	heldTotal int                 // messages in every queue: at most the hold budget (half the handlers)
 
 	running  sync.WaitGroup // handlers of messages
 	runCtx   context.Context
@@ -61,7 +61,7 @@ func Start(ctx context.Context, cfg Config, log *zap.Logger) (*Engine, error) {
 		log = zap.NewNop()
 	}
 	cfg = cfg.withDefaults()
-	e := &Engine{cfg: cfg, log: log.Named("async"), slots: make(chan struct{}, cfg.MaxRunning), held: map[string]int{}}
+	e := &Engine{cfg: cfg, log: log.Named("async"), slots: make(chan struct{}, cfg.MaxRunning), queues: map[string]*fnQueue{}}
 	cons, err := e.consumer(ctx)
 	if err != nil {
 		return nil, err
@@ -225,30 +225,4 @@ func (e *Engine) retentionLoop(ctx context.Context) {
 			e.log.Info("old async invocations deleted", zap.Int64("rows", n), zap.Duration("retention", e.cfg.Retention))
 		}
 	}
-}
-
-// hold counts one more throttled message of fn waiting in process, unless HeldPerFunction of
-// fn, or half of MaxRunning in all, are waiting already (false): the other handlers stay free
-// for the events of functions that are not throttled.
-func (e *Engine) hold(fn string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.held[fn] >= e.cfg.HeldPerFunction || e.heldTotal >= max(e.cfg.MaxRunning/2, 1) {
-		return false
-	}
-	e.held[fn]++
-	e.heldTotal++
-	return true
-}
-
-// unhold ends a hold.
-func (e *Engine) unhold(fn string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.heldTotal--
-	if e.held[fn] <= 1 {
-		delete(e.held, fn)
-		return
-	}
-	e.held[fn]--
 }

@@ -3,6 +3,7 @@ package async_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,7 @@ func TestEngine(t *testing.T) {
 	r := newRig(t)
 	t.Run("retries then success, and retries exhausted", func(t *testing.T) { testRetries(t, r) })
 	t.Run("reserved concurrency 1 runs 50 events one at a time", func(t *testing.T) { testReservedOne(t, r) })
+	t.Run("a backlog drains at the function's concurrency, others run meanwhile", func(t *testing.T) { testBacklog(t, r) })
 	t.Run("an event throttled past its maximum age expires", func(t *testing.T) { testEventAge(t, r) })
 	t.Run("reserved concurrency 0 fails at once", func(t *testing.T) { testZeroReserved(t, r) })
 	t.Run("a redelivered completed attempt is not run again", func(t *testing.T) { testRedelivery(t, r) })
@@ -143,6 +145,58 @@ func testReservedOne(t *testing.T, r *rig) {
 		t.Fatalf("the controller had %d invocations in flight, want at most 1", n)
 	}
 	t.Logf("%d events with reserved concurrency 1 completed in %s, one at a time", events, elapsed.Round(time.Millisecond))
+}
+
+// testBacklog: 600 events of a function with reserved concurrency 4 (more than wait in
+// process: the rest are nakked and come back) all complete at about the function's
+// concurrency, not at the pace of growing backoffs; an event of another function published in
+// the middle of the backlog runs at once.
+func testBacklog(t *testing.T, r *rig) {
+	const name, other, events, concurrency, ms = "backlog", "bystander", 600, 4, 20
+	r.deploy(t, name, 10, ptr(concurrency))
+	r.deploy(t, other, 10, nil)
+	arn, sub := r.destination(t)
+	otherARN, otherSub := r.destination(t)
+	r.configs.put(name, store.EventInvokeConfig{OnSuccess: arn, OnFailure: arn})
+	r.configs.put(other, store.EventInvokeConfig{OnSuccess: otherARN, OnFailure: otherARN})
+	start := time.Now()
+	for i := range events {
+		r.publish(t, name, fmt.Sprintf(`{"op":"interval","ms":%d}`, ms))
+		if i == events/2 {
+			published := time.Now()
+			r.publish(t, other, `{"op":"echo"}`)
+			if rec := record(t, otherSub, 5*time.Second); rec.RequestContext.Condition != async.ConditionSuccess {
+				t.Fatalf("the other function's record %+v", rec.RequestContext)
+			}
+			t.Logf("the other function's event ran in %s amid the backlog", time.Since(published).Round(time.Millisecond))
+		}
+	}
+	var first, last int64 // when the function ran: its first start and last end
+	for i := range events {
+		rec := record(t, sub, time.Minute)
+		var s struct {
+			StartNS int64 `json:"start_ns"`
+			EndNS   int64 `json:"end_ns"`
+		}
+		if rec.RequestContext.Condition != async.ConditionSuccess || json.Unmarshal(rec.ResponsePayload, &s) != nil {
+			t.Fatalf("record %d: %+v %s", i, rec.RequestContext, rec.ResponsePayload)
+		}
+		if first == 0 || s.StartNS < first {
+			first = s.StartNS
+		}
+		last = max(last, s.EndNS)
+	}
+	elapsed := time.Since(start)
+	ran := time.Duration(last - first)
+	t.Logf("the function ran the backlog in %s: %.0f events/s", ran.Round(time.Millisecond), events/ran.Seconds())
+	// At the function's pace, 600 events of 20 ms 4 at a time take 3 s and more; growing
+	// backoffs (1 s doubling, here 10 ms doubling to 3 s) would take far longer.
+	ideal := time.Duration(events/concurrency) * ms * time.Millisecond
+	t.Logf("%d events with reserved concurrency %d completed in %s (%.0f/s; %s of function time at full concurrency)",
+		events, concurrency, elapsed.Round(time.Millisecond), events/elapsed.Seconds(), ideal)
+	if elapsed > 6*ideal {
+		t.Fatalf("the backlog took %s, more than 6 times the %s it needs at the function's concurrency", elapsed, ideal)
+	}
 }
 
 // testEventAge: must-show 4. MaximumEventAgeInSeconds 60 (0.6 s at the test's time scale) and

@@ -65,9 +65,14 @@ func (e *Engine) handle(m jetstream.Msg) {
 		_ = m.NakWithDelay(wait)
 		return
 	}
+	spec := inv.Function.WithDefaults()
+	if delay, full := e.overflow(spec.Key()); full {
+		// No room behind the function's waiting messages: back later, without reading a row.
+		_ = m.NakWithDelay(delay)
+		return
+	}
 	stop := e.keepAlive(m)
 	defer stop()
-	spec := inv.Function.WithDefaults()
 	j := &job{e: e, m: m, inv: inv, n: ev.Attempt, fn: spec.Key(),
 		log: e.log.With(zap.String("request_id", inv.RequestID), zap.String("function", spec.Key()), zap.Int("attempt", ev.Attempt))}
 	j.run(e.runCtx)
@@ -165,31 +170,45 @@ func (j *job) refresh(ctx context.Context) bool {
 // invoke runs the attempt through the controller until it is no throttle or system error.
 // ok false means the message was dealt with (nakked, expired, completed elsewhere, or left to
 // be redelivered at shutdown).
+//
+// A throttled attempt waits in its function's queue (waitq.go); a message of a function whose
+// messages wait already goes behind them without trying. At the head, it tries again when a slot
+// that may admit it is released, or after the function's backoff. With no room in the queue it
+// is nakked: behind a full queue with the overflow's delay, else with the throttle backoff.
 func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) {
 	out := msg.EncodeInvocation(j.inv)
-	held := false
+	var w *waiter
 	defer func() {
-		if held {
-			j.e.unhold(j.fn)
+		if w != nil {
+			j.e.leave(j.fn, w, false)
 		}
 	}()
-	backoffs := 0
-	if md, err := j.m.Metadata(); err == nil {
-		backoffs = int(md.NumDelivered) - 1 // a message nakked for a throttle comes back with the next backoff
+	account, name := j.inv.Function.AccountID, j.inv.Function.Name
+	if j.e.queued(j.fn) {
+		if w = j.e.join(j.fn); w == nil {
+			j.overflowed()
+			return nil, false
+		}
 	}
 	for {
+		if w != nil && !w.isHead() && !j.await(ctx, w.turn) {
+			return nil, false
+		}
 		if j.e.draining.Err() != nil {
 			j.nak(0) // shutting down: another controller may run it now
 			return nil, false
 		}
-		left := j.ageLeft()
-		if left <= 0 {
+		if j.ageLeft() <= 0 {
 			j.fail(ctx, ConditionEventAgeExceeded, j.n-1, nil)
 			return nil, false
 		}
-		freed := j.e.cfg.Controller.Freed()
+		pool := j.e.cfg.Controller.FreedFor(account, name)
 		alreadyDone := false
 		m := j.e.cfg.Controller.InvokeEvent(ctx, out, func() error {
+			if w != nil { // the next waiter may try for another slot at once
+				j.e.leave(j.fn, w, true)
+				w = nil
+			}
 			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 			defer cancel()
 			started, err := j.e.cfg.Store.StartAsyncAttempt(sctx, j.inv.RequestID, j.n)
@@ -214,35 +233,112 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 			return nil, false
 		}
 		if !controller.IsRetryable(r) {
+			j.e.ran(j.fn)
 			return &r, true
 		}
-		backoffs++
-		wait := min(j.e.cfg.scaled(rules.ThrottleBackoff(backoffs)), left)
-		if !held {
-			if !j.e.hold(j.fn) {
-				j.log.Debug("throttled; nakked with backoff", zap.Duration("backoff", wait), zap.String("error", r.Error.Code))
-				j.nak(wait)
+		if w == nil {
+			if w = j.e.join(j.fn); w == nil {
+				j.throttledOut(r)
 				return nil, false
 			}
-			held = true
+			if !w.isHead() {
+				continue // behind others: wait for the turn
+			}
 		}
-		j.log.Debug("throttled or system error; waiting", zap.Duration("backoff", wait), zap.String("error", r.Error.Code),
-			zap.String("message", r.Error.Message))
-		if !controller.IsThrottle(r) {
-			freed = nil // a system error: only time helps
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-freed:
-			backoffs-- // woken by a release, not by the backoff: do not grow it
-		case <-timer.C:
-		case <-j.e.draining.Done():
-		case <-ctx.Done():
-			timer.Stop()
+		if !j.backOff(ctx, w, r, pool) {
 			return nil, false
 		}
-		timer.Stop()
 	}
+}
+
+// await waits for turn (w's turn in its queue); false means the message was dealt with (the
+// event expired, the engine is draining, or shutting down).
+func (j *job) await(ctx context.Context, turn <-chan struct{}) bool {
+	left := j.ageLeft()
+	if left <= 0 {
+		j.fail(ctx, ConditionEventAgeExceeded, j.n-1, nil)
+		return false
+	}
+	timer := time.NewTimer(left)
+	defer timer.Stop()
+	select {
+	case <-turn:
+		return true
+	case <-timer.C:
+		j.fail(ctx, ConditionEventAgeExceeded, j.n-1, nil)
+		return false
+	case <-j.e.draining.Done():
+		j.nak(0) // shutting down: another controller may run it now
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// backOff makes the head w wait after the throttle or system error r: until a slot that may
+// admit it is released (pool, taken before the attempt; for a throttle for host capacity, any
+// release after a short pause), or the function's backoff ends, never past the event's age.
+// false means the message is left to be redelivered (shutdown).
+func (j *job) backOff(ctx context.Context, w *waiter, r msg.InvocationReply, pool <-chan struct{}) bool {
+	wait := min(j.e.backoff(w), max(j.ageLeft(), 0))
+	j.log.Debug("throttled or system error; waiting", zap.Duration("backoff", wait), zap.String("error", r.Error.Code),
+		zap.String("reason", r.Error.Reason), zap.String("message", r.Error.Message))
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	var freed <-chan struct{}
+	switch {
+	case controller.IsCapacityThrottle(r):
+		// The refused attempt's own slot is released too: pause before listening.
+		pause := time.NewTimer(min(capacityPause, wait))
+		select {
+		case <-pause.C:
+		case <-j.e.draining.Done():
+		case <-ctx.Done():
+			pause.Stop()
+			return false
+		}
+		pause.Stop()
+		freed = j.e.cfg.Controller.Freed()
+	case controller.IsThrottle(r):
+		freed = pool
+	default: // a system error: only time helps
+	}
+	select {
+	case <-freed: // a release: the backoff does not grow
+	case <-timer.C:
+		j.e.backedOff(w)
+	case <-j.e.draining.Done():
+	case <-ctx.Done():
+		return false
+	}
+	return true
+}
+
+// overflowed naks a message that found no room behind its function's waiting messages.
+func (j *job) overflowed() {
+	delay, full := j.e.overflow(j.fn)
+	if !full {
+		delay = overflowMin
+	}
+	j.log.Debug("no room to wait behind the function's throttled events; nakked", zap.Duration("delay", delay))
+	j.nak(delay)
+}
+
+// throttledOut naks a throttled message that found no room to wait in process: behind its
+// function's full queue with the overflow's delay; else (the hold budget is spent by other
+// functions) with the throttle backoff of its deliveries.
+func (j *job) throttledOut(r msg.InvocationReply) {
+	if delay, full := j.e.overflow(j.fn); full {
+		j.nak(delay)
+		return
+	}
+	n := 1
+	if md, err := j.m.Metadata(); err == nil {
+		n = max(int(md.NumDelivered), 1)
+	}
+	wait := min(j.e.cfg.scaled(rules.ThrottleBackoff(n)), max(j.ageLeft(), overflowMin))
+	j.log.Debug("throttled; nakked with backoff", zap.Duration("backoff", wait), zap.String("error", r.Error.Code))
+	j.nak(wait)
 }
 
 // ageLeft is how long the event may still wait before it expires.
