@@ -14,6 +14,10 @@
 // two leaders overlap anyway, the stream's duplicate window (10 minutes) still drops the second
 // publish of a tick.
 //
+// The leader rereads the schedules every Config.Reload, on a schedule's change event, and on a
+// function's change event when a schedule invokes that function (changes of other functions,
+// or of an account's limits, do not reread them).
+//
 // What this package is not: running the invocation (the controllers' async engine consumes the
 // event stream) or the schedules API (gateway/schedules.go).
 package schedule

@@ -104,13 +104,26 @@ func (l *lease) took(rev uint64, start time.Time) {
 	l.rev, l.until = rev, start.Add(l.ttl-l.ttl/4)
 }
 
-// release gives the lease up (on shutdown) so another controller takes over at once.
+// release gives the lease up (on shutdown) so another controller takes over at once. When this
+// holder does not know that it holds the lease (a write whose answer was lost may have taken or
+// renewed it), it reads the lease and gives it up if it is its own.
 func (l *lease) release(ctx context.Context) error {
-	if l.rev == 0 {
-		return nil
-	}
 	rev := l.rev
 	l.rev = 0
+	if rev == 0 {
+		e, err := l.kv.Get(ctx, leaseKey)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("schedule: release lease: %w", err)
+		}
+		var cur leaseValue
+		if json.Unmarshal(e.Value(), &cur) != nil || cur.Holder != l.holder {
+			return nil // another's, or not a lease
+		}
+		rev = e.Revision()
+	}
 	if err := l.kv.Delete(ctx, leaseKey, jetstream.LastRevision(rev)); err != nil && !isCASFailure(err) {
 		return fmt.Errorf("schedule: release lease: %w", err)
 	}

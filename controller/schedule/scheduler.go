@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,6 +15,7 @@ import (
 	"github.com/lambdock/lambdock/internal/async/eventq"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/schedexpr"
 	"github.com/lambdock/lambdock/internal/store"
 )
@@ -66,10 +68,23 @@ type Scheduler struct {
 	cfg     Config
 	log     *zap.Logger
 	lease   *lease
-	changed chan struct{} // a change event arrived: reload
+	subs    []*nats.Subscription // the change events, subscribed by New, ended by Run
+	changed chan struct{}        // a schedule's change event arrived: reload
+	// fnMu guards fnChanged: the functions whose change events arrived since the leader last
+	// looked (NATS's goroutine adds, Run's takes). A change reloads the schedules only when one
+	// of them invokes a changed function.
+	fnMu      sync.Mutex
+	fnChanged map[fnKey]bool
+	fnAll     bool // a change event that could not be read, or too many: reload
 	// entries are the enabled schedules by id, with what the leader fired (Run's goroutine only).
 	entries map[string]*entry
 }
+
+// fnKey names a function: its account and name.
+type fnKey struct{ account, name string }
+
+// maxFnChanged bounds the function changes kept between two passes; more reload at once.
+const maxFnChanged = 1024
 
 // entry is one schedule as the leader tracks it.
 type entry struct {
@@ -127,24 +142,46 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Scheduler{cfg: cfg, log: cfg.Logger.Named("schedule").With(zap.String("scheduler", cfg.ID)),
-		lease: &lease{kv: kv, holder: cfg.ID, ttl: cfg.LeaseTTL}, changed: make(chan struct{}, 1)}, nil
+	s := &Scheduler{cfg: cfg, log: cfg.Logger.Named("schedule").With(zap.String("scheduler", cfg.ID)),
+		lease: &lease{kv: kv, holder: cfg.ID, ttl: cfg.LeaseTTL}, changed: make(chan struct{}, 1),
+		fnChanged: map[fnKey]bool{}}
+	if err := s.subscribe(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// Run schedules until ctx ends, then gives the lease up. It returns nil after ctx ends.
-func (s *Scheduler) Run(ctx context.Context) error {
-	var subs []*nats.Subscription
+// subscribe subscribes to the change events, so New fails (and the controller's start-up with
+// it) when it cannot, rather than leaving a controller without a scheduler.
+func (s *Scheduler) subscribe() error {
+	handlers := map[string]nats.MsgHandler{
+		msg.SubjectScheduleChanged: func(*nats.Msg) { s.markChanged() },
+		msg.SubjectFunctionChanged: s.functionChanged,
+	}
 	for _, subject := range []string{msg.SubjectScheduleChanged, msg.SubjectFunctionChanged} {
-		sub, err := s.cfg.NATS.Subscribe(subject, func(*nats.Msg) { s.markChanged() })
+		sub, err := s.cfg.NATS.Subscribe(subject, handlers[subject])
 		if err != nil {
+			s.unsubscribe()
 			return fmt.Errorf("schedule: subscribe %s: %w", subject, err)
 		}
-		subs = append(subs, sub)
+		s.subs = append(s.subs, sub)
 	}
+	return nil
+}
+
+// unsubscribe ends the change events' subscriptions.
+func (s *Scheduler) unsubscribe() {
+	for _, sub := range s.subs {
+		_ = sub.Unsubscribe() // the connection may be closing; nothing else to do
+	}
+	s.subs = nil
+}
+
+// Run schedules until ctx ends, then gives the lease up and ends the subscriptions New made. It
+// returns nil after ctx ends. Run it once.
+func (s *Scheduler) Run(ctx context.Context) error {
 	defer func() {
-		for _, sub := range subs {
-			_ = sub.Unsubscribe() // the connection may be closing; nothing else to do
-		}
+		s.unsubscribe()
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
 		if err := s.lease.release(rctx); err != nil {
@@ -158,8 +195,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	leading := false
 	for {
 		now := time.Now()
+		fnChanged := s.scheduledFunctionChanged() // taken when not leading too: a new leader reloads
 		if !now.Before(renewAt) {
-			ok, err := s.lease.acquire(ctx)
+			// Not cancelled by a stop: a renewal cut short might be written without this holder
+			// knowing it, and then not released.
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.LeaseTTL/2)
+			ok, err := s.lease.acquire(actx)
+			cancel()
 			if err != nil && ctx.Err() == nil {
 				s.log.Warn("scheduler lease", zap.Error(err))
 			}
@@ -178,6 +220,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			case <-s.changed:
 				reloadAt = time.Time{}
 			default:
+			}
+			if fnChanged {
+				reloadAt = time.Time{}
 			}
 			if !now.Before(reloadAt) {
 				if err := s.reload(ctx); err != nil {
@@ -202,6 +247,49 @@ func (s *Scheduler) markChanged() {
 	case s.changed <- struct{}{}:
 	default:
 	}
+}
+
+// functionChanged records a function's change event (NATS's goroutine). An event about an
+// account (no function name: its concurrency limit) does not concern the schedules.
+func (s *Scheduler) functionChanged(m *nats.Msg) {
+	ev, err := msg.Decode[msg.FunctionChanged](m.Data)
+	s.fnMu.Lock()
+	defer s.fnMu.Unlock()
+	switch {
+	case err != nil || len(s.fnChanged) >= maxFnChanged:
+		s.fnAll = true
+	case ev.Name != "":
+		if ev.AccountID == "" { // a gateway older than accounts
+			ev.AccountID = tenant.AdminAccountID
+		}
+		s.fnChanged[fnKey{ev.AccountID, ev.Name}] = true
+	}
+}
+
+// scheduledFunctionChanged takes the function changes that arrived since it was last called and
+// reports whether one of them is of a function a schedule invokes (Run's goroutine): only then
+// do the schedules need a reload (a deleted function's schedules are gone). A change of another
+// function is ignored, so a busy deployment does not reread every schedule on each change.
+func (s *Scheduler) scheduledFunctionChanged() bool {
+	s.fnMu.Lock()
+	changed, all := s.fnChanged, s.fnAll
+	if len(changed) > 0 {
+		s.fnChanged = map[fnKey]bool{}
+	}
+	s.fnAll = false
+	s.fnMu.Unlock()
+	if all {
+		return true
+	}
+	if len(changed) == 0 {
+		return false
+	}
+	for _, en := range s.entries {
+		if changed[fnKey{en.sc.AccountID, en.sc.FunctionName}] {
+			return true
+		}
+	}
+	return false
 }
 
 // reload rereads the enabled schedules. What this leader fired since it last read them is kept

@@ -3,7 +3,9 @@ package schedule_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,12 +67,18 @@ type scheduler struct {
 // start runs a scheduler with a short lease, as a controller would, until stopped or t ends.
 func (e *env) start(t *testing.T, id string) *scheduler {
 	t.Helper()
+	return e.startWith(t, id, e.st)
+}
+
+// startWith is start with st as the scheduler's store.
+func (e *env) startWith(t *testing.T, id string, st schedule.Store) *scheduler {
+	t.Helper()
 	nc := testenv.Connect(t, e.ns.ClientURL())
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := schedule.New(context.Background(), schedule.Config{NATS: nc, JetStream: js, Store: e.st, ID: id,
+	s, err := schedule.New(context.Background(), schedule.Config{NATS: nc, JetStream: js, Store: st, ID: id,
 		LeaseTTL: time.Second, Pass: 50 * time.Millisecond,
 		Logger: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))})
 	if err != nil {
@@ -224,17 +232,78 @@ func checkTicks(t *testing.T, invs []msg.Invocation, sc *store.Schedule, stopped
 	t.Logf("%d messages, %d distinct ticks, %d seconds", len(invs), len(ticks), expected)
 }
 
+// publishes watches the event subjects with a core NATS subscription, which sees every publish
+// (JetStream's duplicate window drops a republished tick from the stream, not from here).
+type publishes struct {
+	sub *nats.Subscription
+}
+
+func (e *env) watchPublishes(t *testing.T) *publishes {
+	t.Helper()
+	nc := testenv.Connect(t, e.ns.ClientURL())
+	sub, err := nc.SubscribeSync(msg.SubjectEventAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return &publishes{sub: sub}
+}
+
+// count returns how many times each message id was published (call it after the publishers
+// stopped).
+func (p *publishes) count(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for {
+		m, err := p.sub.NextMsg(300 * time.Millisecond)
+		if errors.Is(err, nats.ErrTimeout) {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("watching publishes: %v", err)
+		}
+		out[m.Header.Get(jetstream.MsgIDHeader)]++
+	}
+}
+
 // Must-show 5: a schedule every second fires N times in N seconds (±1), once each, with two
-// controllers running.
+// controllers running: each tick is published once, not twice with the stream dropping the
+// second (which the stream alone cannot tell).
 func TestEverySecondTwoControllers(t *testing.T) {
 	e := newEnv(t)
-	a, b := e.start(t, "controller-a"), e.start(t, "controller-b")
+	pubs := e.watchPublishes(t)
+	ss := map[string]*scheduler{"controller-a": e.start(t, "controller-a"), "controller-b": e.start(t, "controller-b")}
 	sc := e.createEverySecond(t)
 	time.Sleep(6 * time.Second)
-	a.halt()
-	b.halt()
+	// The follower stops first: were the leader to stop first, the follower could take over
+	// and republish a tick the leader had published but not yet recorded.
+	leader := e.leader(t)
+	if ss[leader] == nil {
+		t.Fatalf("leader %q is not one of the schedulers", leader)
+	}
+	for id, s := range ss {
+		if id != leader {
+			s.halt()
+		}
+	}
+	ss[leader].halt()
 	stopped := time.Now()
-	checkTicks(t, e.published(t), sc, stopped)
+	invs := e.published(t)
+	checkTicks(t, invs, sc, stopped)
+	counts := pubs.count(t)
+	for id, n := range counts {
+		if n != 1 {
+			t.Errorf("message %s published %d times", id, n)
+		}
+	}
+	if len(counts) != len(invs) {
+		t.Errorf("%d distinct messages published, %d on the stream", len(counts), len(invs))
+	}
 	got, err := e.st.GetSchedule(context.Background(), sc.AccountID, sc.Name)
 	if err != nil || stopped.Sub(got.LastTick) > 2*time.Second {
 		t.Errorf("last tick recorded %v (%v), stopped at %v", got.LastTick, err, stopped)
@@ -364,4 +433,75 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 	if len(byName[one.Name]) != len(byName[none.Name])+1 {
 		t.Errorf("catch-up one fired %d ticks, none %d: want one more", len(byName[one.Name]), len(byName[none.Name]))
 	}
+}
+
+// countingStore counts the scheduler's reloads.
+type countingStore struct {
+	*store.Store
+	reloads atomic.Int32
+}
+
+func (c *countingStore) EnabledSchedules(ctx context.Context) ([]*store.Schedule, error) {
+	c.reloads.Add(1)
+	return c.Store.EnabledSchedules(ctx)
+}
+
+// A function's change reloads the schedules only when a schedule invokes that function: changes
+// of other functions, of the same name in another account, or of an account's limit do not.
+func TestReloadOnlyForScheduledFunctions(t *testing.T) {
+	e := newEnv(t)
+	cs := &countingStore{Store: e.st}
+	e.startWith(t, "controller-a", cs)
+	e.createEverySecond(t)
+	for deadline := time.Now().Add(5 * time.Second); len(e.published(t)) == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no tick")
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	base := cs.reloads.Load()
+	nc := testenv.Connect(t, e.ns.ClientURL())
+	announce := func(ev msg.FunctionChanged) {
+		t.Helper()
+		if err := nc.Publish(msg.SubjectFunctionChanged, msg.Encode(ev)); err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 5 {
+		announce(msg.FunctionChanged{AccountID: tenant.AdminAccountID, Name: "other"})
+	}
+	announce(msg.FunctionChanged{AccountID: "111111111111", Name: "tick"})
+	announce(msg.FunctionChanged{AccountID: tenant.AdminAccountID})
+	time.Sleep(500 * time.Millisecond)
+	if n := cs.reloads.Load(); n != base {
+		t.Errorf("%d reloads after changes of functions without schedules", n-base)
+	}
+	announce(msg.FunctionChanged{Name: "tick", Deleted: true}) // the admin account's (no AccountID)
+	for deadline := time.Now().Add(2 * time.Second); cs.reloads.Load() == base; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no reload after the scheduled function changed")
+		}
+	}
+}
+
+// New subscribes to the change events, so a scheduler that cannot fails at once (and the
+// controller's start-up with it) instead of leaving the controller without a scheduler.
+func TestNewFailsWhenItCannotSubscribe(t *testing.T) {
+	ns := testenv.NATS(t)
+	js, err := jetstream.New(testenv.Connect(t, ns.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := testenv.Connect(t, ns.ClientURL())
+	closed.Close()
+	s, err := schedule.New(context.Background(), schedule.Config{NATS: closed, JetStream: js, Store: &countingStore{}})
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		t.Fatalf("New succeeded with a closed connection; Run then says %v", s.Run(ctx))
+	}
+	t.Log(err)
 }

@@ -1,8 +1,10 @@
 package sigv4
 
 import (
+	"crypto/sha256"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultSigningKeys is how many derived signing keys NewSigningKeys keeps by default.
@@ -13,15 +15,21 @@ const DefaultSigningKeys = 4096
 // day cost one HMAC instead of five. It is safe for concurrent use. It keeps at most its
 // capacity of keys and starts over when full (keys change daily anyway). Only the keys of known
 // secrets go in: an unknown access key's dummy secret is derived every time, so that refusing an
-// unknown key still costs what a known key's first request of the day does.
+// unknown key still costs what a known key's first request of the day does. The cache holds no
+// secret: it is keyed by the secret's SHA-256, so the secret of a deleted or rotated key does not
+// linger in it as plaintext.
 type SigningKeys struct {
-	mu   sync.Mutex
-	keys map[signingKeyID][]byte
-	max  int
+	mu      sync.Mutex
+	keys    map[signingKeyID][]byte
+	max     int
+	derived atomic.Uint64 // how many keys the cache derived (its misses), for tests
 }
 
-// signingKeyID names a derived key: the secret and the scope's date/region/service.
-type signingKeyID struct{ secret, scope string }
+// signingKeyID names a derived key: the secret's SHA-256 and the scope's date/region/service.
+type signingKeyID struct {
+	secret [sha256.Size]byte
+	scope  string
+}
 
 // NewSigningKeys returns an empty cache of at most max keys (DefaultSigningKeys if max ≤ 0).
 func NewSigningKeys(max int) *SigningKeys {
@@ -37,7 +45,7 @@ func (c *SigningKeys) key(secret, scope string) []byte {
 	if c == nil {
 		return deriveKey(secret, scope)
 	}
-	id := signingKeyID{secret, scope}
+	id := signingKeyID{sha256.Sum256([]byte(secret)), scope}
 	c.mu.Lock()
 	k, ok := c.keys[id]
 	c.mu.Unlock()
@@ -45,6 +53,7 @@ func (c *SigningKeys) key(secret, scope string) []byte {
 		return k
 	}
 	k = deriveKey(secret, scope)
+	c.derived.Add(1)
 	c.mu.Lock()
 	if len(c.keys) >= c.max {
 		clear(c.keys)

@@ -3,6 +3,7 @@ package sigv4
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -26,5 +27,22 @@ func TestSigningKeys(t *testing.T) {
 	var none *SigningKeys // no cache: derived every time
 	if !bytes.Equal(none.key("secret", scope(1)), deriveKey("secret", scope(1))) {
 		t.Error("nil cache")
+	}
+}
+
+// The cache holds no secret in plaintext: its map is keyed by the secret's hash.
+func TestSigningKeysHoldNoSecret(t *testing.T) {
+	c := NewSigningKeys(0)
+	const secret = "wJalrXUtnFEMI-plaintext-secret"
+	c.key(secret, "20260101/us-east-1/lambda/aws4_request")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.keys) != 1 {
+		t.Fatalf("%d keys", len(c.keys))
+	}
+	for id := range c.keys {
+		if dump := fmt.Sprintf("%+v %s", id, fmt.Sprint(id)); strings.Contains(dump, secret) {
+			t.Errorf("the cache key holds the secret: %s", dump)
+		}
 	}
 }

@@ -11,11 +11,14 @@ import (
 )
 
 // With a signing-key cache, Verify accepts and refuses exactly what it does without one, again
-// and again (the second request of a key uses the cached key).
+// and again (the second request of a key uses the cached key): the known key's signing key is
+// derived once for its nine requests (good or with a wrong secret, both checked against the
+// stored secret), the unknown key's never goes in.
 func TestVerifyWithSigningKeys(t *testing.T) {
 	ctx := context.Background()
 	v := testVerifier()
-	v.SigningKeys = sigv4.NewSigningKeys(0)
+	keys := sigv4.NewSigningKeys(0)
+	v.SigningKeys = keys
 	for _, tt := range []struct {
 		name string
 		cred aws.Credentials
@@ -37,5 +40,11 @@ func TestVerifyWithSigningKeys(t *testing.T) {
 				t.Errorf("%s, request %d: %v; want refused", tt.name, i, err)
 			}
 		}
+	}
+	if n := keys.Derived(); n != 1 {
+		t.Errorf("the cache derived %d signing keys, want 1 (then hits)", n)
+	}
+	if n := keys.Len(); n != 1 {
+		t.Errorf("the cache holds %d signing keys, want 1 (the unknown key's is never cached)", n)
 	}
 }
