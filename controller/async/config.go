@@ -23,7 +23,7 @@ const (
 	DefaultMaxAckPending = 20000
 	// DefaultAckWait is how long a message may go without an ack or an InProgress before
 	// JetStream redelivers it; attempts in progress send InProgress every third of it.
-	DefaultAckWait = 30 * time.Second
+	DefaultAckWait = 10 * time.Second
 	// DefaultRetention is how long async_invocations rows are kept after their last change.
 	DefaultRetention = 7 * 24 * time.Hour
 )

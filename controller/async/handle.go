@@ -12,6 +12,7 @@ import (
 	"github.com/lambdock/lambdock/controller"
 	"github.com/lambdock/lambdock/internal/async/eventq"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/infra/natssub"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
@@ -81,22 +82,7 @@ func (e *Engine) handle(m jetstream.Msg) {
 // keepAlive tells JetStream every third of AckWait that m is still being worked on, until the
 // returned stop is called.
 func (e *Engine) keepAlive(m jetstream.Msg) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(e.cfg.AckWait / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				_ = m.InProgress()
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
+	return natssub.KeepInProgress(e.cfg.AckWait/3, m)
 }
 
 // run handles the job's attempt.
