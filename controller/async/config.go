@@ -56,7 +56,7 @@ type Store interface {
 	ClaimAsyncInvocation(ctx context.Context, a store.AsyncInvocation) (*store.AsyncInvocation, error)
 	StartAsyncAttempt(ctx context.Context, requestID string, attempt int) (bool, error)
 	FinishAsyncAttempt(ctx context.Context, a store.AsyncInvocation, attempt int) (bool, error)
-	DeleteAsyncInvocationsBefore(ctx context.Context, t time.Time) (int64, error)
+	DeleteAsyncInvocationsBefore(ctx context.Context, t time.Time, batch int) (int64, error)
 	GetFunction(ctx context.Context, account, name string) (*store.Function, error)
 }
 

@@ -118,12 +118,27 @@ func (s *Store) FinishAsyncAttempt(ctx context.Context, a AsyncInvocation, attem
 	return tag.RowsAffected() > 0, nil
 }
 
-// DeleteAsyncInvocationsBefore removes the rows last changed before t (retention) and returns
+// asyncDeleteBatch is the most rows one statement of DeleteAsyncInvocationsBefore deletes: a
+// short statement each, however many rows retention finds.
+const asyncDeleteBatch = 10000
+
+// DeleteAsyncInvocationsBefore removes the rows last changed before t (retention), at most
+// batch rows per statement (≤ 0: asyncDeleteBatch), until none is left or ctx ends, and returns
 // how many it removed.
-func (s *Store) DeleteAsyncInvocationsBefore(ctx context.Context, t time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM async_invocations WHERE updated_at < $1`, t)
-	if err != nil {
-		return 0, fmt.Errorf("store: delete async invocations before %s: %w", t.Format(time.RFC3339), err)
+func (s *Store) DeleteAsyncInvocationsBefore(ctx context.Context, t time.Time, batch int) (int64, error) {
+	if batch <= 0 {
+		batch = asyncDeleteBatch
 	}
-	return tag.RowsAffected(), nil
+	var total int64
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM async_invocations WHERE request_id IN (
+				SELECT request_id FROM async_invocations WHERE updated_at < $1 LIMIT $2)`, t, batch)
+		if err != nil {
+			return total, fmt.Errorf("store: delete async invocations before %s: %w", t.Format(time.RFC3339), err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < int64(batch) {
+			return total, nil
+		}
+	}
 }

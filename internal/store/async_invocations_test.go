@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -56,10 +57,29 @@ func TestAsyncAttempts(t *testing.T) {
 	if got.State != store.AsyncSucceeded || got.AttemptDone != 2 || got.ErrorType != "" || got.Condition != "Success" || got.NextAttemptAt != nil {
 		t.Fatalf("claim after attempt 2 %+v", got)
 	}
-	if n, err := s.DeleteAsyncInvocationsBefore(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+	if n, err := s.DeleteAsyncInvocationsBefore(ctx, time.Now().Add(-time.Hour), 0); err != nil || n != 0 {
 		t.Fatalf("delete before an hour ago = %d, %v", n, err)
 	}
-	if n, err := s.DeleteAsyncInvocationsBefore(ctx, time.Now().Add(time.Second)); err != nil || n != 1 {
+	if n, err := s.DeleteAsyncInvocationsBefore(ctx, time.Now().Add(time.Second), 0); err != nil || n != 1 {
 		t.Fatalf("delete before now = %d, %v", n, err)
+	}
+}
+
+// TestAsyncRetentionBatches: retention deletes in batches (3 rows per statement here) until
+// no old row is left: 7 rows take three statements.
+func TestAsyncRetentionBatches(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	for i := range 7 {
+		a := store.AsyncInvocation{RequestID: fmt.Sprintf("old%d", i), AccountID: "000000000000", FunctionName: "f", EnqueuedAt: time.Now()}
+		if _, err := s.ClaimAsyncInvocation(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.DeleteAsyncInvocationsBefore(ctx, time.Now().Add(-time.Hour), 3); err != nil || n != 0 {
+		t.Fatalf("delete before an hour ago = %d, %v", n, err)
+	}
+	if n, err := s.DeleteAsyncInvocationsBefore(ctx, time.Now().Add(time.Second), 3); err != nil || n != 7 {
+		t.Fatalf("delete before now = %d, %v; want 7", n, err)
 	}
 }
