@@ -212,7 +212,7 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 			j.ack()
 			return nil, false
 		}
-		r, err := msg.DecodeReply(m)
+		r, err := controller.DecodeEventReply(m)
 		if err != nil {
 			j.log.Error("undecodable reply; the event will be tried again", zap.Error(err))
 			j.nak(storeRetry)
