@@ -54,8 +54,11 @@ type ConfigStore interface {
 // (*store.Store).
 type Store interface {
 	ClaimAsyncInvocation(ctx context.Context, a store.AsyncInvocation) (*store.AsyncInvocation, error)
-	StartAsyncAttempt(ctx context.Context, requestID string, attempt int) (bool, error)
+	StartAsyncAttempt(ctx context.Context, requestID string, attempt int, owner string, lease time.Duration) (store.AsyncStart, error)
+	RenewAsyncLease(ctx context.Context, requestID string, attempt int, owner string, lease time.Duration) (bool, error)
 	FinishAsyncAttempt(ctx context.Context, a store.AsyncInvocation, attempt int) (bool, error)
+	MarkAsyncNextPublished(ctx context.Context, requestID string, attempt int) error
+	ClearAsyncPending(ctx context.Context, requestID string) error
 	DeleteAsyncInvocationsBefore(ctx context.Context, t time.Time, batch int) (int64, error)
 	GetFunction(ctx context.Context, account, name string) (*store.Function, error)
 }

@@ -49,6 +49,9 @@ type Engine struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// sendFn replaces deliverOnce in tests; nil in production.
+	sendFn func(ctx context.Context, arn string, inv msg.Invocation, body []byte, id string) error
 }
 
 // Start creates (or updates) the durable consumer and starts taking events. The event stream
