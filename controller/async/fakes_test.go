@@ -123,7 +123,7 @@ func (c fakeController) InvokeEvent(_ context.Context, m *nats.Msg, admitted fun
 	time.Sleep(c.run)
 	return msg.ReplyMessage(msg.InvocationReply{RequestID: inv.RequestID, ExecutedVersion: function.LatestVersion})
 }
-func (fakeController) Freed() <-chan struct{}                { return make(chan struct{}) }
+func (fakeController) Freed() <-chan struct{}                  { return make(chan struct{}) }
 func (fakeController) FreedFor(string, string) <-chan struct{} { return make(chan struct{}) }
 func (fakeController) Reservation(string, string) (int, bool)  { return 0, false }
 
