@@ -238,10 +238,11 @@ func TestAsyncEventsSurviveSIGKILL(t *testing.T) {
 	t.Logf("after the restart: the %d events left ran in %s (%.0f/s); the fastest second ran %d",
 		events-before, time.Since(restarted).Round(time.Millisecond),
 		float64(events-before)/time.Since(restarted).Seconds(), rate.best)
-	// A duplicate may still come: a message the restarted controller took before the old one's
-	// AckWait ran out is redelivered once it does. Watch for a quiet period longer than AckWait
-	// before counting.
-	quiet := async.DefaultAckWait + 5*time.Second
+	// A duplicate may still come: a message the killed controller held is redelivered once its
+	// AckWait runs out, and a copy of an attempt that was running waits for the attempt's lease
+	// (two AckWaits after its last renewal) before it runs again. Watch for a quiet period longer
+	// than both before counting.
+	quiet := 2*async.DefaultAckWait + 5*time.Second
 	last := got.total()
 	for lastChange := time.Now(); time.Since(lastChange) < quiet; {
 		time.Sleep(250 * time.Millisecond)

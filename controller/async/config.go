@@ -59,7 +59,7 @@ type ConfigStore interface {
 // (*store.Store).
 type Store interface {
 	ClaimAsyncInvocation(ctx context.Context, a store.AsyncInvocation) (*store.AsyncInvocation, error)
-	StartAsyncAttempt(ctx context.Context, requestID string, attempt int, owner string, lease time.Duration) (store.AsyncStart, error)
+	StartAsyncAttempt(ctx context.Context, requestID string, attempt int, owner string, lease time.Duration) (store.AsyncStart, time.Duration, error)
 	RenewAsyncLease(ctx context.Context, requestID string, attempt int, owner string, lease time.Duration) (bool, error)
 	FinishAsyncAttempt(ctx context.Context, a store.AsyncInvocation, attempt int) (bool, error)
 	MarkAsyncNextPublished(ctx context.Context, requestID string, attempt int) error

@@ -57,7 +57,7 @@
 //     renewed every third of AckWait with the InProgress). Another copy of the message (a
 //     redelivery after a NATS link loss longer than AckWait, a duplicate published after the
 //     stream's duplicate window) does not start the same attempt while the lease lives: it is
-//     nakked for a lease's length, not acked, so it runs the attempt should the holder die. A
+//     nakked for the lease left, not acked, so it runs the attempt should the holder die. A
 //     handler whose outcome write finds the attempt done already (another handler took it after
 //     its lease expired) drops its own outcome and completes what the row records.
 //   - A failure reply marked outcome-unknown by the controller (msg.HeaderOutcomeUnknown: no
@@ -78,7 +78,7 @@
 //
 // What a crash repeats: an attempt cut while running (its message is redelivered after AckWait,
 // nakked until the dead handler's lease expires — two AckWaits after its last renewal — and then
-// runs the attempt again, same attempt number: about 30 s after the crash by default); a destination
+// runs the attempt again, same attempt number: at most about 20 s after the crash by default); a destination
 // record delivered but not cleared (delivered again, same id); a next attempt published but not
 // recorded so (published again, same Nats-Msg-Id). The messages a crashed controller held are
 // redelivered once their AckWait passes without an InProgress (DefaultAckWait 10 s).

@@ -66,10 +66,13 @@ func (s *fakeStore) ClaimAsyncInvocation(_ context.Context, a store.AsyncInvocat
 	return &row, nil
 }
 
-func (s *fakeStore) StartAsyncAttempt(context.Context, string, int, string, time.Duration) (store.AsyncStart, error) {
+func (s *fakeStore) StartAsyncAttempt(context.Context, string, int, string, time.Duration) (store.AsyncStart, time.Duration, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.start, nil
+	if s.start == store.AsyncAttemptLeased {
+		return s.start, time.Second, nil
+	}
+	return s.start, 0, nil
 }
 
 func (s *fakeStore) RenewAsyncLease(context.Context, string, int, string, time.Duration) (bool, error) {

@@ -32,6 +32,10 @@ const (
 // delivered again.
 const storeRetry = 5 * time.Second
 
+// leaseMargin is added to the lease left of an attempt running elsewhere before its message
+// comes back.
+const leaseMargin = 250 * time.Millisecond
+
 // storeTimeout bounds one store call.
 const storeTimeout = 10 * time.Second
 
@@ -247,7 +251,7 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 			return nil, false
 		}
 		pool := j.e.cfg.Controller.FreedFor(account, name)
-		alreadyDone, leased := false, false
+		alreadyDone, leased, leaseLeft := false, false, time.Duration(0)
 		m := j.e.cfg.Controller.InvokeEvent(ctx, out, func() error {
 			if w != nil { // the next waiter may try for another slot at once
 				j.e.leave(j.fn, w, true)
@@ -255,7 +259,7 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 			}
 			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 			defer cancel()
-			started, err := j.e.cfg.Store.StartAsyncAttempt(sctx, j.inv.RequestID, j.n, j.owner, j.e.leaseFor())
+			started, left, err := j.e.cfg.Store.StartAsyncAttempt(sctx, j.inv.RequestID, j.n, j.owner, j.e.leaseFor())
 			switch {
 			case err != nil:
 				return err
@@ -263,7 +267,7 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 				alreadyDone = true
 				return errors.New("the attempt completed already")
 			case started == store.AsyncAttemptLeased:
-				leased = true
+				leased, leaseLeft = true, left
 				return errors.New("another handler runs the attempt")
 			}
 			j.startLease()
@@ -281,8 +285,8 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 			// Another handler runs this attempt (this message was redelivered while it runs, or
 			// is a duplicate): back once its lease may have expired. Not acked: should that
 			// handler die, this message runs the attempt.
-			j.log.Info("attempt running elsewhere; back later")
-			j.nak(j.e.leaseFor())
+			j.log.Info("attempt running elsewhere; back when its lease may have expired", zap.Duration("lease_left", leaseLeft))
+			j.nak(leaseLeft + leaseMargin)
 			return nil, false
 		}
 		r, err := controller.DecodeEventReply(m)

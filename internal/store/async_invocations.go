@@ -51,7 +51,7 @@ const (
 	// AsyncAttemptDone: the attempt's outcome is recorded already; it must not run again.
 	AsyncAttemptDone
 	// AsyncAttemptLeased: another handler runs the attempt (its lease has not expired); try
-	// again later.
+	// again once the lease left (StartAsyncAttempt's duration) has passed.
 	AsyncAttemptLeased
 )
 
@@ -113,11 +113,12 @@ func (s *Store) claimAsync(ctx context.Context, a AsyncInvocation, qualifier str
 // StartAsyncAttempt records that attempt (1-based) of requestID is running, leased to owner
 // until lease from now (RenewAsyncLease extends it). It changes nothing when that attempt
 // completed already (AsyncAttemptDone: attempt_done ≥ attempt), or when another owner runs it
-// and its lease has not expired (AsyncAttemptLeased). The same owner may start it again (an
-// attempt tried again after a failure before dispatch).
-func (s *Store) StartAsyncAttempt(ctx context.Context, requestID string, attempt int, owner string, lease time.Duration) (AsyncStart, error) {
+// and its lease has not expired (AsyncAttemptLeased, with how long the lease has left). The
+// same owner may start it again (an attempt tried again after a failure before dispatch).
+func (s *Store) StartAsyncAttempt(ctx context.Context, requestID string, attempt int, owner string, lease time.Duration) (AsyncStart, time.Duration, error) {
 	var doneAt int
 	var leased bool
+	var leftMS int64
 	err := s.pool.QueryRow(ctx, `WITH started AS (
 			UPDATE async_invocations
 			SET state = 'running', attempt = $2, next_attempt_at = NULL, next_published = false,
@@ -126,18 +127,20 @@ func (s *Store) StartAsyncAttempt(ctx context.Context, requestID string, attempt
 				AND (attempt < $2 OR state <> 'running' OR lease_owner IS NULL OR lease_owner = $3
 					OR lease_until IS NULL OR lease_until < now())
 			RETURNING request_id)
-		SELECT attempt_done, EXISTS (SELECT 1 FROM started) FROM async_invocations WHERE request_id = $1`,
-		requestID, attempt, owner, lease.Milliseconds()).Scan(&doneAt, &leased)
+		SELECT attempt_done, EXISTS (SELECT 1 FROM started),
+			COALESCE(GREATEST(EXTRACT(EPOCH FROM lease_until - now()) * 1000, 0), 0)::bigint
+		FROM async_invocations WHERE request_id = $1`,
+		requestID, attempt, owner, lease.Milliseconds()).Scan(&doneAt, &leased, &leftMS)
 	if err != nil {
-		return 0, fmt.Errorf("store: start attempt %d of %s: %w", attempt, requestID, err)
+		return 0, 0, fmt.Errorf("store: start attempt %d of %s: %w", attempt, requestID, err)
 	}
 	switch {
 	case leased: // the statement's update
-		return AsyncStarted, nil
+		return AsyncStarted, 0, nil
 	case doneAt >= attempt:
-		return AsyncAttemptDone, nil
+		return AsyncAttemptDone, 0, nil
 	}
-	return AsyncAttemptLeased, nil
+	return AsyncAttemptLeased, time.Duration(leftMS) * time.Millisecond, nil
 }
 
 // RenewAsyncLease extends owner's lease on attempt of requestID to lease from now; false when

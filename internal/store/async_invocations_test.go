@@ -30,7 +30,7 @@ func TestAsyncAttempts(t *testing.T) {
 		}
 	}
 	start := func(attempt int) (bool, error) {
-		st, err := s.StartAsyncAttempt(ctx, "r1", attempt, "owner", time.Minute)
+		st, _, err := s.StartAsyncAttempt(ctx, "r1", attempt, "owner", time.Minute)
 		return st == store.AsyncStarted, err
 	}
 	ok, err := start(1)
@@ -82,9 +82,12 @@ func TestAsyncLease(t *testing.T) {
 	}
 	step := func(what string, owner string, lease time.Duration, want store.AsyncStart) {
 		t.Helper()
-		got, err := s.StartAsyncAttempt(ctx, "l1", 1, owner, lease)
+		got, left, err := s.StartAsyncAttempt(ctx, "l1", 1, owner, lease)
 		if err != nil || got != want {
 			t.Fatalf("%s = %v, %v; want %v", what, got, err, want)
+		}
+		if want == store.AsyncAttemptLeased && (left <= 0 || left > 300*time.Millisecond) {
+			t.Fatalf("%s: lease left %s, want (0, 300ms]", what, left)
 		}
 	}
 	step("A starts 1", "A", 300*time.Millisecond, store.AsyncStarted)
@@ -123,7 +126,7 @@ func TestAsyncLease(t *testing.T) {
 	if _, err := s.ClaimAsyncInvocation(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := s.StartAsyncAttempt(ctx, "l2", 1, "A", time.Minute); err != nil || st != store.AsyncStarted {
+	if st, _, err := s.StartAsyncAttempt(ctx, "l2", 1, "A", time.Minute); err != nil || st != store.AsyncStarted {
 		t.Fatalf("start = %v, %v", st, err)
 	}
 	next := time.Now().Add(time.Minute)
@@ -136,7 +139,7 @@ func TestAsyncLease(t *testing.T) {
 	if row, err := s.ClaimAsyncInvocation(ctx, b); err != nil || !row.NextPublished {
 		t.Fatalf("row after the next attempt was published %+v, %v", row, err)
 	}
-	if st, err := s.StartAsyncAttempt(ctx, "l2", 2, "B", time.Minute); err != nil || st != store.AsyncStarted {
+	if st, _, err := s.StartAsyncAttempt(ctx, "l2", 2, "B", time.Minute); err != nil || st != store.AsyncStarted {
 		t.Fatalf("start 2 = %v, %v", st, err)
 	}
 	if row, err := s.ClaimAsyncInvocation(ctx, b); err != nil || row.NextPublished {
