@@ -61,10 +61,21 @@ func (c *Controller) handleWith(ctx context.Context, m *nats.Msg, admitted func(
 	}
 	reply, err := c.run(ctx, ls, inv, spec, m)
 	if err != nil {
-		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
+		failure := msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
+		if errors.As(err, new(outcomeUnknown)) {
+			failure.Header.Set(msg.HeaderOutcomeUnknown, "true")
+		}
+		return failure
 	}
 	return reply
 }
+
+// outcomeUnknown wraps the error of an invocation that may have reached an invoker: the
+// function may have run (msg.HeaderOutcomeUnknown).
+type outcomeUnknown struct{ err error }
+
+func (o outcomeUnknown) Error() string { return o.err.Error() }
+func (o outcomeUnknown) Unwrap() error { return o.err }
 
 // run places the invocation and sends it, retrying on another invoker when the chosen one has
 // gone. It frees the lease itself only when the invocation reached no invoker; otherwise the
@@ -112,15 +123,16 @@ func (c *Controller) run(parent context.Context, ls *lease, inv msg.Invocation, 
 		case errors.Is(err, nats.ErrMaxPayload):
 			c.ledger.release(ls)
 			return nil, lambdaerr.Service("The invocation (%d bytes) exceeds the NATS server's max_payload.", len(in.Data))
+		// From here the request may have reached the invoker: the function may have run.
 		case parent.Err() != nil:
-			return nil, lambdaerr.Service("The controller shut down before invoker %s answered.", choice.InvokerID)
+			return nil, outcomeUnknown{lambdaerr.Service("The controller shut down before invoker %s answered.", choice.InvokerID)}
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
 			log(zap.WarnLevel, "invoker did not answer in time; its slot stays held until it releases it or is lost",
 				zap.Duration("backstop", wait))
-			return nil, lambdaerr.Service("invoker %s did not answer within %s (function timeout %d s + %s init allowance + %s grace)",
-				choice.InvokerID, wait.Round(time.Millisecond), spec.TimeoutSec, c.cfg.InitAllowance, c.cfg.Grace)
+			return nil, outcomeUnknown{lambdaerr.Service("invoker %s did not answer within %s (function timeout %d s + %s init allowance + %s grace)",
+				choice.InvokerID, wait.Round(time.Millisecond), spec.TimeoutSec, c.cfg.InitAllowance, c.cfg.Grace)}
 		default:
-			return nil, lambdaerr.Service("Dispatching to invoker %s failed: %v", choice.InvokerID, err)
+			return nil, outcomeUnknown{lambdaerr.Service("Dispatching to invoker %s failed: %v", choice.InvokerID, err)}
 		}
 	}
 	c.ledger.release(ls)

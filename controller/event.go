@@ -54,11 +54,32 @@ func (c *Controller) Reservation(account, name string) (n int, ok bool) {
 	return c.ledger.reservation(function.Spec{AccountID: account, Name: name}.Key())
 }
 
-// IsRetryable reports whether a failure reply is a throttle (429) or a platform failure (5xx):
-// the function did not run (or its outcome is unknown), so an asynchronous invocation waits and
-// tries again without counting an attempt. A client error (another 4xx) is not retryable.
+// ErrorTypeOutcomeUnknown is the function error type DecodeEventReply gives a failure after
+// which the function may have run (msg.HeaderOutcomeUnknown): the attempt counts.
+const ErrorTypeOutcomeUnknown = "Lambdock.OutcomeUnknown"
+
+// DecodeEventReply decodes the reply of InvokeEvent. A failure whose outcome is unknown (the
+// invocation may have reached an invoker: no answer within the backstop, a dispatch error after
+// sending) becomes a function error of type ErrorTypeOutcomeUnknown, its Error kept for the
+// record: the attempt counts like a function error (retried per MaximumRetryAttempts), instead
+// of being tried again uncounted like a failure before dispatch.
+func DecodeEventReply(m *nats.Msg) (msg.InvocationReply, error) {
+	r, err := msg.DecodeReply(m)
+	if err != nil {
+		return r, err
+	}
+	if r.Error != nil && m.Header.Get(msg.HeaderOutcomeUnknown) != "" && r.FunctionError == "" {
+		r.FunctionError = ErrorTypeOutcomeUnknown
+	}
+	return r, nil
+}
+
+// IsRetryable reports whether a failure reply is a throttle (429) or a platform failure (5xx)
+// before dispatch: the function did not run, so an asynchronous invocation waits and tries
+// again without counting an attempt. A client error (another 4xx) is not retryable, nor is a
+// function error — among them ErrorTypeOutcomeUnknown (DecodeEventReply).
 func IsRetryable(r msg.InvocationReply) bool {
-	if r.Error == nil {
+	if r.Error == nil || r.FunctionError != "" {
 		return false
 	}
 	return r.Error.Code == lambdaerr.CodeTooManyRequests || r.Error.Status == http.StatusTooManyRequests ||

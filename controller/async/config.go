@@ -22,8 +22,13 @@ const (
 	// many throttled events, waiting nakked, do not stop the others from being delivered.
 	DefaultMaxAckPending = 20000
 	// DefaultAckWait is how long a message may go without an ack or an InProgress before
-	// JetStream redelivers it; attempts in progress send InProgress every third of it.
-	DefaultAckWait = 30 * time.Second
+	// JetStream redelivers it; attempts in progress send InProgress every third of it. It is
+	// what the events a crashed (SIGKILLed) controller held wait before another controller gets
+	// them. 10 s (not 30 s) costs one InProgress per held message every 3.3 s (a few hundred
+	// small messages a second for a controller holding 512), and a NATS link loss longer than
+	// 10 s redelivers the held messages elsewhere (the row's lease keeps a running attempt from
+	// starting twice; the copies are nakked until the lease ends).
+	DefaultAckWait = 10 * time.Second
 	// DefaultRetention is how long async_invocations rows are kept after their last change.
 	DefaultRetention = 7 * 24 * time.Hour
 )
@@ -54,9 +59,12 @@ type ConfigStore interface {
 // (*store.Store).
 type Store interface {
 	ClaimAsyncInvocation(ctx context.Context, a store.AsyncInvocation) (*store.AsyncInvocation, error)
-	StartAsyncAttempt(ctx context.Context, requestID string, attempt int) (bool, error)
+	StartAsyncAttempt(ctx context.Context, requestID string, attempt int, owner string, lease time.Duration) (store.AsyncStart, time.Duration, error)
+	RenewAsyncLease(ctx context.Context, requestID string, attempt int, owner string, lease time.Duration) (bool, error)
 	FinishAsyncAttempt(ctx context.Context, a store.AsyncInvocation, attempt int) (bool, error)
-	DeleteAsyncInvocationsBefore(ctx context.Context, t time.Time) (int64, error)
+	MarkAsyncNextPublished(ctx context.Context, requestID string, attempt int) error
+	ClearAsyncPending(ctx context.Context, requestID string) error
+	DeleteAsyncInvocationsBefore(ctx context.Context, t time.Time, batch int) (int64, error)
 	GetFunction(ctx context.Context, account, name string) (*store.Function, error)
 }
 

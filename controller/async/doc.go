@@ -8,8 +8,9 @@
 //   - NotBefore in the future (a retry's delay): the message is nakked with that delay.
 //   - The function's event invoke configuration is read (none: 2 retries, 6 hours) and the
 //     event's row in async_invocations is claimed. An attempt the row records as completed
-//     (AttemptDone ≥ the message's attempt) is not run again: what follows it (the retry's
-//     message) is published again if the row says so, and the message is acknowledged.
+//     (AttemptDone ≥ the message's attempt) is not run again: a destination record still
+//     pending is delivered, the retry's message is published if the row says it is not yet,
+//     and the message is acknowledged.
 //   - The function's configuration is read again: an attempt runs the function as it is then
 //     (Lambda's $LATEST), and the event of a deleted function is dropped (state failed,
 //     ResourceNotFoundException, no destination: its configuration went with it).
@@ -46,12 +47,41 @@
 //     retries are exhausted the OnFailure destination gets the invocation record
 //     (RetriesExhausted); a success goes to OnSuccess.
 //
-// Crash safety: an attempt's outcome is written before its message is acknowledged, and a
-// destination is delivered before the outcome is written; so a crash at any point repeats at
-// most the attempt that was cut (at-least-once, like Lambda) and never loses an event. A
-// destination that keeps failing is logged and given up after a few tries; it never re-runs the
-// function. The messages a crashed controller held (running or waiting in its queues) are
-// redelivered once their AckWait passes without an InProgress (at most AckWait after the crash).
+// Crash safety (at-least-once, like Lambda; never an event lost):
+//
+//   - An attempt's outcome is written before its message is acknowledged. A failed write is
+//     tried again in place with backoff while InProgress holds the message (a nak would run the
+//     whole attempt again); only an engine that stops naks it. So a crash repeats at most the
+//     attempts it cut.
+//   - While an attempt runs, its row holds a lease (an owner token and lease_until, two AckWaits,
+//     renewed every third of AckWait with the InProgress). Another copy of the message (a
+//     redelivery after a NATS link loss longer than AckWait, a duplicate published after the
+//     stream's duplicate window) does not start the same attempt while the lease lives: it is
+//     nakked for the lease left, not acked, so it runs the attempt should the holder die. A
+//     handler whose outcome write finds the attempt done already (another handler took it after
+//     its lease expired) drops its own outcome and completes what the row records.
+//   - A failure reply marked outcome-unknown by the controller (msg.HeaderOutcomeUnknown: no
+//     answer within the backstop, a dispatch error after sending) counts as an attempt, a
+//     function error of type controller.ErrorTypeOutcomeUnknown; only failures before dispatch
+//     (throttles, no invoker, refused) are tried again uncounted.
+//   - The destination record is written with the final state, in the same row update
+//     (pending_destination, pending_record), then delivered, cleared, and the message acked; a
+//     redelivery that finds it pending delivers it. Its request id (a function destination's
+//     event) and Nats-Msg-Id (a subject or queue publish) derive from the request id and the
+//     condition, so a repeated delivery is dropped within the target stream's duplicate window
+//     (a core NATS subject with no stream gets the copy). Transient delivery errors are retried
+//     until they pass or the engine stops (the record stays pending); a destination that cannot
+//     exist (a deleted function) is logged and the record cleared. It never re-runs the
+//     function.
+//   - The row records that a retry's next attempt was published, so a redelivery publishes it
+//     only when it is not.
+//
+// What a crash repeats: an attempt cut while running (its message is redelivered after AckWait,
+// nakked until the dead handler's lease expires — two AckWaits after its last renewal — and then
+// runs the attempt again, same attempt number: at most about 20 s after the crash by default); a destination
+// record delivered but not cleared (delivered again, same id); a next attempt published but not
+// recorded so (published again, same Nats-Msg-Id). The messages a crashed controller held are
+// redelivered once their AckWait passes without an InProgress (DefaultAckWait 10 s).
 //
 // Destinations (internal/contract/target): a function gets a new event (Source destination)
 // with the invocation record as its payload; a subject gets the record by JetStream when a

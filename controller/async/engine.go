@@ -49,6 +49,9 @@ type Engine struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// sendFn replaces deliverOnce in tests; nil in production.
+	sendFn func(ctx context.Context, arn string, inv msg.Invocation, body []byte, id string) error
 }
 
 // Start creates (or updates) the durable consumer and starts taking events. The event stream
@@ -215,9 +218,9 @@ func (e *Engine) retentionLoop(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		dctx, cancel := context.WithTimeout(ctx, time.Minute)
-		n, err := e.cfg.Store.DeleteAsyncInvocationsBefore(dctx, time.Now().Add(-e.cfg.Retention))
-		cancel()
+		// Batches of rows, each a short statement, for as long as it takes (a busy system may
+		// have millions of old rows): the loop ends only with the engine.
+		n, err := e.cfg.Store.DeleteAsyncInvocationsBefore(ctx, time.Now().Add(-e.cfg.Retention), 0)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			e.log.Warn("old async invocations not deleted", zap.Error(err))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -12,6 +13,8 @@ import (
 	"github.com/lambdock/lambdock/controller"
 	"github.com/lambdock/lambdock/internal/async/eventq"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/infra/natssub"
+	"github.com/lambdock/lambdock/internal/lambda/invrecord"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
@@ -29,18 +32,32 @@ const (
 // delivered again.
 const storeRetry = 5 * time.Second
 
+// leaseMargin is added to the lease left of an attempt running elsewhere before its message
+// comes back.
+const leaseMargin = 250 * time.Millisecond
+
 // storeTimeout bounds one store call.
 const storeTimeout = 10 * time.Second
 
+// A store write or delivery that failed is tried again after storePause, doubled per failure
+// up to storePauseMax, until the engine stops.
+const (
+	storePause    = 250 * time.Millisecond
+	storePauseMax = 10 * time.Second
+)
+
 // job is one message being handled: one attempt of one event.
 type job struct {
-	e    *Engine
-	m    jetstream.Msg
-	inv  msg.Invocation
-	n    int // the attempt this message runs
-	fn   string
-	log  *zap.Logger
-	conf eventConfig
+	e     *Engine
+	m     jetstream.Msg
+	inv   msg.Invocation
+	n     int // the attempt this message runs
+	fn    string
+	log   *zap.Logger
+	conf  eventConfig
+	owner string // this handling's lease owner token (StartAsyncAttempt)
+	// endLease stops the renewal of the attempt's lease; nil until the attempt started.
+	endLease func()
 }
 
 // handle handles one message until it is acknowledged, nakked or abandoned (shutdown).
@@ -73,30 +90,61 @@ func (e *Engine) handle(m jetstream.Msg) {
 	}
 	stop := e.keepAlive(m)
 	defer stop()
-	j := &job{e: e, m: m, inv: inv, n: ev.Attempt, fn: spec.Key(),
+	j := &job{e: e, m: m, inv: inv, n: ev.Attempt, fn: spec.Key(), owner: uuid.NewString(),
 		log: e.log.With(zap.String("request_id", inv.RequestID), zap.String("function", spec.Key()), zap.Int("attempt", ev.Attempt))}
+	defer j.stopLease()
 	j.run(e.runCtx)
 }
 
-// keepAlive tells JetStream every third of AckWait that m is still being worked on, until the
-// returned stop is called.
-func (e *Engine) keepAlive(m jetstream.Msg) (stop func()) {
+// leaseFor is how long an attempt's lease lasts past its last renewal: two AckWaits, renewed
+// every third of one (with the InProgress), so that a few failed renewals do not lose it.
+func (e *Engine) leaseFor() time.Duration { return 2 * e.cfg.AckWait }
+
+// startLease renews the attempt's lease every third of AckWait until stopLease.
+func (j *job) startLease() {
+	if j.endLease != nil {
+		return
+	}
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		tick := time.NewTicker(e.cfg.AckWait / 3)
+		tick := time.NewTicker(j.e.cfg.AckWait / 3)
 		defer tick.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-tick.C:
-				_ = m.InProgress()
+			}
+			ctx, cancel := context.WithTimeout(j.e.runCtx, storeTimeout)
+			held, err := j.e.cfg.Store.RenewAsyncLease(ctx, j.inv.RequestID, j.n, j.owner, j.e.leaseFor())
+			cancel()
+			switch {
+			case err != nil:
+				j.log.Warn("attempt's lease not renewed; will try again", zap.Error(err))
+			case !held:
+				j.log.Warn("attempt's lease lost (it expired and another handler took the attempt, or it completed)")
+				return
 			}
 		}
 	}()
-	return func() { close(done); <-finished }
+	j.endLease = func() { close(done); <-finished }
+}
+
+// stopLease stops the lease's renewal (the lease itself ends with FinishAsyncAttempt, or
+// expires).
+func (j *job) stopLease() {
+	if j.endLease != nil {
+		j.endLease()
+		j.endLease = func() {}
+	}
+}
+
+// keepAlive tells JetStream every third of AckWait that m is still being worked on, until the
+// returned stop is called.
+func (e *Engine) keepAlive(m jetstream.Msg) (stop func()) {
+	return natssub.KeepInProgress(e.cfg.AckWait/3, m)
 }
 
 // run handles the job's attempt.
@@ -154,7 +202,7 @@ func (j *job) refresh(ctx context.Context) bool {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		j.log.Info("the function was deleted; its event is dropped")
-		j.finish(ctx, store.AsyncInvocation{State: store.AsyncFailed, ErrorType: lambdaerr.CodeResourceNotFound})
+		j.finish(ctx, store.AsyncInvocation{State: store.AsyncFailed, ErrorType: lambdaerr.CodeResourceNotFound}, "", invrecord.Record{})
 		return false
 	case err != nil:
 		j.log.Warn("function not readable; the event will be tried again", zap.Error(err))
@@ -203,7 +251,7 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 			return nil, false
 		}
 		pool := j.e.cfg.Controller.FreedFor(account, name)
-		alreadyDone := false
+		alreadyDone, leased, leaseLeft := false, false, time.Duration(0)
 		m := j.e.cfg.Controller.InvokeEvent(ctx, out, func() error {
 			if w != nil { // the next waiter may try for another slot at once
 				j.e.leave(j.fn, w, true)
@@ -211,12 +259,19 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 			}
 			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 			defer cancel()
-			started, err := j.e.cfg.Store.StartAsyncAttempt(sctx, j.inv.RequestID, j.n)
-			if err == nil && !started {
+			started, left, err := j.e.cfg.Store.StartAsyncAttempt(sctx, j.inv.RequestID, j.n, j.owner, j.e.leaseFor())
+			switch {
+			case err != nil:
+				return err
+			case started == store.AsyncAttemptDone:
 				alreadyDone = true
 				return errors.New("the attempt completed already")
+			case started == store.AsyncAttemptLeased:
+				leased, leaseLeft = true, left
+				return errors.New("another handler runs the attempt")
 			}
-			return err
+			j.startLease()
+			return nil
 		})
 		if ctx.Err() != nil {
 			return nil, false // shutting down: not acked, redelivered
@@ -226,7 +281,15 @@ func (j *job) invoke(ctx context.Context) (reply *msg.InvocationReply, ok bool) 
 			j.ack()
 			return nil, false
 		}
-		r, err := msg.DecodeReply(m)
+		if leased {
+			// Another handler runs this attempt (this message was redelivered while it runs, or
+			// is a duplicate): back once its lease may have expired. Not acked: should that
+			// handler die, this message runs the attempt.
+			j.log.Info("attempt running elsewhere; back when its lease may have expired", zap.Duration("lease_left", leaseLeft))
+			j.nak(leaseLeft + leaseMargin)
+			return nil, false
+		}
+		r, err := controller.DecodeEventReply(m)
 		if err != nil {
 			j.log.Error("undecodable reply; the event will be tried again", zap.Error(err))
 			j.nak(storeRetry)
@@ -346,12 +409,11 @@ func (j *job) ageLeft() time.Duration {
 	return time.Until(j.inv.Event.EnqueuedAt.Add(j.conf.maxAge))
 }
 
-// succeed delivers OnSuccess, records the success and acks.
+// succeed records the success (with the OnSuccess record pending, when there is a
+// destination), delivers the record and acks.
 func (j *job) succeed(ctx context.Context, reply *msg.InvocationReply) {
-	if j.conf.onSuccess != "" {
-		j.e.deliver(ctx, j.log, j.conf.onSuccess, j.inv, newRecord(j.inv, ConditionSuccess, j.n, reply))
-	}
-	j.finish(ctx, store.AsyncInvocation{State: store.AsyncSucceeded, Condition: ConditionSuccess})
+	j.finish(ctx, store.AsyncInvocation{State: store.AsyncSucceeded, Condition: ConditionSuccess}, j.conf.onSuccess,
+		newRecord(j.inv, ConditionSuccess, j.n, reply))
 }
 
 // retry records the failed attempt and the next one's time, publishes the next attempt and
@@ -362,14 +424,20 @@ func (j *job) retry(ctx context.Context, reply *msg.InvocationReply) {
 		j.fail(ctx, ConditionEventAgeExceeded, j.n, reply)
 		return
 	}
-	if !j.record(ctx, store.AsyncInvocation{State: store.AsyncRetrying, ErrorType: errorType(reply), NextAttemptAt: &next}) {
+	done, ok := j.record(ctx, store.AsyncInvocation{State: store.AsyncRetrying, ErrorType: errorType(reply), NextAttemptAt: &next})
+	switch {
+	case !ok:
+		return
+	case !done:
+		j.finishedElsewhere(ctx)
 		return
 	}
 	j.publishRetry(ctx, next)
 }
 
-// publishRetry publishes the next attempt (NotBefore next) and acks; when the publish fails
-// the message is nakked, and its redelivery publishes again (the row says the attempt is done).
+// publishRetry publishes the next attempt (NotBefore next), records that it did, and acks;
+// when the publish fails the message is nakked, and its redelivery publishes again (the row
+// says the attempt is done and the next one not published).
 func (j *job) publishRetry(ctx context.Context, next time.Time) {
 	inv := j.inv
 	ev := *inv.Event
@@ -383,51 +451,155 @@ func (j *job) publishRetry(ctx context.Context, next time.Time) {
 		j.nak(storeRetry)
 		return
 	}
+	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	if err := j.e.cfg.Store.MarkAsyncNextPublished(sctx, j.inv.RequestID, j.n); err != nil {
+		// A redelivery publishes it again: the stream drops the copy within its duplicate
+		// window, and after it the row (attempt_done, the lease) keeps it from running twice.
+		j.log.Warn("next attempt published but not recorded so", zap.Error(err))
+	}
+	cancel()
 	j.log.Debug("function error; next attempt published", zap.Time("not_before", next))
 	j.ack()
 }
 
-// fail delivers OnFailure with condition, records the event failed (expired for
-// EventAgeExceeded) and acks. invoked is the approximate invoke count; reply is the last
-// attempt's, nil when none is known.
+// fail records the event failed (expired for EventAgeExceeded) with the OnFailure record
+// pending (condition), delivers it and acks. invoked is the approximate invoke count; reply is
+// the last attempt's, nil when none is known.
 func (j *job) fail(ctx context.Context, condition string, invoked int, reply *msg.InvocationReply) {
-	if j.conf.onFailure != "" {
-		j.e.deliver(ctx, j.log, j.conf.onFailure, j.inv, newRecord(j.inv, condition, invoked, reply))
-	}
 	state := store.AsyncFailed
 	if condition == ConditionEventAgeExceeded {
 		state = store.AsyncExpired
 	}
 	j.log.Debug("event failed", zap.String("condition", condition))
-	j.finish(ctx, store.AsyncInvocation{State: state, Condition: condition, ErrorType: errorType(reply)})
+	j.finish(ctx, store.AsyncInvocation{State: state, Condition: condition, ErrorType: errorType(reply)}, j.conf.onFailure,
+		newRecord(j.inv, condition, invoked, reply))
 }
 
-// finish records the final outcome and acks.
-func (j *job) finish(ctx context.Context, a store.AsyncInvocation) {
-	if j.record(ctx, a) {
-		j.ack()
+// finish records the final outcome a — with the destination record rec pending when dest is
+// set, in the same write — then delivers the record, clears it and acks. When the outcome was
+// recorded by another handler meanwhile (done false), that handler delivers: this one acks.
+func (j *job) finish(ctx context.Context, a store.AsyncInvocation, dest string, rec invrecord.Record) {
+	if dest != "" {
+		a.PendingDestination, a.PendingRecord = dest, encodeRecord(rec)
 	}
+	done, ok := j.record(ctx, a)
+	switch {
+	case !ok:
+		return
+	case !done:
+		j.finishedElsewhere(ctx)
+		return
+	}
+	if dest != "" && !j.deliverPending(ctx, dest, a.Condition, a.PendingRecord) {
+		return
+	}
+	j.ack()
 }
 
-// record writes the attempt's outcome; on failure it naks the message and returns false.
-func (j *job) record(ctx context.Context, a store.AsyncInvocation) bool {
-	a.RequestID = j.inv.RequestID
-	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	defer cancel()
-	if _, err := j.e.cfg.Store.FinishAsyncAttempt(sctx, a, j.n); err != nil {
-		j.log.Warn("attempt outcome not recorded; the message will be delivered again", zap.Error(err))
-		j.nak(storeRetry)
+// deliverPending delivers the pending record body to dest and clears it from the row; false
+// means the engine is stopping and the message was nakked (or is left to be redelivered): the
+// record stays pending, and the redelivery delivers it (completed).
+func (j *job) deliverPending(ctx context.Context, dest, condition string, body []byte) bool {
+	if !j.e.deliver(ctx, j.log, dest, j.inv, condition, body) {
+		if ctx.Err() == nil {
+			j.nak(0)
+		}
 		return false
 	}
-	return true
+	for try := 0; ; try++ {
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		err := j.e.cfg.Store.ClearAsyncPending(sctx, j.inv.RequestID)
+		cancel()
+		if err == nil {
+			return true
+		}
+		if !j.e.pause(ctx, try) {
+			// Delivered but still pending: a redelivery delivers it again, under the same
+			// destination request id (dropped as a duplicate within the window).
+			j.log.Warn("destination record delivered but not cleared", zap.Error(err))
+			return true
+		}
+	}
+}
+
+// finishedElsewhere handles a message whose attempt's outcome was recorded already when this
+// handler wrote its own: another handler took the attempt once this one's lease expired (or
+// this handler's own earlier write committed but its answer was lost). This outcome is
+// dropped; what the row records is completed (its pending destination record, its next
+// attempt), as a redelivery would — a second handler doing the same is dropped as a duplicate
+// by the destination request id and the Nats-Msg-Id.
+func (j *job) finishedElsewhere(ctx context.Context) {
+	j.log.Info("attempt's outcome recorded already; completing what the row records")
+	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	row, err := j.e.cfg.Store.ClaimAsyncInvocation(sctx, store.AsyncInvocation{RequestID: j.inv.RequestID,
+		AccountID: j.inv.Function.AccountID, FunctionName: j.inv.Function.Name, Qualifier: j.inv.Event.Qualifier,
+		EnqueuedAt: j.inv.Event.EnqueuedAt})
+	cancel()
+	if err != nil {
+		j.log.Warn("async invocation state not readable; the message will be delivered again", zap.Error(err))
+		j.nak(storeRetry)
+		return
+	}
+	j.completed(ctx, row)
+}
+
+// record writes the attempt's outcome. A failed write is tried again in place, with backoff,
+// while keepAlive holds the message: a nak would run the whole attempt again. Only when the
+// engine stops is the message nakked (ok false). done false means the outcome of this attempt
+// was recorded already (by another handler).
+func (j *job) record(ctx context.Context, a store.AsyncInvocation) (done, ok bool) {
+	a.RequestID = j.inv.RequestID
+	j.stopLease()
+	for try := 0; ; try++ {
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		done, err := j.e.cfg.Store.FinishAsyncAttempt(sctx, a, j.n)
+		cancel()
+		if err == nil {
+			return done, true
+		}
+		j.log.Warn("attempt outcome not recorded; trying again", zap.Int("try", try+1), zap.Error(err))
+		if !j.e.pause(ctx, try) {
+			j.log.Warn("engine stopping: the attempt's outcome is not recorded, its message is delivered again")
+			if ctx.Err() == nil {
+				j.nak(0)
+			}
+			return false, false
+		}
+	}
+}
+
+// pause waits before try+2 of a store write or a delivery (backoff from storePause, doubled,
+// at most storePauseMax); false when the engine is draining or stopping.
+func (e *Engine) pause(ctx context.Context, try int) bool {
+	if e.draining.Err() != nil || ctx.Err() != nil {
+		return false
+	}
+	d := storePause << min(try, 10)
+	d = min(d, storePauseMax)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-e.draining.Done():
+		return false
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // completed handles a message whose attempt the row records as done (a redelivery after a
-// crash, or a duplicate): it publishes the next attempt again when the row says one follows,
-// and acks.
+// crash, or a duplicate): it delivers a destination record still pending, publishes the next
+// attempt when the row says one follows and it is not on the stream yet, and acks.
 func (j *job) completed(ctx context.Context, row *store.AsyncInvocation) {
-	if row.State == store.AsyncRetrying && row.AttemptDone == j.n && row.NextAttemptAt != nil {
-		j.log.Info("attempt completed before a restart; publishing its next attempt again")
+	if row.PendingDestination != "" {
+		j.log.Info("attempt completed before a restart; delivering its destination record")
+		if !j.deliverPending(ctx, row.PendingDestination, row.Condition, row.PendingRecord) {
+			return
+		}
+	}
+	if row.State == store.AsyncRetrying && row.AttemptDone == j.n && row.NextAttemptAt != nil && !row.NextPublished {
+		j.log.Info("attempt completed before a restart; publishing its next attempt")
 		j.publishRetry(ctx, *row.NextAttemptAt)
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/infra/natssub"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
@@ -239,20 +240,5 @@ func (p *poller) nak(it *item, d time.Duration) {
 
 // keepAlive keeps msgs in progress until the returned stop is called.
 func (p *poller) keepAlive(msgs []jetstream.Msg) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(p.m.cfg.AckWait / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				inProgress(msgs)
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
+	return natssub.KeepInProgress(p.m.cfg.AckWait/3, msgs...)
 }

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/lambdock/lambdock/internal/contract/tenant"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // Validate checks the configuration, including the loopback rule of --insecure.
@@ -97,6 +98,10 @@ func (c Config) Validate() error {
 	if c.AsyncTimeScale < 0 || math.IsNaN(c.AsyncTimeScale) || math.IsInf(c.AsyncTimeScale, 0) {
 		errs = append(errs, fmt.Errorf("--async-time-scale %g must be a positive factor", c.AsyncTimeScale))
 	}
+	if c.AsyncRetention > 0 && c.AsyncRetention < c.MinAsyncRetention() {
+		errs = append(errs, fmt.Errorf("--async-retention %s is shorter than an event may live (%s: the maximum event age, scaled by --async-time-scale, + the longest function timeout); its row guards a redelivered event against running again",
+			c.AsyncRetention, c.MinAsyncRetention()))
+	}
 	if c.EventStreamMaxBytes < 0 {
 		errs = append(errs, fmt.Errorf("--event-stream-max-bytes %d is negative", c.EventStreamMaxBytes))
 	}
@@ -180,4 +185,16 @@ func ParseNATSSync(s string) (always bool, interval time.Duration, err error) {
 		return false, 0, fmt.Errorf("%q is not \"always\" or a positive duration", s)
 	}
 	return false, d, nil
+}
+
+// MinAsyncRetention is the shortest --async-retention: the maximum event age (scaled by
+// --async-time-scale) + the longest function timeout. The row of an event still alive tells a
+// redelivered message which attempts completed; deleting it would run them again.
+func (c Config) MinAsyncRetention() time.Duration {
+	scale := c.AsyncTimeScale
+	if scale <= 0 {
+		scale = DefaultAsyncTimeScale
+	}
+	age := time.Duration(float64(rules.MaxEventAgeSec*time.Second) * scale)
+	return age + rules.MaxTimeoutSec*time.Second
 }

@@ -87,6 +87,12 @@ const HeaderInstance = "Lambdock-Instance"
 // controller may place it elsewhere.
 const HeaderRefused = "Lambdock-Refused"
 
+// HeaderOutcomeUnknown marks a controller's failure reply (a ServiceException) sent after the
+// invocation may have reached an invoker: no answer within the backstop, a dispatch error after
+// the request was sent, or the controller stopping while it waited. The function may have run.
+// A failure without it (no invoker, no responders, refused, throttled) did not run.
+const HeaderOutcomeUnknown = "Lambdock-Outcome-Unknown"
+
 // InvokerSubject is where invoker id takes invocations: lambdock.invoker.<id>.invoke.
 func InvokerSubject(id string) string { return "lambdock.invoker." + id + ".invoke" }
 
