@@ -14,10 +14,7 @@ import (
 // newLeases opens the lease bucket of a fresh NATS server.
 func newLeases(t *testing.T) jetstream.KeyValue {
 	t.Helper()
-	js, err := jetstream.New(testenv.Connect(t, testenv.NATS(t).ClientURL()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := testenv.JetStream(t)
 	kv, err := openLeases(context.Background(), js)
 	if err != nil {
 		t.Fatal(err)

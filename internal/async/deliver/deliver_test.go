@@ -16,11 +16,7 @@ import (
 // is written through JetStream (and deduplicated); a plain subject reaches its subscriber.
 func TestPublish(t *testing.T) {
 	ctx := context.Background()
-	nc := testenv.Connect(t, testenv.NATS(t).ClientURL())
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := testenv.JetStream(t)
 	const acct = "000000000000"
 	parse := func(arn string) target.Target {
 		tg, err := target.Parse(arn)

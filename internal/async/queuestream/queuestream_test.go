@@ -18,11 +18,7 @@ import (
 // DeleteConsumer tolerates what is already gone.
 func TestQueue(t *testing.T) {
 	ctx := context.Background()
-	nc := testenv.Connect(t, testenv.NATS(t).ClientURL())
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := testenv.JetStream(t)
 	const acct = "000000000000"
 	s, err := queuestream.Ensure(ctx, js, acct, "jobs")
 	if err != nil {
@@ -79,11 +75,7 @@ func TestQueue(t *testing.T) {
 // returned, and another account is not affected.
 func TestQueuesPerAccount(t *testing.T) {
 	ctx := context.Background()
-	nc := testenv.Connect(t, testenv.NATS(t).ClientURL())
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := testenv.JetStream(t)
 	const acct, other = "000000000001", "000000000002"
 	for i := range queuestream.MaxPerAccount {
 		if _, err := queuestream.Ensure(ctx, js, acct, fmt.Sprintf("q%d", i)); err != nil {

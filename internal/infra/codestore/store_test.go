@@ -18,10 +18,7 @@ import (
 
 func open(t *testing.T) (*codestore.Store, jetstream.JetStream) {
 	t.Helper()
-	js, err := jetstream.New(testenv.Connect(t, testenv.NATS(t).ClientURL()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := testenv.JetStream(t)
 	cs, err := codestore.New(context.Background(), js)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lambdock/lambdock/internal/infra/natsserver"
 )
@@ -35,4 +36,16 @@ func Connect(t testing.TB, url string) *nats.Conn {
 	}
 	t.Cleanup(nc.Close)
 	return nc
+}
+
+// JetStream starts an embedded NATS server (NATS) and returns a connection to it and its
+// JetStream context.
+func JetStream(t testing.TB) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc := Connect(t, NATS(t).ClientURL())
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	return nc, js
 }
