@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
@@ -83,9 +82,7 @@ func (g *Gateway) createEventSourceMapping(c *gin.Context) error {
 		return fmt.Errorf("create mapping: %w", err)
 	}
 	// A consumer left by a mapping deleted with its function would block the new one's.
-	if js, err := g.queueJS(); err != nil {
-		g.log.Warn("remove stale queue consumers", zap.String("queue", queue.Name), zap.Error(err))
-	} else if err := queuestream.RemoveOtherConsumers(ctx, js, account, queue.Name,
+	if err := queuestream.RemoveOtherConsumers(ctx, g.js, account, queue.Name,
 		queuestream.ConsumerName(m.UUID)); err != nil {
 		g.log.Warn("remove stale queue consumers", zap.String("queue", queue.Name), zap.Error(err))
 	}
@@ -174,9 +171,7 @@ func (g *Gateway) deleteEventSourceMapping(c *gin.Context) error {
 	case err != nil:
 		return fmt.Errorf("delete mapping: %w", err)
 	}
-	if js, err := g.queueJS(); err != nil {
-		g.log.Warn("delete mapping consumer", zap.String("uuid", m.UUID), zap.Error(err))
-	} else if err := queuestream.DeleteConsumer(ctx, js, m.AccountID, m.QueueName, m.UUID); err != nil {
+	if err := queuestream.DeleteConsumer(ctx, g.js, m.AccountID, m.QueueName, m.UUID); err != nil {
 		g.log.Warn("delete mapping consumer", zap.String("uuid", m.UUID), zap.Error(err))
 	}
 	g.mappingChanged(m)
@@ -349,21 +344,9 @@ func (g *Gateway) mappingChanged(m *store.EventSourceMapping) {
 	g.publishChange(msg.FunctionChanged{AccountID: m.AccountID, Name: m.FunctionName})
 }
 
-// queueJS is the JetStream API on the gateway's connection, for queues.
-func (g *Gateway) queueJS() (jetstream.JetStream, error) {
-	js, err := jetstream.New(g.cfg.NATS)
-	if err != nil {
-		return nil, fmt.Errorf("jetstream: %w", err)
-	}
-	return js, nil
-}
-
 // ensureQueue creates the account's queue name if it is missing.
 func (g *Gateway) ensureQueue(ctx context.Context, account, name string) error {
-	js, err := g.queueJS()
-	if err == nil {
-		_, err = queuestream.Ensure(ctx, js, account, name)
-	}
+	_, err := queuestream.Ensure(ctx, g.js, account, name)
 	if errors.Is(err, queuestream.ErrTooMany) {
 		return lambdaerr.InvalidParameter("Queue %s cannot be created: the account has %d queues, the most it may have.",
 			name, queuestream.MaxPerAccount)

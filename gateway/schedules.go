@@ -14,6 +14,7 @@ import (
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/contract/target"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/schedexpr"
 	"github.com/lambdock/lambdock/internal/store"
@@ -234,7 +235,7 @@ func (g *Gateway) scheduleChanged(sc *store.Schedule) {
 
 // scheduleARN is the ARN of the account's schedule called name, as EventBridge names a rule.
 func (g *Gateway) scheduleARN(account, name string) string {
-	return "arn:aws:events:" + g.cfg.Region + ":" + account + ":rule/" + name
+	return target.RuleARN(g.cfg.Region, account, name)
 }
 
 // scheduleShape is a schedule as the API shows it.

@@ -150,13 +150,6 @@ func (e *Engine) keepAlive(m jetstream.Msg) (stop func()) {
 // run handles the job's attempt.
 func (j *job) run(ctx context.Context) {
 	ev := j.inv.Event
-	conf, err := j.e.eventConfig(ctx, j.inv)
-	if err != nil {
-		j.log.Warn("event invoke config not readable; the event will be tried again", zap.Error(err))
-		j.nak(storeRetry)
-		return
-	}
-	j.conf = conf
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	row, err := j.e.cfg.Store.ClaimAsyncInvocation(sctx, store.AsyncInvocation{RequestID: j.inv.RequestID,
 		AccountID: j.inv.Function.AccountID, FunctionName: j.inv.Function.Name, Qualifier: ev.Qualifier, EnqueuedAt: ev.EnqueuedAt})
@@ -167,9 +160,16 @@ func (j *job) run(ctx context.Context) {
 		return
 	}
 	if row.AttemptDone >= j.n {
-		j.completed(ctx, row)
+		j.completed(ctx, row) // needs no configuration: the row says what is left
 		return
 	}
+	conf, err := j.e.eventConfig(ctx, j.inv)
+	if err != nil {
+		j.log.Warn("event invoke config not readable; the event will be tried again", zap.Error(err))
+		j.nak(storeRetry)
+		return
+	}
+	j.conf = conf
 	if !j.refresh(ctx) {
 		return
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/async/queuestream"
 	"github.com/lambdock/lambdock/internal/contract/target"
+	"github.com/lambdock/lambdock/internal/infra/backoff"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
@@ -58,7 +59,7 @@ func (p *poller) run() {
 			break
 		}
 		p.log.Warn("queue trigger consumer", zap.Error(err))
-		sleep(p.ctx, rules.ThrottleBackoff(attempt))
+		backoff.Sleep(p.ctx, rules.ThrottleBackoff(attempt))
 	}
 	p.log.Debug("polling")
 	var running sync.WaitGroup
@@ -71,13 +72,13 @@ func (p *poller) run() {
 			return
 		}
 		if wait := time.Until(time.Unix(0, p.pausedUntil.Load())); wait > 0 {
-			sleep(p.ctx, wait)
+			backoff.Sleep(p.ctx, wait)
 		}
 		msgs, err := p.gather(cons)
 		if err != nil && p.ctx.Err() == nil {
 			p.log.Debug("fetch", zap.Error(err))
 			if len(msgs) == 0 {
-				sleep(p.ctx, time.Second) // the consumer or the queue is gone: the reload decides
+				backoff.Sleep(p.ctx, time.Second) // the consumer or the queue is gone: the reload decides
 			}
 		}
 		if len(msgs) == 0 {

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/contract/target"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -42,11 +43,6 @@ type scheduledEvent struct {
 	Detail     json.RawMessage `json:"detail"`
 }
 
-// RuleARN is a schedule's ARN, as EventBridge names a rule.
-func RuleARN(region, account, name string) string {
-	return "arn:aws:events:" + region + ":" + account + ":rule/" + name
-}
-
 // invocation builds the asynchronous invocation of one tick of sc on function f, published at
 // now: the schedule's own payload, or EventBridge's scheduled event (whose time is the tick).
 // EnqueuedAt is now, not the tick: the maximum event age counts from when the event was queued,
@@ -61,7 +57,7 @@ func invocation(sc *store.Schedule, f *store.Function, region string, tick, now 
 			Version: "0", ID: uuid.NewSHA1(eventNamespace, tickKey(sc, tick)).String(),
 			DetailType: "Scheduled Event", Source: "aws.events", Account: sc.AccountID,
 			Time: tick.Format(time.RFC3339), Region: region,
-			Resources: []string{RuleARN(region, sc.AccountID, sc.Name)}, Detail: json.RawMessage(`{}`),
+			Resources: []string{target.RuleARN(region, sc.AccountID, sc.Name)}, Detail: json.RawMessage(`{}`),
 		})
 	}
 	spec := f.Spec()

@@ -12,31 +12,18 @@ import (
 // ErrNotFound when there is no row of that id in the account (an event still queued and never
 // taken has none). Read-only: the controller's async engine writes the rows.
 func (s *Store) GetAsyncInvocation(ctx context.Context, account, requestID string) (*AsyncInvocation, error) {
-	var (
-		a                    AsyncInvocation
-		errorType, condition *string
-	)
-	err := s.pool.QueryRow(ctx, `SELECT request_id, account_id, function_name, qualifier, state, attempt,
-			attempt_done, next_attempt_at, error_type, condition, enqueued_at, updated_at
-		FROM async_invocations WHERE request_id = $1 AND account_id = $2`, requestID, account).
-		Scan(&a.RequestID, &a.AccountID, &a.FunctionName, &a.Qualifier, &a.State, &a.Attempt,
-			&a.AttemptDone, &a.NextAttemptAt, &errorType, &condition, &a.EnqueuedAt, &a.UpdatedAt)
+	a, err := scanAsync(s.pool.QueryRow(ctx, `SELECT `+asyncColumns+`
+		FROM async_invocations WHERE request_id = $1 AND account_id = $2`, requestID, account))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("store: async invocation %s: %w", requestID, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: read async invocation %s: %w", requestID, err)
 	}
-	if errorType != nil {
-		a.ErrorType = *errorType
-	}
-	if condition != nil {
-		a.Condition = *condition
-	}
 	if a.NextAttemptAt != nil {
 		t := a.NextAttemptAt.UTC()
 		a.NextAttemptAt = &t
 	}
 	a.EnqueuedAt, a.UpdatedAt = a.EnqueuedAt.UTC(), a.UpdatedAt.UTC()
-	return &a, nil
+	return a, nil
 }

@@ -116,3 +116,9 @@ func QueueARN(region, account, name string) string {
 func SubjectARN(region, account, subject string) string {
 	return "arn:aws:nats:" + region + ":" + account + ":subject/" + subject
 }
+
+// RuleARN is a schedule's ARN, as EventBridge names a rule (schedules are not targets; their
+// ARN lives here beside the other ARNs Lambdock makes up).
+func RuleARN(region, account, name string) string {
+	return "arn:aws:events:" + region + ":" + account + ":rule/" + name
+}
