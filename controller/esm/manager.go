@@ -217,4 +217,3 @@ func setDefault[T int | time.Duration](v *T, def T) {
 		*v = def
 	}
 }
-
