@@ -1,6 +1,6 @@
 // Package deliver publishes a record (an asynchronous invocation's destination record, a queue
 // trigger's OnFailure record) to a subject or queue target (internal/contract/target). A queue
-// is created when missing and written through JetStream; a subject is written through JetStream
+// is written through JetStream, and created first when no stream takes the publish; a subject is written through JetStream
 // when a stream captures it, else with a core NATS publish that is flushed to the server before
 // Publish returns (core NATS keeps nothing for a subscriber that is not there: at most once).
 package deliver
@@ -29,6 +29,14 @@ func Publish(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, t targe
 	subject := t.NATSSubject()
 	switch t.Kind {
 	case target.KindQueue:
+		_, err := js.Publish(ctx, subject, body, opts...)
+		if !errors.Is(err, jetstream.ErrNoStreamResponse) {
+			if err != nil {
+				return fmt.Errorf("deliver: publish to %s: %w", subject, err)
+			}
+			return nil
+		}
+		// The queue is gone (or was never made): make it, then publish.
 		if _, err := queuestream.Ensure(ctx, js, t.AccountID, t.Name); err != nil {
 			return fmt.Errorf("deliver: queue %s: %w", t.Name, err)
 		}
