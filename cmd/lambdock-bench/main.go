@@ -102,7 +102,7 @@ func main() {
 	flag.IntVar(&o.manyC, "functions-concurrency", 4, "scenario 4: concurrency")
 	flag.DurationVar(&o.manyWarmup, "functions-warmup", 40*time.Second, "scenario 4: the round robin's warm-up (one pass over the functions) stops after this long")
 	flag.DurationVar(&o.manyDuration, "functions-duration", 10*time.Second, "scenario 4: length of the round robin's measurement")
-	flag.StringVar(&o.scenarios, "scenarios", "1,2,3,4,5,6", "comma-separated scenarios to run")
+	flag.StringVar(&o.scenarios, "scenarios", "1,2,3,4,5,6,7", "comma-separated scenarios to run")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "log level of the in-process lambdockd")
 	flag.Parse()
 	if o.out == "" && !flagSet("chart") {
@@ -171,7 +171,7 @@ func run(ctx context.Context, o options) error {
 	for _, step := range []struct {
 		selected bool
 		f        func(context.Context) error
-	}{{o.runs(1) || o.runs(5), s.warm}, {o.runs(4), s.many}, {o.runs(3), s.cold}, {o.runs(6), s.async}} {
+	}{{o.runs(1) || o.runs(5), s.warm}, {o.runs(4), s.many}, {o.runs(3), s.cold}, {o.runs(6), s.async}, {o.runs(7), s.asyncRun}} {
 		if !step.selected {
 			continue
 		}

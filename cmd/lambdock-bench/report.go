@@ -18,10 +18,11 @@ const (
 	scenario4 = "Scenario 4: many functions round robin, total memory above capacity"
 	scenario5 = "Scenario 5: 128 MB vs 1,769 MB"
 	scenario6 = "Scenario 6: asynchronous invoke accepts (202 after the durable ack)"
+	scenario7 = "Scenario 7: asynchronous invokes run to completion"
 )
 
 // scenarios is the report's order.
-var scenarios = []string{scenario1, scenario2, scenario3, scenario4, scenario5, scenario6}
+var scenarios = []string{scenario1, scenario2, scenario3, scenario4, scenario5, scenario6, scenario7}
 
 // report collects the rows and notes of each scenario.
 type report struct {
