@@ -252,22 +252,52 @@ func fastDecodeInvocation(h string, inv *Invocation) bool {
 		case "log_tail":
 			return p.setBool(&inv.LogTail)
 		case "deadline":
-			v, ok := p.str()
-			if !ok {
-				return false
-			}
-			var t time.Time
-			if err := t.UnmarshalJSON([]byte(`"` + v + `"`)); err != nil {
-				return false
-			}
-			inv.Deadline = t
-			return true
+			return p.setTime(&inv.Deadline)
 		case "stream_subject":
 			return p.setString(&inv.StreamSubject)
+		case "event":
+			if inv.Event != nil { // encoding/json decodes a repeated object into the same struct
+				return false
+			}
+			inv.Event = &EventInfo{}
+			return p.event(inv.Event)
 		}
 		return false
 	})
 	return ok && p.end()
+}
+
+// event decodes an asynchronous invocation's EventInfo.
+func (p *scanner) event(ev *EventInfo) bool {
+	return p.object(func(key string) bool {
+		switch key {
+		case "attempt":
+			return p.setInt(&ev.Attempt)
+		case "enqueued_at":
+			return p.setTime(&ev.EnqueuedAt)
+		case "not_before":
+			return p.setTime(&ev.NotBefore)
+		case "source":
+			return p.setString(&ev.Source)
+		case "qualifier":
+			return p.setString(&ev.Qualifier)
+		}
+		return false
+	})
+}
+
+// setTime decodes an RFC 3339 time as encoding/json does.
+func (p *scanner) setTime(dst *time.Time) bool {
+	v, ok := p.str()
+	if !ok {
+		return false
+	}
+	var t time.Time
+	if err := t.UnmarshalJSON([]byte(`"` + v + `"`)); err != nil {
+		return false
+	}
+	*dst = t
+	return true
 }
 
 // fastDecodeReply decodes the JSON of HeaderReply, reporting false when it has to be left to

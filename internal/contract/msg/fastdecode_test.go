@@ -32,6 +32,12 @@ func TestFastDecodeInvocation(t *testing.T) {
 	escaped.ClientContext = `{"custom":{"a":"b"}}`
 	local := warmInvocation()
 	local.Deadline = time.Date(2026, 11, 30, 20, 0, 0, 0, time.FixedZone("X", 3600))
+	event := warmInvocation()
+	event.Deadline = time.Time{}
+	event.Event = &EventInfo{Attempt: 1, EnqueuedAt: time.Date(2026, 12, 1, 0, 0, 0, 5, time.UTC), Source: EventSourceAPI}
+	retry := warmInvocation()
+	retry.Event = &EventInfo{Attempt: 3, EnqueuedAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
+		NotBefore: time.Date(2026, 12, 1, 0, 2, 0, 0, time.UTC), Source: EventSourceSchedule, Qualifier: "prod"}
 	tests := []struct {
 		name string
 		inv  Invocation
@@ -40,6 +46,8 @@ func TestFastDecodeInvocation(t *testing.T) {
 		{"warm invocation", warmInvocation(), true},
 		{"every field", full, true},
 		{"zone offset", local, true},
+		{"asynchronous event", event, true},
+		{"retry of an event", retry, true},
 		{"escaped client context", escaped, false},
 		{"empty", Invocation{}, true},
 	}
