@@ -141,18 +141,18 @@ func newEventConfigListCommand(o *options) *cobra.Command {
 		Short: "List a function's asynchronous invocation settings, one per version or alias",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			all := lambdaapi.ListFunctionEventInvokeConfigsOutput{FunctionEventInvokeConfigs: []*lambdaapi.FunctionEventInvokeConfig{}}
-			for marker := ""; ; {
+			configs, err := allPages([]*lambdaapi.FunctionEventInvokeConfig{}, func(marker string) ([]*lambdaapi.FunctionEventInvokeConfig, string, error) {
 				page, err := o.client().ListEventInvokeConfigs(cmd.Context(), args[0], marker,
 					lambdaapi.MaxEventInvokeConfigListItems)
 				if err != nil {
-					return err
+					return nil, "", err
 				}
-				all.FunctionEventInvokeConfigs = append(all.FunctionEventInvokeConfigs, page.FunctionEventInvokeConfigs...)
-				if marker = page.NextMarker; marker == "" {
-					break
-				}
+				return page.FunctionEventInvokeConfigs, page.NextMarker, nil
+			})
+			if err != nil {
+				return err
 			}
+			all := lambdaapi.ListFunctionEventInvokeConfigsOutput{FunctionEventInvokeConfigs: configs}
 			if o.output == OutputJSON {
 				return o.printJSON(all)
 			}

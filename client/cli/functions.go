@@ -20,17 +20,17 @@ func newListCommand(o *options) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			client := o.client()
-			all := lambdaapi.ListFunctionsOutput{Functions: []*lambdaapi.FunctionConfiguration{}}
-			for marker := ""; ; {
+			fns, err := allPages([]*lambdaapi.FunctionConfiguration{}, func(marker string) ([]*lambdaapi.FunctionConfiguration, string, error) {
 				page, err := client.ListFunctions(cmd.Context(), marker, lambdaapi.MaxListMaxItems)
 				if err != nil {
-					return err
+					return nil, "", err
 				}
-				all.Functions = append(all.Functions, page.Functions...)
-				if marker = page.NextMarker; marker == "" {
-					break
-				}
+				return page.Functions, page.NextMarker, nil
+			})
+			if err != nil {
+				return err
 			}
+			all := lambdaapi.ListFunctionsOutput{Functions: fns}
 			if o.output == OutputJSON {
 				return o.printJSON(all)
 			}

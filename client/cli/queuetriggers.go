@@ -103,17 +103,15 @@ func newQueueTriggerListCommand(o *options) *cobra.Command {
 		Short: "List queue triggers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var all []*lambdaapi.EventSourceMappingConfiguration
-			marker := ""
-			for {
+			all, err := allPages(nil, func(marker string) ([]*lambdaapi.EventSourceMappingConfiguration, string, error) {
 				page, err := o.client().ListEventSourceMappings(cmd.Context(), function, queue, marker, 0)
 				if err != nil {
-					return err
+					return nil, "", err
 				}
-				all = append(all, page.EventSourceMappings...)
-				if marker = page.NextMarker; marker == "" {
-					break
-				}
+				return page.EventSourceMappings, page.NextMarker, nil
+			})
+			if err != nil {
+				return err
 			}
 			if o.output == OutputJSON {
 				return o.printJSON(lambdaapi.ListEventSourceMappingsOutput{EventSourceMappings: all})
