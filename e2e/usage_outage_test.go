@@ -3,15 +3,11 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/lambdock/lambdock/internal/infra/natsserver"
+	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
 // natsOutage is how long NATS stays away in TestUsageSurvivesNATSOutage: longer than the usage
@@ -30,24 +26,7 @@ func TestUsageSurvivesNATSOutage(t *testing.T) {
 		sleepMs  = 6000
 	)
 	ctx := context.Background()
-	natsDir := t.TempDir()
-	ns, err := natsserver.Start(ctx, natsserver.Options{StoreDir: natsDir, Port: natsserver.RandomPort}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, _ := strconv.Atoi(u.Port())
-	var mu sync.Mutex // guards current
-	current := ns
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		current.Shutdown()
-	})
-
+	ns := testenv.NewStoppableNATS(t)
 	cfg := newConfig(dataDir(t), "e2e-outage-"+randomID())
 	cfg.NATSURL = ns.ClientURL()
 	l := start(t, cfg)
@@ -74,18 +53,10 @@ func TestUsageSurvivesNATSOutage(t *testing.T) {
 	})
 	time.Sleep(2 * time.Second) // every environment started and runs its sleep
 
-	mu.Lock()
-	current.Shutdown()
-	mu.Unlock()
+	ns.Stop()
 	t.Logf("NATS stopped with %d invocations running; back in %s", inflight, natsOutage)
 	time.Sleep(natsOutage)
-	ns2, err := natsserver.Start(ctx, natsserver.Options{StoreDir: natsDir, Port: port}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	current = ns2
-	mu.Unlock()
+	ns.Start()
 	calls.Wait()
 	waitInvocations(t, l, fn, 1+inflight)
 }

@@ -3,7 +3,6 @@ package metering_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 	"sync"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
@@ -220,37 +218,21 @@ type natsDown struct {
 
 func stoppableNATS(t *testing.T) natsDown {
 	t.Helper()
-	dir, ctx := t.TempDir(), context.Background()
-	ns, err := natsserver.Start(ctx, natsserver.Options{StoreDir: dir, Port: natsserver.RandomPort}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, _ := strconv.Atoi(u.Port())
-	nc := testenv.Connect(t, ns.ClientURL())
+	srv := testenv.NewStoppableNATS(t)
+	nc := testenv.Connect(t, srv.ClientURL())
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := metering.EnsureStream(ctx, js); err != nil {
+	if err := metering.EnsureStream(context.Background(), js); err != nil {
 		t.Fatal(err)
 	}
 	return natsDown{nc: nc, js: js,
 		down: func() {
-			ns.Shutdown()
+			srv.Stop()
 			waitFor(t, "the client to notice", func(context.Context) (bool, error) { return nc.Status() != nats.CONNECTED, nil })
 		},
-		up: func() *natsserver.Server {
-			ns2, err := natsserver.Start(ctx, natsserver.Options{StoreDir: dir, Port: port}, zap.NewNop())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(ns2.Shutdown)
-			return ns2
-		}}
+		up: srv.Start}
 }
 
 func TestPublishRidesOutNATSRestart(t *testing.T) {
