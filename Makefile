@@ -15,17 +15,20 @@ build:
 	$(GO) build -trimpath -o $(BIN)/lambdock ./cmd/lambdock
 	$(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/lambdock-agent ./cmd/lambdock-agent
 
-## images: the runtime base images, built locally (no registry needed).
+## images: the runtime base images (provided, python3.13/3.11, nodejs20.x/18.x), built locally
+## from Debian's packages (no registry needed); those already up to date are skipped.
 images:
 	bash images/build.sh
 
-## deps: install what the platform and the tests need (PostgreSQL server, CA certificates, tzdata).
+## deps: install what the platform and the tests need (PostgreSQL server, CA certificates, tzdata,
+## and Debian's archive keyring, with which images/build.sh checks the packages it unpacks).
 # apt-get runs only when something is missing; it needs root (or sudo).
 deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
 	[ -s /etc/ssl/certs/ca-certificates.crt ] || missing="$$missing ca-certificates"; \
 	[ -d /usr/share/zoneinfo ] || missing="$$missing tzdata"; \
+	[ -s /usr/share/keyrings/debian-archive-keyring.gpg ] || missing="$$missing debian-archive-keyring"; \
 	if [ -n "$$missing" ]; then \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
 	  echo "installing:$$missing"; \

@@ -7,18 +7,15 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
+	"github.com/lambdock/lambdock/internal/lambda/runtimes"
 	"github.com/lambdock/lambdock/internal/store"
 )
-
-// runtimes lists the runtimes Lambdock runs (custom runtimes on Amazon-Linux-like images).
-var runtimes = []string{"provided.al2023", "provided.al2", "provided"}
 
 var (
 	handlerPattern = regexp.MustCompile(`^[^\s]+$`)
@@ -60,9 +57,9 @@ func validateFunction(f *store.Function) error {
 		return lambdaerr.InvalidParameter(
 			"Runtime and Handler are mandatory parameters for functions created with deployment packages.")
 	}
-	if !slices.Contains(runtimes, f.Runtime) {
+	if _, ok := runtimes.Lookup(f.Runtime); !ok {
 		return constraint("Runtime", "satisfy enum value set: [%s] (%s is not supported by Lambdock)",
-			strings.Join(runtimes, ", "), f.Runtime)
+			strings.Join(runtimes.IDs(), ", "), f.Runtime)
 	}
 	if len(f.Handler) > rules.MaxHandlerLen {
 		return constraint("Handler", "have length less than or equal to %d", rules.MaxHandlerLen)

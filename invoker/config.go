@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/lambda/rules"
+	"github.com/lambdock/lambdock/internal/lambda/runtimes"
 )
 
 // Defaults of Config.
@@ -48,8 +49,8 @@ type Config struct {
 	DataDir string
 	// AgentBinary is the host path of the static lambdock-agent binary. Required.
 	AgentBinary string
-	// RuntimeImages maps a runtime identifier to its base image. Default: provided,
-	// provided.al2 and provided.al2023 → lambdock/provided:al2023.
+	// RuntimeImages maps a runtime identifier to its base image. Default: the catalogue of
+	// package runtimes (runtimes.Images()).
 	RuntimeImages map[string]string
 	// CapacityMB is the memory the invoker's containers may hold together. Default: 80% of the
 	// Docker host's memory.
@@ -66,8 +67,9 @@ type Config struct {
 	// its first use) are kept per shape. 0 means DefaultPrewarm; negative means none.
 	Prewarm int
 	// PrewarmShapes are the shapes always kept pre-warmed; shapes of cold-started functions are
-	// added while they are used. Default: each runtime image of RuntimeImages at the default
-	// memory (128 MB) and ephemeral storage (512 MB).
+	// added while they are used. Default: the provided runtimes' image at the default memory
+	// (128 MB) and ephemeral storage (512 MB); the language runtimes' images are pre-warmed once
+	// a function of theirs has cold-started.
 	PrewarmShapes []Shape
 	// MaxConcurrentStarts bounds the containers being created and started at once (cold starts
 	// and pre-warming together). 0 means DefaultMaxConcurrentStarts.
@@ -120,11 +122,7 @@ func (c Config) withDefaults(hostMemoryBytes int64) (Config, error) {
 		return c, fmt.Errorf("invoker: agent binary %s is not a file (build it with CGO_ENABLED=0 go build ./cmd/lambdock-agent): %v", c.AgentBinary, err)
 	}
 	if c.RuntimeImages == nil {
-		c.RuntimeImages = map[string]string{
-			"provided":        DefaultRuntimeImage,
-			"provided.al2":    DefaultRuntimeImage,
-			"provided.al2023": DefaultRuntimeImage,
-		}
+		c.RuntimeImages = runtimes.Images()
 	}
 	if c.CapacityMB == 0 {
 		c.CapacityMB = int(float64(hostMemoryBytes>>20) * defaultCapacityShare)
@@ -144,7 +142,7 @@ func (c Config) withDefaults(hostMemoryBytes int64) (Config, error) {
 	if c.Prewarm > 0 && c.PrewarmShapes == nil {
 		for _, image := range slices.Sorted(maps.Values(c.RuntimeImages)) {
 			sh := Shape{Image: image, MemoryMB: rules.DefaultMemoryMB, EphemeralMB: rules.DefaultEphemeralMB}
-			if !slices.Contains(c.PrewarmShapes, sh) {
+			if image == DefaultRuntimeImage && !slices.Contains(c.PrewarmShapes, sh) {
 				c.PrewarmShapes = append(c.PrewarmShapes, sh)
 			}
 		}

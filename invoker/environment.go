@@ -15,6 +15,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
+	"github.com/lambdock/lambdock/internal/lambda/runtimes"
 	"github.com/lambdock/lambdock/invoker/agentclient"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
@@ -141,6 +142,9 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 			return p, cfg, err
 		}
 		p.Image, p.CodeDir = image, dir
+		if rt, ok := runtimes.Lookup(spec.Runtime); ok && rt.Managed() {
+			cfg.Command = []string{runtimes.Bootstrap}
+		}
 	}
 	cfg.Handler = p.Handler
 	return p, cfg, nil

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lambdock/lambdock/internal/lambda/runtimes"
 )
 
 // BuildZip builds the project in dir (go build when build: go) and packages it: bootstrap with
@@ -25,6 +27,13 @@ func BuildZip(ctx context.Context, dir string) ([]byte, error) {
 		if err := goBuild(ctx, dir); err != nil {
 			return nil, err
 		}
+	}
+	if rt, ok := runtimes.Lookup(p.Runtime); ok && rt.Managed() {
+		files, err := sourceFiles(dir)
+		if err != nil {
+			return nil, err
+		}
+		return zipFiles(dir, files)
 	}
 	files, err := packageFiles(dir, p.Include)
 	if err != nil {
@@ -85,6 +94,41 @@ func packageFiles(dir string, include []string) ([]string, error) {
 		}
 	}
 	slices.Sort(files[1:])
+	return files, nil
+}
+
+// sourceFiles lists what a managed runtime's (Python, Node.js) package holds, relative to dir:
+// every regular file but lambdock.yaml, hidden files and directories, and Python's byte-code
+// caches, sorted.
+func sourceFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil || rel == "." {
+			return err
+		}
+		name := d.Name()
+		if strings.HasPrefix(name, ".") || name == "__pycache__" {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() && rel != ProjectFile && !strings.HasSuffix(name, ".pyc") {
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", dir, err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("package %s: no source files besides %s", dir, ProjectFile)
+	}
+	slices.Sort(files)
 	return files, nil
 }
 

@@ -20,13 +20,33 @@ type Function struct {
 	Environment  map[string]string
 	Architecture string // x86_64 or arm64
 	PackageType  string // Zip or Image
-	ImageURI     string
+	ImageURI     string // the ImageUri as given (PackageType Image)
+	// ImageDigest is the image ID ImageURI resolved to ("sha256:<hex>"): what runs.
+	ImageDigest string
+	// ImageConfig overrides the image's entry point, command and working directory; nil: none.
+	ImageConfig *ImageConfig
+	// Layers are the function's layer versions, in order (PackageType Zip).
+	Layers []FunctionLayer
 	CodeSHA256   string // hex SHA-256 of the zip (Lambda's CodeSha256 is base64 of the same digest)
 	CodeSize     int64
 	RevisionID   string // UUID, new on every change
 	LastModified time.Time
 	// ReservedConcurrency is nil when the function has no reservation.
 	ReservedConcurrency *int
+}
+
+// ImageConfig is Lambda's ImageConfig of an image function; empty fields keep the image's own.
+type ImageConfig struct {
+	EntryPoint       []string `json:"EntryPoint,omitempty"`
+	Command          []string `json:"Command,omitempty"`
+	WorkingDirectory string   `json:"WorkingDirectory,omitempty"`
+}
+
+// FunctionLayer is one layer version a function uses.
+type FunctionLayer struct {
+	ARN        string `json:"arn"` // the layer version ARN, …:layer:<name>:<version>
+	CodeSHA256 string `json:"code_sha256"`
+	CodeSize   int64  `json:"code_size"`
 }
 
 // Spec is what an invoker needs to run the function's $LATEST version (the region is the
@@ -43,6 +63,28 @@ func (f *Function) Spec() function.Spec {
 		EphemeralMB: f.EphemeralMB,
 		Environment: f.Environment,
 		CodeSHA256:  f.CodeSHA256,
-		Image:       f.ImageURI,
+		Image:       f.ImageDigest,
+		EntryPoint:  f.imageConfig().EntryPoint,
+		Command:     f.imageConfig().Command,
+		WorkingDir:  f.imageConfig().WorkingDirectory,
+		Layers:      f.specLayers(),
 	}.WithDefaults()
+}
+
+func (f *Function) imageConfig() ImageConfig {
+	if f.ImageConfig == nil {
+		return ImageConfig{}
+	}
+	return *f.ImageConfig
+}
+
+func (f *Function) specLayers() []function.Layer {
+	if len(f.Layers) == 0 {
+		return nil
+	}
+	out := make([]function.Layer, len(f.Layers))
+	for i, l := range f.Layers {
+		out[i] = function.Layer{ARN: l.ARN, CodeSHA256: l.CodeSHA256}
+	}
+	return out
 }

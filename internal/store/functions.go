@@ -19,7 +19,7 @@ const DefaultMaxItems = 50
 // functionColumns is the column list every function query reads, in scanFunction's order.
 const functionColumns = `account_id, name, runtime, role, handler, description, memory_mb, timeout_sec,
 	ephemeral_mb, environment, architecture, package_type, image_uri, code_sha256, code_size,
-	revision_id, last_modified, reserved_concurrency`
+	revision_id, last_modified, reserved_concurrency, image_digest, image_config, layers`
 
 // CreateFunction inserts f into its account f.AccountID, setting its RevisionID and
 // LastModified. It returns ErrExists when the account has a function with that name, and
@@ -27,10 +27,10 @@ const functionColumns = `account_id, name, runtime, role, handler, description, 
 func (s *Store) CreateFunction(ctx context.Context, f *Function) error {
 	rev, mod := newRevision()
 	_, err := s.pool.Exec(ctx, `INSERT INTO functions (`+functionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		f.AccountID, f.Name, f.Runtime, f.Role, f.Handler, f.Description, f.MemoryMB, f.TimeoutSec,
 		f.EphemeralMB, environment(f.Environment), f.Architecture, f.PackageType, f.ImageURI,
-		f.CodeSHA256, f.CodeSize, rev, mod, f.ReservedConcurrency)
+		f.CodeSHA256, f.CodeSize, rev, mod, f.ReservedConcurrency, f.ImageDigest, f.ImageConfig, layers(f.Layers))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation {
 		return fmt.Errorf("store: create function %s: %w", f.Name, ErrExists)
@@ -78,11 +78,12 @@ func (s *Store) UpdateFunction(ctx context.Context, f *Function) error {
 	err := s.pool.QueryRow(ctx, `UPDATE functions SET runtime = $2, role = $3, handler = $4,
 			description = $5, memory_mb = $6, timeout_sec = $7, ephemeral_mb = $8,
 			environment = $9, architecture = $10, package_type = $11, image_uri = $12,
-			code_sha256 = $13, code_size = $14, revision_id = $15, last_modified = $16
+			code_sha256 = $13, code_size = $14, revision_id = $15, last_modified = $16,
+			image_digest = $18, image_config = $19, layers = $20
 		WHERE account_id = $17 AND name = $1 RETURNING reserved_concurrency`,
 		f.Name, f.Runtime, f.Role, f.Handler, f.Description, f.MemoryMB, f.TimeoutSec,
 		f.EphemeralMB, environment(f.Environment), f.Architecture, f.PackageType, f.ImageURI,
-		f.CodeSHA256, f.CodeSize, rev, mod, f.AccountID).Scan(&reserved)
+		f.CodeSHA256, f.CodeSize, rev, mod, f.AccountID, f.ImageDigest, f.ImageConfig, layers(f.Layers)).Scan(&reserved)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("store: function %s: %w", f.Name, ErrNotFound)
 	}
@@ -119,18 +120,29 @@ func environment(env map[string]string) map[string]string {
 	return env
 }
 
+// layers is what the layers column stores: never NULL.
+func layers(l []FunctionLayer) []FunctionLayer {
+	if l == nil {
+		return []FunctionLayer{}
+	}
+	return l
+}
+
 // scanFunction reads one row of functionColumns.
 func scanFunction(row pgx.Row) (*Function, error) {
 	var f Function
 	err := row.Scan(&f.AccountID, &f.Name, &f.Runtime, &f.Role, &f.Handler, &f.Description, &f.MemoryMB,
 		&f.TimeoutSec, &f.EphemeralMB, &f.Environment, &f.Architecture, &f.PackageType,
 		&f.ImageURI, &f.CodeSHA256, &f.CodeSize, &f.RevisionID, &f.LastModified,
-		&f.ReservedConcurrency)
+		&f.ReservedConcurrency, &f.ImageDigest, &f.ImageConfig, &f.Layers)
 	if err != nil {
 		return nil, err
 	}
 	if len(f.Environment) == 0 {
 		f.Environment = nil
+	}
+	if len(f.Layers) == 0 {
+		f.Layers = nil
 	}
 	f.LastModified = f.LastModified.UTC()
 	return &f, nil

@@ -41,6 +41,17 @@ type Spec struct {
 	EntryPoint []string `json:"entry_point,omitempty"`
 	Command    []string `json:"command,omitempty"`
 	WorkingDir string   `json:"working_dir,omitempty"`
+
+	// Layers are the function's layers in order (PackageType Zip). The invoker fetches each zip
+	// by CodeSHA256 like the function's own, and merges them read-only into /opt, a later layer
+	// overwriting an earlier one's files.
+	Layers []Layer `json:"layers,omitempty"`
+}
+
+// Layer is one layer version of a function.
+type Layer struct {
+	ARN        string `json:"arn"` // …:layer:<name>:<version>
+	CodeSHA256 string `json:"code_sha256"`
 }
 
 // WithDefaults returns a copy with empty fields set to Lambda's defaults.
