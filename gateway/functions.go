@@ -27,7 +27,7 @@ func (g *Gateway) createFunction(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkUnsupported(in.PackageType, in.Publish, in.Layers, in.Architectures); err != nil {
+	if err := checkUnsupported(in.PackageType, in.Publish, in.Architectures); err != nil {
 		return err
 	}
 	f := g.newFunction(account, name, &in)
@@ -39,6 +39,9 @@ func (g *Gateway) createFunction(c *gin.Context) error {
 		return err
 	}
 	ctx := c.Request.Context()
+	if err := g.setLayers(ctx, f, in.Layers, unzippedSize(zip)); err != nil {
+		return err
+	}
 	if err := g.putCode(ctx, f, zip, false); err != nil {
 		return err
 	}
@@ -70,7 +73,7 @@ func createName(raw, account string) (string, error) {
 
 // checkUnsupported refuses, with a clear message, features Lambdock does not have yet instead of
 // silently ignoring them.
-func checkUnsupported(packageType string, publish bool, layers, archs []string) error {
+func checkUnsupported(packageType string, publish bool, archs []string) error {
 	switch packageType {
 	case "", lambdaapi.PackageTypeZip:
 	case lambdaapi.PackageTypeImage:
@@ -80,9 +83,6 @@ func checkUnsupported(packageType string, publish bool, layers, archs []string) 
 	}
 	if publish {
 		return lambdaerr.InvalidParameter("Publish is not supported by Lambdock yet: functions have only $LATEST.")
-	}
-	if len(layers) > 0 {
-		return lambdaerr.InvalidParameter("Layers are not supported by Lambdock yet.")
 	}
 	return validateArchitectures(archs)
 }
@@ -177,7 +177,7 @@ func (g *Gateway) updateFunctionCode(c *gin.Context) error {
 	if err := readJSON(c, maxCodeRequest, "UpdateFunctionCode", &in); err != nil {
 		return err
 	}
-	if err := checkUnsupported("", in.Publish, nil, in.Architectures); err != nil {
+	if err := checkUnsupported("", in.Publish, in.Architectures); err != nil {
 		return err
 	}
 	zip, err := codeSource(in.ZipFile, in.S3Bucket, in.S3Key, in.ImageURI)
@@ -189,6 +189,9 @@ func (g *Gateway) updateFunctionCode(c *gin.Context) error {
 		return err
 	}
 	if err := checkRevision(f, in.RevisionID); err != nil {
+		return err
+	}
+	if err := checkCombinedSize(unzippedSize(zip), f.Layers); err != nil {
 		return err
 	}
 	if err := g.putCode(c.Request.Context(), f, zip, in.DryRun); err != nil {
@@ -206,9 +209,6 @@ func (g *Gateway) updateFunctionConfiguration(c *gin.Context) error {
 	if err := readJSON(c, maxConfigRequest, "UpdateFunctionConfiguration", &in); err != nil {
 		return err
 	}
-	if len(in.Layers) > 0 {
-		return lambdaerr.InvalidParameter("Layers are not supported by Lambdock yet.")
-	}
 	f, err := g.lookupParam(c)
 	if err != nil {
 		return err
@@ -219,6 +219,11 @@ func (g *Gateway) updateFunctionConfiguration(c *gin.Context) error {
 	applyConfiguration(f, &in)
 	if err := validateFunction(f); err != nil {
 		return err
+	}
+	if in.Layers != nil {
+		if err := g.replaceLayers(c.Request.Context(), f, *in.Layers); err != nil {
+			return err
+		}
 	}
 	return g.saveFunction(c, f)
 }

@@ -70,6 +70,7 @@ type FunctionConfiguration struct {
 	Architectures    []string             `json:"Architectures"`
 	EphemeralStorage EphemeralStorage     `json:"EphemeralStorage"`
 	LoggingConfig    LoggingConfig        `json:"LoggingConfig"`
+	Layers           []Layer              `json:"Layers,omitempty"`
 }
 
 // EnvironmentResponse is FunctionConfiguration.Environment.
@@ -142,7 +143,8 @@ type UpdateFunctionCodeInput struct {
 }
 
 // UpdateFunctionConfigurationInput is the body of UpdateFunctionConfiguration. Absent fields keep
-// their current value; Environment, when present, replaces all variables.
+// their current value; Environment, when present, replaces all variables, and Layers all layers
+// (an empty list removes them).
 type UpdateFunctionConfigurationInput struct {
 	Role             *string           `json:"Role,omitempty"`
 	Handler          *string           `json:"Handler,omitempty"`
@@ -153,7 +155,7 @@ type UpdateFunctionConfigurationInput struct {
 	Runtime          *string           `json:"Runtime,omitempty"`
 	EphemeralStorage *EphemeralStorage `json:"EphemeralStorage,omitempty"`
 	RevisionID       string            `json:"RevisionId,omitempty"`
-	Layers           []string          `json:"Layers,omitempty"`
+	Layers           *[]string         `json:"Layers,omitempty"`
 	TracingConfig    *TracingConfig    `json:"TracingConfig,omitempty"`
 }
 
