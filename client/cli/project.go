@@ -39,6 +39,8 @@ type Project struct {
 	// Include lists extra files or directories (globs relative to the project) to package
 	// next to bootstrap.
 	Include []string `yaml:"include,omitempty"`
+	// Layers are the function's layer version ARNs, in order (at most 5).
+	Layers []string `yaml:"layers,omitempty"`
 }
 
 // LoadProject reads dir/lambdock.yaml, refusing unknown keys, and fills in defaults.

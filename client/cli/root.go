@@ -143,6 +143,7 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newQueueTriggerCommand(o))
 	root.AddCommand(newEventConfigCommand(o))
 	root.AddCommand(newScheduleCommand(o))
+	root.AddCommand(newLayerCommand(o))
 	return root
 }
 
