@@ -187,3 +187,25 @@ func TestHasCodeOfLayers(t *testing.T) {
 		t.Errorf("HasCode after delete = %v, %v; want false", ok, err)
 	}
 }
+
+// Layers do not keep an account from being deleted; they go with it.
+func TestDeleteAccountDeletesItsLayers(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	const other = "111111111111"
+	if err := st.CreateAccount(ctx, &tenant.Account{ID: other, Name: "other", Concurrency: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PublishLayerVersion(ctx, layer(other, "l", "beef")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteAccount(ctx, other); err != nil {
+		t.Fatalf("delete an account with a layer: %v", err)
+	}
+	if err := st.CreateAccount(ctx, &tenant.Account{ID: other, Name: "other", Concurrency: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetLayerVersion(ctx, other, "l", 1); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("layer of a deleted account: %v, want ErrNotFound", err)
+	}
+}
