@@ -87,6 +87,10 @@ func TestLayerCLI(t *testing.T) {
 	if err != nil || len(res.Function.Layers) != 1 || res.Function.Layers[0].Arn != v1.LayerVersionArn {
 		t.Fatalf("deploy with a layer: %+v, %v", res, err)
 	}
+	if code, out, _ := run(t, env, "", "describe", "withlayers"); code != 0 || !strings.Contains(out, "Layer 1:") ||
+		!strings.Contains(out, v1.LayerVersionArn) {
+		t.Errorf("describe shows no layer:\n%s", out)
+	}
 	writeFiles(t, dir, map[string]string{"lambdock.yaml": "name: withlayers\nbuild: none\n"})
 	if res, err = cli.Deploy(ctx, env.Client, dir, &strings.Builder{}); err != nil || res.Function.Layers != nil {
 		t.Fatalf("deploy without layers: %+v, %v; want them removed", res, err)
