@@ -27,10 +27,13 @@ func (g *Gateway) createFunction(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkUnsupported(in.PackageType, in.Publish, in.Architectures); err != nil {
+	if err := checkUnsupported(in.PackageType, in.Publish, in.Layers, in.Architectures); err != nil {
 		return err
 	}
 	f := g.newFunction(account, name, &in)
+	if err := g.setLayers(c.Request.Context(), f, in.Layers, unzippedSize(in.Code.ZipFile)); err != nil {
+		return err
+	}
 	if err := validateFunction(f); err != nil {
 		return err
 	}
@@ -39,9 +42,6 @@ func (g *Gateway) createFunction(c *gin.Context) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	if err := g.setLayers(ctx, f, in.Layers, unzippedSize(zip)); err != nil {
-		return err
-	}
 	if err := g.putCode(ctx, f, zip, false); err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func createName(raw, account string) (string, error) {
 
 // checkUnsupported refuses, with a clear message, features Lambdock does not have yet instead of
 // silently ignoring them.
-func checkUnsupported(packageType string, publish bool, archs []string) error {
+func checkUnsupported(packageType string, publish bool, layers, archs []string) error {
 	switch packageType {
 	case "", lambdaapi.PackageTypeZip:
 	case lambdaapi.PackageTypeImage:
@@ -177,7 +177,7 @@ func (g *Gateway) updateFunctionCode(c *gin.Context) error {
 	if err := readJSON(c, maxCodeRequest, "UpdateFunctionCode", &in); err != nil {
 		return err
 	}
-	if err := checkUnsupported("", in.Publish, in.Architectures); err != nil {
+	if err := checkUnsupported("", in.Publish, nil, in.Architectures); err != nil {
 		return err
 	}
 	zip, err := codeSource(in.ZipFile, in.S3Bucket, in.S3Key, in.ImageURI)
@@ -188,10 +188,10 @@ func (g *Gateway) updateFunctionCode(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkRevision(f, in.RevisionID); err != nil {
+	if err := checkCombinedSize(unzippedSize(in.ZipFile), f.Layers); err != nil {
 		return err
 	}
-	if err := checkCombinedSize(unzippedSize(zip), f.Layers); err != nil {
+	if err := checkRevision(f, in.RevisionID); err != nil {
 		return err
 	}
 	if err := g.putCode(c.Request.Context(), f, zip, in.DryRun); err != nil {

@@ -86,14 +86,14 @@ func newDescribeCommand(o *options) *cobra.Command {
 			} {
 				fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
 			}
-			for i, l := range f.Layers {
-				fmt.Fprintf(w, "Layer %d:\t%s (%s)\n", i+1, l.Arn, humanBytes(l.CodeSize))
-			}
 			if f.Environment != nil {
 				fmt.Fprintln(w, "Environment:\t")
 				for _, k := range slices.Sorted(maps.Keys(f.Environment.Variables)) {
 					fmt.Fprintf(w, "  %s\t%s\n", k, f.Environment.Variables[k])
 				}
+			}
+			for i, l := range f.Layers {
+				fmt.Fprintf(w, "Layer %d:\t%s (%s)\n", i+1, l.Arn, humanBytes(l.CodeSize))
 			}
 			return w.Flush()
 		},

@@ -33,14 +33,13 @@ type Project struct {
 	Timeout     int               `yaml:"timeout"`               // seconds, default 3
 	Description string            `yaml:"description,omitempty"` // free text
 	Environment map[string]string `yaml:"environment,omitempty"` // function environment variables
+	Layers      []string          `yaml:"layers,omitempty"`      // layer version ARNs, in order (at most 5)
 	// Build is "go" (build ./ into bootstrap for linux/amd64) or "none" (default: package the
 	// existing bootstrap).
 	Build string `yaml:"build,omitempty"`
 	// Include lists extra files or directories (globs relative to the project) to package
 	// next to bootstrap.
 	Include []string `yaml:"include,omitempty"`
-	// Layers are the function's layer version ARNs, in order (at most 5).
-	Layers []string `yaml:"layers,omitempty"`
 }
 
 // LoadProject reads dir/lambdock.yaml, refusing unknown keys, and fills in defaults.

@@ -138,12 +138,12 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newConcurrencyCommand(o),
 		newAccountsCommand(o),
 		newKeysCommand(o),
+		newLayerCommand(o),
 	)
 	root.AddCommand(newURLCommand(o))
 	root.AddCommand(newQueueTriggerCommand(o))
 	root.AddCommand(newEventConfigCommand(o))
 	root.AddCommand(newScheduleCommand(o))
-	root.AddCommand(newLayerCommand(o))
 	return root
 }
 

@@ -62,6 +62,7 @@ type FunctionConfiguration struct {
 	CodeSha256       string               `json:"CodeSha256"`
 	Version          string               `json:"Version"`
 	Environment      *EnvironmentResponse `json:"Environment,omitempty"`
+	Layers           []Layer              `json:"Layers,omitempty"`
 	TracingConfig    TracingConfig        `json:"TracingConfig"`
 	RevisionID       string               `json:"RevisionId"`
 	State            string               `json:"State"`
@@ -70,7 +71,6 @@ type FunctionConfiguration struct {
 	Architectures    []string             `json:"Architectures"`
 	EphemeralStorage EphemeralStorage     `json:"EphemeralStorage"`
 	LoggingConfig    LoggingConfig        `json:"LoggingConfig"`
-	Layers           []Layer              `json:"Layers,omitempty"`
 }
 
 // EnvironmentResponse is FunctionConfiguration.Environment.
