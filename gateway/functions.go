@@ -31,6 +31,9 @@ func (g *Gateway) createFunction(c *gin.Context) error {
 		return err
 	}
 	f := g.newFunction(account, name, &in)
+	if err := g.setLayers(c.Request.Context(), f, in.Layers, unzippedSize(in.Code.ZipFile)); err != nil {
+		return err
+	}
 	if err := validateFunction(f); err != nil {
 		return err
 	}
@@ -80,9 +83,6 @@ func checkUnsupported(packageType string, publish bool, layers, archs []string) 
 	}
 	if publish {
 		return lambdaerr.InvalidParameter("Publish is not supported by Lambdock yet: functions have only $LATEST.")
-	}
-	if len(layers) > 0 {
-		return lambdaerr.InvalidParameter("Layers are not supported by Lambdock yet.")
 	}
 	return validateArchitectures(archs)
 }
@@ -188,6 +188,9 @@ func (g *Gateway) updateFunctionCode(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkCombinedSize(unzippedSize(in.ZipFile), f.Layers); err != nil {
+		return err
+	}
 	if err := checkRevision(f, in.RevisionID); err != nil {
 		return err
 	}
@@ -206,9 +209,6 @@ func (g *Gateway) updateFunctionConfiguration(c *gin.Context) error {
 	if err := readJSON(c, maxConfigRequest, "UpdateFunctionConfiguration", &in); err != nil {
 		return err
 	}
-	if len(in.Layers) > 0 {
-		return lambdaerr.InvalidParameter("Layers are not supported by Lambdock yet.")
-	}
 	f, err := g.lookupParam(c)
 	if err != nil {
 		return err
@@ -219,6 +219,11 @@ func (g *Gateway) updateFunctionConfiguration(c *gin.Context) error {
 	applyConfiguration(f, &in)
 	if err := validateFunction(f); err != nil {
 		return err
+	}
+	if in.Layers != nil {
+		if err := g.replaceLayers(c.Request.Context(), f, *in.Layers); err != nil {
+			return err
+		}
 	}
 	return g.saveFunction(c, f)
 }

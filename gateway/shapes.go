@@ -48,6 +48,7 @@ func (g *Gateway) configuration(f *store.Function) *lambdaapi.FunctionConfigurat
 	if len(f.Environment) > 0 {
 		out.Environment = &lambdaapi.EnvironmentResponse{Variables: maps.Clone(f.Environment)}
 	}
+	out.Layers = layerShapes(f.Layers)
 	return out
 }
 

@@ -195,6 +195,9 @@ func validIDRune(r rune) bool {
 func (c Config) codeDir() string { return filepath.Join(c.DataDir, "code") }
 func (c Config) runDir() string  { return filepath.Join(c.DataDir, "run", c.ID) }
 
+// optDir holds the merged /opt trees of functions with more than one layer (optTrees).
+func (c Config) optDir() string { return filepath.Join(c.DataDir, "opt") }
+
 // taskDir holds the stem cells' own task directories, DataDir/task/<ID>/<env id>: on the code
 // cache's filesystem (hard links), outside the channel directories (which the function can write).
 func (c Config) taskDir() string { return filepath.Join(c.DataDir, "task", c.ID) }

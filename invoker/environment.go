@@ -142,6 +142,9 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 			return p, cfg, err
 		}
 		p.Image, p.CodeDir = image, dir
+		if p.OptDir, err = inv.opt.Dir(ctx, spec.Layers); err != nil {
+			return p, cfg, err
+		}
 		if rt, ok := runtimes.Lookup(spec.Runtime); ok && rt.Managed() {
 			cfg.Command = []string{runtimes.Bootstrap}
 		}

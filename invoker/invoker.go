@@ -25,6 +25,7 @@ type Invoker struct {
 	engine   *sandbox.Engine
 	remover  containerRemover // engine; tests substitute one that fails on demand
 	code     *codecache.Cache // nil without a CodeFetcher
+	opt      *optTrees        // the layers' /opt trees; nil without a CodeFetcher
 	pool     *pool
 	starts   *startGate // bounds concurrent container creation
 	prewarm  *prewarmer // nil when pre-warming is off
@@ -96,6 +97,9 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 	if cfg.CodeFetcher != nil {
 		if inv.code, err = codecache.New(cfg.codeDir(), cfg.CodeFetcher, log); err != nil {
 			return nil, fmt.Errorf("invoker: %w", err)
+		}
+		if inv.opt, err = newOptTrees(cfg.optDir(), inv.code, log); err != nil {
+			return nil, err
 		}
 	}
 	reaperCtx, stop := context.WithCancel(context.Background())

@@ -85,6 +85,7 @@ func createInput(p *Project, zip []byte) *lambdaapi.CreateFunctionInput {
 		MemorySize:   &p.Memory,
 		Timeout:      &p.Timeout,
 		Code:         lambdaapi.FunctionCode{ZipFile: zip},
+		Layers:       p.Layers,
 	}
 	if len(p.Environment) > 0 {
 		in.Environment = &lambdaapi.Environment{Variables: p.Environment}
@@ -95,6 +96,7 @@ func createInput(p *Project, zip []byte) *lambdaapi.CreateFunctionInput {
 // updateInput is UpdateFunctionConfiguration's body: everything lambdock.yaml sets, including an
 // empty environment so that removed variables go away.
 func updateInput(p *Project) *lambdaapi.UpdateFunctionConfigurationInput {
+	layers := append([]string{}, p.Layers...) // never nil: a project without layers removes them
 	return &lambdaapi.UpdateFunctionConfigurationInput{
 		Runtime:     &p.Runtime,
 		Handler:     &p.Handler,
@@ -102,6 +104,7 @@ func updateInput(p *Project) *lambdaapi.UpdateFunctionConfigurationInput {
 		MemorySize:  &p.Memory,
 		Timeout:     &p.Timeout,
 		Environment: &lambdaapi.Environment{Variables: p.Environment},
+		Layers:      &layers,
 	}
 }
 

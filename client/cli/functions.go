@@ -92,6 +92,9 @@ func newDescribeCommand(o *options) *cobra.Command {
 					fmt.Fprintf(w, "  %s\t%s\n", k, f.Environment.Variables[k])
 				}
 			}
+			for i, l := range f.Layers {
+				fmt.Fprintf(w, "Layer %d:\t%s (%s)\n", i+1, l.Arn, humanBytes(l.CodeSize))
+			}
 			return w.Flush()
 		},
 	}

@@ -62,6 +62,7 @@ type FunctionConfiguration struct {
 	CodeSha256       string               `json:"CodeSha256"`
 	Version          string               `json:"Version"`
 	Environment      *EnvironmentResponse `json:"Environment,omitempty"`
+	Layers           []Layer              `json:"Layers,omitempty"`
 	TracingConfig    TracingConfig        `json:"TracingConfig"`
 	RevisionID       string               `json:"RevisionId"`
 	State            string               `json:"State"`
@@ -142,7 +143,8 @@ type UpdateFunctionCodeInput struct {
 }
 
 // UpdateFunctionConfigurationInput is the body of UpdateFunctionConfiguration. Absent fields keep
-// their current value; Environment, when present, replaces all variables.
+// their current value; Environment, when present, replaces all variables, and Layers all layers
+// (an empty list removes them).
 type UpdateFunctionConfigurationInput struct {
 	Role             *string           `json:"Role,omitempty"`
 	Handler          *string           `json:"Handler,omitempty"`
@@ -153,7 +155,7 @@ type UpdateFunctionConfigurationInput struct {
 	Runtime          *string           `json:"Runtime,omitempty"`
 	EphemeralStorage *EphemeralStorage `json:"EphemeralStorage,omitempty"`
 	RevisionID       string            `json:"RevisionId,omitempty"`
-	Layers           []string          `json:"Layers,omitempty"`
+	Layers           *[]string         `json:"Layers,omitempty"`
 	TracingConfig    *TracingConfig    `json:"TracingConfig,omitempty"`
 }
 
