@@ -97,7 +97,11 @@ func (e *Env) postInvoke(requestID string, deadline time.Time) {
 	defer e.release()
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
-	switch how := waitReady(e.life, e.current(), timer.C); how {
+	g := e.current()
+	if g.proc == nil { // nothing left to wait for
+		return
+	}
+	switch how := waitReady(e.life, g, timer.C); how {
 	case endedReady, endedCancel: // cancel: Shutdown takes over
 	case endedTimeout:
 		e.log.Warn("extensions still busy at the invocation's deadline; resetting", "requestId", requestID)

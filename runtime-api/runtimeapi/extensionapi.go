@@ -54,7 +54,8 @@ func (s *Server) extensionRegister(w http.ResponseWriter, r *http.Request) {
 }
 
 // extensionNext serves GET /extension/event/next: it blocks until an event the extension
-// subscribed to arrives. An extension subscribed to nothing blocks until the runtime is reset.
+// subscribed to arrives. While it blocks, the extension counts as ready (done with its last
+// event). An extension subscribed to nothing blocks until the environment is reset.
 func (s *Server) extensionNext(w http.ResponseWriter, r *http.Request) {
 	sess := s.Session()
 	ext, apiErr := lookupExtension(sess, r)
