@@ -271,9 +271,10 @@ func TestExtensionLifecycle(t *testing.T) {
 
 	// Shutdown: SHUTDOWN (spindown) to both, SIGTERM to the runtime.
 	stopped := make(chan struct{})
+	stopStart := time.Now()
 	go func() { h.stopAgent(); close(stopped) }()
 	for _, got := range []extEvent{decodeEvent(t, receive(t, playerNext, "player's SHUTDOWN")), sink.next(t)} {
-		if got.EventType != "SHUTDOWN" || got.ShutdownReason != "spindown" || got.DeadlineMs < time.Now().UnixMilli() {
+		if got.EventType != "SHUTDOWN" || got.ShutdownReason != "spindown" || got.DeadlineMs < stopStart.UnixMilli() {
 			t.Errorf("SHUTDOWN event %+v", got)
 		}
 	}
@@ -412,7 +413,7 @@ func TestExtensionPostInvokeDeadline(t *testing.T) {
 	h := startWithExtensions(t, func(dir string) { buildTestext(t, dir, "testext") }, sink.url, agentproto.Config{})
 	pid := h.runtimePid()
 	sink.hold()
-	ch := h.invoke(invokeRequest{id: "quick", timeoutMs: 500, payload: []byte(`{}`)})
+	ch := h.invoke(invokeRequest{id: "quick", timeoutMs: 1500, payload: []byte(`{}`)})
 	h.next()
 	h.call(http.MethodPost, "/2018-06-01/runtime/invocation/quick/response", nil, []byte(`"ok"`))
 	if res := h.await(ch); string(res.body) != `"ok"` || res.header.Get(agentproto.HeaderResultReset) != "" {
