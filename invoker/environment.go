@@ -153,6 +153,26 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 	return p, cfg, nil
 }
 
+// stopGrace bounds a graceful stop (retire): the agent gives extensions 2 s after SHUTDOWN.
+const stopGrace = 3 * time.Second
+
+// retire removes an idle environment the way Lambda shuts one down: its agent gets SIGTERM and
+// sends SHUTDOWN to the extensions (and SIGTERM to the runtime when extensions registered), with
+// stopGrace to finish, before the container is removed (discard). Environments that failed are
+// discarded at once instead.
+func (inv *Invoker) retire(ctx context.Context, e *env, reason string) bool {
+	if e.containerID != "" && inv.engine != nil {
+		stopCtx, cancel := inv.detach(ctx)
+		stopCtx, cancelStop := context.WithTimeout(stopCtx, stopGrace+removeTimeout)
+		if err := inv.engine.Stop(stopCtx, e.containerID, stopGrace); err != nil {
+			inv.log.Warn("graceful stop failed; removing the container", zap.String("env", e.id), zap.Error(err))
+		}
+		cancelStop()
+		cancel()
+	}
+	return inv.discard(ctx, e, reason)
+}
+
 // discard removes an environment's container and channel and frees its memory. It runs even when
 // ctx has ended (an invocation past its deadline still cleans up), retrying a failed removal
 // (removeContainer) until Close gives up. It reports whether the container is gone; if not, the

@@ -148,7 +148,7 @@ func (inv *Invoker) Close(ctx context.Context) error {
 	g.SetLimit(removeParallel)
 	for _, e := range owned {
 		g.Go(func() error {
-			inv.discard(ctx, e, "invoker closing")
+			inv.retire(ctx, e, "invoker closing")
 			return nil
 		})
 	}
@@ -215,6 +215,6 @@ func (inv *Invoker) background(f func()) {
 func (inv *Invoker) FunctionDeleted(ctx context.Context, accountID, name string) {
 	fnKey := function.Spec{AccountID: accountID, Name: name}.Key()
 	for _, e := range inv.pool.dropFunction(fnKey) {
-		inv.background(func() { inv.discard(ctx, e, "its function was deleted") })
+		inv.background(func() { inv.retire(ctx, e, "its function was deleted") })
 	}
 }
