@@ -130,7 +130,7 @@ func TestImageFunctions(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("aws-lambda-go entrypoint through lambdock deploy, pinned against a retag", func(t *testing.T) {
-		dir := imageProject(t, goFn, "Dockerfile.go")
+		dir := imageProject(t, goFn, "go.Dockerfile")
 		var out bytes.Buffer
 		res, err := cli.Deploy(ctx, l.client, dir, &out)
 		if err != nil {
@@ -157,7 +157,7 @@ func TestImageFunctions(t *testing.T) {
 		}
 
 		// The same tag now names another image: the function keeps running the first one.
-		newID := build(t, docker, imageProject(t, goFn, "Dockerfile.go", "VARIANT=one", "VARIANT=two"), tag)
+		newID := build(t, docker, imageProject(t, goFn, "go.Dockerfile", "VARIANT=one", "VARIANT=two"), tag)
 		if "sha256:"+got.Configuration.CodeSha256 == newID {
 			t.Fatal("the rebuilt image has the first one's ID")
 		}
@@ -175,7 +175,7 @@ func TestImageFunctions(t *testing.T) {
 	})
 
 	t.Run("shell entrypoint FROM the python image, ImageConfig overrides", func(t *testing.T) {
-		dir := imageProject(t, shFn, "Dockerfile.shell")
+		dir := imageProject(t, shFn, "shell.Dockerfile")
 		imgID := build(t, docker, dir, shTag)
 		var out bytes.Buffer
 		res, err := cli.DeployImage(ctx, l.client, dir, shTag, &out) // lambdock deploy --image
@@ -232,7 +232,7 @@ func TestImageFunctions(t *testing.T) {
 	})
 
 	t.Run("base image entrypoint: CMD is the handler, bootstrap is the runtime", func(t *testing.T) {
-		dir := imageProject(t, baseFn, "Dockerfile.base")
+		dir := imageProject(t, baseFn, "base.Dockerfile")
 		if _, err := cli.Deploy(ctx, l.client, dir, &bytes.Buffer{}); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -54,8 +55,8 @@ func BuildContext(dir string) (*Context, error) {
 		}
 		rel = filepath.ToSlash(rel)
 		if rules.excluded(rel) {
-			if d.IsDir() {
-				return filepath.SkipDir
+			if d.IsDir() && !rules.hasExceptions() {
+				return filepath.SkipDir // nothing inside can be taken back in
 			}
 			return nil
 		}
@@ -171,6 +172,11 @@ func (rules ignoreRules) excluded(rel string) bool {
 		}
 	}
 	return out
+}
+
+// hasExceptions reports whether a "!" pattern may take back files of an excluded directory.
+func (rules ignoreRules) hasExceptions() bool {
+	return slices.ContainsFunc(rules, func(r ignoreRule) bool { return r.include })
 }
 
 // matchesPathOrParent reports whether pattern matches rel or a directory above it.
