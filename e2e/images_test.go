@@ -162,6 +162,17 @@ func TestImageFunctions(t *testing.T) {
 			t.Fatal("the rebuilt image has the first one's ID")
 		}
 		wantEnv(t, "after the retag", l.envOf(t, goFn), map[string]string{"VARIANT": "one"})
+		// A configuration change starts new environments: from the pinned image still.
+		if _, err := l.client.UpdateFunctionConfiguration(ctx, goFn, &lambdaapi.UpdateFunctionConfigurationInput{
+			MemorySize: new(int)}); err == nil {
+			t.Fatal("memory 0 accepted")
+		}
+		mem := 192
+		if _, err := l.client.UpdateFunctionConfiguration(ctx, goFn, &lambdaapi.UpdateFunctionConfigurationInput{MemorySize: &mem}); err != nil {
+			t.Fatal(err)
+		}
+		env = l.envOf(t, goFn)
+		wantEnv(t, "new environment after the retag", env, map[string]string{"VARIANT": "one", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "192"})
 
 		// UpdateFunctionCode with the same ImageUri resolves the tag again.
 		upd, err := l.client.UpdateFunctionCode(ctx, goFn, &lambdaapi.UpdateFunctionCodeInput{ImageURI: tag})

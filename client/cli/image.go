@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/docker/docker/client"
 	"gopkg.in/yaml.v3"
@@ -135,4 +136,38 @@ func createImageInput(p *Project, imageURI string) *lambdaapi.CreateFunctionInpu
 		in.Environment = &lambdaapi.Environment{Variables: p.Environment}
 	}
 	return in
+}
+
+// runtimeLabel is a function's RUNTIME column: its runtime, or "image" for a container image.
+func runtimeLabel(f *lambdaapi.FunctionConfiguration) string {
+	if f.PackageType == lambdaapi.PackageTypeImage {
+		return "image"
+	}
+	return f.Runtime
+}
+
+// codeLabel describes a function's code: the zip's size and hash, or the image it runs.
+func codeLabel(out *lambdaapi.GetFunctionOutput) string {
+	f := out.Configuration
+	if f.PackageType == lambdaapi.PackageTypeImage {
+		return fmt.Sprintf("image %s, pinned to %s", out.Code.ImageURI, out.Code.ResolvedImageURI)
+	}
+	return fmt.Sprintf("%s, CodeSha256 %s", humanBytes(f.CodeSize), f.CodeSha256)
+}
+
+// describeImageConfig writes an image function's ImageConfig rows, if it has one.
+func describeImageConfig(w io.Writer, f *lambdaapi.FunctionConfiguration) {
+	if f.ImageConfigResponse == nil || f.ImageConfigResponse.ImageConfig == nil {
+		return
+	}
+	ic := f.ImageConfigResponse.ImageConfig
+	for _, row := range [][2]string{
+		{"Entry point", strings.Join(ic.EntryPoint, " ")},
+		{"Command", strings.Join(ic.Command, " ")},
+		{"Working directory", ic.WorkingDirectory},
+	} {
+		if row[1] != "" {
+			fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lambdock/lambdock/client/cli"
 	"github.com/lambdock/lambdock/gateway"
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/infra/dockerimage"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
@@ -70,12 +71,28 @@ func TestDeployImageFlag(t *testing.T) {
 		t.Errorf("function = PackageType %s, memory %d, CodeSha256 %s; want Image, 256, %s", fn.PackageType, fn.MemorySize, fn.CodeSha256, ins.ID)
 	}
 
+	if _, err := env.Client.UpdateFunctionConfiguration(context.Background(), "imgfn", &lambdaapi.UpdateFunctionConfigurationInput{
+		ImageConfig: &lambdaapi.ImageConfig{Command: []string{"app.handler"}}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, env, "", "describe", "imgfn")
+	out = strings.Join(strings.Fields(out), " ") // the columns' padding does not matter
+	for _, want := range []string{"Runtime: image", "Code: image " + img + ", pinned to lambdock/provided@" + ins.ID,
+		"Command: app.handler"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("describe: %d, want %q in\n%s%s", code, want, out, errOut)
+		}
+	}
+	if code, out, _ := run(t, env, "", "list"); code != 0 || !strings.Contains(strings.Join(strings.Fields(out), " "), "imgfn image 256 MB") {
+		t.Errorf("list: %d\n%s", code, out)
+	}
+
 	zipDir := t.TempDir()
 	writeFiles(t, zipDir, map[string]string{"lambdock.yaml": "name: zipfn\nbuild: none\n", "bootstrap*": "#!/bin/sh\n"})
 	if code, out, errOut := run(t, env, "", "deploy", zipDir); code != 0 {
 		t.Fatalf("zip deploy: %d\n%s%s", code, out, errOut)
 	}
-	code, _, errOut := run(t, env, "", "deploy", zipDir, "--image", img)
+	code, _, errOut = run(t, env, "", "deploy", zipDir, "--image", img)
 	if code == 0 || !strings.Contains(errOut, "cannot change its package type") {
 		t.Errorf("image over a zip function: %d %s", code, errOut)
 	}
