@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -46,30 +48,49 @@ func imageProject(t *testing.T, name, dockerfile string, replace ...string) stri
 	return dir
 }
 
-// removeImages removes, when the test ends, every image of the repositories (all their tags),
-// after the server has stopped (register it before start).
-func removeImages(t *testing.T, docker *client.Client, repos ...string) {
+// testImages are the images a test made: the IDs it saw and the repositories it tagged.
+type testImages struct {
+	docker *client.Client
+	ids    []string
+	repos  []string
+}
+
+// newTestImages removes, when the test ends, the images seen and every image of repos (all
+// their tags), after the server has stopped (call it before start).
+func newTestImages(t *testing.T, docker *client.Client, repos ...string) *testImages {
 	t.Helper()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-		defer cancel()
-		for _, repo := range repos {
-			list, err := docker.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo))})
-			if err != nil {
-				t.Errorf("list images of %s: %v", repo, err)
-				continue
-			}
-			for _, img := range list {
-				if _, err := docker.ImageRemove(ctx, img.ID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
-					t.Errorf("remove image %s of %s: %v", img.ID, repo, err)
-				}
-			}
+	ti := &testImages{docker: docker, repos: repos}
+	t.Cleanup(func() { ti.remove(t) })
+	return ti
+}
+
+// seen records an image ID to remove.
+func (ti *testImages) seen(id string) { ti.ids = append(ti.ids, id) }
+
+// remove removes the images (a retagged image is no longer found by its repository).
+func (ti *testImages) remove(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	ids := slices.Clone(ti.ids)
+	for _, repo := range ti.repos {
+		list, err := ti.docker.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo))})
+		if err != nil {
+			t.Errorf("list images of %s: %v", repo, err)
 		}
-	})
+		for _, img := range list {
+			ids = append(ids, img.ID)
+		}
+	}
+	for _, id := range ids {
+		_, err := ti.docker.ImageRemove(ctx, id, image.RemoveOptions{Force: true, PruneChildren: true})
+		if err != nil && !cerrdefs.IsNotFound(err) {
+			t.Errorf("remove image %s: %v", id, err)
+		}
+	}
 }
 
 // build builds dir's Dockerfile as tag through the Engine API, as `lambdock deploy` does.
-func build(t *testing.T, docker *client.Client, dir, tag string) string {
+func (ti *testImages) build(t *testing.T, dir, tag string) string {
 	t.Helper()
 	bc, err := dockerimage.BuildContext(dir)
 	if err != nil {
@@ -78,10 +99,11 @@ func build(t *testing.T, docker *client.Client, dir, tag string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	var out bytes.Buffer
-	id, err := dockerimage.Build(ctx, docker, bc, tag, &out)
+	id, err := dockerimage.Build(ctx, ti.docker, bc, tag, &out)
 	if err != nil {
 		t.Fatalf("build %s: %v\n%s", tag, err, out.String())
 	}
+	ti.seen(id)
 	return id
 }
 
@@ -124,7 +146,8 @@ func TestImageFunctions(t *testing.T) {
 	id := randomID()
 	goFn, shFn, baseFn := "img-go-"+id, "img-sh-"+id, "img-base-"+id
 	shTag := "lambdock-e2e/img-sh-" + id + ":v1"
-	removeImages(t, docker, cli.LocalImageRepository+goFn, cli.LocalImageRepository+baseFn, "lambdock-e2e/img-sh-"+id)
+	images := newTestImages(t, docker, cli.LocalImageRepository+goFn, cli.LocalImageRepository+baseFn,
+		"lambdock-e2e/img-sh-"+id, "lambdock-e2e/img-gone-"+id)
 	invokerID := "e2e-images-" + id
 	l := start(t, newConfig(dataDir(t), invokerID))
 	ctx := context.Background()
@@ -146,6 +169,7 @@ func TestImageFunctions(t *testing.T) {
 			t.Fatal(err)
 		}
 		tag := got.Code.ImageURI
+		images.seen("sha256:" + got.Configuration.CodeSha256)
 		env := l.envOf(t, goFn)
 		wantEnv(t, "first image", env, map[string]string{"VARIANT": "one", "AWS_LAMBDA_RUNTIME_API": env["AWS_LAMBDA_RUNTIME_API"],
 			"AWS_LAMBDA_FUNCTION_NAME": goFn, "_HANDLER": ""})
@@ -157,7 +181,7 @@ func TestImageFunctions(t *testing.T) {
 		}
 
 		// The same tag now names another image: the function keeps running the first one.
-		newID := build(t, docker, imageProject(t, goFn, "go.Dockerfile", "VARIANT=one", "VARIANT=two"), tag)
+		newID := images.build(t, imageProject(t, goFn, "go.Dockerfile", "VARIANT=one", "VARIANT=two"), tag)
 		if "sha256:"+got.Configuration.CodeSha256 == newID {
 			t.Fatal("the rebuilt image has the first one's ID")
 		}
@@ -187,7 +211,7 @@ func TestImageFunctions(t *testing.T) {
 
 	t.Run("shell entrypoint FROM the python image, ImageConfig overrides", func(t *testing.T) {
 		dir := imageProject(t, shFn, "shell.Dockerfile")
-		imgID := build(t, docker, dir, shTag)
+		imgID := images.build(t, dir, shTag)
 		var out bytes.Buffer
 		res, err := cli.DeployImage(ctx, l.client, dir, shTag, &out) // lambdock deploy --image
 		if err != nil {
@@ -248,6 +272,24 @@ func TestImageFunctions(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantEnv(t, "base entrypoint", l.envOf(t, baseFn), map[string]string{"_HANDLER": "my.handler", "LAMBDA_TASK_ROOT": "/var/task"})
+	})
+
+	t.Run("pinned image removed from the host", func(t *testing.T) {
+		dir := imageProject(t, baseFn, "base.Dockerfile", "CMD [", "LABEL e2e.unique="+id+"\nCMD [")
+		imgID := images.build(t, dir, "lambdock-e2e/img-gone-"+id+":v1")
+		gone := "img-gone-" + id
+		if _, err := l.client.CreateFunction(ctx, &lambdaapi.CreateFunctionInput{FunctionName: gone, PackageType: "Image",
+			Code: lambdaapi.FunctionCode{ImageURI: "lambdock-e2e/img-gone-" + id + ":v1"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := docker.ImageRemove(ctx, imgID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
+			t.Fatal(err)
+		}
+		r := l.invoke(t, gone, `{"op":"env"}`)
+		if r.status != http.StatusInternalServerError || r.header.Get(lambdaapi.HeaderErrorType) != "ServiceException" ||
+			!strings.Contains(string(r.body), "is not on this invoker's Docker host") {
+			t.Errorf("invoke with the image gone: %s", r)
+		}
 	})
 
 	// The functions' containers go with the server; the test's images go after it (removeImages).

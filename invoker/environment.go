@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
@@ -112,6 +113,10 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 	}
 	if spec.Image != "" {
 		img, err := inv.engine.Image(ctx, spec.Image)
+		if cerrdefs.IsNotFound(err) { // removed from the host since UpdateFunctionCode pinned it
+			return p, cfg, lambdaerr.Service("The image %s of function %s is not on this invoker's Docker host; "+
+				"put it back, or deploy the function's image again (UpdateFunctionCode).", spec.Image, spec.Name)
+		}
 		if err != nil {
 			return p, cfg, err
 		}
