@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/filters"
@@ -155,10 +156,12 @@ func TestImageFunctions(t *testing.T) {
 	t.Run("aws-lambda-go entrypoint through lambdock deploy, pinned against a retag", func(t *testing.T) {
 		dir := imageProject(t, goFn, "go.Dockerfile")
 		var out bytes.Buffer
+		began := time.Now()
 		res, err := cli.Deploy(ctx, l.client, dir, &out)
 		if err != nil {
 			t.Fatalf("deploy: %v\n%s", err, out.String())
 		}
+		deployed := time.Since(began)
 		if !res.Created || res.Function.PackageType != "Image" || res.Function.Runtime != "" ||
 			!strings.Contains(out.String(), "Built "+cli.LocalImageRepository+goFn+":") {
 			t.Fatalf("deploy = created %v, PackageType %q, Runtime %q; output:\n%s", res.Created,
@@ -170,7 +173,10 @@ func TestImageFunctions(t *testing.T) {
 		}
 		tag := got.Code.ImageURI
 		images.seen("sha256:" + got.Configuration.CodeSha256)
+		began = time.Now()
 		env := l.envOf(t, goFn)
+		t.Logf("lambdock deploy (build + CreateFunction) %v, first (cold) invocation %v", deployed.Round(time.Millisecond),
+			time.Since(began).Round(time.Millisecond))
 		wantEnv(t, "first image", env, map[string]string{"VARIANT": "one", "AWS_LAMBDA_RUNTIME_API": env["AWS_LAMBDA_RUNTIME_API"],
 			"AWS_LAMBDA_FUNCTION_NAME": goFn, "_HANDLER": ""})
 		if env["AWS_LAMBDA_RUNTIME_API"] == "" {
