@@ -2,10 +2,14 @@ package gateway_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -255,4 +259,46 @@ func TestImageWithoutResolver(t *testing.T) {
 	env := gatewaytest.New(t)
 	resp, body := do(t, env, call{method: "POST", path: "/2015-03-31/functions", body: imageBody(t, "img", baseImage, nil)})
 	wantError(t, resp, body, http.StatusBadRequest, lambdaerr.CodeInvalidParameterValue, "need a Docker Engine")
+}
+
+// TestImageAWSSDK creates, reads and updates an image function with the real AWS SDK, so the
+// image shapes decode as AWS's clients expect, and checks the SDK's typed error.
+func TestImageAWSSDK(t *testing.T) {
+	env, cli := imageEnv(t)
+	sdk := sdkClient(env)
+	ctx := context.Background()
+	id := imageID(t, cli, baseImage)
+	created, err := sdk.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String("sdkimg"),
+		PackageType:  types.PackageTypeImage,
+		Role:         aws.String("arn:aws:iam::000000000000:role/x"),
+		Code:         &types.FunctionCode{ImageUri: aws.String(baseImage)},
+		ImageConfig:  &types.ImageConfig{Command: []string{"app.handler"}, EntryPoint: []string{"/entry.sh"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic := created.ImageConfigResponse
+	if created.PackageType != types.PackageTypeImage || aws.ToString(created.CodeSha256) != strings.TrimPrefix(id, "sha256:") ||
+		ic == nil || ic.ImageConfig == nil || ic.ImageConfig.Command[0] != "app.handler" || ic.ImageConfig.EntryPoint[0] != "/entry.sh" {
+		t.Errorf("created %+v", created)
+	}
+	got, err := sdk.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("sdkimg")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(got.Code.RepositoryType) != "ECR" || aws.ToString(got.Code.ImageUri) != baseImage ||
+		aws.ToString(got.Code.ResolvedImageUri) != "lambdock/provided@"+id {
+		t.Errorf("Code = %+v", got.Code)
+	}
+	if _, err := sdk.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("sdkimg"),
+		ImageUri: aws.String(otherImage)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = sdk.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("sdkimg"),
+		ImageUri: aws.String("lambdock-gatewaytest/none:x")})
+	var invalid *types.InvalidParameterValueException
+	if !errors.As(err, &invalid) || !strings.Contains(invalid.ErrorMessage(), "does not exist. Provide a valid source image.") {
+		t.Errorf("unknown image: %v", err)
+	}
 }
