@@ -161,6 +161,9 @@ type Config struct {
 	// Ready lists extra readiness checks (e.g. Docker) run by /readyz besides the built-in
 	// "nats" and "postgres" checks.
 	Ready []Check
+	// Images resolves the ImageUri of container-image functions (the Docker Engine); nil
+	// refuses PackageType Image.
+	Images ImageResolver
 	// Region shapes ARNs (default "us-east-1"); their account is the function's.
 	Region string
 	// InvokeGrace is added to the function timeout to bound how long an invoke waits for the

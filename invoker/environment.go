@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
@@ -112,21 +113,15 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 	}
 	if spec.Image != "" {
 		img, err := inv.engine.Image(ctx, spec.Image)
+		if cerrdefs.IsNotFound(err) { // removed from the host since UpdateFunctionCode pinned it
+			return p, cfg, lambdaerr.Service("The image %s of function %s is not on this invoker's Docker host; "+
+				"put it back, or deploy the function's image again (UpdateFunctionCode).", spec.Image, spec.Name)
+		}
 		if err != nil {
 			return p, cfg, err
 		}
-		entry, cmd := img.Entrypoint, img.Cmd
-		if len(spec.EntryPoint) > 0 {
-			entry = spec.EntryPoint
-		}
-		if len(spec.Command) > 0 {
-			cmd = spec.Command
-		}
-		cfg.Command = append(append([]string{}, entry...), cmd...)
+		cfg.Command, p.Handler = imageCommand(img, spec)
 		cfg.WorkingDir = cmp.Or(spec.WorkingDir, img.WorkingDir, "/")
-		if p.Handler == "" && len(cmd) > 0 {
-			p.Handler = cmd[0]
-		}
 		p.Image, p.ImageEnv = spec.Image, img.Env
 	} else {
 		image, ok := inv.cfg.RuntimeImages[spec.Runtime]
@@ -171,6 +166,29 @@ func (inv *Invoker) retire(ctx context.Context, e *env, reason string) bool {
 		cancel()
 	}
 	return inv.discard(ctx, e, reason)
+}
+
+// imageCommand is what the agent starts for an image function, and its _HANDLER (§2.1, §2.4):
+// the image's ENTRYPOINT + CMD, each replaced by the function's ImageConfig when set, with
+// CMD's first word as _HANDLER. An image built FROM one of Lambdock's runtime images keeps their
+// ENTRYPOINT, the agent itself; it then runs as AWS's base images do with their
+// /lambda-entrypoint.sh: CMD's first word is the handler and the runtime is the bootstrap the
+// agent finds (/var/task/bootstrap, /opt/bootstrap, /var/runtime/bootstrap; an empty command).
+func imageCommand(img sandbox.ImageConfig, spec function.Spec) (command []string, handler string) {
+	entry, cmd := img.Entrypoint, img.Cmd
+	if len(spec.EntryPoint) > 0 {
+		entry = spec.EntryPoint
+	}
+	if len(spec.Command) > 0 {
+		cmd = spec.Command
+	}
+	if len(cmd) > 0 {
+		handler = cmd[0]
+	}
+	if len(entry) > 0 && entry[0] == agentproto.AgentPath {
+		return nil, handler
+	}
+	return append(append([]string{}, entry...), cmd...), handler
 }
 
 // discard removes an environment's container and channel and frees its memory. It runs even when

@@ -25,6 +25,13 @@ type DeployResult struct {
 // and configuration if it exists. Progress goes to out (with a progress bar when out is a
 // terminal).
 func Deploy(ctx context.Context, client *lambdaclient.Client, dir string, out io.Writer) (*DeployResult, error) {
+	image, err := IsImageProject(dir)
+	if err != nil {
+		return nil, err
+	}
+	if image { // a Dockerfile and no runtime in lambdock.yaml: a container-image function (image.go)
+		return DeployImage(ctx, client, dir, "", out)
+	}
 	p, err := LoadProject(dir)
 	if err != nil {
 		return nil, err
@@ -141,17 +148,27 @@ func humanBytes(n int64) string {
 
 // newDeployCommand is `lambdock deploy [DIR]`.
 func newDeployCommand(o *options) *cobra.Command {
-	return &cobra.Command{
+	var image string
+	cmd := &cobra.Command{
 		Use:   "deploy [DIR]",
 		Short: "Build the project in DIR (default .) and create or update its function",
-		Args:  cobra.MaximumNArgs(1),
+		Long: "Build the project in DIR (default .) and create or update its function. A project with a " +
+			"Dockerfile and no runtime in lambdock.yaml is built into a container image through the Docker " +
+			"Engine and deployed with PackageType Image; --image deploys an existing image instead.",
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
 			if len(args) == 1 {
 				dir = args[0]
 			}
+			if image != "" {
+				_, err := DeployImage(cmd.Context(), o.client(), dir, image, o.stdout)
+				return err
+			}
 			_, err := Deploy(cmd.Context(), o.client(), dir, o.stdout)
 			return err
 		},
 	}
+	cmd.Flags().StringVar(&image, "image", "", "deploy this existing container image (no build; lambdock.yaml gives the name and settings)")
+	return cmd
 }
