@@ -233,7 +233,7 @@ func testNodeFlavour(t *testing.T, l *lambdockd, fl nodeFlavour) {
 // deployNode deploys testdata/node/<dir> through the CLI's code path. Non-zero fields of
 // override replace those of the directory's lambdock.yaml (in a copy), so that one directory
 // serves as several functions.
-func deployNode(t *testing.T, l *lambdockd, dir string, override *cli.Project) *lambdaapi.FunctionConfiguration {
+func deployNode(t testing.TB, l *lambdockd, dir string, override *cli.Project) *lambdaapi.FunctionConfiguration {
 	t.Helper()
 	src := filepath.Join("testdata", "node", dir)
 	if override != nil {

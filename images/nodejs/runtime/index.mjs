@@ -68,9 +68,8 @@ class Runtime {
   /** serve runs the invoke loop. */
   async serve(handler) {
     const info = this.info;
+    let inv = await this.api.next();
     for (;;) {
-      this.phase = 'idle';
-      const inv = await this.api.next();
       if (this.dying) {
         return;
       }
@@ -80,7 +79,7 @@ class Runtime {
       this.log.requestId = inv.requestId;
       if (inv.traceId) {
         process.env._X_AMZN_TRACE_ID = inv.traceId;
-      } else {
+      } else if (process.env._X_AMZN_TRACE_ID !== undefined) {
         delete process.env._X_AMZN_TRACE_ID;
       }
       let o;
@@ -91,36 +90,37 @@ class Runtime {
         o = { failed: true, error: e };
       }
       if (cur.answered || this.dying) {
-        continue; // a fatal error answered it already
+        return; // a fatal error answered it already, and the process is ending
       }
       cur.answered = true;
-      await this.answer(inv.requestId, o);
+      const a = this.encode(o);
+      this.phase = 'idle';
+      const { posted, next } = this.api.answerAndNext(inv.requestId, a.body, a.errorType);
+      posted.catch((e) => {
+        // The platform refused the answer (too large, the invocation already over): it has
+        // recorded the outcome itself, so the runtime goes on to the next event.
+        process.stderr.write(`lambdock runtime: ${e.message}\n`);
+      });
+      // If the connection broke under the pipelined /next, ask again on a new one.
+      inv = await next.catch(() => this.api.next());
     }
   }
 
-  /** answer posts an invocation's result or error. */
-  async answer(id, o) {
-    let body;
+  /**
+   * encode turns an invocation's outcome into the body to post: the result as JSON, or the
+   * error's JSON and type (also written to the log, as Lambda does).
+   */
+  encode(o) {
     if (!o.failed) {
       try {
-        body = JSON.stringify(o.result === undefined ? null : o.result);
+        return { body: JSON.stringify(o.result === undefined ? null : o.result), errorType: undefined };
       } catch {
         o = { failed: true, error: new Error('Unable to stringify response body') };
       }
     }
-    try {
-      if (!o.failed) {
-        await this.api.respond(id, body);
-        return;
-      }
-      const d = describe(o.error);
-      console.error('Invoke Error', '\t' + logBody(d));
-      await this.api.fail(id, callerBody(d), headerType(d.errorType));
-    } catch (e) {
-      // The platform refused the answer (too large, the invocation already over): it has
-      // recorded the outcome itself, so the runtime goes on to the next event.
-      process.stderr.write(`lambdock runtime: ${e.message}\n`);
-    }
+    const d = describe(o.error);
+    console.error('Invoke Error', '\t' + logBody(d));
+    return { body: callerBody(d), errorType: headerType(d.errorType) };
   }
 
   /**
