@@ -141,6 +141,26 @@ func testNodeFlavour(t *testing.T, l *lambdockd, fl nodeFlavour) {
 		}
 	})
 
+	t.Run("console writes Lambda's log lines", func(t *testing.T) {
+		r := invokeWith(t, l, fn, `{"op":"log"}`, map[string]string{lambdaapi.HeaderLogType: lambdaapi.LogTypeTail})
+		tail, err := base64.StdEncoding.DecodeString(r.header.Get(lambdaapi.HeaderLogResult))
+		if r.status != http.StatusOK || string(r.body) != `"logged"` || err != nil {
+			t.Fatalf("invoke: %v (log tail: %v)", r, err)
+		}
+		// <ISO timestamp>\t<request id>\t<LEVEL>\t<util.format of the arguments>, one line per
+		// call: the message's own newlines become carriage returns.
+		line := `(?m)^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\t` + regexp.QuoteMeta(r.header.Get(lambdaapi.HeaderRequestID)) + `\t`
+		for _, want := range []string{
+			line + `INFO\thello world \{ a: 1 \}$`,
+			line + `WARN\ttwo\rlines$`,
+			line + `ERROR\tRangeError: logged\r    at [^\n]*$`,
+		} {
+			if !regexp.MustCompile(want).Match(tail) {
+				t.Errorf("no line matching %q in the log tail:\n%q", want, tail)
+			}
+		}
+	})
+
 	t.Run("module-level state persists across warm invocations", func(t *testing.T) {
 		var pid int
 		for i := 1; i <= 5; i++ {
@@ -209,6 +229,7 @@ func testNodeFlavour(t *testing.T, l *lambdockd, fl nodeFlavour) {
 			{"missing export", "index.nope", "Runtime.HandlerNotFound", "index.nope is undefined or not exported"},
 			{"syntax error", "broken.handler", "Runtime.UserCodeSyntaxError", "SyntaxError: Unexpected token '}'"},
 			{"malformed handler", "index", "Runtime.MalformedHandlerName", "Bad handler"},
+			{"module throws", "throws.handler", "Error", "config missing"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel() // each its own function; the cold starts overlap

@@ -9,6 +9,11 @@ export const handler = async (event, context) => {
   switch (event.op) {
     case 'echo':
       return { event, context, remaining: context.getRemainingTimeInMillis(), module: loaded };
+    case 'log':
+      console.log('hello %s', 'world', { a: 1 });
+      console.warn('two\nlines');
+      console.error(new RangeError('logged'));
+      return 'logged';
     case 'throw':
       throw new TypeError(`bad ${event.what}`);
     case 'sleep':
