@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -59,6 +60,45 @@ func TestNodeRuntime(t *testing.T) {
 		r := l.invoke(t, "node-esmpkg", `{"k":1}`)
 		if r.status != http.StatusOK || string(r.body) != `{"kind":"esm-package","event":{"k":1}}` {
 			t.Fatalf("invoke: %v", r)
+		}
+	})
+
+	t.Run("a streaming handler streams through a function URL", func(t *testing.T) {
+		deployNode(t, l, "stream", nil)
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		u, err := l.client.CreateFunctionURL(ctx, "node-stream", &lambdaapi.FunctionURLConfigInput{
+			AuthType: lambdaapi.AuthTypeNone, InvokeMode: lambdaapi.InvokeModeResponseStream})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.FunctionURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || resp.Header.Get("X-Stream") != "node" || resp.Header.Get("Content-Type") != "text/plain" {
+			t.Fatalf("%d %v: not the handler's status and headers", resp.StatusCode, resp.Header)
+		}
+		first := make([]byte, len("first;"))
+		if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "first;" {
+			t.Fatalf("first chunk %q: %v", first, err)
+		}
+		got := time.Now()
+		rest, err := io.ReadAll(resp.Body)
+		// The first chunk came while the handler still waited to write the last one.
+		if err != nil || string(rest) != "last" || time.Since(got) < 200*time.Millisecond {
+			t.Fatalf("rest %q (%v) %s after the first chunk", rest, err, time.Since(got))
+		}
+		// Invoke buffers the same response: the prelude, eight NUL bytes, the body.
+		r := l.invoke(t, "node-stream", `{}`)
+		if want := `{"statusCode":201,"headers":{"Content-Type":"text/plain","X-Stream":"node"}}` +
+			strings.Repeat("\x00", 8) + "first;last"; r.status != http.StatusOK || string(r.body) != want {
+			t.Fatalf("Invoke: %v", r)
 		}
 	})
 

@@ -18,6 +18,7 @@ import { invoke } from './lib/invoke.mjs';
 import { loadHandler } from './lib/loader.mjs';
 import { Logger } from './lib/logging.mjs';
 import { RuntimeAPI } from './lib/rapid.mjs';
+import { installGlobal, invokeStreaming, isStreaming } from './lib/streaming.mjs';
 
 // Exit codes, as Lambda's: 129 after an uncaught exception or a failed init, 128 after an
 // unhandled rejection.
@@ -55,6 +56,7 @@ class Runtime {
     } catch {
       // the runtime still works from elsewhere; relative paths of the function may not
     }
+    installGlobal();
     let handler;
     try {
       handler = await loadHandler(this.require, this.taskRoot, this.env._HANDLER || '');
@@ -68,6 +70,7 @@ class Runtime {
   /** serve runs the invoke loop. */
   async serve(handler) {
     const info = this.info;
+    const stream = isStreaming(handler);
     let inv = await this.api.next();
     for (;;) {
       if (this.dying) {
@@ -82,12 +85,27 @@ class Runtime {
       } else if (process.env._X_AMZN_TRACE_ID !== undefined) {
         delete process.env._X_AMZN_TRACE_ID;
       }
-      let o;
+      let event;
+      let o = null;
       try {
-        const event = JSON.parse(inv.body.length === 0 ? 'null' : inv.body.toString('utf8'));
-        o = await invoke(handler, event, (done) => newContext(info, inv, done));
+        event = JSON.parse(inv.body.length === 0 ? 'null' : inv.body.toString('utf8'));
       } catch (e) {
         o = { failed: true, error: e };
+      }
+      if (o === null && stream) {
+        cur.answered = true; // the response streams as it goes; a fatal error ends it unfinished
+        await invokeStreaming(this.api, handler, event, newContext(info, inv, () => {}), inv.requestId)
+          .catch((e) => process.stderr.write(`lambdock runtime: ${e.message}\n`));
+        this.phase = 'idle';
+        inv = await this.api.next();
+        continue;
+      }
+      if (o === null) {
+        try {
+          o = await invoke(handler, event, (done) => newContext(info, inv, done));
+        } catch (e) {
+          o = { failed: true, error: e };
+        }
       }
       if (cur.answered || this.dying) {
         return; // a fatal error answered it already, and the process is ending

@@ -241,6 +241,35 @@ export class RuntimeAPI {
     return { posted: posted.then((r) => accepted(`POST ${path}`, r)), next: next.then(invocation) };
   }
 
+  /**
+   * openStream starts a streamed response of invocation id (lambda-api.md §1.9): a chunked POST
+   * that declares the error trailers. write(chunk, cb) sends one chunk; end(trailers) ends the
+   * body (with trailer lines when the function failed part-way) and resolves once the Runtime
+   * API has accepted the response.
+   */
+  openStream(id, contentType) {
+    const path = `${base}/invocation/${id}/response`;
+    const [posted] = this.send(`POST ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n` +
+      `Content-Type: ${contentType}\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n` +
+      'Transfer-Encoding: chunked\r\n' +
+      'Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n',
+    undefined, [`POST ${path}`]);
+    const s = this.socket;
+    return {
+      write: (chunk, cb) => {
+        s.cork();
+        s.write(chunk.length.toString(16) + '\r\n');
+        s.write(chunk);
+        s.write('\r\n', cb);
+        s.uncork();
+      },
+      end: (trailers) => {
+        s.write('0\r\n' + (trailers ?? '') + '\r\n');
+        return posted.then((r) => accepted(`POST ${path}`, r));
+      },
+    };
+  }
+
   /** fail posts the error (a JSON text) of invocation id, with its error type. */
   fail(id, body, errorType) {
     return this.post(`${base}/invocation/${id}/error`, body, errorType);
