@@ -3,7 +3,8 @@
 //   1. patches the console (lib/logging.mjs);
 //   2. loads the handler named by _HANDLER from LAMBDA_TASK_ROOT (lib/loader.mjs) — module-level
 //      code runs here, once per environment — and on failure posts /runtime/init/error and exits;
-//   3. loops: GET /next, run the handler (lib/invoke.mjs), POST /response or /error.
+//   3. loops: GET /next, run the handler (lib/invoke.mjs, or lib/streaming.mjs for a streaming
+//      one), POST /response or /error — with the following GET /next in the same write.
 // An exception nobody catches, or a rejection nobody handles, fails the invocation in progress
 // (or the init) with that error and ends the process, which the platform re-initialises on the
 // next event, as Lambda does.
@@ -152,8 +153,8 @@ class Runtime {
     this.dying = true;
     const d = describe(e);
     const phase = this.phase;
-    console.error(phase === 'init' ? 'Uncaught Exception' : e instanceof UnhandledPromiseRejection ?
-      'Unhandled Promise Rejection' : 'Uncaught Exception', '\t' + logBody(d));
+    const label = e instanceof UnhandledPromiseRejection ? 'Unhandled Promise Rejection' : 'Uncaught Exception';
+    console.error(label, '\t' + logBody(d));
     try {
       if (phase === 'init') {
         await this.api.initFail(callerBody(d), headerType(d.errorType));
