@@ -46,8 +46,10 @@ type nodeError struct {
 
 // TestNodeRuntime deploys the Node.js test functions through the CLI's code path onto one
 // lambdockd and checks, for CommonJS and for ES modules, what Lambda's Node.js runtime gives:
-// results with every context field, the error JSON of a throw, timeouts, warm state, callback
-// handlers and the init errors; then a "type": "module" package and the nodejs18.x runtime.
+// results with every context field, the error JSON of a throw and of a result JSON cannot
+// encode, the console's log lines, warm state, an uncaught exception, callback handlers,
+// timeouts and the init errors; then a "type": "module" package, a streaming handler behind a
+// function URL, and the nodejs18.x runtime.
 func TestNodeRuntime(t *testing.T) {
 	need(t)
 	l := start(t, newConfig(dataDir(t), "e2e-node-"+randomID()))
@@ -181,6 +183,15 @@ func testNodeFlavour(t *testing.T, l *lambdockd, fl nodeFlavour) {
 		}
 	})
 
+	t.Run("a result JSON cannot encode is an error", func(t *testing.T) {
+		r := l.invoke(t, fn, `{"op":"circular"}`)
+		prefix := `{"errorType":"Error","errorMessage":"Unable to stringify response body","trace":["Error: Unable to stringify response body",`
+		if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != lambdaerr.TypeUnhandled ||
+			!bytes.HasPrefix(r.body, []byte(prefix)) {
+			t.Fatalf("invoke: %v", r)
+		}
+	})
+
 	t.Run("console writes Lambda's log lines", func(t *testing.T) {
 		r := invokeWith(t, l, fn, `{"op":"log"}`, map[string]string{lambdaapi.HeaderLogType: lambdaapi.LogTypeTail})
 		tail, err := base64.StdEncoding.DecodeString(r.header.Get(lambdaapi.HeaderLogResult))
@@ -211,6 +222,21 @@ func testNodeFlavour(t *testing.T, l *lambdockd, fl nodeFlavour) {
 				t.Fatalf("invoke %d: %v", i, r)
 			}
 			pid = c.PID
+		}
+	})
+
+	t.Run("an uncaught exception fails the invocation and restarts the runtime", func(t *testing.T) {
+		r := l.invoke(t, fn, `{"op":"crash"}`)
+		prefix := `{"errorType":"Error","errorMessage":"crashed in a timer","trace":["Error: crashed in a timer","    at `
+		if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != lambdaerr.TypeUnhandled ||
+			!bytes.HasPrefix(r.body, []byte(prefix)) {
+			t.Fatalf("invoke: %v", r)
+		}
+		r = l.invoke(t, fn, `{"op":"count"}`)
+		var c counted
+		r.decode(t, &c)
+		if r.status != http.StatusOK || c.Count != 1 {
+			t.Fatalf("after the crash, module-level code ran again (count 1): %v", r)
 		}
 	})
 

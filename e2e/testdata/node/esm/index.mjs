@@ -16,6 +16,15 @@ export const handler = async (event, context) => {
       return 'logged';
     case 'throw':
       throw new TypeError(`bad ${event.what}`);
+    case 'circular': {
+      const o = {};
+      o.self = o;
+      return o;
+    }
+    case 'crash':
+      // Thrown from a timer, outside the handler: nothing catches it.
+      await new Promise(() => setTimeout(() => { throw new Error('crashed in a timer'); }, 10));
+      return 'unreachable';
     case 'sleep':
       await new Promise((resolve) => setTimeout(resolve, event.ms));
       return { slept_ms: event.ms };
