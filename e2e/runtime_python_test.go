@@ -108,6 +108,53 @@ func TestPythonRuntime(t *testing.T) {
 		}
 	})
 
+	t.Run("a result JSON cannot hold is Runtime.MarshalError", func(t *testing.T) {
+		t.Parallel()
+		name := deployPython(t, l, "marshal", "python3.13")
+		r := l.invoke(t, name, `{}`)
+		var fe pythonError
+		r.decode(t, &fe)
+		if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != lambdaerr.TypeUnhandled ||
+			fe.ErrorType != "Runtime.MarshalError" ||
+			fe.ErrorMessage != "Unable to marshal response: Object of type set is not JSON serializable" {
+			t.Fatalf("got %v", r)
+		}
+	})
+
+	t.Run("a maximum-size event goes to the handler and back", func(t *testing.T) {
+		t.Parallel()
+		name := deployPython(t, l, "bench", "python3.13")
+		event := maxEvent()
+		r := l.invoke(t, name, event)
+		var got struct{ Op, Value string }
+		r.decode(t, &got)
+		if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != "" || got.Op != "echo" ||
+			len(got.Value) != len(event)-len(`{"op":"echo","value":""}`) {
+			t.Fatalf("status %d, function error %q, %d bytes back: %.300s", r.status,
+				r.header.Get(lambdaapi.HeaderFunctionError), len(r.body), r.body)
+		}
+	})
+
+	t.Run("print and the root logger reach the log with the request id", func(t *testing.T) {
+		t.Parallel()
+		name := deployPython(t, l, "logs", "python3.13")
+		r := invokeWithHeader(t, l, name, `{"who":"me"}`, "X-Amz-Log-Type", "Tail")
+		tail, err := base64.StdEncoding.DecodeString(r.header.Get("X-Amz-Log-Result"))
+		if r.status != http.StatusOK || string(r.body) != "null" || err != nil {
+			t.Fatalf("invoke: %v (log: %v)", r, err)
+		}
+		id := regexp.QuoteMeta(r.header.Get("X-Amzn-Requestid"))
+		for _, want := range []string{`(?m)^hello from print$`,
+			`(?m)^\[WARNING\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t` + id + `\twarned me$`} {
+			if !regexp.MustCompile(want).Match(tail) {
+				t.Errorf("log %q does not match %s", tail, want)
+			}
+		}
+		if strings.Contains(string(tail), "not shown") {
+			t.Errorf("an INFO record was logged at the default level: %q", tail)
+		}
+	})
+
 	t.Run("a timeout is Sandbox.Timedout and the next invoke works", func(t *testing.T) {
 		t.Parallel()
 		name := deployPython(t, l, "sleep", "python3.13")
@@ -168,26 +215,47 @@ func TestPythonRuntime(t *testing.T) {
 		}
 	})
 
-	t.Run("python3.11 runs a function too", func(t *testing.T) {
+	t.Run("python3.11 runs a function, with ASCII-escaped results as on Lambda", func(t *testing.T) {
 		t.Parallel()
-		name := deployPython(t, l, "counter", "python3.11")
-		r := l.invoke(t, name, `{}`)
-		var c struct{ Count int }
-		r.decode(t, &c)
-		if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != "" || c.Count != 1 {
+		name := deployPython(t, l, "echo", "python3.11")
+		r := l.invoke(t, name, `{"hello":"wörld"}`)
+		var got struct {
+			Event        map[string]string `json:"event"`
+			FunctionName string            `json:"function_name"`
+		}
+		r.decode(t, &got)
+		if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != "" ||
+			got.Event["hello"] != "wörld" || got.FunctionName != name || !strings.Contains(string(r.body), `"w\u00f6rld"`) {
 			t.Fatalf("invoke: %v", r)
 		}
 	})
 }
 
+// Keys of a lambdock.yaml that deployPythonWith rewrites.
+var (
+	nameLine    = regexp.MustCompile(`(?m)^name: .*$`)
+	runtimeLine = regexp.MustCompile(`(?m)^runtime: .*$`)
+	memoryLine  = regexp.MustCompile(`(?m)^memory: .*\n?`)
+)
+
 // deployPython deploys the function project testdata/python/<dir> under a unique name on
 // runtime through the CLI's code path (cli.Deploy) and returns the name.
 func deployPython(t testing.TB, l *lambdockd, dir, runtime string) string {
 	t.Helper()
+	return deployPythonWith(t, l, dir, runtime, 0)
+}
+
+// deployPythonWith is deployPython with memoryMB in place of the project's memory size (unless 0).
+func deployPythonWith(t testing.TB, l *lambdockd, dir, runtime string, memoryMB int) string {
+	t.Helper()
 	name := "py-" + dir + "-" + randomID()
 	project := copyProject(t, filepath.Join("testdata", "python", dir), func(yaml string) string {
-		yaml = regexp.MustCompile(`(?m)^name: .*$`).ReplaceAllString(yaml, "name: "+name)
-		return regexp.MustCompile(`(?m)^runtime: .*$`).ReplaceAllString(yaml, "runtime: "+runtime)
+		yaml = nameLine.ReplaceAllString(yaml, "name: "+name)
+		yaml = runtimeLine.ReplaceAllString(yaml, "runtime: "+runtime)
+		if memoryMB > 0 {
+			yaml = memoryLine.ReplaceAllString(yaml, "") + fmt.Sprintf("memory: %d\n", memoryMB)
+		}
+		return yaml
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()

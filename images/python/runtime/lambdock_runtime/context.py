@@ -93,14 +93,14 @@ class LambdaContext:
     def __init__(self, info, request_id, headers):
         self._info = info
         self.aws_request_id = request_id
-        self.invoked_function_arn = headers.get("Lambda-Runtime-Invoked-Function-Arn")
-        self.tenant_id = headers.get("Lambda-Runtime-Aws-Tenant-Id")
+        self.invoked_function_arn = headers.get("lambda-runtime-invoked-function-arn")
+        self.tenant_id = headers.get("lambda-runtime-aws-tenant-id")
         try:
-            self._deadline_ms = int(headers.get("Lambda-Runtime-Deadline-Ms") or 0)
+            self._deadline_ms = int(headers.get("lambda-runtime-deadline-ms") or 0)
         except ValueError:
             self._deadline_ms = 0
-        self.identity = CognitoIdentity(_json_header(headers, "Lambda-Runtime-Cognito-Identity") or {})
-        client_context = _json_header(headers, "Lambda-Runtime-Client-Context")
+        self.identity = CognitoIdentity(_json_header(headers, "lambda-runtime-cognito-identity") or {})
+        client_context = _json_header(headers, "lambda-runtime-client-context")
         self.client_context = ClientContext(client_context) if client_context is not None else None
 
     function_name = property(lambda self: self._info.function_name)

@@ -64,7 +64,7 @@ def serve(client, handler, info, ids, encoder):
         inv = client.next()
         request_id = inv.request_id
         ids.request_id = request_id
-        trace = inv.headers.get("Lambda-Runtime-Trace-Id")
+        trace = inv.headers.get("lambda-runtime-trace-id")
         if trace:
             environ[TRACE_ENV] = trace
         elif TRACE_ENV in environ:
