@@ -93,6 +93,16 @@ func TestPythonRuntime(t *testing.T) {
 		}
 	})
 
+	t.Run("a handler in a package directory (dir/file.function)", func(t *testing.T) {
+		t.Parallel()
+		name := deployPython(t, l, "nested", "python3.13")
+		r := l.invoke(t, name, `{}`)
+		if want := `{"module": "lib.handlers.api", "shared": "imported from the same package"}`; r.status != http.StatusOK ||
+			string(r.body) != want {
+			t.Fatalf("got %v, want %s", r, want)
+		}
+	})
+
 	t.Run("an exception is Lambda's Unhandled error body", func(t *testing.T) {
 		t.Parallel()
 		name := deployPython(t, l, "raise", "python3.13")
@@ -194,6 +204,7 @@ func TestPythonRuntime(t *testing.T) {
 		}{
 			{"importerror", "Runtime.ImportModuleError", "Unable to import module 'app': No module named 'missing_dependency'", nil},
 			{"nohandler", "Runtime.HandlerNotFound", "Handler 'nope' missing on module 'app'", nil},
+			{"malformed", "Runtime.MalformedHandlerName", "Bad handler 'app': not enough values to unpack (expected 2, got 1)", nil},
 			{"syntaxerror", "Runtime.UserCodeSyntaxError", "Syntax error in module 'app': expected ':' (app.py, line 1)",
 				[]string{`  File "/var/task/app.py" Line 1` + "\n    def handler(event, context)\n"}},
 		}
@@ -265,26 +276,21 @@ func deployPythonWith(t testing.TB, l *lambdockd, dir, runtime string, memoryMB 
 	return name
 }
 
-// copyProject copies the flat project directory src to a temporary directory, passing its
+// copyProject copies the project directory src to a temporary directory, passing its
 // lambdock.yaml through edit, and returns the copy.
 func copyProject(t testing.TB, src string, edit func(string) string) string {
 	t.Helper()
-	dst := t.TempDir()
-	entries, err := os.ReadDir(src)
+	dst := filepath.Join(t.TempDir(), "project")
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	yaml := filepath.Join(dst, cli.ProjectFile)
+	b, err := os.ReadFile(yaml)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Name() == cli.ProjectFile {
-			b = []byte(edit(string(b)))
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.WriteFile(yaml, []byte(edit(string(b))), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	return dst
 }
