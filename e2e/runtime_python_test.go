@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -240,6 +241,31 @@ func TestPythonRuntime(t *testing.T) {
 			t.Fatalf("invoke: %v", r)
 		}
 	})
+}
+
+// TestPythonRuntimeUnits runs the unit tests of the runtime interface client
+// (images/python/tests) inside each python image, as the function user on its read-only root:
+// what the end-to-end tests cannot reach (chunked answers and closed connections of the Runtime
+// API, handler names and error frames they do not use).
+func TestPythonRuntimeUnits(t *testing.T) {
+	need(t)
+	tests, err := filepath.Abs(filepath.Join("..", "images", "python", "tests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, image := range []string{"lambdock/python:3.13", "lambdock/python:3.11"} {
+		t.Run(image, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, "docker", "run", "--rm", "--read-only", "--user", "993:990",
+				"--tmpfs", "/tmp", "--network", "none", "-v", tests+":/tests:ro", "--entrypoint", "/usr/bin/python3",
+				image, "-B", "-m", "unittest", "discover", "-s", "/tests").CombinedOutput()
+			if err != nil || !regexp.MustCompile(`(?m)^OK$`).Match(out) {
+				t.Fatalf("%v\n%s", err, out)
+			}
+		})
+	}
 }
 
 // Keys of a lambdock.yaml that deployPythonWith rewrites.

@@ -159,6 +159,10 @@ class RuntimeClient:
             pass
         return b"".join(chunks)
 
+    def close(self):
+        """Closes the connection (a later call opens a new one)."""
+        self._close()
+
     def _close(self):
         if self._sock is not None:
             try:
