@@ -164,6 +164,9 @@ func TestPythonRuntime(t *testing.T) {
 		if strings.Contains(string(tail), "not shown") {
 			t.Errorf("an INFO record was logged at the default level: %q", tail)
 		}
+		if report := regexp.MustCompile(`(?m)^REPORT .*$`).Find(tail); report != nil {
+			t.Logf("first (cold) invoke: %s", report) // its Init Duration is the runtime's cold start
+		}
 	})
 
 	t.Run("a timeout is Sandbox.Timedout and the next invoke works", func(t *testing.T) {

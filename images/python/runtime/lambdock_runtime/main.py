@@ -8,7 +8,6 @@ raised as Lambda's error body with the error type Unhandled. A result JSON canno
 Runtime.MarshalError.
 """
 
-import decimal
 import json
 import os
 import sys
@@ -21,8 +20,10 @@ TRACE_ENV = "_X_AMZN_TRACE_ID"
 
 
 def _encode_default(o):
-    """Encodes what json cannot by itself: Decimal (boto3's DynamoDB numbers) as a number."""
-    if isinstance(o, decimal.Decimal):
+    """Encodes what json cannot by itself: Decimal (boto3's DynamoDB numbers) as a number. The
+    decimal module is not imported for it (a cold start's cost): without it, o is no Decimal."""
+    decimal = sys.modules.get("decimal")
+    if decimal is not None and isinstance(o, decimal.Decimal):
         if o.is_nan():
             return None
         integral = o == o.to_integral_value()
