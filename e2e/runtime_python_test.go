@@ -104,6 +104,14 @@ func TestPythonRuntime(t *testing.T) {
 		}
 	})
 
+	t.Run("AWS_LAMBDA_EXEC_WRAPPER starts the runtime through the script", func(t *testing.T) {
+		t.Parallel()
+		name := deployPython(t, l, "wrapper", "python3.13")
+		if r := l.invoke(t, name, `{}`); r.status != http.StatusOK || string(r.body) != `{"wrapped_by": "wrapper.sh"}` {
+			t.Fatalf("got %v", r)
+		}
+	})
+
 	t.Run("an exception is Lambda's Unhandled error body", func(t *testing.T) {
 		t.Parallel()
 		name := deployPython(t, l, "raise", "python3.13")
