@@ -154,6 +154,31 @@ func TestPythonRuntime(t *testing.T) {
 		}
 	})
 
+	t.Run("a result above 6 MB is Function.ResponseSizeTooLarge and the runtime goes on", func(t *testing.T) {
+		t.Parallel()
+		name := deployPython(t, l, "toolarge", "python3.13")
+		pid := func() int {
+			r := l.invoke(t, name, `{}`)
+			var got struct{ PID int }
+			r.decode(t, &got)
+			if r.status != http.StatusOK || got.PID == 0 {
+				t.Fatalf("small result: %v", r)
+			}
+			return got.PID
+		}
+		before := pid()
+		r := l.invoke(t, name, `{"big":true}`)
+		var fe struct{ ErrorType string }
+		r.decode(t, &fe)
+		if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != lambdaerr.TypeUnhandled ||
+			fe.ErrorType != lambdaerr.TypeResponseSizeTooLarge {
+			t.Fatalf("got %.300v", r)
+		}
+		if after := pid(); after != before {
+			t.Fatalf("the runtime was restarted (pid %d, then %d)", before, after)
+		}
+	})
+
 	t.Run("print and the root logger reach the log with the request id", func(t *testing.T) {
 		t.Parallel()
 		name := deployPython(t, l, "logs", "python3.13")

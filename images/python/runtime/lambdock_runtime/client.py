@@ -94,8 +94,12 @@ class RuntimeClient:
             if not reused:
                 raise RuntimeAPIError("the Runtime API closed the connection")
         # The agent closed an idle keep-alive connection: the request did not reach it.
-        self._send(head, body)
-        return self._read_response()
+        try:
+            self._send(head, body)
+            return self._read_response()
+        except (_Closed, BrokenPipeError, ConnectionResetError) as e:
+            self._close()
+            raise RuntimeAPIError("the Runtime API closed the connection twice: %r" % e)
 
     def _send(self, head, body):
         if self._sock is None:
