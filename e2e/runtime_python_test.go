@@ -115,7 +115,7 @@ func TestPythonRuntime(t *testing.T) {
 	t.Run("an exception is Lambda's Unhandled error body", func(t *testing.T) {
 		t.Parallel()
 		name := deployPython(t, l, "raise", "python3.13")
-		r := l.invoke(t, name, `{}`)
+		r := invokeWithHeader(t, l, name, `{}`, "X-Amz-Log-Type", "Tail")
 		var fe pythonError
 		r.decode(t, &fe)
 		want := `  File "/var/task/app.py", line 2, in handler` + "\n" + `    raise ValueError("boom")` + "\n"
@@ -124,6 +124,10 @@ func TestPythonRuntime(t *testing.T) {
 			fe.RequestID == nil || *fe.RequestID != r.header.Get("X-Amzn-Requestid") ||
 			len(fe.StackTrace) != 1 || fe.StackTrace[0] != want {
 			t.Fatalf("got %v, want ValueError boom with the request id and the trace %q", r, want)
+		}
+		tail, _ := base64.StdEncoding.DecodeString(r.header.Get("X-Amz-Log-Result"))
+		if logged := "[ERROR] ValueError: boom\nTraceback (most recent call last):\n" + want; !strings.Contains(string(tail), logged) {
+			t.Errorf("log %q lacks %q", tail, logged)
 		}
 	})
 
