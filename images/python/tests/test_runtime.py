@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, "/var/runtime")
 
-from lambdock_runtime import client, errors, loader, logs, main, paths  # noqa: E402
+from lambdock_runtime import client, context, errors, loader, logs, main, paths  # noqa: E402
 
 
 class FakeAPI:
@@ -186,6 +186,28 @@ class EncoderTest(unittest.TestCase):
         self.assertEqual(enc.encode(None), "null")
         with self.assertRaisesRegex(TypeError, "^Object of type set is not JSON serializable$"):
             enc.encode({1})
+
+
+class ContextTest(unittest.TestCase):
+    def test_fields(self):
+        info = context.FunctionInfo({"AWS_LAMBDA_FUNCTION_NAME": "f", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"})
+        ctx = context.LambdaContext(info, "id-1", {
+            "lambda-runtime-deadline-ms": "1",
+            "lambda-runtime-cognito-identity": '{"cognitoIdentityId":"ci","cognitoIdentityPoolId":"cp"}',
+            "lambda-runtime-client-context": '{"client":{"app_title":"t"},"custom":{"k":"v"},"env":{"e":"1"}}',
+        })
+        self.assertEqual((ctx.aws_request_id, ctx.function_name, ctx.memory_limit_in_mb), ("id-1", "f", "128"))
+        self.assertEqual(ctx.get_remaining_time_in_millis(), 0)  # the deadline has passed
+        self.assertEqual((ctx.identity.cognito_identity_id, ctx.identity.cognito_identity_pool_id), ("ci", "cp"))
+        cc = ctx.client_context
+        self.assertEqual((cc.client.app_title, cc.client.installation_id, cc.custom, cc.env), ("t", None, {"k": "v"}, {"e": "1"}))
+        ctx.function_name = "set by a test double"  # plain objects, as on Lambda
+        ctx.extra = 1
+
+    def test_no_caller_context(self):
+        ctx = context.LambdaContext(context.FunctionInfo({}), "id-1", {"lambda-runtime-client-context": "not json"})
+        self.assertIsNone(ctx.client_context)
+        self.assertIsNone(ctx.identity.cognito_identity_id)
 
 
 class PathsTest(unittest.TestCase):

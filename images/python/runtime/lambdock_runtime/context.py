@@ -7,10 +7,11 @@ method of Lambda's Python context:
     cognito_identity_pool_id; always present, None values without a Cognito caller),
     client_context (client, custom, env; None unless the caller sent one),
     get_remaining_time_in_millis(), log(msg).
+
+Like Lambda's, these are plain objects: code may set attributes on them (mocks, middlewares).
 """
 
 import json
-import os
 import sys
 import time
 
@@ -31,8 +32,6 @@ class FunctionInfo:
 class CognitoIdentity:
     """The Amazon Cognito identity of the caller (Lambda-Runtime-Cognito-Identity)."""
 
-    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
-
     def __init__(self, doc):
         self.cognito_identity_id = doc.get("cognitoIdentityId")
         self.cognito_identity_pool_id = doc.get("cognitoIdentityPoolId")
@@ -44,8 +43,6 @@ class CognitoIdentity:
 class Client:
     """The mobile client of a client context."""
 
-    __slots__ = ("installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name")
-
     def __init__(self, doc):
         self.installation_id = doc.get("installation_id")
         self.app_title = doc.get("app_title")
@@ -54,13 +51,11 @@ class Client:
         self.app_package_name = doc.get("app_package_name")
 
     def __repr__(self):
-        return "Client(%r)" % ({k: getattr(self, k) for k in self.__slots__},)
+        return "Client(%r)" % (self.__dict__,)
 
 
 class ClientContext:
     """The client context the caller sent (X-Amz-Client-Context, base64-decoded JSON)."""
-
-    __slots__ = ("client", "custom", "env")
 
     def __init__(self, doc):
         client = doc.get("client")
@@ -87,12 +82,13 @@ def _json_header(headers, name):
 class LambdaContext:
     """The context of one invocation."""
 
-    __slots__ = ("aws_request_id", "invoked_function_arn", "tenant_id", "identity", "client_context",
-                 "_deadline_ms", "_info")
-
     def __init__(self, info, request_id, headers):
-        self._info = info
         self.aws_request_id = request_id
+        self.function_name = info.function_name
+        self.function_version = info.function_version
+        self.memory_limit_in_mb = info.memory_limit_in_mb
+        self.log_group_name = info.log_group_name
+        self.log_stream_name = info.log_stream_name
         self.invoked_function_arn = headers.get("lambda-runtime-invoked-function-arn")
         self.tenant_id = headers.get("lambda-runtime-aws-tenant-id")
         try:
@@ -102,12 +98,6 @@ class LambdaContext:
         self.identity = CognitoIdentity(_json_header(headers, "lambda-runtime-cognito-identity") or {})
         client_context = _json_header(headers, "lambda-runtime-client-context")
         self.client_context = ClientContext(client_context) if client_context is not None else None
-
-    function_name = property(lambda self: self._info.function_name)
-    function_version = property(lambda self: self._info.function_version)
-    memory_limit_in_mb = property(lambda self: self._info.memory_limit_in_mb)
-    log_group_name = property(lambda self: self._info.log_group_name)
-    log_stream_name = property(lambda self: self._info.log_stream_name)
 
     def get_remaining_time_in_millis(self):
         """The milliseconds left before the invocation times out (0 once it has)."""
