@@ -32,7 +32,7 @@ func Deploy(ctx context.Context, client *lambdaclient.Client, dir string, out io
 	if p.Build == BuildGo {
 		fmt.Fprintf(out, "Building %s (go build, linux/amd64)...\n", p.Name)
 	}
-	zip, err := BuildZip(ctx, dir)
+	zip, err := buildZip(ctx, dir, out)
 	if err != nil {
 		return nil, err
 	}
