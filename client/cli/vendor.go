@@ -344,11 +344,13 @@ func npmError(output []byte, err error) string {
 	return err.Error()
 }
 
-// registryHint is " (no registry reachable?)" when a tool's output shows a failed connection.
+// registryHint is " (no registry reachable?)" when a tool's output shows a failed connection, or
+// that pip found no version at all.
 func registryHint(output []byte) string {
 	for _, sign := range []string{"NewConnectionError", "Connection refused", "Max retries exceeded",
 		"Temporary failure in name resolution", "Network is unreachable", "ConnectTimeout", "ProxyError",
-		"ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "EAI_AGAIN", "ENETUNREACH", "ECONNRESET"} {
+		"ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "EAI_AGAIN", "ENETUNREACH", "ECONNRESET",
+		"(from versions: none)"} { // pip without retries says only that it found no version
 		if bytes.Contains(output, []byte(sign)) {
 			return " (no registry reachable?)"
 		}
