@@ -141,6 +141,12 @@ func newDeployCommand(o *options) *cobra.Command {
 	return &cobra.Command{
 		Use:   "deploy [DIR]",
 		Short: "Build the project in DIR (default .) and create or update its function",
+		Long: "Build the project in DIR (default .), package it and create or update its function.\n\n" +
+			"Python and Node.js projects: every file but lambdock.yaml, hidden files and Python byte code is\n" +
+			"packaged. Packages listed in requirements.txt are installed with the host's pip into the\n" +
+			"package's root, package.json's dependencies with npm install --omit=dev into its node_modules,\n" +
+			"both in a staging directory outside the project; when they cannot be installed nothing is\n" +
+			"deployed. vendor: false in lambdock.yaml packages the directory as it is.",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."

@@ -232,6 +232,10 @@ func vendorPython(ctx context.Context, dir string, rt runtimes.Runtime, out io.W
 		}
 		how = "as binary wheels for Python " + rt.Language + " on manylinux x86_64"
 	}
+	cross := ""
+	if how != "natively" {
+		cross = " (this pip runs on Python " + p.python + ", so it may take only binary wheels for Python " + rt.Language + ")"
+	}
 	fmt.Fprintf(out, "Vendoring %d %s from %s with %s (Python %s), %s...\n",
 		n, plural(n, "package", "packages"), RequirementsFile, strings.Join(p.command, " "), p.python, how)
 	cmd := exec.CommandContext(ctx, p.command[0], args...)
@@ -239,7 +243,7 @@ func vendorPython(ctx context.Context, dir string, rt runtimes.Runtime, out io.W
 	output, err := cmd.CombinedOutput()
 	if err != nil {
 		os.RemoveAll(stage)
-		return "", fail("pip could not install them" + registryHint(output) + ": " + pipError(output, err))
+		return "", fail("pip could not install them" + registryHint(output) + ": " + pipError(output, err) + cross)
 	}
 	return stage, nil
 }

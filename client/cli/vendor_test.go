@@ -1,14 +1,8 @@
 package cli_test
 
 import (
-	"archive/tar"
-	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -20,6 +14,7 @@ import (
 
 	"github.com/lambdock/lambdock/client/cli"
 	"github.com/lambdock/lambdock/client/lambdaclient"
+	"github.com/lambdock/lambdock/internal/testsupport/depfixture"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
 
@@ -134,7 +129,9 @@ func TestVendorInstalls(t *testing.T) {
 	t.Run("pip", func(t *testing.T) {
 		needTool(t, "python3")
 		wheels := t.TempDir()
-		writeWheel(t, wheels, "greetlib", "1.0", map[string]string{"greetlib/__init__.py": "WORD = 'vendored'\n"})
+		if _, err := depfixture.Wheel(wheels, "greetlib", "1.0", map[string]string{"greetlib/__init__.py": "WORD = 'vendored'\n"}); err != nil {
+			t.Fatal(err)
+		}
 		t.Setenv("PIP_NO_INDEX", "1")
 		t.Setenv("PIP_FIND_LINKS", wheels)
 		isolateTemp(t)
@@ -167,10 +164,13 @@ func TestVendorInstalls(t *testing.T) {
 			"package.json":         `{"name":"fn","dependencies":{"greet":"file:greet-1.0.0.tgz"}}`,
 			"node_modules/junk.js": "stale",
 		})
-		writeTarball(t, filepath.Join(dir, "greet-1.0.0.tgz"), map[string]string{
+		err := depfixture.Tarball(filepath.Join(dir, "greet-1.0.0.tgz"), map[string]string{
 			"package/package.json": `{"name":"greet","version":"1.0.0","main":"index.js"}`,
 			"package/index.js":     "exports.word = 'vendored';\n",
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		before := tree(t, dir)
 		b, err := cli.BuildZip(context.Background(), dir)
 		if err != nil {
@@ -224,64 +224,5 @@ func TestVendorNotNeeded(t *testing.T) {
 				t.Fatalf("error %v, want %q", err, tt.err)
 			}
 		})
-	}
-}
-
-// writeWheel writes a pure-Python wheel of the given files into dir.
-func writeWheel(t *testing.T, dir, name, version string, files map[string]string) {
-	t.Helper()
-	info := name + "-" + version + ".dist-info/"
-	all := maps.Clone(files)
-	all[info+"METADATA"] = "Metadata-Version: 2.1\nName: " + name + "\nVersion: " + version + "\n"
-	all[info+"WHEEL"] = "Wheel-Version: 1.0\nGenerator: lambdock-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-	var record strings.Builder
-	for _, f := range slices.Sorted(maps.Keys(all)) {
-		sum := sha256.Sum256([]byte(all[f]))
-		fmt.Fprintf(&record, "%s,sha256=%s,%d\n", f, base64.RawURLEncoding.EncodeToString(sum[:]), len(all[f]))
-	}
-	record.WriteString(info + "RECORD,,\n")
-	all[info+"RECORD"] = record.String()
-
-	var buf bytes.Buffer
-	w := zip.NewWriter(&buf)
-	for _, f := range slices.Sorted(maps.Keys(all)) {
-		fw, err := w.Create(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := fw.Write([]byte(all[f])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+"-"+version+"-py3-none-any.whl"), buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// writeTarball writes an npm package tarball (.tgz) of the given files.
-func writeTarball(t *testing.T, path string, files map[string]string) {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, f := range slices.Sorted(maps.Keys(files)) {
-		if err := tw.WriteHeader(&tar.Header{Name: f, Mode: 0o644, Size: int64(len(files[f])), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(files[f])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
