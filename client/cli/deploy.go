@@ -147,7 +147,7 @@ func newDeployCommand(o *options) *cobra.Command {
 			"package's root, package.json's dependencies with npm install --omit=dev into its node_modules,\n" +
 			"both in a staging directory outside the project; when they cannot be installed nothing is\n" +
 			"deployed. vendor: false in lambdock.yaml packages the directory as it is.",
-		Args:  cobra.MaximumNArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
 			if len(args) == 1 {
