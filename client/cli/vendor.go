@@ -222,7 +222,7 @@ func vendorPython(ctx context.Context, dir string, rt runtimes.Runtime, out io.W
 	}
 	args := slices.Concat(p.command[1:], []string{"install", "-r", req, "--target", stage, "--no-compile",
 		"--disable-pip-version-check", "--quiet"})
-	how := "natively"
+	how, cross := "natively", ""
 	if p.python != rt.Language || runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		args = append(args, "--python-version", rt.Language, "--implementation", "cp", "--only-binary=:all:")
 		// The images are x86_64 Debian 12 or 13 (glibc 2.36, 2.41); pip widens manylinux2014 to
@@ -231,10 +231,8 @@ func vendorPython(ctx context.Context, dir string, rt runtimes.Runtime, out io.W
 			args = append(args, "--platform", pl)
 		}
 		how = "as binary wheels for Python " + rt.Language + " on manylinux x86_64"
-	}
-	cross := ""
-	if how != "natively" {
-		cross = " (this pip runs on Python " + p.python + ", so it may take only binary wheels for Python " + rt.Language + ")"
+		cross = fmt.Sprintf(" (this pip runs on Python %s, %s/%s: for Python %s on linux/amd64 it takes binary wheels only)",
+			p.python, runtime.GOOS, runtime.GOARCH, rt.Language)
 	}
 	fmt.Fprintf(out, "Vendoring %d %s from %s with %s (Python %s), %s...\n",
 		n, plural(n, "package", "packages"), RequirementsFile, strings.Join(p.command, " "), p.python, how)
