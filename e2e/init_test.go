@@ -26,6 +26,10 @@ func TestInitDeployInvoke(t *testing.T) {
 	need(t)
 	needImages(t, "python3.13", "nodejs20.x")
 	l := start(t, newConfig(dataDir(t), "e2e-init-"+randomID()))
+	rts, err := l.client.ListRuntimes(context.Background())
+	if err != nil || len(rts) != len(runtimes.All()) || rts[0].Runtime != "python3.13" {
+		t.Fatalf("ListRuntimes: %+v %v", rts, err)
+	}
 
 	wheels := t.TempDir()
 	if _, err := depfixture.Wheel(wheels, "greetlib", "1.0", map[string]string{
