@@ -83,25 +83,29 @@ func scaffoldFiles(name, runtime string, opt ScaffoldOptions) (map[string]string
 		return nil, nil, fmt.Errorf("unknown module system %q: use %q or %q", opt.Module, ModuleESM, ModuleCommonJS)
 	}
 	if runtime == ScaffoldGo || runtime == ScaffoldProvided {
-		return goScaffold(name, runtime, "provided.al2023")
+		files, order := goScaffold(name, runtime, "provided.al2023")
+		return files, order, nil
 	}
 	rt, ok := runtimes.Lookup(runtime)
 	if !ok {
 		return nil, nil, fmt.Errorf("unknown runtime %q: use one of %s", runtime, scaffoldChoices())
 	}
+	var files map[string]string
+	var order []string
 	switch rt.Family {
 	case runtimes.FamilyPython:
-		files, order := pythonScaffold(name, rt.ID)
-		return files, order, nil
+		files, order = pythonScaffold(name, rt.ID)
 	case runtimes.FamilyNode:
-		files, order := nodeScaffold(name, rt.ID, opt.Module)
-		return files, order, nil
+		files, order = nodeScaffold(name, rt.ID, opt.Module)
+	default:
+		files, order = goScaffold(name, ScaffoldProvided, rt.ID)
 	}
-	return goScaffold(name, ScaffoldProvided, rt.ID)
+	return files, order, nil
 }
 
-// goScaffold is the Go project of kind go or provided for an OS-only runtime.
-func goScaffold(name, kind, runtime string) (map[string]string, []string, error) {
+// goScaffold is the Go project of kind go or provided for an OS-only runtime, and its files'
+// order.
+func goScaffold(name, kind, runtime string) (map[string]string, []string) {
 	var files map[string]string
 	if kind == ScaffoldGo {
 		files = map[string]string{
@@ -123,7 +127,7 @@ func goScaffold(name, kind, runtime string) (map[string]string, []string, error)
 			order = append(order, f)
 		}
 	}
-	return files, order, nil
+	return files, order
 }
 
 // scaffoldChoices lists what --runtime accepts, for the error about an unknown one.
