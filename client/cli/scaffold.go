@@ -82,13 +82,16 @@ func scaffoldFiles(name, runtime string, opt ScaffoldOptions) (map[string]string
 	if opt.Module != ModuleESM && opt.Module != ModuleCommonJS {
 		return nil, nil, fmt.Errorf("unknown module system %q: use %q or %q", opt.Module, ModuleESM, ModuleCommonJS)
 	}
+	rt, ok := runtimes.Lookup(runtime)
+	if !ok && runtime != ScaffoldGo {
+		return nil, nil, fmt.Errorf("unknown runtime %q: use one of %s", runtime, scaffoldChoices())
+	}
+	if opt.Module != ModuleESM && rt.Family != runtimes.FamilyNode {
+		return nil, nil, fmt.Errorf("--module %s is for the Node.js runtimes, not %s", opt.Module, runtime)
+	}
 	if runtime == ScaffoldGo || runtime == ScaffoldProvided {
 		files, order := goScaffold(name, runtime, "provided.al2023")
 		return files, order, nil
-	}
-	rt, ok := runtimes.Lookup(runtime)
-	if !ok {
-		return nil, nil, fmt.Errorf("unknown runtime %q: use one of %s", runtime, scaffoldChoices())
 	}
 	var files map[string]string
 	var order []string

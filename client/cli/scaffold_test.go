@@ -117,4 +117,7 @@ func TestScaffoldUnknownRuntime(t *testing.T) {
 	if _, err := cli.ScaffoldWith(dir, "x", "nodejs20.x", cli.ScaffoldOptions{Module: "amd"}); err == nil {
 		t.Error("Scaffold accepted module amd")
 	}
+	if _, err := cli.ScaffoldWith(dir, "x", "python3.13", cli.ScaffoldOptions{Module: cli.ModuleCommonJS}); err == nil {
+		t.Error("Scaffold accepted --module commonjs for Python")
+	}
 }
