@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/client"
 
@@ -90,15 +91,20 @@ func TestInitDeployInvoke(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 4*callTimeout)
 			defer cancel()
 			var progress bytes.Buffer
+			begin := time.Now()
 			res, err := cli.Deploy(ctx, l.client, dir, &progress)
+			deployed := time.Since(begin)
 			if err != nil {
 				t.Fatalf("deploy: %v\n%s", err, progress.String())
 			}
 			if res.Function.Runtime != tt.runtime || res.Function.Handler == "" {
 				t.Errorf("deployed %+v", res.Function)
 			}
-			for range 2 { // cold, then warm
+			var took [2]time.Duration
+			for i := range took { // cold, then warm
+				begin := time.Now()
 				r := l.invoke(t, name, `{"name":"e2e"}`)
+				took[i] = time.Since(begin)
 				var answer struct{ Message, RequestID string }
 				if r.status == http.StatusOK && r.header.Get(lambdaapi.HeaderFunctionError) == "" {
 					r.decode(t, &answer)
@@ -107,6 +113,8 @@ func TestInitDeployInvoke(t *testing.T) {
 					t.Fatalf("invoke: %v", r)
 				}
 			}
+			t.Logf("%s: deploy %s (zip %d bytes), cold invoke %s, warm invoke %s", tt.runtime,
+				deployed.Round(time.Millisecond), res.ZipSize, took[0].Round(time.Millisecond), took[1].Round(100*time.Microsecond))
 		})
 	}
 	l.stop(t)
