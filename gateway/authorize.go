@@ -68,6 +68,11 @@ func (g *Gateway) resourceARN(c *gin.Context, r route, caller tenant.Caller) str
 		return "arn:aws:lambdock::" + caller.AccountID + ":key/" + star(c.Param("id"))
 	case resSchedule:
 		return g.scheduleARN(caller.AccountID, star(c.Param("name")))
+	case resLayer:
+		if ref, err := parseLayerRef(c.Param("layer"), caller.AccountID); err == nil {
+			return g.layerARN(caller.AccountID, ref.Name)
+		}
+		return g.layerARN(caller.AccountID, "*")
 	case resMapping:
 		return "arn:aws:lambda:" + g.cfg.Region + ":" + caller.AccountID + ":event-source-mapping:" + star(c.Param("uuid"))
 	}

@@ -30,8 +30,14 @@
 //     DeleteFunction leaves the zip in the content-addressed code store, where other functions
 //     may share it.
 //   - Only $LATEST exists: Qualifier $LATEST (or none) is accepted, any other qualifier is Lambda's
-//     404 for that qualified ARN. Versions, aliases, layers, images and S3 code are refused with
+//     404 for that qualified ARN. Versions, aliases, images and S3 code are refused with
 //     InvalidParameterValueException rather than silently ignored.
+//   - Layers (layers.go, function_layers.go) belong to one account, like functions: a layer ARN of
+//     another account is a 404 (or, in a function's Layers, "does not exist"). A version's zip
+//     goes into the code store like a function's, and its Content.Location is served by the same
+//     code route (Store.HasCode covers layer versions). A function's Layers record each version's
+//     hash and sizes, so the invoker needs no layer lookup and a deleted version keeps working
+//     for the functions that have it.
 //   - Invoke with X-Amz-Invocation-Type: Event (invoke_event.go) is checked as a synchronous one
 //     (the body limit is rules.MaxEventPayload) and published to the event stream with
 //     eventq.Publish; the 202 is written only after JetStream acknowledged the stored event, and

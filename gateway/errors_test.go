@@ -68,7 +68,7 @@ func TestErrors(t *testing.T) {
 		{"description too long", call{method: "POST", path: fns, body: create(set("Description", strings.Repeat("d", 257)))}, 400, invalid, "'Description'"},
 		{"ephemeral 100", call{method: "POST", path: fns, body: create(set("EphemeralStorage", map[string]int{"Size": 100}))}, 400, invalid, "'EphemeralStorage.Size'"},
 		{"arm64", call{method: "POST", path: fns, body: create(set("Architectures", []string{"arm64"}))}, 400, invalid, "'Architectures'"},
-		{"image package", call{method: "POST", path: fns, body: create(set("PackageType", "Image"))}, 400, invalid, "Image is not supported"},
+		{"image package with runtime", call{method: "POST", path: fns, body: create(set("PackageType", "Image"))}, 400, invalid, "Please don't provide Handler or Runtime or Layer when the intended function PackageType is Image."},
 		{"publish", call{method: "POST", path: fns, body: create(set("Publish", true))}, 400, invalid, "Publish is not supported"},
 		{"not a zip", call{method: "POST", path: fns, body: create(set("Code", map[string]any{"ZipFile": []byte("not a zip")}))}, 400, invalid, "Could not unzip uploaded file"},
 		{"no code", call{method: "POST", path: fns, body: create(set("Code", map[string]any{}))}, 400, invalid, "Please provide a source for function code."},

@@ -31,16 +31,25 @@ func (g *Gateway) createFunction(c *gin.Context) error {
 		return err
 	}
 	f := g.newFunction(account, name, &in)
+	if err := g.setLayers(c.Request.Context(), f, in.Layers, unzippedSize(in.Code.ZipFile)); err != nil {
+		return err
+	}
 	if err := validateFunction(f); err != nil {
 		return err
 	}
-	zip, err := codeSource(in.Code.ZipFile, in.Code.S3Bucket, in.Code.S3Key, in.Code.ImageURI)
-	if err != nil {
-		return err
-	}
 	ctx := c.Request.Context()
-	if err := g.putCode(ctx, f, zip, false); err != nil {
-		return err
+	if f.PackageType == lambdaapi.PackageTypeImage {
+		if err := g.createImageCode(ctx, f, &in); err != nil {
+			return err
+		}
+	} else {
+		zip, err := codeSource(in.Code.ZipFile, in.Code.S3Bucket, in.Code.S3Key, in.Code.ImageURI)
+		if err != nil {
+			return err
+		}
+		if err := g.putCode(ctx, f, zip, false); err != nil {
+			return err
+		}
 	}
 	if err := g.cfg.Store.CreateFunction(ctx, f); err != nil {
 		if errors.Is(err, store.ErrExists) {
@@ -74,15 +83,14 @@ func checkUnsupported(packageType string, publish bool, layers, archs []string) 
 	switch packageType {
 	case "", lambdaapi.PackageTypeZip:
 	case lambdaapi.PackageTypeImage:
-		return lambdaerr.InvalidParameter("PackageType Image is not supported by Lambdock yet; use Zip.")
+		if len(layers) > 0 {
+			return lambdaerr.InvalidParameter(msgImageFields)
+		}
 	default:
 		return constraint("PackageType", "satisfy enum value set: [Zip, Image]")
 	}
 	if publish {
 		return lambdaerr.InvalidParameter("Publish is not supported by Lambdock yet: functions have only $LATEST.")
-	}
-	if len(layers) > 0 {
-		return lambdaerr.InvalidParameter("Layers are not supported by Lambdock yet.")
 	}
 	return validateArchitectures(archs)
 }
@@ -139,6 +147,9 @@ func (g *Gateway) getFunction(c *gin.Context) error {
 		Code:          lambdaapi.CodeLocation{RepositoryType: lambdaapi.RepositoryTypeS3, Location: g.codeLocation(c, f.CodeSHA256)},
 		Tags:          map[string]string{},
 	}
+	if f.PackageType == lambdaapi.PackageTypeImage {
+		out.Code = imageCodeLocation(f)
+	}
 	if f.ReservedConcurrency != nil {
 		out.Concurrency = &lambdaapi.Concurrency{ReservedConcurrentExecutions: f.ReservedConcurrency}
 	}
@@ -180,19 +191,28 @@ func (g *Gateway) updateFunctionCode(c *gin.Context) error {
 	if err := checkUnsupported("", in.Publish, nil, in.Architectures); err != nil {
 		return err
 	}
-	zip, err := codeSource(in.ZipFile, in.S3Bucket, in.S3Key, in.ImageURI)
+	f, err := g.lookupParam(c)
 	if err != nil {
 		return err
 	}
-	f, err := g.lookupParam(c)
-	if err != nil {
+	if err := checkCombinedSize(unzippedSize(in.ZipFile), f.Layers); err != nil {
 		return err
 	}
 	if err := checkRevision(f, in.RevisionID); err != nil {
 		return err
 	}
-	if err := g.putCode(c.Request.Context(), f, zip, in.DryRun); err != nil {
-		return err
+	if f.PackageType == lambdaapi.PackageTypeImage || in.ImageURI != "" {
+		if err := g.updateImageCode(c.Request.Context(), f, &in); err != nil {
+			return err
+		}
+	} else {
+		zip, err := codeSource(in.ZipFile, in.S3Bucket, in.S3Key, in.ImageURI)
+		if err != nil {
+			return err
+		}
+		if err := g.putCode(c.Request.Context(), f, zip, in.DryRun); err != nil {
+			return err
+		}
 	}
 	if in.DryRun {
 		return writeJSON(c, http.StatusOK, g.configuration(f))
@@ -206,9 +226,6 @@ func (g *Gateway) updateFunctionConfiguration(c *gin.Context) error {
 	if err := readJSON(c, maxConfigRequest, "UpdateFunctionConfiguration", &in); err != nil {
 		return err
 	}
-	if len(in.Layers) > 0 {
-		return lambdaerr.InvalidParameter("Layers are not supported by Lambdock yet.")
-	}
 	f, err := g.lookupParam(c)
 	if err != nil {
 		return err
@@ -219,6 +236,11 @@ func (g *Gateway) updateFunctionConfiguration(c *gin.Context) error {
 	applyConfiguration(f, &in)
 	if err := validateFunction(f); err != nil {
 		return err
+	}
+	if in.Layers != nil {
+		if err := g.replaceLayers(c.Request.Context(), f, *in.Layers); err != nil {
+			return err
+		}
 	}
 	return g.saveFunction(c, f)
 }

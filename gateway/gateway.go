@@ -43,7 +43,8 @@ type Store interface {
 	// ReserveConcurrency sets the reservation to n unless that would leave less than
 	// minUnreserved of the account's limit unreserved (store.ErrReservationLimit), atomically.
 	ReserveConcurrency(ctx context.Context, account, name string, n, minUnreserved int) error
-	// HasCode reports whether one of the account's functions has the code with hex SHA-256 sum.
+	// HasCode reports whether one of the account's functions or layer versions has the code
+	// with hex SHA-256 sum.
 	HasCode(ctx context.Context, account, sum string) (bool, error)
 	// GetAsyncInvocation returns the account's recorded asynchronous invocation or
 	// store.ErrNotFound (none recorded yet: maybe still queued in the event stream).
@@ -107,6 +108,22 @@ type Store interface {
 	UpdateSchedule(ctx context.Context, sc *store.Schedule) error
 	// DeleteSchedule removes the account's schedule (store.ErrNotFound if absent).
 	DeleteSchedule(ctx context.Context, account, name string) error
+
+	// PublishLayerVersion stores the next version of a layer of v.AccountID and sets its Version
+	// and Created (numbers are never reused).
+	PublishLayerVersion(ctx context.Context, v *store.LayerVersion) error
+	// GetLayerVersion returns a version of the account's layer or store.ErrNotFound.
+	GetLayerVersion(ctx context.Context, account, name string, version int) (*store.LayerVersion, error)
+	// ListLayers returns the latest version matching f of up to maxItems of the account's
+	// layers after marker, by name, and the next marker ("" at the end).
+	ListLayers(ctx context.Context, account string, f store.LayerFilter, marker string,
+		maxItems int) ([]*store.LayerVersion, string, error)
+	// ListLayerVersions returns up to maxItems versions matching f of the account's layer below
+	// the version marker, newest first, and the next marker (store.ErrBadMarker for a bad one).
+	ListLayerVersions(ctx context.Context, account, name string, f store.LayerFilter, marker string,
+		maxItems int) ([]*store.LayerVersion, string, error)
+	// DeleteLayerVersion deletes a version of the account's layer (store.ErrNotFound if absent).
+	DeleteLayerVersion(ctx context.Context, account, name string, version int) error
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).
@@ -144,6 +161,9 @@ type Config struct {
 	// Ready lists extra readiness checks (e.g. Docker) run by /readyz besides the built-in
 	// "nats" and "postgres" checks.
 	Ready []Check
+	// Images resolves the ImageUri of container-image functions (the Docker Engine); nil
+	// refuses PackageType Image.
+	Images ImageResolver
 	// Region shapes ARNs (default "us-east-1"); their account is the function's.
 	Region string
 	// InvokeGrace is added to the function timeout to bound how long an invoke waits for the

@@ -33,6 +33,7 @@ const (
 	resKey                           // the key named by :id, or every key of the account
 	resSchedule                      // the schedule named by :name, or every schedule of the account
 	resMapping                       // the event source mapping named by :uuid, or every mapping
+	resLayer                         // the layer named by :layer, or every layer of the account
 	resNone                          // unknown operations
 )
 
@@ -136,6 +137,16 @@ func (g *Gateway) apiRoutes() []route {
 			g.deleteEventInvokeConfig),
 		l(http.MethodGet, eventConfigPath+"/list", "ListFunctionEventInvokeConfigs", accessOwner, resFunction, noBody,
 			g.listEventInvokeConfigs),
+
+		l(http.MethodPost, layersPath+"/:layer/versions", "PublishLayerVersion", accessOwner, resLayer, maxCodeRequest,
+			g.publishLayerVersion),
+		l(http.MethodGet, layersPath+"/:layer/versions", "ListLayerVersions", accessOwner, resLayer, noBody,
+			g.listLayerVersions),
+		l(http.MethodGet, layersPath+"/:layer/versions/:version", "GetLayerVersion", accessOwner, resLayer, noBody,
+			g.getLayerVersion),
+		l(http.MethodDelete, layersPath+"/:layer/versions/:version", "DeleteLayerVersion", accessOwner, resLayer,
+			noBody, g.deleteLayerVersion),
+		l(http.MethodGet, layersPath, "ListLayers", accessOwner, resLayer, noBody, g.layers),
 
 		x(http.MethodPost, accountsPath, "CreateAccount", accessAdmin, resAccount, maxConfigRequest, g.createAccount),
 		x(http.MethodGet, accountsPath, "ListAccounts", accessAdmin, resAccount, noBody, g.listAccounts),

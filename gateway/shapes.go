@@ -42,12 +42,16 @@ func (g *Gateway) configuration(f *store.Function) *lambdaapi.FunctionConfigurat
 	if out.PackageType == "" {
 		out.PackageType = lambdaapi.PackageTypeZip
 	}
+	if out.PackageType == lambdaapi.PackageTypeImage { // CodeSha256 is the image digest, in hex
+		out.CodeSha256, out.ImageConfigResponse = f.CodeSHA256, imageConfigResponse(f.ImageConfig)
+	}
 	if f.Architecture != "" {
 		out.Architectures = []string{f.Architecture}
 	}
 	if len(f.Environment) > 0 {
 		out.Environment = &lambdaapi.EnvironmentResponse{Variables: maps.Clone(f.Environment)}
 	}
+	out.Layers = layerShapes(f.Layers)
 	return out
 }
 
@@ -75,6 +79,10 @@ func (g *Gateway) newFunction(account, name string, in *lambdaapi.CreateFunction
 		Architecture: lambdaapi.ArchitectureX8664,
 		PackageType:  lambdaapi.PackageTypeZip,
 	}
+	if in.PackageType == lambdaapi.PackageTypeImage {
+		f.PackageType = lambdaapi.PackageTypeImage
+	}
+	f.ImageConfig = storeImageConfig(in.ImageConfig) // validatePackage refuses it on a zip function
 	if f.Role == "" {
 		f.Role = "arn:aws:iam::" + account + ":role/lambdock"
 	}
@@ -103,6 +111,9 @@ func applyConfiguration(f *store.Function, in *lambdaapi.UpdateFunctionConfigura
 	setIf(&f.MemoryMB, in.MemorySize)
 	if in.EphemeralStorage != nil {
 		setIf(&f.EphemeralMB, in.EphemeralStorage.Size)
+	}
+	if in.ImageConfig != nil {
+		f.ImageConfig = storeImageConfig(in.ImageConfig)
 	}
 	if in.Environment != nil {
 		f.Environment = nil

@@ -52,18 +52,8 @@ func validRange(field string, v, lo, hi int) error {
 // validateFunction checks a function's configuration as it would be stored (after defaults and
 // updates were applied), so create and update share one set of rules.
 func validateFunction(f *store.Function) error {
-	if f.Runtime == "" || f.Handler == "" {
-		return lambdaerr.InvalidParameter(
-			"Runtime and Handler are mandatory parameters for functions created with deployment packages.")
-	}
-	if err := validateRuntime(f.Runtime); err != nil {
+	if err := validatePackage(f); err != nil {
 		return err
-	}
-	if len(f.Handler) > rules.MaxHandlerLen {
-		return constraint("Handler", "have length less than or equal to %d", rules.MaxHandlerLen)
-	}
-	if !handlerPattern.MatchString(f.Handler) {
-		return constraint("Handler", `satisfy regular expression pattern: [^\s]+`)
 	}
 	if len(f.Description) > rules.MaxDescriptionLen {
 		return constraint("Description", "have length less than or equal to %d", rules.MaxDescriptionLen)
@@ -78,6 +68,31 @@ func validateFunction(f *store.Function) error {
 		return err
 	}
 	return validateEnvironment(f.Environment)
+}
+
+// validatePackage checks what depends on the package type: an image function's ImageConfig and
+// absent Runtime and Handler, a zip function's Runtime and Handler.
+func validatePackage(f *store.Function) error {
+	if f.PackageType == lambdaapi.PackageTypeImage {
+		return validateImageFunction(f)
+	}
+	if f.ImageConfig != nil {
+		return lambdaerr.InvalidParameter(msgImageConfigOnZip)
+	}
+	if f.Runtime == "" || f.Handler == "" {
+		return lambdaerr.InvalidParameter(
+			"Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+	}
+	if err := validateRuntime(f.Runtime); err != nil {
+		return err
+	}
+	if len(f.Handler) > rules.MaxHandlerLen {
+		return constraint("Handler", "have length less than or equal to %d", rules.MaxHandlerLen)
+	}
+	if !handlerPattern.MatchString(f.Handler) {
+		return constraint("Handler", `satisfy regular expression pattern: [^\s]+`)
+	}
+	return nil
 }
 
 // validateEnvironment checks keys, reserved names and the 4 KB limit (measured, as Lambda does,
@@ -145,7 +160,7 @@ func validateZip(b []byte) error {
 func codeSource(zipFile []byte, s3Bucket, s3Key, imageURI string) ([]byte, error) {
 	switch {
 	case imageURI != "":
-		return nil, lambdaerr.InvalidParameter("Container image functions (ImageUri) are not supported by Lambdock yet; upload a .zip file as ZipFile.")
+		return nil, lambdaerr.InvalidParameter(msgImageURIForZip)
 	case s3Bucket != "" || s3Key != "":
 		return nil, lambdaerr.InvalidParameter("S3 code locations are not supported by Lambdock; upload a .zip file as ZipFile.")
 	case len(zipFile) == 0:

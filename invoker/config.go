@@ -3,7 +3,6 @@ package invoker
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -67,9 +66,9 @@ type Config struct {
 	// its first use) are kept per shape. 0 means DefaultPrewarm; negative means none.
 	Prewarm int
 	// PrewarmShapes are the shapes always kept pre-warmed; shapes of cold-started functions are
-	// added while they are used. Default: the provided runtimes' image at the default memory
-	// (128 MB) and ephemeral storage (512 MB); the language runtimes' images are pre-warmed once
-	// a function of theirs has cold-started.
+	// added while they are used. Default: the images of the provided runtimes (and of runtimes
+	// outside the catalogue) at the default memory (128 MB) and ephemeral storage (512 MB); the
+	// language runtimes' images are pre-warmed once a function of theirs has cold-started.
 	PrewarmShapes []Shape
 	// MaxConcurrentStarts bounds the containers being created and started at once (cold starts
 	// and pre-warming together). 0 means DefaultMaxConcurrentStarts.
@@ -140,11 +139,16 @@ func (c Config) withDefaults(hostMemoryBytes int64) (Config, error) {
 		c.Prewarm = DefaultPrewarm
 	}
 	if c.Prewarm > 0 && c.PrewarmShapes == nil {
-		for _, image := range slices.Sorted(maps.Values(c.RuntimeImages)) {
-			sh := Shape{Image: image, MemoryMB: rules.DefaultMemoryMB, EphemeralMB: rules.DefaultEphemeralMB}
-			if image == DefaultRuntimeImage && !slices.Contains(c.PrewarmShapes, sh) {
-				c.PrewarmShapes = append(c.PrewarmShapes, sh)
+		var images []string
+		for id, image := range c.RuntimeImages {
+			if rt, ok := runtimes.Lookup(id); !ok || !rt.Managed() {
+				images = append(images, image)
 			}
+		}
+		slices.Sort(images)
+		for _, image := range slices.Compact(images) {
+			c.PrewarmShapes = append(c.PrewarmShapes,
+				Shape{Image: image, MemoryMB: rules.DefaultMemoryMB, EphemeralMB: rules.DefaultEphemeralMB})
 		}
 	}
 	if c.MaxConcurrentStarts < 0 {
@@ -194,6 +198,9 @@ func validIDRune(r rune) bool {
 // codeDir and runDir are the invoker's directories under DataDir.
 func (c Config) codeDir() string { return filepath.Join(c.DataDir, "code") }
 func (c Config) runDir() string  { return filepath.Join(c.DataDir, "run", c.ID) }
+
+// optDir holds the merged /opt trees of functions with more than one layer (optTrees).
+func (c Config) optDir() string { return filepath.Join(c.DataDir, "opt") }
 
 // taskDir holds the stem cells' own task directories, DataDir/task/<ID>/<env id>: on the code
 // cache's filesystem (hard links), outside the channel directories (which the function can write).

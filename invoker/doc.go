@@ -9,6 +9,7 @@
 //	                     labels), channel directories, and the Docker calls
 //	invoker/agentclient  the host side of the agent channel (HTTP over the unix socket)
 //	invoker/codecache    zips by content hash, extracted once, validated as untrusted input
+//	                     (a function's layers, too; layers.go merges them into its /opt)
 //
 // Design choices:
 //

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
@@ -112,21 +113,15 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 	}
 	if spec.Image != "" {
 		img, err := inv.engine.Image(ctx, spec.Image)
+		if cerrdefs.IsNotFound(err) { // removed from the host since UpdateFunctionCode pinned it
+			return p, cfg, lambdaerr.Service("The image %s of function %s is not on this invoker's Docker host; "+
+				"put it back, or deploy the function's image again (UpdateFunctionCode).", spec.Image, spec.Name)
+		}
 		if err != nil {
 			return p, cfg, err
 		}
-		entry, cmd := img.Entrypoint, img.Cmd
-		if len(spec.EntryPoint) > 0 {
-			entry = spec.EntryPoint
-		}
-		if len(spec.Command) > 0 {
-			cmd = spec.Command
-		}
-		cfg.Command = append(append([]string{}, entry...), cmd...)
+		cfg.Command, p.Handler = imageCommand(img, spec)
 		cfg.WorkingDir = cmp.Or(spec.WorkingDir, img.WorkingDir, "/")
-		if p.Handler == "" && len(cmd) > 0 {
-			p.Handler = cmd[0]
-		}
 		p.Image, p.ImageEnv = spec.Image, img.Env
 	} else {
 		image, ok := inv.cfg.RuntimeImages[spec.Runtime]
@@ -142,12 +137,58 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 			return p, cfg, err
 		}
 		p.Image, p.CodeDir = image, dir
+		if p.OptDir, err = inv.opt.Dir(ctx, spec.Layers); err != nil {
+			return p, cfg, err
+		}
 		if rt, ok := runtimes.Lookup(spec.Runtime); ok && rt.Managed() {
 			cfg.Command = []string{runtimes.Bootstrap}
 		}
 	}
 	cfg.Handler = p.Handler
 	return p, cfg, nil
+}
+
+// stopGrace bounds a graceful stop (retire): the agent gives extensions 2 s after SHUTDOWN.
+const stopGrace = 3 * time.Second
+
+// retire removes an idle environment the way Lambda shuts one down: its agent gets SIGTERM and
+// sends SHUTDOWN to the extensions (and SIGTERM to the runtime when extensions registered), with
+// stopGrace to finish, before the container is removed (discard). Environments that failed are
+// discarded at once instead.
+func (inv *Invoker) retire(ctx context.Context, e *env, reason string) bool {
+	if e.containerID != "" && inv.engine != nil {
+		stopCtx, cancel := inv.detach(ctx)
+		stopCtx, cancelStop := context.WithTimeout(stopCtx, stopGrace+removeTimeout)
+		if err := inv.engine.Stop(stopCtx, e.containerID, stopGrace); err != nil {
+			inv.log.Warn("graceful stop failed; removing the container", zap.String("env", e.id), zap.Error(err))
+		}
+		cancelStop()
+		cancel()
+	}
+	return inv.discard(ctx, e, reason)
+}
+
+// imageCommand is what the agent starts for an image function, and its _HANDLER (§2.1, §2.4):
+// the image's ENTRYPOINT + CMD, each replaced by the function's ImageConfig when set, with
+// CMD's first word as _HANDLER. An image built FROM one of Lambdock's runtime images keeps their
+// ENTRYPOINT, the agent itself; it then runs as AWS's base images do with their
+// /lambda-entrypoint.sh: CMD's first word is the handler and the runtime is the bootstrap the
+// agent finds (/var/task/bootstrap, /opt/bootstrap, /var/runtime/bootstrap; an empty command).
+func imageCommand(img sandbox.ImageConfig, spec function.Spec) (command []string, handler string) {
+	entry, cmd := img.Entrypoint, img.Cmd
+	if len(spec.EntryPoint) > 0 {
+		entry = spec.EntryPoint
+	}
+	if len(spec.Command) > 0 {
+		cmd = spec.Command
+	}
+	if len(cmd) > 0 {
+		handler = cmd[0]
+	}
+	if len(entry) > 0 && entry[0] == agentproto.AgentPath {
+		return nil, handler
+	}
+	return append(append([]string{}, entry...), cmd...), handler
 }
 
 // discard removes an environment's container and channel and frees its memory. It runs even when

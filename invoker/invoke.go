@@ -294,7 +294,7 @@ func (inv *Invoker) giveBack(ctx context.Context, g grant) {
 // discardStale removes, in the background, idle environments retired as older revisions.
 func (inv *Invoker) discardStale(ctx context.Context, stale []*env) {
 	for _, s := range stale {
-		inv.background(func() { inv.discard(ctx, s, "replaced by a newer revision") })
+		inv.background(func() { inv.retire(ctx, s, "replaced by a newer revision") })
 	}
 }
 

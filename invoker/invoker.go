@@ -25,6 +25,7 @@ type Invoker struct {
 	engine   *sandbox.Engine
 	remover  containerRemover // engine; tests substitute one that fails on demand
 	code     *codecache.Cache // nil without a CodeFetcher
+	opt      *optTrees        // the layers' /opt trees; nil without a CodeFetcher
 	pool     *pool
 	starts   *startGate // bounds concurrent container creation
 	prewarm  *prewarmer // nil when pre-warming is off
@@ -97,6 +98,9 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 		if inv.code, err = codecache.New(cfg.codeDir(), cfg.CodeFetcher, log); err != nil {
 			return nil, fmt.Errorf("invoker: %w", err)
 		}
+		if inv.opt, err = newOptTrees(cfg.optDir(), inv.code, log); err != nil {
+			return nil, err
+		}
 	}
 	reaperCtx, stop := context.WithCancel(context.Background())
 	inv.stopReaper, inv.reaperDone, inv.monitorDone = stop, make(chan struct{}), make(chan struct{})
@@ -144,7 +148,7 @@ func (inv *Invoker) Close(ctx context.Context) error {
 	g.SetLimit(removeParallel)
 	for _, e := range owned {
 		g.Go(func() error {
-			inv.discard(ctx, e, "invoker closing")
+			inv.retire(ctx, e, "invoker closing")
 			return nil
 		})
 	}
@@ -211,6 +215,6 @@ func (inv *Invoker) background(f func()) {
 func (inv *Invoker) FunctionDeleted(ctx context.Context, accountID, name string) {
 	fnKey := function.Spec{AccountID: accountID, Name: name}.Key()
 	for _, e := range inv.pool.dropFunction(fnKey) {
-		inv.background(func() { inv.discard(ctx, e, "its function was deleted") })
+		inv.background(func() { inv.retire(ctx, e, "its function was deleted") })
 	}
 }

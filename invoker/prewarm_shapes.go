@@ -33,10 +33,11 @@ func (s Shape) key() string {
 // isStemKey reports whether a pool key is a stem cell's.
 func isStemKey(key string) bool { return strings.HasPrefix(key, stemPrefix) }
 
-// shapeOf is the shape a function needs, false for an image function or an unknown runtime
-// (spec with defaults applied).
+// shapeOf is the shape a function needs, false for an image function, a function with layers
+// (a stem cell's /opt is fixed when its container is created) or an unknown runtime (spec with
+// defaults applied).
 func shapeOf(spec function.Spec, runtimeImages map[string]string) (Shape, bool) {
-	if spec.Image != "" {
+	if spec.Image != "" || len(spec.Layers) > 0 {
 		return Shape{}, false
 	}
 	image, ok := runtimeImages[spec.Runtime]

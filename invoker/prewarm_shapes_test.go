@@ -19,6 +19,9 @@ func TestShapeOf(t *testing.T) {
 		{"zip function", function.Spec{Runtime: "provided.al2023", MemoryMB: 256, EphemeralMB: 1024}, Shape{"img:1", 256, 1024}, true},
 		{"image function", function.Spec{Image: "my:img", MemoryMB: 128, EphemeralMB: 512}, Shape{}, false},
 		{"unknown runtime", function.Spec{Runtime: "cobol", MemoryMB: 128, EphemeralMB: 512}, Shape{}, false},
+		{"zip function with layers", function.Spec{Runtime: "provided.al2023", MemoryMB: 256, EphemeralMB: 1024,
+			Layers: []function.Layer{{ARN: "arn:aws:lambda:us-east-1:000000000000:layer:l:1", CodeSHA256: "ab"}}},
+			Shape{}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

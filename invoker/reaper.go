@@ -36,7 +36,7 @@ func (inv *Invoker) reapOnce(ctx context.Context, now time.Time) {
 	g.SetLimit(removeParallel)
 	for _, e := range inv.pool.expired(now) {
 		g.Go(func() error {
-			inv.discard(ctx, e, "idle past keep-alive")
+			inv.retire(ctx, e, "idle past keep-alive")
 			return nil // discard logs a failure and leaves the environment to the next round
 		})
 	}

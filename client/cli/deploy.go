@@ -25,6 +25,13 @@ type DeployResult struct {
 // and configuration if it exists. Progress goes to out (with a progress bar when out is a
 // terminal).
 func Deploy(ctx context.Context, client *lambdaclient.Client, dir string, out io.Writer) (*DeployResult, error) {
+	image, err := IsImageProject(dir)
+	if err != nil {
+		return nil, err
+	}
+	if image { // a Dockerfile and no runtime in lambdock.yaml: a container-image function (image.go)
+		return DeployImage(ctx, client, dir, "", out)
+	}
 	p, err := LoadProject(dir)
 	if err != nil {
 		return nil, err
@@ -85,6 +92,7 @@ func createInput(p *Project, zip []byte) *lambdaapi.CreateFunctionInput {
 		MemorySize:   &p.Memory,
 		Timeout:      &p.Timeout,
 		Code:         lambdaapi.FunctionCode{ZipFile: zip},
+		Layers:       p.Layers,
 	}
 	if len(p.Environment) > 0 {
 		in.Environment = &lambdaapi.Environment{Variables: p.Environment}
@@ -95,6 +103,7 @@ func createInput(p *Project, zip []byte) *lambdaapi.CreateFunctionInput {
 // updateInput is UpdateFunctionConfiguration's body: everything lambdock.yaml sets, including an
 // empty environment so that removed variables go away.
 func updateInput(p *Project) *lambdaapi.UpdateFunctionConfigurationInput {
+	layers := append([]string{}, p.Layers...) // never nil: a project without layers removes them
 	return &lambdaapi.UpdateFunctionConfigurationInput{
 		Runtime:     &p.Runtime,
 		Handler:     &p.Handler,
@@ -102,6 +111,7 @@ func updateInput(p *Project) *lambdaapi.UpdateFunctionConfigurationInput {
 		MemorySize:  &p.Memory,
 		Timeout:     &p.Timeout,
 		Environment: &lambdaapi.Environment{Variables: p.Environment},
+		Layers:      &layers,
 	}
 }
 
@@ -138,7 +148,8 @@ func humanBytes(n int64) string {
 
 // newDeployCommand is `lambdock deploy [DIR]`.
 func newDeployCommand(o *options) *cobra.Command {
-	return &cobra.Command{
+	var image string
+	cmd := &cobra.Command{
 		Use:   "deploy [DIR]",
 		Short: "Build the project in DIR (default .) and create or update its function",
 		Long: "Build the project in DIR (default .), package it and create or update its function.\n\n" +
@@ -146,15 +157,24 @@ func newDeployCommand(o *options) *cobra.Command {
 			"packaged. Packages listed in requirements.txt are installed with the host's pip into the\n" +
 			"package's root, package.json's dependencies with npm install --omit=dev into its node_modules,\n" +
 			"both in a staging directory outside the project; when they cannot be installed nothing is\n" +
-			"deployed. vendor: false in lambdock.yaml packages the directory as it is.",
+			"deployed. vendor: false in lambdock.yaml packages the directory as it is.\n\n" +
+			"A project with a Dockerfile and no runtime in lambdock.yaml is built into a container image\n" +
+			"through the Docker Engine and deployed with PackageType Image; --image deploys an existing\n" +
+			"image instead.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
 			if len(args) == 1 {
 				dir = args[0]
 			}
+			if image != "" {
+				_, err := DeployImage(cmd.Context(), o.client(), dir, image, o.stdout)
+				return err
+			}
 			_, err := Deploy(cmd.Context(), o.client(), dir, o.stdout)
 			return err
 		},
 	}
+	cmd.Flags().StringVar(&image, "image", "", "deploy this existing container image (no build; lambdock.yaml gives the name and settings)")
+	return cmd
 }

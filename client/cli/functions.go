@@ -37,7 +37,7 @@ func newListCommand(o *options) *cobra.Command {
 			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "NAME\tRUNTIME\tMEMORY\tTIMEOUT\tCODE\tLAST MODIFIED")
 			for _, f := range all.Functions {
-				fmt.Fprintf(w, "%s\t%s\t%d MB\t%d s\t%s\t%s\n", f.FunctionName, f.Runtime, f.MemorySize, f.Timeout,
+				fmt.Fprintf(w, "%s\t%s\t%d MB\t%d s\t%s\t%s\n", f.FunctionName, runtimeLabel(f), f.MemorySize, f.Timeout,
 					humanBytes(f.CodeSize), f.LastModified)
 			}
 			return w.Flush()
@@ -72,13 +72,13 @@ func newDescribeCommand(o *options) *cobra.Command {
 			for _, row := range [][2]string{
 				{"Name", f.FunctionName},
 				{"ARN", f.FunctionArn},
-				{"Runtime", f.Runtime},
+				{"Runtime", runtimeLabel(f)},
 				{"Handler", f.Handler},
 				{"Description", f.Description},
 				{"Memory", fmt.Sprintf("%d MB", f.MemorySize)},
 				{"Timeout", fmt.Sprintf("%d s", f.Timeout)},
 				{"Ephemeral storage", fmt.Sprintf("%d MB", ephemeral)},
-				{"Code", fmt.Sprintf("%s, CodeSha256 %s", humanBytes(f.CodeSize), f.CodeSha256)},
+				{"Code", codeLabel(out)},
 				{"Revision", f.RevisionID},
 				{"Last modified", f.LastModified},
 				{"State", f.State + " (last update " + f.LastUpdateStatus + ")"},
@@ -86,11 +86,15 @@ func newDescribeCommand(o *options) *cobra.Command {
 			} {
 				fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
 			}
+			describeImageConfig(w, f)
 			if f.Environment != nil {
 				fmt.Fprintln(w, "Environment:\t")
 				for _, k := range slices.Sorted(maps.Keys(f.Environment.Variables)) {
 					fmt.Fprintf(w, "  %s\t%s\n", k, f.Environment.Variables[k])
 				}
+			}
+			for i, l := range f.Layers {
+				fmt.Fprintf(w, "Layer %d:\t%s (%s)\n", i+1, l.Arn, humanBytes(l.CodeSize))
 			}
 			return w.Flush()
 		},

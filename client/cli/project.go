@@ -33,6 +33,7 @@ type Project struct {
 	Timeout     int               `yaml:"timeout"`               // seconds, default 3
 	Description string            `yaml:"description,omitempty"` // free text
 	Environment map[string]string `yaml:"environment,omitempty"` // function environment variables
+	Layers      []string          `yaml:"layers,omitempty"`      // layer version ARNs, in order (at most 5)
 	// Build is "go" (build ./ into bootstrap for linux/amd64) or "none" (default: package the
 	// existing bootstrap).
 	Build string `yaml:"build,omitempty"`

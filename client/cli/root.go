@@ -138,6 +138,7 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newConcurrencyCommand(o),
 		newAccountsCommand(o),
 		newKeysCommand(o),
+		newLayerCommand(o),
 	)
 	root.AddCommand(newURLCommand(o))
 	root.AddCommand(newQueueTriggerCommand(o))

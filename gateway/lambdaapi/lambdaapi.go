@@ -43,6 +43,7 @@ const (
 	TracingPassThrough   = "PassThrough"
 	LogFormatText        = "Text"
 	RepositoryTypeS3     = "S3"
+	RepositoryTypeECR    = "ECR"
 	DefaultListMaxItems  = 50
 	MaxListMaxItems      = 10000
 )
@@ -62,6 +63,7 @@ type FunctionConfiguration struct {
 	CodeSha256       string               `json:"CodeSha256"`
 	Version          string               `json:"Version"`
 	Environment      *EnvironmentResponse `json:"Environment,omitempty"`
+	Layers           []Layer              `json:"Layers,omitempty"`
 	TracingConfig    TracingConfig        `json:"TracingConfig"`
 	RevisionID       string               `json:"RevisionId"`
 	State            string               `json:"State"`
@@ -70,6 +72,8 @@ type FunctionConfiguration struct {
 	Architectures    []string             `json:"Architectures"`
 	EphemeralStorage EphemeralStorage     `json:"EphemeralStorage"`
 	LoggingConfig    LoggingConfig        `json:"LoggingConfig"`
+	// ImageConfigResponse is an image function's ImageConfig; absent when it has none.
+	ImageConfigResponse *ImageConfigResponse `json:"ImageConfigResponse,omitempty"`
 }
 
 // EnvironmentResponse is FunctionConfiguration.Environment.
@@ -98,7 +102,8 @@ type LoggingConfig struct {
 	LogGroup  string `json:"LogGroup,omitempty"`
 }
 
-// FunctionCode is CreateFunction's Code. Only ZipFile is supported by Lambdock.
+// FunctionCode is CreateFunction's Code: ZipFile, or ImageUri for PackageType Image (S3 is not
+// supported by Lambdock).
 type FunctionCode struct {
 	ZipFile         []byte `json:"ZipFile,omitempty"`
 	S3Bucket        string `json:"S3Bucket,omitempty"`
@@ -126,6 +131,7 @@ type CreateFunctionInput struct {
 	Layers           []string          `json:"Layers,omitempty"`
 	Tags             map[string]string `json:"Tags,omitempty"`
 	TracingConfig    *TracingConfig    `json:"TracingConfig,omitempty"`
+	ImageConfig      *ImageConfig      `json:"ImageConfig,omitempty"`
 }
 
 // UpdateFunctionCodeInput is the body of UpdateFunctionCode.
@@ -142,7 +148,8 @@ type UpdateFunctionCodeInput struct {
 }
 
 // UpdateFunctionConfigurationInput is the body of UpdateFunctionConfiguration. Absent fields keep
-// their current value; Environment, when present, replaces all variables.
+// their current value; Environment, when present, replaces all variables, and Layers all layers
+// (an empty list removes them).
 type UpdateFunctionConfigurationInput struct {
 	Role             *string           `json:"Role,omitempty"`
 	Handler          *string           `json:"Handler,omitempty"`
@@ -153,8 +160,10 @@ type UpdateFunctionConfigurationInput struct {
 	Runtime          *string           `json:"Runtime,omitempty"`
 	EphemeralStorage *EphemeralStorage `json:"EphemeralStorage,omitempty"`
 	RevisionID       string            `json:"RevisionId,omitempty"`
-	Layers           []string          `json:"Layers,omitempty"`
+	Layers           *[]string         `json:"Layers,omitempty"`
 	TracingConfig    *TracingConfig    `json:"TracingConfig,omitempty"`
+	// ImageConfig, when present, replaces an image function's whole ImageConfig.
+	ImageConfig *ImageConfig `json:"ImageConfig,omitempty"`
 }
 
 // CodeLocation is GetFunction's Code.
@@ -162,6 +171,8 @@ type CodeLocation struct {
 	RepositoryType string `json:"RepositoryType,omitempty"`
 	Location       string `json:"Location,omitempty"`
 	ImageURI       string `json:"ImageUri,omitempty"`
+	// ResolvedImageURI is the image a function runs, pinned: repository@sha256:<image ID>.
+	ResolvedImageURI string `json:"ResolvedImageUri,omitempty"`
 }
 
 // Concurrency is the body of Put/GetFunctionConcurrency and GetFunction's Concurrency.

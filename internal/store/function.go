@@ -26,7 +26,7 @@ type Function struct {
 	// ImageConfig overrides the image's entry point, command and working directory; nil: none.
 	ImageConfig *ImageConfig
 	// Layers are the function's layer versions, in order (PackageType Zip).
-	Layers []FunctionLayer
+	Layers       []FunctionLayer
 	CodeSHA256   string // hex SHA-256 of the zip (Lambda's CodeSha256 is base64 of the same digest)
 	CodeSize     int64
 	RevisionID   string // UUID, new on every change
@@ -47,6 +47,8 @@ type FunctionLayer struct {
 	ARN        string `json:"arn"` // the layer version ARN, …:layer:<name>:<version>
 	CodeSHA256 string `json:"code_sha256"`
 	CodeSize   int64  `json:"code_size"`
+	// UnzippedSize is the layer's extracted size, for the 250 MB rule on function + layers.
+	UnzippedSize int64 `json:"unzipped_size,omitempty"`
 }
 
 // Spec is what an invoker needs to run the function's $LATEST version (the region is the

@@ -160,6 +160,18 @@ func (e *Engine) Remove(ctx context.Context, id string) error {
 	return fmt.Errorf("sandbox: remove container %s: %w", ShortID(id), err)
 }
 
+// Stop asks container id to stop: SIGTERM to the agent, which shuts its runtime and extensions
+// down (SHUTDOWN events, SIGTERM to the runtime), then SIGKILL after grace. A container already
+// gone or stopped is no error.
+func (e *Engine) Stop(ctx context.Context, id string, grace time.Duration) error {
+	secs := max(int(grace.Round(time.Second)/time.Second), 1)
+	err := e.cli.ContainerStop(ctx, id, container.StopOptions{Timeout: &secs})
+	if err == nil || cerrdefs.IsNotFound(err) {
+		return nil
+	}
+	return fmt.Errorf("sandbox: stop container %s: %w", ShortID(id), err)
+}
+
 // List returns the ids of all containers (any state) labelled as invoker invokerID's.
 func (e *Engine) List(ctx context.Context, invokerID string) ([]string, error) {
 	list, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(

@@ -53,10 +53,12 @@ const (
 	LabelStem = "lambdock.stem"
 )
 
-// TaskRoot is where function code is mounted; RuntimeDir is the runtime's directory.
+// TaskRoot is where function code is mounted; RuntimeDir is the runtime's directory; OptRoot
+// is where the function's layers are mounted.
 const (
 	TaskRoot   = "/var/task"
 	RuntimeDir = "/var/runtime"
+	OptRoot    = "/opt"
 )
 
 // Params is everything that shapes one container.
@@ -70,6 +72,7 @@ type Params struct {
 	AgentBinary string   // host path of the static agent
 	ChannelDir  string   // host path of this container's channel directory
 	CodeDir     string   // host path of the extracted code, "" for image functions
+	OptDir      string   // host path of the merged layers, mounted read-only at /opt; "" for none
 	// StemKey, when set, makes a pre-warmed container with no function: Spec gives only its
 	// shape (MemoryMB, EphemeralMB), CodeDir is its own task directory (filled on
 	// specialisation), and StemKey is its pool key.
@@ -136,6 +139,9 @@ func ContainerConfig(p Params) (*container.Config, *container.HostConfig) {
 	}
 	if p.CodeDir != "" {
 		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: p.CodeDir, Target: TaskRoot, ReadOnly: true})
+	}
+	if p.OptDir != "" {
+		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: p.OptDir, Target: OptRoot, ReadOnly: true})
 	}
 	host := &container.HostConfig{
 		Resources: container.Resources{

@@ -97,6 +97,13 @@ func TestContainerConfig(t *testing.T) {
 		t.Errorf("name %q", got)
 	}
 
+	p.OptDir = "/data/opt/abc" // layers: /opt, read-only, after /var/task
+	if _, host := ContainerConfig(p); len(host.Mounts) != 4 || host.Mounts[3] != (mount.Mount{
+		Type: mount.TypeBind, Source: "/data/opt/abc", Target: "/opt", ReadOnly: true}) {
+		t.Errorf("mounts with layers %+v", host.Mounts)
+	}
+	p.OptDir = ""
+
 	p.CodeDir = "" // image function: no /var/task mount
 	if _, host := ContainerConfig(p); len(host.Mounts) != 2 {
 		t.Errorf("image function mounts %+v", host.Mounts)

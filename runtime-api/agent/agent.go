@@ -31,6 +31,7 @@ import (
 	"github.com/lambdock/lambdock/runtime-api/cgroup"
 	"github.com/lambdock/lambdock/runtime-api/channel"
 	"github.com/lambdock/lambdock/runtime-api/environment"
+	"github.com/lambdock/lambdock/runtime-api/extensions"
 	"github.com/lambdock/lambdock/runtime-api/logcapture"
 	"github.com/lambdock/lambdock/runtime-api/runtimeapi"
 	"github.com/lambdock/lambdock/runtime-api/supervisor"
@@ -57,6 +58,9 @@ type Options struct {
 	CgroupRoot string
 	// StreamLimit bounds a streamed response (default rules.MaxStreamedResponse).
 	StreamLimit int64
+	// ExtensionsDir holds the external extensions launched at every init (default
+	// extensions.DefaultDir, /opt/extensions).
+	ExtensionsDir string
 }
 
 // Agent is a configured, listening agent; Run serves until its context ends.
@@ -125,11 +129,12 @@ func (a *Agent) setFunction(cfg agentproto.Config, environ []string) {
 	}
 	cgroupRoot := a.opts.CgroupRoot
 	a.env = environment.New(environment.Options{
-		Config:     cfg,
-		RuntimeAPI: a.rapi.Addr().String(),
-		Environ:    environ,
-		Bootstraps: a.opts.Bootstraps,
-		PeakMemory: func() (int64, error) { return cgroup.PeakMemory(cgroupRoot) },
+		Config:        cfg,
+		RuntimeAPI:    a.rapi.Addr().String(),
+		Environ:       environ,
+		Bootstraps:    a.opts.Bootstraps,
+		ExtensionsDir: a.opts.ExtensionsDir,
+		PeakMemory:    func() (int64, error) { return cgroup.PeakMemory(cgroupRoot) },
 	}, api, a.sup, a.capture, a.journal, a.log)
 	a.api = api
 	a.apiHandler = api.Handler()
@@ -159,6 +164,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.CgroupRoot == "" {
 		o.CgroupRoot = cgroup.DefaultRoot
+	}
+	if o.ExtensionsDir == "" {
+		o.ExtensionsDir = extensions.DefaultDir
 	}
 	return o
 }
@@ -193,8 +201,9 @@ func (a *Agent) RuntimeAPIAddr() string { return a.rapi.Addr().String() }
 // SocketPath is the channel socket's path.
 func (a *Agent) SocketPath() string { return a.chanLn.Addr().String() }
 
-// Run serves both APIs, boots the runtime and blocks until ctx ends; then it shuts the
-// runtime down (SIGTERM first if extensions are registered) and returns.
+// Run serves both APIs, boots the environment (external extensions, then the runtime) and
+// blocks until ctx ends; then it shuts the environment down (SHUTDOWN to the extensions and
+// SIGTERM to the runtime first if extensions are registered) and returns.
 func (a *Agent) Run(ctx context.Context) error {
 	rapiSrv := &http.Server{Handler: a.runtimeAPIHandler()} // no timeouts: /next is a long poll
 	chanSrv := &http.Server{Handler: a.channelHandler()}

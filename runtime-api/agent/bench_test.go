@@ -27,7 +27,19 @@ func BenchmarkGoFunctionInvoke(b *testing.B) {
 // now: one POST /invoke per invocation, whose reply ends with the idle mark
 // (agentproto.HeaderIdleFollows) instead of a GET /idle after it.
 func BenchmarkGoFunctionInvokeIdleMark(b *testing.B) {
-	h := startGoFunction(b)
+	benchmarkIdleMark(b, startGoFunction(b))
+}
+
+// BenchmarkGoFunctionInvokeExtension is BenchmarkGoFunctionInvokeIdleMark with one external
+// extension (testext, subscribed to INVOKE, printing each event): what its INVOKE event and
+// post-invoke phase add to a warm invocation.
+func BenchmarkGoFunctionInvokeExtension(b *testing.B) {
+	dir := b.TempDir()
+	buildTestext(b, dir, "testext")
+	benchmarkIdleMark(b, startGoFunctionWith(b, Options{ExtensionsDir: dir}))
+}
+
+func benchmarkIdleMark(b *testing.B, h *harness) {
 	invoke := func(id string) {
 		res := h.await(h.invoke(invokeRequest{id: id, payload: []byte(`{"action":"echo"}`),
 			header: map[string]string{agentproto.HeaderIdleFollows: "true"}}))

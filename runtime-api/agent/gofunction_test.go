@@ -30,9 +30,15 @@ func buildGoFunction(t testing.TB, dir string) string {
 // search as a provided runtime would be.
 func startGoFunction(t testing.TB) *harness {
 	t.Helper()
+	return startGoFunctionWith(t, Options{})
+}
+
+// startGoFunctionWith is startGoFunction with more options (Bootstraps is set here).
+func startGoFunctionWith(t testing.TB, opts Options) *harness {
+	t.Helper()
 	bin := buildGoFunction(t, t.TempDir())
-	return startAgent(t, agentproto.Config{FunctionName: "gofn", Handler: "bootstrap", MemoryMB: 128},
-		Options{Bootstraps: []string{"/nonexistent/bootstrap", bin}})
+	opts.Bootstraps = []string{"/nonexistent/bootstrap", bin}
+	return startAgent(t, agentproto.Config{FunctionName: "gofn", Handler: "bootstrap", MemoryMB: 128}, opts)
 }
 
 func (h *harness) invokeAction(id, action string) reply {

@@ -90,6 +90,9 @@ func startAgent(t testing.TB, cfg agentproto.Config, opts Options) *harness {
 		t.Fatal(err)
 	}
 	opts.ChannelDir = dir
+	if opts.ExtensionsDir == "" { // not the machine's /opt/extensions
+		opts.ExtensionsDir = filepath.Join(dir, "no-extensions")
+	}
 	opts.RuntimeAPIAddr = "127.0.0.1:0"
 	opts.Stdout = h.stdout
 	if opts.Log == nil {

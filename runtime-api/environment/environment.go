@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/runtime-api/extensions"
 	"github.com/lambdock/lambdock/runtime-api/logcapture"
@@ -19,8 +20,9 @@ import (
 
 // Timing bounds of the environment itself.
 const (
-	// ShutdownGrace is how long the runtime has after SIGTERM when extensions are registered
-	// (the RIE's 2,000 ms).
+	// ShutdownGrace is how long the runtime (after SIGTERM) and the external extensions (after
+	// SHUTDOWN) have to finish when extensions are registered: Lambda's 2,000 ms shutdown limit
+	// with external extensions (the RIE's too).
 	ShutdownGrace = 2 * time.Second
 	// killWait bounds the wait for a killed runtime to be reaped.
 	killWait = 10 * time.Second
@@ -37,6 +39,8 @@ type Options struct {
 	Bootstraps []string
 	// PeakMemory reads the container's peak memory in bytes.
 	PeakMemory func() (int64, error)
+	// ExtensionsDir holds the external extensions (default extensions.DefaultDir).
+	ExtensionsDir string
 }
 
 // Env is one execution environment.
@@ -45,6 +49,7 @@ type Env struct {
 	environ    []string
 	bootstraps []string
 	peakMemory func() (int64, error)
+	extDir     string
 
 	api     *runtimeapi.Server
 	sup     *supervisor.Supervisor
@@ -57,19 +62,32 @@ type Env struct {
 	life context.Context
 	stop context.CancelFunc
 
-	mu        sync.Mutex
-	changed   chan struct{} // closed and replaced on every change below
-	busy      bool
-	proc      *supervisor.Process // nil: no runtime, the next invocation inits
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced on every change below
+	busy     bool
+	gen      generation    // proc nil: no runtime, the next invocation inits
+	bootInit time.Duration // a finished boot init not yet reported (0: none)
+	pending  *initFailure  // a failed boot init the next invocation reports
+}
+
+// generation is one init's worth of processes: the external extensions launched for it, the
+// runtime and their Runtime API session. A reset ends it; the next init starts a new one.
+type generation struct {
+	proc      *supervisor.Process // nil until the runtime is started
 	sess      *runtimeapi.Session
+	exts      *extProcs // nil: no external extension
 	initStart time.Time
-	bootInit  time.Duration // a finished boot init not yet reported (0: none)
-	pending   *initFailure  // a failed boot init the next invocation reports
+}
+
+// dead reports whether the generation cannot take an invocation any more: there is no runtime,
+// or the runtime or an extension exited. The next invocation resets it and inits anew.
+func (g generation) dead() bool {
+	return g.proc == nil || g.proc.Exited() || g.exts.anyExited()
 }
 
 // initFailure is a failed boot init that the next invocation reports as its error.
 type initFailure struct {
-	startErr error // the runtime could not be started
+	startErr error // the runtime or an extension could not be started
 	res      runtimeapi.Result
 	duration time.Duration
 }
@@ -85,7 +103,11 @@ func New(opts Options, api *runtimeapi.Server, sup *supervisor.Supervisor, captu
 		cfg.WorkingDir = "/var/task"
 	}
 	life, stop := context.WithCancel(context.Background())
+	if opts.ExtensionsDir == "" {
+		opts.ExtensionsDir = extensions.DefaultDir
+	}
 	return &Env{
+		extDir:     opts.ExtensionsDir,
 		life:       life,
 		stop:       stop,
 		cfg:        cfg,
@@ -126,89 +148,157 @@ func (e *Env) Boot() {
 }
 
 func (e *Env) bootInitRun(ctx context.Context) {
-	if err := e.startRuntime(); err != nil {
-		e.log.Error("cannot start the runtime", "err", err)
-		e.setPending(&initFailure{startErr: err})
-		return
-	}
-	proc, sess, initStart := e.current()
 	timer := time.NewTimer(e.cfg.InitTimeout)
 	defer timer.Stop()
-	switch waitReady(ctx, sess, proc, timer.C) {
+	how, err := e.initGeneration(ctx, timer.C)
+	if err != nil {
+		e.log.Error("cannot start the environment", "err", err)
+		e.setPending(&initFailure{startErr: err})
+		e.reset(extensions.ShutdownFailure)
+		return
+	}
+	g := e.current()
+	reason := extensions.ShutdownFailure
+	switch how {
 	case endedReady:
 		e.mu.Lock()
-		e.bootInit = sess.FirstNext().Sub(initStart)
+		e.bootInit = initEnd(g).Sub(g.initStart)
 		e.mu.Unlock()
 		return
 	case endedInitError:
-		e.setPending(&initFailure{res: sess.InitError(), duration: time.Since(initStart)})
-		e.log.Warn("runtime init failed", "errorType", sess.InitError().ErrorType)
+		e.setPending(&initFailure{res: g.sess.InitError(), duration: time.Since(g.initStart)})
+		e.log.Warn("runtime init failed", "errorType", g.sess.InitError().ErrorType)
 	case endedExit:
-		e.log.Warn("runtime exited during init; the next invocation re-inits", "state", proc.ExitState())
+		e.log.Warn("runtime exited during init; the next invocation re-inits", "state", g.proc.ExitState())
+	case endedExtensionExit:
+		e.log.Warn("an extension exited during init; the next invocation re-inits", "extension", g.exts.deadName, "state", g.exts.deadHow)
+	case endedExtensionInitError:
+		name, errType := g.sess.Extensions().Failure()
+		e.log.Warn("an extension failed its init; the next invocation re-inits", "extension", name, "errorType", errType)
 	case endedTimeout:
-		e.log.Warn("runtime init timed out; the next invocation re-inits", "timeout", e.cfg.InitTimeout)
+		e.log.Warn("init timed out; the next invocation re-inits", "timeout", e.cfg.InitTimeout)
+		reason = extensions.ShutdownTimeout
 	case endedCancel:
 		return
 	}
-	e.reset()
+	e.reset(reason)
 }
 
-// startRuntime starts a new runtime process with a fresh Runtime API session.
-func (e *Env) startRuntime() error {
-	argv, err := supervisor.Command(e.cfg.Command, e.cfg.WorkingDir, e.bootstraps)
-	if err != nil {
-		return err
-	}
+// initGeneration starts a new generation and waits for its init: the external extensions are
+// launched and, once every one has registered, the runtime is started; init ends when the
+// runtime and every extension wait in /next and /event/next. An error means the runtime or an
+// extension could not be started at all.
+func (e *Env) initGeneration(ctx context.Context, expired <-chan time.Time) (ending, error) {
 	sess := e.api.NewSession()
 	initStart := time.Now()
+	reg := sess.Extensions()
+	e.setGeneration(generation{sess: sess, initStart: initStart})
+	exts, err := e.launchExtensions(reg)
+	if err != nil {
+		return endedCancel, &startError{errType: extensions.TypeLaunchError, err: err}
+	}
+	g := generation{sess: sess, exts: exts, initStart: initStart}
+	e.setGeneration(g)
+	defer reg.EndInit()
+	if exts != nil {
+		if how := awaitRegistrations(ctx, reg, exts, expired); how != endedReady {
+			e.logExtensions(g)
+			return how, nil
+		}
+	}
+	argv, err := supervisor.Command(e.cfg.Command, e.cfg.WorkingDir, e.bootstraps)
+	if err != nil {
+		return endedCancel, &startError{errType: lambdaerr.TypeInvalidEntrypoint, err: err}
+	}
 	proc, err := e.sup.Start(supervisor.Spec{Args: argv, Dir: e.cfg.WorkingDir, Env: e.environ, Output: e.capture.Writer()})
 	if err != nil {
-		sess.Close()
-		return err
+		return endedCancel, &startError{errType: lambdaerr.TypeInvalidEntrypoint, err: err}
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.proc, e.sess, e.initStart = proc, sess, initStart
-	e.notifyLocked()
-	return nil
+	g.proc = proc
+	e.setGeneration(g)
+	how := waitReady(ctx, g, expired)
+	e.logExtensions(g)
+	return how, nil
 }
 
-// reset kills the runtime and everything it started, and leaves the environment to be
-// re-initialised by the next invocation. /tmp is left as it is.
-func (e *Env) reset() {
-	proc, sess, _ := e.current()
+// startError is a runtime or an extension that could not be started; errType is the function
+// error type it is reported as.
+type startError struct {
+	errType string
+	err     error
+}
+
+func (e *startError) Error() string { return e.err.Error() }
+
+// initEnd is when the generation's init ended: the runtime's first /next, or with external
+// extensions the moment they were all found ready after it.
+func initEnd(g generation) time.Time {
+	if g.exts != nil {
+		return time.Now()
+	}
+	return g.sess.FirstNext()
+}
+
+func (e *Env) setGeneration(g generation) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.gen = g
+	e.notifyLocked()
+}
+
+// reset ends the generation and leaves the environment to be re-initialised by the next
+// invocation. The runtime and everything it started are killed at once; external extensions
+// subscribed to SHUTDOWN first get it with reason (none if reason is empty: it was sent
+// already) and ShutdownGrace to exit or call /event/next, then they are killed too. /tmp is
+// left as it is.
+func (e *Env) reset(reason string) {
+	g := e.current()
+	if g.exts != nil && reason != "" && g.sess.Extensions().Subscribed(extensions.EventShutdown) {
+		e.signalRuntime(g.proc, syscall.SIGKILL)
+		deadline := time.Now().Add(ShutdownGrace)
+		g.sess.Extensions().Publish(extensions.EventShutdown, extensions.ShutdownEvent(reason, deadline))
+		awaitSettled(context.Background(), g, false, deadline)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), killWait)
 	defer cancel()
-	if err := e.sup.Kill(ctx, proc); err != nil {
+	if err := e.sup.Kill(ctx, g.proc); err != nil {
 		e.log.Error("reset: kill runtime", "err", err)
 	}
-	if sess != nil {
-		sess.Close()
+	e.killExtensions(g.exts)
+	if g.sess != nil {
+		g.sess.Close()
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.proc, e.sess = nil, nil
-	e.notifyLocked()
+	e.setGeneration(generation{})
 }
 
-// WaitIdle returns once the environment can take the next invocation: no invocation runs and
-// the runtime waits in /next, or there is no runtime (it was reset or exited).
+// WaitIdle returns once the environment can take the next invocation: no invocation runs, and
+// the runtime waits in /next and every extension in /event/next, or the generation is dead (the
+// next invocation re-inits).
 func (e *Env) WaitIdle(ctx context.Context) error {
 	for {
 		e.mu.Lock()
-		busy, proc, sess, changed := e.busy, e.proc, e.sess, e.changed
+		busy, g, changed := e.busy, e.gen, e.changed
 		e.mu.Unlock()
-		if !busy && (proc == nil || proc.Exited()) {
+		if !busy && g.dead() {
 			return nil
 		}
-		var idle, exited <-chan struct{}
+		var idle, exited, extExited, extReady <-chan struct{}
 		if !busy {
-			idle, exited = sess.Idle(), proc.Done()
+			idle, exited, extExited = g.sess.Idle(), g.proc.Done(), g.exts.exitedChan()
+			if closed(idle) {
+				idle, extReady = nil, g.sess.Extensions().Ready()
+			}
 		}
 		select {
 		case <-idle:
+			if closed(g.sess.Extensions().Ready()) {
+				return nil
+			}
+		case <-extReady:
 			return nil
 		case <-exited:
+			return nil
+		case <-extExited:
 			return nil
 		case <-changed:
 		case <-ctx.Done():
@@ -217,25 +307,22 @@ func (e *Env) WaitIdle(ctx context.Context) error {
 	}
 }
 
-// Shutdown ends the runtime for good. With extensions registered, they get SHUTDOWN and the
-// runtime SIGTERM and ShutdownGrace to exit; without, it is killed at once (Lambda sends
-// SIGTERM only when an extension is registered). A running invocation or boot init is then
-// abandoned, and no other starts: Shutdown keeps the slot.
+// Shutdown ends the environment for good. With extensions registered, those subscribed to
+// SHUTDOWN get it (reason spindown) and the runtime SIGTERM, and they have ShutdownGrace to
+// finish (the runtime to exit, each external extension to exit or call /event/next again);
+// without, everything is killed at once (Lambda sends SIGTERM only when an extension is
+// registered). A running invocation or init is then abandoned, and no other starts: Shutdown
+// keeps the slot.
 func (e *Env) Shutdown(ctx context.Context) error {
-	proc, sess, _ := e.current()
-	if proc != nil && !proc.Exited() && sess.Extensions().Len() > 0 {
-		grace := time.NewTimer(ShutdownGrace)
-		defer grace.Stop()
-		sess.Extensions().Publish(extensions.EventShutdown,
-			extensions.ShutdownEvent(extensions.ShutdownSpindown, time.Now().Add(ShutdownGrace)))
-		if err := e.sup.Signal(proc, syscall.SIGTERM); err != nil {
-			e.log.Warn("shutdown: SIGTERM", "err", err)
+	g := e.current()
+	runtimeAlive := g.proc != nil && !g.proc.Exited()
+	if g.sess != nil && g.sess.Extensions().Len() > 0 && (runtimeAlive || g.exts != nil) {
+		deadline := time.Now().Add(ShutdownGrace)
+		g.sess.Extensions().Publish(extensions.EventShutdown, extensions.ShutdownEvent(extensions.ShutdownSpindown, deadline))
+		if runtimeAlive {
+			e.signalRuntime(g.proc, syscall.SIGTERM)
 		}
-		select {
-		case <-proc.Done():
-		case <-grace.C:
-		case <-ctx.Done():
-		}
+		awaitSettled(ctx, g, true, deadline)
 	}
 	e.stop()
 	select {
@@ -243,14 +330,14 @@ func (e *Env) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("shutdown: wait for the running invocation: %w", ctx.Err())
 	}
-	e.reset()
+	e.reset("")
 	return nil
 }
 
-func (e *Env) current() (*supervisor.Process, *runtimeapi.Session, time.Time) {
+func (e *Env) current() generation {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.proc, e.sess, e.initStart
+	return e.gen
 }
 
 func (e *Env) setPending(f *initFailure) {

@@ -40,12 +40,19 @@ type attempt struct {
 	reset     bool
 	timedOut  bool
 	cancelled bool // the caller went away
+	// extensions got the INVOKE event: the environment is busy until they call /event/next
+	extInvoked bool
 }
 
 // Invoke runs one invocation: it waits for the slot, re-inits the runtime if needed, hands the
-// event to the runtime and returns as soon as the runtime answered, failed or ran out of time.
-// A function error is an Outcome with ErrorType set; an error means the invocation could not be
-// completed (ctx ended), the runtime having been reset.
+// event to the runtime (and INVOKE to the extensions subscribed to it) and returns as soon as
+// the runtime answered, failed or ran out of time. A function error is an Outcome with
+// ErrorType set; an error means the invocation could not be completed (ctx ended), the runtime
+// having been reset.
+//
+// When extensions got INVOKE, the slot is held after Invoke returns, for Lambda's post-invoke
+// phase: until the runtime called /next and every extension /event/next again, bounded by the
+// invocation's deadline (see postInvoke).
 func (e *Env) Invoke(ctx context.Context, req Request) (Outcome, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -53,7 +60,12 @@ func (e *Env) Invoke(ctx context.Context, req Request) (Outcome, error) {
 	if err := e.acquire(ctx); err != nil {
 		return Outcome{}, err
 	}
-	defer e.release()
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			e.release()
+		}
+	}()
 
 	start := time.Now()
 	timer := time.NewTimer(req.Timeout)
@@ -70,7 +82,34 @@ func (e *Env) Invoke(ctx context.Context, req Request) (Outcome, error) {
 	if a.cancelled {
 		return out, fmt.Errorf("invocation %s abandoned: %w", inv.RequestID, ctx.Err())
 	}
+	if a.extInvoked && !a.reset {
+		handedOff = true
+		go e.postInvoke(inv.RequestID, inv.Deadline)
+	}
 	return out, nil
+}
+
+// postInvoke holds the slot through Lambda's post-invoke phase: until the runtime waits in
+// /next and every extension in /event/next. The phase counts against the invocation's time:
+// past its deadline the generation is reset (extensions get SHUTDOWN, reason timeout), as is
+// one whose runtime or extension exited (reason failure). It then releases the slot.
+func (e *Env) postInvoke(requestID string, deadline time.Time) {
+	defer e.release()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	g := e.current()
+	if g.proc == nil { // nothing left to wait for
+		return
+	}
+	switch how := waitReady(e.life, g, timer.C); how {
+	case endedReady, endedCancel: // cancel: Shutdown takes over
+	case endedTimeout:
+		e.log.Warn("extensions still busy at the invocation's deadline; resetting", "requestId", requestID)
+		e.reset(extensions.ShutdownTimeout)
+	default:
+		e.log.Warn("the runtime or an extension exited after the invocation; resetting", "requestId", requestID)
+		e.reset(extensions.ShutdownFailure)
+	}
 }
 
 // finish closes the books of an invocation: the timeout error, the reset, the durations and
@@ -82,7 +121,11 @@ func (e *Env) finish(inv *runtimeapi.Invoke, timeout time.Duration, start time.T
 			Payload: lambdaerr.Timedout(inv.RequestID, timeout), ContentType: "application/json"}
 	}
 	if a.reset {
-		e.reset()
+		reason := extensions.ShutdownFailure
+		if a.timedOut {
+			reason = extensions.ShutdownTimeout
+		}
+		e.reset(reason)
 	}
 	phaseStart := start
 	if a.initEnd.After(start) {
@@ -130,10 +173,15 @@ func (e *Env) run(ctx context.Context, inv *runtimeapi.Invoke, expired <-chan ti
 	}
 
 	for reinited := false; ; {
-		proc, sess, _ := e.current()
-		if proc == nil || proc.Exited() {
-			if reinited && proc != nil { // the fresh runtime died right after its init
-				a.res, a.reset = exitError(inv.RequestID, proc.ExitState()), true
+		g := e.current()
+		if g.dead() {
+			if reinited && g.proc != nil { // the fresh generation died right after its init
+				if g.exts.anyExited() {
+					a.res = extensionCrash(inv.RequestID, g.exts.deadHow)
+				} else {
+					a.res = exitError(inv.RequestID, g.proc.ExitState())
+				}
+				a.reset = true
 				return a
 			}
 			reinited = true
@@ -142,10 +190,10 @@ func (e *Env) run(ctx context.Context, inv *runtimeapi.Invoke, expired <-chan ti
 			}
 			continue
 		}
-		switch waitReady(ctx, sess, proc, expired) {
+		switch waitReady(ctx, g, expired) {
 		case endedReady:
-			return e.deliver(ctx, inv, expired, a)
-		case endedExit:
+			return e.deliver(ctx, g, inv, expired, a)
+		case endedExit, endedExtensionExit:
 			continue // it ended after its last invocation (aws-lambda-go does after a panic): re-init
 		case endedTimeout:
 			a.timedOut, a.reset = true, true
@@ -157,29 +205,38 @@ func (e *Env) run(ctx context.Context, inv *runtimeapi.Invoke, expired <-chan ti
 	}
 }
 
-// reinit starts a new runtime inside the invocation and waits for its init, which counts
-// against the invocation's time. It reports whether the runtime is ready; if not, a says why.
+// reinit ends what is left of the current generation and inits a new one inside the
+// invocation; the init counts against the invocation's time. It reports whether the runtime
+// is ready; if not, a says why.
 func (e *Env) reinit(ctx context.Context, requestID string, expired <-chan time.Time, a *attempt) bool {
 	a.initRan, a.init = true, 0
-	if err := e.startRuntime(); err != nil {
-		e.log.Error("cannot start the runtime", "err", err)
-		a.res = invalidEntrypoint(requestID, err)
+	if g := e.current(); g.sess != nil {
+		e.reset(extensions.ShutdownFailure) // the runtime or an extension exited
+	}
+	how, err := e.initGeneration(ctx, expired)
+	g := e.current()
+	if err != nil {
+		e.log.Error("cannot start the environment", "err", err)
+		a.res = startFailure(requestID, err)
+		if g.exts != nil {
+			e.reset(extensions.ShutdownFailure)
+		}
 		return false
 	}
-	proc, sess, initStart := e.current()
-	how := waitReady(ctx, sess, proc, expired)
 	a.initEnd = time.Now()
 	if how == endedReady {
-		a.initEnd = sess.FirstNext()
+		a.initEnd = initEnd(g)
 	}
-	a.init = a.initEnd.Sub(initStart)
+	a.init = a.initEnd.Sub(g.initStart)
 	switch how {
 	case endedReady:
 		return true
 	case endedInitError:
-		a.res, a.reset = sess.InitError(), true
+		a.res, a.reset = g.sess.InitError(), true
 	case endedExit:
-		a.res, a.reset = exitError(requestID, proc.ExitState()), true
+		a.res, a.reset = exitError(requestID, g.proc.ExitState()), true
+	case endedExtensionExit, endedExtensionInitError:
+		a.res, a.reset = extensionFailure(requestID, g, how), true
 	case endedTimeout:
 		a.timedOut, a.reset = true, true
 	case endedCancel:
@@ -188,18 +245,19 @@ func (e *Env) reinit(ctx context.Context, requestID string, expired <-chan time.
 	return false
 }
 
-// deliver hands inv to the waiting runtime and waits for its answer.
-func (e *Env) deliver(ctx context.Context, inv *runtimeapi.Invoke, expired <-chan time.Time, a attempt) attempt {
-	proc, sess, _ := e.current()
-	if ext := sess.Extensions(); ext.Len() > 0 {
+// deliver hands inv to the waiting runtime, and INVOKE to the extensions subscribed to it, and
+// waits for the runtime's answer.
+func (e *Env) deliver(ctx context.Context, g generation, inv *runtimeapi.Invoke, expired <-chan time.Time, a attempt) attempt {
+	if ext := g.sess.Extensions(); ext.Subscribed(extensions.EventInvoke) {
 		ext.Publish(extensions.EventInvoke, extensions.InvokeEvent(inv.Deadline, inv.RequestID, inv.FunctionArn, inv.TraceID))
+		a.extInvoked = true
 	}
-	res, how := waitResult(ctx, sess.Deliver(inv), proc, expired)
+	res, how := waitResult(ctx, g.sess.Deliver(inv), g.proc, expired)
 	switch how {
 	case endedReady:
 		a.res = res
 	case endedExit:
-		a.res, a.reset = exitError(inv.RequestID, proc.ExitState()), true
+		a.res, a.reset = exitError(inv.RequestID, g.proc.ExitState()), true
 	case endedTimeout:
 		a.timedOut, a.reset = true, true
 	default:
@@ -211,7 +269,7 @@ func (e *Env) deliver(ctx context.Context, inv *runtimeapi.Invoke, expired <-cha
 // result is the error the next invocation reports for a failed boot init.
 func (f *initFailure) result(requestID string) runtimeapi.Result {
 	if f.startErr != nil {
-		return invalidEntrypoint(requestID, f.startErr)
+		return startFailure(requestID, f.startErr)
 	}
 	return f.res
 }
@@ -221,9 +279,15 @@ func exitError(requestID, state string) runtimeapi.Result {
 		ContentType: "application/json"}
 }
 
-func invalidEntrypoint(requestID string, err error) runtimeapi.Result {
-	return runtimeapi.Result{ErrorType: lambdaerr.TypeInvalidEntrypoint,
-		Payload:     lambdaerr.FunctionErrorPayload(lambdaerr.TypeInvalidEntrypoint, fmt.Sprintf("RequestId: %s Error: %v", requestID, err)),
+// startFailure is the error of a runtime (Runtime.InvalidEntrypoint) or an extension
+// (Extension.LaunchError) that could not be started.
+func startFailure(requestID string, err error) runtimeapi.Result {
+	errType := lambdaerr.TypeInvalidEntrypoint
+	if se, ok := err.(*startError); ok {
+		errType = se.errType
+	}
+	return runtimeapi.Result{ErrorType: errType,
+		Payload:     lambdaerr.FunctionErrorPayload(errType, fmt.Sprintf("RequestId: %s Error: %v", requestID, err)),
 		ContentType: "application/json"}
 }
 

@@ -12,35 +12,60 @@ import (
 type ending int
 
 const (
-	endedReady     ending = iota // the runtime waits in /next, or posted its result
-	endedInitError               // the runtime posted /runtime/init/error
-	endedExit                    // the runtime process exited
-	endedTimeout                 // the invocation's time ran out
-	endedCancel                  // the caller went away
+	endedReady              ending = iota // the runtime waits in /next (and the extensions in /event/next), or posted its result
+	endedInitError                        // the runtime posted /runtime/init/error
+	endedExit                             // the runtime process exited
+	endedExtensionExit                    // an external extension exited
+	endedExtensionInitError               // an extension posted /extension/init/error during init
+	endedTimeout                          // the invocation's time ran out
+	endedCancel                           // the caller went away
 )
 
 // waitReady waits until the runtime calls /next, the end of its init or of its last
-// invocation. When several things happened at once, what the runtime said (ready, init error)
-// wins over its exit, and any of them over the timer. After init, InitFailed never closes.
-func waitReady(ctx context.Context, sess *runtimeapi.Session, proc *supervisor.Process, expired <-chan time.Time) ending {
-	ready, failed := sess.Idle(), sess.InitFailed()
+// invocation, and then until every extension waits in /event/next (Lambda's init and
+// post-invoke phases end only then). When several things happened at once, what the runtime
+// said (ready, init error) wins over an extension's init error, that over an exit, and any of
+// them over the timer. After init, InitFailed and Failed never close.
+func waitReady(ctx context.Context, g generation, expired <-chan time.Time) ending {
+	ready, failed := g.sess.Idle(), g.sess.InitFailed()
+	reg := g.sess.Extensions()
+	extFailed, extExited := reg.Failed(), g.exts.exitedChan()
 	fired := endedReady
 	select {
 	case <-ready:
 	case <-failed:
-	case <-proc.Done():
+	case <-extFailed:
+	case <-g.proc.Done():
+	case <-extExited:
 	case <-expired:
 		fired = endedTimeout
 	case <-ctx.Done():
 		fired = endedCancel
 	}
+	extReady := reg.Ready()
+	if fired == endedReady && closed(ready) && !closed(extReady) {
+		select {
+		case <-extReady:
+		case <-extFailed:
+		case <-g.proc.Done():
+		case <-extExited:
+		case <-expired:
+			fired = endedTimeout
+		case <-ctx.Done():
+			fired = endedCancel
+		}
+	}
 	switch {
-	case closed(ready):
+	case closed(ready) && closed(extReady):
 		return endedReady
 	case closed(failed):
 		return endedInitError
-	case proc.Exited():
+	case closed(extFailed):
+		return endedExtensionInitError
+	case g.proc.Exited():
 		return endedExit
+	case g.exts.anyExited():
+		return endedExtensionExit
 	}
 	return fired
 }

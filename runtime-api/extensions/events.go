@@ -5,8 +5,22 @@ import (
 	"time"
 )
 
-// ShutdownSpindown is the shutdown reason of a normal end of the environment.
-const ShutdownSpindown = "spindown"
+// Shutdown reasons of the SHUTDOWN event, spelt as Lambda sends them.
+const (
+	// ShutdownSpindown is a normal end of the environment (keep-alive expiry, eviction, stop).
+	ShutdownSpindown = "spindown"
+	// ShutdownTimeout is a reset after an invocation ran out of time.
+	ShutdownTimeout = "timeout"
+	// ShutdownFailure is a reset after any other failure (the runtime or an extension exited).
+	ShutdownFailure = "failure"
+)
+
+// Function error types of failed extensions (lambda-api.md §1.8).
+const (
+	TypeCrash       = "Extension.Crash"       // an extension exited during init
+	TypeInitError   = "Extension.InitError"   // an extension posted /extension/init/error
+	TypeLaunchError = "Extension.LaunchError" // an extension could not be started
+)
 
 type tracing struct {
 	Type  string `json:"type"`

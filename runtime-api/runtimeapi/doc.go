@@ -7,7 +7,9 @@
 // by encoding/json's Encoder (so they end in a newline). Real runtimes die on any status they do
 // not expect, so these details are the contract, not cosmetics.
 //
-// Each runtime process gets a fresh Session: the state of one process from start to reset. The
+// Each generation of the environment (the external extensions launched for one init and the
+// runtime process started after them) gets a fresh Session, with a fresh extensions.Registry:
+// the state from that init to the reset. The
 // environment package, which decides when to start, invoke and reset, drives a Session through
 // its exported methods and waits on its channels; the HTTP handlers drive it from the runtime's
 // side. A reset closes the Session, which releases every handler still waiting in it, and calls

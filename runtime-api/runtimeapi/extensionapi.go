@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/lambdock/lambdock/runtime-api/extensions"
 )
@@ -53,7 +54,8 @@ func (s *Server) extensionRegister(w http.ResponseWriter, r *http.Request) {
 }
 
 // extensionNext serves GET /extension/event/next: it blocks until an event the extension
-// subscribed to arrives. An extension subscribed to nothing blocks until the runtime is reset.
+// subscribed to arrives. While it blocks, the extension counts as ready (done with its last
+// event). An extension subscribed to nothing blocks until the environment is reset.
 func (s *Server) extensionNext(w http.ResponseWriter, r *http.Request) {
 	sess := s.Session()
 	ext, apiErr := lookupExtension(sess, r)
@@ -75,10 +77,12 @@ func (s *Server) extensionNext(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body) // an extension that hung up misses the event
 }
 
-// extensionError serves POST /extension/init/error and /extension/exit/error. Lambdock runs
-// no external extensions whose failure would fail init, so the report is only logged.
+// extensionError serves POST /extension/init/error and /extension/exit/error. An init error
+// posted during init fails the init (Extension.InitError); the rest is logged (an extension
+// that reports an exit error is expected to exit, and its exit resets the environment).
 func (s *Server) extensionError(w http.ResponseWriter, r *http.Request) {
-	ext, apiErr := lookupExtension(s.Session(), r)
+	sess := s.Session()
+	ext, apiErr := lookupExtension(sess, r)
 	if apiErr != nil {
 		apiErr.render(w)
 		return
@@ -90,6 +94,9 @@ func (s *Server) extensionError(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 64*1024)) // for the log line only
 	s.log.Warn("extension reported an error", "extension", ext.Name, "path", r.URL.Path, "type", errType, "body", string(body))
+	if strings.HasSuffix(r.URL.Path, "/init/error") {
+		sess.Extensions().FailInit(ext, errType)
+	}
 	accepted(w)
 }
 

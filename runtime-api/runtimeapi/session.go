@@ -8,7 +8,8 @@ import (
 	"github.com/lambdock/lambdock/runtime-api/extensions"
 )
 
-// Session is the Runtime API state of one runtime process, from its start to its reset.
+// Session is the Runtime API state of one generation (its extensions and runtime process), from
+// its init to its reset.
 //
 // Waiting is done on channels that are closed when a condition becomes true (Idle, InitFailed,
 // the one-shot result channel of Deliver), so the environment can select on them together with
@@ -43,7 +44,7 @@ func newSession() *Session {
 	}
 }
 
-// Extensions is the registry of extensions registered by this runtime.
+// Extensions is the registry of this generation's extensions, external and internal.
 func (s *Session) Extensions() *extensions.Registry { return s.ext }
 
 // State is the runtime's current state.

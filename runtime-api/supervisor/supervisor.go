@@ -101,12 +101,12 @@ func (s *Supervisor) Start(spec Spec) (*Process, error) {
 		Dir:   spec.Dir,
 		Env:   spec.Env,
 		Files: []uintptr{devnull.Fd(), out, out},
-		Sys:   &syscall.SysProcAttr{},
+		// Own process group, so that Signal reaches the process and its children and nothing
+		// else (SIGTERM for the runtime must not reach the extensions).
+		Sys: &syscall.SysProcAttr{Setpgid: true},
 	}
 	if !s.initProc {
-		// Own process group so that Kill reaches the runtime's children; die with the parent
-		// so that a crashed test leaves nothing behind.
-		attr.Sys.Setpgid = true
+		// Die with the parent so that a crashed test leaves nothing behind.
 		attr.Sys.Pdeathsig = syscall.SIGKILL
 	}
 
@@ -147,26 +147,33 @@ func waitPid(p *Process) {
 	}
 }
 
-// Signal sends sig to the runtime p and every process it started: as PID 1 to every process
-// in the container, otherwise to p's process group. Processes already gone are not an error.
+// Signal sends sig to p and every process it started that stayed in its process group.
+// Processes already gone are not an error.
 func (s *Supervisor) Signal(p *Process, sig syscall.Signal) error {
-	var err error
-	switch {
-	case s.initProc:
-		err = syscall.Kill(-1, sig)
-	case p != nil && p.pid > 1:
-		err = syscall.Kill(-p.pid, sig)
+	if p == nil || p.pid <= 1 {
+		return nil
 	}
-	if err != nil && !errors.Is(err, syscall.ESRCH) {
+	return sendSignal(-p.pid, sig)
+}
+
+func sendSignal(pid int, sig syscall.Signal) error {
+	if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("supervisor: signal %v: %w", sig, err)
 	}
 	return nil
 }
 
-// Kill sends SIGKILL to the runtime and everything it started and waits until the runtime
-// itself has been reaped (or ctx ends).
+// Kill sends SIGKILL to p and everything it started, as PID 1 to every process in the
+// container (whatever left p's process group included), otherwise to p's process group, and
+// waits until p itself has been reaped (or ctx ends).
 func (s *Supervisor) Kill(ctx context.Context, p *Process) error {
-	if err := s.Signal(p, syscall.SIGKILL); err != nil {
+	var err error
+	if s.initProc {
+		err = sendSignal(-1, syscall.SIGKILL)
+	} else {
+		err = s.Signal(p, syscall.SIGKILL)
+	}
+	if err != nil {
 		return err
 	}
 	if p == nil {

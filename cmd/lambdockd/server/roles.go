@@ -19,6 +19,7 @@ import (
 	"github.com/lambdock/lambdock/controller/esm"
 	"github.com/lambdock/lambdock/gateway"
 	"github.com/lambdock/lambdock/internal/async/eventq"
+	"github.com/lambdock/lambdock/internal/infra/dockerimage"
 	"github.com/lambdock/lambdock/invoker"
 	"github.com/lambdock/lambdock/invoker/natsservice"
 	"github.com/lambdock/lambdock/metering"
@@ -183,13 +184,15 @@ func (s *Server) startGateway(ctx context.Context) error {
 	if err := eventq.EnsureStream(ctx, s.js, s.cfg.EventStreamMaxBytes); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
+	// The gateway resolves container images' ImageUri on the Docker Engine (DOCKER_HOST): the
+	// client connects on first use, so a gateway without Docker starts and refuses only images.
+	docker, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return fmt.Errorf("server: docker client: %w", err)
+	}
+	s.onStop("docker client", false, func(context.Context) error { return docker.Close() })
 	var ready []gateway.Check
 	if s.cfg.Has(config.RoleInvoker) {
-		docker, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-		if err != nil {
-			return fmt.Errorf("server: docker client: %w", err)
-		}
-		s.onStop("docker client", false, func(context.Context) error { return docker.Close() })
 		ready = append(ready, gateway.Check{Name: "docker", Check: func(ctx context.Context) error {
 			_, err := docker.Ping(ctx)
 			return err
@@ -233,6 +236,7 @@ func (s *Server) startGateway(ctx context.Context) error {
 		Code:                      s.code,
 		NATS:                      s.nc,
 		Ready:                     ready,
+		Images:                    dockerimage.NewResolver(docker, true),
 		Logger:                    s.log,
 		Authenticate:              !s.cfg.Insecure,
 		Directory:                 s.store,

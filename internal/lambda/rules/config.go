@@ -28,6 +28,11 @@ const (
 	MaxHandlerLen = 128
 	// MaxDescriptionLen bounds Description: at most 256 characters.
 	MaxDescriptionLen = 256
+	// MaxImageConfigItems bounds an image function's ImageConfig.EntryPoint and .Command: at
+	// most 1500 strings each (DG API_ImageConfig.md).
+	MaxImageConfigItems = 1500
+	// MaxImageWorkingDirLen bounds ImageConfig.WorkingDirectory: at most 1000 characters.
+	MaxImageWorkingDirLen = 1000
 )
 
 // Deployment package sizes (lambda-api.md §2.2 "Other limits", §9.3).

@@ -8,6 +8,7 @@
 //	{"op":"alloc","mb":200}        allocates and touches mb MiB, returns {"allocated_mb":…}
 //	{"op":"env"}                   returns os.Environ() as a map
 //	{"op":"write","path":"/x"}     writes a file, returns {"ok":true} or {"error":"…"}
+//	{"op":"readfile","path":"/x"}  returns {"content":"…"} or {"error":"…"}
 //	{"op":"forkbomb"}              starts copies of itself until that fails, returns
 //	                               {"spawned":n,"error":"…"} (the copies sleep and exit)
 //	{"op":"count"}                 returns {"count":n,"hostname":…,"pid":…}: n counts the calls this
@@ -120,6 +121,12 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (any, error)
 			return map[string]any{"ok": false, "error": err.Error()}, nil
 		}
 		return map[string]any{"ok": true}, nil
+	case "readfile":
+		b, err := os.ReadFile(ev.Path)
+		if err != nil {
+			return map[string]any{"error": err.Error()}, nil
+		}
+		return map[string]any{"content": string(b)}, nil
 	case "forkbomb":
 		return forkbomb(), nil
 	case "stream":

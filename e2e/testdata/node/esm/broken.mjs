@@ -1,0 +1,2 @@
+// Does not parse: init fails with Runtime.UserCodeSyntaxError.
+export const handler = async () => { return 1; }};

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS layer_versions;
+DROP TABLE IF EXISTS layers;
