@@ -10,3 +10,6 @@ if [ -n "$data" ]; then
 	find "$data" -name '*.json' -size +4k -exec gzip -9n {} +
 fi
 find "$root" -name '__pycache__' -type d -prune -exec rm -rf {} +
+# Debian's sitecustomize only tries to install apport's exception hook, which the image does not
+# have: a failed import at every start. A function's own sitecustomize (on its path) still works.
+rm -f "$root"/usr/lib/python3.*/sitecustomize.py "$root"/etc/python3.*/sitecustomize.py

@@ -1,0 +1,5 @@
+import os
+
+
+def handler(event, context):
+    return {"wrapped_by": os.environ.get("WRAPPED_BY")}
