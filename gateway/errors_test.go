@@ -55,7 +55,7 @@ func TestErrors(t *testing.T) {
 		{"memory 20000", call{method: "POST", path: fns, body: create(set("MemorySize", 20000))}, 400, invalid, "less than or equal to 10240"},
 		{"timeout 0", call{method: "POST", path: fns, body: create(set("Timeout", 0))}, 400, invalid, "'Timeout'"},
 		{"timeout 901", call{method: "POST", path: fns, body: create(set("Timeout", 901))}, 400, invalid, "'Timeout'"},
-		{"runtime python", call{method: "POST", path: fns, body: create(set("Runtime", "python3.12"))}, 400, invalid, "'Runtime'"},
+		{"runtime python", call{method: "POST", path: fns, body: create(set("Runtime", "python3.12"))}, 400, invalid, "Value python3.12 at 'runtime' failed to satisfy constraint"},
 		{"no runtime", call{method: "POST", path: fns, body: create(set("Runtime", ""))}, 400, invalid, "Runtime and Handler are mandatory"},
 		{"no handler", call{method: "POST", path: fns, body: create(set("Handler", ""))}, 400, invalid, "Runtime and Handler are mandatory"},
 		{"handler with space", call{method: "POST", path: fns, body: create(set("Handler", "a b"))}, 400, invalid, "'Handler'"},

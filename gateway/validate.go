@@ -13,7 +13,6 @@ import (
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
-	"github.com/lambdock/lambdock/internal/lambda/runtimes"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -84,9 +83,8 @@ func validatePackage(f *store.Function) error {
 		return lambdaerr.InvalidParameter(
 			"Runtime and Handler are mandatory parameters for functions created with deployment packages.")
 	}
-	if _, ok := runtimes.Lookup(f.Runtime); !ok {
-		return constraint("Runtime", "satisfy enum value set: [%s] (%s is not supported by Lambdock)",
-			strings.Join(runtimes.IDs(), ", "), f.Runtime)
+	if err := validateRuntime(f.Runtime); err != nil {
+		return err
 	}
 	if len(f.Handler) > rules.MaxHandlerLen {
 		return constraint("Handler", "have length less than or equal to %d", rules.MaxHandlerLen)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -17,8 +18,12 @@ import (
 )
 
 // BuildZip builds the project in dir (go build when build: go) and packages it: bootstrap with
-// mode 0755 plus the project's include files, in a deterministic zip.
-func BuildZip(ctx context.Context, dir string) ([]byte, error) {
+// mode 0755 plus the project's include files, in a deterministic zip. A Python or Node.js
+// project is packaged with its vendored dependencies (managedZip).
+func BuildZip(ctx context.Context, dir string) ([]byte, error) { return buildZip(ctx, dir, io.Discard) }
+
+// buildZip is BuildZip telling on out what it installs.
+func buildZip(ctx context.Context, dir string, out io.Writer) ([]byte, error) {
 	p, err := LoadProject(dir)
 	if err != nil {
 		return nil, err
@@ -29,11 +34,7 @@ func BuildZip(ctx context.Context, dir string) ([]byte, error) {
 		}
 	}
 	if rt, ok := runtimes.Lookup(p.Runtime); ok && rt.Managed() {
-		files, err := sourceFiles(dir)
-		if err != nil {
-			return nil, err
-		}
-		return zipFiles(dir, files)
+		return managedZip(ctx, dir, p, rt, out)
 	}
 	files, err := packageFiles(dir, p.Include)
 	if err != nil {
@@ -132,15 +133,17 @@ func sourceFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
-// zipFiles packages files (relative to dir): bootstrap and executables 0755, the rest 0644.
-// Every file gets the same modification time, so the same files give the same zip and the same
-// CodeSha256.
-func zipFiles(dir string, files []string) ([]byte, error) {
+// zipFiles packages files (relative to dir) under their own names (zipEntries).
+func zipFiles(dir string, files []string) ([]byte, error) { return zipEntries(entriesIn(dir, files)) }
+
+// zipEntries packages files: bootstrap and executables 0755, the rest 0644. Every file gets the
+// same modification time, so the same files give the same zip and the same CodeSha256.
+func zipEntries(entries []zipEntry) ([]byte, error) {
 	zipTime := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	var buf bytes.Buffer
 	w := zip.NewWriter(&buf)
-	for _, name := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
+	for _, e := range entries {
+		name, path := e.name, e.path
 		info, err := os.Stat(path)
 		if err != nil {
 			return nil, fmt.Errorf("package %s: %w", name, err)

@@ -39,7 +39,7 @@ func Deploy(ctx context.Context, client *lambdaclient.Client, dir string, out io
 	if p.Build == BuildGo {
 		fmt.Fprintf(out, "Building %s (go build, linux/amd64)...\n", p.Name)
 	}
-	zip, err := BuildZip(ctx, dir)
+	zip, err := buildZip(ctx, dir, out)
 	if err != nil {
 		return nil, err
 	}
@@ -152,9 +152,15 @@ func newDeployCommand(o *options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy [DIR]",
 		Short: "Build the project in DIR (default .) and create or update its function",
-		Long: "Build the project in DIR (default .) and create or update its function. A project with a " +
-			"Dockerfile and no runtime in lambdock.yaml is built into a container image through the Docker " +
-			"Engine and deployed with PackageType Image; --image deploys an existing image instead.",
+		Long: "Build the project in DIR (default .), package it and create or update its function.\n\n" +
+			"Python and Node.js projects: every file but lambdock.yaml, hidden files and Python byte code is\n" +
+			"packaged. Packages listed in requirements.txt are installed with the host's pip into the\n" +
+			"package's root, package.json's dependencies with npm install --omit=dev into its node_modules,\n" +
+			"both in a staging directory outside the project; when they cannot be installed nothing is\n" +
+			"deployed. vendor: false in lambdock.yaml packages the directory as it is.\n\n" +
+			"A project with a Dockerfile and no runtime in lambdock.yaml is built into a container image\n" +
+			"through the Docker Engine and deployed with PackageType Image; --image deploys an existing\n" +
+			"image instead.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."

@@ -40,7 +40,14 @@ type Project struct {
 	// Include lists extra files or directories (globs relative to the project) to package
 	// next to bootstrap.
 	Include []string `yaml:"include,omitempty"`
+	// Vendor, for the Python and Node.js runtimes, installs requirements.txt's packages (pip) or
+	// package.json's dependencies (npm) into the package at deploy; default true. false packages
+	// the directory as it is (dependencies vendored by hand).
+	Vendor *bool `yaml:"vendor,omitempty"`
 }
+
+// Vendors reports whether deploy installs the project's dependencies (Vendor, default true).
+func (p *Project) Vendors() bool { return p.Vendor == nil || *p.Vendor }
 
 // LoadProject reads dir/lambdock.yaml, refusing unknown keys, and fills in defaults.
 func LoadProject(dir string) (*Project, error) {

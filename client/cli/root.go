@@ -1,5 +1,5 @@
 // Package cli implements the lambdock command line: init, deploy, invoke, list, describe,
-// delete, concurrency, url and queue-trigger. cmd/lambdock only calls Main.
+// delete, concurrency, url, queue-trigger and runtimes. cmd/lambdock only calls Main.
 //
 // Every command talks to the gateway's HTTP API through client/lambdaclient, exactly like any
 // AWS client would: an endpoint (--endpoint, LAMBDOCK_ENDPOINT, default http://127.0.0.1:8070)
@@ -144,6 +144,7 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newQueueTriggerCommand(o))
 	root.AddCommand(newEventConfigCommand(o))
 	root.AddCommand(newScheduleCommand(o))
+	root.AddCommand(newRuntimesCommand(o))
 	return root
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lambdock/lambdock/internal/lambda/runtimes"
 )
 
 // Scaffold runtimes of `lambdock init --runtime`.
@@ -25,31 +27,35 @@ const (
 
 var functionName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 
+// Module systems of a Node.js scaffold (--module).
+const (
+	ModuleESM      = "esm"      // index.mjs, export const handler
+	ModuleCommonJS = "commonjs" // index.js, exports.handler
+)
+
+// ScaffoldOptions are the choices of `lambdock init` besides name and runtime.
+type ScaffoldOptions struct {
+	// Module is ModuleESM (default) or ModuleCommonJS for a Node.js runtime.
+	Module string
+}
+
 // Scaffold writes a new function project called name into dir (created; it must not exist or
-// be empty) and returns the files written, relative to dir.
+// be empty) and returns the files written, relative to dir. runtime is a runtime of the
+// catalogue (python3.13, nodejs20.x, provided.al2023, ...), or go or provided: a Go handler on
+// aws-lambda-go, or a custom runtime in Go, both for provided.al2023.
 func Scaffold(dir, name, runtime string) ([]string, error) {
+	return ScaffoldWith(dir, name, runtime, ScaffoldOptions{})
+}
+
+// ScaffoldWith is Scaffold with options.
+func ScaffoldWith(dir, name, runtime string, opt ScaffoldOptions) ([]string, error) {
 	if !functionName.MatchString(name) {
 		return nil, fmt.Errorf("invalid function name %q: use 1-64 letters, digits, - and _", name)
 	}
-	var files map[string]string
-	switch runtime {
-	case ScaffoldGo:
-		files = map[string]string{
-			"main.go": goMain,
-			"go.mod":  "module " + name + "\n\ngo 1.26\n\nrequire github.com/aws/aws-lambda-go v1.55.1\n",
-			"go.sum":  awsLambdaGoSum,
-		}
-	case ScaffoldProvided:
-		files = map[string]string{
-			"main.go": providedMain,
-			"go.mod":  "module " + name + "\n\ngo 1.26\n",
-		}
-	default:
-		return nil, fmt.Errorf("unknown runtime %q: use %q or %q", runtime, ScaffoldGo, ScaffoldProvided)
+	files, order, err := scaffoldFiles(name, runtime, opt)
+	if err != nil {
+		return nil, err
 	}
-	files[ProjectFile] = strings.ReplaceAll(projectYAML, "NAME", name)
-	files[".gitignore"] = "/bootstrap\n"
-
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("%s already exists and is not empty", dir)
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -59,12 +65,8 @@ func Scaffold(dir, name, runtime string) ([]string, error) {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
 	var written []string
-	for _, f := range []string{ProjectFile, "main.go", "go.mod", "go.sum", ".gitignore"} {
-		content, ok := files[f]
-		if !ok {
-			continue
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), []byte(content), 0o644); err != nil {
+	for _, f := range order {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(files[f]), 0o644); err != nil {
 			return written, fmt.Errorf("write %s: %w", f, err)
 		}
 		written = append(written, f)
@@ -72,24 +74,106 @@ func Scaffold(dir, name, runtime string) ([]string, error) {
 	return written, nil
 }
 
-// newInitCommand is `lambdock init NAME --runtime go|provided`.
+// scaffoldFiles is the project of a runtime: name → content, and the order to write them in.
+func scaffoldFiles(name, runtime string, opt ScaffoldOptions) (map[string]string, []string, error) {
+	if opt.Module == "" {
+		opt.Module = ModuleESM
+	}
+	if opt.Module != ModuleESM && opt.Module != ModuleCommonJS {
+		return nil, nil, fmt.Errorf("unknown module system %q: use %q or %q", opt.Module, ModuleESM, ModuleCommonJS)
+	}
+	rt, ok := runtimes.Lookup(runtime)
+	if !ok && runtime != ScaffoldGo {
+		return nil, nil, fmt.Errorf("unknown runtime %q: use one of %s", runtime, scaffoldChoices())
+	}
+	if opt.Module != ModuleESM && rt.Family != runtimes.FamilyNode {
+		return nil, nil, fmt.Errorf("--module %s is for the Node.js runtimes, not %s", opt.Module, runtime)
+	}
+	if runtime == ScaffoldGo || runtime == ScaffoldProvided {
+		files, order := goScaffold(name, runtime, "provided.al2023")
+		return files, order, nil
+	}
+	var files map[string]string
+	var order []string
+	switch rt.Family {
+	case runtimes.FamilyPython:
+		files, order = pythonScaffold(name, rt.ID)
+	case runtimes.FamilyNode:
+		files, order = nodeScaffold(name, rt.ID, opt.Module)
+	default:
+		files, order = goScaffold(name, ScaffoldProvided, rt.ID)
+	}
+	return files, order, nil
+}
+
+// goScaffold is the Go project of kind go or provided for an OS-only runtime, and its files'
+// order.
+func goScaffold(name, kind, runtime string) (map[string]string, []string) {
+	var files map[string]string
+	if kind == ScaffoldGo {
+		files = map[string]string{
+			"main.go": goMain,
+			"go.mod":  "module " + name + "\n\ngo 1.26\n\nrequire github.com/aws/aws-lambda-go v1.55.1\n",
+			"go.sum":  awsLambdaGoSum,
+		}
+	} else {
+		files = map[string]string{
+			"main.go": providedMain,
+			"go.mod":  "module " + name + "\n\ngo 1.26\n",
+		}
+	}
+	files[ProjectFile] = strings.NewReplacer("NAME", name, "RUNTIME", runtime).Replace(projectYAML)
+	files[".gitignore"] = "/bootstrap\n"
+	var order []string
+	for _, f := range []string{ProjectFile, "main.go", "go.mod", "go.sum", ".gitignore"} {
+		if _, ok := files[f]; ok {
+			order = append(order, f)
+		}
+	}
+	return files, order
+}
+
+// scaffoldChoices lists what --runtime accepts, for the error about an unknown one.
+func scaffoldChoices() string {
+	var choices []string
+	for _, r := range runtimes.All() {
+		if r.ID == ScaffoldProvided {
+			continue // the name of the Go custom-runtime scaffold
+		}
+		c := r.ID
+		if r.Deprecated {
+			c += " (deprecated)"
+		}
+		choices = append(choices, c)
+	}
+	choices = append(choices, ScaffoldGo+" (a Go handler on aws-lambda-go, for provided.al2023)",
+		ScaffoldProvided+" (a custom runtime in Go, for provided.al2023)")
+	return strings.Join(choices, ", ")
+}
+
+// newInitCommand is `lambdock init NAME --runtime RUNTIME`.
 func newInitCommand(out io.Writer) *cobra.Command {
-	var runtime, dir string
+	var runtime, dir, module string
 	cmd := &cobra.Command{
 		Use:   "init NAME",
 		Short: "Create a new function project in directory NAME",
-		Long: "Create a function project: lambdock.yaml, main.go and go.mod.\n\n" +
-			"--runtime go       a handler using github.com/aws/aws-lambda-go\n" +
-			"--runtime provided a custom runtime that speaks the Lambda Runtime API with the standard library\n\n" +
-			"Both build into a static linux/amd64 executable named bootstrap for the provided.al2023\n" +
-			"runtime (whose image has no shell, so a shell-script bootstrap would not run).",
+		Long: "Create a function project: lambdock.yaml and a handler that answers {\"name\":\"x\"} with a greeting.\n\n" +
+			"--runtime python3.13, python3.11   app.py (handler app.handler) and an empty requirements.txt\n" +
+			"--runtime nodejs20.x, nodejs18.x   index.mjs (handler index.handler; --module commonjs: index.js)\n" +
+			"                                   and a package.json without dependencies\n" +
+			"--runtime go                       a handler using github.com/aws/aws-lambda-go\n" +
+			"--runtime provided                 a custom runtime that speaks the Lambda Runtime API with the standard library\n" +
+			"--runtime provided.al2023, provided.al2  the same custom runtime for that runtime\n\n" +
+			"The Go projects build into a static linux/amd64 executable named bootstrap (the provided\n" +
+			"image has no shell, so a shell-script bootstrap would not run). `lambdock deploy` installs\n" +
+			"requirements.txt's packages (pip) or package.json's dependencies (npm) into the package.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if dir == "" {
 				dir = name
 			}
-			files, err := Scaffold(dir, name, runtime)
+			files, err := ScaffoldWith(dir, name, runtime, ScaffoldOptions{Module: module})
 			if err != nil {
 				return err
 			}
@@ -98,7 +182,8 @@ func newInitCommand(out io.Writer) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&runtime, "runtime", ScaffoldGo, "project kind: go or provided")
+	cmd.Flags().StringVar(&runtime, "runtime", ScaffoldGo, "runtime: python3.13, python3.11, nodejs20.x, nodejs18.x, provided.al2023, provided.al2, go or provided")
+	cmd.Flags().StringVar(&module, "module", ModuleESM, "Node.js module system: esm (index.mjs) or commonjs (index.js)")
 	cmd.Flags().StringVar(&dir, "dir", "", "directory to create (default: NAME)")
 	return cmd
 }
@@ -106,7 +191,7 @@ func newInitCommand(out io.Writer) *cobra.Command {
 // projectYAML is the lambdock.yaml template; NAME is replaced.
 const projectYAML = `# Lambdock function project: ` + "`lambdock deploy`" + ` builds and deploys it.
 name: NAME
-runtime: provided.al2023 # custom runtime: the function is the executable "bootstrap"
+runtime: RUNTIME # custom runtime: the function is the executable "bootstrap"
 handler: bootstrap
 memory: 128              # MB, 128-10240
 timeout: 3               # seconds, 1-900
