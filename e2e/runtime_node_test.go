@@ -192,6 +192,13 @@ func testNodeFlavour(t *testing.T, l *lambdockd, fl nodeFlavour) {
 		}
 	})
 
+	t.Run("a result JSON encodes as nothing is null", func(t *testing.T) {
+		r := l.invoke(t, fn, `{"op":"function"}`)
+		if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != "" || string(r.body) != "null" {
+			t.Fatalf("invoke: %v", r)
+		}
+	})
+
 	t.Run("console writes Lambda's log lines", func(t *testing.T) {
 		r := invokeWith(t, l, fn, `{"op":"log"}`, map[string]string{lambdaapi.HeaderLogType: lambdaapi.LogTypeTail})
 		tail, err := base64.StdEncoding.DecodeString(r.header.Get(lambdaapi.HeaderLogResult))

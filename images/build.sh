@@ -27,6 +27,9 @@ cache="${LAMBDOCK_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lambdock/images}"
 
 die() { echo "images/build.sh: $*" >&2; exit 1; }
 
+# The images are for the host's architecture (Debian's name for it: amd64, arm64).
+arch="$(dpkg --print-architecture 2>/dev/null)" || die "dpkg is missing: this script needs a Debian or Ubuntu host"
+
 command -v docker >/dev/null || die "docker is not installed"
 [ -s "$ca_bundle" ] || die "$ca_bundle is missing: install it with 'apt-get install -y ca-certificates'"
 [ -e "$zoneinfo/UTC" ] || die "$zoneinfo is missing: install it with 'apt-get install -y tzdata'"
@@ -68,7 +71,7 @@ apt_for() {
 	local opts=(-o "Dir::State::status=$dir/status" -o "Dir::State::Lists=$dir/lists"
 		-o "Dir::Cache::archives=$dir/archives" -o "Dir::Cache=$dir" -o "Dir::Etc::sourcelist=$dir/etc/sources.list"
 		-o "Dir::Etc::sourceparts=$dir/etc/sources.list.d" -o "Dir::Etc::preferencesparts=$dir/etc/preferences.d"
-		-o Debug::NoLocking=1 -o APT::Architecture=amd64 -o APT::Install-Recommends=false
+		-o Debug::NoLocking=1 -o "APT::Architecture=$arch" -o APT::Install-Recommends=false
 		-o APT::Install-Suggests=false -o APT::Sandbox::User=root -q)
 	if [ -z "$(find "$dir"/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
 		apt-get "${opts[@]}" update >/dev/null || die "apt-get update for $suite failed (is $mirror reachable?)"
@@ -81,12 +84,17 @@ apt_for() {
 debian_root() {
 	local root="$1" suite="$2"; shift 2
 	local opts
-	mapfile -t opts < <(apt_for "$suite")
+	# Not a process substitution: apt_for's die must stop the build, never leave apt-get to the
+	# host's own configuration.
+	apt_for "$suite" >"$stage/apt-options" || exit 1
+	mapfile -t opts <"$stage/apt-options"
+	[ "${#opts[@]}" -gt 0 ] || die "no apt configuration for $suite"
 	local dir="$cache/apt-$suite"
 	# Download the closure into an empty list of names so that only this image's packages unpack.
 	local names
 	names="$(apt-get "${opts[@]}" -s install "$@" | awk '/^Inst /{print $2}')" ||
 		die "cannot resolve $* in $suite"
+	[ -n "$names" ] || die "resolving $* in $suite gave no packages"
 	apt-get "${opts[@]}" -y --download-only install "$@" >/dev/null || die "cannot download $* from $suite"
 	mkdir -p "$root"
 	local name deb
@@ -106,7 +114,7 @@ debian_root() {
 		ln -sfn "usr/$d" "$root/$d"
 	done
 	rm -rf "$root"/usr/share/doc "$root"/usr/share/man "$root"/usr/share/info "$root"/usr/share/locale \
-		"$root"/usr/share/lintian "$root"/usr/lib/x86_64-linux-gnu/gconv "$root"/var/lib/dpkg \
+		"$root"/usr/share/lintian "$root"/usr/lib/*-linux-gnu/gconv "$root"/var/lib/dpkg \
 		"$root"/var/cache/* "$root"/var/log/*
 }
 
@@ -117,7 +125,8 @@ inputs_hash() {
 		local p
 		for p in "$@"; do
 			if [ -d "$p" ]; then
-				(cd "$p" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
+				(cd "$p" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum &&
+					find . -type f -perm -u+x -print | sort)
 			elif [ -e "$p" ]; then
 				sha256sum <"$p"
 			else
@@ -183,6 +192,9 @@ build_language() {
 	debian_root "$ctx/rootfs" "$suite" "$@"
 	stage_base "$ctx/rootfs"
 	cp -a "$here/$family/runtime/." "$ctx/rootfs/var/runtime/"
+	# Readable (and, where executable, runnable) by the function's user whatever the umask of
+	# the checkout was.
+	chmod -R u+rwX,go+rX,go-w "$ctx/rootfs/var/runtime"
 	# finish.sh ROOT, when present, trims or completes the family's root filesystem.
 	if [ -f "$here/$family/finish.sh" ]; then
 		bash "$here/$family/finish.sh" "$ctx/rootfs"

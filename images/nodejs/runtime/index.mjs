@@ -98,7 +98,8 @@ class Runtime {
         await invokeStreaming(this.api, handler, event, newContext(info, inv, () => {}), inv.requestId)
           .catch((e) => process.stderr.write(`lambdock runtime: ${e.message}\n`));
         this.phase = 'idle';
-        inv = await this.api.next();
+        // A connection broken by the streamed response is opened again once, as after /response.
+        inv = await this.api.next().catch(() => this.api.next());
         continue;
       }
       if (o === null) {
@@ -132,7 +133,10 @@ class Runtime {
   encode(o) {
     if (!o.failed) {
       try {
-        return { body: JSON.stringify(o.result === undefined ? null : o.result), errorType: undefined };
+        // JSON.stringify gives undefined, without throwing, for a function, a Symbol or an
+        // object whose toJSON returns undefined: the caller gets null, as for no result.
+        const body = JSON.stringify(o.result === undefined ? null : o.result);
+        return { body: body === undefined ? 'null' : body, errorType: undefined };
       } catch {
         o = { failed: true, error: new Error('Unable to stringify response body') };
       }

@@ -16,6 +16,8 @@ export const handler = async (event, context) => {
       return 'logged';
     case 'throw':
       throw new TypeError(`bad ${event.what}`);
+    case 'function':
+      return () => 1; // JSON.stringify gives undefined: the caller gets null
     case 'circular': {
       const o = {};
       o.self = o;
