@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -63,11 +62,7 @@ func (l *lambdockd) deployProject(t *testing.T, project string, layers []string,
 	}
 	files[cli.ProjectFile] = project
 	writeTree(t, dir, files)
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	if _, err := cli.Deploy(ctx, l.client, dir, io.Discard); err != nil {
-		t.Fatalf("deploy: %v", err)
-	}
+	l.deployDir(t, dir)
 }
 
 // TestLayers runs the Go test function with two layers that both have /opt/shared.txt: the
