@@ -26,6 +26,7 @@ import (
 	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/cmd/lambdockd/server"
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/testsupport/lambdockdtest"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
@@ -133,11 +134,20 @@ func (l *lambdockd) deploy(t testing.TB, name string, memoryMB, timeoutSec int) 
 	if err := lambdockdtest.WriteProject(dir, shared.bootstrap, name, memoryMB, timeoutSec); err != nil {
 		t.Fatal(err)
 	}
+	l.deployDir(t, dir)
+}
+
+// deployDir deploys the function project in dir through the CLI's code path (cli.Deploy) and
+// returns the function's configuration.
+func (l *lambdockd) deployDir(t testing.TB, dir string) *lambdaapi.FunctionConfiguration {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	if _, err := cli.Deploy(ctx, l.client, dir, io.Discard); err != nil {
-		t.Fatalf("deploy %s: %v", name, err)
+	res, err := cli.Deploy(ctx, l.client, dir, io.Discard)
+	if err != nil {
+		t.Fatalf("deploy %s: %v", dir, err)
 	}
+	return res.Function
 }
 
 // response is a raw HTTP answer of the gateway.
@@ -150,9 +160,15 @@ type response struct {
 // invoke calls the Invoke API over plain HTTP with event as the body.
 func (l *lambdockd) invoke(t testing.TB, name, event string) response {
 	t.Helper()
+	return l.invokeWith(t, name, event, nil)
+}
+
+// invokeWith is invoke with extra request headers.
+func (l *lambdockd) invokeWith(t testing.TB, name, event string, header map[string]string) response {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	r := post(ctx, l.http, l.url+"/2015-03-31/functions/"+name+"/invocations", event)
+	r := postWith(ctx, l.http, l.url+"/2015-03-31/functions/"+name+"/invocations", event, header)
 	if r.status == 0 {
 		t.Fatalf("invoke %s: %s", name, r.body)
 	}
@@ -190,9 +206,17 @@ func (l *lambdockd) invokeInFlight(t testing.TB, name, event string) <-chan resp
 // post sends body to url and returns the answer; a transport error becomes status 0 with the
 // error as body.
 func post(ctx context.Context, c *http.Client, url, body string) response {
+	return postWith(ctx, c, url, body, nil)
+}
+
+// postWith is post with extra request headers.
+func postWith(ctx context.Context, c *http.Client, url, body string, header map[string]string) response {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		return response{body: []byte(err.Error())}
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := c.Do(req)
 	if err != nil {

@@ -2,43 +2,23 @@ package e2e
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lambdock/lambdock/client/cli"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/testsupport/testtree"
 	"github.com/lambdock/lambdock/invoker/sandbox"
 )
-
-// writeTree writes path → content under dir; a path ending in "*" is made executable (without
-// the star).
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		mode := os.FileMode(0o644)
-		if strings.HasSuffix(name, "*") {
-			name, mode = strings.TrimSuffix(name, "*"), 0o755
-		}
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // publishLayerDir publishes the files as a version of layer name, zipped the way the CLI's
 // `lambdock layer publish NAME DIR` zips a directory, and returns its version ARN.
 func (l *lambdockd) publishLayerDir(t *testing.T, name string, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	writeTree(t, dir, files)
+	testtree.Write(t, dir, files)
 	zip, err := cli.LayerZip(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -62,12 +42,8 @@ func (l *lambdockd) deployProject(t *testing.T, project string, layers []string,
 		project += "layers:\n  - " + strings.Join(layers, "\n  - ") + "\n"
 	}
 	files[cli.ProjectFile] = project
-	writeTree(t, dir, files)
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	if _, err := cli.Deploy(ctx, l.client, dir, io.Discard); err != nil {
-		t.Fatalf("deploy: %v", err)
-	}
+	testtree.Write(t, dir, files)
+	l.deployDir(t, dir)
 }
 
 // TestLayers runs the Go test function with two layers that both have /opt/shared.txt: the
@@ -136,42 +112,46 @@ func TestLayers(t *testing.T) {
 	}
 }
 
-// TestLayersPython imports a module from a layer's python/ directory (on sys.path as /opt/python)
-// in a Python function. It needs the Python runtime interface client (images/python/runtime).
-func TestLayersPython(t *testing.T) {
+// TestLayersRuntimes loads a library from a layer in a function of each managed runtime family:
+// a Python module from the layer's python/ directory (on sys.path as /opt/python) and a Node.js
+// package from its nodejs/node_modules directory. It needs the runtime interface clients
+// (images/python/runtime, images/nodejs/runtime).
+func TestLayersRuntimes(t *testing.T) {
 	need(t)
-	l := start(t, newConfig(dataDir(t), "e2e-layers-py-"+randomID()))
-	lib := l.publishLayerDir(t, "mylib", map[string]string{
-		"python/mylib.py": "VALUE = 'from the layer'\n",
-	})
-	l.deployProject(t, "name: py-layers\nruntime: python3.13\nhandler: app.handler\nmemory: 512\n",
-		[]string{lib}, map[string]string{"app.py": "import mylib\n\n\ndef handler(event, context):\n" +
-			"    return {'value': mylib.VALUE, 'file': mylib.__file__}\n"})
-	r := l.invoke(t, "py-layers", `{}`)
-	var out struct{ Value, File string }
-	r.decode(t, &out)
-	if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != "" ||
-		out.Value != "from the layer" || out.File != "/opt/python/mylib.py" {
-		t.Fatalf("invoke: %v", r)
-	}
-}
-
-// TestLayersNode requires a package from a layer's nodejs/node_modules directory in a Node.js
-// function. It needs the Node.js runtime interface client (images/nodejs/runtime).
-func TestLayersNode(t *testing.T) {
-	need(t)
-	l := start(t, newConfig(dataDir(t), "e2e-layers-node-"+randomID()))
-	pkg := l.publishLayerDir(t, "mypkg", map[string]string{
-		"nodejs/node_modules/mypkg/index.js": "exports.value = 'from the layer';\n",
-	})
-	l.deployProject(t, "name: node-layers\nruntime: nodejs20.x\nhandler: index.handler\nmemory: 512\n",
-		[]string{pkg}, map[string]string{"index.js": "const mypkg = require('mypkg');\n" +
-			"exports.handler = async () => ({ value: mypkg.value, file: require.resolve('mypkg') });\n"})
-	r := l.invoke(t, "node-layers", `{}`)
-	var out struct{ Value, File string }
-	r.decode(t, &out)
-	if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != "" ||
-		out.Value != "from the layer" || out.File != "/opt/nodejs/node_modules/mypkg/index.js" {
-		t.Fatalf("invoke: %v", r)
+	l := start(t, newConfig(dataDir(t), "e2e-layers-rt-"+randomID()))
+	for _, tc := range []struct {
+		name, project string
+		layer, code   map[string]string
+		wantFile      string
+	}{
+		{
+			name:    "python",
+			project: "name: python-layers\nruntime: python3.13\nhandler: app.handler\nmemory: 512\n",
+			layer:   map[string]string{"python/mylib.py": "VALUE = 'from the layer'\n"},
+			code: map[string]string{"app.py": "import mylib\n\n\ndef handler(event, context):\n" +
+				"    return {'value': mylib.VALUE, 'file': mylib.__file__}\n"},
+			wantFile: "/opt/python/mylib.py",
+		},
+		{
+			name:    "node",
+			project: "name: node-layers\nruntime: nodejs20.x\nhandler: index.handler\nmemory: 512\n",
+			layer:   map[string]string{"nodejs/node_modules/mylib/index.js": "exports.VALUE = 'from the layer';\n"},
+			code: map[string]string{"index.js": "const mylib = require('mylib');\n" +
+				"exports.handler = async () => ({ value: mylib.VALUE, file: require.resolve('mylib') });\n"},
+			wantFile: "/opt/nodejs/node_modules/mylib/index.js",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lib := l.publishLayerDir(t, "mylib-"+tc.name, tc.layer)
+			l.deployProject(t, tc.project, []string{lib}, tc.code)
+			fn := tc.name + "-layers"
+			r := l.invoke(t, fn, `{}`)
+			var out struct{ Value, File string }
+			r.decode(t, &out)
+			if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != "" ||
+				out.Value != "from the layer" || out.File != tc.wantFile {
+				t.Fatalf("invoke: %v", r)
+			}
+		})
 	}
 }

@@ -129,7 +129,7 @@ func testNodeFlavour(t *testing.T, l *lambdockd, fl nodeFlavour) {
 	t.Run("echo returns the event and every context field", func(t *testing.T) {
 		arn = deployNode(t, l, fl.dir, nil).FunctionArn
 		clientContext := `{"client":{"installation_id":"i-1"},"custom":{"k":"v"},"env":{"platform":"test"}}`
-		r := invokeWith(t, l, fn, `{"op":"echo","n":[1,2]}`, map[string]string{
+		r := l.invokeWith(t, fn, `{"op":"echo","n":[1,2]}`, map[string]string{
 			lambdaapi.HeaderClientContext: base64.StdEncoding.EncodeToString([]byte(clientContext))})
 		if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != "" {
 			t.Fatalf("invoke: %v", r)
@@ -200,7 +200,7 @@ func testNodeFlavour(t *testing.T, l *lambdockd, fl nodeFlavour) {
 	})
 
 	t.Run("console writes Lambda's log lines", func(t *testing.T) {
-		r := invokeWith(t, l, fn, `{"op":"log"}`, map[string]string{lambdaapi.HeaderLogType: lambdaapi.LogTypeTail})
+		r := l.invokeWith(t, fn, `{"op":"log"}`, map[string]string{lambdaapi.HeaderLogType: lambdaapi.LogTypeTail})
 		tail, err := base64.StdEncoding.DecodeString(r.header.Get(lambdaapi.HeaderLogResult))
 		if r.status != http.StatusOK || string(r.body) != `"logged"` || err != nil {
 			t.Fatalf("invoke: %v (log tail: %v)", r, err)
@@ -359,36 +359,5 @@ func deployNode(t testing.TB, l *lambdockd, dir string, override *cli.Project) *
 		}
 		src = dst
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	res, err := cli.Deploy(ctx, l.client, src, io.Discard)
-	if err != nil {
-		t.Fatalf("deploy %s: %v", src, err)
-	}
-	return res.Function
-}
-
-// invokeWith is lambdockd.invoke with extra request headers.
-func invokeWith(t *testing.T, l *lambdockd, name, event string, headers map[string]string) response {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url+"/2015-03-31/functions/"+name+"/invocations",
-		strings.NewReader(event))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := l.http.Do(req)
-	if err != nil {
-		t.Fatalf("invoke %s: %v", name, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("invoke %s: read: %v", name, err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	return l.deployDir(t, src)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -43,8 +42,8 @@ func TestPythonRuntime(t *testing.T) {
 			t.Fatal(err)
 		}
 		clientContext := `{"client":{"installation_id":"inst-1"},"custom":{"k":"v"},"env":{"platform":"test"}}`
-		r := invokeWithHeader(t, l, name, `{"hello":"wörld","n":[1,2.5,null]}`,
-			lambdaapi.HeaderClientContext, base64.StdEncoding.EncodeToString([]byte(clientContext)))
+		r := l.invokeWith(t, name, `{"hello":"wörld","n":[1,2.5,null]}`, map[string]string{
+			lambdaapi.HeaderClientContext: base64.StdEncoding.EncodeToString([]byte(clientContext))})
 		if r.status != http.StatusOK || r.header.Get(lambdaapi.HeaderFunctionError) != "" {
 			t.Fatalf("invoke: %v", r)
 		}
@@ -115,7 +114,7 @@ func TestPythonRuntime(t *testing.T) {
 	t.Run("an exception is Lambda's Unhandled error body", func(t *testing.T) {
 		t.Parallel()
 		name := deployPython(t, l, "raise", "python3.13")
-		r := invokeWithHeader(t, l, name, `{}`, "X-Amz-Log-Type", "Tail")
+		r := l.invokeWith(t, name, `{}`, map[string]string{"X-Amz-Log-Type": "Tail"})
 		var fe pythonError
 		r.decode(t, &fe)
 		want := `  File "/var/task/app.py", line 2, in handler` + "\n" + `    raise ValueError("boom")` + "\n"
@@ -186,7 +185,7 @@ func TestPythonRuntime(t *testing.T) {
 	t.Run("print and the root logger reach the log with the request id", func(t *testing.T) {
 		t.Parallel()
 		name := deployPython(t, l, "logs", "python3.13")
-		r := invokeWithHeader(t, l, name, `{"who":"me"}`, "X-Amz-Log-Type", "Tail")
+		r := l.invokeWith(t, name, `{"who":"me"}`, map[string]string{"X-Amz-Log-Type": "Tail"})
 		tail, err := base64.StdEncoding.DecodeString(r.header.Get("X-Amz-Log-Result"))
 		if r.status != http.StatusOK || string(r.body) != "null" || err != nil {
 			t.Fatalf("invoke: %v (log: %v)", r, err)
@@ -334,11 +333,7 @@ func deployPythonWith(t testing.TB, l *lambdockd, dir, runtime string, memoryMB 
 		}
 		return yaml
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	if _, err := cli.Deploy(ctx, l.client, project, io.Discard); err != nil {
-		t.Fatalf("deploy %s: %v", name, err)
-	}
+	l.deployDir(t, project)
 	return name
 }
 
@@ -359,27 +354,4 @@ func copyProject(t testing.TB, src string, edit func(string) string) string {
 		t.Fatal(err)
 	}
 	return dst
-}
-
-// invokeWithHeader is l.invoke with one more request header.
-func invokeWithHeader(t testing.TB, l *lambdockd, name, event, key, value string) response {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url+"/2015-03-31/functions/"+name+"/invocations",
-		strings.NewReader(event))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set(key, value)
-	resp, err := l.http.Do(req)
-	if err != nil {
-		t.Fatalf("invoke %s: %v", name, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }

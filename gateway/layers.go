@@ -31,7 +31,7 @@ func (g *Gateway) publishLayerVersion(c *gin.Context) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	ref, err := parseLayerRef(c.Param("layer"), accountOf(ctx))
+	ref, err := layerPathRef(c)
 	if err != nil {
 		return err
 	}
@@ -129,14 +129,28 @@ func unzippedSize(b []byte) int64 {
 	return int64(n)
 }
 
-// lookupLayerVersion reads the layer version a request's path names, in the caller's account.
-func (g *Gateway) lookupLayerVersion(c *gin.Context) (*store.LayerVersion, error) {
-	ctx := c.Request.Context()
-	ref, err := parseLayerRef(c.Param("layer"), accountOf(ctx))
+// layerPathRef reads the request path's {LayerName} in the caller's account.
+func layerPathRef(c *gin.Context) (layerRef, error) {
+	return parseLayerRef(c.Param("layer"), accountOf(c.Request.Context()))
+}
+
+// layerVersionPath reads the request path's {LayerName} (in the caller's account) and
+// {VersionNumber}, in that order.
+func layerVersionPath(c *gin.Context) (layerRef, int, error) {
+	ref, err := layerPathRef(c)
 	if err != nil {
-		return nil, err
+		return layerRef{}, 0, err
 	}
 	version, err := parseLayerVersion(c.Param("version"))
+	if err != nil {
+		return layerRef{}, 0, err
+	}
+	return ref, version, nil
+}
+
+// lookupLayerVersion reads the layer version a request's path names, in the caller's account.
+func (g *Gateway) lookupLayerVersion(c *gin.Context) (*store.LayerVersion, error) {
+	ref, version, err := layerVersionPath(c)
 	if err != nil {
 		return nil, err
 	}
@@ -193,31 +207,31 @@ func (g *Gateway) layers(c *gin.Context) error {
 	return writeJSON(c, http.StatusOK, g.layerVersionShape(c, v))
 }
 
-// layerFilter reads the CompatibleRuntime and CompatibleArchitecture query parameters of the
-// list calls.
-func layerFilter(c *gin.Context) (store.LayerFilter, error) {
+// layerListQuery reads the query parameters of the list calls: CompatibleRuntime and
+// CompatibleArchitecture (the filter) and MaxItems.
+func layerListQuery(c *gin.Context) (store.LayerFilter, int, error) {
 	f := store.LayerFilter{Runtime: c.Query("CompatibleRuntime"), Architecture: c.Query("CompatibleArchitecture")}
 	if f.Runtime != "" {
 		if err := validLayerRuntime("CompatibleRuntime", f.Runtime); err != nil {
-			return f, err
+			return f, 0, err
 		}
 	}
 	if f.Architecture != "" {
 		if err := validLayerArchitecture("CompatibleArchitecture", f.Architecture); err != nil {
-			return f, err
+			return f, 0, err
 		}
 	}
-	return f, nil
+	maxItems, err := queryMaxItems(c, lambdaapi.MaxLayerListMaxItems, lambdaapi.MaxLayerListMaxItems)
+	if err != nil {
+		return f, 0, err
+	}
+	return f, maxItems, nil
 }
 
 // listLayers is ListLayers: the caller's layers by name, each with its latest version matching
 // the filter.
 func (g *Gateway) listLayers(c *gin.Context) error {
-	filter, err := layerFilter(c)
-	if err != nil {
-		return err
-	}
-	maxItems, err := queryMaxItems(c, lambdaapi.MaxLayerListMaxItems, lambdaapi.MaxLayerListMaxItems)
+	filter, maxItems, err := layerListQuery(c)
 	if err != nil {
 		return err
 	}
@@ -239,16 +253,11 @@ func (g *Gateway) listLayers(c *gin.Context) error {
 // listLayerVersions is ListLayerVersions: GET /2018-10-31/layers/{LayerName}/versions, newest
 // first. A layer without versions (or another account's) lists none, as in Lambda.
 func (g *Gateway) listLayerVersions(c *gin.Context) error {
-	ctx := c.Request.Context()
-	ref, err := parseLayerRef(c.Param("layer"), accountOf(ctx))
+	ref, err := layerPathRef(c)
 	if err != nil {
 		return err
 	}
-	filter, err := layerFilter(c)
-	if err != nil {
-		return err
-	}
-	maxItems, err := queryMaxItems(c, lambdaapi.MaxLayerListMaxItems, lambdaapi.MaxLayerListMaxItems)
+	filter, maxItems, err := layerListQuery(c)
 	if err != nil {
 		return err
 	}
@@ -256,7 +265,7 @@ func (g *Gateway) listLayerVersions(c *gin.Context) error {
 	if ref.Foreign {
 		return writeJSON(c, http.StatusOK, out)
 	}
-	list, next, err := g.cfg.Store.ListLayerVersions(ctx, ref.Account, ref.Name, filter, c.Query("Marker"), maxItems)
+	list, next, err := g.cfg.Store.ListLayerVersions(c.Request.Context(), ref.Account, ref.Name, filter, c.Query("Marker"), maxItems)
 	if errors.Is(err, store.ErrBadMarker) {
 		return lambdaerr.InvalidParameter("Marker %q is not a marker this API returned.", c.Query("Marker"))
 	}
@@ -273,17 +282,12 @@ func (g *Gateway) listLayerVersions(c *gin.Context) error {
 // deleteLayerVersion is DeleteLayerVersion → 204, also when there is no such version (Lambda
 // lists no 404 for it). Functions that use the version keep it; no function can add it again.
 func (g *Gateway) deleteLayerVersion(c *gin.Context) error {
-	ctx := c.Request.Context()
-	ref, err := parseLayerRef(c.Param("layer"), accountOf(ctx))
-	if err != nil {
-		return err
-	}
-	version, err := parseLayerVersion(c.Param("version"))
+	ref, version, err := layerVersionPath(c)
 	if err != nil {
 		return err
 	}
 	if !ref.Foreign {
-		err := g.cfg.Store.DeleteLayerVersion(ctx, ref.Account, ref.Name, version)
+		err := g.cfg.Store.DeleteLayerVersion(c.Request.Context(), ref.Account, ref.Name, version)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("delete layer %s version %d: %w", ref.Name, version, err)
 		}

@@ -45,17 +45,8 @@ const optTmpPrefix = ".tmp-"
 
 // newOptTrees opens (creating it) the merged trees' directory dir and removes half-built trees.
 func newOptTrees(dir string, code *codecache.Cache, log *zap.Logger) (*optTrees, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("invoker: create %s: %w", dir, err)
-	}
-	stale, err := filepath.Glob(filepath.Join(dir, optTmpPrefix+"*"))
-	if err != nil {
-		return nil, fmt.Errorf("invoker: list stale layer trees: %w", err)
-	}
-	for _, p := range stale {
-		if err := os.RemoveAll(p); err != nil {
-			return nil, fmt.Errorf("invoker: remove stale layer tree %s: %w", p, err)
-		}
+	if err := codecache.PrepareDir(dir, optTmpPrefix); err != nil {
+		return nil, fmt.Errorf("invoker: layer trees: %w", err)
 	}
 	return &optTrees{dir: dir, code: code, log: log}, nil
 }
@@ -111,12 +102,8 @@ func (o *optTrees) build(final string, dirs []string) (any, error) {
 			return nil, err
 		}
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		_ = os.RemoveAll(tmp)
-		if fi, statErr := os.Stat(final); statErr == nil && fi.IsDir() {
-			return nil, nil // another process built the same tree first
-		}
-		return nil, fmt.Errorf("invoker: move layer tree into place: %w", err)
+	if err := codecache.Publish(tmp, final); err != nil {
+		return nil, fmt.Errorf("invoker: layer tree: %w", err)
 	}
 	o.log.Info("layers merged", zap.String("dir", final), zap.Int("layers", len(dirs)),
 		zap.Duration("took", time.Since(start)))
@@ -124,26 +111,13 @@ func (o *optTrees) build(final string, dirs []string) (any, error) {
 }
 
 // mergeTree adds the tree src to the tree dst: an entry of src replaces dst's entry of the same
-// path, except that two directories merge. Regular files are hard links to src's (or copies
-// where linking fails), directories get src's mode, symlinks are recreated as they are. The walk
-// is top-down and never follows a symlink: every parent in dst is a real directory when an entry
-// is written under it.
+// path, except that two directories merge; entries are made by linkEntry (hard links to src's
+// files). The walk is top-down and never follows a symlink: every parent in dst is a real
+// directory when an entry is written under it.
 func mergeTree(src, dst string) error {
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil || rel == "." {
-			return err
-		}
+	err := walkTree(src, func(path, rel string, mode fs.FileMode) error {
 		target := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
 		existing, statErr := os.Lstat(target)
-		mode := info.Mode()
 		if statErr == nil && mode.IsDir() && existing.IsDir() {
 			return os.Chmod(target, mode.Perm())
 		}
@@ -152,26 +126,7 @@ func mergeTree(src, dst string) error {
 				return err
 			}
 		}
-		switch {
-		case mode.IsDir():
-			if err := os.Mkdir(target, mode.Perm()); err != nil {
-				return err
-			}
-			return os.Chmod(target, mode.Perm()) // Mkdir is subject to the umask
-		case mode.IsRegular():
-			if err := os.Link(path, target); err == nil {
-				return nil
-			}
-			return copyFile(path, target, mode.Perm())
-		case mode&fs.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		default:
-			return fmt.Errorf("%s: unexpected file type %v", rel, mode.Type())
-		}
+		return linkEntry(path, target, rel, mode)
 	})
 	if err != nil {
 		return fmt.Errorf("invoker: merge layer %s: %w", src, err)

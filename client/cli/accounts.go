@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -52,8 +51,7 @@ func newAccountsCommand(o *options) *cobra.Command {
 			if o.output == OutputJSON {
 				return o.printJSON(lambdaapi.ListAccountsOutput{Accounts: accounts})
 			}
-			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tNAME\tCONCURRENCY\tSTATUS\tCREATED")
+			w := o.table("ID\tNAME\tCONCURRENCY\tSTATUS\tCREATED")
 			for _, a := range accounts {
 				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", a.AccountID, a.Name, a.Concurrency, status(a.Disabled), a.Created)
 			}

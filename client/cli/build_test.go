@@ -12,26 +12,8 @@ import (
 	"testing"
 
 	"github.com/lambdock/lambdock/client/cli"
+	"github.com/lambdock/lambdock/internal/testsupport/testtree"
 )
-
-// writeFiles writes name → content under dir; names ending in "*" are made executable (without
-// the star).
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		mode := os.FileMode(0o644)
-		if n := len(name); name[n-1] == '*' {
-			name, mode = name[:n-1], 0o755
-		}
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // unzip returns the archive's files: name → mode and name → content.
 func unzip(t *testing.T, b []byte) (map[string]os.FileMode, map[string]string) {
@@ -59,7 +41,7 @@ func unzip(t *testing.T, b []byte) (map[string]os.FileMode, map[string]string) {
 // TestBuildZipPrebuilt packages a prebuilt bootstrap plus include files, deterministically.
 func TestBuildZipPrebuilt(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testtree.Write(t, dir, map[string]string{
 		"lambdock.yaml":   "name: pre\nbuild: none\ninclude: [config.json, lib]\n",
 		"bootstrap":       "#!/bin/sh\n", // not executable on disk: the zip makes it 0755 anyway
 		"config.json":     "{}",
@@ -108,7 +90,7 @@ func TestBuildZipErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFiles(t, dir, tt.files)
+			testtree.Write(t, dir, tt.files)
 			if _, err := cli.BuildZip(context.Background(), dir); err == nil {
 				t.Error("BuildZip succeeded")
 			}
@@ -155,7 +137,7 @@ func TestScaffoldBuilds(t *testing.T) {
 // TestScaffoldRefuses checks init's refusals.
 func TestScaffoldRefuses(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"taken/file": "x"})
+	testtree.Write(t, dir, map[string]string{"taken/file": "x"})
 	for name, args := range map[string][3]string{
 		"non-empty dir":   {filepath.Join(dir, "taken"), "ok", cli.ScaffoldGo},
 		"bad name":        {filepath.Join(dir, "a"), "bad name", cli.ScaffoldGo},

@@ -13,6 +13,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
+	"github.com/lambdock/lambdock/internal/testsupport/testtree"
 )
 
 // run runs the CLI against env and returns the exit status, stdout and stderr.
@@ -40,7 +41,7 @@ func TestDeployInvokeManage(t *testing.T) {
 	env := gatewaytest.New(t)
 	env.Respond(t, echo)
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testtree.Write(t, dir, map[string]string{
 		"lambdock.yaml": "name: hello\nbuild: none\nmemory: 256\nenvironment:\n  GREETING: Hi\n",
 		"bootstrap*":    "#!/bin/sh\n",
 	})
@@ -56,7 +57,7 @@ func TestDeployInvokeManage(t *testing.T) {
 		t.Errorf("first deploy: %+v\n%s", res, progress.String())
 	}
 
-	writeFiles(t, dir, map[string]string{
+	testtree.Write(t, dir, map[string]string{
 		"lambdock.yaml": "name: hello\nbuild: none\nmemory: 512\ntimeout: 10\n",
 		"bootstrap*":    "#!/bin/sh\necho v2\n",
 	})

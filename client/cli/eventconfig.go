@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -156,8 +155,7 @@ func newEventConfigListCommand(o *options) *cobra.Command {
 			if o.output == OutputJSON {
 				return o.printJSON(all)
 			}
-			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "FUNCTION ARN\tMAX RETRIES\tMAX AGE\tON SUCCESS\tON FAILURE\tLAST MODIFIED")
+			w := o.table("FUNCTION ARN\tMAX RETRIES\tMAX AGE\tON SUCCESS\tON FAILURE\tLAST MODIFIED")
 			for _, c := range all.FunctionEventInvokeConfigs {
 				s, f := destinations(c)
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", c.FunctionArn, setting(c.MaximumRetryAttempts, ""),

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -34,8 +33,7 @@ func newListCommand(o *options) *cobra.Command {
 			if o.output == OutputJSON {
 				return o.printJSON(all)
 			}
-			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tRUNTIME\tMEMORY\tTIMEOUT\tCODE\tLAST MODIFIED")
+			w := o.table("NAME\tRUNTIME\tMEMORY\tTIMEOUT\tCODE\tLAST MODIFIED")
 			for _, f := range all.Functions {
 				fmt.Fprintf(w, "%s\t%s\t%d MB\t%d s\t%s\t%s\n", f.FunctionName, runtimeLabel(f), f.MemorySize, f.Timeout,
 					humanBytes(f.CodeSize), f.LastModified)
@@ -68,7 +66,7 @@ func newDescribeCommand(o *options) *cobra.Command {
 			if f.EphemeralStorage.Size != nil {
 				ephemeral = *f.EphemeralStorage.Size
 			}
-			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
+			w := o.table("")
 			for _, row := range [][2]string{
 				{"Name", f.FunctionName},
 				{"ARN", f.FunctionArn},

@@ -12,6 +12,7 @@ import (
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/infra/dockerimage"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
+	"github.com/lambdock/lambdock/internal/testsupport/testtree"
 )
 
 // TestIsImageProject checks which projects deploy as container images.
@@ -31,7 +32,7 @@ func TestIsImageProject(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFiles(t, dir, tt.files)
+			testtree.Write(t, dir, tt.files)
 			got, err := cli.IsImageProject(dir)
 			if got != tt.want || (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("IsImageProject = %v, %v; want %v, error containing %q", got, err, tt.want, tt.wantErr)
@@ -55,7 +56,7 @@ func TestDeployImageFlag(t *testing.T) {
 	}
 	env := gatewaytest.New(t, func(c *gateway.Config) { c.Images = dockerimage.NewResolver(docker, false) })
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"lambdock.yaml": "name: imgfn\nmemory: 256\n"})
+	testtree.Write(t, dir, map[string]string{"lambdock.yaml": "name: imgfn\nmemory: 256\n"})
 
 	for i, verb := range []string{"Created", "Updated"} {
 		code, out, errOut := run(t, env, "", "deploy", dir, "--image", img)
@@ -88,7 +89,7 @@ func TestDeployImageFlag(t *testing.T) {
 	}
 
 	zipDir := t.TempDir()
-	writeFiles(t, zipDir, map[string]string{"lambdock.yaml": "name: zipfn\nbuild: none\n", "bootstrap*": "#!/bin/sh\n"})
+	testtree.Write(t, zipDir, map[string]string{"lambdock.yaml": "name: zipfn\nbuild: none\n", "bootstrap*": "#!/bin/sh\n"})
 	if code, out, errOut := run(t, env, "", "deploy", zipDir); code != 0 {
 		t.Fatalf("zip deploy: %d\n%s%s", code, out, errOut)
 	}

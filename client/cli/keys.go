@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -57,8 +56,7 @@ func newKeysCommand(o *options) *cobra.Command {
 			if o.output == OutputJSON {
 				return o.printJSON(lambdaapi.ListKeysOutput{Keys: keys})
 			}
-			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ACCESS KEY ID\tACCOUNT\tROLE\tFUNCTIONS\tSTATUS\tCREATED")
+			w := o.table("ACCESS KEY ID\tACCOUNT\tROLE\tFUNCTIONS\tSTATUS\tCREATED")
 			for _, k := range keys {
 				fns := strings.Join(k.Functions, ",")
 				if fns == "" {

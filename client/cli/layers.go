@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -69,8 +68,7 @@ func newLayerCommand(o *options) *cobra.Command {
 			if o.output == OutputJSON {
 				return o.printJSON(lambdaapi.ListLayersOutput{Layers: layers})
 			}
-			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tLATEST\tCREATED\tRUNTIMES\tARN")
+			w := o.table("NAME\tLATEST\tCREATED\tRUNTIMES\tARN")
 			for _, l := range layers {
 				v := l.LatestMatchingVersion
 				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", l.LayerName, v.Version, v.CreatedDate,
@@ -99,8 +97,7 @@ func newLayerCommand(o *options) *cobra.Command {
 			if o.output == OutputJSON {
 				return o.printJSON(lambdaapi.ListLayerVersionsOutput{LayerVersions: all})
 			}
-			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "VERSION\tCREATED\tRUNTIMES\tDESCRIPTION\tARN")
+			w := o.table("VERSION\tCREATED\tRUNTIMES\tDESCRIPTION\tARN")
 			for _, v := range all {
 				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", v.Version, v.CreatedDate,
 					dash(strings.Join(v.CompatibleRuntimes, ",")), dash(v.Description), v.LayerVersionArn)

@@ -11,6 +11,7 @@ import (
 	"github.com/lambdock/lambdock/client/cli"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
+	"github.com/lambdock/lambdock/internal/testsupport/testtree"
 )
 
 // TestLayerCLI publishes layers from a directory and from a zip, lists them and their versions,
@@ -19,7 +20,7 @@ import (
 func TestLayerCLI(t *testing.T) {
 	env := gatewaytest.New(t)
 	layerDir := t.TempDir()
-	writeFiles(t, layerDir, map[string]string{
+	testtree.Write(t, layerDir, map[string]string{
 		"python/mylib.py": "X = 1\n", "bin/tool*": "#!/bin/sh\n", ".hidden": "no", "python/__pycache__/x.pyc": "no",
 	})
 	code, out, errOut := run(t, env, "", "layer", "publish", "mylib", layerDir, "--description", "my lib",
@@ -78,7 +79,7 @@ func TestLayerCLI(t *testing.T) {
 
 	// lambdock.yaml's layers go with create and update.
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testtree.Write(t, dir, map[string]string{
 		"lambdock.yaml": "name: withlayers\nbuild: none\nlayers:\n  - " + v1.LayerVersionArn + "\n",
 		"bootstrap*":    "#!/bin/sh\n",
 	})
@@ -91,7 +92,7 @@ func TestLayerCLI(t *testing.T) {
 		!strings.Contains(out, v1.LayerVersionArn) {
 		t.Errorf("describe shows no layer:\n%s", out)
 	}
-	writeFiles(t, dir, map[string]string{"lambdock.yaml": "name: withlayers\nbuild: none\n"})
+	testtree.Write(t, dir, map[string]string{"lambdock.yaml": "name: withlayers\nbuild: none\n"})
 	if res, err = cli.Deploy(ctx, env.Client, dir, &strings.Builder{}); err != nil || res.Function.Layers != nil {
 		t.Fatalf("deploy without layers: %+v, %v; want them removed", res, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -116,8 +115,7 @@ func newQueueTriggerListCommand(o *options) *cobra.Command {
 			if o.output == OutputJSON {
 				return o.printJSON(lambdaapi.ListEventSourceMappingsOutput{EventSourceMappings: all})
 			}
-			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "UUID\tSTATE\tBATCH\tQUEUE\tFUNCTION\tLAST RESULT")
+			w := o.table("UUID\tSTATE\tBATCH\tQUEUE\tFUNCTION\tLAST RESULT")
 			for _, m := range all {
 				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\n", m.UUID, m.State, m.BatchSize, m.EventSourceArn,
 					m.FunctionArn, m.LastProcessingResult)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -27,8 +26,7 @@ func newRuntimesCommand(o *options) *cobra.Command {
 			if o.output == OutputJSON {
 				return o.printJSON(lambdaapi.ListRuntimesOutput{Runtimes: rts})
 			}
-			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "RUNTIME\tLANGUAGE\tOS\tIMAGE\tSDK\tDEPRECATED")
+			w := o.table("RUNTIME\tLANGUAGE\tOS\tIMAGE\tSDK\tDEPRECATED")
 			for _, r := range rts {
 				lang := "-"
 				if r.LanguageVersion != "" {

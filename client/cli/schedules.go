@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -73,8 +72,7 @@ func newScheduleCommand(o *options) *cobra.Command {
 			if o.output == OutputJSON {
 				return o.printJSON(out)
 			}
-			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tFUNCTION\tEXPRESSION\tSTATUS\tLAST TICK\tNEXT TICK")
+			w := o.table("NAME\tFUNCTION\tEXPRESSION\tSTATUS\tLAST TICK\tNEXT TICK")
 			for _, sc := range out.Schedules {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", sc.Name, sc.FunctionName, sc.ScheduleExpression,
 					status(!sc.Enabled), dash(sc.LastTick), dash(sc.NextTick))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
+	"github.com/lambdock/lambdock/internal/testsupport/testtree"
 )
 
 // TestScheduleCLI walks through the schedule commands: create with --rate, --cron (six fields
@@ -15,7 +16,7 @@ import (
 func TestScheduleCLI(t *testing.T) {
 	env := gatewaytest.New(t)
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"lambdock.yaml": "name: ticker\nbuild: none\n", "bootstrap*": "#!/bin/sh\n"})
+	testtree.Write(t, dir, map[string]string{"lambdock.yaml": "name: ticker\nbuild: none\n", "bootstrap*": "#!/bin/sh\n"})
 	if code, out, errOut := run(t, env, "", "deploy", dir); code != 0 {
 		t.Fatalf("deploy: %d %s %s", code, out, errOut)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -89,7 +88,7 @@ func (o *options) printStatus(st *lambdaapi.InvocationStatus) error {
 	if o.output == OutputJSON {
 		return o.printJSON(st)
 	}
-	w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
+	w := o.table("")
 	row := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(w, "%s\t%s\n", k, v)

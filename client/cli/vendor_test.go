@@ -16,6 +16,7 @@ import (
 	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/internal/testsupport/depfixture"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
+	"github.com/lambdock/lambdock/internal/testsupport/testtree"
 )
 
 // scaffold makes a project of runtime in a new directory and overwrites or adds files.
@@ -25,7 +26,7 @@ func scaffold(t *testing.T, runtime string, files map[string]string) string {
 	if _, err := cli.Scaffold(dir, "fn", runtime); err != nil {
 		t.Fatal(err)
 	}
-	writeFiles(t, dir, files)
+	testtree.Write(t, dir, files)
 	return dir
 }
 

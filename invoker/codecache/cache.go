@@ -61,17 +61,8 @@ func New(dir string, fetch Fetcher, log *zap.Logger) (*Cache, error) {
 	if fetch == nil {
 		return nil, errors.New("codecache: no Fetcher")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("codecache: create %s: %w", dir, err)
-	}
-	stale, err := filepath.Glob(filepath.Join(dir, tmpPrefix+"*"))
-	if err != nil {
-		return nil, fmt.Errorf("codecache: list stale trees: %w", err)
-	}
-	for _, p := range stale {
-		if err := os.RemoveAll(p); err != nil {
-			return nil, fmt.Errorf("codecache: remove stale tree %s: %w", p, err)
-		}
+	if err := PrepareDir(dir, tmpPrefix); err != nil {
+		return nil, fmt.Errorf("codecache: %w", err)
 	}
 	return &Cache{dir: dir, fetch: fetch, log: log}, nil
 }
@@ -125,13 +116,8 @@ func (c *Cache) fill(ctx context.Context, sha, final string) (string, error) {
 		_ = os.RemoveAll(tmp)
 		return "", err
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		_ = os.RemoveAll(tmp)
-		// Another process may have put the same tree in place first; that one is as good.
-		if fi, statErr := os.Stat(final); statErr == nil && fi.IsDir() {
-			return final, nil
-		}
-		return "", fmt.Errorf("codecache: move tree into place: %w", err)
+	if err := Publish(tmp, final); err != nil {
+		return "", fmt.Errorf("codecache: %w", err)
 	}
 	c.log.Info("code extracted", zap.String("sha256", sha), zap.Int("zip_bytes", len(data)),
 		zap.Duration("took", time.Since(start)))

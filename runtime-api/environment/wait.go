@@ -30,30 +30,26 @@ func waitReady(ctx context.Context, g generation, expired <-chan time.Time) endi
 	ready, failed := g.sess.Idle(), g.sess.InitFailed()
 	reg := g.sess.Extensions()
 	extFailed, extExited := reg.Failed(), g.exts.exitedChan()
-	fired := endedReady
-	select {
-	case <-ready:
-	case <-failed:
-	case <-extFailed:
-	case <-g.proc.Done():
-	case <-extExited:
-	case <-expired:
-		fired = endedTimeout
-	case <-ctx.Done():
-		fired = endedCancel
-	}
-	extReady := reg.Ready()
-	if fired == endedReady && closed(ready) && !closed(extReady) {
+	// wait waits for a or b (nil: never), or for what ends every wait of the phase: an
+	// extension's init error, the runtime's or an extension's exit, the timer, the caller.
+	wait := func(a, b <-chan struct{}) ending {
 		select {
-		case <-extReady:
+		case <-a:
+		case <-b:
 		case <-extFailed:
 		case <-g.proc.Done():
 		case <-extExited:
 		case <-expired:
-			fired = endedTimeout
+			return endedTimeout
 		case <-ctx.Done():
-			fired = endedCancel
+			return endedCancel
 		}
+		return endedReady
+	}
+	fired := wait(ready, failed)
+	extReady := reg.Ready()
+	if fired == endedReady && closed(ready) && !closed(extReady) {
+		fired = wait(extReady, nil)
 	}
 	switch {
 	case closed(ready) && closed(extReady):

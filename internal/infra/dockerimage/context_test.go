@@ -10,26 +10,9 @@ import (
 	"slices"
 	"testing"
 	"time"
-)
 
-// writeTree writes files (relative path → content) under dir; a path ending in "*" is made
-// executable (without the star).
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		mode := os.FileMode(0o644)
-		if n := len(name); name[n-1] == '*' {
-			name, mode = name[:n-1], 0o755
-		}
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/lambdock/lambdock/internal/testsupport/testtree"
+)
 
 // tarFiles lists the regular files of a tar with their modes.
 func tarFiles(t *testing.T, b []byte) map[string]int64 {
@@ -70,9 +53,9 @@ func TestBuildContextIgnore(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeTree(t, dir, files)
+			testtree.Write(t, dir, files)
 			if tt.ignore != "" {
-				writeTree(t, dir, map[string]string{".dockerignore": tt.ignore})
+				testtree.Write(t, dir, map[string]string{".dockerignore": tt.ignore})
 			}
 			bc, err := BuildContext(dir)
 			if err != nil {
@@ -100,7 +83,7 @@ func TestBuildContextIgnore(t *testing.T) {
 func TestBuildContextHash(t *testing.T) {
 	hash := func(files map[string]string, touch bool) string {
 		dir := t.TempDir()
-		writeTree(t, dir, files)
+		testtree.Write(t, dir, files)
 		if touch {
 			old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 			if err := os.Chtimes(filepath.Join(dir, "Dockerfile"), old, old); err != nil {
@@ -133,7 +116,7 @@ func TestBuildContextHash(t *testing.T) {
 func TestReadIgnoreRefuses(t *testing.T) {
 	for _, ignore := range []string{"**/*.go\n", "[\n"} {
 		dir := t.TempDir()
-		writeTree(t, dir, map[string]string{".dockerignore": ignore, "Dockerfile": "FROM scratch\n"})
+		testtree.Write(t, dir, map[string]string{".dockerignore": ignore, "Dockerfile": "FROM scratch\n"})
 		if _, err := BuildContext(dir); err == nil {
 			t.Errorf(".dockerignore %q: no error", ignore)
 		}

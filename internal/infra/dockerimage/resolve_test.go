@@ -9,6 +9,8 @@ import (
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+
+	"github.com/lambdock/lambdock/internal/testsupport/testtree"
 )
 
 // TestValidReference checks what counts as an image reference.
@@ -55,7 +57,7 @@ func docker(t *testing.T) *client.Client {
 func TestBuildAndResolve(t *testing.T) {
 	cli := docker(t)
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"Dockerfile": "FROM scratch\nCOPY fn /fn\nCMD [\"/fn\"]\n", "fn*": "x"})
+	testtree.Write(t, dir, map[string]string{"Dockerfile": "FROM scratch\nCOPY fn /fn\nCMD [\"/fn\"]\n", "fn*": "x"})
 	bc, err := BuildContext(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +88,7 @@ func TestBuildAndResolve(t *testing.T) {
 	}
 
 	// A failing build reports the Engine's error.
-	writeTree(t, dir, map[string]string{"Dockerfile": "FROM scratch\nCOPY missing /missing\n"})
+	testtree.Write(t, dir, map[string]string{"Dockerfile": "FROM scratch\nCOPY missing /missing\n"})
 	if bc, err = BuildContext(dir); err != nil {
 		t.Fatal(err)
 	}
