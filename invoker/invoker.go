@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
@@ -117,6 +118,28 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 // ID is the invoker's ID (Config.ID, or the default).
 func (inv *Invoker) ID() string { return inv.cfg.ID }
 
+// stopped, stopGrace and 5 s for Docker have passed, or ctx has ended.
+// stopped, stopGrace (plus Docker's own time) has passed, or ctx has ended.
+func (inv *Invoker) stopAll(ctx context.Context, envs []*env) {
+	if inv.engine == nil {
+		return
+	}
+	stopCtx, cancel := context.WithTimeout(ctx, stopGrace+5*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, e := range envs {
+		if e.containerID == "" {
+			continue
+		}
+		wg.Go(func() {
+			if err := inv.engine.Stop(stopCtx, e.containerID, stopGrace); err != nil {
+				inv.log.Warn("graceful stop failed; removing the container", zap.String("env", e.id), zap.Error(err))
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // Stats is a snapshot of capacity and the warm pool.
 func (inv *Invoker) Stats() Stats {
 	s := inv.pool.stats()
@@ -142,13 +165,15 @@ func (inv *Invoker) Close(ctx context.Context) error {
 	<-inv.monitorDone
 	inv.stopPrewarm()
 
-	// Failures here are logged by discard and removeContainer; the sweep below tries again and
-	// reports what is left.
+	// The idle environments are stopped gracefully all at once (SHUTDOWN to their extensions,
+	// stopGrace at most, whatever their number), then removed with the busy ones. Failures are
+	// logged by discard and removeContainer; the sweep below tries again and reports what is left.
+	inv.stopAll(ctx, owned)
 	var g errgroup.Group
 	g.SetLimit(removeParallel)
 	for _, e := range owned {
 		g.Go(func() error {
-			inv.retire(ctx, e, "invoker closing")
+			inv.discard(ctx, e, "invoker closing")
 			return nil
 		})
 	}
