@@ -9,3 +9,13 @@ CREATE TABLE image_claims (
 );
 
 CREATE INDEX image_claims_account ON image_claims (account_id);
+
+-- Image functions deployed before claims existed: an image that exactly one account other than
+-- the admin account runs is that account's. An image several accounts run stays unclaimed
+-- (they keep running it; the next account to deploy it claims it).
+INSERT INTO image_claims (image_id, account_id)
+SELECT image_digest, min(account_id)
+FROM functions
+WHERE image_digest ~ '^sha256:[0-9a-f]{64}$' AND account_id <> '000000000000'
+GROUP BY image_digest
+HAVING count(DISTINCT account_id) = 1;
