@@ -124,6 +124,12 @@ type Store interface {
 		maxItems int) ([]*store.LayerVersion, string, error)
 	// DeleteLayerVersion deletes a version of the account's layer (store.ErrNotFound if absent).
 	DeleteLayerVersion(ctx context.Context, account, name string, version int) error
+
+	// ClaimImage makes account the owner of image ID id unless another account claimed it first,
+	// and reports whether account owns it.
+	ClaimImage(ctx context.Context, account, id string) (bool, error)
+	// MayUseImage reports whether no other account than account claimed image ID id.
+	MayUseImage(ctx context.Context, account, id string) (bool, error)
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).

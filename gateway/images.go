@@ -8,8 +8,10 @@ import (
 	"strings"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
+	"github.com/lambdock/lambdock/internal/lambda/runtimes"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -18,9 +20,12 @@ import (
 type ImageResolver interface {
 	// ResolveImage returns the ID ("sha256:<hex>") of the image uri names, which is what the
 	// function runs until its next UpdateFunctionCode: retagging uri later does not change it.
-	// ok is false when there is no such image or uri is not an image reference; err is a
-	// failure to ask.
+	// Only an image that carries uri as a tag or repository digest resolves (never an image ID
+	// or an ID prefix). ok is false when there is no such image or uri is not an image
+	// reference; err is a failure to ask.
 	ResolveImage(ctx context.Context, uri string) (id string, ok bool, err error)
+	// LocalImage is ResolveImage without pulling: the ID of an image already on the host.
+	LocalImage(ctx context.Context, uri string) (id string, ok bool, err error)
 }
 
 // The InvalidParameterValueException messages of container-image functions, as Lambda words them.
@@ -35,17 +40,27 @@ const (
 
 // setImage resolves uri and makes it f's code: ImageURI as given, ImageDigest the pinned image
 // ID, CodeSHA256 its hex (Lambda's CodeSha256 of an image function is the image digest) and
-// CodeSize 0, as Lambda reports for images.
-func (g *Gateway) setImage(ctx context.Context, f *store.Function, uri string) error {
+// CodeSize 0, as Lambda reports for images. The image must be one f's account may use
+// (mayUseImage, which claims it unless dryRun); an image it may not use is answered exactly like
+// a missing one.
+func (g *Gateway) setImage(ctx context.Context, f *store.Function, uri string, dryRun bool) error {
 	if uri == "" {
 		return lambdaerr.InvalidParameter(msgNoImageURICreate)
 	}
 	if g.cfg.Images == nil {
 		return lambdaerr.InvalidParameter("Container image functions need a Docker Engine, and this gateway has none configured.")
 	}
+	if !rules.ValidImageURI(uri) {
+		return lambdaerr.InvalidParameter("Source image %s is not valid. Provide a valid source image.", uri)
+	}
 	id, ok, err := g.cfg.Images.ResolveImage(ctx, uri)
 	if err != nil {
 		return fmt.Errorf("resolve image %s of %s: %w", uri, f.Name, err)
+	}
+	if ok {
+		if ok, err = g.mayUseImage(ctx, f.AccountID, id, !dryRun); err != nil {
+			return fmt.Errorf("image %s of %s: %w", uri, f.Name, err)
+		}
 	}
 	if !ok {
 		return lambdaerr.InvalidParameter("Source image %s does not exist. Provide a valid source image.", uri)
@@ -53,6 +68,47 @@ func (g *Gateway) setImage(ctx context.Context, f *store.Function, uri string) e
 	f.ImageURI, f.ImageDigest = uri, id
 	f.CodeSHA256, f.CodeSize = strings.TrimPrefix(id, "sha256:"), 0
 	return nil
+}
+
+// mayUseImage reports whether account may run the image with ID id, and with claim makes the
+// account its owner when no account is. The admin account may use every image and claims
+// none; Lambdock's runtime images (internal/lambda/runtimes) are every account's and never
+// claimed; any other image belongs to the first account that deploys it. This keeps one
+// account from running another's images, and images the operator keeps on the host for other
+// purposes once somebody deployed them; an image nobody deployed yet goes to whoever names it
+// first.
+func (g *Gateway) mayUseImage(ctx context.Context, account, id string, claim bool) (bool, error) {
+	if account == tenant.AdminAccountID {
+		return true, nil
+	}
+	public, err := g.runtimeImage(ctx, id)
+	if err != nil || public {
+		return public, err
+	}
+	if !claim {
+		return g.cfg.Store.MayUseImage(ctx, account, id)
+	}
+	return g.cfg.Store.ClaimImage(ctx, account, id)
+}
+
+// runtimeImage reports whether id is the ID of one of Lambdock's runtime images on the host
+// (looked up each time: `make images` rebuilds them with new IDs).
+func (g *Gateway) runtimeImage(ctx context.Context, id string) (bool, error) {
+	seen := map[string]bool{}
+	for _, ref := range runtimes.Images() {
+		if seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		rid, ok, err := g.cfg.Images.LocalImage(ctx, ref)
+		if err != nil {
+			return false, fmt.Errorf("look up runtime image %s: %w", ref, err)
+		}
+		if ok && rid == id {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // createImageCode is CreateFunction's code for PackageType Image: the image of Code.ImageUri
@@ -64,7 +120,7 @@ func (g *Gateway) createImageCode(ctx context.Context, f *store.Function, in *la
 	if len(in.Layers) > 0 {
 		return lambdaerr.InvalidParameter(msgImageFields)
 	}
-	return g.setImage(ctx, f, in.Code.ImageURI)
+	return g.setImage(ctx, f, in.Code.ImageURI, false)
 }
 
 // updateImageCode is UpdateFunctionCode for an image function (a new ImageUri, resolved again
@@ -77,7 +133,7 @@ func (g *Gateway) updateImageCode(ctx context.Context, f *store.Function, in *la
 	case in.ImageURI == "" || len(in.ZipFile) > 0 || in.S3Bucket != "" || in.S3Key != "":
 		return lambdaerr.InvalidParameter(msgNoImageURI)
 	}
-	return g.setImage(ctx, f, in.ImageURI)
+	return g.setImage(ctx, f, in.ImageURI, in.DryRun)
 }
 
 // validateImageFunction checks what an image function must (not) have: no Runtime, Handler or

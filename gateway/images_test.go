@@ -187,7 +187,8 @@ func TestImagePinnedUntilUpdateCode(t *testing.T) {
 
 // TestImageErrors checks the rejected image requests: status, code and Lambda's message.
 func TestImageErrors(t *testing.T) {
-	env, _ := imageEnv(t)
+	env, cli := imageEnv(t)
+	baseID := imageID(t, cli, baseImage)
 	if _, err := env.Client.CreateFunction(context.Background(), &lambdaapi.CreateFunctionInput{FunctionName: "img",
 		PackageType: "Image", Code: lambdaapi.FunctionCode{ImageURI: baseImage}}); err != nil {
 		t.Fatal(err)
@@ -213,7 +214,19 @@ func TestImageErrors(t *testing.T) {
 		{"unknown image", call{method: "POST", path: fns, body: imageBody(t, "new", "lambdock-gatewaytest/none:x", nil)},
 			"Source image lambdock-gatewaytest/none:x does not exist. Provide a valid source image."},
 		{"not a reference", call{method: "POST", path: fns, body: imageBody(t, "new", "Not An Image", nil)},
-			"Source image Not An Image does not exist. Provide a valid source image."},
+			"Source image Not An Image is not valid. Provide a valid source image."},
+		{"no tag", call{method: "POST", path: fns, body: imageBody(t, "new", "lambdock/provided", nil)},
+			"Source image lambdock/provided is not valid. Provide a valid source image."},
+		{"image ID", call{method: "POST", path: fns, body: imageBody(t, "new", baseID, nil)},
+			"Source image " + baseID + " is not valid. Provide a valid source image."},
+		{"image ID prefix", call{method: "POST", path: fns, body: imageBody(t, "new", baseID[7:19], nil)},
+			"Source image " + baseID[7:19] + " is not valid. Provide a valid source image."},
+		{"image ID prefix as a tag", call{method: "POST", path: fns, body: imageBody(t, "new", baseID[7:19]+":latest", nil)},
+			"Source image " + baseID[7:19] + ":latest does not exist. Provide a valid source image."},
+		{"tag and digest", call{method: "POST", path: fns, body: imageBody(t, "new", "app:v1@"+baseID, nil)},
+			"Source image app:v1@" + baseID + " is not valid. Provide a valid source image."},
+		{"update to an ID prefix", call{method: "PUT", path: fns + "/img/code", body: mustJSON(t, map[string]string{"ImageUri": baseID[:19]})},
+			"Source image " + baseID[:19] + " is not valid. Provide a valid source image."},
 		{"no image uri", call{method: "POST", path: fns, body: imageBody(t, "new", "", nil)},
 			"Please provide ImageUri when the intended function PackageType is Image."},
 		{"zip for image", call{method: "POST", path: fns, body: img(set("Code", map[string]any{"ZipFile": gatewaytest.Zip(t, map[string]string{"bootstrap": "x"})}))},

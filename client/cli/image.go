@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -22,8 +24,48 @@ import (
 const Dockerfile = "Dockerfile"
 
 // LocalImageRepository is where `lambdock deploy` tags the images it builds:
-// lambdock-local/<function>:<first 12 digits of the build context's hash>.
+// lambdock-local/<LocalImageName(function)>:<first 12 digits of the build context's hash>.
 const LocalImageRepository = "lambdock-local/"
+
+// LocalImageName is the repository path component of a function's images under
+// LocalImageRepository. Function names may have upper case and leading, trailing or repeated
+// "-" and "_", which Docker's repository names may not ([a-z0-9]+ separated by ".", "_", "__"
+// or dashes): the name is lowercased, separators Docker refuses are dropped (at the ends) or
+// made "-" (inside), and when that changed the name, "-" and the first 8 hex digits of the
+// original name's SHA-256 are appended, so that "MyFn" and "myfn" keep apart.
+func LocalImageName(function string) string {
+	var b strings.Builder
+	sep := ""
+	for _, r := range strings.ToLower(function) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if b.Len() > 0 {
+				b.WriteString(dockerSeparator(sep))
+			}
+			sep = ""
+			b.WriteRune(r)
+			continue
+		}
+		sep += string(r)
+	}
+	name := b.String()
+	if name == function {
+		return name
+	}
+	sum := sha256.Sum256([]byte(function))
+	if name == "" {
+		name = "fn"
+	}
+	return name + "-" + hex.EncodeToString(sum[:4])
+}
+
+// dockerSeparator is sep as a separator of Docker's repository grammar: "", "_", "__" and runs
+// of "-" as they are, anything else "-".
+func dockerSeparator(sep string) string {
+	if sep == "" || sep == "_" || sep == "__" || strings.Trim(sep, "-") == "" {
+		return sep
+	}
+	return "-"
+}
 
 // IsImageProject reports whether dir deploys as a container image: it has a Dockerfile and its
 // lambdock.yaml sets no runtime (a runtime makes it a zip function whatever else is there).
@@ -112,7 +154,7 @@ func buildImage(ctx context.Context, dir, name string, out io.Writer) (string, e
 		return "", fmt.Errorf("docker client: %w", err)
 	}
 	defer docker.Close()
-	tag := LocalImageRepository + name + ":" + bc.Hash[:12]
+	tag := LocalImageRepository + LocalImageName(name) + ":" + bc.Hash[:12]
 	fmt.Fprintf(out, "Building %s (%d files, Docker Engine)...\n", tag, bc.Files)
 	id, err := dockerimage.Build(ctx, docker, bc, tag, out)
 	if err != nil {

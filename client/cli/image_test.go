@@ -5,12 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
 	"github.com/lambdock/lambdock/client/cli"
 	"github.com/lambdock/lambdock/gateway"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/infra/dockerimage"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 	"github.com/lambdock/lambdock/internal/testsupport/testtree"
 )
@@ -96,5 +98,81 @@ func TestDeployImageFlag(t *testing.T) {
 	code, _, errOut = run(t, env, "", "deploy", zipDir, "--image", img)
 	if code == 0 || !strings.Contains(errOut, "cannot change its package type") {
 		t.Errorf("image over a zip function: %d %s", code, errOut)
+	}
+}
+
+// TestLocalImageName: every function name (Lambda's [a-zA-Z0-9-_]{1,64}) gives a valid Docker
+// repository, names Docker accepts stay as they are, and names that differ keep apart.
+func TestLocalImageName(t *testing.T) {
+	tests := []struct {
+		function, want string // want "…-#" ends in the original name's hash
+	}{
+		{"my-fn", "my-fn"},
+		{"fn_2", "fn_2"},
+		{"a__b", "a__b"},
+		{"a---b", "a---b"},
+		{"MyFn", "myfn-#"},
+		{"myfn", "myfn"},
+		{"_my-fn_", "my-fn-#"},
+		{"-lead", "lead-#"},
+		{"trail-", "trail-#"},
+		{"a___b", "a-b-#"},
+		{"a_-b", "a-b-#"},
+		{"a-_b", "a-b-#"},
+		{"___", "fn-#"},
+		{"-", "fn-#"},
+		{"X", "x-#"},
+		{strings.Repeat("Ab_", 21) + "C", strings.Repeat("ab_", 21) + "c-#"},
+	}
+	seen := map[string]string{}
+	for _, tt := range tests {
+		got := cli.LocalImageName(tt.function)
+		want := tt.want
+		if base, ok := strings.CutSuffix(want, "#"); ok {
+			if !strings.HasPrefix(got, base) || len(got) != len(base)+8 {
+				t.Errorf("LocalImageName(%q) = %q, want %s<8 hex>", tt.function, got, base)
+			}
+		} else if got != want {
+			t.Errorf("LocalImageName(%q) = %q, want %q", tt.function, got, want)
+		}
+		if !rules.ValidImageURI(cli.LocalImageRepository + got + ":0123456789ab") {
+			t.Errorf("LocalImageName(%q) = %q: not a valid Docker repository", tt.function, got)
+		}
+		if other, dup := seen[got]; dup {
+			t.Errorf("LocalImageName(%q) = LocalImageName(%q) = %q", tt.function, other, got)
+		}
+		seen[got] = tt.function
+	}
+}
+
+// TestDeployImageAwkwardName builds and deploys an image project whose function name Docker
+// would refuse as a repository (upper case, leading and trailing "_").
+func TestDeployImageAwkwardName(t *testing.T) {
+	docker, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = docker.Close() })
+	env := gatewaytest.New(t, func(c *gateway.Config) { c.Images = dockerimage.NewResolver(docker, false) })
+	const name = "_Awkward-Name_"
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"lambdock.yaml": "name: " + name + "\n",
+		"Dockerfile": "FROM scratch\nCOPY fn /fn\n", "fn": t.Name()})
+	code, out, errOut := run(t, env, "", "deploy", dir)
+	fn, ferr := env.Client.GetFunction(context.Background(), name)
+	if ferr == nil {
+		t.Cleanup(func() {
+			id := "sha256:" + fn.Configuration.CodeSha256
+			if _, err := docker.ImageRemove(context.Background(), id, image.RemoveOptions{Force: true}); err != nil {
+				t.Errorf("remove %s: %v", id, err)
+			}
+		})
+	}
+	if code != 0 || ferr != nil {
+		t.Fatalf("deploy: %d, %v\n%s%s", code, ferr, out, errOut)
+	}
+	repo := cli.LocalImageRepository + cli.LocalImageName(name) + ":"
+	if !strings.HasPrefix(fn.Code.ImageURI, repo) || fn.Configuration.PackageType != "Image" {
+		t.Errorf("ImageUri = %s (PackageType %s), want %s<hash>, Image", fn.Code.ImageURI, fn.Configuration.PackageType, repo)
 	}
 }

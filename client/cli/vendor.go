@@ -280,8 +280,10 @@ func dependencies(dir string) (int, error) {
 }
 
 // vendorNode installs package.json's dependencies with npm (without devDependencies) in a
-// staging copy of the project (files, plus .npmrc) and returns the copy; "" when package.json
-// lists none. --install-links installs local (file:) directories as copies, not links.
+// staging copy of the project (files, plus .npmrc and package-lock.json) and returns the copy;
+// "" when package.json lists none. References of package.json and the lock file to local
+// packages out of the project ("file:../shared") are rebased to the copy (rebaseNpmFiles).
+// --install-links installs local (file:) directories as copies, not links.
 func vendorNode(ctx context.Context, dir string, files []string, out io.Writer) (string, error) {
 	n, err := dependencies(dir)
 	if err != nil || n == 0 {
@@ -301,10 +303,16 @@ func vendorNode(ctx context.Context, dir string, files []string, out io.Writer) 
 		return "", fmt.Errorf("staging directory: %w", err)
 	}
 	copies := slices.DeleteFunc(slices.Clone(files), func(f string) bool { return strings.HasPrefix(f, nodeModules+"/") })
-	if _, err := os.Stat(filepath.Join(dir, ".npmrc")); err == nil {
-		copies = append(copies, ".npmrc")
+	for _, f := range []string{".npmrc", npmLockFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil && !slices.Contains(copies, f) {
+			copies = append(copies, f)
+		}
 	}
 	if err := copyFiles(dir, stage, copies); err != nil {
+		os.RemoveAll(stage)
+		return "", err
+	}
+	if err := rebaseNpmFiles(dir, stage); err != nil {
 		os.RemoveAll(stage)
 		return "", err
 	}

@@ -227,3 +227,66 @@ func TestVendorNotNeeded(t *testing.T) {
 		})
 	}
 }
+
+// TestVendorLocalPackagesOutsideProject vendors a monorepo's local packages, a directory
+// ("file:../shared") and a tarball ("../greet-1.0.0.tgz"), beside the project, and one inside
+// it ("file:./inner"): npm runs in a staging copy, where those paths must still reach them,
+// with or without a package-lock.json (written by npm with links, or with --install-links).
+func TestVendorLocalPackagesOutsideProject(t *testing.T) {
+	needTool(t, "npm")
+	for _, lock := range []string{"none", "links", "install-links"} {
+		t.Run("lock "+lock, func(t *testing.T) {
+			isolateTemp(t)
+			t.Setenv("npm_config_registry", "http://127.0.0.1:1/") // nothing may come from a registry
+			t.Setenv("npm_config_fetch_retries", "0")
+			dir := scaffold(t, "nodejs20.x", map[string]string{
+				"package.json":       `{"name":"fn","version":"1.0.0","dependencies":{"shared":"file:../shared","greet":"../greet-1.0.0.tgz","inner":"file:./inner"}}`,
+				"inner/package.json": `{"name":"inner","version":"1.0.0","main":"index.js"}`,
+				"inner/index.js":     "exports.word = 'inner';\n",
+			})
+			mono := filepath.Dir(dir)
+			writeFiles(t, filepath.Join(mono, "shared"), map[string]string{
+				"package.json": `{"name":"shared","version":"2.0.0","main":"index.js"}`,
+				"index.js":     "exports.word = 'shared';\n",
+			})
+			err := depfixture.Tarball(filepath.Join(mono, "greet-1.0.0.tgz"), map[string]string{
+				"package/package.json": `{"name":"greet","version":"1.0.0","main":"index.js"}`,
+				"package/index.js":     "exports.word = 'greet';\n",
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lock != "none" {
+				args := []string{"install", "--package-lock-only", "--no-audit", "--no-fund"}
+				if lock == "install-links" {
+					args = append(args, "--install-links")
+				}
+				cmd := exec.Command("npm", args...)
+				cmd.Dir = dir
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("npm %s: %v\n%s", strings.Join(args, " "), err, out)
+				}
+				if b, err := os.ReadFile(filepath.Join(dir, "package-lock.json")); err != nil || !strings.Contains(string(b), "../shared") {
+					t.Fatalf("package-lock.json without ../shared: %v\n%s", err, b)
+				}
+			}
+			before := tree(t, dir)
+			b, err := cli.BuildZip(context.Background(), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, contents := unzip(t, b)
+			if contents["node_modules/shared/index.js"] != "exports.word = 'shared';\n" ||
+				contents["node_modules/greet/index.js"] != "exports.word = 'greet';\n" ||
+				contents["node_modules/inner/index.js"] != "exports.word = 'inner';\n" {
+				t.Errorf("zip holds %v", slices.Sorted(maps.Keys(contents)))
+			}
+			if pj := contents["package.json"]; !strings.Contains(pj, `"file:../shared"`) {
+				t.Errorf("the zip's package.json is not the project's: %s", pj)
+			}
+			if after := tree(t, dir); !slices.Equal(after, before) {
+				t.Errorf("the project changed: %v, was %v", after, before)
+			}
+		})
+	}
+}

@@ -156,6 +156,10 @@ type Config struct {
 	// EventStreamMaxBytes bounds the queued asynchronous invocations (0: eventq.DefaultMaxBytes,
 	// 8 GiB); a full stream refuses new events.
 	EventStreamMaxBytes int64
+	// ImagePull lets the gateway pull a container-image function's ImageUri that is not on the
+	// Docker host, with the daemon's registries and credentials. Off by default: any account
+	// could otherwise make the daemon pull from any registry it can reach, and fill its disk.
+	ImagePull bool
 }
 
 // Has reports whether the configuration includes role.

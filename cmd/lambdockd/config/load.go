@@ -46,6 +46,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&c.QueueConcurrency, "queue-concurrency", 0, "batches of one queue trigger each controller runs at once (0: 5)")
 	fs.Float64Var(&c.AsyncTimeScale, "async-time-scale", DefaultAsyncTimeScale, "factor applied to async retry delays, throttle backoffs and maximum event ages (for tests and demos; 1: Lambda's)")
 	fs.DurationVar(&c.AsyncRetention, "async-retention", DefaultAsyncRetention, "how long the state of an asynchronous invocation is kept")
+	fs.BoolVar(&c.ImagePull, "image-pull", false, "let CreateFunction/UpdateFunctionCode pull an ImageUri absent from the Docker host (with the daemon's credentials)")
 	fs.Int64Var(&c.EventStreamMaxBytes, "event-stream-max-bytes", 0, "bound of the queued asynchronous invocations on disk (0: 8 GiB)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: lambdockd [flags]\n\nEvery flag --name can also be set as %sNAME "+

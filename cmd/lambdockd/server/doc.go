@@ -19,8 +19,8 @@
 //     when the invoker runs in the same process.
 //   - The gateway also uses the Docker Engine (DOCKER_HOST): CreateFunction and
 //     UpdateFunctionCode of a container-image function resolve its ImageUri there to the image ID
-//     the function is pinned to (pulling an absent image). A gateway that cannot reach Docker
-//     serves everything else and refuses image functions with a 500.
+//     the function is pinned to (pulling an absent image only with --image-pull). A gateway
+//     that cannot reach Docker serves everything else and refuses image functions with a 500.
 //   - PostgreSQL is needed by the gateway and the controller only; an invoker-only process runs
 //     without it.
 package server

@@ -236,7 +236,7 @@ func (s *Server) startGateway(ctx context.Context) error {
 		Code:                      s.code,
 		NATS:                      s.nc,
 		Ready:                     ready,
-		Images:                    dockerimage.NewResolver(docker, true),
+		Images:                    dockerimage.NewResolver(docker, s.cfg.ImagePull),
 		Logger:                    s.log,
 		Authenticate:              !s.cfg.Insecure,
 		Directory:                 s.store,

@@ -1,7 +1,6 @@
 package dockerimage
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,7 +18,9 @@ const LabelBuiltBy = "lambdock.built-by"
 // ("sha256:<hex>"). The build's output (the steps and what they print) goes to out as it comes.
 // The base image must be on the host or pullable by it.
 func Build(ctx context.Context, cli *client.Client, bc *Context, tag string, out io.Writer) (string, error) {
-	resp, err := cli.ImageBuild(ctx, bytes.NewReader(bc.Tar), build.ImageBuildOptions{
+	tarball := bc.Open()
+	defer tarball.Close() // stops the writer if the Engine did not read it all
+	resp, err := cli.ImageBuild(ctx, tarball, build.ImageBuildOptions{
 		Tags:        []string{tag},
 		Dockerfile:  "Dockerfile",
 		Remove:      true,

@@ -17,21 +17,28 @@ import (
 	"strings"
 )
 
-// Context is a build context: the tar of a project directory that the Docker daemon builds from.
+// Context is a build context: the files of a project directory that the Docker daemon builds
+// from. BuildContext lists and hashes them; Open streams their tar, reading each file as it
+// goes, so a large context is never held in memory.
 type Context struct {
-	// Tar is the archive, in a stable order.
-	Tar []byte
 	// Hash is the hex SHA-256 of the files' paths, modes and contents (not their times): two
 	// directories with the same files have the same Hash.
 	Hash string
-	// Files is the number of regular files in Tar.
+	// Files is the number of regular files in the context.
 	Files int
+
+	entries []contextEntry // in a stable order
+}
+
+// contextEntry is one path of the context: where it is and its name in the tar.
+type contextEntry struct {
+	path, rel string
 }
 
 // ignoreFile is Docker's list of paths left out of the build context.
 const ignoreFile = ".dockerignore"
 
-// BuildContext archives dir for a build, leaving out what dir/.dockerignore names. Its
+// BuildContext lists and hashes dir for a build, leaving out what dir/.dockerignore names. Its
 // patterns are Docker's simple ones: one path.Match glob per line, relative to dir, matching
 // a file or a directory (and so everything in it); "#" starts a comment; a pattern starting
 // with "!" takes matching paths back in; the last matching pattern decides. "**" is not
@@ -41,10 +48,8 @@ func BuildContext(dir string) (*Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
+	bc := &Context{}
 	sum := sha256.New()
-	files := 0
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -64,58 +69,100 @@ func BuildContext(dir string) (*Context, error) {
 		if err != nil {
 			return err
 		}
-		n, err := addFile(tw, sum, p, rel, info)
-		files += n
-		return err
+		hdr, err := entryHeader(p, rel, info)
+		if err != nil || hdr == nil {
+			return err
+		}
+		fmt.Fprintf(sum, "%s\x00%o\x00%s\x00", hdr.Name, info.Mode(), hdr.Linkname)
+		if info.Mode().IsRegular() {
+			if err := copyFile(sum, p); err != nil {
+				return err
+			}
+			bc.Files++
+		}
+		bc.entries = append(bc.entries, contextEntry{path: p, rel: rel})
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dockerimage: build context of %s: %w", dir, err)
 	}
-	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("dockerimage: build context of %s: %w", dir, err)
-	}
-	return &Context{Tar: buf.Bytes(), Hash: hex.EncodeToString(sum.Sum(nil)), Files: files}, nil
+	bc.Hash = hex.EncodeToString(sum.Sum(nil))
+	return bc, nil
 }
 
-// addFile writes one entry (a directory, a regular file or a symlink) and folds it into sum;
-// it returns 1 for a regular file. Other kinds (sockets, devices) are left out.
-func addFile(tw *tar.Writer, sum io.Writer, p, rel string, info fs.FileInfo) (int, error) {
+// Open streams the context's tar: it is written as it is read. Close stops the writing; a
+// failure to read a file is the reader's error.
+func (c *Context) Open() io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(c.WriteTar(pw)) }()
+	return pr
+}
+
+// WriteTar writes the context's tar to w, reading the files now.
+func (c *Context) WriteTar(w io.Writer) error {
+	tw := tar.NewWriter(w)
+	for _, e := range c.entries {
+		info, err := os.Lstat(e.path)
+		if err != nil {
+			return fmt.Errorf("dockerimage: build context: %w", err)
+		}
+		hdr, err := entryHeader(e.path, e.rel, info)
+		if err != nil {
+			return fmt.Errorf("dockerimage: build context: %w", err)
+		}
+		if hdr == nil {
+			continue // no longer a file, directory or link
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("dockerimage: build context: %w", err)
+		}
+		if info.Mode().IsRegular() {
+			if err := copyFile(tw, e.path); err != nil {
+				return fmt.Errorf("dockerimage: build context: %s: %w", e.rel, err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return fmt.Errorf("dockerimage: build context: %w", err)
+	}
+	return nil
+}
+
+// entryHeader is the tar header of one entry (a directory, a regular file or a symlink), owned
+// by root; nil for other kinds (sockets, devices), which the context leaves out.
+func entryHeader(p, rel string, info fs.FileInfo) (*tar.Header, error) {
 	link := ""
 	switch {
 	case info.Mode()&fs.ModeSymlink != 0:
 		var err error
 		if link, err = os.Readlink(p); err != nil {
-			return 0, err
+			return nil, err
 		}
 	case info.IsDir(), info.Mode().IsRegular():
 	default:
-		return 0, nil
+		return nil, nil
 	}
 	hdr, err := tar.FileInfoHeader(info, link)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	hdr.Name = rel
 	if info.IsDir() {
 		hdr.Name += "/"
 	}
 	hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", "" // files belong to root in the image
-	fmt.Fprintf(sum, "%s\x00%o\x00%s\x00", hdr.Name, info.Mode(), link)
-	if err := tw.WriteHeader(hdr); err != nil {
-		return 0, err
-	}
-	if !info.Mode().IsRegular() {
-		return 0, nil
-	}
+	return hdr, nil
+}
+
+// copyFile copies the file p to w.
+func copyFile(w io.Writer, p string) error {
 	f, err := os.Open(p)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer f.Close()
-	if _, err := io.Copy(io.MultiWriter(tw, sum), f); err != nil {
-		return 0, err
-	}
-	return 1, nil
+	_, err = io.Copy(w, f)
+	return err
 }
 
 // ignoreRule is one line of .dockerignore.

@@ -2,23 +2,25 @@ package dockerimage
 
 import (
 	"archive/tar"
-	"bytes"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/lambdock/lambdock/internal/testsupport/testtree"
 )
 
-// tarFiles lists the regular files of a tar with their modes.
-func tarFiles(t *testing.T, b []byte) map[string]int64 {
+// tarFiles lists the regular files of a context's tar (read through Open) with their modes.
+func tarFiles(t *testing.T, bc *Context) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
-	tr := tar.NewReader(bytes.NewReader(b))
+	rc := bc.Open()
+	defer rc.Close()
+	tr := tar.NewReader(rc)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -61,7 +63,7 @@ func TestBuildContextIgnore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := tarFiles(t, bc.Tar)
+			got := tarFiles(t, bc)
 			names := slices.Sorted(func(yield func(string) bool) {
 				for n := range got {
 					if !yield(n) {
@@ -120,5 +122,65 @@ func TestReadIgnoreRefuses(t *testing.T) {
 		if _, err := BuildContext(dir); err == nil {
 			t.Errorf(".dockerignore %q: no error", ignore)
 		}
+	}
+}
+
+// TestBuildContextStream reads the streamed tar: contents, a symlink, directories; a file that
+// disappears after BuildContext is the reader's error, and closing the reader early stops the
+// writer.
+func TestBuildContextStream(t *testing.T) {
+	dir := t.TempDir()
+	big := strings.Repeat("0123456789abcdef", 64<<10) // 1 MiB: more than a pipe buffers
+	writeTree(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", "big": big, "sub/f": "f"})
+	if err := os.Symlink("sub/f", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	bc, err := BuildContext(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := bc.Open()
+	tr := tar.NewReader(rc)
+	got := map[string]string{}
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[h.Name] = string(b) + h.Linkname
+	}
+	_ = rc.Close()
+	want := map[string]string{"Dockerfile": "FROM scratch\n", "big": big, "link": "sub/f", "sub/": "", "sub/f": "f"}
+	if len(got) != len(want) {
+		t.Errorf("tar has %d entries, want %d", len(got), len(want))
+	}
+	for name, content := range want {
+		if got[name] != content {
+			t.Errorf("%s: %d bytes %.20q, want %d bytes %.20q", name, len(got[name]), got[name], len(content), content)
+		}
+	}
+
+	// Closing early: the writer stops (Open's goroutine ends) and reading reports the close.
+	rc = bc.Open()
+	if _, err := io.ReadFull(rc, make([]byte, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	_ = rc.Close()
+	if _, err := rc.Read(make([]byte, 1)); !errors.Is(err, io.ErrClosedPipe) {
+		t.Errorf("read after close: %v, want io.ErrClosedPipe", err)
+	}
+
+	if err := os.Remove(filepath.Join(dir, "big")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(bc.Open()); err == nil || !strings.Contains(err.Error(), "big") {
+		t.Errorf("reading a context whose file is gone: %v, want an error naming it", err)
 	}
 }

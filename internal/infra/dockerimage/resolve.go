@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
+	"slices"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // Resolver turns image references into the IDs of images on one Docker host.
@@ -19,14 +21,18 @@ type Resolver struct {
 }
 
 // NewResolver resolves on the Docker host of cli. With pull, an image absent from the host is
-// pulled once (the daemon's registries and credentials) before it is declared unknown.
+// pulled once (the daemon's registries and credentials) before it is declared unknown; without
+// it (lambdockd's default) only images already on the host resolve.
 func NewResolver(cli *client.Client, pull bool) *Resolver {
 	return &Resolver{cli: cli, pull: pull}
 }
 
 // ResolveImage returns the ID ("sha256:<hex>") of the image uri names on the host, pulling it
 // first when it is absent and the resolver pulls. ok is false when there is no such image (or
-// uri is not a valid reference); err is a failure of the Docker host itself.
+// uri is not a valid reference, ValidReference); err is a failure of the Docker host itself.
+// Only an image that carries uri as a tag (or, for repo@digest, as a repository digest)
+// resolves: the Engine's own lookup also accepts image IDs and their prefixes ("sha256:752a")
+// in a tag's place, which would let a caller name any image on the host without knowing a name.
 func (r *Resolver) ResolveImage(ctx context.Context, uri string) (id string, ok bool, err error) {
 	if !ValidReference(uri) {
 		return "", false, nil
@@ -49,7 +55,16 @@ func (r *Resolver) ResolveImage(ctx context.Context, uri string) (id string, ok 
 	return r.inspect(ctx, uri)
 }
 
-// inspect looks uri up on the host.
+// LocalImage returns the ID of the image uri names on the host, as ResolveImage does but never
+// pulling (ok false when it is absent).
+func (r *Resolver) LocalImage(ctx context.Context, uri string) (id string, ok bool, err error) {
+	if !ValidReference(uri) {
+		return "", false, nil
+	}
+	return r.inspect(ctx, uri)
+}
+
+// inspect looks uri up on the host and checks that the image found carries uri as a name.
 func (r *Resolver) inspect(ctx context.Context, uri string) (string, bool, error) {
 	ins, err := r.cli.ImageInspect(ctx, uri)
 	switch {
@@ -58,15 +73,26 @@ func (r *Resolver) inspect(ctx context.Context, uri string) (string, bool, error
 	case err != nil:
 		return "", false, fmt.Errorf("dockerimage: inspect %s: %w", uri, err)
 	}
+	if !namedBy(uri, ins.RepoTags, ins.RepoDigests) {
+		return "", false, nil
+	}
 	return ins.ID, true, nil
 }
 
-// ValidReference reports whether uri is a Docker image reference (name, name:tag or
-// name@digest, with an optional registry host).
-func ValidReference(uri string) bool {
-	if uri == "" || strings.TrimSpace(uri) != uri {
+// namedBy reports whether the valid reference uri is one of an image's tags or repository
+// digests (compared in their normalized form: "app:1" is "docker.io/library/app:1").
+func namedBy(uri string, tags, digests []string) bool {
+	want, err := reference.ParseNormalizedNamed(uri)
+	if err != nil {
 		return false
 	}
-	_, err := reference.ParseNormalizedNamed(uri)
-	return err == nil
+	return slices.ContainsFunc(append(slices.Clone(tags), digests...), func(name string) bool {
+		n, err := reference.ParseNormalizedNamed(name)
+		return err == nil && n.String() == want.String()
+	})
 }
+
+// ValidReference reports whether uri is an image reference as Lambda takes them
+// (rules.ValidImageURI): "repo:tag" or "repo@sha256:<64 hex>", never a bare repository, an image
+// ID or an ID prefix.
+func ValidReference(uri string) bool { return rules.ValidImageURI(uri) }
