@@ -156,7 +156,7 @@ func TestDeployImageAwkwardName(t *testing.T) {
 	env := gatewaytest.New(t, func(c *gateway.Config) { c.Images = dockerimage.NewResolver(docker, false) })
 	const name = "_Awkward-Name_"
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"lambdock.yaml": "name: " + name + "\n",
+	testtree.Write(t, dir, map[string]string{"lambdock.yaml": "name: " + name + "\n",
 		"Dockerfile": "FROM scratch\nCOPY fn /fn\n", "fn": t.Name()})
 	code, out, errOut := run(t, env, "", "deploy", dir)
 	fn, ferr := env.Client.GetFunction(context.Background(), name)

@@ -245,7 +245,7 @@ func TestVendorLocalPackagesOutsideProject(t *testing.T) {
 				"inner/index.js":     "exports.word = 'inner';\n",
 			})
 			mono := filepath.Dir(dir)
-			writeFiles(t, filepath.Join(mono, "shared"), map[string]string{
+			testtree.Write(t, filepath.Join(mono, "shared"), map[string]string{
 				"package.json": `{"name":"shared","version":"2.0.0","main":"index.js"}`,
 				"index.js":     "exports.word = 'shared';\n",
 			})

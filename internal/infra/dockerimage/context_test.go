@@ -131,7 +131,7 @@ func TestReadIgnoreRefuses(t *testing.T) {
 func TestBuildContextStream(t *testing.T) {
 	dir := t.TempDir()
 	big := strings.Repeat("0123456789abcdef", 64<<10) // 1 MiB: more than a pipe buffers
-	writeTree(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", "big": big, "sub/f": "f"})
+	testtree.Write(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", "big": big, "sub/f": "f"})
 	if err := os.Symlink("sub/f", filepath.Join(dir, "link")); err != nil {
 		t.Fatal(err)
 	}
