@@ -126,6 +126,7 @@ func (inv *Invoker) startNew(ctx context.Context, g grant, spec function.Spec, l
 		return nil, false, fmt.Errorf("invoker: start environment for %s: %w", spec.Name, err)
 	}
 	inv.pool.started(g.env)
+	inv.endInitBurst(g.env, log)
 	log.Info("environment started", zap.String("env", g.env.id), zap.String("container", g.env.containerID),
 		zap.String("pool_key", g.env.key), zap.Duration("took", time.Since(start)))
 	return g.env, true, nil

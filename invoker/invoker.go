@@ -110,7 +110,7 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 	log.Info("invoker started", zap.Int("capacity_mb", cfg.CapacityMB), zap.Float64("overcommit", cfg.Overcommit),
 		zap.Int("admitted_mb", cfg.admitMB()), zap.Int("reserve_mb", inv.reserveMB), zap.Int("host_cpus", host.CPUs),
 		zap.Duration("keep_alive", cfg.KeepAlive), zap.Duration("queue_wait", cfg.QueueWait), zap.Int("prewarm", cfg.Prewarm),
-		zap.Int("max_concurrent_starts", cfg.MaxConcurrentStarts))
+		zap.Int("max_concurrent_starts", cfg.MaxConcurrentStarts), zap.Float64("init_cpus", cfg.InitCPUs))
 	return inv, nil
 }
 

@@ -169,6 +169,7 @@ func (inv *Invoker) startStem(ctx context.Context, e *env, sh Shape) error {
 		User:        inv.cfg.User,
 		PidsLimit:   inv.cfg.PidsLimit,
 		HostCPUs:    inv.hostCPUs,
+		InitCPUs:    inv.cfg.InitCPUs, // lowered once the specialised function's init ends
 		Created:     time.Now(),
 	}
 	cfg := agentproto.Config{Stem: true, MemoryMB: sh.MemoryMB, InitTimeout: initTimeout}
@@ -215,6 +216,7 @@ func (inv *Invoker) fromStem(ctx context.Context, g grant, spec function.Spec, l
 		err := inv.specialise(ctx, g.env, spec)
 		if err == nil {
 			inv.pool.started(g.env)
+			inv.endInitBurst(g.env, log)
 			log.Info("pre-warmed environment specialised", zap.String("env", g.env.id),
 				zap.String("container", g.env.containerID), zap.String("pool_key", g.env.key),
 				zap.Duration("took", time.Since(start)))
