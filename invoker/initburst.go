@@ -28,6 +28,12 @@ const (
 	burstRetryMax      = 30 * time.Second
 )
 
+// cpuSetter changes a running container's CPU quota; a container that is gone is
+// sandbox.ErrGone. *sandbox.Engine is the one the Invoker uses.
+type cpuSetter interface {
+	SetNanoCPUs(ctx context.Context, id string, nanoCPUs int64) error
+}
+
 // initBurst is an environment's pending init burst, set while starting, then read-only.
 type initBurst struct {
 	own int64           // the function's own quota (NanoCPUs) to lower to
@@ -80,7 +86,7 @@ func (inv *Invoker) endInitBurst(e *env, log *zap.Logger) {
 		retry := backoff.Backoff{Min: burstRetryMin, Max: burstRetryMax}
 		for attempt := 1; ; attempt++ {
 			ctx, cancel := context.WithTimeout(b.ctx, burstUpdateTimeout)
-			err := inv.engine.SetNanoCPUs(ctx, e.containerID, b.own)
+			err := inv.cpus.SetNanoCPUs(ctx, e.containerID, b.own)
 			cancel()
 			switch {
 			case err == nil:

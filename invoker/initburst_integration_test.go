@@ -54,7 +54,7 @@ func (h *harness) waitNanoCPUs(t *testing.T, id string, want int64) {
 	}
 }
 
-// midInit invokes fn in the background and returns, once its container exists, that container
+// midInit invokes fn in the background and returns, once its container runs, that container
 // and the invocation's outcome to come.
 func (h *harness) midInit(t *testing.T, fn function.Spec) (string, <-chan *invoker.Result) {
 	t.Helper()
@@ -69,10 +69,19 @@ func (h *harness) midInit(t *testing.T, fn function.Spec) (string, <-chan *invok
 	deadline := time.Now().Add(time.Minute)
 	for {
 		if ids := h.containers(t); len(ids) == 1 {
-			return ids[0], out
+			// Docker may list a container it is still creating before it can be inspected.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ins, err := h.docker.ContainerInspect(ctx, ids[0])
+			cancel()
+			if err == nil && ins.State != nil && ins.State.Running {
+				return ids[0], out
+			}
+			if err != nil && !isNotFound(err) {
+				t.Fatalf("inspect %s: %v", ids[0], err)
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("no container after a minute")
+			t.Fatal("no running container after a minute")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

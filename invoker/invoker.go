@@ -24,6 +24,7 @@ type Invoker struct {
 	log      *zap.Logger
 	engine   *sandbox.Engine
 	remover  containerRemover // engine; tests substitute one that fails on demand
+	cpus     cpuSetter        // engine; tests substitute one that fails on demand
 	code     *codecache.Cache // nil without a CodeFetcher
 	opt      *optTrees        // the layers' /opt trees; nil without a CodeFetcher
 	pool     *pool
@@ -74,7 +75,7 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 	uid, gid, _ := cfg.uidGid() // validated by withDefaults
 	log = log.With(zap.String("invoker", cfg.ID))
 	inv := &Invoker{cfg: cfg, uid: uid, gid: gid, hostCPUs: host.CPUs, log: log, engine: engine,
-		remover: engine, pool: newPool(cfg.admitMB()).withKeepAlive(cfg.KeepAlive),
+		remover: engine, cpus: engine, pool: newPool(cfg.admitMB()).withKeepAlive(cfg.KeepAlive),
 		reserveMB: reserveMB(int(host.MemoryBytes>>20), cfg.CapacityMB), starts: newStartGate(cfg.MaxConcurrentStarts)}
 	inv.life, inv.giveUp = context.WithCancelCause(context.Background())
 
