@@ -20,6 +20,10 @@ import (
 // wait for it. A stem cell is created with the burst too (it idles until specialised, so it
 // costs nothing), and lowered after the init its specialisation starts. A re-init after a
 // reset runs inside an invocation at the function's own quota, as Lambda's suppressed init.
+//
+// The same wait defers the pre-warming a start asks for (a stem taken, a shape learned): a stem
+// created while a function's init runs competes with it for the host's CPUs (Docker's create
+// and start), which on a 2-core host more than doubled a pre-warmed Python function's init.
 
 // Bounds of lowering the quota.
 const (
@@ -34,36 +38,42 @@ type cpuSetter interface {
 	SetNanoCPUs(ctx context.Context, id string, nanoCPUs int64) error
 }
 
-// initBurst is an environment's pending init burst, set while starting, then read-only.
-type initBurst struct {
-	own int64           // the function's own quota (NanoCPUs) to lower to
+// firstInit follows an environment's first init; set while starting, then read-only.
+type firstInit struct {
+	own int64           // the function's own quota (NanoCPUs) to lower to after the burst; 0: no burst
 	ctx context.Context // ends when the environment is discarded (or the invoker gives up)
 	end context.CancelFunc
 }
 
-// newInitBurst is the init burst of a container created from p, nil when it starts at its own
-// quota.
-func (inv *Invoker) newInitBurst(p sandbox.Params) *initBurst {
-	if p.InitNanoCPUs() == p.NanoCPUs() {
-		return nil
-	}
+// newFirstInit is the first init of a container created from p: with an init burst to lower
+// unless the container starts at its own quota.
+func (inv *Invoker) newFirstInit(p sandbox.Params) *firstInit {
 	ctx, end := context.WithCancel(inv.life)
-	return &initBurst{own: p.NanoCPUs(), ctx: ctx, end: end}
+	f := &firstInit{ctx: ctx, end: end}
+	if p.InitNanoCPUs() != p.NanoCPUs() {
+		f.own = p.NanoCPUs()
+	}
+	return f
 }
 
-// stop ends b's wait and update (discard); nil-safe and idempotent.
-func (b *initBurst) stop() {
-	if b != nil {
-		b.end()
+// stop ends the wait for f and the update (discard); nil-safe and idempotent.
+func (f *firstInit) stop() {
+	if f != nil {
+		f.end()
 	}
 }
 
-// endInitBurst lowers e's CPU quota to the function's own once its first init has ended, in the
-// background (tracked for Close); it gives up when e is discarded. Call it once e's first init
-// has started: after the container start, or after its specialisation.
-func (inv *Invoker) endInitBurst(e *env, log *zap.Logger) {
-	b := e.burst
-	if b == nil {
+// afterFirstInit waits in the background (tracked for Close) for e's first init to end, then
+// lowers e's CPU quota to the function's own if it started with the init burst, and then calls
+// then (if not nil; also when e was discarded meanwhile). Call it once e's first init has
+// started: after the container start, or after its specialisation. With neither a burst nor
+// then, it does nothing.
+func (inv *Invoker) afterFirstInit(e *env, then func(), log *zap.Logger) {
+	f := e.firstInit
+	if f == nil || (f.own == 0 && then == nil) {
+		if then != nil {
+			then()
+		}
 		return
 	}
 	done, err := inv.track()
@@ -73,32 +83,40 @@ func (inv *Invoker) endInitBurst(e *env, log *zap.Logger) {
 	log = log.With(zap.String("env", e.id), zap.String("container", sandbox.ShortID(e.containerID)))
 	go func() {
 		defer done()
-		defer b.end()
+		defer f.end()
+		if then != nil {
+			defer then()
+		}
 		start := time.Now()
-		err := e.agent.WaitInit(b.ctx)
-		if b.ctx.Err() != nil {
-			return // discarded
+		err := e.agent.WaitInit(f.ctx)
+		if f.ctx.Err() != nil || f.own == 0 {
+			return // discarded, or nothing to lower
 		}
 		if err != nil && !errors.Is(err, agentclient.ErrInitUnsupported) {
 			log.Warn("cannot learn the end of the init; lowering the CPU quota now", zap.Error(err))
 		}
-		waited := time.Since(start)
-		retry := backoff.Backoff{Min: burstRetryMin, Max: burstRetryMax}
-		for attempt := 1; ; attempt++ {
-			ctx, cancel := context.WithTimeout(b.ctx, burstUpdateTimeout)
-			err := inv.cpus.SetNanoCPUs(ctx, e.containerID, b.own)
-			cancel()
-			switch {
-			case err == nil:
-				log.Debug("init burst ended", zap.Duration("init_wait", waited), zap.Int64("nano_cpus", b.own))
-				return
-			case errors.Is(err, sandbox.ErrGone) || b.ctx.Err() != nil:
-				return
-			}
-			log.Warn("cannot lower the CPU quota after init; retrying", zap.Int("attempt", attempt), zap.Error(err))
-			if !backoff.Sleep(b.ctx, retry.Next()) {
-				return
-			}
-		}
+		inv.lowerQuota(f, e.containerID, time.Since(start), log)
 	}()
+}
+
+// lowerQuota sets container id's quota to f.own, retrying failures with backoff until it
+// succeeds, the container is gone or f ends.
+func (inv *Invoker) lowerQuota(f *firstInit, id string, waited time.Duration, log *zap.Logger) {
+	retry := backoff.Backoff{Min: burstRetryMin, Max: burstRetryMax}
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(f.ctx, burstUpdateTimeout)
+		err := inv.cpus.SetNanoCPUs(ctx, id, f.own)
+		cancel()
+		switch {
+		case err == nil:
+			log.Debug("init burst ended", zap.Duration("init_wait", waited), zap.Int64("nano_cpus", f.own))
+			return
+		case errors.Is(err, sandbox.ErrGone) || f.ctx.Err() != nil:
+			return
+		}
+		log.Warn("cannot lower the CPU quota after init; retrying", zap.Int("attempt", attempt), zap.Error(err))
+		if !backoff.Sleep(f.ctx, retry.Next()) {
+			return
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,7 +83,7 @@ func fakeInitAgent(t *testing.T, booted <-chan struct{}, noInit bool) *agentclie
 	return c
 }
 
-func TestEndInitBurst(t *testing.T) {
+func TestAfterFirstInitLowersTheBurst(t *testing.T) {
 	errDocker := errors.New("docker: connection reset")
 	p := sandbox.Params{Spec: function.Spec{MemoryMB: 128}, HostCPUs: 2, InitCPUs: 2}
 	own := p.NanoCPUs()
@@ -109,13 +110,17 @@ func TestEndInitBurst(t *testing.T) {
 			}
 			inv.cpus = cpus
 			e := &env{id: "e1", containerID: "c0ffeec0ffee", agent: fakeInitAgent(t, booted, tc.noInit)}
-			if e.burst = inv.newInitBurst(p); e.burst == nil {
-				t.Fatal("no init burst for 128 MB at 2 vCPU")
+			if e.firstInit = inv.newFirstInit(p); e.firstInit.own != own {
+				t.Fatalf("init burst lowered to %d, want %d", e.firstInit.own, own)
 			}
-			inv.endInitBurst(e, inv.log)
+			var then atomic.Int32
+			inv.afterFirstInit(e, func() { then.Add(1) }, inv.log)
 			time.Sleep(50 * time.Millisecond) // the init goes on for a while
+			if n := then.Load(); n != 0 && !tc.noInit {
+				t.Errorf("then called %d times before the init ended", n)
+			}
 			if tc.discard {
-				e.burst.stop()
+				e.firstInit.stop()
 			} else {
 				close(booted)
 			}
@@ -131,12 +136,41 @@ func TestEndInitBurst(t *testing.T) {
 			if len(cpus.calls) != tc.wantCalls || cpus.early {
 				t.Fatalf("updates %v (before the init ended: %v), want %d", cpus.calls, cpus.early, tc.wantCalls)
 			}
+			if n := then.Load(); n != 1 {
+				t.Errorf("then called %d times, want once", n)
+			}
 			for _, n := range cpus.calls {
 				if n != own {
 					t.Errorf("update to %d nano CPUs, want the function's own %d", n, own)
 				}
 			}
 		})
+	}
+}
+
+func TestAfterFirstInitWithoutBurst(t *testing.T) {
+	inv := testInvoker(t, 1024, time.Minute, &fakeRemover{})
+	booted := make(chan struct{})
+	cpus := &fakeCPUs{after: booted}
+	inv.cpus = cpus
+	e := &env{id: "e1", containerID: "c0ffeec0ffee", agent: fakeInitAgent(t, booted, false)}
+	e.firstInit = inv.newFirstInit(sandbox.Params{Spec: function.Spec{MemoryMB: 128}, HostCPUs: 2, InitCPUs: -1})
+	called := make(chan struct{})
+	inv.afterFirstInit(e, func() { close(called) }, inv.log)
+	select {
+	case <-called:
+		t.Fatal("then called before the init ended")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(booted)
+	select {
+	case <-called:
+	case <-time.After(30 * time.Second):
+		t.Fatal("then not called after the init ended")
+	}
+	inv.ops.Wait()
+	if len(cpus.calls) != 0 {
+		t.Errorf("container updates %v without an init burst", cpus.calls)
 	}
 }
 
@@ -147,8 +181,8 @@ func TestNoInitBurstWithoutInitCPUs(t *testing.T) {
 		{Spec: function.Spec{MemoryMB: 3538}, HostCPUs: 2, InitCPUs: 2},   // already 2 vCPU
 		{Spec: function.Spec{MemoryMB: 10240}, HostCPUs: 16, InitCPUs: 2}, // more than the burst
 	} {
-		if b := inv.newInitBurst(p); b != nil {
-			t.Errorf("%d MB, init %g vCPU on %d CPUs: an init burst to lower to %d", p.Spec.MemoryMB, p.InitCPUs, p.HostCPUs, b.own)
+		if f := inv.newFirstInit(p); f.own != 0 {
+			t.Errorf("%d MB, init %g vCPU on %d CPUs: an init burst to lower to %d", p.Spec.MemoryMB, p.InitCPUs, p.HostCPUs, f.own)
 		}
 	}
 }

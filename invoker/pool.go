@@ -38,7 +38,7 @@ type env struct {
 	agent       *agentclient.Client
 	taskDir     string     // a stem's own task directory (mounted at /var/task), "" otherwise
 	prewarmed   bool       // a stem taken for a function (set under pool.mu when taken)
-	burst       *initBurst // the CPU quota to lower after the first init; nil: none (initburst.go)
+	firstInit   *firstInit // follows the first init (the CPU quota to lower: initburst.go)
 
 	// Guarded by pool.mu.
 	state     envState
