@@ -92,7 +92,9 @@
 //     own task directory (DataDir/task/<ID>/<env>, hard links, copies across filesystems) and
 //     sending the agent the function's Config and the environment sandbox.Environment gives a
 //     container created for it; the invocation then runs init and is Cold and Prewarmed. Taking
-//     a stem wakes the replenishing loop, which never runs on the invoke path. Shapes are the
+//     a stem wakes the replenishing loop, which never runs on the invoke path, once the taken
+//     stem's init has ended (a stem started meanwhile would compete with it for CPU; the same
+//     holds for a shape learned from a cold start: initburst.go). Shapes are the
 //     configured ones (default: each runtime image at 128 MB and 512 MB of /tmp) and up to 8
 //     learned from cold starts of zip functions, each dropped after KeepAlive unused. Stems idle
 //     past KeepAlive are reaped like any idle container and replaced. Image functions always
@@ -128,8 +130,8 @@
 // invocation took p50/p99 603/1128 ms cold and 18/48 ms pre-warmed at 1,769 MB; at 128 MB,
 // where the runtime's init runs under a 0.07 vCPU quota, 1170/2524 ms cold and 95/214 ms
 // pre-warmed (before the init burst). BenchmarkInitBurst measures the burst on 128 MB echo
-// functions of the language runtimes: on that host (medians of 10, loaded by other work) a
-// python3.13 cold start's Init Duration was 109 ms with the burst and 802 ms without (first
-// invoke 606/1373 ms), a nodejs20.x one's 619/2991 ms (first invoke 1234/3965 ms); pre-warmed,
-// 278/740 ms (python) and 1009/2975 ms (node).
+// functions of the language runtimes (medians of 10, same host and load; with / without the
+// burst): python3.13's Init Duration 113 / 735 ms cold and 111 / 616 ms pre-warmed (first
+// invoke 728 / 1352 and 116 / 657 ms); nodejs20.x's 265 / 2965 ms cold and 287 / 2636 ms
+// pre-warmed (first invoke 672 / 3531 and 295 / 2642 ms).
 package invoker
