@@ -35,6 +35,9 @@ const (
 	DefaultQueueWait = 2 * time.Second
 	// DefaultOvercommit is the factor by which memory limits may exceed CapacityMB.
 	DefaultOvercommit = 1.5
+	// DefaultInitCPUs is the CPU quota, in vCPUs, of an environment's first init (capped by the
+	// host's CPUs).
+	DefaultInitCPUs = 2.0
 )
 
 // Config configures an Invoker. The Docker daemon is taken from the environment (DOCKER_HOST,
@@ -82,6 +85,12 @@ type Config struct {
 	// functions rarely use all of their limit. A monitor watches the host's actual memory and
 	// evicts idle containers when it runs short (monitor.go). Default 1.5; 1 disables.
 	Overcommit float64
+	// InitCPUs is the CPU quota, in vCPUs, an environment gets for its first init (at container
+	// start, or a pre-warmed container's specialisation): Lambda's init burst. It is capped by
+	// the host's CPUs and never below the function's own quota (MemorySize/1769 vCPU), to which
+	// the container is lowered once that init has ended. 0 means DefaultInitCPUs (so
+	// min(2, host CPUs)); negative means no burst.
+	InitCPUs float64
 	// HostMemory reads the host's available memory and pressure for that monitor. Default: the
 	// host's /proc (meminfo and pressure/memory).
 	HostMemory HostMemory
@@ -165,6 +174,12 @@ func (c Config) withDefaults(hostMemoryBytes int64) (Config, error) {
 	}
 	if !(c.Overcommit >= 1) || math.IsInf(c.Overcommit, 0) { // NaN fails both comparisons
 		return c, fmt.Errorf("invoker: Overcommit %g must be at least 1 (1 disables overcommit)", c.Overcommit)
+	}
+	if c.InitCPUs == 0 {
+		c.InitCPUs = DefaultInitCPUs
+	}
+	if math.IsNaN(c.InitCPUs) || math.IsInf(c.InitCPUs, 0) {
+		return c, fmt.Errorf("invoker: InitCPUs %g must be a number of vCPUs (negative: no init burst)", c.InitCPUs)
 	}
 	if c.HostMemory == nil {
 		c.HostMemory = ProcMemory{Root: "/proc"}

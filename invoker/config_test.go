@@ -1,6 +1,7 @@
 package invoker
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,6 +47,38 @@ func TestConfigPrewarmDefaults(t *testing.T) {
 			if got.Prewarm != tc.prewarm || !slices.Equal(got.PrewarmShapes, tc.shapes) || got.MaxConcurrentStarts != tc.maxStarts {
 				t.Errorf("prewarm %d shapes %v starts %d; want %d %v %d", got.Prewarm, got.PrewarmShapes,
 					got.MaxConcurrentStarts, tc.prewarm, tc.shapes, tc.maxStarts)
+			}
+		})
+	}
+}
+
+func TestConfigInitCPUs(t *testing.T) {
+	agent := filepath.Join(t.TempDir(), "agent")
+	if err := os.WriteFile(agent, nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base := Config{ID: "inv", DataDir: t.TempDir(), AgentBinary: agent}
+	for _, tc := range []struct {
+		name    string
+		set     float64
+		want    float64
+		wantErr bool
+	}{
+		{name: "default", set: 0, want: DefaultInitCPUs},
+		{name: "set", set: 1.5, want: 1.5},
+		{name: "negative: off", set: -1, want: -1},
+		{name: "NaN", set: math.NaN(), wantErr: true},
+		{name: "infinite", set: math.Inf(1), wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := base
+			c.InitCPUs = tc.set
+			got, err := c.withDefaults(1 << 30)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("withDefaults: %v, want error %v", err, tc.wantErr)
+			}
+			if err == nil && got.InitCPUs != tc.want {
+				t.Errorf("InitCPUs %g, want %g", got.InitCPUs, tc.want)
 			}
 		})
 	}

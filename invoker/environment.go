@@ -47,6 +47,7 @@ func (inv *Invoker) createAndStart(ctx context.Context, e *env, p sandbox.Params
 		return err
 	}
 	p.ChannelDir = e.channelDir
+	e.firstInit = inv.newFirstInit(p)
 	if e.agent, err = agentclient.New(e.channelDir); err != nil {
 		return err
 	}
@@ -103,6 +104,7 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 		User:        inv.cfg.User,
 		PidsLimit:   inv.cfg.PidsLimit,
 		HostCPUs:    inv.hostCPUs,
+		InitCPUs:    inv.cfg.InitCPUs,
 		Created:     time.Now(),
 	}
 	cfg := agentproto.Config{
@@ -197,6 +199,7 @@ func imageCommand(img sandbox.ImageConfig, spec function.Spec) (command []string
 // memory stays charged (the container may still hold it) and the reaper tries again later.
 func (inv *Invoker) discard(ctx context.Context, e *env, reason string) bool {
 	inv.pool.retire(e)
+	e.firstInit.stop()
 	rmCtx, cancel := inv.detach(ctx)
 	defer cancel()
 	log := inv.log.With(zap.String("env", e.id), zap.String("container", sandbox.ShortID(e.containerID)),

@@ -103,11 +103,6 @@ func (inv *Invoker) orQueue(ctx context.Context, spec function.Spec, g grant, er
 // startNew starts the container of a new environment granted by acquire, after removing the
 // environments evicted for it.
 func (inv *Invoker) startNew(ctx context.Context, g grant, spec function.Spec, log *zap.Logger) (*env, bool, error) {
-	if inv.prewarm != nil {
-		if sh, ok := shapeOf(spec, inv.cfg.RuntimeImages); ok {
-			inv.prewarm.used(sh, time.Now()) // learns the shape: the next function of it finds a stem
-		}
-	}
 	var wg sync.WaitGroup
 	for _, v := range g.victims {
 		wg.Go(func() { inv.discard(ctx, v, "evicted for capacity") })
@@ -126,6 +121,8 @@ func (inv *Invoker) startNew(ctx context.Context, g grant, spec function.Spec, l
 		return nil, false, fmt.Errorf("invoker: start environment for %s: %w", spec.Name, err)
 	}
 	inv.pool.started(g.env)
+	// Learning the shape (the next function of it finds a stem) waits for the init: see initburst.go.
+	inv.afterFirstInit(g.env, inv.prewarmUse(spec), log)
 	log.Info("environment started", zap.String("env", g.env.id), zap.String("container", g.env.containerID),
 		zap.String("pool_key", g.env.key), zap.Duration("took", time.Since(start)))
 	return g.env, true, nil

@@ -25,6 +25,7 @@ type Invoker struct {
 	log      *zap.Logger
 	engine   *sandbox.Engine
 	remover  containerRemover // engine; tests substitute one that fails on demand
+	cpus     cpuSetter        // engine; tests substitute one that fails on demand
 	code     *codecache.Cache // nil without a CodeFetcher
 	opt      *optTrees        // the layers' /opt trees; nil without a CodeFetcher
 	pool     *pool
@@ -75,7 +76,7 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 	uid, gid, _ := cfg.uidGid() // validated by withDefaults
 	log = log.With(zap.String("invoker", cfg.ID))
 	inv := &Invoker{cfg: cfg, uid: uid, gid: gid, hostCPUs: host.CPUs, log: log, engine: engine,
-		remover: engine, pool: newPool(cfg.admitMB()).withKeepAlive(cfg.KeepAlive),
+		remover: engine, cpus: engine, pool: newPool(cfg.admitMB()).withKeepAlive(cfg.KeepAlive),
 		reserveMB: reserveMB(int(host.MemoryBytes>>20), cfg.CapacityMB), starts: newStartGate(cfg.MaxConcurrentStarts)}
 	inv.life, inv.giveUp = context.WithCancelCause(context.Background())
 
@@ -111,7 +112,7 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 	log.Info("invoker started", zap.Int("capacity_mb", cfg.CapacityMB), zap.Float64("overcommit", cfg.Overcommit),
 		zap.Int("admitted_mb", cfg.admitMB()), zap.Int("reserve_mb", inv.reserveMB), zap.Int("host_cpus", host.CPUs),
 		zap.Duration("keep_alive", cfg.KeepAlive), zap.Duration("queue_wait", cfg.QueueWait), zap.Int("prewarm", cfg.Prewarm),
-		zap.Int("max_concurrent_starts", cfg.MaxConcurrentStarts))
+		zap.Int("max_concurrent_starts", cfg.MaxConcurrentStarts), zap.Float64("init_cpus", cfg.InitCPUs))
 	return inv, nil
 }
 

@@ -36,8 +36,9 @@ type env struct {
 	containerID string
 	channelDir  string
 	agent       *agentclient.Client
-	taskDir     string // a stem's own task directory (mounted at /var/task), "" otherwise
-	prewarmed   bool   // a stem taken for a function (set under pool.mu when taken)
+	taskDir     string     // a stem's own task directory (mounted at /var/task), "" otherwise
+	prewarmed   bool       // a stem taken for a function (set under pool.mu when taken)
+	firstInit   *firstInit // follows the first init (the CPU quota to lower: initburst.go)
 
 	// Guarded by pool.mu.
 	state     envState

@@ -169,6 +169,7 @@ func (inv *Invoker) startStem(ctx context.Context, e *env, sh Shape) error {
 		User:        inv.cfg.User,
 		PidsLimit:   inv.cfg.PidsLimit,
 		HostCPUs:    inv.hostCPUs,
+		InitCPUs:    inv.cfg.InitCPUs, // lowered once the specialised function's init ends
 		Created:     time.Now(),
 	}
 	cfg := agentproto.Config{Stem: true, MemoryMB: sh.MemoryMB, InitTimeout: initTimeout}
@@ -195,6 +196,20 @@ func (inv *Invoker) specialise(ctx context.Context, e *env, spec function.Spec) 
 	return nil
 }
 
+// prewarmUse is what a start of spec tells the pre-warming: its shape was used (learned, or a
+// stem of it taken), which asks for a stem of it; nil when pre-warming is off or spec has no
+// shape (an image function).
+func (inv *Invoker) prewarmUse(spec function.Spec) func() {
+	if inv.prewarm == nil {
+		return nil
+	}
+	sh, ok := shapeOf(spec, inv.cfg.RuntimeImages)
+	if !ok {
+		return nil
+	}
+	return func() { inv.prewarm.used(sh, time.Now()) }
+}
+
 // notTheStem marks a specialisation failure that is not the stem's: fromStem returns it rather
 // than spend another stem on it.
 type notTheStem struct{ err error }
@@ -208,19 +223,21 @@ func (e notTheStem) Unwrap() error { return e.err }
 // returned as is.
 func (inv *Invoker) fromStem(ctx context.Context, g grant, spec function.Spec, log *zap.Logger) (*env, bool, error) {
 	for try := 1; ; try++ {
-		if sh, ok := shapeOf(spec, inv.cfg.RuntimeImages); ok {
-			inv.prewarm.used(sh, time.Now())
-		}
 		start := time.Now()
 		err := inv.specialise(ctx, g.env, spec)
 		if err == nil {
 			inv.pool.started(g.env)
+			// The stem's replacement waits for the init: see initburst.go.
+			inv.afterFirstInit(g.env, inv.prewarmUse(spec), log)
 			log.Info("pre-warmed environment specialised", zap.String("env", g.env.id),
 				zap.String("container", g.env.containerID), zap.String("pool_key", g.env.key),
 				zap.Duration("took", time.Since(start)))
 			return g.env, true, nil
 		}
 		inv.discard(ctx, g.env, "specialisation failed")
+		if use := inv.prewarmUse(spec); use != nil {
+			use() // the stem is gone: replace it
+		}
 		var apiErr *lambdaerr.APIError
 		var ours notTheStem
 		if errors.As(err, &apiErr) || errors.As(err, &ours) || try == maxStemTries || ctx.Err() != nil {

@@ -31,6 +31,8 @@ func (e markEnv) WaitIdle(ctx context.Context) error {
 	}
 }
 
+func (e markEnv) WaitBootInit(context.Context) error { return nil }
+
 func TestIdleMarkFollowsTheReply(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -111,6 +112,22 @@ func (e *Engine) Start(ctx context.Context, id string, onExit func(string)) erro
 	}
 	return nil
 }
+
+// SetNanoCPUs changes the CPU quota of a running container (NanoCPUs, as ContainerConfig sets
+// it). A container that is gone is reported as such: errors.Is(err, ErrGone).
+func (e *Engine) SetNanoCPUs(ctx context.Context, id string, nanoCPUs int64) error {
+	_, err := e.cli.ContainerUpdate(ctx, id, container.UpdateConfig{Resources: container.Resources{NanoCPUs: nanoCPUs}})
+	if cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("sandbox: update container %s: %w", ShortID(id), ErrGone)
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: set the CPU quota of container %s to %d nano CPUs: %w", ShortID(id), nanoCPUs, err)
+	}
+	return nil
+}
+
+// ErrGone is an update of a container that no longer exists.
+var ErrGone = errors.New("container gone")
 
 // ExitState describes a container's state for error messages ("exited, exit code 137, OOM
 // killed"). It first gives a container that is going down up to settleTime to be seen as exited.

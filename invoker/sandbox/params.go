@@ -10,6 +10,9 @@
 //     (capped at min(6, host CPUs)) as NanoCPUs, i.e. over the kernel's 100 ms CFS period; pids;
 //     nofile 1024; no new privileges; every capability dropped; read-only root; a size-limited,
 //     executable tmpfs on /tmp; a fixed non-root user.
+//   - The container starts with a larger CPU quota for its first init (InitNanoCPUs, Lambda's
+//     init burst: "the init code will execute faster than your handler code"); the invoker
+//     lowers it to NanoCPUs with a container update once that init has ended (SetNanoCPUs).
 //     Note that tmpfs pages count against the container's memory limit: a function that fills
 //     /tmp has that much less memory (on Lambda, /tmp is separate from memory).
 //   - The CFS period stays 100 ms although a small function is then throttled for ~90 ms at a
@@ -80,7 +83,10 @@ type Params struct {
 	User      string // "uid:gid"
 	PidsLimit int64
 	HostCPUs  int
-	Created   time.Time
+	// InitCPUs is the CPU quota, in vCPUs, of the environment's first init (InitNanoCPUs);
+	// 0 or less: none, the container starts at its own quota.
+	InitCPUs float64
+	Created  time.Time
 }
 
 // Name is the container name: lambdock-<function>-<first 12 digits of the env id>, or
@@ -121,6 +127,18 @@ func (p Params) NanoCPUs() int64 {
 	return max(int64(cpus*1e9), 1e7)
 }
 
+// InitNanoCPUs is the CPU quota the container starts with, for its first init (Lambda's init
+// burst): InitCPUs vCPU, at most the host's CPUs and at least NanoCPUs. Without InitCPUs it is
+// NanoCPUs. The invoker lowers it to NanoCPUs once the first init has ended.
+func (p Params) InitNanoCPUs() int64 {
+	own := p.NanoCPUs()
+	if !(p.InitCPUs > 0) { // NaN too
+		return own
+	}
+	burst := min(p.InitCPUs, float64(max(p.HostCPUs, 1)))
+	return max(int64(burst*1e9), own)
+}
+
 // ContainerConfig is the Docker definition of the container.
 func ContainerConfig(p Params) (*container.Config, *container.HostConfig) {
 	cfg := &container.Config{
@@ -146,8 +164,8 @@ func ContainerConfig(p Params) (*container.Config, *container.HostConfig) {
 	host := &container.HostConfig{
 		Resources: container.Resources{
 			Memory:     memory,
-			MemorySwap: memory, // memory + swap = memory: no swap
-			NanoCPUs:   p.NanoCPUs(),
+			MemorySwap: memory,           // memory + swap = memory: no swap
+			NanoCPUs:   p.InitNanoCPUs(), // lowered to NanoCPUs after the first init
 			PidsLimit:  &pids,
 			Ulimits:    []*container.Ulimit{{Name: "nofile", Soft: 1024, Hard: 1024}},
 		},

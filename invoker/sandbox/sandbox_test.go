@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -43,6 +44,41 @@ func TestNanoCPUs(t *testing.T) {
 		if got := p.NanoCPUs(); got != tc.want {
 			t.Errorf("%d MB on %d CPUs: %d, want %d", tc.memMB, tc.hostCPUs, got, tc.want)
 		}
+	}
+}
+
+func TestInitNanoCPUs(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		memMB    int
+		hostCPUs int
+		initCPUs float64
+		want     int64
+	}{
+		{"off", 128, 2, 0, 72_357_263},
+		{"negative is off", 128, 2, -1, 72_357_263},
+		{"NaN is off", 128, 2, math.NaN(), 72_357_263},
+		{"burst of 2 vCPU", 128, 2, 2, 2_000_000_000},
+		{"fractional burst", 128, 4, 1.5, 1_500_000_000},
+		{"capped by the host", 128, 1, 2, 1_000_000_000},
+		{"host count unknown counts as one", 128, 0, 2, 1_000_000_000},
+		{"never below the function's own quota", 10240, 16, 2, 5_788_581_119},
+		{"equal to the function's own quota", 3538, 2, 2, 2_000_000_000},
+		{"burst smaller than the function's quota", 1769, 2, 0.5, 1_000_000_000},
+		{"tiny burst keeps Docker's minimum", 1, 2, 0.001, 10_000_000},
+		{"above Lambda's 6 vCPU on a large host", 128, 16, 8, 8_000_000_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := testParams(function.Spec{Name: "f", MemoryMB: tc.memMB})
+			p.HostCPUs, p.InitCPUs = tc.hostCPUs, tc.initCPUs
+			if got := p.InitNanoCPUs(); got != tc.want {
+				t.Errorf("%d MB on %d CPUs, init %g: %d, want %d", tc.memMB, tc.hostCPUs, tc.initCPUs, got, tc.want)
+			}
+			_, host := ContainerConfig(p)
+			if host.Resources.NanoCPUs != tc.want {
+				t.Errorf("container created with %d nano CPUs, want the init quota %d", host.Resources.NanoCPUs, tc.want)
+			}
+		})
 	}
 }
 

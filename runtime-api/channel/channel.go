@@ -30,6 +30,7 @@ import (
 type Environment interface {
 	Invoke(ctx context.Context, req environment.Request) (environment.Outcome, error)
 	WaitIdle(ctx context.Context) error
+	WaitBootInit(ctx context.Context) error
 }
 
 // Listen creates the agent's socket in dir, replacing a stale one, readable by its owner only.
@@ -49,7 +50,7 @@ func Listen(dir string) (net.Listener, error) {
 	return ln, nil
 }
 
-// Handler serves PathHealth, PathInvoke and PathIdle.
+// Handler serves PathHealth, PathInvoke, PathIdle and PathInit.
 func Handler(env Environment) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+agentproto.PathHealth, func(w http.ResponseWriter, _ *http.Request) {
@@ -64,6 +65,13 @@ func Handler(env Environment) http.Handler {
 			return
 		}
 		_, _ = io.WriteString(w, "idle\n")
+	})
+	mux.HandleFunc("GET "+agentproto.PathInit, func(w http.ResponseWriter, r *http.Request) {
+		if err := env.WaitBootInit(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "init done\n")
 	})
 	return mux
 }

@@ -58,6 +58,8 @@ type Env struct {
 	log     *slog.Logger
 
 	slot chan struct{} // held by the running invocation or the boot init, and for good after Shutdown
+	// booted is closed when the boot init (Boot) has ended, whatever its outcome.
+	booted chan struct{}
 	// life ends at Shutdown; it cancels the boot init and any running invocation.
 	life context.Context
 	stop context.CancelFunc
@@ -120,6 +122,7 @@ func New(opts Options, api *runtimeapi.Server, sup *supervisor.Supervisor, captu
 		journal:    journal,
 		log:        log,
 		slot:       make(chan struct{}, 1),
+		booted:     make(chan struct{}),
 		changed:    make(chan struct{}),
 	}
 }
@@ -142,9 +145,22 @@ func (e *Env) Boot() {
 	e.slot <- struct{}{} // free: nothing else has run yet
 	e.setBusy(true)
 	go func() {
+		defer close(e.booted) // after release: the first invocation may run from then on
 		defer e.release()
 		e.bootInitRun(e.life)
 	}()
+}
+
+// WaitBootInit returns once the boot init has ended (ready, failed, timed out, or abandoned at
+// Shutdown), or with an error when ctx ends first. Call it only after Boot. The invoker uses it
+// to lower the container's CPU quota from the init burst to the function's own.
+func (e *Env) WaitBootInit(ctx context.Context) error {
+	select {
+	case <-e.booted:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for the boot init: %w", ctx.Err())
+	}
 }
 
 func (e *Env) bootInitRun(ctx context.Context) {

@@ -43,6 +43,9 @@ const (
 	DefaultPrewarm = 1
 	// DefaultMaxConcurrentStarts bounds the containers an invoker creates and starts at once.
 	DefaultMaxConcurrentStarts = 4
+	// DefaultInitCPUs is the CPU quota, in vCPUs, of a container's first init (capped by the
+	// host's CPUs).
+	DefaultInitCPUs = 2.0
 	// DefaultAsyncTimeScale leaves the asynchronous invocations' delays as Lambda's.
 	DefaultAsyncTimeScale = 1.0
 	// DefaultAsyncRetention is how long the state of an asynchronous invocation is kept.
@@ -147,6 +150,9 @@ type Config struct {
 	// MaxConcurrentStarts bounds the containers the invoker creates and starts at once (0: the
 	// invoker's default, DefaultMaxConcurrentStarts).
 	MaxConcurrentStarts int
+	// InitCPUs is the CPU quota, in vCPUs, a container gets for its first init (Lambda's init
+	// burst), capped by the host's CPUs and never below the function's own; 0: no burst.
+	InitCPUs float64
 	// AsyncTimeScale multiplies the retry delays, throttle backoffs and maximum event ages of
 	// asynchronous invocations: for tests and demos only (0.01 makes a minute 0.6 s); 0 is 1.
 	AsyncTimeScale float64

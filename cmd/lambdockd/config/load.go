@@ -42,6 +42,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&c.LogLevel, "log-level", DefaultLogLevel, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "bound of a clean shutdown")
 	fs.IntVar(&c.Prewarm, "prewarm", DefaultPrewarm, "pre-warmed containers kept per runtime image and memory size (0: none)")
+	fs.Float64Var(&c.InitCPUs, "init-cpus", DefaultInitCPUs, "vCPUs a container gets for its first init, lowered to the function's own quota after it (capped by the host's CPUs; 0: no burst)")
 	fs.IntVar(&c.MaxConcurrentStarts, "max-concurrent-starts", DefaultMaxConcurrentStarts, "containers the invoker creates and starts at once")
 	fs.IntVar(&c.QueueConcurrency, "queue-concurrency", 0, "batches of one queue trigger each controller runs at once (0: 5)")
 	fs.Float64Var(&c.AsyncTimeScale, "async-time-scale", DefaultAsyncTimeScale, "factor applied to async retry delays, throttle backoffs and maximum event ages (for tests and demos; 1: Lambda's)")

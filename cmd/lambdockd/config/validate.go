@@ -53,6 +53,9 @@ func (c Config) Validate() error {
 	if c.Prewarm < 0 {
 		errs = append(errs, fmt.Errorf("--prewarm %d is negative", c.Prewarm))
 	}
+	if !(c.InitCPUs >= 0) || math.IsInf(c.InitCPUs, 0) { // NaN fails the comparison
+		errs = append(errs, fmt.Errorf("--init-cpus %g must be a non-negative number of vCPUs (0: no init burst)", c.InitCPUs))
+	}
 	if c.MaxConcurrentStarts < 0 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-starts %d is negative", c.MaxConcurrentStarts))
 	}

@@ -125,6 +125,7 @@ func (s *Server) startInvoker(ctx context.Context) error {
 		MaxConcurrentStarts: s.cfg.MaxConcurrentStarts, // 0: the invoker's default
 		QueueWait:           zeroMeansNone(s.cfg.QueueWait),
 		Overcommit:          s.cfg.Overcommit, // 0: the invoker's default
+		InitCPUs:            zeroMeansNone(s.cfg.InitCPUs),
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -167,9 +168,9 @@ func (s *Server) startUsagePublisher() (*metering.Publisher, error) {
 }
 
 // zeroMeansNone maps a flag where 0 means "none" (--prewarm 0: no pre-warmed containers,
-// --queue-wait 0: no wait) to the invoker.Config field, where 0 means the default and a
-// negative value means none.
-func zeroMeansNone[T int | time.Duration](v T) T {
+// --queue-wait 0: no wait, --init-cpus 0: no init burst) to the invoker.Config field, where 0
+// means the default and a negative value means none.
+func zeroMeansNone[T int | time.Duration | float64](v T) T {
 	if v == 0 {
 		return -1
 	}

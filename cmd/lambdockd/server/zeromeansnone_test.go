@@ -23,4 +23,12 @@ func TestZeroMeansNone(t *testing.T) {
 			t.Errorf("zeroMeansNone(%v) = %v, want %v", tc.flag, got, tc.want)
 		}
 	}
+	for _, tc := range []struct{ flag, want float64 }{
+		{0, -1}, // --init-cpus 0 turns the init burst off; the invoker's 0 would be its default
+		{1.5, 1.5},
+	} {
+		if got := zeroMeansNone(tc.flag); got != tc.want {
+			t.Errorf("zeroMeansNone(%g) = %g, want %g", tc.flag, got, tc.want)
+		}
+	}
 }

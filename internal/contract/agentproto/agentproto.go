@@ -31,6 +31,11 @@
 //     HeaderResultIdleMark, and its body (Content-Length) is the result followed by one byte,
 //     written only once the environment is free again: IdleMark, or NotIdleMark when waiting for
 //     that failed (the container's state is then unknown). The result bytes are flushed at once.
+//  4. GET  PathInit    → returns 200 once the environment's first init (started with the
+//     container, or by PathSpecialize) has ended, whatever its outcome: the runtime is ready, its
+//     init failed or timed out, or it could not be started. The invoker lowers the container's
+//     CPU quota from the init burst to the function's own then. It never waits for a re-init
+//     after a reset (which runs inside an invocation, without the burst).
 //
 // A pre-warmed container (a "stem cell") starts with a Config whose Stem is true and no function:
 // its agent serves PathHealth and waits, with no runtime process. The invoker specialises it once,
@@ -43,8 +48,8 @@
 //	   the init, as after a cold start). 409 if the stem is already specialised (or shutting down);
 //	   a function's agent does not serve the path (404).
 //
-// Before specialisation PathInvoke and PathIdle answer 409; after it, the agent is an ordinary
-// agent for that function for the rest of its life.
+// Before specialisation PathInvoke, PathIdle and PathInit answer 409; after it, the agent is an
+// ordinary agent for that function for the rest of its life.
 //
 // Everything here is shared by both sides, so the wire format is defined in exactly one place.
 package agentproto
@@ -67,6 +72,8 @@ const (
 	PathHealth = "/health"
 	PathInvoke = "/invoke"
 	PathIdle   = "/idle"
+	// PathInit waits for the end of the first init (see the package doc).
+	PathInit = "/init"
 	// PathSpecialize turns a stem agent into the agent of one function (see the package doc).
 	PathSpecialize = "/specialize"
 )

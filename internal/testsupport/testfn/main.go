@@ -31,6 +31,8 @@
 //	                               reports every record whose body contains "fail" in
 //	                               batchItemFailures (see handleSQS)
 //
+// With TESTFN_INIT_SLEEP_MS set (a number of milliseconds) its init lasts that long.
+//
 // Build: CGO_ENABLED=0 GOOS=linux go build -o bootstrap ./internal/testsupport/testfn
 package main
 
@@ -41,6 +43,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,10 +77,17 @@ type function struct {
 	calls map[string]int // flaky op: calls by key
 }
 
+// initSleepEnv, when set to a number of milliseconds, makes the init (before the runtime's
+// first /next) last that long.
+const initSleepEnv = "TESTFN_INIT_SLEEP_MS"
+
 func main() {
 	if os.Getenv(childEnv) != "" {
 		time.Sleep(3 * time.Second)
 		return
+	}
+	if ms, err := strconv.Atoi(os.Getenv(initSleepEnv)); err == nil && ms > 0 {
+		time.Sleep(time.Duration(ms) * time.Millisecond) // a slow init
 	}
 	f := &function{calls: map[string]int{}}
 	lambda.Start(f.handle)
