@@ -4,16 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/golang-migrate/migrate/v4"
-	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
-	"github.com/golang-migrate/migrate/v4/source/iofs"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/lambdock/lambdock/internal/contract/tenant"
@@ -142,31 +136,5 @@ func TestImageClaimsMigrationBackfill(t *testing.T) {
 		if got, err := st.MayUseImage(ctx, q.account, q.image); err != nil || got != q.want {
 			t.Errorf("MayUseImage(%s, %.12s) = %v, %v; want %v", q.account, q.image, got, err, q.want)
 		}
-	}
-}
-
-// migrateTo migrates the database at url up or down to schema version v.
-func migrateTo(t *testing.T, url string, v uint) {
-	t.Helper()
-	src, err := iofs.New(os.DirFS("."), "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDB(*cfg)
-	defer db.Close()
-	drv, err := migratepgx.WithInstance(db, &migratepgx.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := migrate.NewWithInstance("iofs", src, "pgx5", drv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Migrate(v); err != nil {
-		t.Fatalf("migrate to %d: %v", v, err)
 	}
 }

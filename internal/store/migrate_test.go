@@ -83,27 +83,13 @@ func TestTenancyMigrationDownAndUp(t *testing.T) {
 	}
 	st.Close()
 
-	src, err := iofs.New(os.DirFS("."), "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
+	migrateTo(t, url, 1) // down to schema 1: later migrations first, then 0002
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	db := stdlib.OpenDB(*cfg)
 	defer db.Close()
-	drv, err := migratepgx.WithInstance(db, &migratepgx.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := migrate.NewWithInstance("iofs", src, "pgx5", drv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Migrate(1); err != nil { // down to schema 1: later migrations first, then 0002
-		t.Fatalf("down: %v", err)
-	}
 	var names []string
 	rows, err := db.QueryContext(ctx, `SELECT name FROM functions`)
 	if err != nil {
@@ -126,5 +112,31 @@ func TestTenancyMigrationDownAndUp(t *testing.T) {
 	defer st.Close()
 	if _, err := st.GetFunction(ctx, tenant.AdminAccountID, "f"); err != nil {
 		t.Fatalf("the admin account's f after down and up: %v", err)
+	}
+}
+
+// migrateTo migrates the database at url up or down to schema version v.
+func migrateTo(t *testing.T, url string, v uint) {
+	t.Helper()
+	src, err := iofs.New(os.DirFS("."), "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	drv, err := migratepgx.WithInstance(db, &migratepgx.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "pgx5", drv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Migrate(v); err != nil {
+		t.Fatalf("migrate to %d: %v", v, err)
 	}
 }

@@ -273,12 +273,16 @@ func (h *harness) await(ch <-chan reply) reply {
 }
 
 // idle starts GET /idle in the background; the channel gets its status.
-func (h *harness) idle() <-chan int {
+func (h *harness) idle() <-chan int { return h.getInBackground(agentproto.PathIdle) }
+
+// getInBackground starts GET path on the channel in the background; the channel it returns gets
+// the status (-1: no reply).
+func (h *harness) getInBackground(path string) <-chan int {
 	out := make(chan int, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*patience)
 		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://agent"+agentproto.PathIdle, nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://agent"+path, nil)
 		resp, err := h.channel.Do(req)
 		if err != nil {
 			out <- -1

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"net/http"
 	"syscall"
 	"testing"
@@ -11,22 +10,7 @@ import (
 )
 
 // initDone starts GET /init in the background; the channel gets its status (-1: no reply).
-func (h *harness) initDone() <-chan int {
-	out := make(chan int, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*patience)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://agent"+agentproto.PathInit, nil)
-		resp, err := h.channel.Do(req)
-		if err != nil {
-			out <- -1
-			return
-		}
-		resp.Body.Close()
-		out <- resp.StatusCode
-	}()
-	return out
-}
+func (h *harness) initDone() <-chan int { return h.getInBackground(agentproto.PathInit) }
 
 func TestInitDoneAnswersOnceTheBootInitEnds(t *testing.T) {
 	for _, tc := range []struct {
