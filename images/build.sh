@@ -113,7 +113,12 @@ debian_root() {
 		mkdir -p "$root/usr/$d"
 		ln -sfn "usr/$d" "$root/$d"
 	done
-	rm -rf "$root"/usr/share/doc "$root"/usr/share/man "$root"/usr/share/info "$root"/usr/share/locale \
+	# Of the documentation only each package's copyright file (its license) stays.
+	if [ -d "$root"/usr/share/doc ]; then
+		find "$root"/usr/share/doc -mindepth 1 ! -type d ! -name copyright -delete
+		find "$root"/usr/share/doc -mindepth 1 -type d -empty -delete
+	fi
+	rm -rf "$root"/usr/share/man "$root"/usr/share/info "$root"/usr/share/locale \
 		"$root"/usr/share/lintian "$root"/usr/lib/*-linux-gnu/gconv "$root"/var/lib/dpkg \
 		"$root"/var/cache/* "$root"/var/log/*
 }
