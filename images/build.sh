@@ -153,11 +153,19 @@ docker_build() {
 	local tags=() tag
 	for tag in "$@"; do tags+=(-t "$tag"); done
 	echo "LABEL lambdock.inputs=$hash" >>"$ctx/Dockerfile"
+	local old
+	old="$(docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true)"
 	# The legacy builder (no BuildKit, which may be missing) needs nothing but the Engine; its
-	# deprecation notice is shown only when the build fails.
-	if ! DOCKER_BUILDKIT=0 docker build -q --pull=false "${tags[@]}" "$ctx" >/dev/null 2>"$ctx/build.err"; then
+	# deprecation notice is shown only when the build fails. --force-rm: no container is left
+	# by a failed RUN step.
+	if ! DOCKER_BUILDKIT=0 docker build -q --force-rm --pull=false "${tags[@]}" "$ctx" >/dev/null 2>"$ctx/build.err"; then
 		cat "$ctx/build.err" >&2
 		die "docker build of $* failed"
+	fi
+	# The image this one replaces goes, unless something still uses it (a container, another
+	# tag, an image built on it): then Docker refuses and it stays.
+	if [ -n "$old" ] && [ "$old" != "$(docker image inspect --format '{{.Id}}' "$1")" ]; then
+		docker image rm "$old" >/dev/null 2>&1 || true
 	fi
 }
 
