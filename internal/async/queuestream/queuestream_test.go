@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -39,8 +40,16 @@ func TestQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info, err := again.Info(ctx); err != nil || info.State.Msgs != 1 {
-		t.Fatalf("queue after a plain publish and a second Ensure: %+v, %v", info, err)
+	// Flush returns once the server has the message; the stream stores it a moment later, on
+	// the server's own goroutine.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		info, err := again.Info(ctx)
+		if err == nil && info.State.Msgs == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue after a plain publish and a second Ensure: %+v, %v", info, err)
+		}
 	}
 
 	// Filtered consumers, so that the work queue takes several at once for this test.
