@@ -150,24 +150,36 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 	return p, cfg, nil
 }
 
-// stopGrace bounds a graceful stop (retire): the agent gives extensions 2 s after SHUTDOWN.
-const stopGrace = 3 * time.Second
+// stopGrace bounds a graceful stop: the agent gives extensions 2 s after SHUTDOWN; stopSlack is
+// Docker's own time on top of it.
+const (
+	stopGrace = 3 * time.Second
+	stopSlack = 5 * time.Second
+)
 
-// retire removes an idle environment the way Lambda shuts one down: its agent gets SIGTERM and
-// sends SHUTDOWN to the extensions (and SIGTERM to the runtime when extensions registered), with
-// stopGrace to finish, before the container is removed (discard). Environments that failed are
-// discarded at once instead.
+// retire removes an idle environment the way Lambda shuts one down (stopGracefully), then
+// removes its container (discard). Environments that failed are discarded at once instead.
 func (inv *Invoker) retire(ctx context.Context, e *env, reason string) bool {
-	if e.containerID != "" && inv.engine != nil {
-		stopCtx, cancel := inv.detach(ctx)
-		stopCtx, cancelStop := context.WithTimeout(stopCtx, stopGrace+removeTimeout)
-		if err := inv.engine.Stop(stopCtx, e.containerID, stopGrace); err != nil {
-			inv.log.Warn("graceful stop failed; removing the container", zap.String("env", e.id), zap.Error(err))
-		}
-		cancelStop()
-		cancel()
-	}
+	inv.stopGracefully(ctx, e)
 	return inv.discard(ctx, e, reason)
+}
+
+// stopGracefully stops e's container the way Lambda shuts an environment down: its agent gets
+// SIGTERM and sends SHUTDOWN to the extensions (and SIGTERM to the runtime when extensions
+// registered), with stopGrace to finish, then SIGKILL. It returns within stopGrace+stopSlack,
+// or when Close gives up, even if ctx has ended; a failure is logged, the removal that follows
+// takes care of the container.
+func (inv *Invoker) stopGracefully(ctx context.Context, e *env) {
+	if e.containerID == "" || inv.engine == nil {
+		return
+	}
+	stopCtx, cancel := inv.detach(ctx)
+	defer cancel()
+	stopCtx, cancelStop := context.WithTimeout(stopCtx, stopGrace+stopSlack)
+	defer cancelStop()
+	if err := inv.engine.Stop(stopCtx, e.containerID, stopGrace); err != nil {
+		inv.log.Warn("graceful stop failed; removing the container", zap.String("env", e.id), zap.Error(err))
+	}
 }
 
 // imageCommand is what the agent starts for an image function, and its _HANDLER (§2.1, §2.4):

@@ -7,7 +7,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
@@ -119,24 +118,12 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 // ID is the invoker's ID (Config.ID, or the default).
 func (inv *Invoker) ID() string { return inv.cfg.ID }
 
-// stopped, stopGrace and 5 s for Docker have passed, or ctx has ended.
-// stopped, stopGrace (plus Docker's own time) has passed, or ctx has ended.
+// stopAll stops the containers of envs gracefully (stopGracefully), in parallel, and returns
+// when every stop has returned.
 func (inv *Invoker) stopAll(ctx context.Context, envs []*env) {
-	if inv.engine == nil {
-		return
-	}
-	stopCtx, cancel := context.WithTimeout(ctx, stopGrace+5*time.Second)
-	defer cancel()
 	var wg sync.WaitGroup
 	for _, e := range envs {
-		if e.containerID == "" {
-			continue
-		}
-		wg.Go(func() {
-			if err := inv.engine.Stop(stopCtx, e.containerID, stopGrace); err != nil {
-				inv.log.Warn("graceful stop failed; removing the container", zap.String("env", e.id), zap.Error(err))
-			}
-		})
+		wg.Go(func() { inv.stopGracefully(ctx, e) })
 	}
 	wg.Wait()
 }
