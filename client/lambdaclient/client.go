@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -223,4 +224,17 @@ func decodeError(resp *http.Response, body []byte) *APIError {
 		e.Message = strings.TrimSpace(string(body))
 	}
 	return e
+}
+
+// pageQuery is the page of a List call as query parameters: Marker and MaxItems, each only when
+// set.
+func pageQuery(marker string, maxItems int) url.Values {
+	q := url.Values{}
+	if marker != "" {
+		q.Set("Marker", marker)
+	}
+	if maxItems > 0 {
+		q.Set("MaxItems", strconv.Itoa(maxItems))
+	}
+	return q
 }

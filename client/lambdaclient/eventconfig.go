@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
@@ -68,13 +67,7 @@ func (c *Client) DeleteEventInvokeConfig(ctx context.Context, name, qualifier st
 // (ListFunctionEventInvokeConfigs); maxItems 0 leaves the page size to the gateway.
 func (c *Client) ListEventInvokeConfigs(ctx context.Context, name, marker string,
 	maxItems int) (*lambdaapi.ListFunctionEventInvokeConfigsOutput, error) {
-	q := url.Values{}
-	if marker != "" {
-		q.Set("Marker", marker)
-	}
-	if maxItems > 0 {
-		q.Set("MaxItems", strconv.Itoa(maxItems))
-	}
+	q := pageQuery(marker, maxItems)
 	var out lambdaapi.ListFunctionEventInvokeConfigsOutput
 	r := request{method: http.MethodGet, path: eventConfigPath(name) + "/list", query: q}
 	if err := c.call(ctx, r, nil, &out); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
@@ -55,14 +54,11 @@ func (c *Client) DeleteEventSourceMapping(ctx context.Context, uuid string) (*la
 // ListEventSourceMappings lists mappings, optionally of one function and one source
 // (ListEventSourceMappings); maxItems 0 leaves the page size to the gateway.
 func (c *Client) ListEventSourceMappings(ctx context.Context, functionName, eventSourceARN, marker string, maxItems int) (*lambdaapi.ListEventSourceMappingsOutput, error) {
-	q := url.Values{}
-	for k, v := range map[string]string{"FunctionName": functionName, "EventSourceArn": eventSourceARN, "Marker": marker} {
+	q := pageQuery(marker, maxItems)
+	for k, v := range map[string]string{"FunctionName": functionName, "EventSourceArn": eventSourceARN} {
 		if v != "" {
 			q.Set(k, v)
 		}
-	}
-	if maxItems > 0 {
-		q.Set("MaxItems", strconv.Itoa(maxItems))
 	}
 	var out lambdaapi.ListEventSourceMappingsOutput
 	if err := c.call(ctx, request{method: http.MethodGet, path: mappingsPath, query: q}, nil, &out); err != nil {

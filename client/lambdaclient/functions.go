@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
@@ -69,13 +68,7 @@ func (c *Client) DeleteFunction(ctx context.Context, name string) error {
 // ListFunctions returns one page of functions after marker ("" for the first page); maxItems 0
 // means the gateway's default (50).
 func (c *Client) ListFunctions(ctx context.Context, marker string, maxItems int) (*lambdaapi.ListFunctionsOutput, error) {
-	q := url.Values{}
-	if marker != "" {
-		q.Set("Marker", marker)
-	}
-	if maxItems > 0 {
-		q.Set("MaxItems", strconv.Itoa(maxItems))
-	}
+	q := pageQuery(marker, maxItems)
 	var out lambdaapi.ListFunctionsOutput
 	if err := c.call(ctx, request{method: http.MethodGet, path: "/2015-03-31/functions/", query: q}, nil, &out); err != nil {
 		return nil, err

@@ -22,18 +22,12 @@ type LayerFilter struct {
 
 // query is the filter and page as query parameters.
 func (f LayerFilter) query(marker string, maxItems int) url.Values {
-	q := url.Values{}
+	q := pageQuery(marker, maxItems)
 	if f.CompatibleRuntime != "" {
 		q.Set("CompatibleRuntime", f.CompatibleRuntime)
 	}
 	if f.CompatibleArchitecture != "" {
 		q.Set("CompatibleArchitecture", f.CompatibleArchitecture)
-	}
-	if marker != "" {
-		q.Set("Marker", marker)
-	}
-	if maxItems > 0 {
-		q.Set("MaxItems", strconv.Itoa(maxItems))
 	}
 	return q
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
@@ -48,13 +47,7 @@ func (c *Client) DeleteSchedule(ctx context.Context, name string) error {
 // ListSchedules lists one page of the caller's account's schedules; maxItems 0 leaves the page
 // size to the gateway.
 func (c *Client) ListSchedules(ctx context.Context, marker string, maxItems int) (*lambdaapi.ListSchedulesOutput, error) {
-	q := url.Values{}
-	if marker != "" {
-		q.Set("Marker", marker)
-	}
-	if maxItems > 0 {
-		q.Set("MaxItems", strconv.Itoa(maxItems))
-	}
+	q := pageQuery(marker, maxItems)
 	var out lambdaapi.ListSchedulesOutput
 	if err := c.call(ctx, request{method: http.MethodGet, path: schedulesPath, query: q}, nil, &out); err != nil {
 		return nil, err

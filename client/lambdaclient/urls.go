@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
@@ -50,13 +49,7 @@ func (c *Client) DeleteFunctionURL(ctx context.Context, name string) error {
 // ListFunctionURLs lists the function's URL configurations (ListFunctionUrlConfigs); maxItems 0
 // leaves the page size to the gateway.
 func (c *Client) ListFunctionURLs(ctx context.Context, name, marker string, maxItems int) (*lambdaapi.ListFunctionURLConfigsOutput, error) {
-	q := url.Values{}
-	if marker != "" {
-		q.Set("Marker", marker)
-	}
-	if maxItems > 0 {
-		q.Set("MaxItems", strconv.Itoa(maxItems))
-	}
+	q := pageQuery(marker, maxItems)
 	var out lambdaapi.ListFunctionURLConfigsOutput
 	if err := c.call(ctx, request{method: http.MethodGet, path: urlPath(name) + "s", query: q}, nil, &out); err != nil {
 		return nil, err
