@@ -37,7 +37,8 @@ func destinationID(requestID, condition string) string {
 func (e *Engine) deliver(ctx context.Context, log *zap.Logger, arn string, inv msg.Invocation, condition string, body []byte) bool {
 	log = log.With(zap.String("destination", arn), zap.String("condition", condition))
 	id := destinationID(inv.RequestID, condition)
-	for try := 0; ; try++ {
+	wait := storeBackoff()
+	for try := 1; ; try++ {
 		dctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		err := e.send(dctx, arn, inv, body, id)
 		cancel()
@@ -49,8 +50,8 @@ func (e *Engine) deliver(ctx context.Context, log *zap.Logger, arn string, inv m
 			log.Warn("destination cannot be reached; the record is dropped", zap.Error(err))
 			return true
 		}
-		log.Warn("destination not reached; trying again", zap.Int("try", try+1), zap.Error(err))
-		if !e.pause(ctx, try) {
+		log.Warn("destination not reached; trying again", zap.Int("try", try), zap.Error(err))
+		if !e.pause(ctx, wait.Next()) {
 			log.Warn("engine stopping: the record stays pending for the message's redelivery", zap.Error(err))
 			return false
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/lambdock/lambdock/controller"
 	"github.com/lambdock/lambdock/internal/async/eventq"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/infra/backoff"
 	"github.com/lambdock/lambdock/internal/infra/natssub"
 	"github.com/lambdock/lambdock/internal/lambda/invrecord"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
@@ -506,14 +507,15 @@ func (j *job) deliverPending(ctx context.Context, dest, condition string, body [
 		}
 		return false
 	}
-	for try := 0; ; try++ {
+	wait := storeBackoff()
+	for {
 		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		err := j.e.cfg.Store.ClearAsyncPending(sctx, j.inv.RequestID)
 		cancel()
 		if err == nil {
 			return true
 		}
-		if !j.e.pause(ctx, try) {
+		if !j.e.pause(ctx, wait.Next()) {
 			// Delivered but still pending: a redelivery delivers it again, under the same
 			// destination request id (dropped as a duplicate within the window).
 			j.log.Warn("destination record delivered but not cleared", zap.Error(err))
@@ -550,15 +552,16 @@ func (j *job) finishedElsewhere(ctx context.Context) {
 func (j *job) record(ctx context.Context, a store.AsyncInvocation) (done, ok bool) {
 	a.RequestID = j.inv.RequestID
 	j.stopLease()
-	for try := 0; ; try++ {
+	wait := storeBackoff()
+	for try := 1; ; try++ {
 		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		done, err := j.e.cfg.Store.FinishAsyncAttempt(sctx, a, j.n)
 		cancel()
 		if err == nil {
 			return done, true
 		}
-		j.log.Warn("attempt outcome not recorded; trying again", zap.Int("try", try+1), zap.Error(err))
-		if !j.e.pause(ctx, try) {
+		j.log.Warn("attempt outcome not recorded; trying again", zap.Int("try", try), zap.Error(err))
+		if !j.e.pause(ctx, wait.Next()) {
 			j.log.Warn("engine stopping: the attempt's outcome is not recorded, its message is delivered again")
 			if ctx.Err() == nil {
 				j.nak(0)
@@ -568,14 +571,18 @@ func (j *job) record(ctx context.Context, a store.AsyncInvocation) (done, ok boo
 	}
 }
 
-// pause waits before try+2 of a store write or a delivery (backoff from storePause, doubled,
-// at most storePauseMax); false when the engine is draining or stopping.
-func (e *Engine) pause(ctx context.Context, try int) bool {
+// storeBackoff is the backoff between tries of a store write or a delivery: from storePause,
+// doubled, at most storePauseMax.
+func storeBackoff() backoff.Backoff {
+	return backoff.Backoff{Min: storePause, Max: storePauseMax}
+}
+
+// pause waits d before the next try of a store write or a delivery (storeBackoff); false when
+// the engine is draining or stopping.
+func (e *Engine) pause(ctx context.Context, d time.Duration) bool {
 	if e.draining.Err() != nil || ctx.Err() != nil {
 		return false
 	}
-	d := storePause << min(try, 10)
-	d = min(d, storePauseMax)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
