@@ -127,23 +127,34 @@ func (p *scanner) object(field func(key string) bool) bool {
 
 // strings reads an array of strings; an empty array is an empty slice, as encoding/json makes.
 func (p *scanner) strings() ([]string, bool) {
-	if !p.consume('[') {
+	out := []string{}
+	ok := p.array(func() bool {
+		v, ok := p.str()
+		out = append(out, v)
+		return ok
+	})
+	if !ok {
 		return nil, false
 	}
-	out := []string{}
+	return out, true
+}
+
+// array reads a JSON array, calling elem to read each element.
+func (p *scanner) array(elem func() bool) bool {
+	if !p.consume('[') {
+		return false
+	}
 	if p.consume(']') {
-		return out, true
+		return true
 	}
 	for {
-		v, ok := p.str()
-		if !ok {
-			return nil, false
+		if !elem() {
+			return false
 		}
-		out = append(out, v)
 		if p.consume(',') {
 			continue
 		}
-		return out, p.consume(']')
+		return p.consume(']')
 	}
 }
 
@@ -223,6 +234,24 @@ func (p *scanner) spec(s *function.Spec) bool {
 			return ok
 		case "working_dir":
 			return p.setString(&s.WorkingDir)
+		case "layers":
+			layers := []function.Layer{}
+			ok := p.array(func() bool {
+				var l function.Layer
+				ok := p.object(func(k string) bool {
+					switch k {
+					case "arn":
+						return p.setString(&l.ARN)
+					case "code_sha256":
+						return p.setString(&l.CodeSHA256)
+					}
+					return false
+				})
+				layers = append(layers, l)
+				return ok
+			})
+			s.Layers = layers
+			return ok
 		}
 		return false
 	})

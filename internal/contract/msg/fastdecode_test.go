@@ -28,6 +28,9 @@ func TestFastDecodeInvocation(t *testing.T) {
 	full.Function.Environment = map[string]string{"A": "1", "ÜNÏ": "cødé", "EMPTY": ""}
 	full.Function.Image, full.Function.EntryPoint, full.Function.Command, full.Function.WorkingDir = "img:1", []string{"/x", ""}, []string{}, "/w"
 	full.LogTail, full.StreamSubject = true, "_INBOX.abc"
+	full.Function.Layers = []function.Layer{{ARN: "arn:aws:lambda:us-east-1:000000000000:layer:a:1", CodeSHA256: "ab"}, {ARN: "l2"}}
+	noLayers := warmInvocation()
+	noLayers.Function.Layers = []function.Layer{}
 	escaped := warmInvocation()
 	escaped.ClientContext = `{"custom":{"a":"b"}}`
 	local := warmInvocation()
@@ -45,6 +48,7 @@ func TestFastDecodeInvocation(t *testing.T) {
 	}{
 		{"warm invocation", warmInvocation(), true},
 		{"every field", full, true},
+		{"empty layer list", noLayers, true},
 		{"zone offset", local, true},
 		{"asynchronous event", event, true},
 		{"retry of an event", retry, true},
