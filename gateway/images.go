@@ -112,13 +112,10 @@ func (g *Gateway) runtimeImage(ctx context.Context, id string) (bool, error) {
 }
 
 // createImageCode is CreateFunction's code for PackageType Image: the image of Code.ImageUri
-// (never a zip) and the ImageConfig.
+// (never a zip) and the ImageConfig. Layers were refused already (checkUnsupported).
 func (g *Gateway) createImageCode(ctx context.Context, f *store.Function, in *lambdaapi.CreateFunctionInput) error {
 	if len(in.Code.ZipFile) > 0 || in.Code.S3Bucket != "" || in.Code.S3Key != "" {
 		return lambdaerr.InvalidParameter(msgNoImageURICreate)
-	}
-	if len(in.Layers) > 0 {
-		return lambdaerr.InvalidParameter(msgImageFields)
 	}
 	return g.setImage(ctx, f, in.Code.ImageURI, false)
 }

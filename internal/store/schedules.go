@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Schedule catch-up policies: what a scheduler does with ticks it missed while no scheduler ran.
@@ -50,16 +49,12 @@ func (s *Store) CreateSchedule(ctx context.Context, sc *Schedule) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO schedules (`+scheduleColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $9, $9)`,
 		id, sc.AccountID, sc.Name, sc.FunctionName, sc.Expression, sc.Payload, sc.CatchUp, sc.Enabled, now)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code {
-		case pgerrcode.ForeignKeyViolation:
-			return fmt.Errorf("store: function %s: %w", sc.FunctionName, ErrNotFound)
-		case pgerrcode.UniqueViolation:
-			return fmt.Errorf("store: schedule %s: %w", sc.Name, ErrExists)
-		}
-	}
-	if err != nil {
+	switch {
+	case isCode(err, pgerrcode.ForeignKeyViolation):
+		return fmt.Errorf("store: function %s: %w", sc.FunctionName, ErrNotFound)
+	case isCode(err, pgerrcode.UniqueViolation):
+		return fmt.Errorf("store: schedule %s: %w", sc.Name, ErrExists)
+	case err != nil:
 		return fmt.Errorf("store: create schedule %s: %w", sc.Name, err)
 	}
 	sc.ID, sc.Anchor, sc.Created, sc.LastModified, sc.LastTick = id, now, now, now, time.Time{}
