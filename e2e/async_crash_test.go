@@ -295,33 +295,6 @@ func (r *drainRate) sample(n int) {
 
 // postEvent sends one async invocation.
 func postEvent(ctx context.Context, l *lambdockd, fn, event string) response {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url+"/2015-03-31/functions/"+fn+"/invocations",
-		bytes.NewReader([]byte(event)))
-	if err != nil {
-		return response{body: []byte(err.Error())}
-	}
-	req.Header.Set("X-Amz-Invocation-Type", "Event")
-	resp, err := l.http.Do(req)
-	if err != nil {
-		return response{body: []byte(err.Error())}
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, header: resp.Header, body: body}
-}
-
-// eventuallyFor is eventually with its own bound.
-func eventuallyFor(t testing.TB, bound time.Duration, cond func() string) {
-	t.Helper()
-	deadline := time.Now().Add(bound)
-	for {
-		why := cond()
-		if why == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %s: %s", bound, why)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return postWith(ctx, l.http, l.url+"/2015-03-31/functions/"+fn+"/invocations", event,
+		map[string]string{"X-Amz-Invocation-Type": "Event"})
 }

@@ -272,6 +272,22 @@ func eventually(t testing.TB, cond func() string) {
 	eventuallyFor(t, pollTimeout, cond)
 }
 
+// eventuallyFor is eventually with its own bound.
+func eventuallyFor(t testing.TB, bound time.Duration, cond func() string) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for {
+		why := cond()
+		if why == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %s: %s", bound, why)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // alive reports whether process pid exists and is not a zombie waiting to be reaped.
 func alive(pid int) bool {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))

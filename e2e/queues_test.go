@@ -83,7 +83,7 @@ func TestQueueTriggerPartialBatchFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitQueues(t, 3*time.Minute, func() string {
+	eventuallyFor(t, 3*time.Minute, func() string {
 		ji, err := jobs.Info(ctx)
 		if err != nil {
 			return err.Error()
@@ -145,22 +145,6 @@ func TestQueueTriggerPartialBatchFailures(t *testing.T) {
 // esmPtr is a pointer to v.
 func esmPtr[T any](v T) *T { return &v }
 
-// waitQueues polls cond until it returns "" or timeout passes.
-func waitQueues(t *testing.T, timeout time.Duration, cond func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		why := cond()
-		if why == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %s: %s", timeout, why)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // TestQueueTriggerFunctionError: a function error fails the whole batch; with
 // MaximumRetryAttempts 0 every message of it goes at once to the OnFailure subject, with the
 // function error in its record, and the queue is empty.
@@ -217,7 +201,7 @@ func TestQueueTriggerFunctionError(t *testing.T) {
 		}
 		delete(want, rec.Record.Body)
 	}
-	waitQueues(t, time.Minute, func() string {
+	eventuallyFor(t, time.Minute, func() string {
 		got, err := l.client.GetEventSourceMapping(ctx, m.UUID)
 		if err != nil {
 			return err.Error()
