@@ -222,20 +222,21 @@ func (e notTheStem) Unwrap() error { return e.err }
 // A refusal of the function itself (bad code, unknown runtime), or its code not to be had, is
 // returned as is.
 func (inv *Invoker) fromStem(ctx context.Context, g grant, spec function.Spec, log *zap.Logger) (*env, bool, error) {
+	use := inv.prewarmUse(spec) // records a use of the stem's shape; nil when not pre-warmed
 	for try := 1; ; try++ {
 		start := time.Now()
 		err := inv.specialise(ctx, g.env, spec)
 		if err == nil {
 			inv.pool.started(g.env)
 			// The stem's replacement waits for the init: see initburst.go.
-			inv.afterFirstInit(g.env, inv.prewarmUse(spec), log)
+			inv.afterFirstInit(g.env, use, log)
 			log.Info("pre-warmed environment specialised", zap.String("env", g.env.id),
 				zap.String("container", g.env.containerID), zap.String("pool_key", g.env.key),
 				zap.Duration("took", time.Since(start)))
 			return g.env, true, nil
 		}
 		inv.discard(ctx, g.env, "specialisation failed")
-		if use := inv.prewarmUse(spec); use != nil {
+		if use != nil {
 			use() // the stem is gone: replace it
 		}
 		var apiErr *lambdaerr.APIError

@@ -31,7 +31,6 @@ import (
 	"github.com/lambdock/lambdock/runtime-api/cgroup"
 	"github.com/lambdock/lambdock/runtime-api/channel"
 	"github.com/lambdock/lambdock/runtime-api/environment"
-	"github.com/lambdock/lambdock/runtime-api/extensions"
 	"github.com/lambdock/lambdock/runtime-api/logcapture"
 	"github.com/lambdock/lambdock/runtime-api/runtimeapi"
 	"github.com/lambdock/lambdock/runtime-api/supervisor"
@@ -58,8 +57,8 @@ type Options struct {
 	CgroupRoot string
 	// StreamLimit bounds a streamed response (default rules.MaxStreamedResponse).
 	StreamLimit int64
-	// ExtensionsDir holds the external extensions launched at every init (default
-	// extensions.DefaultDir, /opt/extensions).
+	// ExtensionsDir holds the external extensions launched at every init (default, set by the
+	// environment: extensions.DefaultDir, /opt/extensions).
 	ExtensionsDir string
 }
 
@@ -164,9 +163,6 @@ func withDefaults(o Options) Options {
 	}
 	if o.CgroupRoot == "" {
 		o.CgroupRoot = cgroup.DefaultRoot
-	}
-	if o.ExtensionsDir == "" {
-		o.ExtensionsDir = extensions.DefaultDir
 	}
 	return o
 }
