@@ -197,7 +197,7 @@ func findPip(ctx context.Context, version string) (pip, error) {
 // version on linux/amd64 installs natively (and may build source distributions); any other
 // installs for the runtime's version and platform (--python-version, --platform), which only
 // takes binary wheels.
-func vendorPython(ctx context.Context, dir string, rt runtimes.Runtime, out io.Writer) (string, error) {
+func vendorPython(ctx context.Context, dir string, rt runtimes.Runtime, out io.Writer) (_ string, err error) {
 	n, err := requirements(dir)
 	if err != nil || n == 0 {
 		return "", err
@@ -215,9 +215,13 @@ func vendorPython(ctx context.Context, dir string, rt runtimes.Runtime, out io.W
 	if err != nil {
 		return "", fmt.Errorf("staging directory: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(stage)
+		}
+	}()
 	req, err := filepath.Abs(filepath.Join(dir, RequirementsFile))
 	if err != nil {
-		os.RemoveAll(stage)
 		return "", fmt.Errorf("locate %s: %w", RequirementsFile, err)
 	}
 	args := slices.Concat(p.command[1:], []string{"install", "-r", req, "--target", stage, "--no-compile",
@@ -240,7 +244,6 @@ func vendorPython(ctx context.Context, dir string, rt runtimes.Runtime, out io.W
 	cmd.Dir = dir
 	output, err := cmd.CombinedOutput()
 	if err != nil {
-		os.RemoveAll(stage)
 		return "", fail("pip could not install them" + registryHint(output) + ": " + pipError(output, err) + cross)
 	}
 	return stage, nil
@@ -284,7 +287,7 @@ func dependencies(dir string) (int, error) {
 // "" when package.json lists none. References of package.json and the lock file to local
 // packages out of the project ("file:../shared") are rebased to the copy (rebaseNpmFiles).
 // --install-links installs local (file:) directories as copies, not links.
-func vendorNode(ctx context.Context, dir string, files []string, out io.Writer) (string, error) {
+func vendorNode(ctx context.Context, dir string, files []string, out io.Writer) (_ string, err error) {
 	n, err := dependencies(dir)
 	if err != nil || n == 0 {
 		return "", err
@@ -302,6 +305,11 @@ func vendorNode(ctx context.Context, dir string, files []string, out io.Writer) 
 	if err != nil {
 		return "", fmt.Errorf("staging directory: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(stage)
+		}
+	}()
 	copies := slices.DeleteFunc(slices.Clone(files), func(f string) bool { return strings.HasPrefix(f, nodeModules+"/") })
 	for _, f := range []string{".npmrc", npmLockFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil && !slices.Contains(copies, f) {
@@ -309,11 +317,9 @@ func vendorNode(ctx context.Context, dir string, files []string, out io.Writer) 
 		}
 	}
 	if err := copyFiles(dir, stage, copies); err != nil {
-		os.RemoveAll(stage)
 		return "", err
 	}
 	if err := rebaseNpmFiles(dir, stage); err != nil {
-		os.RemoveAll(stage)
 		return "", err
 	}
 	fmt.Fprintf(out, "Vendoring %d %s from %s with npm install --omit=dev...\n", n, plural(n, "dependency", "dependencies"), PackageJSONFile)
@@ -321,7 +327,6 @@ func vendorNode(ctx context.Context, dir string, files []string, out io.Writer) 
 	cmd.Dir = stage
 	output, err := cmd.CombinedOutput()
 	if err != nil {
-		os.RemoveAll(stage)
 		return "", fail("npm could not install them" + registryHint(output) + ": " + npmError(output, err))
 	}
 	return stage, nil
