@@ -141,8 +141,10 @@ export class RuntimeAPI {
       this.host = this.host.slice(1, -1);
     }
     this.hostHeader = address;
+    // The constant parts of the requests, built once.
+    this.nextRequest = `GET ${base}/invocation/next HTTP/1.1\r\nHost: ${address}\r\n\r\n`;
+    this.jsonHeaders = ` HTTP/1.1\r\nHost: ${address}\r\nContent-Type: application/json\r\n`;
     this.socket = null;
-    this.parser = null;
     this.waiting = []; // {resolve, reject, what} of the requests sent, in order
   }
 
@@ -152,7 +154,6 @@ export class RuntimeAPI {
       return this.socket;
     }
     const s = net.connect({ host: this.host, port: this.port, noDelay: true });
-    s.setNoDelay(true);
     const parser = new Parser();
     s.on('data', (data) => {
       let responses;
@@ -175,7 +176,6 @@ export class RuntimeAPI {
     s.on('error', (e) => this.drop(s, e));
     s.on('close', () => this.drop(s, new Error('the Runtime API closed the connection')));
     this.socket = s;
-    this.parser = parser;
     return s;
   }
 
@@ -214,19 +214,13 @@ export class RuntimeAPI {
 
   /** postText is the head of a POST with a JSON body. */
   postText(path, body, errorType) {
-    return `POST ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    return `POST ${path}${this.jsonHeaders}Content-Length: ${Buffer.byteLength(body)}\r\n` +
       (errorType === undefined ? '' : `Lambda-Runtime-Function-Error-Type: ${errorType}\r\n`) + '\r\n';
-  }
-
-  /** nextText is a GET /next. */
-  nextText() {
-    return `GET ${base}/invocation/next HTTP/1.1\r\nHost: ${this.hostHeader}\r\n\r\n`;
   }
 
   /** next waits for the next invocation; a long poll with no client timeout. */
   next() {
-    return this.send(this.nextText(), undefined, ['GET /next'])[0].then(invocation);
+    return this.send(this.nextRequest, undefined, ['GET /next'])[0].then(invocation);
   }
 
   /**
@@ -236,7 +230,7 @@ export class RuntimeAPI {
    */
   answerAndNext(id, body, errorType) {
     const path = `${base}/invocation/${id}/${errorType === undefined ? 'response' : 'error'}`;
-    const [posted, next] = this.send(this.postText(path, body, errorType) + body + this.nextText(), undefined,
+    const [posted, next] = this.send(this.postText(path, body, errorType) + body + this.nextRequest, undefined,
       [`POST ${path}`, 'GET /next']);
     return { posted: posted.then((r) => accepted(`POST ${path}`, r)), next: next.then(invocation) };
   }
