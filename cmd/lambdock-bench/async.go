@@ -3,19 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/lambdock/lambdock/bench/loadgen"
 	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/cmd/lambdockd/config"
-	"github.com/lambdock/lambdock/internal/async/eventq"
 )
 
 // asyncFunction is scenario 6's function: it never runs (nothing consumes the events).
@@ -30,22 +25,15 @@ func (s scenarioRunner) async(ctx context.Context) error {
 		{"", "default sync (2 min)", "sync 2m"},
 		{"always", "--nats-sync always", "sync always"},
 	} {
-		port, err := freePort()
-		if err != nil {
-			return fmt.Errorf("scenario 6: %w", err)
-		}
 		tune := func(cfg *config.Config) {
 			defaults(cfg)
 			cfg.Roles = []string{config.RoleGateway}
-			cfg.NATSPort, cfg.NATSSync = port, run.sync
+			cfg.NATSSync = run.sync
 		}
 		log("scenario 6: " + run.label)
-		err = withServer(ctx, s.data, s.agent, o.logLevel, tune, func(b *bench) error {
+		err := withServer(ctx, s.data, s.agent, o.logLevel, tune, func(b *bench) error {
 			if err := b.deploy(ctx, asyncFunction, fnMemoryMB, s.bootstrap); err != nil {
 				return fmt.Errorf("deploy %s: %w", asyncFunction, err)
-			}
-			if err := ensureEventStream(ctx, port); err != nil {
-				return err
 			}
 			target := b.url + "/2015-03-31/functions/" + asyncFunction + "/invocations"
 			header, err := b.presignEvent(ctx, target)
@@ -115,24 +103,6 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// ensureEventStream creates the event stream through the embedded NATS on port, in case the
-// lambdockd under test does not (a gateway-only one of a build before the async engine); it is
-// idempotent.
-func ensureEventStream(ctx context.Context, port int) error {
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port))
-	if err != nil {
-		return fmt.Errorf("connect to the embedded NATS: %w", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	return eventq.EnsureStream(ctx, js, 0)
-}
-
 // processCPU is the CPU time (user and system) this process has used.
 func processCPU() time.Duration {
 	var ru syscall.Rusage
@@ -140,14 +110,4 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// freePort is a loopback TCP port free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
