@@ -172,24 +172,29 @@ func (g *Gateway) dispatch(c *gin.Context, f *store.Function, req *invokeRequest
 	return g.send(c.Request.Context(), reqID(c), c.GetHeader(lambdaapi.HeaderTraceID), f, req)
 }
 
-// send is dispatch with the request's values taken out of the gin context, so that it can run
-// beside the handler (a streamed function URL response). It stops waiting when ctx ends.
-func (g *Gateway) send(callerCtx context.Context, requestID, traceID string, f *store.Function, req *invokeRequest) (*msg.InvocationReply, error) {
+// invocation is what the sync and the asynchronous invoke both send of a request: the function
+// (in the gateway's region; its account is the function's), the payload, the ARN the caller
+// named, the client context and the trace header.
+func (g *Gateway) invocation(requestID, traceID string, f *store.Function, req *invokeRequest) msg.Invocation {
 	spec := f.Spec()
-	spec.Region = g.cfg.Region // spec.AccountID is the function's
-	wait := time.Duration(spec.TimeoutSec)*time.Second + g.cfg.InvokeGrace
-	deadline := time.Now().Add(wait)
-	inv := msg.Invocation{
+	spec.Region = g.cfg.Region
+	return msg.Invocation{
 		RequestID:          requestID,
 		Function:           spec,
 		Payload:            req.payload,
 		InvokedFunctionArn: g.refARN(req.ref),
 		ClientContext:      req.clientContext,
 		TraceID:            traceID,
-		LogTail:            req.logTail,
-		Deadline:           deadline,
-		StreamSubject:      req.streamSubject,
 	}
+}
+
+// send is dispatch with the request's values taken out of the gin context, so that it can run
+// beside the handler (a streamed function URL response). It stops waiting when ctx ends.
+func (g *Gateway) send(callerCtx context.Context, requestID, traceID string, f *store.Function, req *invokeRequest) (*msg.InvocationReply, error) {
+	inv := g.invocation(requestID, traceID, f, req)
+	wait := time.Duration(inv.Function.TimeoutSec)*time.Second + g.cfg.InvokeGrace
+	deadline := time.Now().Add(wait)
+	inv.LogTail, inv.Deadline, inv.StreamSubject = req.logTail, deadline, req.streamSubject
 	out := msg.EncodeInvocation(inv)
 	out.Subject = msg.SubjectInvoke
 	ctx, cancel := context.WithDeadline(callerCtx, deadline)
@@ -207,7 +212,7 @@ func (g *Gateway) send(callerCtx context.Context, requestID, traceID string, f *
 		return nil, lambdaerr.Service("No controller is available to run the invocation (no responders on %s).", msg.SubjectInvoke)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
 		return nil, lambdaerr.Service("The controller did not answer within the function timeout (%d s) plus %s grace.",
-			spec.TimeoutSec, g.cfg.InvokeGrace)
+			inv.Function.TimeoutSec, g.cfg.InvokeGrace)
 	default:
 		return nil, lambdaerr.Service("Dispatching the invocation failed: %v", err)
 	}

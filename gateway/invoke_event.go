@@ -34,21 +34,12 @@ func eventTooLarge(n int64) error {
 // (eventq.Publish) and the caller gets 202 with an empty body once JetStream has stored it;
 // never a 202 for an event that was not stored. The request id is the invocation's.
 func (g *Gateway) enqueue(c *gin.Context, f *store.Function, req *invokeRequest) error {
-	spec := f.Spec()
-	spec.Region = g.cfg.Region // spec.AccountID is the function's
-	inv := msg.Invocation{
-		RequestID:          reqID(c),
-		Function:           spec,
-		Payload:            req.payload,
-		InvokedFunctionArn: g.refARN(req.ref),
-		ClientContext:      req.clientContext,
-		TraceID:            c.GetHeader(lambdaapi.HeaderTraceID),
-		Event: &msg.EventInfo{
-			Attempt:    1,
-			EnqueuedAt: time.Now().UTC(),
-			Source:     msg.EventSourceAPI,
-			Qualifier:  req.ref.Qualifier,
-		},
+	inv := g.invocation(reqID(c), c.GetHeader(lambdaapi.HeaderTraceID), f, req)
+	inv.Event = &msg.EventInfo{
+		Attempt:    1,
+		EnqueuedAt: time.Now().UTC(),
+		Source:     msg.EventSourceAPI,
+		Qualifier:  req.ref.Qualifier,
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), eventPublishTimeout)
 	defer cancel()
