@@ -330,12 +330,8 @@ func functionDoesNotExist() error {
 
 // noEventInvokeConfig is Lambda's 404 for a function (or qualifier) without a configuration.
 func (g *Gateway) noEventInvokeConfig(ref functionRef) error {
-	q := ref.Qualifier
-	if q == "" {
-		q = function.LatestVersion
-	}
 	return lambdaerr.New(http.StatusNotFound, lambdaerr.CodeResourceNotFound,
-		"The function %s:%s doesn't have an EventInvokeConfig", g.arn(ref.Account, ref.Name), q)
+		"The function %s doesn't have an EventInvokeConfig", g.qualifiedARN(ref.Account, ref.Name, ref.Qualifier))
 }
 
 // eventInvokeConfig renders a stored configuration: a qualified FunctionArn and both

@@ -140,8 +140,5 @@ func (g *Gateway) eventStream(ctx context.Context) (jetstream.Stream, error) {
 
 // qualifiedARN is a function's ARN with its qualifier ($LATEST when none).
 func (g *Gateway) qualifiedARN(account, name, qualifier string) string {
-	if qualifier == "" {
-		qualifier = function.LatestVersion
-	}
-	return g.arn(account, name) + ":" + qualifier
+	return g.arn(account, name) + ":" + function.QualifierOrLatest(qualifier)
 }

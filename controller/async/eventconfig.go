@@ -27,10 +27,7 @@ func (e *Engine) eventConfig(ctx context.Context, inv msg.Invocation) (eventConf
 	if e.cfg.Configs == nil {
 		return c, nil
 	}
-	qualifier := inv.Event.Qualifier
-	if qualifier == "" {
-		qualifier = function.LatestVersion
-	}
+	qualifier := function.QualifierOrLatest(inv.Event.Qualifier)
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	got, err := e.cfg.Configs.EventInvokeConfig(sctx, inv.Function.AccountID, inv.Function.Name, qualifier)

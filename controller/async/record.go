@@ -14,8 +14,8 @@ import (
 // responseContext and responsePayload.
 func newRecord(inv msg.Invocation, condition string, invoked int, reply *msg.InvocationReply) invrecord.Record {
 	qualifier := function.LatestVersion
-	if inv.Event != nil && inv.Event.Qualifier != "" {
-		qualifier = inv.Event.Qualifier
+	if inv.Event != nil {
+		qualifier = function.QualifierOrLatest(inv.Event.Qualifier)
 	}
 	r := invrecord.Record{
 		Version:   invrecord.Version,

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/lambdock/lambdock/internal/contract/function"
 )
 
 // States of an asynchronous invocation (AsyncInvocation.State).
@@ -77,10 +79,7 @@ func scanAsync(row pgx.Row) (*AsyncInvocation, error) {
 // number is at most AttemptDone completed already and must not run again. a needs RequestID,
 // AccountID, FunctionName, Qualifier ("" = $LATEST) and EnqueuedAt.
 func (s *Store) ClaimAsyncInvocation(ctx context.Context, a AsyncInvocation) (*AsyncInvocation, error) {
-	qualifier := a.Qualifier
-	if qualifier == "" {
-		qualifier = "$LATEST"
-	}
+	qualifier := function.QualifierOrLatest(a.Qualifier)
 	// Two claims at once (two controllers given the same message): the one whose insert waited
 	// for the other's sees neither its own row nor, in its snapshot, the other's; once more
 	// does.

@@ -8,11 +8,9 @@ import (
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
-)
 
-// latestQualifier is the qualifier of a function's unpublished version, the only one there is
-// until versions and aliases exist; an empty qualifier means it.
-const latestQualifier = "$LATEST"
+	"github.com/lambdock/lambdock/internal/contract/function"
+)
 
 // EventInvokeConfig is a function's asynchronous invocation settings (table
 // event_invoke_configs). A nil pointer field is a setting left unset: Lambda's default applies.
@@ -41,19 +39,11 @@ type EventInvokeConfigPatch struct {
 const eventInvokeConfigColumns = `account_id, function_name, qualifier, maximum_retry_attempts,
 	maximum_event_age_seconds, COALESCE(on_success, ''), COALESCE(on_failure, ''), last_modified`
 
-// qualifierOrLatest is q, or $LATEST when q is empty.
-func qualifierOrLatest(q string) string {
-	if q == "" {
-		return latestQualifier
-	}
-	return q
-}
-
 // PutEventInvokeConfig stores c in place of any configuration the function's qualifier had
 // (settings c leaves unset are removed) and writes the stored record, with its new LastModified,
 // back into c. It returns ErrNotFound when there is no such function.
 func (s *Store) PutEventInvokeConfig(ctx context.Context, c *EventInvokeConfig) error {
-	c.Qualifier = qualifierOrLatest(c.Qualifier)
+	c.Qualifier = function.QualifierOrLatest(c.Qualifier)
 	row := s.pool.QueryRow(ctx, `INSERT INTO event_invoke_configs (account_id, function_name, qualifier,
 			maximum_retry_attempts, maximum_event_age_seconds, on_success, on_failure, last_modified)
 		VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), NULLIF($7, ''), $8)
@@ -79,7 +69,7 @@ func (s *Store) PutEventInvokeConfig(ctx context.Context, c *EventInvokeConfig) 
 // UpdateEventInvokeConfig applies p to the configuration of the function's qualifier in one
 // statement and returns the stored record. It returns ErrNotFound when there is no
 // configuration (Lambda's UpdateFunctionEventInvokeConfig does not create one).
-func (s *Store) UpdateEventInvokeConfig(ctx context.Context, account, function, qualifier string,
+func (s *Store) UpdateEventInvokeConfig(ctx context.Context, account, fn, qualifier string,
 	p EventInvokeConfigPatch) (*EventInvokeConfig, error) {
 	row := s.pool.QueryRow(ctx, `UPDATE event_invoke_configs SET
 			maximum_retry_attempts = CASE WHEN $4 THEN $5::int ELSE maximum_retry_attempts END,
@@ -89,58 +79,58 @@ func (s *Store) UpdateEventInvokeConfig(ctx context.Context, account, function, 
 			last_modified = $12
 		WHERE account_id = $1 AND function_name = $2 AND qualifier = $3
 		RETURNING `+eventInvokeConfigColumns,
-		account, function, qualifierOrLatest(qualifier),
+		account, fn, function.QualifierOrLatest(qualifier),
 		p.MaximumRetryAttempts != nil, p.MaximumRetryAttempts,
 		p.MaximumEventAgeSec != nil, p.MaximumEventAgeSec,
 		p.OnSuccess != nil, stringOrEmpty(p.OnSuccess), p.OnFailure != nil, stringOrEmpty(p.OnFailure), configTime())
-	return scanEventInvokeConfig(row, function)
+	return scanEventInvokeConfig(row, fn)
 }
 
-// EventInvokeConfig returns the configuration of the account's function and qualifier ("" is
+// EventInvokeConfig returns the configuration of the account's function fn and qualifier ("" is
 // $LATEST), or ErrNotFound when it has none.
-func (s *Store) EventInvokeConfig(ctx context.Context, account, function, qualifier string) (*EventInvokeConfig, error) {
+func (s *Store) EventInvokeConfig(ctx context.Context, account, fn, qualifier string) (*EventInvokeConfig, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+eventInvokeConfigColumns+` FROM event_invoke_configs
 		WHERE account_id = $1 AND function_name = $2 AND qualifier = $3`,
-		account, function, qualifierOrLatest(qualifier))
-	return scanEventInvokeConfig(row, function)
+		account, fn, function.QualifierOrLatest(qualifier))
+	return scanEventInvokeConfig(row, fn)
 }
 
-// DeleteEventInvokeConfig removes the configuration of the account's function and qualifier,
+// DeleteEventInvokeConfig removes the configuration of the account's function fn and qualifier,
 // or returns ErrNotFound when it has none.
-func (s *Store) DeleteEventInvokeConfig(ctx context.Context, account, function, qualifier string) error {
+func (s *Store) DeleteEventInvokeConfig(ctx context.Context, account, fn, qualifier string) error {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM event_invoke_configs
 		WHERE account_id = $1 AND function_name = $2 AND qualifier = $3`,
-		account, function, qualifierOrLatest(qualifier))
+		account, fn, function.QualifierOrLatest(qualifier))
 	if err != nil {
-		return fmt.Errorf("store: delete event invoke config of %s: %w", function, err)
+		return fmt.Errorf("store: delete event invoke config of %s: %w", fn, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("store: event invoke config of %s: %w", function, ErrNotFound)
+		return fmt.Errorf("store: event invoke config of %s: %w", fn, ErrNotFound)
 	}
 	return nil
 }
 
-// ListEventInvokeConfigs returns up to maxItems (DefaultMaxItems when ≤ 0) of the function's
+// ListEventInvokeConfigs returns up to maxItems (DefaultMaxItems when ≤ 0) of function fn's
 // configurations in qualifier order after the qualifier marker, and the next marker ("" at
 // the end).
-func (s *Store) ListEventInvokeConfigs(ctx context.Context, account, function, marker string,
+func (s *Store) ListEventInvokeConfigs(ctx context.Context, account, fn, marker string,
 	maxItems int) ([]*EventInvokeConfig, string, error) {
-	return listPage(ctx, s, "event invoke configs of "+function, `SELECT `+eventInvokeConfigColumns+`
+	return listPage(ctx, s, "event invoke configs of "+fn, `SELECT `+eventInvokeConfigColumns+`
 		FROM event_invoke_configs WHERE account_id = $1 AND function_name = $2 AND qualifier > $3
 		ORDER BY qualifier LIMIT $4`,
-		func(r pgx.CollectableRow) (*EventInvokeConfig, error) { return scanEventInvokeConfig(r, function) },
-		func(c *EventInvokeConfig) string { return c.Qualifier }, maxItems, account, function, marker)
+		func(r pgx.CollectableRow) (*EventInvokeConfig, error) { return scanEventInvokeConfig(r, fn) },
+		func(c *EventInvokeConfig) string { return c.Qualifier }, maxItems, account, fn, marker)
 }
 
-func scanEventInvokeConfig(row pgx.Row, function string) (*EventInvokeConfig, error) {
+func scanEventInvokeConfig(row pgx.Row, fn string) (*EventInvokeConfig, error) {
 	var c EventInvokeConfig
 	err := row.Scan(&c.AccountID, &c.FunctionName, &c.Qualifier, &c.MaximumRetryAttempts,
 		&c.MaximumEventAgeSec, &c.OnSuccess, &c.OnFailure, &c.LastModified)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("store: event invoke config of %s: %w", function, ErrNotFound)
+		return nil, fmt.Errorf("store: event invoke config of %s: %w", fn, ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: read event invoke config of %s: %w", function, err)
+		return nil, fmt.Errorf("store: read event invoke config of %s: %w", fn, err)
 	}
 	c.LastModified = c.LastModified.UTC()
 	return &c, nil

@@ -18,6 +18,14 @@ const (
 	LatestVersion    = "$LATEST"
 )
 
+// QualifierOrLatest is q, or LatestVersion when q is empty (an unqualified name means $LATEST).
+func QualifierOrLatest(q string) string {
+	if q == "" {
+		return LatestVersion
+	}
+	return q
+}
+
 // Spec is everything needed to run one function version. It is plain data (JSON on the wire).
 type Spec struct {
 	Name      string `json:"name"`
