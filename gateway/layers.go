@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"archive/zip"
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -114,19 +112,6 @@ func validLayerArchitecture(field, a string) error {
 		return constraint(field, "satisfy enum value set: [%s]", strings.Join(layerArchitectures, ", "))
 	}
 	return nil
-}
-
-// unzippedSize is the declared size of a zip's files (the zip was validated: it opens).
-func unzippedSize(b []byte) int64 {
-	r, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return 0
-	}
-	var n uint64
-	for _, f := range r.File {
-		n += f.UncompressedSize64
-	}
-	return int64(n)
 }
 
 // layerPathRef reads the request path's {LayerName} in the caller's account.

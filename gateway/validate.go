@@ -146,14 +146,28 @@ func validateZip(b []byte) error {
 	if err != nil {
 		return lambdaerr.InvalidParameter("Could not unzip uploaded file. Please check your file, then try to upload again.")
 	}
-	var unzipped uint64
-	for _, f := range r.File {
-		unzipped += f.UncompressedSize64
-	}
-	if unzipped > rules.MaxUnzippedBytes {
+	if declaredSize(r) > rules.MaxUnzippedBytes {
 		return lambdaerr.InvalidParameter("Unzipped size must be smaller than %d bytes", rules.MaxUnzippedBytes)
 	}
 	return nil
+}
+
+// unzippedSize is the declared size of a zip's files (the zip was validated: it opens).
+func unzippedSize(b []byte) int64 {
+	r, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return 0
+	}
+	return int64(declaredSize(r))
+}
+
+// declaredSize is the sum of the uncompressed sizes a zip's headers declare.
+func declaredSize(r *zip.Reader) uint64 {
+	var n uint64
+	for _, f := range r.File {
+		n += f.UncompressedSize64
+	}
+	return n
 }
 
 // codeSource returns the zip of a code upload, refusing the sources Lambdock does not support.
