@@ -240,7 +240,7 @@ func TestInvokeAndRelease(t *testing.T) {
 	eventually(t, "the slot to be released", func() bool { return r.ctrl.InFlight() == 0 })
 	eventually(t, "the usage record", func() bool { return r.usage.count() == 1 })
 	u := r.usage.records[0]
-	if u.Status != "success" || u.BilledMs != 2 || u.GBSeconds != 1.0*0.002 || u.Function != "f" || u.MemoryMB != 1024 ||
+	if u.Status != "success" || u.BilledMs != 2 || u.MBms != 1024*2 || u.Function != "f" || u.MemoryMB != 1024 ||
 		u.InvokerID != "fake" {
 		t.Fatalf("usage = %+v", u)
 	}

@@ -65,8 +65,8 @@ func runWriter(t *testing.T, js jetstream.JetStream, st metering.UsageStore) {
 func record(fn string, i int) msg.Usage {
 	return msg.Usage{
 		RequestID: fmt.Sprintf("%s-%04d", fn, i), Function: fn, Version: "$LATEST",
-		Start: time.Now().UTC(), DurationMs: 1.5, BilledMs: 2, MemoryMB: 128,
-		MaxMemoryUsedMB: 30, GBSeconds: 0.25, Status: "success",
+		Start: time.Now().UTC(), DurationUs: 1500, BilledMs: 2, MemoryMB: 128,
+		MaxMemoryUsedMB: 30, MBms: 256, Status: "success",
 	}
 }
 

@@ -39,7 +39,7 @@ func TestMigrationGivesExistingFunctionsToTheAdminAccount(t *testing.T) {
 			reserved_concurrency) VALUES ('old', 128, 3, 512, 'r1', now(), 5)`,
 		`INSERT INTO invocations (request_id, function_name, version, invoker_id, start_time, duration_ms,
 			billed_duration_ms, memory_mb, max_memory_used_mb, gb_seconds, cold, status)
-			VALUES ('q1', 'old', '$LATEST', 'i', now(), 1, 1, 128, 10, 0.5, false, 'success')`,
+			VALUES ('q1', 'old', '$LATEST', 'i', now(), 3999.5, 4000, 128, 10, 0.5, false, 'success')`,
 	}
 	for _, q := range setup {
 		if _, err := conn.Exec(ctx, q); err != nil {

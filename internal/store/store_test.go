@@ -212,19 +212,19 @@ func TestReservations(t *testing.T) {
 	}
 }
 
-func usage(id, fn string, gbs float64) msg.Usage {
+func usage(id, fn string, mbMs int64) msg.Usage {
 	return msg.Usage{
 		RequestID: id, Function: fn, Version: "$LATEST", InvokerID: "inv1",
-		Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), DurationMs: 12.5, BilledMs: 13,
-		MemoryMB: 128, MaxMemoryUsedMB: 40, GBSeconds: gbs, Status: "success",
+		Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), DurationUs: 12500, BilledMs: 13,
+		MemoryMB: 128, MaxMemoryUsedMB: 40, MBms: mbMs, Status: "success",
 	}
 }
 
 func TestInsertUsageIsIdempotent(t *testing.T) {
 	st := openStore(t)
 	ctx := context.Background()
-	batch := []msg.Usage{usage("r1", "f", 0.5), usage("r2", "f", 0.25), usage("r3", "g", 1)}
-	batch[2].Status, batch[2].ErrorType, batch[2].Cold, batch[2].InitDurationMs = "error", "Unhandled", true, 80
+	batch := []msg.Usage{usage("r1", "f", 512000), usage("r2", "f", 256000), usage("r3", "g", 1024000)}
+	batch[2].Status, batch[2].ErrorType, batch[2].Cold, batch[2].InitDurationUs = "error", "Unhandled", true, 80000
 	tests := []struct {
 		name  string
 		batch []msg.Usage
@@ -232,7 +232,7 @@ func TestInsertUsageIsIdempotent(t *testing.T) {
 	}{
 		{"first delivery", batch, 3},
 		{"same batch again", batch, 0},
-		{"duplicates inside a batch", []msg.Usage{usage("r4", "f", 1), usage("r4", "f", 1), usage("r1", "f", 0.5)}, 1},
+		{"duplicates inside a batch", []msg.Usage{usage("r4", "f", 1024000), usage("r4", "f", 1024000), usage("r1", "f", 512000)}, 1},
 		{"empty", nil, 0},
 	}
 	for _, tt := range tests {

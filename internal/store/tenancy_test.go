@@ -251,7 +251,7 @@ func TestFunctionsBelongToAccounts(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(res, map[string]map[string]int{admin: {"same": 900}, other: {"same": 9}}) {
 		t.Fatalf("Reservations = %v, %v", res, err)
 	}
-	u1, u2, u3 := usage("a1", "same", 1), usage("a2", "same", 2), usage("a3", "same", 4)
+	u1, u2, u3 := usage("a1", "same", 1024000), usage("a2", "same", 2048000), usage("a3", "same", 4096000)
 	u1.AccountID, u2.AccountID = admin, other // u3 has no account: an old invoker's, the admin's
 	if _, err := st.InsertUsage(ctx, []msg.Usage{u1, u2, u3}); err != nil {
 		t.Fatal(err)

@@ -92,7 +92,7 @@ func (s *Service) handle(m *nats.Msg, lease string) {
 	s.respond(m, resultReply(spec, inv.LogTail, res))
 
 	var usage sync.WaitGroup
-	usage.Go(func() { s.publishUsage(usageOf(s.cfg.ID, spec, res)) })
+	usage.Go(func() { s.publishUsage(usageOf(s.cfg.ID, inv, spec, res)) })
 	released.Warm = true
 	if res.Idle != nil {
 		select {

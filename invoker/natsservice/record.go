@@ -1,16 +1,12 @@
 package natsservice
 
 import (
+	"cmp"
+
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/invoker"
-)
-
-// Usage statuses.
-const (
-	statusSuccess = "success"
-	statusError   = "error"
 )
 
 // resultReply is the reply for an invocation that ran. The log tail goes only to callers that
@@ -30,35 +26,41 @@ func resultReply(spec function.Spec, logTail bool, res *invoker.Result) msg.Invo
 	return r
 }
 
-// usageOf is the usage record of an invocation that ran, billed as the invoker billed it
-// (Result.BilledDuration, by rules.BilledMs) at rules.GBSeconds.
-func usageOf(invokerID string, spec function.Spec, res *invoker.Result) msg.Usage {
+// usageOf is the usage record of an invocation attempt that ran, billed by rules.Meter (through
+// Result.Bill).
+func usageOf(invokerID string, inv msg.Invocation, spec function.Spec, res *invoker.Result) msg.Usage {
 	mem := res.MemoryMB
 	if mem == 0 {
 		mem = spec.MemoryMB
 	}
-	billed := res.BilledDuration.Milliseconds()
-	u := msg.Usage{
+	bill := rules.Meter(rules.Measure{Duration: res.Duration, InitDuration: res.InitDuration, MemoryMB: mem,
+		EphemeralMB: spec.EphemeralMB})
+	qualifier := inv.Qualifier
+	if inv.Event != nil {
+		qualifier = inv.Event.Qualifier
+	}
+	return msg.Usage{
 		RequestID:       res.RequestID,
+		Attempt:         inv.Attempt(),
 		AccountID:       spec.WithDefaults().AccountID,
 		Function:        spec.Name,
 		Version:         spec.Version,
+		Qualifier:       qualifier,
+		Type:            inv.UsageType(),
 		InvokerID:       invokerID,
 		Start:           res.Start,
-		DurationMs:      ms(res.Duration.Seconds()),
-		BilledMs:        billed,
-		InitDurationMs:  ms(res.InitDuration.Seconds()),
+		End:             res.Start.Add(res.InitDuration + res.Duration),
+		DurationUs:      res.Duration.Microseconds(),
+		InitDurationUs:  res.InitDuration.Microseconds(),
+		BilledMs:        bill.BilledMs,
+		MBms:            bill.MBms,
+		StorageMBms:     bill.StorageMBms,
 		MemoryMB:        mem,
 		MaxMemoryUsedMB: res.MaxMemoryUsedMB,
-		GBSeconds:       rules.GBSeconds(mem, billed),
+		EphemeralMB:     spec.WithDefaults().EphemeralMB,
+		Architecture:    cmp.Or(spec.Architecture, rules.ArchX86),
 		Cold:            res.Cold,
-		Status:          statusSuccess,
+		Status:          msg.UsageStatusOf(res.FunctionError),
+		ErrorType:       res.FunctionError,
 	}
-	if res.FunctionError != "" {
-		u.Status, u.ErrorType = statusError, res.FunctionError
-	}
-	return u
 }
-
-// ms converts seconds to milliseconds.
-func ms(seconds float64) float64 { return seconds * 1000 }

@@ -8,6 +8,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/invoker"
 )
 
@@ -26,14 +27,14 @@ func TestUsageOf(t *testing.T) {
 		{"cold start bills init", invoker.Result{MemoryMB: 512, Duration: 10 * time.Millisecond, InitDuration: 290 * time.Millisecond,
 			BilledDuration: 300 * time.Millisecond, Cold: true}, 300, 0.15, "success", ""},
 		{"function error", invoker.Result{MemoryMB: 128, Duration: 3 * time.Second, BilledDuration: 3 * time.Second,
-			FunctionError: "Sandbox.Timedout"}, 3000, 0.375, "error", "Sandbox.Timedout"},
+			FunctionError: "Sandbox.Timedout"}, 3000, 0.375, "timeout", "Sandbox.Timedout"},
 		{"memory from the spec when the result has none", invoker.Result{Duration: 1500 * time.Microsecond,
 			BilledDuration: 2 * time.Millisecond}, 2, 0.002, "success", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := usageOf("inv", spec, &tt.res)
-			if u.BilledMs != tt.wantBilled || math.Abs(u.GBSeconds-tt.wantGBs) > 1e-12 || u.Status != tt.wantStatus ||
+			u := usageOf("inv", msg.Invocation{}, spec, &tt.res)
+			if u.BilledMs != tt.wantBilled || math.Abs(rules.GBSeconds(u.MBms)-tt.wantGBs) > 1e-12 || u.Status != tt.wantStatus ||
 				u.ErrorType != tt.wantType || u.InvokerID != "inv" || u.Function != "f" || u.AccountID != tenant.AdminAccountID || u.Version != function.LatestVersion {
 				t.Fatalf("usage = %+v; want billed %d, GB-s %g, status %s %s", u, tt.wantBilled, tt.wantGBs, tt.wantStatus, tt.wantType)
 			}

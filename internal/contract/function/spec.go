@@ -33,12 +33,15 @@ type Spec struct {
 	AccountID string `json:"account_id,omitempty"`
 	Region    string `json:"region,omitempty"`
 
-	Runtime     string            `json:"runtime,omitempty"` // provided.al2023, provided.al2, provided
-	Handler     string            `json:"handler,omitempty"`
-	MemoryMB    int               `json:"memory_mb"`
-	TimeoutSec  int               `json:"timeout_sec"`
-	EphemeralMB int               `json:"ephemeral_mb,omitempty"`
-	Environment map[string]string `json:"environment,omitempty"`
+	Runtime     string `json:"runtime,omitempty"` // provided.al2023, provided.al2, provided
+	Handler     string `json:"handler,omitempty"`
+	MemoryMB    int    `json:"memory_mb"`
+	TimeoutSec  int    `json:"timeout_sec"`
+	EphemeralMB int    `json:"ephemeral_mb,omitempty"`
+	// Architecture is the instruction set the function is priced at: rules.ArchX86 (the default,
+	// left empty) or rules.ArchArm64.
+	Architecture string            `json:"architecture,omitempty"`
+	Environment  map[string]string `json:"environment,omitempty"`
 
 	// CodeSHA256 is the hex SHA-256 of the zip (PackageType Zip). The invoker fetches the zip by
 	// this hash through its CodeFetcher and caches the extracted tree per hash.

@@ -24,7 +24,7 @@ func TestCodecRoundTrip(t *testing.T) {
 	roundTrip(t, Heartbeat{InvokerID: "i", CapacityMB: 1, UsedMB: 1, IdleByKey: map[string]int{"k": 2}})
 	roundTrip(t, Heartbeat{InvokerID: "i", IdleByKey: map[string]int{}, Busy: []string{"1", "r"}, Reconcile: true})
 	roundTrip(t, FunctionChanged{Name: "f", Deleted: true})
-	roundTrip(t, Usage{RequestID: "r", Function: "f", BilledMs: 3, GBSeconds: 0.5})
+	roundTrip(t, Usage{RequestID: "r", Function: "f", BilledMs: 3, MBms: 384})
 }
 
 func TestDecodeRejectsGarbage(t *testing.T) {

@@ -120,6 +120,33 @@ type Invocation struct {
 	StreamSubject string `json:"stream_subject,omitempty"`
 	// Event is set on an asynchronous invocation (events.go); nil on a sync one.
 	Event *EventInfo `json:"event,omitempty"`
+	// Type is how the invocation came (InvocationType*), for its usage record; "" means sync,
+	// or, with Event set, what Event.Source says (UsageType).
+	Type string `json:"type,omitempty"`
+	// Qualifier is the alias or version the caller named ("" when unqualified), for the usage
+	// record. An asynchronous invocation carries it in Event.Qualifier.
+	Qualifier string `json:"qualifier,omitempty"`
+}
+
+// UsageType is the InvocationType* of the invocation's usage record.
+func (inv Invocation) UsageType() string {
+	switch {
+	case inv.Type != "":
+		return inv.Type
+	case inv.Event == nil:
+		return InvocationTypeSync
+	case inv.Event.Source == EventSourceSchedule:
+		return InvocationTypeSchedule
+	}
+	return InvocationTypeAsync
+}
+
+// Attempt is the invocation's 1-based attempt (an asynchronous retry's; 1 otherwise).
+func (inv Invocation) Attempt() int {
+	if inv.Event != nil && inv.Event.Attempt > 1 {
+		return inv.Event.Attempt
+	}
+	return 1
 }
 
 // InvocationReply answers an Invocation. Exactly one of Error or the result fields is meaningful.
@@ -180,23 +207,4 @@ type FunctionChanged struct {
 	AccountID string `json:"account_id,omitempty"`
 	Name      string `json:"name,omitempty"`
 	Deleted   bool   `json:"deleted,omitempty"`
-}
-
-// Usage is one invocation record: what Postgres stores and billing reads.
-type Usage struct {
-	RequestID       string    `json:"request_id"`
-	AccountID       string    `json:"account_id,omitempty"` // the function's account
-	Function        string    `json:"function"`
-	Version         string    `json:"version"`
-	InvokerID       string    `json:"invoker_id"`
-	Start           time.Time `json:"start"`
-	DurationMs      float64   `json:"duration_ms"`
-	BilledMs        int64     `json:"billed_ms"`
-	InitDurationMs  float64   `json:"init_duration_ms"`
-	MemoryMB        int       `json:"memory_mb"`
-	MaxMemoryUsedMB int       `json:"max_memory_used_mb"`
-	GBSeconds       float64   `json:"gb_seconds"`
-	Cold            bool      `json:"cold"`
-	Status          string    `json:"status"` // "success" or "error"
-	ErrorType       string    `json:"error_type,omitempty"`
 }

@@ -2,6 +2,58 @@ package rules
 
 import "time"
 
+// Architectures, as a function's Architectures and the price book name them.
+const (
+	ArchX86   = "x86_64"
+	ArchArm64 = "arm64"
+)
+
+// FreeEphemeralMB is the ephemeral storage every function has without charge; only what is
+// configured above it is billed (lambda-api.md §6).
+const FreeEphemeralMB = 512
+
+// MBmsPerGBSecond is how many MB-milliseconds make one GB-second (1,024 MB × 1,000 ms): usage is
+// counted in whole MB-ms so that sums are exact, and priced per GB-second.
+const MBmsPerGBSecond = 1024 * 1000
+
+// Measure is what one invocation used, as the agent measured it, and what its function
+// configured.
+type Measure struct {
+	Duration       time.Duration // invoke phase
+	InitDuration   time.Duration // init phase this invocation ran (cold start); 0 when warm
+	MemoryMB       int           // configured MemorySize
+	EphemeralMB    int           // configured EphemeralStorage (0: the default 512 MB)
+	MaxMemoryBytes int64         // peak memory; < 0 when unknown
+}
+
+// Bill is what Lambda's rules make of a Measure: the numbers of the REPORT line and of the
+// usage record. Meter is the one place that computes them.
+type Bill struct {
+	BilledMs        int64 // BilledMs(Duration, InitDuration)
+	MaxMemoryUsedMB int64 // MaxMemoryUsedMB(MaxMemoryBytes)
+	MBms            int64 // MemoryMB × BilledMs: GB-seconds × MBmsPerGBSecond
+	StorageMBms     int64 // (EphemeralMB − FreeEphemeralMB)⁺ × BilledMs
+}
+
+// Meter bills one invocation by Lambda's rules (lambda-api.md §6, §7).
+func Meter(m Measure) Bill {
+	b := Bill{BilledMs: BilledMs(m.Duration, m.InitDuration), MaxMemoryUsedMB: MaxMemoryUsedMB(m.MaxMemoryBytes)}
+	b.MBms, b.StorageMBms = b.Compute(m.MemoryMB, m.EphemeralMB)
+	return b
+}
+
+// Compute is the compute and the billable ephemeral storage of BilledMs at memoryMB and
+// ephemeralMB (0: the default), in MB-milliseconds.
+func (b Bill) Compute(memoryMB, ephemeralMB int) (mbMs, storageMBms int64) {
+	if ephemeralMB == 0 {
+		ephemeralMB = DefaultEphemeralMB
+	}
+	return int64(memoryMB) * b.BilledMs, int64(max(0, ephemeralMB-FreeEphemeralMB)) * b.BilledMs
+}
+
+// GBSeconds is MB-milliseconds in GB-seconds (for display; sums stay in MB-ms).
+func GBSeconds(mbMs int64) float64 { return float64(mbMs) / MBmsPerGBSecond }
+
 // BilledMs is the billed duration of one invocation in milliseconds: the invoke phase plus the
 // init phase it ran (zero on a warm invocation), rounded up to 1 ms, at least 1 ms. Init is
 // billed for every on-demand function since 2025-08-01, and always was for custom runtimes and
@@ -12,12 +64,6 @@ func BilledMs(duration, init time.Duration) int64 {
 		return 1
 	}
 	return int64((d + time.Millisecond - 1) / time.Millisecond)
-}
-
-// GBSeconds is the compute one invocation used: MemorySize MB / 1024 × billed ms / 1000
-// (lambda-api.md §6).
-func GBSeconds(memoryMB int, billedMs int64) float64 {
-	return float64(memoryMB) / 1024 * float64(billedMs) / 1000
 }
 
 // MaxMemoryUsedMB is a peak memory in bytes as the REPORT line's "Max Memory Used" shows it: in

@@ -32,12 +32,15 @@ func TestBilling(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			billed := BilledMs(tt.duration, tt.init)
-			if billed != tt.wantBilled {
-				t.Fatalf("BilledMs(%v, %v) = %d, want %d", tt.duration, tt.init, billed, tt.wantBilled)
+			b := Meter(Measure{Duration: tt.duration, InitDuration: tt.init, MemoryMB: tt.memoryMB})
+			if b.BilledMs != tt.wantBilled {
+				t.Fatalf("BilledMs(%v, %v) = %d, want %d", tt.duration, tt.init, b.BilledMs, tt.wantBilled)
 			}
-			if got := GBSeconds(tt.memoryMB, billed); math.Abs(got-tt.wantGBs) > 1e-12 {
-				t.Errorf("GBSeconds(%d, %d) = %v, want %v", tt.memoryMB, billed, got, tt.wantGBs)
+			if b.MBms != int64(tt.memoryMB)*tt.wantBilled || b.StorageMBms != 0 {
+				t.Errorf("MBms, StorageMBms = %d, %d, want %d, 0", b.MBms, b.StorageMBms, int64(tt.memoryMB)*tt.wantBilled)
+			}
+			if got := GBSeconds(b.MBms); math.Abs(got-tt.wantGBs) > 1e-12 {
+				t.Errorf("GBSeconds(%d) = %v, want %v", b.MBms, got, tt.wantGBs)
 			}
 		})
 	}
@@ -56,6 +59,25 @@ func TestMaxMemoryUsedMB(t *testing.T) {
 	for _, tt := range tests {
 		if got := MaxMemoryUsedMB(tt.bytes); got != tt.want {
 			t.Errorf("MaxMemoryUsedMB(%d) = %d, want %d", tt.bytes, got, tt.want)
+		}
+	}
+}
+
+func TestMeterEphemeralStorage(t *testing.T) {
+	tests := []struct {
+		ephemeralMB int
+		want        int64
+	}{
+		{0, 0},   // the default, 512 MB
+		{512, 0}, // the free 512 MB
+		{513, 1 * 100},
+		{10240, (10240 - 512) * 100},
+	}
+	for _, tt := range tests {
+		b := Meter(Measure{Duration: 100 * time.Millisecond, MemoryMB: 128, EphemeralMB: tt.ephemeralMB, MaxMemoryBytes: 1})
+		if b.StorageMBms != tt.want || b.MaxMemoryUsedMB != 1 {
+			t.Errorf("EphemeralMB %d: StorageMBms %d, MaxMemoryUsedMB %d, want %d, 1", tt.ephemeralMB, b.StorageMBms,
+				b.MaxMemoryUsedMB, tt.want)
 		}
 	}
 }

@@ -1,0 +1,38 @@
+package billing
+
+import "time"
+
+// Totals is usage summed over invocation records: what an aggregate row holds. Errors are the
+// records whose status is not success; Throttles come from the controllers and are never billed.
+type Totals struct {
+	Requests    int64 `json:"requests"`
+	Errors      int64 `json:"errors"`
+	Throttles   int64 `json:"throttles"`
+	ColdStarts  int64 `json:"cold_starts"`
+	DurationUs  int64 `json:"duration_us"`
+	BilledMs    int64 `json:"billed_ms"`
+	MBms        int64 `json:"mb_ms"`         // compute: GB-seconds × rules.MBmsPerGBSecond
+	StorageMBms int64 `json:"storage_mb_ms"` // ephemeral storage above 512 MB, MB-ms
+}
+
+// Add adds o to t.
+func (t *Totals) Add(o Totals) {
+	t.Requests += o.Requests
+	t.Errors += o.Errors
+	t.Throttles += o.Throttles
+	t.ColdStarts += o.ColdStarts
+	t.DurationUs += o.DurationUs
+	t.BilledMs += o.BilledMs
+	t.MBms += o.MBms
+	t.StorageMBms += o.StorageMBms
+}
+
+// Row is one aggregate: the usage of one function of one account on one architecture in one
+// period (an hour of usage_hourly, a day of usage_daily) starting at Start (UTC).
+type Row struct {
+	AccountID    string    `json:"account_id"`
+	Function     string    `json:"function"`
+	Architecture string    `json:"architecture"`
+	Start        time.Time `json:"start"`
+	Totals
+}
