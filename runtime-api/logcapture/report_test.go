@@ -30,7 +30,7 @@ func TestReportString(t *testing.T) {
 		},
 		{
 			name: "timeout during init",
-			r: Report{RequestID: id, Duration: 500 * time.Millisecond, InitDuration: 500*time.Millisecond + 1,
+			r: Report{RequestID: id, Duration: 500 * time.Millisecond, InitDuration: 500*time.Millisecond + time.Microsecond,
 				MemorySizeMB: 128, MaxMemoryMB: 1, TimedOut: true},
 			want: "REPORT RequestId: " + id + "\tDuration: 500.00 ms\tBilled Duration: 1001 ms\tMemory Size: 128 MB\tMax Memory Used: 1 MB\tInit Duration: 500.00 ms\tStatus: timeout",
 		},

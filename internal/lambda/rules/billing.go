@@ -55,11 +55,13 @@ func (b Bill) Compute(memoryMB, ephemeralMB int) (mbMs, storageMBms int64) {
 func GBSeconds(mbMs int64) float64 { return float64(mbMs) / MBmsPerGBSecond }
 
 // BilledMs is the billed duration of one invocation in milliseconds: the invoke phase plus the
-// init phase it ran (zero on a warm invocation), rounded up to 1 ms, at least 1 ms. Init is
-// billed for every on-demand function since 2025-08-01, and always was for custom runtimes and
-// images (lambda-api.md §6, §7: "Billed Duration = ceil(Init Duration + Duration)").
+// init phase it ran (zero on a warm invocation), each measured to the microsecond (truncated, as
+// usage records keep them), rounded up to 1 ms, at least 1 ms. So a record's billed duration is
+// ceil((duration µs + init µs) / 1000) of its own fields. Init is billed for every on-demand
+// function since 2025-08-01, and always was for custom runtimes and images (lambda-api.md §6,
+// §7: "Billed Duration = ceil(Init Duration + Duration)").
 func BilledMs(duration, init time.Duration) int64 {
-	d := duration + init
+	d := duration.Truncate(time.Microsecond) + init.Truncate(time.Microsecond)
 	if d <= 0 {
 		return 1
 	}
