@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -43,14 +44,16 @@ const MonthLayout = "2006-01"
 //   - Usage is priced exactly (decimal): each hour's usage at that hour's price
 //     (Price.Cost). Only what is shown is rounded, half away from zero (half-up for these
 //     non-negative amounts): every amount to 2 decimal places, GB-seconds to 6.
-//   - A line's total is the sum of its rounded parts, Gross the sum of the line totals, Credit
-//     the sum of the rounded credit lines, Due = Gross − Credit: the invoice adds up as shown.
 //   - The free tier (free GB-seconds of compute, both architectures, and free requests; ephemeral
 //     storage has none) is the one of the price in force at the month's first hour, applied once
 //     per account and month: consumed in chronological order, hour by hour, and within an hour
 //     by function name then architecture; each free GB-second or request is valued at the price
-//     of the hour that consumed it. Credit never exceeds Gross (if rounding would make it, the
-//     last credit line is reduced).
+//     of the hour that consumed it, and credited to the line that used it.
+//   - A line's total is the sum of its rounded parts and Gross the sum of the line totals. The
+//     credit of a line's compute (requests) cost is its rounded cost minus its rounded cost net
+//     of the free tier, so a wholly free line is wholly credited and no credit exceeds what it
+//     offsets; a credit line (compute, requests) sums those of every line. Credit is the sum of
+//     the credit lines and Due = Gross − Credit: the invoice adds up as shown.
 //   - The currency is the one in force at the month's first hour; a month whose prices are in
 //     two currencies is refused (ErrMixedCurrency; PriceChange.Resolve never lets one happen).
 type Invoice struct {
@@ -94,8 +97,8 @@ type FreeTier struct {
 // Credit is the value of the free tier used: Quantity GB-seconds (CreditCompute) or requests
 // (CreditRequests), deducted from Gross.
 type Credit struct {
-	Kind        string   `json:"kind"`
-	Description string   `json:"description"`
+	Kind        string          `json:"kind"`
+	Description string          `json:"description"`
 	Quantity    decimal.Decimal `json:"quantity"` // GB-seconds to 6 places, or requests
 	Amount      Money           `json:"amount"`
 }
@@ -118,6 +121,13 @@ func (m Money) String() string { return m.StringFixed(MoneyPlaces) }
 
 // String is q with QuantityPlaces decimal places.
 func (q Quantity) String() string { return q.StringFixed(QuantityPlaces) }
+
+// Format prints m as String does, whatever the verb (decimal.Decimal's Format would drop
+// trailing zeros).
+func (m Money) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, m.String()) } // fmt has no error path
+
+// Format prints q as String does, whatever the verb.
+func (q Quantity) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, q.String()) } // likewise
 
 // MarshalJSON is m as a string with MoneyPlaces places.
 func (m Money) MarshalJSON() ([]byte, error) { return []byte(`"` + m.String() + `"`), nil }
@@ -166,7 +176,7 @@ func NewInvoice(ctx context.Context, book *Book, usage UsageReader, account stri
 	inv := &Invoice{AccountID: account, Month: from.Format(MonthLayout), PeriodStart: from, PeriodEnd: to,
 		Status: InvoiceFinal, Currency: first.Currency, GeneratedAt: now.UTC(), Prices: []Price{first},
 		FreeTier: FreeTier{GBSeconds: NewQuantity(first.FreeGBSeconds), Requests: first.FreeRequests},
-		Lines: []Line{}, Credits: []Credit{}}
+		Lines:    []Line{}, Credits: []Credit{}}
 	if now.Before(to) {
 		inv.Status = InvoiceOpen
 	}
@@ -212,18 +222,19 @@ func NewInvoice(ctx context.Context, book *Book, usage UsageReader, account stri
 			}
 			l.totals.Add(r.Totals)
 			l.cost = l.cost.Add(p.Cost(r.Architecture, r.Totals))
-			free.consume(p, r)
+			l.free = l.free.Add(free.consume(p, r))
 		}
 	}
-	inv.addLines(lines)
-	inv.addCredits(free)
+	credit := inv.addLines(lines)
+	inv.addCredits(free, credit)
 	return inv, nil
 }
 
-// lineSum is a line's exact usage and cost.
+// lineSum is a line's exact usage, cost and free-tier credit.
 type lineSum struct {
 	totals Totals
 	cost   Cost
+	free   Cost // the value of the free tier the line used (Compute, Requests)
 }
 
 // day is the aggregate rows of one day.
@@ -249,8 +260,6 @@ func byStart(rows []Row) []day {
 type allowance struct {
 	gbSeconds, usedGBSeconds decimal.Decimal
 	requests, usedRequests   int64
-	computeCredit            decimal.Decimal // exact value of the free GB-seconds used
-	requestCredit            decimal.Decimal // exact value of the free requests used
 }
 
 // newAllowance is the free tier of p, unused.
@@ -277,22 +286,25 @@ func (a *allowance) take(rows []Row) {
 	}
 }
 
-// consume uses the allowance for r, valued at p.
-func (a *allowance) consume(p Price, r Row) {
+// consume uses the allowance for r and returns the exact value of what it used at p.
+func (a *allowance) consume(p Price, r Row) Cost {
+	c := Cost{Compute: decimal.Zero, Requests: decimal.Zero, Storage: decimal.Zero}
 	if gbs := decimal.Min(GBSeconds(r.MBms), a.gbSeconds); gbs.IsPositive() {
 		a.gbSeconds = a.gbSeconds.Sub(gbs)
 		a.usedGBSeconds = a.usedGBSeconds.Add(gbs)
-		a.computeCredit = a.computeCredit.Add(gbs.Mul(p.GBSecond(r.Architecture)))
+		c.Compute = gbs.Mul(p.GBSecond(r.Architecture))
 	}
 	if n := min(r.Requests, a.requests); n > 0 {
 		a.requests -= n
 		a.usedRequests += n
-		a.requestCredit = a.requestCredit.Add(decimal.NewFromInt(n).Mul(p.PerMillionRequests).Div(million))
+		c.Requests = decimal.NewFromInt(n).Mul(p.PerMillionRequests).Div(million)
 	}
+	return c
 }
 
-// addLines sets Lines (by function, then architecture) and Gross.
-func (inv *Invoice) addLines(lines map[[2]string]*lineSum) {
+// addLines sets Lines (by function, then architecture) and Gross, and returns the shown credit
+// of the lines' compute and requests (Invoice's rules).
+func (inv *Invoice) addLines(lines map[[2]string]*lineSum) Cost {
 	keys := make([][2]string, 0, len(lines))
 	for k := range lines {
 		keys = append(keys, k)
@@ -303,7 +315,10 @@ func (inv *Invoice) addLines(lines map[[2]string]*lineSum) {
 		}
 		return strings.Compare(a[1], b[1])
 	})
-	gross := decimal.Zero
+	gross, credit := decimal.Zero, Cost{Compute: decimal.Zero, Requests: decimal.Zero, Storage: decimal.Zero}
+	shownCredit := func(cost, free decimal.Decimal) decimal.Decimal {
+		return NewMoney(cost).Sub(NewMoney(cost.Sub(free)).Decimal)
+	}
 	for _, k := range keys {
 		s := lines[k]
 		l := Line{Function: k[0], Architecture: k[1], Requests: s.totals.Requests,
@@ -311,34 +326,25 @@ func (inv *Invoice) addLines(lines map[[2]string]*lineSum) {
 			ComputeCost: NewMoney(s.cost.Compute), RequestCost: NewMoney(s.cost.Requests), StorageCost: NewMoney(s.cost.Storage)}
 		l.Total = Money{l.ComputeCost.Add(l.RequestCost.Decimal).Add(l.StorageCost.Decimal)}
 		gross = gross.Add(l.Total.Decimal)
+		credit.Compute = credit.Compute.Add(shownCredit(s.cost.Compute, s.free.Compute))
+		credit.Requests = credit.Requests.Add(shownCredit(s.cost.Requests, s.free.Requests))
 		inv.Lines = append(inv.Lines, l)
 	}
 	inv.Gross = Money{gross}
+	return credit
 }
 
-// addCredits sets Credits, Credit and Due from the free tier used.
-func (inv *Invoice) addCredits(a allowance) {
+// addCredits sets Credits, Credit and Due from the free tier used and its shown credit.
+func (inv *Invoice) addCredits(a allowance, credit Cost) {
 	if a.usedGBSeconds.IsPositive() {
-		inv.Credits = append(inv.Credits, Credit{Kind: CreditCompute, Quantity: NewQuantity(a.usedGBSeconds).Decimal,
-			Amount:      NewMoney(a.computeCredit),
-			Description: fmt.Sprintf("Free tier: %s GB-seconds of compute", NewQuantity(a.usedGBSeconds))})
+		q := NewQuantity(a.usedGBSeconds)
+		inv.Credits = append(inv.Credits, Credit{Kind: CreditCompute, Quantity: q.Decimal, Amount: Money{credit.Compute},
+			Description: fmt.Sprintf("Free tier: %s GB-seconds of compute", q.Decimal.String())})
 	}
 	if a.usedRequests > 0 {
 		inv.Credits = append(inv.Credits, Credit{Kind: CreditRequests, Quantity: decimal.NewFromInt(a.usedRequests),
-			Amount:      NewMoney(a.requestCredit),
-			Description: fmt.Sprintf("Free tier: %d requests", a.usedRequests)})
+			Amount: Money{credit.Requests}, Description: fmt.Sprintf("Free tier: %d requests", a.usedRequests)})
 	}
-	credit := decimal.Zero
-	for _, c := range inv.Credits {
-		credit = credit.Add(c.Amount.Decimal)
-	}
-	// Exact credit ≤ exact gross; only rounding can make the shown credit exceed the shown gross.
-	over := credit.Sub(inv.Gross.Decimal)
-	for i := len(inv.Credits) - 1; i >= 0 && over.IsPositive(); i-- {
-		cut := decimal.Min(over, inv.Credits[i].Amount.Decimal)
-		inv.Credits[i].Amount = Money{inv.Credits[i].Amount.Sub(cut)}
-		over, credit = over.Sub(cut), credit.Sub(cut)
-	}
-	inv.Credit = Money{credit}
-	inv.Due = Money{inv.Gross.Sub(credit)}
+	inv.Credit = Money{credit.Compute.Add(credit.Requests)}
+	inv.Due = Money{inv.Gross.Sub(inv.Credit.Decimal)}
 }

@@ -63,7 +63,7 @@ tr.due td { font-size: 1.15rem; font-weight: 700; }
 {{end}}<tr class="total due"><td>Amount due</td><td class="n">{{.Due.String}} {{.Currency}}</td></tr>
 </tbody>
 </table>
-<p class="note">Free tier this month: {{.FreeTier.GBSeconds.String}} GB-seconds of compute and {{.FreeTier.Requests}} requests, used in chronological order and valued at the price of the hour that used them. Usage is priced at the price in force each hour; amounts are rounded half-up to 2 decimal places, GB-seconds to 6; line totals are the sums of their rounded parts.</p>
+<p class="note">Free tier this month: {{.FreeTier.GBSeconds.Decimal.String}} GB-seconds of compute and {{.FreeTier.Requests}} requests, used in chronological order and valued at the price of the hour that used them. Usage is priced at the price in force each hour. Amounts are rounded half-up to 2 decimal places, GB-seconds to 6; a line's total is the sum of its rounded parts, and a line's credit its rounded cost minus its rounded cost net of the free tier.</p>
 <table>
 <thead><tr><th>Prices in force from</th><th class="n">x86_64 / GB-s</th><th class="n">arm64 / GB-s</th><th class="n">per 1M requests</th><th class="n">storage / GB-s</th></tr></thead>
 <tbody>
