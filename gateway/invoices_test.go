@@ -225,11 +225,11 @@ func TestInvoiceTotalsMatchThePriceFormula(t *testing.T) {
 	arches := []string{"x86_64", "arm64"}
 	mems := []int{128, 512, 1769}
 
-	// A: under the free tier (≤ 150 × 1769/1024 × 60 s ≈ 15,500 GB-s; 150 requests).
+	// A: under the free tier (≤ 150 × 1769/1024 × 600 s ≈ 155,000 GB-s; 150 requests).
 	var recsA []msg.Usage
 	for i := range 150 {
 		recsA = append(recsA, record(idA, fns[rng.IntN(3)], arches[rng.IntN(2)], i, at(), mems[rng.IntN(3)],
-			1+rng.Int64N(60_000), 512))
+			1+rng.Int64N(600_000), 512))
 	}
 	// B: over it: 60 invocations of 10,240 MB for 900 s are 540,000 GB-s, plus light ones, some
 	// with 10 GB of ephemeral storage (never free).

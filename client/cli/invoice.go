@@ -29,7 +29,8 @@ func newInvoiceCommand(o *options) *cobra.Command {
 		Long: "Show an account's invoice for a month (UTC): one line per function and architecture, the monthly\n" +
 			"free tier as credit lines, and the amount due. The current month's invoice is a preview (status open).\n" +
 			"An owner key sees its own account's invoices; an admin key any account's (--account).\n" +
-			"-o csv and -o html are rendered by the gateway; -o html is a self-contained page to print.",
+			"-o csv and -o html are rendered by the gateway; -o html is a self-contained page to print.\n" +
+			"Rules: each hour's usage at the price in force that hour; amounts rounded half-up to cents, GB-s to 6 places.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := billing.ParseMonth(month); err != nil {
@@ -37,15 +38,20 @@ func newInvoiceCommand(o *options) *cobra.Command {
 			}
 			var buf bytes.Buffer
 			switch format {
-			case invoiceTable, OutputText:
+			case invoiceTable, OutputText, invoiceJSON:
 				inv, err := o.client().Invoice(cmd.Context(), account, month)
 				if err != nil {
 					return err
 				}
-				if err := printInvoice(&buf, inv); err != nil {
+				if format == invoiceJSON {
+					err = (&options{stdout: &buf}).printJSON(inv)
+				} else {
+					err = printInvoice(&buf, inv)
+				}
+				if err != nil {
 					return err
 				}
-			case invoiceJSON, invoiceCSV, invoiceHTML:
+			case invoiceCSV, invoiceHTML:
 				doc, _, err := o.client().InvoiceDocument(cmd.Context(), account, month, format)
 				if err != nil {
 					return err
