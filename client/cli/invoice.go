@@ -88,7 +88,7 @@ func printInvoice(out io.Writer, inv *billing.Invoice) error {
 		fmt.Fprintf(out, "PREVIEW: the month is not over; amounts will change.\n")
 	}
 	fmt.Fprintf(out, "Currency %s, generated %s\n\n", inv.Currency, inv.GeneratedAt.Format("2006-01-02T15:04:05Z"))
-	w := o.table("FUNCTION\tARCH\tREQUESTS\tGB-SECONDS\tSTORAGE GB-S\tCOMPUTE\tREQUESTS $\tSTORAGE $\tTOTAL")
+	w := o.table("FUNCTION\tARCH\tREQUESTS\tGB-SECONDS\tSTORAGE GB-S\tCOMPUTE\tREQUEST COST\tSTORAGE COST\tTOTAL")
 	for _, l := range inv.Lines {
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Function, l.Architecture, l.Requests, l.GBSeconds,
 			l.StorageGBSeconds, l.ComputeCost, l.RequestCost, l.StorageCost, l.Total)
