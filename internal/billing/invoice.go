@@ -282,7 +282,7 @@ func (a allowance) crossedBy(rows []Row) bool {
 // take uses the allowance for rows, without valuing it (a probe).
 func (a *allowance) take(rows []Row) {
 	for _, r := range rows {
-		a.consume(DefaultPrice(), r)
+		a.consume(Price{}, r) // valued at nothing
 	}
 }
 
