@@ -166,6 +166,11 @@ func (g *Gateway) apiRoutes() []route {
 			g.updateSchedule),
 		x(http.MethodDelete, schedulesPath+"/:name", "DeleteSchedule", accessOwner, resSchedule, noBody,
 			g.deleteSchedule),
+
+		// Billing (issue 11): the price book and invoices (prices.go, invoices.go).
+		x(http.MethodGet, pricesPath, "ListPrices", accessOwner, resNone, noBody, g.listPrices),
+		x(http.MethodPost, pricesPath, "AddPrice", accessAdmin, resNone, maxConfigRequest, g.addPrice),
+		x(http.MethodGet, invoicesPath, "GetInvoice", accessOwner, resNone, noBody, g.getInvoice),
 	}
 }
 
