@@ -166,6 +166,10 @@ func (g *Gateway) apiRoutes() []route {
 			g.updateSchedule),
 		x(http.MethodDelete, schedulesPath+"/:name", "DeleteSchedule", accessOwner, resSchedule, noBody,
 			g.deleteSchedule),
+
+		// Usage reports and invocation records (issue 11, billing: reports).
+		x(http.MethodGet, usagePath, "GetUsage", accessOwner, resNone, noBody, g.getUsage),
+		x(http.MethodGet, invocationListPath, "ListInvocations", accessOwner, resFunction, noBody, g.listInvocations),
 	}
 }
 
