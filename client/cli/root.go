@@ -145,6 +145,8 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newEventConfigCommand(o))
 	root.AddCommand(newScheduleCommand(o))
 	root.AddCommand(newRuntimesCommand(o))
+	root.AddCommand(newUsageCommand(o))
+	root.AddCommand(newInvocationsCommand(o))
 	return root
 }
 
