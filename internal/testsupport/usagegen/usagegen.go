@@ -178,4 +178,3 @@ func insertSlice(ctx context.Context, dbURL string, spec Spec, lo, hi int64) err
 func (s Spec) step() time.Duration {
 	return time.Duration(s.Span.Microseconds()/s.Rows) * time.Microsecond
 }
-
