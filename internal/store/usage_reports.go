@@ -51,11 +51,11 @@ type UsageSum struct {
 // account, bucket, architecture (and function) instead of every hour. Each row's Start is its
 // bucket's start (From for BucketAll) and its Function is "" unless q.ByFunction.
 func (s *Store) SumUsage(ctx context.Context, q UsageSum) ([]billing.Row, error) {
-	sql, err := usageSumSQL(q)
+	sql, args, err := usageSumSQL(q)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, sql, q.AccountID, q.Function, q.From, q.To)
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: sum usage: %w", err)
 	}
@@ -75,24 +75,25 @@ func (s *Store) SumUsage(ctx context.Context, q UsageSum) ([]billing.Row, error)
 // ExplainSumUsage is the plan PostgreSQL ran for SumUsage(q) (EXPLAIN (ANALYZE, FORMAT JSON)),
 // for tests and benchmarks that show which tables, and how many rows, a report reads.
 func (s *Store) ExplainSumUsage(ctx context.Context, q UsageSum) (string, error) {
-	sql, err := usageSumSQL(q)
+	sql, args, err := usageSumSQL(q)
 	if err != nil {
 		return "", err
 	}
 	var plan string
-	if err := s.pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, q.AccountID, q.Function, q.From,
-		q.To).Scan(&plan); err != nil {
+	if err := s.pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
 		return "", fmt.Errorf("store: explain usage sum: %w", err)
 	}
 	return plan, nil
 }
 
-// usageSumSQL is SumUsage's statement for q; its parameters are account, function, from, to.
-func usageSumSQL(q UsageSum) (string, error) {
-	table, period, from, to := "usage_hourly", "hour", "$3::timestamptz", "$4::timestamptz"
+// usageSumSQL is SumUsage's statement for q and its arguments: from, to, then the account and
+// the function when they are set (only the filters set are written, so that every plan, a
+// cached generic one too, can use the primary key's account prefix).
+func usageSumSQL(q UsageSum) (string, []any, error) {
+	table, period, from, to := "usage_hourly", "hour", "$1::timestamptz", "$2::timestamptz"
 	if q.Table == UsageDays {
 		table, period = "usage_daily", "day"
-		from, to = "($3::timestamptz AT TIME ZONE 'UTC')::date", "($4::timestamptz AT TIME ZONE 'UTC')::date"
+		from, to = "($1::timestamptz AT TIME ZONE 'UTC')::date", "($2::timestamptz AT TIME ZONE 'UTC')::date"
 	}
 	var bucket string
 	switch {
@@ -107,22 +108,30 @@ func usageSumSQL(q UsageSum) (string, error) {
 	case q.Bucket == BucketMonth:
 		bucket = "(date_trunc('month', day)::timestamp AT TIME ZONE 'UTC')"
 	case q.Bucket == BucketAll:
-		bucket = "$3::timestamptz"
+		bucket = "$1::timestamptz"
 	default:
-		return "", fmt.Errorf("store: sum usage: bucket %d of table %d", q.Bucket, q.Table)
+		return "", nil, fmt.Errorf("store: sum usage: bucket %d of table %d", q.Bucket, q.Table)
 	}
 	function := "''"
 	if q.ByFunction {
 		function = "function_name"
 	}
+	where, args := "", []any{q.From, q.To}
+	if q.AccountID != "" {
+		args = append(args, q.AccountID)
+		where += fmt.Sprintf(" AND account_id = $%d::bpchar", len(args))
+	}
+	if q.Function != "" {
+		args = append(args, q.Function)
+		where += fmt.Sprintf(" AND function_name = $%d::text", len(args))
+	}
 	return `SELECT account_id, ` + function + `, architecture, ` + bucket + `, sum(requests)::int8, sum(errors)::int8,
 			sum(throttles)::int8, sum(cold_starts)::int8, sum(duration_us)::int8, sum(billed_ms)::int8,
 			sum(mb_ms)::int8, sum(storage_mb_ms)::int8
 		FROM ` + table + `
-		WHERE ($1::text = '' OR account_id = $1::bpchar) AND ($2::text = '' OR function_name = $2::text)
-			AND ` + period + ` >= ` + from + ` AND ` + period + ` < ` + to + `
+		WHERE ` + period + ` >= ` + from + ` AND ` + period + ` < ` + to + where + `
 		GROUP BY 1, 2, 3, 4
-		ORDER BY 1, 4, 2, 3`, nil
+		ORDER BY 1, 4, 2, 3`, args, nil
 }
 
 // InvocationRecord is one row of the invocations table: an invocation attempt that ran.
