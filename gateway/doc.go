@@ -64,6 +64,14 @@
 //     still reveals (API and AWS_IAM function URLs alike): a key that was used recently answers faster than one that was not (cached
 //     or not); it does not tell an unused existing key from a nonexistent one. Key ids are not
 //     secrets (AWS treats access key ids the same way); the secrets never leave the gateway.
+//   - GET /lambdock/v1/usage (usage.go) reports usage and its cost before the free tier by hour,
+//     day, month or function: it cuts the period at every price change (billing.Book.Changes),
+//     sums the daily aggregates of whole days without one and the hourly aggregates of the rest in
+//     SQL (store.SumUsage), and prices each summed row at the price in force for its account then
+//     (billing.Book.At), so a report over months reads a few hundred rows. An owner reports on
+//     its account only (another account= is AccessDenied); an admin on every account or one.
+//     GET /lambdock/v1/functions/{name}/invocations (invocation_list.go) pages through a
+//     function's invocation records, newest first (store.ListInvocations, keyset on start time).
 //   - /lambdock/v1/accounts and /lambdock/v1/keys are Lambdock's accounts and keys API (JSON,
 //     Lambda's error format) over the Directory. A key's secret is shown once, at creation; an
 //     owner sees another account's key as not found.

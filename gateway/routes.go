@@ -167,10 +167,13 @@ func (g *Gateway) apiRoutes() []route {
 		x(http.MethodDelete, schedulesPath+"/:name", "DeleteSchedule", accessOwner, resSchedule, noBody,
 			g.deleteSchedule),
 
-		// Billing (issue 11): the price book and invoices (prices.go, invoices.go).
+		// Billing: the price book and invoices (prices.go, invoices.go).
 		x(http.MethodGet, pricesPath, "ListPrices", accessOwner, resNone, noBody, g.listPrices),
 		x(http.MethodPost, pricesPath, "AddPrice", accessAdmin, resNone, maxConfigRequest, g.addPrice),
 		x(http.MethodGet, invoicesPath, "GetInvoice", accessOwner, resNone, noBody, g.getInvoice),
+		// Billing: usage reports and invocation records (usage.go, invocation_list.go).
+		x(http.MethodGet, usagePath, "GetUsage", accessOwner, resNone, noBody, g.getUsage),
+		x(http.MethodGet, invocationListPath, "ListInvocations", accessOwner, resFunction, noBody, g.listInvocations),
 	}
 }
 

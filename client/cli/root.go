@@ -147,6 +147,8 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newRuntimesCommand(o))
 	root.AddCommand(newInvoiceCommand(o))
 	root.AddCommand(newPricesCommand(o))
+	root.AddCommand(newUsageCommand(o))
+	root.AddCommand(newInvocationsCommand(o))
 	return root
 }
 
