@@ -39,7 +39,7 @@ type Result struct {
 	// Bill is rules.Meter of the measurements, computed once: the billed duration, the peak
 	// memory in MB and the MB-ms that the REPORT line and the usage record show.
 	Bill rules.Bill
-	Cold            bool // a new container was created for this invocation, or Prewarmed
+	Cold bool // a new container was created for this invocation, or Prewarmed
 	// Prewarmed: the invocation ran in a pre-warmed container specialised for it (Cold is true
 	// too: it ran the function's init).
 	Prewarmed   bool

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-		"time"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
