@@ -498,11 +498,15 @@ func TestBillingRecordOrigins(t *testing.T) {
 		streams[1].billedMs < 3000 {
 		t.Errorf("streamed function URL responses (one timed out mid-stream): %+v", streams)
 	}
+	for _, r := range streams {
+		t.Logf("streamed response: status %s, billed %d ms", r.status, r.billedMs)
+	}
 	inits := byFunction[initFailure]
 	if len(inits) != 2 {
 		t.Fatalf("%d rows of the function whose init fails, want 2: %+v", len(inits), inits)
 	}
 	for _, r := range inits {
+		t.Logf("failed init: status %s, init %d µs + %d µs, billed %d ms", r.status, r.initUs, r.durationUs, r.billedMs)
 		rep, ok := reports[r.requestID]
 		switch {
 		case !ok:
