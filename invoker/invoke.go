@@ -31,10 +31,10 @@ const grace = 5 * time.Second
 // Invoke runs one invocation: in an idle warm container of the function's pool key if there is
 // one, else in a new container. A function error (handler error, crash, timeout, failed init,
 // a container killed for its memory limit) is a Result with FunctionError set, billed
-// (Result.Bill); a Go error means the platform failed and nothing is billed (a *lambdaerr.APIError when the
-// request is refused: 429 TooManyRequestsException (HostCapacityExceeded) when the host stays
-// full for Config.QueueWait, InvalidZipFile, InvalidRuntime), and the caller maps other errors
-// to ServiceException.
+// (Result.Bill); a Go error means the platform failed and nothing is billed (a
+// *lambdaerr.APIError when the request is refused: 429 TooManyRequestsException
+// (HostCapacityExceeded) when the host stays full for Config.QueueWait, InvalidZipFile,
+// InvalidRuntime), and the caller maps other errors to ServiceException.
 func (inv *Invoker) Invoke(ctx context.Context, req Request) (*Result, error) {
 	done, err := inv.track()
 	if err != nil {

@@ -44,10 +44,10 @@ func (s *Service) onInvocation(m *nats.Msg) {
 }
 
 // handle runs one invocation, records its usage (an attempt that ran, whatever its outcome:
-// usageOf), replies, and announces when its environment is
-// no longer busy. Every invocation taken gets exactly one Released, whatever its outcome: the
-// controller holds the invocation's concurrency slot until then. lease is its HeaderLease,
-// already listed as busy by onInvocation.
+// usageOf), replies, and announces when its environment is no longer busy. Every invocation
+// taken gets exactly one Released, whatever its outcome: the controller holds the invocation's
+// concurrency slot until then. lease is its HeaderLease, already listed as busy by
+// onInvocation.
 func (s *Service) handle(m *nats.Msg, lease string) {
 	inv, err := msg.DecodeInvocation(m)
 	if err != nil {
