@@ -45,7 +45,8 @@ func (f *fakeInvoker) Invoke(_ context.Context, req invoker.Request) (*invoker.R
 		return nil, errors.New("docker went away")
 	}
 	res := &invoker.Result{RequestID: req.RequestID, Payload: req.Payload, MemoryMB: req.Function.MemoryMB,
-		Duration: 1500 * time.Microsecond, BilledDuration: 2 * time.Millisecond, Start: time.Now()}
+		Duration: 1500 * time.Microsecond, Start: time.Now(),
+		Bill: rules.Meter(rules.Measure{Duration: 1500 * time.Microsecond, MemoryMB: req.Function.MemoryMB})}
 	if ev.Big {
 		res.Payload = make([]byte, msg.MaxPayload)
 	}

@@ -29,6 +29,9 @@ type invokeRequest struct {
 	clientContext string // decoded JSON
 	payload       []byte
 	streamSubject string // msg.Invocation.StreamSubject: a RESPONSE_STREAM function URL's inbox
+	// usageType is msg.Invocation.Type: msg.InvocationTypeURL for a function URL, "" for Invoke
+	// (sync, or async from the event's source).
+	usageType string
 }
 
 // invoke is Invoke: POST /2015-03-31/functions/{name}/invocations.
@@ -174,7 +177,8 @@ func (g *Gateway) dispatch(c *gin.Context, f *store.Function, req *invokeRequest
 
 // invocation is what the sync and the asynchronous invoke both send of a request: the function
 // (in the gateway's region; its account is the function's), the payload, the ARN the caller
-// named, the client context and the trace header.
+// named, the client context, the trace header, and for the usage record how it came and the
+// qualifier the caller named.
 func (g *Gateway) invocation(requestID, traceID string, f *store.Function, req *invokeRequest) msg.Invocation {
 	spec := f.Spec()
 	spec.Region = g.cfg.Region
@@ -185,6 +189,8 @@ func (g *Gateway) invocation(requestID, traceID string, f *store.Function, req *
 		InvokedFunctionArn: g.refARN(req.ref),
 		ClientContext:      req.clientContext,
 		TraceID:            traceID,
+		Type:               req.usageType,
+		Qualifier:          req.ref.Qualifier,
 	}
 }
 

@@ -192,3 +192,37 @@ func drain(ch <-chan msg.Invocation) {
 		}
 	}
 }
+
+// TestInvocationUsageOrigin checks what an Invoke tells the usage record: the qualifier the
+// caller named (none when unqualified) and no type (sync; an Event takes its type from its
+// source).
+func TestInvocationUsageOrigin(t *testing.T) {
+	env := gatewaytest.New(t)
+	seen := env.Respond(t, controller)
+	createFunction(t, env, "fn")
+	const path = "/2015-03-31/functions/fn/invocations"
+	tests := []struct {
+		name, path, wantQualifier string
+	}{
+		{"unqualified", path, ""},
+		{"qualified", path + "?Qualifier=$LATEST", "$LATEST"},
+		{"qualified partial ARN", "/2015-03-31/functions/000000000000:function:fn:$LATEST/invocations", "$LATEST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, b := do(t, env, call{method: "POST", path: tt.path, body: []byte(`{"mode":"ok"}`)})
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("got %d %s", resp.StatusCode, b)
+			}
+			select {
+			case inv := <-seen:
+				if inv.Type != "" || inv.UsageType() != msg.InvocationTypeSync || inv.Qualifier != tt.wantQualifier {
+					t.Errorf("invocation type %q (usage %s), qualifier %q; want sync, %q", inv.Type, inv.UsageType(),
+						inv.Qualifier, tt.wantQualifier)
+				}
+			default:
+				t.Fatal("the controller saw no invocation")
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lambdock/lambdock/gateway/funcurl"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
@@ -147,7 +148,7 @@ func (g *Gateway) serveURL(c *gin.Context, u *store.FunctionURL, path string) {
 		return
 	}
 	reply, err := g.dispatch(c, f, &invokeRequest{ref: functionRef{Account: f.AccountID, Name: f.Name},
-		kind: lambdaapi.InvocationRequestResponse, payload: event})
+		kind: lambdaapi.InvocationRequestResponse, payload: event, usageType: msg.InvocationTypeURL})
 	if err != nil {
 		var apiErr *lambdaerr.APIError
 		switch {

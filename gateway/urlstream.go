@@ -78,7 +78,7 @@ func (g *Gateway) serveStream(c *gin.Context, f *store.Function, cors *funcurl.C
 	requestID, traceID := reqID(c), c.GetHeader(lambdaapi.HeaderTraceID)
 	dispatching.Go(func() {
 		reply, err := g.send(ctx, requestID, traceID, f, &invokeRequest{ref: functionRef{Account: f.AccountID, Name: f.Name},
-			kind: lambdaapi.InvocationRequestResponse, payload: event, streamSubject: inbox})
+			kind: lambdaapi.InvocationRequestResponse, payload: event, usageType: msg.InvocationTypeURL, streamSubject: inbox})
 		replies <- &notStreamed{reply: reply, err: err}
 	})
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // Request is one invocation handed to the invoker. It is transport-free: the NATS adapter of the
@@ -31,12 +32,14 @@ type Result struct {
 	ContentType   string
 	FunctionError string // "" on success; otherwise the error type (Unhandled, Sandbox.Timedout, …)
 
-	Duration        time.Duration // invoke phase
-	InitDuration    time.Duration // > 0 when this invocation ran init (cold start or re-init)
-	BilledDuration  time.Duration // rules.BilledMs(Duration, InitDuration), in whole milliseconds
-	MemoryMB        int
-	MaxMemoryUsedMB int
-	Cold            bool // a new container was created for this invocation, or Prewarmed
+	Duration     time.Duration // invoke phase
+	InitDuration time.Duration // > 0 when this invocation ran init (cold start or re-init)
+	MemoryMB     int           // configured MemorySize
+	EphemeralMB  int           // configured EphemeralStorage
+	// Bill is rules.Meter of the measurements, computed once: the billed duration, the peak
+	// memory in MB and the MB-ms that the REPORT line and the usage record show.
+	Bill rules.Bill
+	Cold bool // a new container was created for this invocation, or Prewarmed
 	// Prewarmed: the invocation ran in a pre-warmed container specialised for it (Cold is true
 	// too: it ran the function's init).
 	Prewarmed   bool

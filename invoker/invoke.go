@@ -29,11 +29,12 @@ const handoffWait = 250 * time.Millisecond
 const grace = 5 * time.Second
 
 // Invoke runs one invocation: in an idle warm container of the function's pool key if there is
-// one, else in a new container. A function error (handler error, crash, timeout) is a Result
-// with FunctionError set; a Go error means the platform failed (a *lambdaerr.APIError when the
-// request is refused: 429 TooManyRequestsException (HostCapacityExceeded) when the host stays
-// full for Config.QueueWait, InvalidZipFile, InvalidRuntime), and the caller maps other errors
-// to ServiceException.
+// one, else in a new container. A function error (handler error, crash, timeout, failed init,
+// a container killed for its memory limit) is a Result with FunctionError set, billed
+// (Result.Bill); a Go error means the platform failed and nothing is billed (a
+// *lambdaerr.APIError when the request is refused: 429 TooManyRequestsException
+// (HostCapacityExceeded) when the host stays full for Config.QueueWait, InvalidZipFile,
+// InvalidRuntime), and the caller maps other errors to ServiceException.
 func (inv *Invoker) Invoke(ctx context.Context, req Request) (*Result, error) {
 	done, err := inv.track()
 	if err != nil {
@@ -146,20 +147,7 @@ func (inv *Invoker) run(ctx context.Context, e *env, spec function.Spec, req Req
 		Stream:        req.Stream,
 	})
 	if err != nil {
-		defer cancel()
-		reason := "agent channel failed"
-		switch {
-		case ctx.Err() != nil:
-			reason = "the caller gave up"
-		case errors.Is(callCtx.Err(), context.DeadlineExceeded):
-			reason = fmt.Sprintf("no reply within the backstop of %v", backstop)
-		}
-		stateCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
-		state := inv.engine.ExitState(stateCtx, e.containerID)
-		cancel()
-		inv.discard(ctx, e, reason)
-		return nil, fmt.Errorf("invoker: invoke %s in container %s (%s; container %s): %w",
-			spec.Name, sandbox.ShortID(e.containerID), reason, state, err)
+		return inv.lostAgent(ctx, callCtx, cancel, e, spec, req, cold, start, err)
 	}
 	res := newResult(req.RequestID, spec, e, reply, cold, start)
 	idle := make(chan struct{})
@@ -174,6 +162,9 @@ func (inv *Invoker) run(ctx context.Context, e *env, spec function.Spec, req Req
 	res.Stream = &resultStream{body: reply.Stream, end: func(err error) {
 		cancel()
 		if err != nil {
+			// The function ran (it began its response): bill it as a crash, for the time it
+			// ran until the stream failed.
+			res.crashed(time.Now(), "stream failed: "+err.Error(), -1)
 			inv.background(func() {
 				defer close(idle)
 				inv.discard(ctx, e, "streamed reply failed: "+err.Error())
@@ -186,10 +177,46 @@ func (inv *Invoker) run(ctx context.Context, e *env, spec function.Spec, req Req
 	return res, nil
 }
 
+// lostAgent ends an invocation whose agent channel failed (err) before the agent replied, and
+// removes its container. Who failed decides whether it was a run to bill (lambda-api.md §6:
+// Lambda bills the function's time, whatever its outcome, and never a failure of its own):
+//   - the container was killed for its memory limit: the function ran and crashed, as Lambda's
+//     Runtime.ExitError after an out-of-memory kill. The result is that function error, billed
+//     for the time from the start to the failure, with the peak at the memory size.
+//   - anything else (the invoker shutting down, no reply within the backstop although the
+//     agent enforces the timeout, a container that died otherwise, a broken connection): the
+//     platform failed, and the Go error says so. No result, so no usage record and no bill.
+func (inv *Invoker) lostAgent(ctx, callCtx context.Context, cancelCall context.CancelFunc, e *env, spec function.Spec,
+	req Request, cold bool, start time.Time, err error) (*Result, error) {
+	defer cancelCall()
+	end := time.Now()
+	reason := "agent channel failed"
+	switch {
+	case ctx.Err() != nil:
+		reason = "the caller gave up"
+	case errors.Is(callCtx.Err(), context.DeadlineExceeded):
+		reason = fmt.Sprintf("no reply within the backstop of %v", time.Since(start).Round(time.Second))
+	}
+	stateCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
+	state, oomKilled := inv.engine.ExitState(stateCtx, e.containerID)
+	cancel()
+	inv.discard(ctx, e, reason)
+	if oomKilled && ctx.Err() == nil {
+		res := newResult(req.RequestID, spec, e, &agentclient.Reply{}, cold, start)
+		res.crashed(end, "signal: killed", int64(spec.MemoryMB)<<20)
+		idle := make(chan struct{})
+		close(idle) // its container is gone
+		res.Idle = idle
+		return res, nil
+	}
+	return nil, fmt.Errorf("invoker: invoke %s in container %s (%s; container %s): %w",
+		spec.Name, sandbox.ShortID(e.containerID), reason, state, err)
+}
+
 // handBack marks e as finishing and, once its runtime asks for the next event (Lambda keeps
 // the environment busy until /next), returns it to the pool and closes idle.
 func (inv *Invoker) handBack(ctx context.Context, e *env, res *Result, idle chan struct{}, idleBy time.Time, log *zap.Logger) {
-	inv.pool.measured(e, res.InitDuration, res.MaxMemoryUsedMB)
+	inv.pool.measured(e, res.InitDuration, int(res.Bill.MaxMemoryUsedMB))
 	inv.pool.finishing(e)
 	log.Debug("invocation done", zap.String("container", sandbox.ShortID(e.containerID)), zap.Bool("cold", res.Cold),
 		zap.String("function_error", res.FunctionError), zap.Duration("duration", res.Duration))

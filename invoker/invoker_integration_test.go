@@ -53,9 +53,9 @@ func TestSequentialInvocationsReuseOneContainer(t *testing.T) {
 			t.Fatalf("invocation %d: count %d on %q; want count %d on %q (one container, one runtime)",
 				i, got.Count, got.Hostname, i, host)
 		}
-		if res.BilledDuration < res.Duration+res.InitDuration || res.MemoryMB != 1024 || res.MaxMemoryUsedMB <= 0 {
-			t.Errorf("invocation %d: billed %v for %v+%v, memory %d, max used %d", i, res.BilledDuration,
-				res.Duration, res.InitDuration, res.MemoryMB, res.MaxMemoryUsedMB)
+		if time.Duration(res.Bill.BilledMs)*time.Millisecond < res.Duration+res.InitDuration || res.MemoryMB != 1024 ||
+			res.Bill.MaxMemoryUsedMB <= 0 || res.Bill.MBms != 1024*res.Bill.BilledMs {
+			t.Errorf("invocation %d: bill %+v for %v+%v, memory %d", i, res.Bill, res.Duration, res.InitDuration, res.MemoryMB)
 		}
 	}
 	echo := h.mustSucceed(t, fn, map[string]any{"op": "echo", "value": map[string]int{"n": 42}})

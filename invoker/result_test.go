@@ -1,6 +1,7 @@
 package invoker
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -27,10 +28,31 @@ func TestNewResultBilling(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := newResult("r", spec, &env{containerID: "c"}, &tt.reply, tt.reply.InitDuration > 0, time.Now())
-			if res.BilledDuration != tt.wantBilled || res.MaxMemoryUsedMB != tt.wantMaxMB || res.MemoryMB != 128 {
-				t.Errorf("billed %v, max used %d MB, memory %d MB; want %v, %d MB, 128 MB",
-					res.BilledDuration, res.MaxMemoryUsedMB, res.MemoryMB, tt.wantBilled, tt.wantMaxMB)
+			billed := time.Duration(res.Bill.BilledMs) * time.Millisecond
+			if billed != tt.wantBilled || res.Bill.MaxMemoryUsedMB != int64(tt.wantMaxMB) || res.MemoryMB != 128 ||
+				res.Bill.MBms != 128*res.Bill.BilledMs {
+				t.Errorf("bill %+v, memory %d MB; want %v, %d MB, 128 MB", res.Bill, res.MemoryMB, tt.wantBilled, tt.wantMaxMB)
 			}
 		})
+	}
+}
+
+// A container killed for its memory limit is the function's crash, billed from the start to the
+// failure with the peak at the memory size; a stream that failed has no known peak.
+func TestResultCrashed(t *testing.T) {
+	start := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	spec := specOf("f", 512, "c1")
+	res := newResult("r", spec, &env{containerID: "c"}, &agentclient.Reply{}, true, start)
+	res.crashed(start.Add(1234567*time.Microsecond), "signal: killed", 512<<20)
+	if res.FunctionError != "Runtime.ExitError" || res.Bill.BilledMs != 1235 || res.Bill.MBms != 512*1235 ||
+		res.Bill.MaxMemoryUsedMB != 512 || res.Duration != 1234567*time.Microsecond || res.InitDuration != 0 || !res.Cold {
+		t.Fatalf("crashed result = %+v", res)
+	}
+	if !strings.Contains(string(res.Payload), "signal: killed") {
+		t.Errorf("payload %s does not say how the runtime ended", res.Payload)
+	}
+	res.crashed(start.Add(-time.Second), "stream failed", -1) // a clock step: never negative
+	if res.Bill.BilledMs != 1 || res.Bill.MaxMemoryUsedMB != 0 {
+		t.Errorf("bill %+v, want 1 ms and no peak", res.Bill)
 	}
 }

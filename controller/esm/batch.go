@@ -174,6 +174,7 @@ func (p *poller) invoke(f *store.Function, payload []byte) (*msg.InvocationReply
 		Payload:            payload,
 		InvokedFunctionArn: spec.ARN(),
 		Deadline:           deadline,
+		Type:               msg.InvocationTypeQueue,
 	})
 	out.Subject = msg.SubjectInvoke
 	ctx, cancel := context.WithDeadline(p.m.work, deadline)

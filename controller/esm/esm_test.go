@@ -49,6 +49,7 @@ type rig struct {
 	mu      sync.Mutex
 	answers map[string]answer // by function name
 	calls   map[string]int
+	untyped []string // request ids of invocations not typed msg.InvocationTypeQueue
 }
 
 func newRig(t *testing.T) *rig {
@@ -69,6 +70,13 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	t.Cleanup(func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if len(r.untyped) > 0 {
+			t.Errorf("invocations %v are not typed %q for their usage records", r.untyped, msg.InvocationTypeQueue)
+		}
+	})
 	r.mgr, err = esm.New(esm.Config{NATS: r.nc, Store: r.st, AckWait: time.Second, LongPoll: time.Second},
 		zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 	if err != nil {
@@ -94,6 +102,9 @@ func (r *rig) invoked(m *nats.Msg) {
 	_ = json.Unmarshal(inv.Payload, &ev) // a test checks what it needs
 	r.mu.Lock()
 	r.calls[inv.Function.Name]++
+	if inv.Type != msg.InvocationTypeQueue {
+		r.untyped = append(r.untyped, inv.RequestID)
+	}
 	n, a := r.calls[inv.Function.Name], r.answers[inv.Function.Name]
 	r.mu.Unlock()
 	_ = m.RespondMsg(a(n, ev, inv)) // the poller's request times out otherwise

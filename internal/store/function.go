@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // Function is one function's stored configuration ($LATEST).
@@ -63,14 +64,25 @@ func (f *Function) Spec() function.Spec {
 		MemoryMB:    f.MemoryMB,
 		TimeoutSec:  f.TimeoutSec,
 		EphemeralMB: f.EphemeralMB,
-		Environment: f.Environment,
-		CodeSHA256:  f.CodeSHA256,
-		Image:       f.ImageDigest,
-		EntryPoint:  f.imageConfig().EntryPoint,
-		Command:     f.imageConfig().Command,
-		WorkingDir:  f.imageConfig().WorkingDirectory,
-		Layers:      f.specLayers(),
+		// The Spec leaves the default (x86_64) empty, so that x86 functions keep their revision.
+		Architecture: specArchitecture(f.Architecture),
+		Environment:  f.Environment,
+		CodeSHA256:   f.CodeSHA256,
+		Image:        f.ImageDigest,
+		EntryPoint:   f.imageConfig().EntryPoint,
+		Command:      f.imageConfig().Command,
+		WorkingDir:   f.imageConfig().WorkingDirectory,
+		Layers:       f.specLayers(),
 	}.WithDefaults()
+}
+
+// specArchitecture is a stored architecture as function.Spec.Architecture holds it: "" for
+// x86_64 (the default), the name otherwise.
+func specArchitecture(a string) string {
+	if a == rules.ArchX86 {
+		return ""
+	}
+	return a
 }
 
 func (f *Function) imageConfig() ImageConfig {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -17,8 +16,11 @@ import (
 	"github.com/lambdock/lambdock/invoker"
 )
 
-// usageTimeout bounds the publication of one usage record.
-const usageTimeout = 10 * time.Second
+// recordTimeout bounds how long an answer waits for its usage record to be stored in the usage
+// stream; past it, the publisher spools the record on disk (lambdockd always gives it a spool)
+// and the answer goes. Only the first record of a JetStream outage waits that long: while the
+// spool holds records, the next ones go straight to it.
+const recordTimeout = 3 * time.Second
 
 // onInvocation runs each invocation in its own goroutine, or refuses it: one sent to an earlier
 // instance of this invoker, or one that comes while it is shutting down. A taken invocation is
@@ -41,10 +43,11 @@ func (s *Service) onInvocation(m *nats.Msg) {
 	}
 }
 
-// handle runs one invocation, replies, records its usage and announces when its environment is
-// no longer busy. Every invocation taken gets exactly one Released, whatever its outcome: the
-// controller holds the invocation's concurrency slot until then. lease is its HeaderLease,
-// already listed as busy by onInvocation.
+// handle runs one invocation, records its usage (an attempt that ran, whatever its outcome:
+// usageOf), replies, and announces when its environment is no longer busy. Every invocation
+// taken gets exactly one Released, whatever its outcome: the controller holds the invocation's
+// concurrency slot until then. lease is its HeaderLease, already listed as busy by
+// onInvocation.
 func (s *Service) handle(m *nats.Msg, lease string) {
 	inv, err := msg.DecodeInvocation(m)
 	if err != nil {
@@ -80,19 +83,23 @@ func (s *Service) handle(m *nats.Msg, lease string) {
 		s.publishReleased(released)
 		return
 	}
+	// Record first: the usage record is stored (in the usage stream, or the publisher's spool on
+	// disk) before the caller hears back, so that a crash in between cannot lose a billed call.
+	record := func() { s.recordUsage(usageOf(s.cfg.ID, inv, spec, res)) }
 	if res.Stream != nil {
-		if err := s.relayStream(inv.StreamSubject, res); err != nil {
+		// The stream's end is the caller's answer: relayStream records before it.
+		if err := s.relayStream(inv.StreamSubject, res, record); err != nil {
 			s.respond(m, msg.Failure(inv.RequestID, spec.Version, lambdaerr.Service(
 				"Invoker %s: the streamed response failed: %v", s.cfg.ID, err)))
 			<-res.Idle // closed once the failed environment is removed
 			s.publishReleased(released)
 			return
 		}
+	} else {
+		record()
 	}
 	s.respond(m, resultReply(spec, inv.LogTail, res))
 
-	var usage sync.WaitGroup
-	usage.Go(func() { s.publishUsage(usageOf(s.cfg.ID, inv, spec, res)) })
 	released.Warm = true
 	if res.Idle != nil {
 		select {
@@ -102,7 +109,6 @@ func (s *Service) handle(m *nats.Msg, lease string) {
 		}
 	}
 	s.publishReleased(released)
-	usage.Wait()
 }
 
 // refuse answers an invocation this invoker does not take, with HeaderRefused: nothing ran and
@@ -128,13 +134,15 @@ func (s *Service) respond(m *nats.Msg, r msg.InvocationReply) {
 	}
 }
 
-// publishUsage sends the usage record. It is detached from shutdown: an invocation that ran is
-// billed.
-func (s *Service) publishUsage(u msg.Usage) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.work.Context()), usageTimeout)
+// recordUsage stores the usage record before the caller is answered. It is detached from
+// shutdown: an invocation that ran is billed. The Publisher returns once JetStream has stored
+// the record or, when it cannot within recordTimeout, once its spool has it on disk.
+func (s *Service) recordUsage(u msg.Usage) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.work.Context()), recordTimeout)
 	defer cancel()
 	if err := s.cfg.Usage.Publish(ctx, s.cfg.ID, u); err != nil {
-		s.log.Error("usage record not published", zap.String("request_id", u.RequestID), zap.Error(err))
+		s.log.Error("usage record not stored", zap.String("request_id", u.RequestID), zap.Int("attempt", u.Attempt),
+			zap.Error(err))
 	}
 }
 

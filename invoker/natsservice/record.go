@@ -26,23 +26,20 @@ func resultReply(spec function.Spec, logTail bool, res *invoker.Result) msg.Invo
 	return r
 }
 
-// usageOf is the usage record of an invocation attempt that ran, billed by rules.Meter (through
-// Result.Bill).
+// usageOf is the usage record of an invocation attempt that ran (success, function error,
+// timeout, crash, failed init): its billed numbers are res.Bill, computed once by rules.Meter,
+// the same the REPORT line shows. Type, Qualifier and Attempt are the invocation's
+// (msg.Invocation.UsageType, Attempt).
 func usageOf(invokerID string, inv msg.Invocation, spec function.Spec, res *invoker.Result) msg.Usage {
-	mem := res.MemoryMB
-	if mem == 0 {
-		mem = spec.MemoryMB
-	}
-	bill := rules.Meter(rules.Measure{Duration: res.Duration, InitDuration: res.InitDuration, MemoryMB: mem,
-		EphemeralMB: spec.EphemeralMB})
+	spec = spec.WithDefaults()
 	qualifier := inv.Qualifier
 	if inv.Event != nil {
-		qualifier = inv.Event.Qualifier
+		qualifier = cmp.Or(inv.Event.Qualifier, qualifier)
 	}
 	return msg.Usage{
 		RequestID:       res.RequestID,
 		Attempt:         inv.Attempt(),
-		AccountID:       spec.WithDefaults().AccountID,
+		AccountID:       spec.AccountID,
 		Function:        spec.Name,
 		Version:         spec.Version,
 		Qualifier:       qualifier,
@@ -52,12 +49,12 @@ func usageOf(invokerID string, inv msg.Invocation, spec function.Spec, res *invo
 		End:             res.Start.Add(res.InitDuration + res.Duration),
 		DurationUs:      res.Duration.Microseconds(),
 		InitDurationUs:  res.InitDuration.Microseconds(),
-		BilledMs:        bill.BilledMs,
-		MBms:            bill.MBms,
-		StorageMBms:     bill.StorageMBms,
-		MemoryMB:        mem,
-		MaxMemoryUsedMB: res.MaxMemoryUsedMB,
-		EphemeralMB:     spec.WithDefaults().EphemeralMB,
+		BilledMs:        res.Bill.BilledMs,
+		MBms:            res.Bill.MBms,
+		StorageMBms:     res.Bill.StorageMBms,
+		MemoryMB:        cmp.Or(res.MemoryMB, spec.MemoryMB),
+		MaxMemoryUsedMB: int(res.Bill.MaxMemoryUsedMB),
+		EphemeralMB:     cmp.Or(res.EphemeralMB, spec.EphemeralMB),
 		Architecture:    cmp.Or(spec.Architecture, rules.ArchX86),
 		Cold:            res.Cold,
 		Status:          msg.UsageStatusOf(res.FunctionError),

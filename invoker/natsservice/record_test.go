@@ -12,31 +12,74 @@ import (
 	"github.com/lambdock/lambdock/invoker"
 )
 
+// result is what the invoker makes of an invocation's measurements: billed once, by rules.Meter.
+func result(memoryMB int, d, init time.Duration, functionError string) invoker.Result {
+	return invoker.Result{RequestID: "r", MemoryMB: memoryMB, EphemeralMB: 512, Duration: d, InitDuration: init,
+		FunctionError: functionError, Cold: init > 0, Bill: rules.Meter(rules.Measure{Duration: d, InitDuration: init,
+			MemoryMB: memoryMB, MaxMemoryBytes: 30 << 20})}
+}
+
 func TestUsageOf(t *testing.T) {
 	spec := function.Spec{Name: "f", MemoryMB: 1024}.WithDefaults()
 	tests := []struct {
 		name       string
 		res        invoker.Result
+		inv        msg.Invocation
 		wantBilled int64
 		wantGBs    float64
 		wantStatus string
 		wantType   string
 	}{
-		{"warm success", invoker.Result{MemoryMB: 1024, Duration: 1200 * time.Microsecond, BilledDuration: 2 * time.Millisecond},
-			2, 0.002, "success", ""},
-		{"cold start bills init", invoker.Result{MemoryMB: 512, Duration: 10 * time.Millisecond, InitDuration: 290 * time.Millisecond,
-			BilledDuration: 300 * time.Millisecond, Cold: true}, 300, 0.15, "success", ""},
-		{"function error", invoker.Result{MemoryMB: 128, Duration: 3 * time.Second, BilledDuration: 3 * time.Second,
-			FunctionError: "Sandbox.Timedout"}, 3000, 0.375, "timeout", "Sandbox.Timedout"},
-		{"memory from the spec when the result has none", invoker.Result{Duration: 1500 * time.Microsecond,
-			BilledDuration: 2 * time.Millisecond}, 2, 0.002, "success", ""},
+		{"warm success", result(1024, 1200*time.Microsecond, 0, ""), msg.Invocation{}, 2, 0.002, "success", ""},
+		{"cold start bills init", result(512, 10*time.Millisecond, 290*time.Millisecond, ""), msg.Invocation{},
+			300, 0.15, "success", ""},
+		{"timeout", result(128, 3*time.Second, 0, "Sandbox.Timedout"), msg.Invocation{}, 3000, 0.375, "timeout", "Sandbox.Timedout"},
+		{"crash", result(128, 3*time.Millisecond, 0, "Runtime.ExitError"), msg.Invocation{}, 3, 0.000375, "crash", "Runtime.ExitError"},
+		{"function error", result(128, 3*time.Millisecond, 0, "Unhandled"), msg.Invocation{}, 3, 0.000375, "error", "Unhandled"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := usageOf("inv", msg.Invocation{}, spec, &tt.res)
+			u := usageOf("inv", tt.inv, spec, &tt.res)
 			if u.BilledMs != tt.wantBilled || math.Abs(rules.GBSeconds(u.MBms)-tt.wantGBs) > 1e-12 || u.Status != tt.wantStatus ||
-				u.ErrorType != tt.wantType || u.InvokerID != "inv" || u.Function != "f" || u.AccountID != tenant.AdminAccountID || u.Version != function.LatestVersion {
+				u.ErrorType != tt.wantType || u.InvokerID != "inv" || u.Function != "f" || u.AccountID != tenant.AdminAccountID ||
+				u.Version != function.LatestVersion || u.MaxMemoryUsedMB != 30 || u.Cold != (tt.res.InitDuration > 0) ||
+				u.Attempt != 1 || u.Type != msg.InvocationTypeSync || u.Architecture != rules.ArchX86 || u.EphemeralMB != 512 {
 				t.Fatalf("usage = %+v; want billed %d, GB-s %g, status %s %s", u, tt.wantBilled, tt.wantGBs, tt.wantStatus, tt.wantType)
+			}
+		})
+	}
+}
+
+// The record says how the invocation came, which attempt it was, what the caller named and the
+// function's architecture.
+func TestUsageOfOrigin(t *testing.T) {
+	res := result(128, time.Millisecond, 0, "")
+	arm := function.Spec{Name: "f", MemoryMB: 128, Architecture: rules.ArchArm64}
+	tests := []struct {
+		name          string
+		inv           msg.Invocation
+		spec          function.Spec
+		wantType      string
+		wantQualifier string
+		wantAttempt   int
+		wantArch      string
+	}{
+		{"sync, qualified", msg.Invocation{Qualifier: "$LATEST"}, arm, "sync", "$LATEST", 1, "arm64"},
+		{"url", msg.Invocation{Type: msg.InvocationTypeURL}, arm, "url", "", 1, "arm64"},
+		{"queue", msg.Invocation{Type: msg.InvocationTypeQueue}, function.Spec{Name: "f"}, "queue", "", 1, "x86_64"},
+		{"async retry", msg.Invocation{Event: &msg.EventInfo{Attempt: 3, Source: msg.EventSourceAPI, Qualifier: "$LATEST"}},
+			arm, "async", "$LATEST", 3, "arm64"},
+		{"schedule", msg.Invocation{Event: &msg.EventInfo{Attempt: 1, Source: msg.EventSourceSchedule}}, arm,
+			"schedule", "", 1, "arm64"},
+		{"destination", msg.Invocation{Event: &msg.EventInfo{Attempt: 2, Source: msg.EventSourceDestination}}, arm,
+			"async", "", 2, "arm64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := usageOf("inv", tt.inv, tt.spec, &res)
+			if u.Type != tt.wantType || u.Qualifier != tt.wantQualifier || u.Attempt != tt.wantAttempt || u.Architecture != tt.wantArch {
+				t.Fatalf("usage = %+v; want type %s, qualifier %q, attempt %d, architecture %s", u, tt.wantType,
+					tt.wantQualifier, tt.wantAttempt, tt.wantArch)
 			}
 		})
 	}
@@ -45,7 +88,7 @@ func TestUsageOf(t *testing.T) {
 func TestResultReplyLogTail(t *testing.T) {
 	spec := function.Spec{Name: "f"}.WithDefaults()
 	res := &invoker.Result{RequestID: "r", Payload: []byte(`{}`), LogTail: []byte("START"), FunctionError: "Unhandled",
-		Duration: 3 * time.Millisecond, BilledDuration: 3 * time.Millisecond}
+		Duration: 3 * time.Millisecond, Bill: rules.Bill{BilledMs: 3}}
 	for _, tail := range []bool{false, true} {
 		sent := msg.ReplyMessage(resultReply(spec, tail, res))
 		if h := sent.Header.Get(msg.HeaderReplyError); h != "" {

@@ -15,10 +15,12 @@ import (
 
 // relayStream publishes a streamed result on subject as it is read: one msg.StreamChunk per
 // read of at most msg.MaxStreamChunk bytes, then msg.StreamEnd with the outcome, which is
-// known (in res) once the stream has ended. An error means the stream failed on the platform's
+// known (in res) once the stream has ended. record runs once the stream has ended, before its
+// end is published (the caller's answer), whether it ended well or not: the function ran. An
+// error means the stream failed on the platform's
 // side; its end says so (lambdaerr.CodeService). A publish that fails is logged and the rest
 // still read, so the environment is handed back as usual; the reader sees the gap.
-func (s *Service) relayStream(subject string, res *invoker.Result) error {
+func (s *Service) relayStream(subject string, res *invoker.Result, record func()) error {
 	defer res.Stream.Close()
 	buf := make([]byte, msg.MaxStreamChunk)
 	var seq int64
@@ -36,9 +38,11 @@ func (s *Service) relayStream(subject string, res *invoker.Result) error {
 		}
 		switch {
 		case errors.Is(err, io.EOF):
+			record()
 			publish(msg.StreamEnd(subject, seq, res.FunctionError, nil))
 			return nil
 		case err != nil:
+			record()
 			publish(msg.StreamEnd(subject, seq, lambdaerr.CodeService, nil))
 			return fmt.Errorf("read the stream: %w", err)
 		}

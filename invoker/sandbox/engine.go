@@ -130,8 +130,9 @@ func (e *Engine) SetNanoCPUs(ctx context.Context, id string, nanoCPUs int64) err
 var ErrGone = errors.New("container gone")
 
 // ExitState describes a container's state for error messages ("exited, exit code 137, OOM
-// killed"). It first gives a container that is going down up to settleTime to be seen as exited.
-func (e *Engine) ExitState(ctx context.Context, id string) string {
+// killed"), after waiting up to settleTime for it to stop, and reports whether the kernel
+// killed it for its memory limit (the function's doing, not the platform's).
+func (e *Engine) ExitState(ctx context.Context, id string) (state string, oomKilled bool) {
 	waitCtx, cancel := context.WithTimeout(ctx, settleTime)
 	waitC, errC := e.cli.ContainerWait(waitCtx, id, container.WaitConditionNotRunning)
 	select {
@@ -141,7 +142,7 @@ func (e *Engine) ExitState(ctx context.Context, id string) string {
 	cancel()
 	ins, err := e.cli.ContainerInspect(ctx, id)
 	if err != nil || ins.State == nil {
-		return "state unknown"
+		return "state unknown", false
 	}
 	s := ins.State
 	msg := fmt.Sprintf("%s, exit code %d", s.Status, s.ExitCode)
@@ -151,7 +152,7 @@ func (e *Engine) ExitState(ctx context.Context, id string) string {
 	if s.Error != "" {
 		msg += ", " + s.Error
 	}
-	return msg
+	return msg, s.OOMKilled
 }
 
 // LogTail returns the last lines a container wrote (stdout and stderr), for error messages.

@@ -146,12 +146,10 @@ func (e *Env) finish(inv *runtimeapi.Invoke, timeout time.Duration, start time.T
 	}
 	e.journal.Print(logcapture.EndLine(inv.RequestID))
 	e.journal.Print(logcapture.Report{
-		RequestID:    inv.RequestID,
-		Duration:     out.Duration,
-		InitDuration: out.InitDuration,
-		MemorySizeMB: e.cfg.MemoryMB,
-		MaxMemoryMB:  rules.MaxMemoryUsedMB(out.MaxMemoryBytes),
-		TimedOut:     a.timedOut,
+		RequestID: inv.RequestID,
+		Measure: rules.Measure{Duration: out.Duration, InitDuration: out.InitDuration, MemoryMB: e.cfg.MemoryMB,
+			MaxMemoryBytes: out.MaxMemoryBytes},
+		TimedOut: a.timedOut,
 	}.String())
 	out.LogTail = e.journal.End()
 	return out

@@ -8,27 +8,27 @@ import (
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
-// Report is what the REPORT line of one invocation says. Billed Duration follows rules.BilledMs.
+// Report is what the REPORT line of one invocation says. Its billed numbers (Billed Duration,
+// Max Memory Used) come from rules.Meter of Measure, the one place that computes them, so that
+// the line and the invocation's usage record agree.
 type Report struct {
 	RequestID string
-	// Duration is the invoke phase; InitDuration is non-zero on the invocation that ran init.
-	Duration     time.Duration
-	InitDuration time.Duration
-	MemorySizeMB int
-	// MaxMemoryMB is the peak in MB, as rules.MaxMemoryUsedMB rounds it.
-	MaxMemoryMB int64
-	TimedOut    bool
+	// Measure is the invocation's: Duration is the invoke phase, InitDuration is non-zero on the
+	// invocation that ran init, MemoryMB is Memory Size, MaxMemoryBytes the peak.
+	Measure  rules.Measure
+	TimedOut bool
 }
 
 // String renders the REPORT line as AWS writes it (lambda-api.md §7): tab separated with a
 // trailing tab, durations with two decimals, Init Duration after Max Memory Used, and
 // "Status: timeout" last on a timeout.
 func (r Report) String() string {
+	m, bill := r.Measure, rules.Meter(r.Measure)
 	var b strings.Builder
 	fmt.Fprintf(&b, "REPORT RequestId: %s\tDuration: %s ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
-		r.RequestID, millis(r.Duration), rules.BilledMs(r.Duration, r.InitDuration), r.MemorySizeMB, r.MaxMemoryMB)
-	if r.InitDuration > 0 {
-		fmt.Fprintf(&b, "Init Duration: %s ms\t", millis(r.InitDuration))
+		r.RequestID, millis(m.Duration), bill.BilledMs, m.MemoryMB, bill.MaxMemoryUsedMB)
+	if m.InitDuration > 0 {
+		fmt.Fprintf(&b, "Init Duration: %s ms\t", millis(m.InitDuration))
 	}
 	if r.TimedOut {
 		b.WriteString("Status: timeout")

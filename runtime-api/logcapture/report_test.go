@@ -3,6 +3,8 @@ package logcapture
 import (
 	"testing"
 	"time"
+
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 func TestReportString(t *testing.T) {
@@ -14,24 +16,24 @@ func TestReportString(t *testing.T) {
 	}{
 		{
 			name: "warm",
-			r:    Report{RequestID: id, Duration: 79670 * time.Microsecond, MemorySizeMB: 128, MaxMemoryMB: 73},
+			r:    Report{RequestID: id, Measure: rules.Measure{Duration: 79670 * time.Microsecond, MemoryMB: 128, MaxMemoryBytes: 73 << 20}},
 			want: "REPORT RequestId: " + id + "\tDuration: 79.67 ms\tBilled Duration: 80 ms\tMemory Size: 128 MB\tMax Memory Used: 73 MB\t",
 		},
 		{
 			name: "cold: init billed too, Init Duration after Max Memory Used",
-			r: Report{RequestID: id, Duration: 1049630 * time.Microsecond, InitDuration: 1293830 * time.Microsecond,
-				MemorySizeMB: 128, MaxMemoryMB: 20},
+			r: Report{RequestID: id, Measure: rules.Measure{Duration: 1049630 * time.Microsecond,
+				InitDuration: 1293830 * time.Microsecond, MemoryMB: 128, MaxMemoryBytes: 19<<20 + 1}},
 			want: "REPORT RequestId: " + id + "\tDuration: 1049.63 ms\tBilled Duration: 2344 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 1293.83 ms\t",
 		},
 		{
 			name: "timeout",
-			r:    Report{RequestID: id, Duration: 3000 * time.Millisecond, MemorySizeMB: 256, MaxMemoryMB: 40, TimedOut: true},
+			r:    Report{RequestID: id, Measure: rules.Measure{Duration: 3000 * time.Millisecond, MemoryMB: 256, MaxMemoryBytes: 40 << 20}, TimedOut: true},
 			want: "REPORT RequestId: " + id + "\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 256 MB\tMax Memory Used: 40 MB\tStatus: timeout",
 		},
 		{
 			name: "timeout during init",
-			r: Report{RequestID: id, Duration: 500 * time.Millisecond, InitDuration: 500*time.Millisecond + time.Microsecond,
-				MemorySizeMB: 128, MaxMemoryMB: 1, TimedOut: true},
+			r: Report{RequestID: id, Measure: rules.Measure{Duration: 500 * time.Millisecond,
+				InitDuration: 500*time.Millisecond + time.Microsecond, MemoryMB: 128, MaxMemoryBytes: 1}, TimedOut: true},
 			want: "REPORT RequestId: " + id + "\tDuration: 500.00 ms\tBilled Duration: 1001 ms\tMemory Size: 128 MB\tMax Memory Used: 1 MB\tInit Duration: 500.00 ms\tStatus: timeout",
 		},
 	}

@@ -208,6 +208,8 @@ func (p *scanner) spec(s *function.Spec) bool {
 			return p.setInt(&s.TimeoutSec)
 		case "ephemeral_mb":
 			return p.setInt(&s.EphemeralMB)
+		case "architecture":
+			return p.setString(&s.Architecture)
 		case "environment":
 			if sawEnv { // encoding/json merges a repeated object into the map
 				return false
@@ -284,6 +286,10 @@ func fastDecodeInvocation(h string, inv *Invocation) bool {
 			return p.setTime(&inv.Deadline)
 		case "stream_subject":
 			return p.setString(&inv.StreamSubject)
+		case "type":
+			return p.setString(&inv.Type)
+		case "qualifier":
+			return p.setString(&inv.Qualifier)
 		case "event":
 			if inv.Event != nil { // encoding/json decodes a repeated object into the same struct
 				return false

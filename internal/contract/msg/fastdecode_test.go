@@ -27,7 +27,8 @@ func TestFastDecodeInvocation(t *testing.T) {
 	full := warmInvocation()
 	full.Function.Environment = map[string]string{"A": "1", "ÜNÏ": "cødé", "EMPTY": ""}
 	full.Function.Image, full.Function.EntryPoint, full.Function.Command, full.Function.WorkingDir = "img:1", []string{"/x", ""}, []string{}, "/w"
-	full.LogTail, full.StreamSubject = true, "_INBOX.abc"
+	full.LogTail, full.StreamSubject, full.Type, full.Qualifier = true, "_INBOX.abc", InvocationTypeURL, "$LATEST"
+	full.Function.Architecture = "arm64"
 	full.Function.Layers = []function.Layer{{ARN: "arn:aws:lambda:us-east-1:000000000000:layer:a:1", CodeSHA256: "ab"}, {ARN: "l2"}}
 	noLayers := warmInvocation()
 	noLayers.Function.Layers = []function.Layer{}
@@ -41,11 +42,20 @@ func TestFastDecodeInvocation(t *testing.T) {
 	retry := warmInvocation()
 	retry.Event = &EventInfo{Attempt: 3, EnqueuedAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
 		NotBefore: time.Date(2026, 12, 1, 0, 2, 0, 0, time.UTC), Source: EventSourceSchedule, Qualifier: "prod"}
+	qualified := warmInvocation()
+	qualified.Qualifier = "$LATEST"
+	queue := warmInvocation()
+	queue.Type = InvocationTypeQueue
+	arm := warmInvocation()
+	arm.Function.Architecture, arm.Type = "arm64", InvocationTypeURL
 	tests := []struct {
 		name string
 		inv  Invocation
 		fast bool // the fast path takes it
 	}{
+		{"qualified sync invocation", qualified, true},
+		{"queue batch", queue, true},
+		{"function URL of an arm64 function", arm, true},
 		{"warm invocation", warmInvocation(), true},
 		{"every field", full, true},
 		{"empty layer list", noLayers, true},
@@ -114,6 +124,7 @@ func FuzzFastDecode(f *testing.F) {
 	f.Add(`{"request_id":"a","function":{"name":"f","environment":{"K":"v"},"command":["x"]},"deadline":"2026-11-30T20:00:00+01:00"}`)
 	f.Add(` { "request_id" : "a" , "log_tail" : true } `)
 	f.Add(`{"function":{"memory_mb":-12,"timeout_sec":007}}`)
+	f.Add(`{"request_id":"a","type":"url","qualifier":"$LATEST","function":{"architecture":"arm64"},"type":"queue"}`)
 	f.Fuzz(func(t *testing.T, h string) {
 		var inv, invWant Invocation
 		if fastDecodeInvocation(h, &inv) {
