@@ -130,6 +130,8 @@ type Store interface {
 	ClaimImage(ctx context.Context, account, id string) (bool, error)
 	// MayUseImage reports whether no other account than account claimed image ID id.
 	MayUseImage(ctx context.Context, account, id string) (bool, error)
+
+	BillingStore
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).

@@ -53,10 +53,7 @@ func (g *Gateway) listInvocations(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := g.usageReader()
-	if err != nil {
-		return err
-	}
+	r := g.cfg.Store
 	list, next, err := r.ListInvocations(c.Request.Context(), fn.AccountID, fn.Name, f)
 	if errors.Is(err, store.ErrBadMarker) {
 		return constraint("marker", "be a NextMarker of a previous page")

@@ -36,13 +36,11 @@ var invoiceTypes = map[string]string{
 // text/csv, text/html or application/json in Accept, else JSON. The current month's invoice is
 // a preview (status open); a month that has not started is refused.
 func (g *Gateway) getInvoice(c *gin.Context) error {
-	bs, err := g.billingStore(c)
-	if err != nil {
-		return err
-	}
+	bs := g.cfg.Store
 	caller := callerOf(c)
 	account := caller.AccountID
 	if q, ok := c.GetQuery("account"); ok {
+		var err error
 		if account, err = g.billingAccount(c, caller, q, "GetInvoice", "invoice"); err != nil {
 			return err
 		}

@@ -21,8 +21,8 @@ const (
 	invoicesPath = "/lambdock/v1/invoices"
 )
 
-// BillingStore is what the prices and invoices API reads and writes (implemented by
-// *store.Store; a Config.Store without these methods answers these routes 404).
+// BillingStore is what the prices, invoices, usage reports and invocation lists read and write
+// (part of Store).
 type BillingStore interface {
 	// Prices is the whole price book.
 	Prices(ctx context.Context) ([]billing.Price, error)
@@ -32,34 +32,27 @@ type BillingStore interface {
 	// UsageDaily and UsageHourly read the usage aggregates.
 	UsageDaily(ctx context.Context, f store.UsageFilter) ([]billing.Row, error)
 	UsageHourly(ctx context.Context, f store.UsageFilter) ([]billing.Row, error)
+	// SumUsage sums aggregate rows by account, bucket, architecture (and function).
+	SumUsage(ctx context.Context, q store.UsageSum) ([]billing.Row, error)
+	// ListInvocations returns a page of a function's invocation records, newest first, and the
+	// next marker (store.ErrBadMarker for a bad one).
+	ListInvocations(ctx context.Context, account, function string, f store.InvocationFilter) ([]store.InvocationRecord, string, error)
 	// GetAccount returns an account or tenant.ErrNotFound.
 	GetAccount(ctx context.Context, id string) (*tenant.Account, error)
-}
-
-// billingStore is the configured store as a BillingStore, or the 404 of a store without usage.
-func (g *Gateway) billingStore(c *gin.Context) (BillingStore, error) {
-	bs, ok := g.cfg.Store.(BillingStore)
-	if !ok {
-		return nil, lambdaerr.New(http.StatusNotFound, lambdaerr.CodeUnknownOperation,
-			"Unknown operation %s %s: this gateway's store keeps no prices or usage", c.Request.Method, c.Request.URL.Path)
-	}
-	return bs, nil
 }
 
 // listPrices is GET /lambdock/v1/prices[?account=ID]: the platform's rows and the overrides of
 // the caller's account; an admin sees every row, or with account= the platform's rows and that
 // account's overrides (the rows that can be in force for it).
 func (g *Gateway) listPrices(c *gin.Context) error {
-	bs, err := g.billingStore(c)
-	if err != nil {
-		return err
-	}
+	bs := g.cfg.Store
 	caller := callerOf(c)
 	account := ""
 	if caller.Role != tenant.RoleAdmin {
 		account = caller.AccountID
 	}
 	if q, ok := c.GetQuery("account"); ok {
+		var err error
 		if account, err = g.billingAccount(c, caller, q, "ListPrices", "price"); err != nil {
 			return err
 		}
@@ -80,10 +73,7 @@ func (g *Gateway) listPrices(c *gin.Context) error {
 // addPrice is POST /lambdock/v1/prices (admin): a new row of the price book (billing.PriceChange
 // says what is checked and what is taken from the price in force).
 func (g *Gateway) addPrice(c *gin.Context) error {
-	bs, err := g.billingStore(c)
-	if err != nil {
-		return err
-	}
+	bs := g.cfg.Store
 	var in billing.PriceChange
 	if err := readJSON(c, maxConfigRequest, "AddPrice", &in); err != nil {
 		return err
@@ -137,10 +127,7 @@ func (g *Gateway) billingAccount(c *gin.Context, caller tenant.Caller, q, op, ki
 		return "", lambdaerr.AccessDenied(principalARN(caller), lambdockService+":"+op,
 			"arn:aws:lambdock::"+q+":"+kind+"/*")
 	}
-	bs, err := g.billingStore(c)
-	if err != nil {
-		return "", err
-	}
+	bs := g.cfg.Store
 	if _, err := bs.GetAccount(c.Request.Context(), q); err != nil {
 		return "", accountError(err, q)
 	}

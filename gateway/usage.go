@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -30,28 +29,6 @@ const (
 	maxUsageDays       = 3660
 )
 
-// UsageReader is what usage reports and invocation lists need from the store (implemented by
-// *store.Store); the gateway's Config.Store must implement it for these routes, which answer
-// 500 otherwise.
-type UsageReader interface {
-	// Prices is the whole price book.
-	Prices(ctx context.Context) ([]billing.Price, error)
-	// SumUsage sums aggregate rows by account, bucket, architecture (and function).
-	SumUsage(ctx context.Context, q store.UsageSum) ([]billing.Row, error)
-	// ListInvocations returns a page of a function's invocation records, newest first, and the
-	// next marker (store.ErrBadMarker for a bad one).
-	ListInvocations(ctx context.Context, account, function string, f store.InvocationFilter) ([]store.InvocationRecord, string, error)
-}
-
-// usageReader is the store as a UsageReader.
-func (g *Gateway) usageReader() (UsageReader, error) {
-	r, ok := g.cfg.Store.(UsageReader)
-	if !ok {
-		return nil, errors.New("usage: the store cannot read usage")
-	}
-	return r, nil
-}
-
 // usageQuery is a usage report's request, checked.
 type usageQuery struct {
 	account  string // "" every account (admin only)
@@ -69,10 +46,7 @@ func (g *Gateway) getUsage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := g.usageReader()
-	if err != nil {
-		return err
-	}
+	r := g.cfg.Store
 	report, err := buildUsageReport(c.Request.Context(), r, q)
 	if err != nil {
 		return err
@@ -214,7 +188,7 @@ type usageAcc struct {
 
 // buildUsageReport reads the aggregates of q's period piece by piece, prices every row at the
 // price in force for its account at its start, and sums rows and costs into q's buckets.
-func buildUsageReport(ctx context.Context, r UsageReader, q usageQuery) (*lambdaapi.UsageReport, error) {
+func buildUsageReport(ctx context.Context, r BillingStore, q usageQuery) (*lambdaapi.UsageReport, error) {
 	prices, err := r.Prices(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("usage report: %w", err)
