@@ -26,19 +26,19 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // waitTimeout bounds every wait for the pipeline to drain.
 const waitTimeout = 30 * time.Second
 
-func jetStream(t *testing.T, url string) jetstream.JetStream {
+func jetStream(t testing.TB, url string) jetstream.JetStream {
 	t.Helper()
 	js, err := jetstream.New(testenv.Connect(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := metering.EnsureStream(context.Background(), js); err != nil {
+	if err := metering.EnsureStream(context.Background(), js, 0); err != nil {
 		t.Fatal(err)
 	}
 	return js
 }
 
-func openStore(t *testing.T, url string) *store.Store {
+func openStore(t testing.TB, url string) *store.Store {
 	t.Helper()
 	st, err := store.Open(context.Background(), url, zaptest.NewLogger(t))
 	if err != nil {
@@ -53,7 +53,7 @@ func runWriter(t *testing.T, js jetstream.JetStream, st metering.UsageStore) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- metering.NewWriter(js, st, zaptest.NewLogger(t)).Run(ctx) }()
+	go func() { done <- metering.NewWriter(js, st, zaptest.NewLogger(t), metering.WriterConfig{}).Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -224,7 +224,7 @@ func stoppableNATS(t *testing.T) natsDown {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := metering.EnsureStream(context.Background(), js); err != nil {
+	if err := metering.EnsureStream(context.Background(), js, 0); err != nil {
 		t.Fatal(err)
 	}
 	return natsDown{nc: nc, js: js,
