@@ -50,7 +50,9 @@ func BenchmarkIngest(b *testing.B) {
 	began := time.Now()
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- metering.NewWriter(js, st, zaptest.NewLogger(b, zaptest.Level(zap.WarnLevel)), metering.WriterConfig{}).Run(wctx) }()
+	go func() {
+		done <- metering.NewWriter(js, st, zaptest.NewLogger(b, zaptest.Level(zap.WarnLevel)), metering.WriterConfig{}).Run(wctx)
+	}()
 	for {
 		s, err := js.Stream(ctx, msg.StreamUsage)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/infra/natsserver"
 	"github.com/lambdock/lambdock/internal/infra/pgserver"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 	"github.com/lambdock/lambdock/metering"
@@ -131,8 +132,9 @@ func wantCount(t *testing.T, st *store.Store, fn string, want int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != want || gbs != 0.25*float64(want) {
-		t.Fatalf("%s: %d invocations, %v GB-s; want %d, %v", fn, n, gbs, want, 0.25*float64(want))
+	// record bills 128 MB × 2 ms = 256 MB-ms each.
+	if wantGBs := rules.GBSeconds(256 * want); n != want || gbs != wantGBs {
+		t.Fatalf("%s: %d invocations, %v GB-s; want %d, %v", fn, n, gbs, want, wantGBs)
 	}
 }
 

@@ -28,19 +28,19 @@ type Server struct {
 	log   *zap.Logger
 	steps []stopStep // in start order; run in reverse
 
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	store    *store.Store // nil without the gateway and controller roles
-	code     *codestore.Store
-	ctrl     *controller.Controller // nil without the controller role
-	ln       net.Listener           // nil without the gateway role
-	pprofLn  net.Listener           // nil without --pprof
-	metrics  *metrics.Registry      // the process's Prometheus collectors
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	store   *store.Store // nil without the gateway and controller roles
+	code    *codestore.Store
+	ctrl    *controller.Controller // nil without the controller role
+	ln      net.Listener           // nil without the gateway role
+	pprofLn net.Listener           // nil without --pprof
+	metrics *metrics.Registry      // the process's Prometheus collectors
 	// metricsSrv serves metrics; nil without --metrics-addr.
 	metricsSrv *metrics.Server
-	scheme   string                 // "https" with TLS, else "" (http)
-	postgres string                 // data directory of the own PostgreSQL, "" when external
-	dbURL    string                 // the PostgreSQL in use, "" without a store
+	scheme     string // "https" with TLS, else "" (http)
+	postgres   string // data directory of the own PostgreSQL, "" when external
+	dbURL      string // the PostgreSQL in use, "" without a store
 }
 
 // stopStep stops one part. drain marks steps that wait for in-flight work.
