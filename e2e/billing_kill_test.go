@@ -64,11 +64,13 @@ func TestUsageWriterSurvivesSIGKILL(t *testing.T) {
 		if _, err := js.PublishAsync(msg.UsageSubject("e2e"), msg.Encode(u), jetstream.WithMsgID(msgID)); err != nil {
 			t.Fatal(err)
 		}
-	}
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-ctx.Done():
-		t.Fatal("publishing the records timed out")
+		if i%1000 == 999 || i == records+copies-1 { // stay within the client's window of pending publishes
+			select {
+			case <-js.PublishAsyncComplete():
+			case <-ctx.Done():
+				t.Fatal("publishing the records timed out")
+			}
+		}
 	}
 
 	conn, err := pgx.Connect(ctx, pg.URL())
@@ -83,11 +85,22 @@ func TestUsageWriterSurvivesSIGKILL(t *testing.T) {
 		}
 		return n
 	}
-	// Kill while the writer is at work: some rows are in, most are not.
+	// Kill while the writer is at work: some rows are in, most are not, and batches are fetched
+	// and not yet acked (committed or not).
+	cons, err := js.Consumer(ctx, msg.StreamUsage, msg.ConsumerUsage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inFlight int
 	eventuallyFor(t, 2*time.Minute, func() string {
 		if n := count(); n < records/10 {
 			return fmt.Sprintf("%d rows before the kill, want %d", n, records/10)
 		}
+		info, err := cons.Info(ctx)
+		if err != nil || info.NumAckPending == 0 {
+			return fmt.Sprintf("no batch in flight (%v)", err)
+		}
+		inFlight = info.NumAckPending
 		return ""
 	})
 	p.kill(t)
@@ -95,7 +108,7 @@ func TestUsageWriterSurvivesSIGKILL(t *testing.T) {
 	if before >= records {
 		t.Fatalf("the writer had written all %d records before the kill: nothing was tested", before)
 	}
-	t.Logf("SIGKILL with %d of %d records written", before, records)
+	t.Logf("SIGKILL with %d of %d records written and %d fetched, unacked", before, records, inFlight)
 
 	runController(t, dir, port, pg.URL())
 	js = waitUsageStream(t, natsURL)
