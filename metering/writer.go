@@ -228,13 +228,13 @@ func (w *Writer) decode(b *batch, m jetstream.Msg) bool {
 	var err error
 	if msg.IsThrottlesSubject(m.Subject()) {
 		var t msg.Throttles
-		if t, err = msg.Decode[msg.Throttles](m.Data()); err == nil && t.ID != "" {
+		if t, err = decodeThrottles(m.Data()); err == nil && t.ID != "" {
 			b.msgs, b.throttles = append(b.msgs, m), append(b.throttles, t)
 			return true
 		}
 	} else {
 		var u msg.Usage
-		if u, err = msg.Decode[msg.Usage](m.Data()); err == nil && u.RequestID != "" {
+		if u, err = decodeUsage(m.Data()); err == nil && u.RequestID != "" {
 			b.msgs, b.usage = append(b.msgs, m), append(b.usage, u)
 			return true
 		}
