@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lambdock/lambdock/gateway"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/infra/pgserver"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
@@ -42,7 +43,10 @@ func TestBillingSurvivesPostgresOutage(t *testing.T) {
 	if err := pg.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("PostgreSQL stopped; invoking %d times", n)
+	// Let the gateway's cached function and key expire: from now on they are served only
+	// because the store is unreachable (stale-if-error).
+	time.Sleep(gateway.DefaultCacheTTL + time.Second)
+	t.Logf("PostgreSQL stopped %s ago; invoking %d times", gateway.DefaultCacheTTL+time.Second, n)
 	var (
 		calls  sync.WaitGroup
 		next   atomic.Int64
@@ -72,8 +76,34 @@ func TestBillingSurvivesPostgresOutage(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = pg2.Stop(context.Background()) })
 	t.Log("PostgreSQL started again")
-	waitInvocations(t, l, fn, 1+n)
+	// The writer retries with a growing delay (at most a minute) while PostgreSQL is away, so
+	// its first retry after the restart may take that long.
+	waitRows(t, pg2.URL(), fn, 1+n, 2*time.Minute)
 	checkAggregates(t, pg2.URL(), tenant.AdminAccountID, fn)
+}
+
+// waitRows waits until the database at dbURL holds exactly want invocation rows of the admin
+// account's fn.
+func waitRows(t *testing.T, dbURL, fn string, want int64, bound time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	eventuallyFor(t, bound, func() string {
+		var n int64
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM invocations WHERE account_id = $1 AND function_name = $2`,
+			tenant.AdminAccountID, fn).Scan(&n); err != nil {
+			return err.Error()
+		}
+		if n != want {
+			return fmt.Sprintf("%d invocation rows of %s, want %d", n, fn, want)
+		}
+		return ""
+	})
 }
 
 // checkAggregates compares the hourly and daily aggregates of account's function with the sums
