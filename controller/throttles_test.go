@@ -27,7 +27,7 @@ func TestThrottlesPublished(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	if err := metering.EnsureStream(ctx, js, 0); err != nil {
+	if err := metering.EnsureStream(ctx, js); err != nil {
 		t.Fatal(err)
 	}
 	spec := testSpec()

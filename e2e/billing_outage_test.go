@@ -78,13 +78,13 @@ func TestBillingSurvivesPostgresOutage(t *testing.T) {
 	t.Log("PostgreSQL started again")
 	// The writer retries with a growing delay (at most a minute) while PostgreSQL is away, so
 	// its first retry after the restart may take that long.
-	waitRows(t, pg2.URL(), fn, 1+n, 2*time.Minute)
+	waitUsageRows(t, pg2.URL(), fn, 1+n, 2*time.Minute)
 	checkAggregates(t, pg2.URL(), tenant.AdminAccountID, fn)
 }
 
-// waitRows waits until the database at dbURL holds exactly want invocation rows of the admin
+// waitUsageRows waits until the database at dbURL holds exactly want invocation rows of the admin
 // account's fn.
-func waitRows(t *testing.T, dbURL, fn string, want int64, bound time.Duration) {
+func waitUsageRows(t *testing.T, dbURL, fn string, want int64, bound time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()

@@ -33,7 +33,7 @@ func jetStream(t testing.TB, url string) jetstream.JetStream {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := metering.EnsureStream(context.Background(), js, 0); err != nil {
+	if err := metering.EnsureStream(context.Background(), js); err != nil {
 		t.Fatal(err)
 	}
 	return js
@@ -226,7 +226,7 @@ func stoppableNATS(t *testing.T) natsDown {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := metering.EnsureStream(context.Background(), js, 0); err != nil {
+	if err := metering.EnsureStream(context.Background(), js); err != nil {
 		t.Fatal(err)
 	}
 	return natsDown{nc: nc, js: js,

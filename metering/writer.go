@@ -163,7 +163,7 @@ func consumerGone(err error) bool {
 func (w *Writer) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	retry := backoff.Backoff{Min: retryMin, Max: retryMax}
 	for {
-		err := EnsureStream(ctx, w.js, w.cfg.StreamMaxBytes)
+		err := EnsureStreamMaxBytes(ctx, w.js, w.cfg.StreamMaxBytes)
 		if err == nil {
 			var cons jetstream.Consumer
 			cons, err = w.js.CreateOrUpdateConsumer(ctx, msg.StreamUsage, jetstream.ConsumerConfig{

@@ -141,7 +141,7 @@ func (s *Server) startInvoker(ctx context.Context) error {
 	if !s.cfg.Has(config.RoleInvoker) {
 		return nil
 	}
-	if err := metering.EnsureStream(ctx, s.js, s.cfg.UsageStreamMaxBytes); err != nil {
+	if err := metering.EnsureStreamMaxBytes(ctx, s.js, s.cfg.UsageStreamMaxBytes); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
 	inv, err := invoker.New(ctx, invoker.Config{
