@@ -3,6 +3,8 @@ package metering_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"syscall"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 	"github.com/lambdock/lambdock/metering"
@@ -21,8 +24,12 @@ import (
 // usage stream first, then the timer runs while a Writer moves them into PostgreSQL with the
 // hourly and daily aggregates, until the stream is empty. Its figure is records/s. Run it with
 // a fixed count, e.g. -bench Ingest -benchtime 200000x. The sub-benchmarks vary the batch size
-// and the number of concurrent workers (the default is batch=1000/workers=3).
+// and the number of concurrent workers (the default is batch=1000/workers=3). The garbage
+// collector runs with lambdockd's target (config.DefaultGCPercent, unless GOGC is set), since
+// the writer and the embedded NATS server run in lambdockd.
 func BenchmarkIngest(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	config.ApplyGCPercent(os.Getenv)
 	for _, c := range []metering.WriterConfig{
 		{Batch: metering.WriterBatch, Workers: metering.DefaultWriters},
 		{Batch: 500, Workers: 1}, // the writer before issue 11: one batch of 500 at a time
