@@ -63,13 +63,15 @@ lint:
 ## bench: the benchmark suite (cmd/lambdock-bench: scenarios through whole in-process lambdockd
 ## servers, results written to docs/benchmarks.md and docs/benchmarks.svg; fails when warm p50 or
 ## throughput is >30 % worse than docs/bench-baseline.json for this machine class), then the Go
-## benchmarks (warm/cold invoke through the invoker, end to end over HTTP; usage reports over 10 M rows).
+## benchmarks (warm/cold invoke through the invoker, end to end over HTTP; usage ingest from the
+## JetStream stream into PostgreSQL with the aggregates, in records/s; usage reports over 10 M rows).
 ## BENCH_FLAGS passes flags to the suite, e.g. BENCH_FLAGS=-update-baseline.
 BENCH_FLAGS ?=
 bench: images
 	$(GO) run ./cmd/lambdock-bench -out docs/benchmarks.md -chart docs/benchmarks.svg -baseline docs/bench-baseline.json $(BENCH_FLAGS)
 	$(GO) test -count=1 -run '^$$' -bench InvokeWarm -benchtime 1000x -timeout 20m ./invoker/ ./e2e/
 	$(GO) test -count=1 -run '^$$' -bench ColdStart -benchtime 30x -timeout 20m ./invoker/
+	$(GO) test -count=1 -run '^$$' -bench 'Ingest|InsertUsage' -benchtime 200000x -timeout 20m ./metering/ ./internal/store/
 	$(GO) test -count=1 -run '^$$' -bench UsageReport10M -benchtime 50x -timeout 20m ./internal/testsupport/usagegen/
 
 clean:

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
@@ -62,6 +64,14 @@ type Config struct {
 	NoInvokerWait time.Duration
 	// ReservationRefresh is the period of the reservation reload (default 30 s).
 	ReservationRefresh time.Duration
+	// JetStream is where the controller publishes its counts of throttled invocations
+	// (msg.Throttles on the usage stream, see throttles.go); nil publishes none.
+	JetStream jetstream.JetStream
+	// ID names this controller in its Throttles records' subject and ids (a NATS subject token:
+	// no dots, spaces or wildcards); default a new unique id per start.
+	ID string
+	// ThrottleFlush is how often throttle counts are published (default 1 s).
+	ThrottleFlush time.Duration
 }
 
 // withDefaults fills unset fields.
@@ -79,6 +89,10 @@ func (c Config) withDefaults() Config {
 	set(&c.Grace, DefaultGrace)
 	set(&c.NoInvokerWait, DefaultNoInvokerWait)
 	set(&c.ReservationRefresh, DefaultReservationRefresh)
+	set(&c.ThrottleFlush, DefaultThrottleFlush)
+	if c.ID == "" {
+		c.ID = newControllerID()
+	}
 	return c
 }
 
@@ -95,6 +109,7 @@ type Controller struct {
 	invokeSub *nats.Subscription
 	otherSubs []*nats.Subscription
 	reload    chan struct{} // a pending reservation reload (capacity 1)
+	throttles *throttleCounter
 
 	dispatch  *natssub.Handlers // one per invocation; its Context ends on a hard stop
 	loops     sync.WaitGroup    // the reloader and the expiry ticker
@@ -114,6 +129,9 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Controller, error) 
 		log = zap.NewNop()
 	}
 	cfg = cfg.withDefaults()
+	if strings.ContainsAny(cfg.ID, ". *>\t") {
+		return nil, fmt.Errorf("controller: Config.ID %q is not a NATS subject token", cfg.ID)
+	}
 	log = log.Named("controller")
 	c := &Controller{
 		cfg:          cfg,
@@ -123,6 +141,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Controller, error) 
 		reservations: reservationSync{settled: make(chan struct{})},
 		reload:       make(chan struct{}, 1),
 		dispatch:     natssub.NewHandlers(),
+		throttles:    newThrottleCounter(cfg.JetStream, cfg.ID, log),
 	}
 	if err := c.loadReservations(ctx); err != nil {
 		return nil, err
@@ -147,6 +166,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Controller, error) 
 	c.stopLoops = stopLoops
 	c.loops.Go(func() { c.reloadLoop(loopCtx) })
 	c.loops.Go(func() { c.expiryLoop(loopCtx) })
+	c.loops.Go(func() { c.throttles.run(loopCtx, cfg.ThrottleFlush) })
 
 	sub, err := c.nc.QueueSubscribe(msg.SubjectInvoke, msg.QueueControllers, c.onInvoke)
 	if err != nil {
@@ -171,6 +191,10 @@ func (c *Controller) Close(ctx context.Context) error {
 		}
 		c.shutdownLoops()
 		c.ledger.close()
+		// No invocation is throttled any more: publish the last counts (lost only on a crash).
+		if ferr := c.throttles.flush(ctx); ferr != nil {
+			c.log.Warn("last throttle counts not published", zap.Error(ferr))
+		}
 		c.closeErr = err
 	})
 	return c.closeErr

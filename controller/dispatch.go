@@ -50,6 +50,7 @@ func (c *Controller) handleWith(ctx context.Context, m *nats.Msg, admitted func(
 	c.awaitReservations(ctx, inv.Deadline)
 	ls, err := c.ledger.admit(inv.RequestID, spec)
 	if err != nil {
+		c.throttles.observe(spec, err, time.Now())
 		c.logInvocation(zap.DebugLevel, "throttled", inv.RequestID, spec, zap.Error(err))
 		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
 	}

@@ -18,6 +18,12 @@ import (
 // Concurrent misses for the same key share one load (singleflight), keyed by the key and the
 // generation, so a get after an invalidation never joins a load that began before it. Only
 // successful loads are cached. Values handed out are shared and must not be modified.
+//
+// Stale-if-error: an expired entry is kept, and served when its reload fails because the store
+// is unreachable (unreachable: a connection-type error, never a not-found or another answer of
+// the store), so that known functions and credentials keep working while PostgreSQL is away
+// (their usage records wait in JetStream). Invalidation still drops entries at once: a stale
+// entry is never one that a change event removed.
 type loadCache[V any] struct {
 	ttl   time.Duration
 	loads singleflight.Group // keyed by flightKey
@@ -55,6 +61,14 @@ func (c *loadCache[V]) get(ctx context.Context, key string, load func(ctx contex
 		defer cancel()
 		v, err := load(loadCtx)
 		if err != nil {
+			if unreachable(err) {
+				c.mu.Lock()
+				stale, ok := c.entries[key]
+				c.mu.Unlock()
+				if ok {
+					return stale.v, nil
+				}
+			}
 			return v, err
 		}
 		c.mu.Lock()

@@ -16,6 +16,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/infra/natsserver"
 	"github.com/lambdock/lambdock/internal/infra/pgserver"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 	"github.com/lambdock/lambdock/metering"
@@ -26,7 +27,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // waitTimeout bounds every wait for the pipeline to drain.
 const waitTimeout = 30 * time.Second
 
-func jetStream(t *testing.T, url string) jetstream.JetStream {
+func jetStream(t testing.TB, url string) jetstream.JetStream {
 	t.Helper()
 	js, err := jetstream.New(testenv.Connect(t, url))
 	if err != nil {
@@ -38,7 +39,7 @@ func jetStream(t *testing.T, url string) jetstream.JetStream {
 	return js
 }
 
-func openStore(t *testing.T, url string) *store.Store {
+func openStore(t testing.TB, url string) *store.Store {
 	t.Helper()
 	st, err := store.Open(context.Background(), url, zaptest.NewLogger(t))
 	if err != nil {
@@ -53,7 +54,7 @@ func runWriter(t *testing.T, js jetstream.JetStream, st metering.UsageStore) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- metering.NewWriter(js, st, zaptest.NewLogger(t)).Run(ctx) }()
+	go func() { done <- metering.NewWriter(js, st, zaptest.NewLogger(t), metering.WriterConfig{}).Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -131,8 +132,9 @@ func wantCount(t *testing.T, st *store.Store, fn string, want int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != want || gbs != 0.25*float64(want) {
-		t.Fatalf("%s: %d invocations, %v GB-s; want %d, %v", fn, n, gbs, want, 0.25*float64(want))
+	// record bills 128 MB × 2 ms = 256 MB-ms each.
+	if wantGBs := rules.GBSeconds(256 * want); n != want || gbs != wantGBs {
+		t.Fatalf("%s: %d invocations, %v GB-s; want %d, %v", fn, n, gbs, want, wantGBs)
 	}
 }
 

@@ -22,10 +22,13 @@
 //     the time in UTC at microsecond precision, which is what PostgreSQL keeps). The reserved
 //     concurrency is not configuration: UpdateFunction keeps it and only SetReservedConcurrency
 //     changes it, and neither bumps the revision.
-//   - InsertUsage is one INSERT … SELECT FROM unnest(arrays) … ON CONFLICT (request_id) DO
-//     NOTHING: one statement and one round trip for a whole batch, atomic, and idempotent on the
-//     request id, which is what lets the metering writer ack only after commit and redeliver
-//     freely.
+//   - InsertUsage copies a whole batch (COPY, binary) into a per-connection temporary table and
+//     moves it with one INSERT … SELECT … ON CONFLICT (request_id, attempt) DO NOTHING RETURNING
+//     whose result feeds the hourly and daily aggregate upserts, in one transaction: atomic, and
+//     idempotent on request id + attempt, which is what lets the metering writer ack only after
+//     commit and redeliver freely. ApplyThrottles does the same for controller throttle counts,
+//     idempotent by record id (usage_batches). A deadlock between concurrent writers is
+//     retried (retry.go).
 //   - Listing pages by name (keyset pagination): the marker is the last name of the previous
 //     page, so pages stay stable while functions are created or deleted.
 package store

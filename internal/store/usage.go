@@ -3,104 +3,111 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
+// usageColumns are the columns of invocations that InsertUsage copies, in usageRow's order.
+var usageColumns = []string{"request_id", "attempt", "account_id", "function_name", "version", "qualifier",
+	"invocation_type", "invoker_id", "start_time", "end_time", "duration_us", "init_duration_us",
+	"billed_duration_ms", "memory_mb", "max_memory_used_mb", "ephemeral_mb", "architecture", "mb_ms",
+	"storage_mb_ms", "cold", "status", "error_type"}
+
+// usageRow is a normalized record as a row of usageColumns.
+func usageRow(u msg.Usage) []any {
+	account := u.AccountID
+	if account == "" {
+		account = tenant.AdminAccountID // a record from an invoker older than accounts
+	}
+	var errorType *string
+	if u.ErrorType != "" {
+		errorType = &u.ErrorType
+	}
+	return []any{u.RequestID, int32(u.Attempt), account, u.Function, u.Version, u.Qualifier, u.Type,
+		u.InvokerID, u.Start, u.End, u.DurationUs, u.InitDurationUs, u.BilledMs, int32(u.MemoryMB),
+		int32(u.MaxMemoryUsedMB), int32(u.EphemeralMB), u.Architecture, u.MBms, u.StorageMBms, u.Cold,
+		u.Status, errorType}
+}
+
+// insertUsageSQL moves the copied rows into invocations, skipping those stored already, and adds
+// the new ones (RETURNING) to the hourly and daily aggregates. Rows are inserted in key order
+// and aggregate rows upserted in key order, hourly before daily, so that concurrent writers
+// take their row locks in one order (a deadlock is still retried, see retryDeadlock).
+const insertUsageSQL = `WITH ins AS (
+		INSERT INTO invocations (` + "request_id, attempt, account_id, function_name, version, qualifier, " +
+	"invocation_type, invoker_id, start_time, end_time, duration_us, init_duration_us, billed_duration_ms, " +
+	"memory_mb, max_memory_used_mb, ephemeral_mb, architecture, mb_ms, storage_mb_ms, cold, status, error_type" + `)
+		SELECT request_id, attempt, account_id, function_name, version, qualifier, invocation_type,
+			invoker_id, start_time, end_time, duration_us, init_duration_us, billed_duration_ms, memory_mb,
+			max_memory_used_mb, ephemeral_mb, architecture, mb_ms, storage_mb_ms, cold, status, error_type
+		FROM usage_in ORDER BY request_id, attempt
+		ON CONFLICT (request_id, attempt) DO NOTHING
+		RETURNING account_id, function_name, architecture, start_time, status, cold, duration_us,
+			billed_duration_ms, mb_ms, storage_mb_ms
+	), hourly AS (
+		INSERT INTO usage_hourly AS h (account_id, hour, function_name, architecture, requests, errors,
+			cold_starts, duration_us, billed_ms, mb_ms, storage_mb_ms)
+		SELECT account_id, date_trunc('hour', start_time, 'UTC'), function_name, architecture, count(*),
+			count(*) FILTER (WHERE status <> 'success'), count(*) FILTER (WHERE cold), sum(duration_us),
+			sum(billed_duration_ms), sum(mb_ms), sum(storage_mb_ms)
+		FROM ins GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+		ON CONFLICT (account_id, hour, function_name, architecture) DO UPDATE SET
+			requests = h.requests + excluded.requests, errors = h.errors + excluded.errors,
+			cold_starts = h.cold_starts + excluded.cold_starts, duration_us = h.duration_us + excluded.duration_us,
+			billed_ms = h.billed_ms + excluded.billed_ms, mb_ms = h.mb_ms + excluded.mb_ms,
+			storage_mb_ms = h.storage_mb_ms + excluded.storage_mb_ms
+	), daily AS (
+		INSERT INTO usage_daily AS d (account_id, day, function_name, architecture, requests, errors,
+			cold_starts, duration_us, billed_ms, mb_ms, storage_mb_ms)
+		SELECT account_id, (start_time AT TIME ZONE 'UTC')::date, function_name, architecture, count(*),
+			count(*) FILTER (WHERE status <> 'success'), count(*) FILTER (WHERE cold), sum(duration_us),
+			sum(billed_duration_ms), sum(mb_ms), sum(storage_mb_ms)
+		FROM ins GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+		ON CONFLICT (account_id, day, function_name, architecture) DO UPDATE SET
+			requests = d.requests + excluded.requests, errors = d.errors + excluded.errors,
+			cold_starts = d.cold_starts + excluded.cold_starts, duration_us = d.duration_us + excluded.duration_us,
+			billed_ms = d.billed_ms + excluded.billed_ms, mb_ms = d.mb_ms + excluded.mb_ms,
+			storage_mb_ms = d.storage_mb_ms + excluded.storage_mb_ms
+	)
+	SELECT count(*) FROM ins`
+
 // InsertUsage stores a batch of usage records and adds the new ones to the hourly and daily
-// aggregates, in one statement (one transaction), and returns how many were new. A record without
-// an account (from an invoker older than accounts) is the admin account's. It is idempotent on
-// request id + attempt: a record stored already (or twice in the batch) is skipped, so redelivered
-// records are never counted twice.
+// aggregates, in one transaction, and returns how many were new. The batch is copied (COPY,
+// binary) into a temporary table of the connection and moved from there with one INSERT … ON
+// CONFLICT DO NOTHING … RETURNING whose result feeds the aggregates, so a record is counted
+// exactly when its row is inserted. A record without an account (from an invoker older than
+// accounts) is the admin account's. It is idempotent on request id + attempt: a record stored
+// already (or twice in the batch) is skipped, so redelivered records are never counted twice.
 func (s *Store) InsertUsage(ctx context.Context, records []msg.Usage) (int64, error) {
 	if len(records) == 0 {
 		return 0, nil
 	}
-	rs := make([]msg.Usage, len(records))
+	rows := make([][]any, len(records))
 	for i, u := range records {
-		rs[i] = u.Normalized()
+		rows[i] = usageRow(u.Normalized())
 	}
 	var inserted int64
-	err := s.pool.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO invocations (request_id, attempt, account_id, function_name, version, qualifier,
-				invocation_type, invoker_id, start_time, end_time, duration_us, init_duration_us,
-				billed_duration_ms, memory_mb, max_memory_used_mb, ephemeral_mb, architecture, mb_ms,
-				storage_mb_ms, cold, status, error_type)
-			SELECT DISTINCT ON (r, n) r, n, COALESCE(NULLIF(a, ''), $23), f, v, q, ty, i, st, en, d, init, b,
-				m, mm, eph, arch, mbms, smbms, c, s, NULLIF(e, '')
-			FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-				$8::text[], $9::timestamptz[], $10::timestamptz[], $11::int8[], $12::int8[], $13::int8[],
-				$14::int4[], $15::int4[], $16::int4[], $17::text[], $18::int8[], $19::int8[], $20::bool[],
-				$21::text[], $22::text[])
-				AS u(r, n, a, f, v, q, ty, i, st, en, d, init, b, m, mm, eph, arch, mbms, smbms, c, s, e)
-			ON CONFLICT (request_id, attempt) DO NOTHING
-			RETURNING account_id, function_name, architecture, start_time, status, cold, duration_us,
-				billed_duration_ms, mb_ms, storage_mb_ms
-		), hourly AS (
-			INSERT INTO usage_hourly AS h (account_id, hour, function_name, architecture, requests, errors,
-				cold_starts, duration_us, billed_ms, mb_ms, storage_mb_ms)
-			SELECT account_id, date_trunc('hour', start_time, 'UTC'), function_name, architecture, count(*),
-				count(*) FILTER (WHERE status <> 'success'), count(*) FILTER (WHERE cold), sum(duration_us),
-				sum(billed_duration_ms), sum(mb_ms), sum(storage_mb_ms)
-			FROM ins GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-			ON CONFLICT (account_id, hour, function_name, architecture) DO UPDATE SET
-				requests = h.requests + excluded.requests, errors = h.errors + excluded.errors,
-				cold_starts = h.cold_starts + excluded.cold_starts, duration_us = h.duration_us + excluded.duration_us,
-				billed_ms = h.billed_ms + excluded.billed_ms, mb_ms = h.mb_ms + excluded.mb_ms,
-				storage_mb_ms = h.storage_mb_ms + excluded.storage_mb_ms
-		), daily AS (
-			INSERT INTO usage_daily AS d (account_id, day, function_name, architecture, requests, errors,
-				cold_starts, duration_us, billed_ms, mb_ms, storage_mb_ms)
-			SELECT account_id, (start_time AT TIME ZONE 'UTC')::date, function_name, architecture, count(*),
-				count(*) FILTER (WHERE status <> 'success'), count(*) FILTER (WHERE cold), sum(duration_us),
-				sum(billed_duration_ms), sum(mb_ms), sum(storage_mb_ms)
-			FROM ins GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-			ON CONFLICT (account_id, day, function_name, architecture) DO UPDATE SET
-				requests = d.requests + excluded.requests, errors = d.errors + excluded.errors,
-				cold_starts = d.cold_starts + excluded.cold_starts, duration_us = d.duration_us + excluded.duration_us,
-				billed_ms = d.billed_ms + excluded.billed_ms, mb_ms = d.mb_ms + excluded.mb_ms,
-				storage_mb_ms = d.storage_mb_ms + excluded.storage_mb_ms
-		)
-		SELECT count(*) FROM ins`,
-		column(rs, func(u msg.Usage) string { return u.RequestID }),
-		column(rs, func(u msg.Usage) int32 { return int32(u.Attempt) }),
-		column(rs, func(u msg.Usage) string { return u.AccountID }),
-		column(rs, func(u msg.Usage) string { return u.Function }),
-		column(rs, func(u msg.Usage) string { return u.Version }),
-		column(rs, func(u msg.Usage) string { return u.Qualifier }),
-		column(rs, func(u msg.Usage) string { return u.Type }),
-		column(rs, func(u msg.Usage) string { return u.InvokerID }),
-		column(rs, func(u msg.Usage) time.Time { return u.Start }),
-		column(rs, func(u msg.Usage) time.Time { return u.End }),
-		column(rs, func(u msg.Usage) int64 { return u.DurationUs }),
-		column(rs, func(u msg.Usage) int64 { return u.InitDurationUs }),
-		column(rs, func(u msg.Usage) int64 { return u.BilledMs }),
-		column(rs, func(u msg.Usage) int32 { return int32(u.MemoryMB) }),
-		column(rs, func(u msg.Usage) int32 { return int32(u.MaxMemoryUsedMB) }),
-		column(rs, func(u msg.Usage) int32 { return int32(u.EphemeralMB) }),
-		column(rs, func(u msg.Usage) string { return u.Architecture }),
-		column(rs, func(u msg.Usage) int64 { return u.MBms }),
-		column(rs, func(u msg.Usage) int64 { return u.StorageMBms }),
-		column(rs, func(u msg.Usage) bool { return u.Cold }),
-		column(rs, func(u msg.Usage) string { return u.Status }),
-		column(rs, func(u msg.Usage) string { return u.ErrorType }),
-		tenant.AdminAccountID).Scan(&inserted)
+	err := retryDeadlock(ctx, func() error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			// The table lives as long as the connection and is emptied by every commit.
+			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS usage_in
+				(LIKE invocations INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`); err != nil {
+				return err
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_in"}, usageColumns, pgx.CopyFromRows(rows)); err != nil {
+				return err
+			}
+			return tx.QueryRow(ctx, insertUsageSQL).Scan(&inserted)
+		})
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: insert %d usage records: %w", len(records), err)
 	}
 	return inserted, nil
-}
-
-// column is one field of every record, an array parameter of InsertUsage's unnest.
-func column[T any](records []msg.Usage, field func(msg.Usage) T) []T {
-	out := make([]T, len(records))
-	for i, u := range records {
-		out[i] = field(u)
-	}
-	return out
 }
 
 // CountInvocations is the number of usage records of the account's function.

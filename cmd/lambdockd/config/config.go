@@ -48,6 +48,12 @@ const (
 	DefaultInitCPUs = 2.0
 	// DefaultAsyncTimeScale leaves the asynchronous invocations' delays as Lambda's.
 	DefaultAsyncTimeScale = 1.0
+	// DefaultUsageStreamMaxBytes is the default bound of the usage stream (1 GiB).
+	DefaultUsageStreamMaxBytes = 1 << 30
+	// DefaultUsageBacklogAlert is the default backlog alert threshold, in usage records.
+	DefaultUsageBacklogAlert = 100_000
+	// DefaultUsageRetention is how long raw invocation rows are kept by default.
+	DefaultUsageRetention = 90 * 24 * time.Hour
 	// DefaultAsyncRetention is how long the state of an asynchronous invocation is kept.
 	DefaultAsyncRetention = 7 * 24 * time.Hour
 )
@@ -162,6 +168,19 @@ type Config struct {
 	// EventStreamMaxBytes bounds the queued asynchronous invocations (0: eventq.DefaultMaxBytes,
 	// 8 GiB); a full stream refuses new events.
 	EventStreamMaxBytes int64
+	// UsageStreamMaxBytes bounds the usage stream, the records waiting to be written to
+	// PostgreSQL (0: DefaultUsageStreamMaxBytes, 1 GiB: millions of records); a full stream
+	// refuses new records, which wait in the invokers' spools.
+	UsageStreamMaxBytes int64
+	// UsageBacklogAlert is the number of usage records waiting to be written above which the
+	// usage writer logs a warning and sets lambdock_usage_backlog_alert (0: never).
+	UsageBacklogAlert int64
+	// UsageRetention is how long raw invocation rows are kept (0: forever); the aggregates are
+	// kept forever.
+	UsageRetention time.Duration
+	// MetricsAddr is the address serving Prometheus metrics on /metrics ("": off). The metrics
+	// are not authenticated: a loopback address (scraped by a local agent) is recommended.
+	MetricsAddr string
 	// ImagePull lets the gateway pull a container-image function's ImageUri that is not on the
 	// Docker host, with the daemon's registries and credentials. Off by default: any account
 	// could otherwise make the daemon pull from any registry it can reach, and fill its disk.

@@ -18,6 +18,8 @@ func TestLoad(t *testing.T) {
 		ShutdownTimeout: DefaultShutdownTimeout, Prewarm: DefaultPrewarm, MaxConcurrentStarts: DefaultMaxConcurrentStarts,
 		QueueWait: DefaultQueueWait, Overcommit: DefaultOvercommit, InitCPUs: DefaultInitCPUs,
 		AsyncTimeScale: DefaultAsyncTimeScale, AsyncRetention: DefaultAsyncRetention,
+		UsageStreamMaxBytes: DefaultUsageStreamMaxBytes, UsageBacklogAlert: DefaultUsageBacklogAlert,
+		UsageRetention: DefaultUsageRetention,
 	}
 	with := func(f func(c *Config)) Config {
 		c := base
@@ -56,6 +58,23 @@ func TestLoad(t *testing.T) {
 		{name: "flags win over the environment", args: append([]string{"--capacity-mb", "100"}, fixed...),
 			env:  map[string]string{"LAMBDOCK_CAPACITY_MB": "200"},
 			want: with(func(c *Config) { c.CapacityMB = 100 })},
+		{name: "usage flags", args: append([]string{"--usage-stream-max-bytes", "2147483648", "--usage-backlog-alert", "5000",
+			"--usage-retention", "0s", "--metrics-addr", "127.0.0.1:9090"}, fixed...),
+			want: with(func(c *Config) {
+				c.UsageStreamMaxBytes, c.UsageBacklogAlert, c.UsageRetention, c.MetricsAddr = 2<<30, 5000, 0, "127.0.0.1:9090"
+			})},
+		{name: "usage environment", args: fixed,
+			env: map[string]string{"LAMBDOCK_USAGE_RETENTION": "720h", "LAMBDOCK_USAGE_BACKLOG_ALERT": "0",
+				"LAMBDOCK_METRICS_ADDR": "127.0.0.1:9"},
+			want: with(func(c *Config) {
+				c.UsageRetention, c.UsageBacklogAlert, c.MetricsAddr = 720*time.Hour, 0, "127.0.0.1:9"
+			})},
+		{name: "usage stream too small", args: append([]string{"--usage-stream-max-bytes", "1000"}, fixed...),
+			wantErr: "--usage-stream-max-bytes 1000 is below 1 MiB"},
+		{name: "usage retention too short", args: append([]string{"--usage-retention", "1h"}, fixed...),
+			wantErr: "--usage-retention 1h0m0s must be 0 (forever) or at least 24h"},
+		{name: "metrics address without port", args: append([]string{"--metrics-addr", "localhost"}, fixed...),
+			wantErr: `--metrics-addr "localhost"`},
 		{name: "capacity flags", args: append([]string{"--queue-wait", "500ms", "--overcommit", "1"}, fixed...),
 			want: with(func(c *Config) { c.QueueWait, c.Overcommit = 500*time.Millisecond, 1 })},
 		{name: "capacity from the environment", args: fixed,

@@ -49,6 +49,10 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs.DurationVar(&c.AsyncRetention, "async-retention", DefaultAsyncRetention, "how long the state of an asynchronous invocation is kept")
 	fs.BoolVar(&c.ImagePull, "image-pull", false, "let CreateFunction/UpdateFunctionCode pull an ImageUri absent from the Docker host (with the daemon's credentials)")
 	fs.Int64Var(&c.EventStreamMaxBytes, "event-stream-max-bytes", 0, "bound of the queued asynchronous invocations on disk (0: 8 GiB)")
+	fs.Int64Var(&c.UsageStreamMaxBytes, "usage-stream-max-bytes", DefaultUsageStreamMaxBytes, "bound of the usage records waiting on disk for PostgreSQL; a full stream refuses new records (they wait in the invokers' spools)")
+	fs.Int64Var(&c.UsageBacklogAlert, "usage-backlog-alert", DefaultUsageBacklogAlert, "usage records waiting to be written above which the controller warns and sets lambdock_usage_backlog_alert (0: never)")
+	fs.DurationVar(&c.UsageRetention, "usage-retention", DefaultUsageRetention, "how long raw invocation rows are kept (0: forever); hourly and daily aggregates are kept forever")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics on http://<addr>/metrics, e.g. 127.0.0.1:9090 (default off; unauthenticated, so prefer a loopback address)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: lambdockd [flags]\n\nEvery flag --name can also be set as %sNAME "+
 			"(upper case, '-' as '_').\n%s names an external PostgreSQL.\n\nFlags:\n%s",

@@ -108,6 +108,20 @@ func (c Config) Validate() error {
 	if c.EventStreamMaxBytes < 0 {
 		errs = append(errs, fmt.Errorf("--event-stream-max-bytes %d is negative", c.EventStreamMaxBytes))
 	}
+	if c.UsageStreamMaxBytes < 0 || (c.UsageStreamMaxBytes > 0 && c.UsageStreamMaxBytes < 1<<20) {
+		errs = append(errs, fmt.Errorf("--usage-stream-max-bytes %d is below 1 MiB", c.UsageStreamMaxBytes))
+	}
+	if c.UsageBacklogAlert < 0 {
+		errs = append(errs, fmt.Errorf("--usage-backlog-alert %d is negative", c.UsageBacklogAlert))
+	}
+	if c.UsageRetention < 0 || (c.UsageRetention > 0 && c.UsageRetention < 24*time.Hour) {
+		errs = append(errs, fmt.Errorf("--usage-retention %s must be 0 (forever) or at least 24h", c.UsageRetention))
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--metrics-addr %q: %w", c.MetricsAddr, err))
+		}
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s must be positive", c.ShutdownTimeout))
 	}

@@ -35,28 +35,19 @@ const maxHeaderBytes = 64 << 10
 // idleTimeout closes keep-alive connections that stay idle this long.
 const idleTimeout = 2 * time.Minute
 
-// startController starts the controller and the usage writer.
+// startController starts the controller, the usage writer and the usage retention janitor.
 func (s *Server) startController(ctx context.Context) error {
 	if !s.cfg.Has(config.RoleController) {
 		return nil
 	}
-	wctx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan error, 1)
-	w := metering.NewWriter(s.js, s.store, s.log.Named("metering"))
-	go func() { done <- w.Run(wctx) }()
-	s.onStop("usage writer", false, func(ctx context.Context) error {
-		stopWriter()
-		select {
-		case err := <-done:
-			return err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	})
+	if err := s.startUsageWriter(); err != nil {
+		return err
+	}
 	c, err := controller.New(ctx, controller.Config{
 		NATS:               s.nc,
 		Store:              s.store,
 		AccountConcurrency: s.cfg.AccountConcurrency,
+		JetStream:          s.js, // throttle counts go to the usage stream
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -70,6 +61,45 @@ func (s *Server) startController(ctx context.Context) error {
 		return err
 	}
 	return s.startQueueTriggers()
+}
+
+// startUsageWriter starts the usage writer (stream → PostgreSQL, with the backlog alert and
+// metrics) and the janitor of raw invocation rows past --usage-retention. Both stop after the
+// controller, whose last throttle counts the writer may still take.
+func (s *Server) startUsageWriter() error {
+	m, err := metering.NewMetrics(s.metrics.Registerer())
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	log := s.log.Named("metering")
+	alert := s.cfg.UsageBacklogAlert
+	if alert == 0 {
+		alert = -1 // never
+	}
+	w := metering.NewWriter(s.js, s.store, log, metering.WriterConfig{
+		StreamMaxBytes: s.cfg.UsageStreamMaxBytes,
+		BacklogAlert:   alert,
+		Metrics:        m,
+	})
+	j := metering.NewJanitor(s.store, metering.JanitorConfig{Retention: s.cfg.UsageRetention}, log)
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- w.Run(runCtx) }()
+	go func() { j.Run(runCtx); done <- nil }()
+	s.onStop("usage writer", false, func(ctx context.Context) error {
+		stop()
+		var errs []error
+		for range 2 {
+			select {
+			case err := <-done:
+				errs = append(errs, err)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return errors.Join(errs...)
+	})
+	return nil
 }
 
 // startQueueTriggers starts the pollers of the event source mappings (controller/esm); they
@@ -111,7 +141,7 @@ func (s *Server) startInvoker(ctx context.Context) error {
 	if !s.cfg.Has(config.RoleInvoker) {
 		return nil
 	}
-	if err := metering.EnsureStream(ctx, s.js); err != nil {
+	if err := metering.EnsureStreamMaxBytes(ctx, s.js, s.cfg.UsageStreamMaxBytes); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
 	inv, err := invoker.New(ctx, invoker.Config{

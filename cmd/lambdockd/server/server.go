@@ -15,6 +15,7 @@ import (
 	"github.com/lambdock/lambdock/cmd/lambdockd/config"
 	"github.com/lambdock/lambdock/controller"
 	"github.com/lambdock/lambdock/internal/infra/codestore"
+	"github.com/lambdock/lambdock/internal/infra/metrics"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -27,16 +28,19 @@ type Server struct {
 	log   *zap.Logger
 	steps []stopStep // in start order; run in reverse
 
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	store    *store.Store // nil without the gateway and controller roles
-	code     *codestore.Store
-	ctrl     *controller.Controller // nil without the controller role
-	ln       net.Listener           // nil without the gateway role
-	pprofLn  net.Listener           // nil without --pprof
-	scheme   string                 // "https" with TLS, else "" (http)
-	postgres string                 // data directory of the own PostgreSQL, "" when external
-	dbURL    string                 // the PostgreSQL in use, "" without a store
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	store   *store.Store // nil without the gateway and controller roles
+	code    *codestore.Store
+	ctrl    *controller.Controller // nil without the controller role
+	ln      net.Listener           // nil without the gateway role
+	pprofLn net.Listener           // nil without --pprof
+	metrics *metrics.Registry      // the process's Prometheus collectors
+	// metricsSrv serves metrics; nil without --metrics-addr.
+	metricsSrv *metrics.Server
+	scheme     string // "https" with TLS, else "" (http)
+	postgres   string // data directory of the own PostgreSQL, "" when external
+	dbURL      string // the PostgreSQL in use, "" without a store
 }
 
 // stopStep stops one part. drain marks steps that wait for in-flight work.
@@ -59,7 +63,7 @@ func Start(ctx context.Context, cfg config.Config, log *zap.Logger) (*Server, er
 		return nil, fmt.Errorf("server: data directory: %w", err)
 	}
 	s := &Server{cfg: cfg, log: log}
-	start := []func(context.Context) error{s.startPProf, s.startNATS, s.startStore, s.bootstrap, s.startController, s.startInvoker, s.startGateway}
+	start := []func(context.Context) error{s.startPProf, s.startMetrics, s.startNATS, s.startStore, s.bootstrap, s.startController, s.startInvoker, s.startGateway}
 	for _, f := range start {
 		if err := f(ctx); err != nil {
 			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
