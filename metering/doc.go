@@ -2,7 +2,7 @@
 // double-counting any.
 //
 //	invoker ─Publisher.Publish─▶ JetStream stream msg.StreamUsage (subject msg.UsageSubject(id),
-//	Nats-Msg-Id = request id) ─durable pull consumer msg.ConsumerUsage─▶ Writer ─▶ store.InsertUsage
+//	Nats-Msg-Id = Usage.MsgID()) ─durable pull consumer msg.ConsumerUsage─▶ Writer ─▶ store.InsertUsage
 //	controller ─Throttles every second─▶ same stream (msg.ThrottlesSubject(id)) ─▶ Writer ─▶ store.ApplyThrottles
 //
 // Design choices:

@@ -170,6 +170,27 @@ func TestEveryRecordOnce(t *testing.T) {
 	}
 }
 
+// TestRetryAttemptsAreRecordsOfTheirOwn: the attempts of an asynchronous invocation share its
+// request id and may be published within the stream's duplicate window; each is a record, and a
+// republished attempt is still dropped.
+func TestRetryAttemptsAreRecordsOfTheirOwn(t *testing.T) {
+	ns := testenv.NATS(t)
+	js := jetStream(t, ns.ClientURL())
+	st := openStore(t, testenv.Postgres(t))
+	runWriter(t, js, st)
+	pub := metering.NewPublisher(js, zaptest.NewLogger(t), nil)
+	const fn = "retried"
+	for _, attempt := range []int{1, 2, 3, 3, 1} {
+		u := record(fn, 0)
+		u.Attempt = attempt
+		if err := pub.Publish(context.Background(), "inv0", u); err != nil {
+			t.Fatalf("Publish attempt %d: %v", attempt, err)
+		}
+	}
+	waitDrained(t, js)
+	wantCount(t, st, fn, 3)
+}
+
 func TestPostgresOutageDelaysButKeepsRecords(t *testing.T) {
 	ns := testenv.NATS(t)
 	js := jetStream(t, ns.ClientURL())

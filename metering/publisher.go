@@ -40,8 +40,8 @@ func NewPublisher(js jetstream.JetStream, log *zap.Logger, spool *Spool) *Publis
 	return &Publisher{js: js, log: log, spool: spool}
 }
 
-// Publish stores u in the usage stream under invoker invokerID's subject, with the request id as
-// the Nats-Msg-Id. It returns once JetStream has stored the record, retrying while NATS or
+// Publish stores u in the usage stream under invoker invokerID's subject, with Usage.MsgID (request
+// id and attempt) as the Nats-Msg-Id. It returns once JetStream has stored the record, retrying while NATS or
 // JetStream is unavailable until ctx ends or DedupeWindow has passed. With a spool, a record
 // that could not be stored by then (or while the connection is closed) is appended to the spool,
 // and so is every record while the spool holds older ones, to keep them in order; Publish then
@@ -120,7 +120,7 @@ func (p *Publisher) replay(ctx context.Context) error {
 			continue
 		}
 		actx, cancel := context.WithTimeout(ctx, publishAttempt)
-		_, err := p.js.Publish(actx, msg.UsageSubject(u.InvokerID), msg.Encode(u), jetstream.WithMsgID(u.RequestID))
+		_, err := p.js.Publish(actx, msg.UsageSubject(u.InvokerID), msg.Encode(u), jetstream.WithMsgID(u.MsgID()))
 		cancel()
 		if err != nil {
 			return fmt.Errorf("metering: replay usage %s: %w", u.RequestID, err)
@@ -140,7 +140,7 @@ func (p *Publisher) publish(ctx context.Context, invokerID string, u msg.Usage) 
 	retry := backoff.Backoff{Min: publishRetryMin, Max: publishRetryMax}
 	for attempt := 1; ; attempt++ {
 		actx, acancel := context.WithTimeout(ctx, publishAttempt)
-		_, err = p.js.Publish(actx, subject, data, jetstream.WithMsgID(u.RequestID))
+		_, err = p.js.Publish(actx, subject, data, jetstream.WithMsgID(u.MsgID()))
 		acancel()
 		if err == nil {
 			if attempt > 1 {

@@ -34,7 +34,7 @@
 // gateway also publishes one, naming the mapping's function, after an event source mapping
 // changes).
 //
-// Metering: invoker --JetStream publish(UsageSubject(id), Usage, Nats-Msg-Id = request id)-->
+// Metering: invoker --JetStream publish(UsageSubject(id), Usage, Nats-Msg-Id = Usage.MsgID())-->
 // StreamUsage --durable consumer ConsumerUsage--> Postgres (batched, idempotent).
 //
 // Code: the gateway puts zips into the JetStream object store BucketCode, named by hex SHA-256;

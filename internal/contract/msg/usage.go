@@ -1,6 +1,7 @@
 package msg
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,6 +79,13 @@ type Usage struct {
 	// Normalized converts them. New records leave them empty.
 	DurationMs     float64 `json:"duration_ms,omitempty"`
 	InitDurationMs float64 `json:"init_duration_ms,omitempty"`
+}
+
+// MsgID is the record's Nats-Msg-Id on the usage stream: request id and attempt, so that a
+// republished record is dropped as a duplicate while the next attempt of an asynchronous
+// invocation (same request id, retried inside the duplicate window) is not.
+func (u Usage) MsgID() string {
+	return u.RequestID + "/" + strconv.Itoa(max(u.Attempt, 1))
 }
 
 // Normalized returns u with the defaults of older records filled in: attempt 1, type sync,
