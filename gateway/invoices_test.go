@@ -367,7 +367,7 @@ func TestInvoiceFormats(t *testing.T) {
 		!strings.Contains(resp.Header.Get("Content-Disposition"), "invoice-"+idA+"-"+month.Format("2006-01")+".csv") {
 		t.Fatalf("csv: %d %v", resp.StatusCode, resp.Header)
 	}
-	if _, accepted := get("", "text/csv"); !bytes.Equal(accepted, body) { // CSV has no generated_at
+	if _, accepted := get("", "text/csv"); !bytes.Equal(accepted, body) { // CSV has no GeneratedAt
 		t.Errorf("Accept: text/csv answers another CSV:\n%s\n%s", accepted, body)
 	}
 	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
@@ -445,6 +445,12 @@ func TestInvoiceFormats(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" ||
 		json.Unmarshal(body, &asJSON) != nil || asJSON.Due.String() != inv.Due.String() {
 		t.Errorf("format=json beats Accept: %d %s", resp.StatusCode, body)
+	}
+	for _, name := range []string{`"AccountId":`, `"PeriodStart":`, `"Lines":`, `"FunctionName":`, `"TotalCost":`,
+		`"FreeTier":`, `"Credits":`, `"Due":`, `"Prices":`, `"EffectiveFrom":`, `"X86GBSecondPrice":`} {
+		if !bytes.Contains(body, []byte(name)) {
+			t.Errorf("invoice JSON has no %s: %s", name, body)
+		}
 	}
 }
 
@@ -617,50 +623,50 @@ func TestPricesAPI(t *testing.T) {
 		code   string
 		msg    string
 	}{
-		{"past hour", body{"effective_from": hour(now.Truncate(time.Hour).Add(-time.Hour))}, 400, lambdaerr.CodeInvalidParameterValue,
+		{"past hour", body{"EffectiveFrom": hour(now.Truncate(time.Hour).Add(-time.Hour))}, 400, lambdaerr.CodeInvalidParameterValue,
 			"past invoices never change"},
-		{"last month", body{"effective_from": hour(thisMonth.AddDate(0, -1, 0))}, 400, lambdaerr.CodeInvalidParameterValue,
+		{"last month", body{"EffectiveFrom": hour(thisMonth.AddDate(0, -1, 0))}, 400, lambdaerr.CodeInvalidParameterValue,
 			"before the current hour"},
-		{"not a whole hour", body{"effective_from": "2099-01-01T00:30:00Z"}, 400, lambdaerr.CodeInvalidParameterValue, "whole hour"},
-		{"not a time", body{"effective_from": "tomorrow"}, 400, lambdaerr.CodeInvalidParameterValue, "RFC 3339"},
-		{"negative", body{"effective_from": "2099-01-01T00:00Z", "x86_64_gb_second": "-1"}, 400,
-			lambdaerr.CodeInvalidParameterValue, "x86_64_gb_second"},
-		{"negative free requests", body{"effective_from": "2099-01-01T00:00Z", "free_requests": -1}, 400,
-			lambdaerr.CodeInvalidParameterValue, "free_requests"},
-		{"too many places", body{"effective_from": "2099-01-01T00:00Z", "storage_gb_second": "0.0000000000000000000001"}, 400,
+		{"not a whole hour", body{"EffectiveFrom": "2099-01-01T00:30:00Z"}, 400, lambdaerr.CodeInvalidParameterValue, "whole hour"},
+		{"not a time", body{"EffectiveFrom": "tomorrow"}, 400, lambdaerr.CodeInvalidParameterValue, "RFC 3339"},
+		{"negative", body{"EffectiveFrom": "2099-01-01T00:00Z", "X86GBSecondPrice": "-1"}, 400,
+			lambdaerr.CodeInvalidParameterValue, "X86GBSecondPrice"},
+		{"negative free requests", body{"EffectiveFrom": "2099-01-01T00:00Z", "FreeRequests": -1}, 400,
+			lambdaerr.CodeInvalidParameterValue, "FreeRequests"},
+		{"too many places", body{"EffectiveFrom": "2099-01-01T00:00Z", "StorageGBSecondPrice": "0.0000000000000000000001"}, 400,
 			lambdaerr.CodeInvalidParameterValue, "decimal places"},
-		{"not a number", body{"effective_from": "2099-01-01T00:00Z", "storage_gb_second": "cheap"}, 400,
+		{"not a number", body{"EffectiveFrom": "2099-01-01T00:00Z", "StorageGBSecondPrice": "cheap"}, 400,
 			lambdaerr.CodeInvalidRequestContent, ""},
-		{"bad currency", body{"effective_from": "2099-01-01T00:00Z", "currency": "usd"}, 400,
+		{"bad currency", body{"EffectiveFrom": "2099-01-01T00:00Z", "Currency": "usd"}, 400,
 			lambdaerr.CodeInvalidParameterValue, "ISO 4217"},
-		{"bad account", body{"account_id": "abc"}, 400, lambdaerr.CodeInvalidParameterValue, "\\d{12}"},
-		{"unknown account", body{"account_id": "999999999999"}, 404, lambdaerr.CodeResourceNotFound, "Account not found"},
-		{"duplicate", body{"account_id": idA, "effective_from": hour(nextMonth)}, 409, lambdaerr.CodeResourceConflict,
+		{"bad account", body{"AccountId": "abc"}, 400, lambdaerr.CodeInvalidParameterValue, "'AccountId' value failed"},
+		{"unknown account", body{"AccountId": "999999999999"}, 404, lambdaerr.CodeResourceNotFound, "Account not found"},
+		{"duplicate", body{"AccountId": idA, "EffectiveFrom": hour(nextMonth)}, 409, lambdaerr.CodeResourceConflict,
 			"already exists"},
-		{"currency mid-month", body{"account_id": idB, "effective_from": hour(midNext), "currency": "EUR",
-			"x86_64_gb_second": "0.00001", "arm64_gb_second": "0.00001", "per_million_requests": "0.2",
-			"storage_gb_second": "0.00000003"}, 400, lambdaerr.CodeInvalidParameterValue, "only at the first hour of a month"},
-		{"currency without every price", body{"account_id": idB, "effective_from": hour(nextMonth), "currency": "EUR"}, 400,
+		{"currency mid-month", body{"AccountId": idB, "EffectiveFrom": hour(midNext), "Currency": "EUR",
+			"X86GBSecondPrice": "0.00001", "Arm64GBSecondPrice": "0.00001", "MillionRequestsPrice": "0.2",
+			"StorageGBSecondPrice": "0.00000003"}, 400, lambdaerr.CodeInvalidParameterValue, "only at the first hour of a month"},
+		{"currency without every price", body{"AccountId": idB, "EffectiveFrom": hour(nextMonth), "Currency": "EUR"}, 400,
 			lambdaerr.CodeInvalidParameterValue, "must be given: the price in force is in USD"},
-		{"platform currency mid-month", body{"effective_from": hour(midNext.Add(time.Hour)), "currency": "EUR",
-			"x86_64_gb_second": "0.00001", "arm64_gb_second": "0.00001", "per_million_requests": "0.2",
-			"storage_gb_second": "0.00000003"}, 400, lambdaerr.CodeInvalidParameterValue, "the platform would change from USD to EUR"},
+		{"platform currency mid-month", body{"EffectiveFrom": hour(midNext.Add(time.Hour)), "Currency": "EUR",
+			"X86GBSecondPrice": "0.00001", "Arm64GBSecondPrice": "0.00001", "MillionRequestsPrice": "0.2",
+			"StorageGBSecondPrice": "0.00000003"}, 400, lambdaerr.CodeInvalidParameterValue, "the platform would change from USD to EUR"},
 	} {
 		resp, b := post(tc.b)
 		t.Run(tc.name, func(t *testing.T) { wantError(t, resp, b, tc.status, tc.code, tc.msg) })
 	}
 	// A currency changes at a month's first hour: accepted.
-	resp, b := post(body{"account_id": idB, "effective_from": hour(nextMonth), "currency": "EUR",
-		"x86_64_gb_second": "0.000015", "arm64_gb_second": "0.000012", "per_million_requests": "0.18",
-		"storage_gb_second": "0.000000028"})
+	resp, b := post(body{"AccountId": idB, "EffectiveFrom": hour(nextMonth), "Currency": "EUR",
+		"X86GBSecondPrice": "0.000015", "Arm64GBSecondPrice": "0.000012", "MillionRequestsPrice": "0.18",
+		"StorageGBSecondPrice": "0.000000028"})
 	var eur billing.Price
 	if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &eur) != nil || eur.Currency != "EUR" || eur.AccountID != idB {
 		t.Fatalf("EUR override at a month's start: %d %s", resp.StatusCode, b)
 	}
 	// …and then a platform row in another currency mid-month would move A (no override then? it
 	// has one) — B keeps EUR from its override, the platform-only accounts would switch: refused.
-	resp, b = post(body{"effective_from": hour(nextMonth.AddDate(0, 2, 3)), "currency": "GBP", "x86_64_gb_second": "1",
-		"arm64_gb_second": "1", "per_million_requests": "1", "storage_gb_second": "1"})
+	resp, b = post(body{"EffectiveFrom": hour(nextMonth.AddDate(0, 2, 3)), "Currency": "GBP", "X86GBSecondPrice": "1",
+		"Arm64GBSecondPrice": "1", "MillionRequestsPrice": "1", "StorageGBSecondPrice": "1"})
 	wantError(t, resp, b, http.StatusBadRequest, lambdaerr.CodeInvalidParameterValue, "only at the first hour of a month")
 
 	var list lambdaapi.ListPricesOutput

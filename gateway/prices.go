@@ -81,7 +81,7 @@ func (g *Gateway) addPrice(c *gin.Context) error {
 	ctx := c.Request.Context()
 	if in.AccountID != "" {
 		if !tenant.ValidAccountID(in.AccountID) {
-			return constraint("account_id", "satisfy regular expression pattern: \\d{12}")
+			return constraint("AccountId", "satisfy regular expression pattern: \\d{12}")
 		}
 		if _, err := bs.GetAccount(ctx, in.AccountID); err != nil {
 			return accountError(err, in.AccountID)

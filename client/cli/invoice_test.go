@@ -112,7 +112,7 @@ func TestInvoiceAndPricesCLI(t *testing.T) {
 	// As the owner.
 	useKey(t, owner.ID, owner.Secret)
 	code, out, _ = run(t, env, "", "invoice", "--month", m, "-o", "json")
-	if code != 0 || !strings.Contains(out, `"due": "0.83"`) {
+	if code != 0 || !strings.Contains(out, `"Due": "0.83"`) {
 		t.Errorf("owner's own invoice: %d %s", code, out)
 	}
 	code, _, errOut = run(t, env, "", "invoice", "--account", other, "--month", m)

@@ -57,50 +57,50 @@ const MonthLayout = "2006-01"
 //   - The currency is the one in force at the month's first hour; a month whose prices are in
 //     two currencies is refused (ErrMixedCurrency; PriceChange.Resolve never lets one happen).
 type Invoice struct {
-	AccountID   string    `json:"account_id"`
-	Month       string    `json:"month"`        // YYYY-MM
-	PeriodStart time.Time `json:"period_start"` // the month's first instant, UTC
-	PeriodEnd   time.Time `json:"period_end"`   // the next month's first instant (exclusive)
+	AccountID   string    `json:"AccountId"`
+	Month       string    `json:"Month"`       // YYYY-MM
+	PeriodStart time.Time `json:"PeriodStart"` // the month's first instant, UTC
+	PeriodEnd   time.Time `json:"PeriodEnd"`   // the next month's first instant (exclusive)
 	// Status is InvoiceFinal, or InvoiceOpen while the month is not over (a preview).
-	Status      string    `json:"status"`
-	Currency    string    `json:"currency"`
-	GeneratedAt time.Time `json:"generated_at"`
-	Lines       []Line    `json:"lines"`
-	FreeTier    FreeTier  `json:"free_tier"`
-	Credits     []Credit  `json:"credits"`
-	Gross       Money     `json:"gross"`
-	Credit      Money     `json:"credit"`
-	Due         Money     `json:"due"`
+	Status      string    `json:"Status"`
+	Currency    string    `json:"Currency"`
+	GeneratedAt time.Time `json:"GeneratedAt"`
+	Lines       []Line    `json:"Lines"`
+	FreeTier    FreeTier  `json:"FreeTier"`
+	Credits     []Credit  `json:"Credits"`
+	Gross       Money     `json:"Gross"`
+	Credit      Money     `json:"Credit"`
+	Due         Money     `json:"Due"`
 	// Prices are the rows of the price book in force during the period, in order.
-	Prices []Price `json:"prices"`
+	Prices []Price `json:"Prices"`
 }
 
 // Line is the usage of one function on one architecture during the invoice's month.
 type Line struct {
-	Function         string   `json:"function"`
-	Architecture     string   `json:"architecture"`
-	Requests         int64    `json:"requests"`
-	GBSeconds        Quantity `json:"gb_seconds"`
-	StorageGBSeconds Quantity `json:"storage_gb_seconds"`
-	ComputeCost      Money    `json:"compute_cost"`
-	RequestCost      Money    `json:"request_cost"`
-	StorageCost      Money    `json:"storage_cost"`
-	Total            Money    `json:"total"` // ComputeCost + RequestCost + StorageCost
+	Function         string   `json:"FunctionName"`
+	Architecture     string   `json:"Architecture"`
+	Requests         int64    `json:"Requests"`
+	GBSeconds        Quantity `json:"GBSeconds"`
+	StorageGBSeconds Quantity `json:"StorageGBSeconds"`
+	ComputeCost      Money    `json:"ComputeCost"`
+	RequestCost      Money    `json:"RequestCost"`
+	StorageCost      Money    `json:"StorageCost"`
+	Total            Money    `json:"TotalCost"` // ComputeCost + RequestCost + StorageCost
 }
 
 // FreeTier is the month's allowance (the price in force at the month's first hour).
 type FreeTier struct {
-	GBSeconds Quantity `json:"gb_seconds"`
-	Requests  int64    `json:"requests"`
+	GBSeconds Quantity `json:"GBSeconds"`
+	Requests  int64    `json:"Requests"`
 }
 
 // Credit is the value of the free tier used: Quantity GB-seconds (CreditCompute) or requests
 // (CreditRequests), deducted from Gross.
 type Credit struct {
-	Kind        string          `json:"kind"`
-	Description string          `json:"description"`
-	Quantity    decimal.Decimal `json:"quantity"` // GB-seconds to 6 places, or requests
-	Amount      Money           `json:"amount"`
+	Kind        string          `json:"Kind"`
+	Description string          `json:"Description"`
+	Quantity    decimal.Decimal `json:"Quantity"` // GB-seconds to 6 places, or requests
+	Amount      Money           `json:"Amount"`
 }
 
 // Money is an amount rounded to MoneyPlaces, shown with exactly that many (JSON: a string).

@@ -12,21 +12,21 @@ import (
 // until the next row of the same scope, for the platform (AccountID "") or for one account (an
 // override, which replaces the platform's row for that account while it is in force).
 type Price struct {
-	ID            int64     `json:"id"`
-	AccountID     string    `json:"account_id,omitempty"`
-	EffectiveFrom time.Time `json:"effective_from"`
-	Currency      string    `json:"currency"`
+	ID            int64     `json:"Id"`
+	AccountID     string    `json:"AccountId,omitempty"`
+	EffectiveFrom time.Time `json:"EffectiveFrom"`
+	Currency      string    `json:"Currency"`
 	// Per GB-second of compute, by architecture.
-	X86GBSecond   decimal.Decimal `json:"x86_64_gb_second"`
-	Arm64GBSecond decimal.Decimal `json:"arm64_gb_second"`
+	X86GBSecond   decimal.Decimal `json:"X86GBSecondPrice"`
+	Arm64GBSecond decimal.Decimal `json:"Arm64GBSecondPrice"`
 	// Per million requests.
-	PerMillionRequests decimal.Decimal `json:"per_million_requests"`
+	PerMillionRequests decimal.Decimal `json:"MillionRequestsPrice"`
 	// Per GB-second of ephemeral storage above the free 512 MB.
-	StorageGBSecond decimal.Decimal `json:"storage_gb_second"`
+	StorageGBSecond decimal.Decimal `json:"StorageGBSecondPrice"`
 	// The monthly free tier, per account.
-	FreeGBSeconds decimal.Decimal `json:"free_gb_seconds"`
-	FreeRequests  int64           `json:"free_requests"`
-	CreatedAt     time.Time       `json:"created_at,omitzero"`
+	FreeGBSeconds decimal.Decimal `json:"FreeGBSeconds"`
+	FreeRequests  int64           `json:"FreeRequests"`
+	CreatedAt     time.Time       `json:"CreatedAt,omitzero"`
 }
 
 // DefaultPrice is Lambda's published us-east-1 price list and monthly free tier (lambda-api.md

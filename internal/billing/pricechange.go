@@ -13,17 +13,17 @@ import (
 // scope at the effective date (Book.At: the account's latest override, else the platform's row),
 // so a change names only what changes.
 type PriceChange struct {
-	AccountID string `json:"account_id,omitempty"`
+	AccountID string `json:"AccountId,omitempty"`
 	// EffectiveFrom is a whole UTC hour, RFC 3339 ("2026-12-01T00:00:00Z") or without seconds
 	// ("2026-12-01T00:00Z"); "" means the next whole hour.
-	EffectiveFrom      string           `json:"effective_from,omitempty"`
-	Currency           string           `json:"currency,omitempty"`
-	X86GBSecond        *decimal.Decimal `json:"x86_64_gb_second,omitempty"`
-	Arm64GBSecond      *decimal.Decimal `json:"arm64_gb_second,omitempty"`
-	PerMillionRequests *decimal.Decimal `json:"per_million_requests,omitempty"`
-	StorageGBSecond    *decimal.Decimal `json:"storage_gb_second,omitempty"`
-	FreeGBSeconds      *decimal.Decimal `json:"free_gb_seconds,omitempty"`
-	FreeRequests       *int64           `json:"free_requests,omitempty"`
+	EffectiveFrom      string           `json:"EffectiveFrom,omitempty"`
+	Currency           string           `json:"Currency,omitempty"`
+	X86GBSecond        *decimal.Decimal `json:"X86GBSecondPrice,omitempty"`
+	Arm64GBSecond      *decimal.Decimal `json:"Arm64GBSecondPrice,omitempty"`
+	PerMillionRequests *decimal.Decimal `json:"MillionRequestsPrice,omitempty"`
+	StorageGBSecond    *decimal.Decimal `json:"StorageGBSecondPrice,omitempty"`
+	FreeGBSeconds      *decimal.Decimal `json:"FreeGBSeconds,omitempty"`
+	FreeRequests       *int64           `json:"FreeRequests,omitempty"`
 }
 
 // InvalidPriceError is a PriceChange the book refuses; Field names the offending field.
@@ -71,7 +71,7 @@ const HourLayout = "2006-01-02T15:04Z"
 // *InvalidPriceError:
 //   - EffectiveFrom is a whole UTC hour and not before the current one: rows in force in the past
 //     never change, so a past invoice never changes;
-//   - prices are non-negative with at most 20 decimal places (free_requests non-negative);
+//   - prices are non-negative with at most 20 decimal places (FreeRequests non-negative);
 //   - the currency is an ISO 4217 code; an override in another currency than the price in force
 //     for its account gives every price (nothing can be copied across currencies);
 //   - the currency in force for an account (and for the platform) changes only at the first hour
@@ -84,10 +84,10 @@ func (c PriceChange) Resolve(rows []Price, now time.Time) (Price, error) {
 	if c.EffectiveFrom != "" {
 		t, err := ParseHour(c.EffectiveFrom)
 		if err != nil {
-			return Price{}, invalid("effective_from", "%v", err)
+			return Price{}, invalid("EffectiveFrom", "%v", err)
 		}
 		if t.Before(current) {
-			return Price{}, invalid("effective_from", "%s is before the current hour %s: prices in force in the past "+
+			return Price{}, invalid("EffectiveFrom", "%s is before the current hour %s: prices in force in the past "+
 				"never change, so past invoices never change", t.Format(HourLayout), current.Format(HourLayout))
 		}
 		eff = t
@@ -98,7 +98,7 @@ func (c PriceChange) Resolve(rows []Price, now time.Time) (Price, error) {
 	p.ID, p.CreatedAt, p.AccountID, p.EffectiveFrom = 0, time.Time{}, c.AccountID, eff
 	if c.Currency != "" {
 		if !currencyPattern.MatchString(c.Currency) {
-			return Price{}, invalid("currency", "%q is not an ISO 4217 code of three capital letters", c.Currency)
+			return Price{}, invalid("Currency", "%q is not an ISO 4217 code of three capital letters", c.Currency)
 		}
 		p.Currency = c.Currency
 	}
@@ -107,11 +107,11 @@ func (c PriceChange) Resolve(rows []Price, now time.Time) (Price, error) {
 		src   *decimal.Decimal
 		dst   *decimal.Decimal
 	}{
-		{"x86_64_gb_second", c.X86GBSecond, &p.X86GBSecond},
-		{"arm64_gb_second", c.Arm64GBSecond, &p.Arm64GBSecond},
-		{"per_million_requests", c.PerMillionRequests, &p.PerMillionRequests},
-		{"storage_gb_second", c.StorageGBSecond, &p.StorageGBSecond},
-		{"free_gb_seconds", c.FreeGBSeconds, &p.FreeGBSeconds},
+		{"X86GBSecondPrice", c.X86GBSecond, &p.X86GBSecond},
+		{"Arm64GBSecondPrice", c.Arm64GBSecond, &p.Arm64GBSecond},
+		{"MillionRequestsPrice", c.PerMillionRequests, &p.PerMillionRequests},
+		{"StorageGBSecondPrice", c.StorageGBSecond, &p.StorageGBSecond},
+		{"FreeGBSeconds", c.FreeGBSeconds, &p.FreeGBSeconds},
 	}
 	for i, f := range prices {
 		if f.src == nil {
@@ -133,7 +133,7 @@ func (c PriceChange) Resolve(rows []Price, now time.Time) (Price, error) {
 	}
 	if c.FreeRequests != nil {
 		if *c.FreeRequests < 0 {
-			return Price{}, invalid("free_requests", "%d is negative", *c.FreeRequests)
+			return Price{}, invalid("FreeRequests", "%d is negative", *c.FreeRequests)
 		}
 		p.FreeRequests = *c.FreeRequests
 	}
@@ -170,7 +170,7 @@ func checkCurrencies(rows []Price, p Price) error {
 				if a != "" {
 					scope = "account " + a
 				}
-				return invalid("currency", "the currency in force for %s would change from %s to %s at %s: "+
+				return invalid("Currency", "the currency in force for %s would change from %s to %s at %s: "+
 					"a currency may change only at the first hour of a month (00:00 UTC on day 1), so that "+
 					"every invoice has one currency", scope, from, to, t.Format(HourLayout))
 			}
