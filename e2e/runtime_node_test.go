@@ -273,7 +273,9 @@ func testNodeFlavour(t *testing.T, l *lambdockd, fl nodeFlavour) {
 
 	t.Run("sleeping past the timeout gives Sandbox.Timedout, the next call succeeds", func(t *testing.T) {
 		slow := fn + "-timeout"
-		deployNode(t, l, fl.dir, &cli.Project{Name: slow, Timeout: 1})
+		// 1,024 MB (0.58 vCPU): the call after the timeout re-initialises Node.js inside the same
+		// 1 s, which at 128 MB's 0.07 vCPU quota takes most of that second on a busy host.
+		deployNode(t, l, fl.dir, &cli.Project{Name: slow, Timeout: 1, Memory: 1024})
 		r := l.invoke(t, slow, `{"op":"sleep","ms":3000}`)
 		var fe struct{ ErrorType, ErrorMessage string }
 		r.decode(t, &fe)
