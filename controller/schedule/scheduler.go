@@ -16,6 +16,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
+	"github.com/lambdock/lambdock/internal/infra/backoff"
 	"github.com/lambdock/lambdock/internal/lambda/schedexpr"
 	"github.com/lambdock/lambdock/internal/store"
 )
@@ -177,6 +178,9 @@ func (s *Scheduler) unsubscribe() {
 	s.subs = nil
 }
 
+// reloadRetryMax bounds the delay between reloads that fail.
+const reloadRetryMax = 10 * time.Second
+
 // Run schedules until ctx ends, then gives the lease up and ends the subscriptions New made. It
 // returns nil after ctx ends. Run it once.
 func (s *Scheduler) Run(ctx context.Context) error {
@@ -193,6 +197,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	defer pass.Stop()
 	var renewAt, reloadAt time.Time
 	leading := false
+	// A failed reload (the store away) is retried with a growing delay, not on every pass.
+	retry := backoff.Backoff{Min: s.cfg.Pass, Max: reloadRetryMax}
 	for {
 		now := time.Now()
 		fnChanged := s.scheduledFunctionChanged() // taken when not leading too: a new leader reloads
@@ -226,8 +232,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			if !now.Before(reloadAt) {
 				if err := s.reload(ctx); err != nil {
-					s.log.Warn("reload schedules", zap.Error(err))
+					delay := retry.Next()
+					s.log.Warn("reload schedules", zap.Duration("retry_in", delay), zap.Error(err))
+					reloadAt = now.Add(delay)
 				} else {
+					retry.Reset()
 					reloadAt = now.Add(s.cfg.Reload)
 				}
 			}
