@@ -186,7 +186,9 @@ func NewInvoice(ctx context.Context, book *Book, usage UsageReader, account stri
 			return nil, fmt.Errorf("%w: %s from %s, %s from %s", ErrMixedCurrency, inv.Currency,
 				from.Format(HourLayout), p.Currency, t.Format(HourLayout))
 		}
-		inv.Prices = append(inv.Prices, p)
+		if !SameRow(p, inv.Prices[len(inv.Prices)-1]) {
+			inv.Prices = append(inv.Prices, p)
+		}
 	}
 
 	daily, err := usage.Daily(ctx, from, to)
