@@ -29,17 +29,6 @@ func (s *Store) UsageDaily(ctx context.Context, f UsageFilter) ([]billing.Row, e
 	return s.usageRows(ctx, UsageDays, f)
 }
 
-// ExplainUsageRows is the plan PostgreSQL ran for UsageHourly (UsageHours) or UsageDaily
-// (UsageDays) of f (EXPLAIN (ANALYZE, FORMAT JSON)), for tests that show which index it uses.
-func (s *Store) ExplainUsageRows(ctx context.Context, t UsageTable, f UsageFilter) (string, error) {
-	sql, args := usageRowsSQL(t, f)
-	var plan string
-	if err := s.pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
-		return "", fmt.Errorf("store: explain usage rows: %w", err)
-	}
-	return plan, nil
-}
-
 // usageRows reads the aggregate rows of table t that f selects.
 func (s *Store) usageRows(ctx context.Context, t UsageTable, f UsageFilter) ([]billing.Row, error) {
 	sql, args := usageRowsSQL(t, f)
