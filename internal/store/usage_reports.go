@@ -140,6 +140,9 @@ type InvocationRecord struct {
 type InvocationFilter struct {
 	From   time.Time
 	Status string
+	// Qualifier keeps only the records of invocations of that alias or version ("" every one;
+	// an unqualified invocation's qualifier is "").
+	Qualifier string
 	Marker string
 	Limit  int
 }
@@ -163,10 +166,10 @@ func (s *Store) ListInvocations(ctx context.Context, account, function string, f
 			cold, status, COALESCE(error_type, '')
 		FROM invocations
 		WHERE account_id = $1 AND function_name = $2 AND start_time >= $3 AND ($4 = '' OR status = $4)
-			AND start_time <= $5 AND (NOT $8 OR (start_time, request_id, attempt) < ($5, $6, $7))
+			AND ($10 = '' OR qualifier = $10) AND start_time <= $5 AND (NOT $8 OR (start_time, request_id, attempt) < ($5, $6, $7))
 		ORDER BY start_time DESC, request_id DESC, attempt DESC
 		LIMIT $9`,
-		account, function, f.From, f.Status, after.start, after.id, after.attempt, keyset, f.Limit+1)
+		account, function, f.From, f.Status, after.start, after.id, after.attempt, keyset, f.Limit+1, f.Qualifier)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: list invocations of %s: %w", function, err)
 	}
