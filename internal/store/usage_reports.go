@@ -143,8 +143,8 @@ type InvocationFilter struct {
 	// Qualifier keeps only the records of invocations of that alias or version ("" every one;
 	// an unqualified invocation's qualifier is "").
 	Qualifier string
-	Marker string
-	Limit  int
+	Marker    string
+	Limit     int
 }
 
 // ListInvocations returns the account's function's invocation records f selects, newest first
