@@ -15,6 +15,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/infra/ticker"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
@@ -77,18 +78,11 @@ func (t *throttleCounter) run(ctx context.Context, period time.Duration) {
 	if t.js == nil {
 		return
 	}
-	tick := time.NewTicker(period)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if err := t.flush(ctx); err != nil && ctx.Err() == nil {
-				t.log.Warn("throttle counts not published, will retry", zap.Error(err))
-			}
+	ticker.Every(ctx, period, func(ctx context.Context) {
+		if err := t.flush(ctx); err != nil && ctx.Err() == nil {
+			t.log.Warn("throttle counts not published, will retry", zap.Error(err))
 		}
-	}
+	})
 }
 
 // flush publishes the pending record, if any, and then the counts gathered since. Only one

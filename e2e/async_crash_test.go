@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
 	"sync"
 	"syscall"
 	"testing"
@@ -87,40 +85,22 @@ func bridgeGateway(t *testing.T) string {
 	return ""
 }
 
-// lambdockdProcess runs the lambdockd binary on dir and addr until kill or the test's end.
-type lambdockdProcess struct {
-	cmd    *exec.Cmd
-	exited chan error
-	logs   bytes.Buffer
-}
-
+// runLambdockd runs lambdockd (every role) on dir and addr with an invoker of id invokerID until
+// kill or the test's end, when it is stopped with SIGTERM (it removes its containers; SIGKILL
+// only when it does not exit) and the containers a SIGKILL left are removed.
 func runLambdockd(t *testing.T, dir, addr, invokerID string) *lambdockdProcess {
 	t.Helper()
-	p := &lambdockdProcess{exited: make(chan error, 1)}
-	p.cmd = exec.Command(shared.lambdockd, "--data-dir", dir, "--addr", addr, "--nats-port", "-1",
-		"--agent", shared.agent, "--invoker-id", invokerID, "--log-level", "warn")
-	p.cmd.Stdout, p.cmd.Stderr = &p.logs, &p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.exited <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			// SIGTERM: it removes its containers; SIGKILL only when it does not exit.
-			_ = p.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-p.exited:
-			case <-time.After(startTimeout):
-				_ = p.cmd.Process.Kill()
-				<-p.exited
-			}
+	t.Cleanup(func() { removeContainers(t, sandbox.LabelInvoker+"="+invokerID) }) // runs after the stop
+	return startLambdockd(t, nil, func(p *lambdockdProcess) {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(startTimeout):
+			_ = p.cmd.Process.Kill()
+			<-p.exited
 		}
-		removeContainers(t, sandbox.LabelInvoker+"="+invokerID) // those a SIGKILL left
-		if t.Failed() {
-			t.Logf("lambdockd (pid %d) output:\n%s", p.cmd.Process.Pid, p.logs.String())
-		}
-	})
-	return p
+	}, "--data-dir", dir, "--addr", addr, "--nats-port", "-1", "--agent", shared.agent, "--invoker-id", invokerID,
+		"--log-level", "warn")
 }
 
 // removeContainers removes the containers carrying the labels (key=value).
@@ -143,15 +123,6 @@ func removeContainers(t testing.TB, labels ...string) {
 			t.Errorf("remove container %s: %v", c.ID, err)
 		}
 	}
-}
-
-// kill sends SIGKILL and waits for the process to be gone.
-func (p *lambdockdProcess) kill(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-p.exited
 }
 
 // TestAsyncEventsSurviveSIGKILL (issue 9, must-show 1): 1,000 accepted async invocations;

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -135,28 +133,14 @@ func TestUsageWriterSurvivesSIGKILL(t *testing.T) {
 }
 
 // runController runs the lambdockd binary with the controller role only (the usage writer runs
-// there) on dir, its embedded NATS on natsPort and the database at dbURL.
+// there) on dir, its embedded NATS on natsPort and the database at dbURL, until kill or the
+// test's end (SIGKILL: it has no containers).
 func runController(t *testing.T, dir, natsPort, dbURL string) *lambdockdProcess {
 	t.Helper()
-	p := &lambdockdProcess{exited: make(chan error, 1)}
-	p.cmd = exec.Command(shared.lambdockd, "--data-dir", dir, "--role", "controller", "--nats-port", natsPort,
-		"--log-level", "warn")
-	p.cmd.Env = append(os.Environ(), "LAMBDOCK_DATABASE_URL="+dbURL)
-	p.cmd.Stdout, p.cmd.Stderr = &p.logs, &p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.exited <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-		}
-		if t.Failed() {
-			t.Logf("lambdockd (pid %d) output:\n%s", p.cmd.Process.Pid, p.logs.String())
-		}
-	})
-	return p
+	return startLambdockd(t, []string{"LAMBDOCK_DATABASE_URL=" + dbURL}, func(p *lambdockdProcess) {
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}, "--data-dir", dir, "--role", "controller", "--nats-port", natsPort, "--log-level", "warn")
 }
 
 // waitUsageStream connects to the NATS at url once it answers and waits for the usage writer's

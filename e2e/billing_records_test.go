@@ -106,7 +106,9 @@ func invocationRows(ctx context.Context, db *pgxpool.Pool) ([]invocationRow, err
 	return out, rs.Err()
 }
 
-// waitRows waits until the invocations table holds want rows, and returns them.
+// waitRows waits until the invocations table holds want rows, and returns them. It returns as
+// soon as there are at least want: a late duplicate cannot be missed that way, because the
+// primary key (request id, attempt) makes a second row of the same attempt impossible.
 func waitRows(t *testing.T, db *pgxpool.Pool, want int) []invocationRow {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), billingRowsTimeout)

@@ -128,6 +128,17 @@ func testLogger() *zap.Logger {
 
 // deploy writes a function project around the test function and deploys it through the CLI's
 // code path (cli.Deploy).
+// deployWarm deploys name like deploy and invokes it once (echo), which must succeed: its
+// container is warm, its code in the invoker's cache, and the gateway's caches hold the
+// function and the caller's key.
+func (l *lambdockd) deployWarm(t testing.TB, name string, memoryMB, timeoutSec int) {
+	t.Helper()
+	l.deploy(t, name, memoryMB, timeoutSec)
+	if r := l.invoke(t, name, `{"op":"echo"}`); r.status != http.StatusOK {
+		t.Fatalf("first invoke of %s: %v", name, r)
+	}
+}
+
 func (l *lambdockd) deploy(t testing.TB, name string, memoryMB, timeoutSec int) {
 	t.Helper()
 	dir := t.TempDir()

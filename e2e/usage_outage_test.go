@@ -30,11 +30,7 @@ func TestUsageSurvivesNATSOutage(t *testing.T) {
 	cfg := newConfig(dataDir(t), "e2e-outage-"+randomID())
 	cfg.NATSURL = ns.ClientURL()
 	l := start(t, cfg)
-	l.deploy(t, fn, memoryMB, 20)
-	// A first call puts the code in the invoker's cache: the cold starts below need no NATS.
-	if r := l.invoke(t, fn, `{"op":"echo"}`); r.status != 200 {
-		t.Fatalf("first invoke: %v", r)
-	}
+	l.deployWarm(t, fn, memoryMB, 20) // the code is in the invoker's cache: the cold starts below need no NATS
 
 	var calls sync.WaitGroup
 	for range inflight {

@@ -20,6 +20,14 @@ const recordTime = "2006-01-02T15:04:05.000000Z07:00"
 // listInvocations is GET /lambdock/v1/functions/{name}/invocations?from=&status=&limit=&marker=:
 // the invocation attempts of a function of the caller's account that ran, newest first, limit
 // (1–1000, default 50) at a time. An unknown function, or another account's, is 404.
+//
+// The records are those of the function's name: records are kept by account and function name,
+// not by the function's identity, so a function deleted and re-created under the same name
+// shows its predecessor's records too, and a deleted function's records cannot be listed (404)
+// until a function of that name exists again (its usage stays in reports and invoices). A
+// qualifier in {name} (f:prod, or ?Qualifier=) must exist like in every call on a function, and
+// keeps only the records of invocations made through that alias or version (the qualifier the
+// caller named; an unqualified invocation's records have none, and are listed only without one).
 func (g *Gateway) listInvocations(c *gin.Context) error {
 	if err := checkQuery(c); err != nil {
 		return err
@@ -49,10 +57,15 @@ func (g *Gateway) listInvocations(c *gin.Context) error {
 		}
 		f.From = t
 	}
-	fn, err := g.lookupParam(c)
+	ref, err := parseRef(c)
 	if err != nil {
 		return err
 	}
+	fn, err := g.lookup(c.Request.Context(), ref)
+	if err != nil {
+		return err
+	}
+	f.Qualifier = ref.Qualifier
 	r := g.cfg.Store
 	list, next, err := r.ListInvocations(c.Request.Context(), fn.AccountID, fn.Name, f)
 	if errors.Is(err, store.ErrBadMarker) {

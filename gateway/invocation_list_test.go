@@ -112,6 +112,24 @@ func TestListInvocations(t *testing.T) {
 		}
 	})
 
+	t.Run("qualifier", func(t *testing.T) {
+		q := alpha[0]
+		q.RequestID, q.Qualifier = "through-latest", "$LATEST"
+		if _, err := env.DB.InsertUsage(context.Background(), []msg.Usage{q}); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/lambdock/v1/functions/" + url.PathEscape("alpha:$LATEST") + "/invocations",
+			"/lambdock/v1/functions/alpha/invocations?Qualifier=%24LATEST"} {
+			resp, body := do(t, env, call{method: http.MethodGet, path: path,
+				header: map[string]string{gatewaytest.HeaderTestAccount: idA}})
+			var out lambdaapi.ListInvocationsOutput
+			if resp.StatusCode != 200 || json.Unmarshal(body, &out) != nil || len(out.Invocations) != 1 ||
+				out.Invocations[0].RequestID != "through-latest" || out.Invocations[0].Qualifier != "$LATEST" {
+				t.Errorf("%s: %d %s; want only the record of the invocation through $LATEST", path, resp.StatusCode, body)
+			}
+		}
+	})
+
 	const invalid = lambdaerr.CodeInvalidParameterValue
 	for _, tt := range []struct {
 		name, account, function, query string
@@ -126,6 +144,7 @@ func TestListInvocations(t *testing.T) {
 		{"bad status", idA, "alpha", "status=throttled", 400, invalid, "status"},
 		{"bad from", idA, "alpha", "from=now", 400, invalid, "from"},
 		{"bad marker", idA, "alpha", "marker=xyz", 400, invalid, "marker"},
+		{"unknown qualifier", idA, "alpha:prod", "", 404, lambdaerr.CodeResourceNotFound, "alpha"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			q, err := url.ParseQuery(tt.query)

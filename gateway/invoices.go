@@ -41,7 +41,7 @@ func (g *Gateway) getInvoice(c *gin.Context) error {
 	account := caller.AccountID
 	if q, ok := c.GetQuery("account"); ok {
 		var err error
-		if account, err = g.billingAccount(c, caller, q, "GetInvoice", "invoice"); err != nil {
+		if account, err = g.billingAccount(caller, q, "GetInvoice", "invoice"); err != nil {
 			return err
 		}
 	}

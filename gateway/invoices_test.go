@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -472,8 +473,100 @@ func TestInvoiceBadInput(t *testing.T) {
 		resp, body := do(t, env, call{method: http.MethodGet, path: "/lambdock/v1/invoices?" + tc.query})
 		wantError(t, resp, body, http.StatusBadRequest, lambdaerr.CodeInvalidParameterValue, tc.msg)
 	}
+	// An account that never existed has an empty invoice (an admin may invoice any account id,
+	// like GET usage, so that a deleted account's last months can be invoiced).
 	resp, body := do(t, env, call{method: http.MethodGet, path: "/lambdock/v1/invoices?month=2026-11&account=999999999999"})
-	wantError(t, resp, body, http.StatusNotFound, lambdaerr.CodeResourceNotFound, "Account not found: 999999999999")
+	var inv billing.Invoice
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &inv) != nil || inv.AccountID != "999999999999" ||
+		len(inv.Lines) != 0 || !inv.Due.IsZero() {
+		t.Errorf("invoice of an account that never existed: %d %s; want 200 and an empty invoice", resp.StatusCode, body)
+	}
+}
+
+// A deleted account keeps its price overrides (history) and can still be invoiced, its prices
+// listed and its usage reported by the admin; no override can be added for it any more.
+func TestBillingOfADeletedAccount(t *testing.T) {
+	env := gatewaytest.New(t)
+	ctx := context.Background()
+	const id = "444444444444"
+	if err := env.DB.CreateAccount(ctx, &tenant.Account{ID: id, Name: "gone", Concurrency: 5}); err != nil {
+		t.Fatal(err)
+	}
+	month := billing.MonthStart(time.Now()).AddDate(0, -1, 0)
+	if _, err := env.DB.InsertUsage(ctx, []msg.Usage{record(id, "f", "x86_64", 1, month.Add(time.Hour), 1024, 1000, 512)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.DB.AddPrice(ctx, billing.Price{AccountID: id, EffectiveFrom: month.AddDate(0, -1, 0), Currency: "USD",
+		X86GBSecond: dec("1"), Arm64GBSecond: dec("1"), PerMillionRequests: dec("0"), StorageGBSecond: dec("0"),
+		FreeGBSeconds: dec("0")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.DeleteAccount(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := env.Client.Invoice(ctx, id, month.Format("2006-01"))
+	if err != nil || len(inv.Lines) != 1 || inv.Due.String() != "1.00" || len(inv.Prices) != 1 || inv.Prices[0].AccountID != id {
+		t.Errorf("invoice of the deleted account: %+v, %v; want 1 GB-s at its override's 1.00", inv, err)
+	}
+	ps, err := env.Client.ListPrices(ctx, id)
+	if err != nil || !slices.ContainsFunc(ps, func(p billing.Price) bool { return p.AccountID == id }) {
+		t.Errorf("prices of the deleted account: %+v, %v; want its override kept", ps, err)
+	}
+	resp, body := do(t, env, call{method: http.MethodGet, path: "/lambdock/v1/usage?by=month&account=" + id +
+		"&from=" + month.Format(time.RFC3339) + "&to=" + month.AddDate(0, 1, 0).Format(time.RFC3339)})
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"Requests":1`)) {
+		t.Errorf("usage of the deleted account: %d %s", resp.StatusCode, body)
+	}
+	resp, body = do(t, env, call{method: http.MethodPost, path: "/lambdock/v1/prices",
+		body: mustJSON(t, map[string]any{"AccountId": id, "X86GBSecondPrice": "2"})})
+	wantError(t, resp, body, http.StatusNotFound, lambdaerr.CodeResourceNotFound, "Account not found: "+id)
+}
+
+// Two concurrent price changes that each pass the checks alone but together would change an
+// account's currency mid-month: exactly one is added (the book is read, checked and added to in
+// one transaction).
+func TestConcurrentPriceChangesKeepOneCurrencyPerMonth(t *testing.T) {
+	env := gatewaytest.New(t)
+	twoAccounts(t, env)
+	ctx := context.Background()
+	next := billing.MonthStart(time.Now()).AddDate(0, 1, 0)
+	accounts := []string{"555555555501", "555555555502", "555555555503", "555555555504", "555555555505"}
+	for _, id := range accounts {
+		if err := env.DB.CreateAccount(ctx, &tenant.Account{ID: id, Name: "c" + id, Concurrency: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range accounts {
+		changes := []billing.PriceChange{
+			// From the month's first hour in EUR: fine alone.
+			{AccountID: id, EffectiveFrom: next.Format(time.RFC3339), Currency: "EUR", X86GBSecond: ptr(dec("0.00002")),
+				Arm64GBSecond: ptr(dec("0.00002")), PerMillionRequests: ptr(dec("0.2")), StorageGBSecond: ptr(dec("0"))},
+			// In USD from mid-month: fine alone (USD is in force), a break after the EUR row.
+			{AccountID: id, EffectiveFrom: next.AddDate(0, 0, 14).Format(time.RFC3339), Currency: "USD",
+				X86GBSecond: ptr(dec("0.00003")), Arm64GBSecond: ptr(dec("0.00003")), PerMillionRequests: ptr(dec("0.2")),
+				StorageGBSecond: ptr(dec("0"))},
+		}
+		errs := make([]error, len(changes))
+		var wg sync.WaitGroup
+		for i, c := range changes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = env.Client.AddPrice(ctx, c)
+			}()
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) {
+			t.Fatalf("account %s: errors %v, %v; want exactly one change added", id, errs[0], errs[1])
+		}
+		failed := errs[0]
+		if failed == nil {
+			failed = errs[1]
+		}
+		if !strings.Contains(failed.Error(), "only at the first hour of a month") {
+			t.Errorf("account %s: the refused change: %v; want the currency rule", id, failed)
+		}
+	}
 }
 
 // Who sees what, with authentication on: an owner its own invoices and prices only (another
@@ -626,7 +719,9 @@ func TestPricesAPI(t *testing.T) {
 		{"past hour", body{"EffectiveFrom": hour(now.Truncate(time.Hour).Add(-time.Hour))}, 400, lambdaerr.CodeInvalidParameterValue,
 			"past invoices never change"},
 		{"last month", body{"EffectiveFrom": hour(thisMonth.AddDate(0, -1, 0))}, 400, lambdaerr.CodeInvalidParameterValue,
-			"before the current hour"},
+			"not after the current hour"},
+		{"current hour", body{"EffectiveFrom": hour(now.Truncate(time.Hour))}, 400, lambdaerr.CodeInvalidParameterValue,
+			"usage already recorded in the current hour"},
 		{"not a whole hour", body{"EffectiveFrom": "2099-01-01T00:30:00Z"}, 400, lambdaerr.CodeInvalidParameterValue, "whole hour"},
 		{"not a time", body{"EffectiveFrom": "tomorrow"}, 400, lambdaerr.CodeInvalidParameterValue, "RFC 3339"},
 		{"negative", body{"EffectiveFrom": "2099-01-01T00:00Z", "X86GBSecondPrice": "-1"}, 400,

@@ -26,9 +26,9 @@ const (
 type BillingStore interface {
 	// Prices is the whole price book.
 	Prices(ctx context.Context) ([]billing.Price, error)
-	// AddPrice adds a row (store.ErrExists for a scope and date taken, store.ErrNotFound for an
-	// unknown account).
-	AddPrice(ctx context.Context, p billing.Price) (billing.Price, error)
+	// ChangePrice adds the row resolve computes from the book, atomically (store.ErrExists for a
+	// scope and date taken, store.ErrNotFound for an unknown account).
+	ChangePrice(ctx context.Context, account string, resolve func(book []billing.Price) (billing.Price, error)) (billing.Price, error)
 	// UsageDaily and UsageHourly read the usage aggregates.
 	UsageDaily(ctx context.Context, f store.UsageFilter) ([]billing.Row, error)
 	UsageHourly(ctx context.Context, f store.UsageFilter) ([]billing.Row, error)
@@ -37,8 +37,6 @@ type BillingStore interface {
 	// ListInvocations returns a page of a function's invocation records, newest first, and the
 	// next marker (store.ErrBadMarker for a bad one).
 	ListInvocations(ctx context.Context, account, function string, f store.InvocationFilter) ([]store.InvocationRecord, string, error)
-	// GetAccount returns an account or tenant.ErrNotFound.
-	GetAccount(ctx context.Context, id string) (*tenant.Account, error)
 }
 
 // listPrices is GET /lambdock/v1/prices[?account=ID]: the platform's rows and the overrides of
@@ -53,7 +51,7 @@ func (g *Gateway) listPrices(c *gin.Context) error {
 	}
 	if q, ok := c.GetQuery("account"); ok {
 		var err error
-		if account, err = g.billingAccount(c, caller, q, "ListPrices", "price"); err != nil {
+		if account, err = g.billingAccount(caller, q, "ListPrices", "price"); err != nil {
 			return err
 		}
 	}
@@ -78,26 +76,17 @@ func (g *Gateway) addPrice(c *gin.Context) error {
 	if err := readJSON(c, maxConfigRequest, "AddPrice", &in); err != nil {
 		return err
 	}
-	ctx := c.Request.Context()
-	if in.AccountID != "" {
-		if !tenant.ValidAccountID(in.AccountID) {
-			return constraint("AccountId", "satisfy regular expression pattern: \\d{12}")
-		}
-		if _, err := bs.GetAccount(ctx, in.AccountID); err != nil {
-			return accountError(err, in.AccountID)
-		}
+	if in.AccountID != "" && !tenant.ValidAccountID(in.AccountID) {
+		return constraint("AccountId", "satisfy regular expression pattern: \\d{12}")
 	}
-	rows, err := bs.Prices(ctx)
-	if err != nil {
-		return err
-	}
-	p, err := in.Resolve(rows, time.Now())
+	// The book is read, checked and added to in one transaction, so that two concurrent changes
+	// cannot both pass the checks (one currency per invoice month) that only one may pass.
+	p, err := bs.ChangePrice(c.Request.Context(), in.AccountID, func(book []billing.Price) (billing.Price, error) {
+		return in.Resolve(book, time.Now())
+	})
 	if ip := (*billing.InvalidPriceError)(nil); errors.As(err, &ip) {
 		return lambdaerr.InvalidParameter("'%s' value failed to satisfy constraint: %s", ip.Field, ip.Message)
-	} else if err != nil {
-		return err
 	}
-	p, err = bs.AddPrice(ctx, p)
 	switch {
 	case errors.Is(err, store.ErrExists):
 		scope := "the platform"
@@ -107,7 +96,7 @@ func (g *Gateway) addPrice(c *gin.Context) error {
 		return lambdaerr.Conflict("A price for %s effective %s already exists; rows are never changed, add one at "+
 			"another hour", scope, p.EffectiveFrom.Format(billing.HourLayout))
 	case errors.Is(err, store.ErrNotFound):
-		return lambdaerr.ResourceNotFound("Account not found: %s", p.AccountID)
+		return lambdaerr.ResourceNotFound("Account not found: %s", in.AccountID)
 	case err != nil:
 		return err
 	}
@@ -116,20 +105,16 @@ func (g *Gateway) addPrice(c *gin.Context) error {
 
 // billingAccount is the account named by the query parameter account= of a prices or invoices
 // call: a 12-digit id; an owner may name only its own (else AccessDeniedException on the
-// resource kind), an admin any existing one (else 404).
-func (g *Gateway) billingAccount(c *gin.Context, caller tenant.Caller, q, op, kind string) (string, error) {
+// resource kind), an admin any, whether it exists, was deleted or never existed (its prices,
+// invoices and usage are then those of its rows: possibly none), like GET usage, so that a
+// deleted account's last months can still be invoiced.
+func (g *Gateway) billingAccount(caller tenant.Caller, q, op, kind string) (string, error) {
 	switch {
 	case !tenant.ValidAccountID(q):
 		return "", constraint("account", "satisfy regular expression pattern: \\d{12}")
-	case q == caller.AccountID:
-		return q, nil
-	case caller.Role != tenant.RoleAdmin:
+	case q != caller.AccountID && caller.Role != tenant.RoleAdmin:
 		return "", lambdaerr.AccessDenied(principalARN(caller), lambdockService+":"+op,
 			"arn:aws:lambdock::"+q+":"+kind+"/*")
-	}
-	bs := g.cfg.Store
-	if _, err := bs.GetAccount(c.Request.Context(), q); err != nil {
-		return "", accountError(err, q)
 	}
 	return q, nil
 }

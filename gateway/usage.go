@@ -180,12 +180,6 @@ type usageBucketKey struct {
 	function string
 }
 
-// usageAcc is a bucket being summed.
-type usageAcc struct {
-	totals billing.Totals
-	cost   billing.Cost
-}
-
 // buildUsageReport reads the aggregates of q's period piece by piece, prices every row at the
 // price in force for its account at its start, and sums rows and costs into q's buckets.
 func buildUsageReport(ctx context.Context, r BillingStore, q usageQuery) (*lambdaapi.UsageReport, error) {
@@ -198,7 +192,7 @@ func buildUsageReport(ctx context.Context, r BillingStore, q usageQuery) (*lambd
 	bucket := map[string]store.UsageBucket{lambdaapi.UsageByHour: store.BucketHour, lambdaapi.UsageByDay: store.BucketDay,
 		lambdaapi.UsageByMonth: store.BucketMonth, lambdaapi.UsageByFunction: store.BucketAll}[q.by]
 	byFunction := q.by == lambdaapi.UsageByFunction
-	buckets := map[usageBucketKey]*usageAcc{}
+	buckets := billing.Sums[usageBucketKey]{}
 	currencies := map[string]bool{}
 	for _, p := range usagePieces(q.from, q.to, priceChanges(book, prices, q.account, q.from, q.to), hourly) {
 		rows, err := r.SumUsage(ctx, store.UsageSum{
@@ -222,13 +216,7 @@ func buildUsageReport(ctx context.Context, r BillingStore, q usageQuery) (*lambd
 					k.account = row.AccountID
 				}
 			}
-			acc := buckets[k]
-			if acc == nil {
-				acc = &usageAcc{}
-				buckets[k] = acc
-			}
-			acc.totals.Add(row.Totals)
-			acc.cost = acc.cost.Add(price.Cost(row.Architecture, row.Totals))
+			buckets.Add(k, price, row)
 		}
 	}
 	report := &lambdaapi.UsageReport{AccountID: q.account, FunctionName: q.function,
@@ -263,7 +251,7 @@ func buildUsageReport(ctx context.Context, r BillingStore, q usageQuery) (*lambd
 		}
 		return strings.Compare(a.function, b.function)
 	})
-	var total usageAcc
+	var total billing.Priced
 	for _, k := range keys {
 		acc := buckets[k]
 		b := lambdaapi.UsageBucket{AccountID: k.account, FunctionName: k.function, UsageTotals: usageTotals(*acc)}
@@ -271,21 +259,20 @@ func buildUsageReport(ctx context.Context, r BillingStore, q usageQuery) (*lambd
 			b.Start = k.start.Format(time.RFC3339)
 		}
 		report.Buckets = append(report.Buckets, b)
-		total.totals.Add(acc.totals)
-		total.cost = total.cost.Add(acc.cost)
+		total.Add(*acc)
 	}
 	report.Totals = usageTotals(total)
 	return report, nil
 }
 
 // usageTotals is the wire form of a bucket's sums and cost.
-func usageTotals(a usageAcc) lambdaapi.UsageTotals {
-	u := a.totals
+func usageTotals(a billing.Priced) lambdaapi.UsageTotals {
+	u := a.Totals
 	t := lambdaapi.UsageTotals{
 		Requests: u.Requests, Errors: u.Errors, Throttles: u.Throttles, ColdStarts: u.ColdStarts,
 		GBSeconds: billing.GBSeconds(u.MBms), MBMilliseconds: u.MBms, StorageGBSeconds: billing.GBSeconds(u.StorageMBms),
 		BilledDurationMs: u.BilledMs,
-		ComputeCost:      a.cost.Compute, RequestCost: a.cost.Requests, StorageCost: a.cost.Storage, TotalCost: a.cost.Total(),
+		ComputeCost:      a.Cost.Compute, RequestCost: a.Cost.Requests, StorageCost: a.Cost.Storage, TotalCost: a.Cost.Total(),
 	}
 	if u.Requests > 0 {
 		t.AverageDurationMs = math.Round(float64(u.DurationUs)/float64(u.Requests)) / 1000

@@ -53,10 +53,17 @@ type Result struct {
 	// Stream, set only when the Request asked for it and the runtime streamed its response,
 	// is that response as the runtime writes it. Payload is then empty, and FunctionError and
 	// the measurements (Duration to LogTail) are filled in when Stream returns io.EOF; any
-	// other error from it is a platform failure (the container was removed). The environment
+	// other error from it means the stream failed and the container was removed: a function
+	// error when it was killed for its memory limit (FunctionError set), else a platform
+	// failure (Unbilled). The environment
 	// is handed back (Idle) only after the stream ended or was closed, and the caller must read
 	// it to its end or close it.
 	Stream io.ReadCloser
+	// Unbilled is set when Stream failed on the platform's side (the caller gone, the invoker
+	// shutting down, the backstop, a broken agent channel without an out-of-memory kill): the
+	// run is not billed, so it has no usage record. A stream that failed because the container
+	// was killed for its memory limit is a function error (Runtime.ExitError) instead, billed.
+	Unbilled bool
 }
 
 // CodeFetcher returns a function's zip by the hex SHA-256 the Spec names. The invoker calls it only

@@ -160,57 +160,88 @@ func (inv *Invoker) run(ctx context.Context, e *env, spec function.Spec, req Req
 	}
 	// The backstop goes on bounding the stream; the environment is handed back at its end.
 	res.Stream = &resultStream{body: reply.Stream, end: func(err error) {
-		cancel()
-		if err != nil {
-			// The function ran (it began its response): bill it as a crash, for the time it
-			// ran until the stream failed.
-			res.crashed(time.Now(), "stream failed: "+err.Error(), -1)
-			inv.background(func() {
-				defer close(idle)
-				inv.discard(ctx, e, "streamed reply failed: "+err.Error())
-			})
+		if err == nil {
+			cancel()
+			res.measure(reply)
+			inv.handBack(ctx, e, res, idle, idleBy, log)
 			return
 		}
-		res.measure(reply)
-		inv.handBack(ctx, e, res, idle, idleBy, log)
+		// The stream broke before the agent's trailers: a failure of the channel, not a function
+		// error the agent reports (those, a runtime exit too, end the stream with trailers).
+		// Whose failure it was is decided as for a lost agent.
+		defer cancel()
+		loss := inv.classifyLoss(ctx, callCtx, e, start)
+		if loss.billed() {
+			res.crashed(loss.end, "signal: killed", int64(spec.MemoryMB)<<20)
+		} else {
+			res.Unbilled = true
+			log.Warn("streamed reply failed on the platform's side; not billed", zap.String("reason", loss.reason),
+				zap.String("container_state", loss.state), zap.Error(err))
+		}
+		inv.background(func() {
+			defer close(idle)
+			inv.discard(ctx, e, "streamed reply failed ("+loss.reason+"): "+err.Error())
+		})
 	}}
 	return res, nil
 }
 
-// lostAgent ends an invocation whose agent channel failed (err) before the agent replied, and
-// removes its container. Who failed decides whether it was a run to bill (lambda-api.md §6:
-// Lambda bills the function's time, whatever its outcome, and never a failure of its own):
+// loss is why an invocation's agent channel failed (before the agent replied, or in the middle
+// of a streamed reply), as classifyLoss decides it.
+type loss struct {
+	end        time.Time // when the failure was seen
+	reason     string    // for logs and errors
+	state      string    // the container's state
+	oomKilled  bool      // the container was killed for its memory limit
+	callerGone bool      // the caller gave up or the invoker is shutting down
+}
+
+// billed reports whether the loss is the function's, a run to bill (lambda-api.md §6: Lambda
+// bills the function's time, whatever its outcome, and never a failure of its own): only a
+// container killed for its memory limit while the caller still waited.
+func (l loss) billed() bool { return l.oomKilled && !l.callerGone }
+
+// classifyLoss is the one place that decides whose failure a broken agent channel was:
 //   - the container was killed for its memory limit: the function ran and crashed, as Lambda's
-//     Runtime.ExitError after an out-of-memory kill. The result is that function error, billed
-//     for the time from the start to the failure, with the peak at the memory size.
-//   - anything else (the invoker shutting down, no reply within the backstop although the
-//     agent enforces the timeout, a container that died otherwise, a broken connection): the
-//     platform failed, and the Go error says so. No result, so no usage record and no bill.
+//     Runtime.ExitError after an out-of-memory kill; billed, with the peak at the memory size.
+//   - anything else (the caller gave up or the invoker is shutting down, no reply within the
+//     backstop although the agent enforces the timeout, a container that died otherwise, a
+//     broken connection): the platform failed; not billed.
+//
+// It reads the container's exit state, so it runs before the container is removed.
+func (inv *Invoker) classifyLoss(ctx, callCtx context.Context, e *env, start time.Time) loss {
+	l := loss{end: time.Now(), reason: "agent channel failed", callerGone: ctx.Err() != nil}
+	switch {
+	case l.callerGone:
+		l.reason = "the caller gave up"
+	case errors.Is(callCtx.Err(), context.DeadlineExceeded):
+		l.reason = fmt.Sprintf("no reply within the backstop of %v", time.Since(start).Round(time.Second))
+	}
+	stateCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
+	l.state, l.oomKilled = inv.engine.ExitState(stateCtx, e.containerID)
+	cancel()
+	return l
+}
+
+// lostAgent ends an invocation whose agent channel failed (err) before the agent replied, and
+// removes its container. classifyLoss decides whether it was a run to bill: if so, the result
+// is the function error Runtime.ExitError, billed for the time from the start to the failure;
+// otherwise the platform failed, and the Go error says so (no result, so no usage record).
 func (inv *Invoker) lostAgent(ctx, callCtx context.Context, cancelCall context.CancelFunc, e *env, spec function.Spec,
 	req Request, cold bool, start time.Time, err error) (*Result, error) {
 	defer cancelCall()
-	end := time.Now()
-	reason := "agent channel failed"
-	switch {
-	case ctx.Err() != nil:
-		reason = "the caller gave up"
-	case errors.Is(callCtx.Err(), context.DeadlineExceeded):
-		reason = fmt.Sprintf("no reply within the backstop of %v", time.Since(start).Round(time.Second))
-	}
-	stateCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
-	state, oomKilled := inv.engine.ExitState(stateCtx, e.containerID)
-	cancel()
-	inv.discard(ctx, e, reason)
-	if oomKilled && ctx.Err() == nil {
+	l := inv.classifyLoss(ctx, callCtx, e, start)
+	inv.discard(ctx, e, l.reason)
+	if l.billed() {
 		res := newResult(req.RequestID, spec, e, &agentclient.Reply{}, cold, start)
-		res.crashed(end, "signal: killed", int64(spec.MemoryMB)<<20)
+		res.crashed(l.end, "signal: killed", int64(spec.MemoryMB)<<20)
 		idle := make(chan struct{})
 		close(idle) // its container is gone
 		res.Idle = idle
 		return res, nil
 	}
 	return nil, fmt.Errorf("invoker: invoke %s in container %s (%s; container %s): %w",
-		spec.Name, sandbox.ShortID(e.containerID), reason, state, err)
+		spec.Name, sandbox.ShortID(e.containerID), l.reason, l.state, err)
 }
 
 // handBack marks e as finishing and, once its runtime asks for the next event (Lambda keeps

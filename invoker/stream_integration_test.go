@@ -117,3 +117,36 @@ func TestStreamedResult(t *testing.T) {
 		}
 	})
 }
+
+// TestStreamBrokenByTheCallerIsNotBilled: the caller gives up in the middle of a stream (its
+// context ends): a failure on the platform's side, classified as for a lost agent, so the result
+// is Unbilled (no usage record) and no function error, and the environment is removed.
+func TestStreamBrokenByTheCallerIsNotBilled(t *testing.T) {
+	h := newHarness(t, nil)
+	payload, err := json.Marshal(map[string]any{"op": "stream", "chunks": []string{"only the first"}, "hold": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := h.Invoke(ctx, invoker.Request{RequestID: uuid.NewString(), Function: spec("streamer", 128, 30),
+		Payload: payload, Stream: true})
+	if err != nil || res.Stream == nil {
+		t.Fatalf("Invoke: %v, %+v", err, res)
+	}
+	defer res.Stream.Close()
+	r := bufio.NewReader(res.Stream)
+	readPrelude(t, r)
+	first := make([]byte, len("only the first"))
+	if _, err := io.ReadFull(r, first); err != nil {
+		t.Fatalf("first chunk %q: %v", first, err)
+	}
+	cancel() // the caller gives up
+	if _, err := io.ReadAll(r); err == nil {
+		t.Fatal("the stream ended well after its caller gave up")
+	}
+	if !res.Unbilled || res.FunctionError != "" {
+		t.Errorf("Unbilled %v, function error %q; want a platform failure, not billed", res.Unbilled, res.FunctionError)
+	}
+	<-res.Idle
+}

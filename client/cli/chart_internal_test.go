@@ -42,7 +42,12 @@ func TestReportPeriod(t *testing.T) {
 		{since: "30d", wantFrom: time.Date(2026, 10, 22, 0, 0, 0, 0, time.UTC)},
 		{since: "1d", wantFrom: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)},
 		{since: "6h", wantFrom: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)},
-		{since: "90m", wantFrom: now.Add(-90 * time.Minute)},
+		// A duration starts at the hour that contains now minus it (14:12:07 → 14:00).
+		{since: "90m", wantFrom: time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)},
+		{since: "1h30m", wantFrom: time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)},
+		{since: "42m", wantFrom: time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)},
+		{since: "43m", wantFrom: time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)},
+		{since: "2000m", wantFrom: time.Date(2026, 11, 19, 6, 0, 0, 0, time.UTC)},
 		{from: "2026-10-01", to: "2026-11-01T00:00:00Z", wantFrom: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC),
 			wantTo: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
 		{since: "0d", err: "--since"},

@@ -19,7 +19,8 @@ func newInvocationsCommand(o *options) *cobra.Command {
 		Short: "List a function's recent invocations, newest first",
 		Long: "List the invocations of a function that ran (one line per attempt), newest first: start, request id,\n" +
 			"status, duration, init duration of a cold start, billed duration, memory used of the memory size.\n" +
-			"--since limits them to the last 1h, 30m, 2d…; --status to success, error, timeout or crash; --limit\n" +
+			"--since limits them to those that started at most that long before now, exactly (1h, 30m, 2d = 48h;\n" +
+			"not whole hours or calendar days, unlike usage --since); --status to success, error, timeout or crash; --limit\n" +
 			"(1-1000, default 50) is the page size, and --marker continues a listing.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -71,7 +72,7 @@ func newInvocationsCommand(o *options) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&since, "since", "", "only invocations that started this long ago or later: 1h, 30m, 2d")
+	cmd.Flags().StringVar(&since, "since", "", "only invocations that started at most this long before now, exactly: 1h, 30m, 2d (48 hours)")
 	cmd.Flags().StringVar(&in.Status, "status", "", "only success, error, timeout or crash")
 	cmd.Flags().IntVar(&in.Limit, "limit", 0, "page size, 1-1000 (default 50)")
 	cmd.Flags().StringVar(&in.Marker, "marker", "", "continue a listing (the marker a page ended with)")

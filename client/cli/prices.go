@@ -61,7 +61,8 @@ func newPricesCommand(o *options) *cobra.Command {
 		Use:   "set",
 		Short: "Add a row to the price book (admin): platform prices, or an account's override with --account",
 		Long: "Add a row to the price book (admin key). Prices are never edited: a new row takes effect at --effective\n" +
-			"(a whole UTC hour, not in the past; default the next whole hour) and stays in force until the next row of\n" +
+			"(a whole UTC hour, the next one at the earliest: the current hour is already being billed; default the\n" +
+			"next whole hour) and stays in force until the next row of\n" +
 			"its scope. Prices not given keep the values of the price in force for that scope at --effective.\n" +
 			"An account's override replaces the platform's prices for that account while it is in force.\n" +
 			"The currency may change only at the first hour of a month (so every invoice has one currency).",
@@ -101,7 +102,7 @@ func newPricesCommand(o *options) *cobra.Command {
 		},
 	}
 	set.Flags().StringVar(&change.AccountID, "account", "", "an account's override (default: the platform's prices)")
-	set.Flags().StringVar(&change.EffectiveFrom, "effective", "", "when the row takes effect, a whole UTC hour like 2026-12-01T00:00Z (default: the next hour)")
+	set.Flags().StringVar(&change.EffectiveFrom, "effective", "", "when the row takes effect, a whole UTC hour like 2026-12-01T00:00Z, the next hour or later (default: the next hour)")
 	set.Flags().StringVar(&change.Currency, "currency", "", "ISO 4217 currency code (default: the one in force)")
 	usage := []string{"price per GB-second of x86_64 compute", "price per GB-second of arm64 compute",
 		"price per million requests", "price per GB-second of ephemeral storage above 512 MB",

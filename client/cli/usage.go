@@ -52,8 +52,12 @@ func newUsageCommand(o *options) *cobra.Command {
 		Short: "Show usage and its cost by day, hour, month or function",
 		Long: "Show requests, errors, throttles, cold starts, GB-seconds and their cost (before the monthly free\n" +
 			"tier, which the invoice applies) by day (default), hour, month or function, with a total line and,\n" +
-			"by day or hour, a bar chart of GB-seconds. The period is --since (30d, 12h; whole days or hours up to\n" +
-			"now) or --from/--to (RFC 3339 or YYYY-MM-DD, UTC, --to exclusive); default: the last 30 days.\n" +
+			"by day or hour, a bar chart of GB-seconds. The period is --since or --from/--to (RFC 3339 or\n" +
+			"YYYY-MM-DD, UTC, --to exclusive); default: the last 30 days. Usage is counted by UTC hour, so --since\n" +
+			"always starts at a whole hour: Nd is N calendar days, today included (from 00:00 UTC N-1 days ago);\n" +
+			"Nh is N whole hours, the current one included (from the start of the hour N-1 hours ago); any other\n" +
+			"duration (90m, 1h30m) starts at the beginning of the hour that contains now minus it, so that hour\n" +
+			"is included whole. (invocations --since, by contrast, is exactly that long before now.)\n" +
 			"An account owner sees its own account; an admin sees every account unless --account names one.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -80,7 +84,7 @@ func newUsageCommand(o *options) *cobra.Command {
 	cmd.Flags().StringVar(&in.Function, "function", "", "only this function")
 	cmd.Flags().StringVar(&in.AccountID, "account", "", "only this account (admin; an owner's is its own)")
 	cmd.Flags().StringVar(&in.By, "by", lambdaapi.UsageByDay, "group by day, hour, month or function")
-	cmd.Flags().StringVar(&since, "since", "", "the period up to now: 30d, 12h, 90m (default: 30 days)")
+	cmd.Flags().StringVar(&since, "since", "", "the period up to now, from a whole UTC hour: 30d (calendar days, today included), 12h (hours, this one included), 90m (from the start of the hour containing now-90m); default 30 days")
 	cmd.Flags().StringVar(&from, "from", "", "start of the period: RFC 3339 or YYYY-MM-DD (UTC)")
 	cmd.Flags().StringVar(&to, "to", "", "end of the period, exclusive: RFC 3339 or YYYY-MM-DD (UTC)")
 	reportOutputFlag(cmd, &output, OutputTable, OutputJSON, OutputCSV)
@@ -89,7 +93,9 @@ func newUsageCommand(o *options) *cobra.Command {
 
 // reportPeriod turns --since or --from/--to into a period (zero times leave the gateway's
 // defaults). --since Nd starts at UTC midnight N-1 days before today's, so it covers N whole
-// days to now; Nh the same in whole hours; any other Go duration starts that long before now.
+// days to now; Nh the same in whole hours; any other Go duration starts at the start of the UTC
+// hour that contains now minus it (usage is counted by hour, by its start: a from in the middle
+// of an hour would leave that hour out).
 func reportPeriod(now time.Time, since, from, to string) (time.Time, time.Time, error) {
 	var f, t time.Time
 	var err error
@@ -131,7 +137,7 @@ func sinceStart(now time.Time, s string) (time.Time, error) {
 	if err != nil || d <= 0 {
 		return time.Time{}, bad
 	}
-	return now.Add(-d), nil
+	return now.Add(-d).Truncate(time.Hour), nil
 }
 
 // parseCLITime reads RFC 3339 or a date (its UTC midnight).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/infra/backoff"
+	"github.com/lambdock/lambdock/internal/infra/ticker"
 )
 
 const (
@@ -210,14 +211,7 @@ func (e *Engine) fetch(ctx context.Context, cons jetstream.Consumer, n int) erro
 // retentionLoop deletes old rows of async_invocations now and then.
 func (e *Engine) retentionLoop(ctx context.Context) {
 	every := min(time.Hour, max(e.cfg.Retention/10, time.Minute))
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	ticker.Every(ctx, every, func(ctx context.Context) {
 		// Batches of rows, each a short statement, for as long as it takes (a busy system may
 		// have millions of old rows): the loop ends only with the engine.
 		n, err := e.cfg.Store.DeleteAsyncInvocationsBefore(ctx, time.Now().Add(-e.cfg.Retention), 0)
@@ -227,5 +221,5 @@ func (e *Engine) retentionLoop(ctx context.Context) {
 		case n > 0:
 			e.log.Info("old async invocations deleted", zap.Int64("rows", n), zap.Duration("retention", e.cfg.Retention))
 		}
-	}
+	})
 }

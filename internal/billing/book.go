@@ -43,10 +43,10 @@ func (b *Book) At(account string, t time.Time) Price {
 	return DefaultPrice()
 }
 
-// Changes are the times after from and before to at which the price in force for account may
-// change (the effective dates of its rows and the platform's), in order. A period without one
-// is priced by a single row, so a report may read daily aggregates there and hourly ones only
-// around a change.
+// Changes are the times after from and before to at which the price in force for account
+// changes (another row comes into force: an effective date of its overrides, or of the
+// platform's rows while no override hides them), in order. A period without one is priced by a
+// single row, so a report may read daily aggregates there and hourly ones only around a change.
 func (b *Book) Changes(account string, from, to time.Time) []time.Time {
 	var out []time.Time
 	for _, ps := range [][]Price{b.platform, b.accounts[account]} {
@@ -57,7 +57,16 @@ func (b *Book) Changes(account string, from, to time.Time) []time.Time {
 		}
 	}
 	slices.SortFunc(out, time.Time.Compare)
-	return slices.Compact(out)
+	out = slices.Compact(out)
+	return slices.DeleteFunc(out, func(t time.Time) bool {
+		return SameRow(b.At(account, t.Add(-time.Nanosecond)), b.At(account, t))
+	})
+}
+
+// SameRow reports whether a and b are the same row of the price book (same id, scope and
+// effective date; DefaultPrice is one row too).
+func SameRow(a, b Price) bool {
+	return a.ID == b.ID && a.AccountID == b.AccountID && a.EffectiveFrom.Equal(b.EffectiveFrom)
 }
 
 // latest is the last of ps (sorted by EffectiveFrom) effective at or before t.

@@ -186,7 +186,9 @@ func NewInvoice(ctx context.Context, book *Book, usage UsageReader, account stri
 			return nil, fmt.Errorf("%w: %s from %s, %s from %s", ErrMixedCurrency, inv.Currency,
 				from.Format(HourLayout), p.Currency, t.Format(HourLayout))
 		}
-		inv.Prices = append(inv.Prices, p)
+		if !SameRow(p, inv.Prices[len(inv.Prices)-1]) {
+			inv.Prices = append(inv.Prices, p)
+		}
 	}
 
 	daily, err := usage.Daily(ctx, from, to)
@@ -204,7 +206,7 @@ func NewInvoice(ctx context.Context, book *Book, usage UsageReader, account stri
 		probe.take(d.rows)
 	}
 
-	lines := map[[2]string]*lineSum{}
+	lines, frees := Sums[[2]string]{}, map[[2]string]Cost{}
 	for _, d := range days {
 		rows := d.rows
 		if hourlyDays[d.start] {
@@ -215,26 +217,13 @@ func NewInvoice(ctx context.Context, book *Book, usage UsageReader, account stri
 		for _, r := range rows {
 			p := book.At(account, r.Start)
 			key := [2]string{r.Function, r.Architecture}
-			l := lines[key]
-			if l == nil {
-				l = &lineSum{}
-				lines[key] = l
-			}
-			l.totals.Add(r.Totals)
-			l.cost = l.cost.Add(p.Cost(r.Architecture, r.Totals))
-			l.free = l.free.Add(free.consume(p, r))
+			lines.Add(key, p, r)
+			frees[key] = frees[key].Add(free.consume(p, r))
 		}
 	}
-	credit := inv.addLines(lines)
+	credit := inv.addLines(lines, frees)
 	inv.addCredits(free, credit)
 	return inv, nil
-}
-
-// lineSum is a line's exact usage, cost and free-tier credit.
-type lineSum struct {
-	totals Totals
-	cost   Cost
-	free   Cost // the value of the free tier the line used (Compute, Requests)
 }
 
 // day is the aggregate rows of one day.
@@ -302,9 +291,10 @@ func (a *allowance) consume(p Price, r Row) Cost {
 	return c
 }
 
-// addLines sets Lines (by function, then architecture) and Gross, and returns the shown credit
-// of the lines' compute and requests (Invoice's rules).
-func (inv *Invoice) addLines(lines map[[2]string]*lineSum) Cost {
+// addLines sets Lines (by function, then architecture) from their usage and cost and the value of
+// the free tier each used (frees), and Gross, and returns the shown credit of the lines' compute
+// and requests (Invoice's rules).
+func (inv *Invoice) addLines(lines Sums[[2]string], frees map[[2]string]Cost) Cost {
 	keys := make([][2]string, 0, len(lines))
 	for k := range lines {
 		keys = append(keys, k)
@@ -320,14 +310,14 @@ func (inv *Invoice) addLines(lines map[[2]string]*lineSum) Cost {
 		return NewMoney(cost).Sub(NewMoney(cost.Sub(free)).Decimal)
 	}
 	for _, k := range keys {
-		s := lines[k]
-		l := Line{Function: k[0], Architecture: k[1], Requests: s.totals.Requests,
-			GBSeconds: NewQuantity(GBSeconds(s.totals.MBms)), StorageGBSeconds: NewQuantity(GBSeconds(s.totals.StorageMBms)),
-			ComputeCost: NewMoney(s.cost.Compute), RequestCost: NewMoney(s.cost.Requests), StorageCost: NewMoney(s.cost.Storage)}
+		s, free := lines[k], frees[k]
+		l := Line{Function: k[0], Architecture: k[1], Requests: s.Totals.Requests,
+			GBSeconds: NewQuantity(GBSeconds(s.Totals.MBms)), StorageGBSeconds: NewQuantity(GBSeconds(s.Totals.StorageMBms)),
+			ComputeCost: NewMoney(s.Cost.Compute), RequestCost: NewMoney(s.Cost.Requests), StorageCost: NewMoney(s.Cost.Storage)}
 		l.Total = Money{l.ComputeCost.Add(l.RequestCost.Decimal).Add(l.StorageCost.Decimal)}
 		gross = gross.Add(l.Total.Decimal)
-		credit.Compute = credit.Compute.Add(shownCredit(s.cost.Compute, s.free.Compute))
-		credit.Requests = credit.Requests.Add(shownCredit(s.cost.Requests, s.free.Requests))
+		credit.Compute = credit.Compute.Add(shownCredit(s.Cost.Compute, free.Compute))
+		credit.Requests = credit.Requests.Add(shownCredit(s.Cost.Requests, free.Requests))
 		inv.Lines = append(inv.Lines, l)
 	}
 	inv.Gross = Money{gross}

@@ -32,6 +32,7 @@ type InvalidPriceError struct {
 	Message string
 }
 
+// Error is the field and what is wrong with it, "Field: message".
 func (e *InvalidPriceError) Error() string { return e.Field + ": " + e.Message }
 
 // invalid returns an *InvalidPriceError.
@@ -69,8 +70,9 @@ const HourLayout = "2006-01-02T15:04Z"
 
 // Resolve returns the row c adds to the book whose rows are rows, at time now, or an
 // *InvalidPriceError:
-//   - EffectiveFrom is a whole UTC hour and not before the current one: rows in force in the past
-//     never change, so a past invoice never changes;
+//   - EffectiveFrom is a whole UTC hour after the current one (the next hour at the earliest):
+//     rows in force in the past, the current hour included, never change, so usage already
+//     recorded is never re-priced and a past invoice never changes;
 //   - prices are non-negative with at most 20 decimal places (FreeRequests non-negative);
 //   - the currency is an ISO 4217 code; an override in another currency than the price in force
 //     for its account gives every price (nothing can be copied across currencies);
@@ -86,9 +88,12 @@ func (c PriceChange) Resolve(rows []Price, now time.Time) (Price, error) {
 		if err != nil {
 			return Price{}, invalid("EffectiveFrom", "%v", err)
 		}
-		if t.Before(current) {
-			return Price{}, invalid("EffectiveFrom", "%s is before the current hour %s: prices in force in the past "+
-				"never change, so past invoices never change", t.Format(HourLayout), current.Format(HourLayout))
+		if !t.After(current) {
+			return Price{}, invalid("EffectiveFrom", "%s is not after the current hour %s: it must be %s or later, "+
+				"because usage already recorded in the current hour (and a month's free tier, from its first "+
+				"hour) is priced by the rows in force then, and prices in force in the past never change, so "+
+				"past invoices never change", t.Format(HourLayout), current.Format(HourLayout),
+				eff.Format(HourLayout))
 		}
 		eff = t
 	}

@@ -40,8 +40,10 @@ func TestPriceChangeResolve(t *testing.T) {
 			return p.EffectiveFrom.Equal(time.Date(2026, 12, 1, 4, 0, 0, 0, time.UTC)) && p.Currency == "USD" &&
 				p.X86GBSecond.Equal(platform.X86GBSecond) && p.FreeRequests == platform.FreeRequests && p.ID == 0
 		}, "", ""},
-		{"the current hour", billing.PriceChange{EffectiveFrom: "2026-12-01T03:00Z"}, func(p billing.Price) bool {
-			return p.EffectiveFrom.Equal(time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC))
+		{"the current hour", billing.PriceChange{EffectiveFrom: "2026-12-01T03:00Z"}, nil, "EffectiveFrom",
+			"it must be 2026-12-01T04:00Z or later"},
+		{"the next hour", billing.PriceChange{EffectiveFrom: "2026-12-01T04:00Z"}, func(p billing.Price) bool {
+			return p.EffectiveFrom.Equal(time.Date(2026, 12, 1, 4, 0, 0, 0, time.UTC))
 		}, "", ""},
 		{"offset converted to UTC", billing.PriceChange{EffectiveFrom: "2026-12-02T01:00:00+01:00"}, func(p billing.Price) bool {
 			return p.EffectiveFrom.Equal(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) && p.EffectiveFrom.Location() == time.UTC

@@ -36,3 +36,29 @@ type Row struct {
 	Start        time.Time `json:"start"`
 	Totals
 }
+
+// Priced is usage and its cost before the free tier, summed.
+type Priced struct {
+	Totals Totals
+	Cost   Cost
+}
+
+// Add adds o to s.
+func (s *Priced) Add(o Priced) {
+	s.Totals.Add(o.Totals)
+	s.Cost = s.Cost.Add(o.Cost)
+}
+
+// Sums is usage and its cost summed by a key (a report's bucket, an invoice's line).
+type Sums[K comparable] map[K]*Priced
+
+// Add adds the row r, priced by p, to the sum of k (made on first use) and returns that sum.
+func (m Sums[K]) Add(k K, p Price, r Row) *Priced {
+	s := m[k]
+	if s == nil {
+		s = &Priced{}
+		m[k] = s
+	}
+	s.Add(Priced{Totals: r.Totals, Cost: p.Cost(r.Architecture, r.Totals)})
+	return s
+}

@@ -40,6 +40,13 @@ func TestMigrationGivesExistingFunctionsToTheAdminAccount(t *testing.T) {
 		`INSERT INTO invocations (request_id, function_name, version, invoker_id, start_time, duration_ms,
 			billed_duration_ms, memory_mb, max_memory_used_mb, gb_seconds, cold, status)
 			VALUES ('q1', 'old', '$LATEST', 'i', now(), 3999.5, 4000, 128, 10, 0.5, false, 'success')`,
+		// v1 stored every failure as 'error'; the upgrade refines it by error type.
+		`INSERT INTO invocations (request_id, function_name, version, invoker_id, start_time, duration_ms,
+			billed_duration_ms, memory_mb, max_memory_used_mb, gb_seconds, cold, status, error_type)
+			VALUES ('q2', 'failing', '$LATEST', 'i', now(), 3000, 3000, 128, 10, 0.375, false, 'error', 'Sandbox.Timedout'),
+				('q3', 'failing', '$LATEST', 'i', now(), 10, 10, 128, 128, 0.00125, false, 'error', 'Runtime.ExitError'),
+				('q4', 'failing', '$LATEST', 'i', now(), 10, 10, 128, 20, 0.00125, false, 'error', 'Sandbox.Failure'),
+				('q5', 'failing', '$LATEST', 'i', now(), 10, 10, 128, 20, 0.00125, false, 'error', 'Unhandled')`,
 	}
 	for _, q := range setup {
 		if _, err := conn.Exec(ctx, q); err != nil {
@@ -60,6 +67,17 @@ func TestMigrationGivesExistingFunctionsToTheAdminAccount(t *testing.T) {
 	}
 	if a, err := st.GetAccount(ctx, tenant.AdminAccountID); err != nil || a.Name != "admin" {
 		t.Fatalf("admin account = %+v, %v", a, err)
+	}
+	for _, c := range []struct{ request, status string }{
+		{"q1", "success"}, {"q2", "timeout"}, {"q3", "crash"}, {"q4", "crash"}, {"q5", "error"},
+	} {
+		var status string
+		if err := conn.QueryRow(ctx, `SELECT status FROM invocations WHERE request_id = $1`, c.request).Scan(&status); err != nil || status != c.status {
+			t.Errorf("v1 row %s: status %q, %v; want %q", c.request, status, err, c.status)
+		}
+	}
+	if _, err := conn.Exec(ctx, `UPDATE invocations SET status = 'failed' WHERE request_id = 'q1'`); err == nil {
+		t.Error("status 'failed' accepted; want the CHECK to refuse it")
 	}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -37,43 +38,34 @@ func usageRow(u msg.Usage) []any {
 // the new ones (RETURNING) to the hourly and daily aggregates. Rows are inserted in key order
 // and aggregate rows upserted in key order, hourly before daily, so that concurrent writers
 // take their row locks in one order (a deadlock is still retried, see retryDeadlock).
-const insertUsageSQL = `WITH ins AS (
-		INSERT INTO invocations (` + "request_id, attempt, account_id, function_name, version, qualifier, " +
-	"invocation_type, invoker_id, start_time, end_time, duration_us, init_duration_us, billed_duration_ms, " +
-	"memory_mb, max_memory_used_mb, ephemeral_mb, architecture, mb_ms, storage_mb_ms, cold, status, error_type" + `)
-		SELECT request_id, attempt, account_id, function_name, version, qualifier, invocation_type,
-			invoker_id, start_time, end_time, duration_us, init_duration_us, billed_duration_ms, memory_mb,
-			max_memory_used_mb, ephemeral_mb, architecture, mb_ms, storage_mb_ms, cold, status, error_type
+var insertUsageSQL = `WITH ins AS (
+		INSERT INTO invocations (` + strings.Join(usageColumns, ", ") + `)
+		SELECT ` + strings.Join(usageColumns, ", ") + `
 		FROM usage_in ORDER BY request_id, attempt
 		ON CONFLICT (request_id, attempt) DO NOTHING
 		RETURNING account_id, function_name, architecture, start_time, status, cold, duration_us,
 			billed_duration_ms, mb_ms, storage_mb_ms
-	), hourly AS (
-		INSERT INTO usage_hourly AS h (account_id, hour, function_name, architecture, requests, errors,
-			cold_starts, duration_us, billed_ms, mb_ms, storage_mb_ms)
-		SELECT account_id, date_trunc('hour', start_time, 'UTC'), function_name, architecture, count(*),
-			count(*) FILTER (WHERE status <> 'success'), count(*) FILTER (WHERE cold), sum(duration_us),
-			sum(billed_duration_ms), sum(mb_ms), sum(storage_mb_ms)
-		FROM ins GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-		ON CONFLICT (account_id, hour, function_name, architecture) DO UPDATE SET
-			requests = h.requests + excluded.requests, errors = h.errors + excluded.errors,
-			cold_starts = h.cold_starts + excluded.cold_starts, duration_us = h.duration_us + excluded.duration_us,
-			billed_ms = h.billed_ms + excluded.billed_ms, mb_ms = h.mb_ms + excluded.mb_ms,
-			storage_mb_ms = h.storage_mb_ms + excluded.storage_mb_ms
-	), daily AS (
-		INSERT INTO usage_daily AS d (account_id, day, function_name, architecture, requests, errors,
-			cold_starts, duration_us, billed_ms, mb_ms, storage_mb_ms)
-		SELECT account_id, (start_time AT TIME ZONE 'UTC')::date, function_name, architecture, count(*),
-			count(*) FILTER (WHERE status <> 'success'), count(*) FILTER (WHERE cold), sum(duration_us),
-			sum(billed_duration_ms), sum(mb_ms), sum(storage_mb_ms)
-		FROM ins GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-		ON CONFLICT (account_id, day, function_name, architecture) DO UPDATE SET
-			requests = d.requests + excluded.requests, errors = d.errors + excluded.errors,
-			cold_starts = d.cold_starts + excluded.cold_starts, duration_us = d.duration_us + excluded.duration_us,
-			billed_ms = d.billed_ms + excluded.billed_ms, mb_ms = d.mb_ms + excluded.mb_ms,
-			storage_mb_ms = d.storage_mb_ms + excluded.storage_mb_ms
+	), hourly AS (` + upsertAggregateSQL("usage_hourly", "hour", "date_trunc('hour', start_time, 'UTC')") + `
+	), daily AS (` + upsertAggregateSQL("usage_daily", "day", "(start_time AT TIME ZONE 'UTC')::date") + `
 	)
 	SELECT count(*) FROM ins`
+
+// upsertAggregateSQL adds the rows of ins to the aggregate table whose period column is period,
+// computed from a row's start_time by the expression bucket.
+func upsertAggregateSQL(table, period, bucket string) string {
+	return `
+		INSERT INTO ` + table + ` AS a (account_id, ` + period + `, function_name, architecture, requests, errors,
+			cold_starts, duration_us, billed_ms, mb_ms, storage_mb_ms)
+		SELECT account_id, ` + bucket + `, function_name, architecture, count(*),
+			count(*) FILTER (WHERE status <> 'success'), count(*) FILTER (WHERE cold), sum(duration_us),
+			sum(billed_duration_ms), sum(mb_ms), sum(storage_mb_ms)
+		FROM ins GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+		ON CONFLICT (account_id, ` + period + `, function_name, architecture) DO UPDATE SET
+			requests = a.requests + excluded.requests, errors = a.errors + excluded.errors,
+			cold_starts = a.cold_starts + excluded.cold_starts, duration_us = a.duration_us + excluded.duration_us,
+			billed_ms = a.billed_ms + excluded.billed_ms, mb_ms = a.mb_ms + excluded.mb_ms,
+			storage_mb_ms = a.storage_mb_ms + excluded.storage_mb_ms`
+}
 
 // InsertUsage stores a batch of usage records and adds the new ones to the hourly and daily
 // aggregates, in one transaction, and returns how many were new. The batch is copied (COPY,

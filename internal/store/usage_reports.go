@@ -55,17 +55,7 @@ func (s *Store) SumUsage(ctx context.Context, q UsageSum) ([]billing.Row, error)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: sum usage: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.Row, error) {
-		var u billing.Row
-		err := r.Scan(&u.AccountID, &u.Function, &u.Architecture, &u.Start, &u.Requests, &u.Errors, &u.Throttles,
-			&u.ColdStarts, &u.DurationUs, &u.BilledMs, &u.MBms, &u.StorageMBms)
-		u.Start = u.Start.UTC()
-		return u, err
-	})
+	out, err := s.queryUsage(ctx, sql, args)
 	if err != nil {
 		return nil, fmt.Errorf("store: sum usage: %w", err)
 	}
@@ -116,20 +106,12 @@ func usageSumSQL(q UsageSum) (string, []any, error) {
 	if q.ByFunction {
 		function = "function_name"
 	}
-	where, args := "", []any{q.From, q.To}
-	if q.AccountID != "" {
-		args = append(args, q.AccountID)
-		where += fmt.Sprintf(" AND account_id = $%d::bpchar", len(args))
-	}
-	if q.Function != "" {
-		args = append(args, q.Function)
-		where += fmt.Sprintf(" AND function_name = $%d::text", len(args))
-	}
+	where, args := usageWhere(q.UsageFilter, period, from, to)
 	return `SELECT account_id, ` + function + `, architecture, ` + bucket + `, sum(requests)::int8, sum(errors)::int8,
 			sum(throttles)::int8, sum(cold_starts)::int8, sum(duration_us)::int8, sum(billed_ms)::int8,
 			sum(mb_ms)::int8, sum(storage_mb_ms)::int8
 		FROM ` + table + `
-		WHERE ` + period + ` >= ` + from + ` AND ` + period + ` < ` + to + where + `
+		WHERE ` + where + `
 		GROUP BY 1, 2, 3, 4
 		ORDER BY 1, 4, 2, 3`, args, nil
 }
@@ -158,8 +140,11 @@ type InvocationRecord struct {
 type InvocationFilter struct {
 	From   time.Time
 	Status string
-	Marker string
-	Limit  int
+	// Qualifier keeps only the records of invocations of that alias or version ("" every one;
+	// an unqualified invocation's qualifier is "").
+	Qualifier string
+	Marker    string
+	Limit     int
 }
 
 // ListInvocations returns the account's function's invocation records f selects, newest first
@@ -181,10 +166,10 @@ func (s *Store) ListInvocations(ctx context.Context, account, function string, f
 			cold, status, COALESCE(error_type, '')
 		FROM invocations
 		WHERE account_id = $1 AND function_name = $2 AND start_time >= $3 AND ($4 = '' OR status = $4)
-			AND start_time <= $5 AND (NOT $8 OR (start_time, request_id, attempt) < ($5, $6, $7))
+			AND ($10 = '' OR qualifier = $10) AND start_time <= $5 AND (NOT $8 OR (start_time, request_id, attempt) < ($5, $6, $7))
 		ORDER BY start_time DESC, request_id DESC, attempt DESC
 		LIMIT $9`,
-		account, function, f.From, f.Status, after.start, after.id, after.attempt, keyset, f.Limit+1)
+		account, function, f.From, f.Status, after.start, after.id, after.attempt, keyset, f.Limit+1, f.Qualifier)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: list invocations of %s: %w", function, err)
 	}

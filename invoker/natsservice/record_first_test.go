@@ -13,6 +13,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 	"github.com/lambdock/lambdock/invoker"
 	"github.com/lambdock/lambdock/invoker/natsservice"
@@ -35,26 +36,41 @@ func (g gatedUsage) Publish(ctx context.Context, _ string, u msg.Usage) error {
 	}
 }
 
-// failStreamInvoker streams "part" and then fails the stream for payload "stream-fail", fails the
-// platform for "fail", and echoes anything else.
+// failStreamInvoker streams "part" and then fails the stream: for payload "stream-oom" as the
+// invoker does when the container was killed for its memory limit (a billed crash,
+// Runtime.ExitError), for "stream-platform" as it does for a broken channel (Unbilled). It
+// fails the platform for "fail" and echoes anything else.
 type failStreamInvoker struct{ stubInvoker }
 
 func (s failStreamInvoker) Invoke(ctx context.Context, req invoker.Request) (*invoker.Result, error) {
-	if string(req.Payload) != "stream-fail" {
+	oom := string(req.Payload) == "stream-oom"
+	if !oom && string(req.Payload) != "stream-platform" {
 		return s.stubInvoker.Invoke(ctx, req)
 	}
 	idle := make(chan struct{})
 	close(idle)
-	return &invoker.Result{RequestID: req.RequestID, Start: time.Now(), Idle: idle, Stream: &failingStream{
-		r: strings.NewReader("part")}}, nil
+	res := &invoker.Result{RequestID: req.RequestID, Start: time.Now(), Idle: idle}
+	res.Stream = &failingStream{r: strings.NewReader("part"), fail: func() {
+		if oom {
+			res.FunctionError = lambdaerr.TypeRuntimeExitError
+		} else {
+			res.Unbilled = true
+		}
+	}}
+	return res, nil
 }
 
-// failingStream reads r, then fails.
-type failingStream struct{ r io.Reader }
+// failingStream reads r, then fails (calling fail first, as the invoker classifies the failure
+// before the failing Read returns).
+type failingStream struct {
+	r    io.Reader
+	fail func()
+}
 
 func (f *failingStream) Read(p []byte) (int, error) {
 	n, err := f.r.Read(p)
 	if errors.Is(err, io.EOF) {
+		f.fail()
 		return n, errors.New("container went away")
 	}
 	return n, err
@@ -63,9 +79,11 @@ func (f *failingStream) Read(p []byte) (int, error) {
 func (*failingStream) Close() error { return nil }
 
 // TestUsageRecordedBeforeReply checks the record-first order: an invocation that ran (a result,
-// a stream that failed after the function began it) is answered only once its usage record is
-// stored, so that a crash between the two cannot lose a billed call; a platform failure is
-// answered without a record.
+// a stream that failed because the function's container was killed for its memory limit) is
+// answered only once its usage record is stored, so that a crash between the two cannot lose a
+// billed call: neither the NATS reply nor, for a stream, its StreamEnd (the caller's answer) is
+// sent before. A platform failure (a stream broken on the platform's side too) is answered
+// without a record.
 func TestUsageRecordedBeforeReply(t *testing.T) {
 	ns := testenv.NATS(t)
 	nc := testenv.Connect(t, ns.ClientURL())
@@ -77,7 +95,8 @@ func TestUsageRecordedBeforeReply(t *testing.T) {
 		wantRecord    bool
 	}{
 		{name: "result", payload: "ok", wantRecord: true},
-		{name: "stream that failed after the function ran", payload: "stream-fail", stream: true, wantRecord: true},
+		{name: "stream that failed by an out-of-memory kill", payload: "stream-oom", stream: true, wantRecord: true},
+		{name: "stream that failed on the platform's side", payload: "stream-platform", stream: true},
 		{name: "platform failure", payload: "fail"},
 	}
 	for i, tt := range tests {
@@ -95,8 +114,21 @@ func TestUsageRecordedBeforeReply(t *testing.T) {
 			}()
 			inv := msg.Invocation{RequestID: "req-" + tt.name, Payload: []byte(tt.payload), Type: msg.InvocationTypeURL,
 				Function: function.Spec{Name: "f", CodeSHA256: "00"}}
+			ends := make(chan msg.StreamPart, 1)
 			if tt.stream {
 				inv.StreamSubject = nc.NewRespInbox()
+				sub, err := nc.Subscribe(inv.StreamSubject, func(m *nats.Msg) {
+					if p, err := msg.ReadStreamPart(m); err == nil && p.End {
+						ends <- p
+					}
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer func() { _ = sub.Unsubscribe() }()
+				if err := nc.Flush(); err != nil {
+					t.Fatal(err)
+				}
 			}
 			replies := make(chan *nats.Msg, 1)
 			go func() {
@@ -126,6 +158,8 @@ func TestUsageRecordedBeforeReply(t *testing.T) {
 			select {
 			case <-replies:
 				t.Fatal("the caller was answered before its usage record was stored")
+			case p := <-ends:
+				t.Fatalf("the stream's end %+v was published before its usage record was stored", p)
 			case <-time.After(200 * time.Millisecond):
 			}
 			close(usage.gate)
@@ -133,6 +167,16 @@ func TestUsageRecordedBeforeReply(t *testing.T) {
 			case <-replies:
 			case <-ctx.Done():
 				t.Fatal("no reply once the record was stored")
+			}
+			if tt.stream {
+				select {
+				case p := <-ends:
+					if p.ErrorType != lambdaerr.TypeRuntimeExitError {
+						t.Errorf("the stream's end %+v; want the function error %s", p, lambdaerr.TypeRuntimeExitError)
+					}
+				case <-ctx.Done():
+					t.Fatal("no stream end once the record was stored")
+				}
 			}
 		})
 	}

@@ -16,9 +16,11 @@ import (
 // relayStream publishes a streamed result on subject as it is read: one msg.StreamChunk per
 // read of at most msg.MaxStreamChunk bytes, then msg.StreamEnd with the outcome, which is
 // known (in res) once the stream has ended. record runs once the stream has ended, before its
-// end is published (the caller's answer), whether it ended well or not: the function ran. An
-// error means the stream failed on the platform's
-// side; its end says so (lambdaerr.CodeService). A publish that fails is logged and the rest
+// end is published (the caller's answer), when the run is billed: it ended (well or with a
+// function error), or it failed because the function's container was killed for its memory
+// limit (res.FunctionError, a crash; the end says so and relayStream returns nil). A stream
+// that failed on the platform's side (res.Unbilled) is not recorded; its end says so
+// (lambdaerr.CodeService) and the error is returned. A publish that fails is logged and the rest
 // still read, so the environment is handed back as usual; the reader sees the gap.
 func (s *Service) relayStream(subject string, res *invoker.Result, record func()) error {
 	defer res.Stream.Close()
@@ -41,8 +43,11 @@ func (s *Service) relayStream(subject string, res *invoker.Result, record func()
 			record()
 			publish(msg.StreamEnd(subject, seq, res.FunctionError, nil))
 			return nil
-		case err != nil:
+		case err != nil && !res.Unbilled && res.FunctionError != "":
 			record()
+			publish(msg.StreamEnd(subject, seq, res.FunctionError, nil))
+			return nil
+		case err != nil:
 			publish(msg.StreamEnd(subject, seq, lambdaerr.CodeService, nil))
 			return fmt.Errorf("read the stream: %w", err)
 		}

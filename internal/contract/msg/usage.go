@@ -1,6 +1,7 @@
 package msg
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -100,10 +101,10 @@ func (u Usage) Normalized() Usage {
 		u.Type = InvocationTypeSync
 	}
 	if u.DurationUs == 0 && u.DurationMs > 0 {
-		u.DurationUs = int64(u.DurationMs * 1000)
+		u.DurationUs = int64(math.Round(u.DurationMs * 1000))
 	}
 	if u.InitDurationUs == 0 && u.InitDurationMs > 0 {
-		u.InitDurationUs = int64(u.InitDurationMs * 1000)
+		u.InitDurationUs = int64(math.Round(u.InitDurationMs * 1000))
 	}
 	u.DurationMs, u.InitDurationMs = 0, 0
 	if u.EphemeralMB == 0 {

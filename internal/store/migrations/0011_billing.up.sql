@@ -29,7 +29,7 @@ CREATE TABLE invocations (
     mb_ms              bigint NOT NULL,               -- memory_mb × billed_duration_ms
     storage_mb_ms      bigint NOT NULL DEFAULT 0,     -- (ephemeral_mb − 512)⁺ × billed_duration_ms
     cold               bool NOT NULL,
-    status             text NOT NULL,                 -- success, error, timeout, crash
+    status             text NOT NULL CHECK (status IN ('success', 'error', 'timeout', 'crash')),
     error_type         text NULL,
     recorded_at        timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (request_id, attempt)
@@ -41,8 +41,13 @@ INSERT INTO invocations (request_id, attempt, account_id, function_name, version
     SELECT request_id, 1, account_id, function_name, version, invoker_id, start_time,
         start_time + make_interval(secs => (duration_ms + init_duration_ms) / 1000),
         round(duration_ms * 1000), round(init_duration_ms * 1000), billed_duration_ms, memory_mb,
-        max_memory_used_mb, memory_mb::bigint * billed_duration_ms, cold, status, error_type,
-        recorded_at
+        max_memory_used_mb, memory_mb::bigint * billed_duration_ms, cold,
+        -- v1 stored every failure as 'error'; refine it by error type as msg.UsageStatusOf does.
+        CASE WHEN status = 'success' THEN 'success'
+             WHEN error_type = 'Sandbox.Timedout' THEN 'timeout'
+             WHEN error_type IN ('Runtime.ExitError', 'Sandbox.Failure') THEN 'crash'
+             ELSE 'error' END,
+        error_type, recorded_at
     FROM invocations_v1;
 DROP TABLE invocations_v1;
 
@@ -107,10 +112,12 @@ CREATE TABLE usage_batches (
 
 -- The price book: rows are never updated, only added; the row in force at an hour is the one
 -- with the latest effective_from at or before it, an account's own rows (overrides) before the
--- platform's (account_id NULL). effective_from is a whole UTC hour.
+-- platform's (account_id NULL). effective_from is a whole UTC hour. account_id has no foreign
+-- key: an account's overrides are history and outlive the account (its last months can still be
+-- invoiced); store.AddPrice checks that the account exists when an override is added.
 CREATE TABLE prices (
     id                   bigserial PRIMARY KEY,
-    account_id           char(12) NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    account_id           char(12) NULL,
     effective_from       timestamptz NOT NULL CHECK (date_trunc('hour', effective_from, 'UTC') = effective_from),
     currency             text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     x86_gb_second        numeric NOT NULL CHECK (x86_gb_second >= 0),
@@ -119,9 +126,12 @@ CREATE TABLE prices (
     storage_gb_second    numeric NOT NULL CHECK (storage_gb_second >= 0),
     free_gb_seconds      numeric NOT NULL CHECK (free_gb_seconds >= 0),
     free_requests        bigint NOT NULL CHECK (free_requests >= 0),
-    created_at           timestamptz NOT NULL DEFAULT now(),
-    UNIQUE NULLS NOT DISTINCT (account_id, effective_from)
+    created_at           timestamptz NOT NULL DEFAULT now()
 );
+-- One row per scope and effective date (two partial indexes rather than UNIQUE NULLS NOT
+-- DISTINCT, which needs PostgreSQL 15).
+CREATE UNIQUE INDEX prices_platform_effective ON prices (effective_from) WHERE account_id IS NULL;
+CREATE UNIQUE INDEX prices_account_effective ON prices (account_id, effective_from) WHERE account_id IS NOT NULL;
 
 -- Lambda's published us-east-1 prices and monthly free tier (lambda-api.md §6); ephemeral
 -- storage above 512 MB at $0.0000000309 per GB-second.

@@ -1,0 +1,4 @@
+package store
+
+// UsageRowsSQL is usageRowsSQL, for the test of its plans.
+var UsageRowsSQL = usageRowsSQL
