@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -392,6 +393,37 @@ func TestBillingRecords(t *testing.T) {
 		if !slices.Equal(names, wantNames) {
 			t.Errorf("account %s has rows of %v, want %v", account, names, wantNames)
 		}
+	}
+
+	// Each account's usage report (the API, as the account's own key) names only its functions,
+	// with the requests it made; another account's report is refused.
+	for _, h := range []*lambdockd{l, other} {
+		account := admin
+		if h == other {
+			account = otherID
+		}
+		report, err := h.client.Usage(ctx, lambdaclient.UsageInput{AccountID: account, By: "function",
+			From: begin.Add(-time.Hour), To: time.Now().Add(time.Hour)})
+		if err != nil {
+			t.Fatalf("usage report of %s: %v", account, err)
+		}
+		got := map[string]int{}
+		for _, b := range report.Buckets {
+			got[account+"/"+b.FunctionName] = int(b.Requests)
+		}
+		wantReport := map[string]int{}
+		for k, n := range want {
+			if strings.HasPrefix(k, account+"/") {
+				wantReport[k] = n
+			}
+		}
+		if !maps.Equal(got, wantReport) {
+			t.Errorf("usage report of %s by function: %v, want %v", account, got, wantReport)
+		}
+	}
+	if _, err := other.client.Usage(ctx, lambdaclient.UsageInput{AccountID: admin}); err == nil ||
+		!strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("the other account's report of the admin account: %v, want AccessDeniedException", err)
 	}
 
 	// The aggregates are the sums of the rows.
