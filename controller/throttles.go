@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 	"go.uber.org/zap"
@@ -26,6 +27,11 @@ const DefaultThrottleFlush = time.Second
 // throttlePublishTimeout bounds one publish of a Throttles record.
 const throttlePublishTimeout = 5 * time.Second
 
+// maxThrottleCounts is the most counts one Throttles record holds (about 35 KiB of JSON at the
+// longest names), so that a record stays below the usage stream's MaxMsgSize (64 KiB) however
+// many keys were counted; more counts go to further records, each with its own ID.
+const maxThrottleCounts = 200
+
 // throttleKey is what throttles are counted by: one function of one account in one UTC hour.
 type throttleKey struct {
 	account, function, arch string
@@ -41,7 +47,9 @@ type throttleKey struct {
 // billed, so this loss is accepted. A clean Close publishes what is left. A record whose publish
 // failed is kept with its ID and published again as it is (new counts go to the next record),
 // so that the stream's duplicate window, and the writer's usage_batches, drop a retry of a
-// record that was stored after all.
+// record that was stored after all. A record holds at most maxThrottleCounts counts; one the
+// stream refuses as such (too large, bad subject: no retry could store it) is dropped with an
+// error log, so that it does not hold up every later record.
 type throttleCounter struct {
 	js           jetstream.JetStream // nil: counts are kept by nobody
 	controllerID string
@@ -85,7 +93,8 @@ func (t *throttleCounter) run(ctx context.Context, period time.Duration) {
 	})
 }
 
-// flush publishes the pending record, if any, and then the counts gathered since. Only one
+// flush publishes the pending record, if any, and then the counts gathered since, in records of
+// at most maxThrottleCounts counts; a record the stream refuses as such is dropped. Only one
 // flush runs at a time (run's loop, then Close's last one).
 func (t *throttleCounter) flush(ctx context.Context) error {
 	if t.js == nil {
@@ -100,8 +109,16 @@ func (t *throttleCounter) flush(ctx context.Context) error {
 		_, err := t.js.Publish(pctx, msg.ThrottlesSubject(t.controllerID), msg.Encode(*rec),
 			jetstream.WithMsgID(rec.ID))
 		cancel()
-		if err != nil {
+		if err != nil && !throttleUnstorable(err) {
 			return fmt.Errorf("controller: publish throttles %s: %w", rec.ID, err)
+		}
+		if err != nil {
+			var n int64
+			for _, c := range rec.Counts {
+				n += c.Count
+			}
+			t.log.Error("throttle counts dropped: the usage stream refuses their record", zap.String("id", rec.ID),
+				zap.Int("keys", len(rec.Counts)), zap.Int64("throttles", n), zap.Error(err))
 		}
 		t.mu.Lock()
 		t.pending = nil
@@ -109,8 +126,8 @@ func (t *throttleCounter) flush(ctx context.Context) error {
 	}
 }
 
-// next is the record to publish: the pending one, else a new one of the counts gathered so far
-// (which become pending), else nil.
+// next is the record to publish: the pending one, else a new one of at most maxThrottleCounts
+// of the counts gathered so far (which become pending), else nil.
 func (t *throttleCounter) next() *msg.Throttles {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -123,12 +140,27 @@ func (t *throttleCounter) next() *msg.Throttles {
 	t.seq++
 	rec := &msg.Throttles{ID: t.controllerID + "-" + strconv.FormatUint(t.seq, 10), ControllerID: t.controllerID}
 	for k, n := range t.counts {
+		if len(rec.Counts) == maxThrottleCounts {
+			break
+		}
 		rec.Counts = append(rec.Counts, msg.ThrottleCount{AccountID: k.account, Function: k.function,
 			Architecture: k.arch, Hour: k.hour, Count: n})
+		delete(t.counts, k)
 	}
-	clear(t.counts)
 	t.pending = rec
 	return rec
+}
+
+// throttleUnstorable reports publish errors of the record itself, which the stream would return
+// however often it is sent: above the server's max payload, a bad subject, or above the
+// stream's MaxMsgSize (JetStream API error 10054).
+func throttleUnstorable(err error) bool {
+	if errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrBadSubject) {
+		return true
+	}
+	var jsErr jetstream.JetStreamError
+	return errors.As(err, &jsErr) && jsErr.APIError() != nil &&
+		jsErr.APIError().ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum
 }
 
 // newControllerID is a controller's id when Config.ID is empty: unique per process start, so

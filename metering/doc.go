@@ -57,7 +57,9 @@
 //     lambdock_usage_records_written_total, lambdock_usage_write_errors_total,
 //     lambdock_usage_write_seconds).
 //   - Retention (retention.go): a Janitor in each controller deletes raw invocation rows older
-//     than the retention (lambdockd --usage-retention, default 90 days, 0 forever) in bounded
-//     batches that skip rows another janitor holds, and the throttle record ids older than a
-//     day; the aggregates are kept forever.
+//     than the retention (lambdockd --usage-retention, default 90 days, 0 forever) and recorded
+//     more than an hour ago, in bounded batches that skip rows another janitor holds, and the
+//     throttle record ids applied more than 7 days ago; the aggregates are kept forever. Its
+//     first cleanup runs 2 minutes after start, past the consumer's ack wait, so that records
+//     written but not acked before a crash are redelivered (and skipped) first.
 package metering

@@ -107,7 +107,9 @@ func (p *Publisher) Run(ctx context.Context) error {
 }
 
 // replay publishes one batch of spooled records and, once all are stored, drops it. A failure
-// leaves the batch to the next round, which starts it again from its first record.
+// leaves the batch to the next round, which starts it again from its first record. A record the
+// stream refuses as such (unstorable: too large, bad subject) is logged and dropped, so that it
+// cannot hold up the records behind it.
 func (p *Publisher) replay(ctx context.Context) error {
 	batch, err := p.spool.batch()
 	if err != nil || len(batch) == 0 {
@@ -122,6 +124,11 @@ func (p *Publisher) replay(ctx context.Context) error {
 		actx, cancel := context.WithTimeout(ctx, publishAttempt)
 		_, err := p.js.Publish(actx, msg.UsageSubject(u.InvokerID), msg.Encode(u), jetstream.WithMsgID(u.MsgID()))
 		cancel()
+		if err != nil && unstorable(err) { // the stream would refuse it forever: do not block later ones
+			p.log.Error("spooled usage record dropped: the stream refuses it", zap.String("request_id", u.RequestID),
+				zap.Error(err))
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("metering: replay usage %s: %w", u.RequestID, err)
 		}
@@ -171,7 +178,14 @@ func permanent(err error) bool {
 }
 
 // unstorable reports errors of the record itself, which the stream would refuse however often
-// it is sent (a closed connection is permanent for this process, but a spooled record outlives it).
+// it is sent (a closed connection is permanent for this process, but a spooled record outlives it):
+// a record above the server's max payload, a bad subject, or a record above the stream's
+// MaxMsgSize (JetStream API error 10054).
 func unstorable(err error) bool {
-	return errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrBadSubject)
+	if errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrBadSubject) {
+		return true
+	}
+	var jsErr jetstream.JetStreamError
+	return errors.As(err, &jsErr) && jsErr.APIError() != nil &&
+		jsErr.APIError().ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum
 }

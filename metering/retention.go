@@ -14,9 +14,15 @@ const (
 	DefaultJanitorInterval = time.Hour
 	// DefaultJanitorBatch is the default of JanitorConfig.Batch.
 	DefaultJanitorBatch = 5000
+	// DefaultJanitorFirstDelay is the default of JanitorConfig.FirstDelay: longer than the
+	// usage consumer's ack wait (a minute), so that records a killed process had written but not
+	// acked are redelivered, and found already stored, before the first cleanup.
+	DefaultJanitorFirstDelay = 2 * time.Minute
 	// usageBatchesKept is how long the ids of applied throttle records are kept: far longer than
-	// any redelivery (the stream's duplicate window is DedupeWindow, a writer's ack wait a minute).
-	usageBatchesKept = 24 * time.Hour
+	// any redelivery (the stream's duplicate window is DedupeWindow, a writer's ack wait a
+	// minute), including that of a record left unacked in the stream while every writer was down
+	// for days, or republished by a controller after a long NATS outage.
+	usageBatchesKept = 7 * 24 * time.Hour
 	// janitorPause separates two delete batches, so that a large first cleanup does not hog
 	// PostgreSQL.
 	janitorPause = 50 * time.Millisecond
@@ -24,7 +30,8 @@ const (
 
 // RetentionStore is what the janitor deletes from (*store.Store implements it).
 type RetentionStore interface {
-	// DeleteInvocationsBefore deletes up to limit raw rows that started before the cutoff.
+	// DeleteInvocationsBefore deletes up to limit raw rows that started before the cutoff and
+	// were recorded more than store.InvocationsRecordedMargin (an hour) ago.
 	DeleteInvocationsBefore(ctx context.Context, before time.Time, limit int) (int64, error)
 	// PruneUsageBatches deletes up to limit ids of throttle records applied before the cutoff.
 	PruneUsageBatches(ctx context.Context, before time.Time, limit int) (int64, error)
@@ -32,9 +39,12 @@ type RetentionStore interface {
 
 // JanitorConfig configures a Janitor; zero values take the defaults.
 type JanitorConfig struct {
-	// Retention is how long raw invocation rows are kept; 0 keeps them forever. The hourly
-	// and daily aggregates are never deleted.
+	// Retention is how long raw invocation rows are kept after their start; 0 keeps them
+	// forever. A row is also kept for an hour after it was recorded (store.InvocationsRecordedMargin),
+	// however old its start. The hourly and daily aggregates are never deleted.
 	Retention time.Duration
+	// FirstDelay is the time from Run to the first cleanup (default DefaultJanitorFirstDelay).
+	FirstDelay time.Duration
 	// Interval is the time between two cleanups (default DefaultJanitorInterval).
 	Interval time.Duration
 	// Batch is the most rows one DELETE removes (default DefaultJanitorBatch).
@@ -43,8 +53,8 @@ type JanitorConfig struct {
 	Now func() time.Time
 }
 
-// Janitor deletes raw invocation rows older than the retention, and the ids of throttle records
-// older than a day, in bounded batches. Several controllers may run one each: their batches skip
+// Janitor deletes raw invocation rows older than the retention (and recorded more than an hour
+// ago), and the ids of throttle records applied more than 7 days ago, in bounded batches. Several controllers may run one each: their batches skip
 // each other's rows.
 type Janitor struct {
 	store RetentionStore
@@ -60,15 +70,22 @@ func NewJanitor(store RetentionStore, cfg JanitorConfig, log *zap.Logger) *Janit
 	if cfg.Batch <= 0 {
 		cfg.Batch = DefaultJanitorBatch
 	}
+	if cfg.FirstDelay <= 0 {
+		cfg.FirstDelay = DefaultJanitorFirstDelay
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	return &Janitor{store: store, cfg: cfg, log: log}
 }
 
-// Run cleans up now and then every Interval until ctx ends; a failed cleanup is logged and
-// tried again at the next one.
+// Run cleans up after FirstDelay and then every Interval until ctx ends; a failed cleanup is
+// logged and tried again at the next one. The first delay lets the records a killed process left
+// unacked be redelivered (and skipped as stored) before their rows or ids can be deleted.
 func (j *Janitor) Run(ctx context.Context) {
+	if !backoff.Sleep(ctx, j.cfg.FirstDelay) {
+		return
+	}
 	for {
 		if _, err := j.Clean(ctx); err != nil && ctx.Err() == nil {
 			j.log.Warn("usage retention cleanup failed, will retry", zap.Duration("retry_in", j.cfg.Interval), zap.Error(err))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,51 @@ func TestSpoolFull(t *testing.T) {
 	pub := metering.NewPublisher(js, zaptest.NewLogger(t), spool) // pending: records go behind the spooled ones
 	if err := pub.Publish(context.Background(), "inv", record("full", 99)); !errors.Is(err, metering.ErrSpoolFull) {
 		t.Fatalf("Publish with a full spool: %v, want ErrSpoolFull", err)
+	}
+}
+
+// TestPublishOversizedRecordIsUnstorable: a record whose encoding exceeds the stream's
+// MaxMsgSize (64 KiB) is refused by JetStream with error 10054. Publish reports it at once
+// instead of retrying for DedupeWindow, and does not spool it; the spool's replay drops such a
+// record instead of holding up the records behind it.
+func TestPublishOversizedRecordIsUnstorable(t *testing.T) {
+	ctx := context.Background()
+	js := jetStream(t, testenv.NATS(t).ClientURL())
+	big := record("big", 0)
+	big.InvokerID, big.ErrorType = "inv", strings.Repeat("x", 100<<10)
+
+	spool, err := metering.OpenSpool(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := metering.NewPublisher(js, zaptest.NewLogger(t), spool)
+	start := time.Now()
+	err = pub.Publish(ctx, "inv", big)
+	var jsErr jetstream.JetStreamError
+	if !errors.As(err, &jsErr) || jsErr.APIError() == nil ||
+		jsErr.APIError().ErrorCode != jetstream.JSErrCodeStreamMessageExceedsMaximum {
+		t.Fatalf("Publish of a 100 KiB record: %v, want JetStream error 10054", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Publish took %s to give up, want at once", d)
+	}
+	if spool.Pending() {
+		t.Fatal("the oversized record was spooled")
+	}
+
+	// An oversized record already in a spool (written by an older version) is dropped on replay,
+	// and the record after it is stored.
+	after := record("after-big", 1)
+	after.InvokerID = "inv"
+	if err := spool.Append(big); err != nil {
+		t.Fatal(err)
+	}
+	if err := spool.Append(after); err != nil {
+		t.Fatal(err)
+	}
+	runPublisher(t, pub)
+	waitFor(t, "the spool to drain", func(context.Context) (bool, error) { return !spool.Pending(), nil })
+	if got := streamRequestIDs(t, js); len(got) != 1 || got[0] != after.RequestID {
+		t.Fatalf("stream holds %v, want only %s", got, after.RequestID)
 	}
 }

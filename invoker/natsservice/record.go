@@ -2,6 +2,7 @@ package natsservice
 
 import (
 	"cmp"
+	"unicode/utf8"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
@@ -58,6 +59,24 @@ func usageOf(invokerID string, inv msg.Invocation, spec function.Spec, res *invo
 		Architecture:    cmp.Or(spec.Architecture, rules.ArchX86),
 		Cold:            res.Cold,
 		Status:          msg.UsageStatusOf(res.FunctionError),
-		ErrorType:       res.FunctionError,
+		ErrorType:       boundErrorType(res.FunctionError),
 	}
+}
+
+// maxErrorTypeBytes bounds a usage record's ErrorType. The error type is the function's own
+// Lambda-Runtime-Function-Error-Type, which may be up to the runtime API's header limit (1 MiB):
+// unbounded, it could make the record larger than the usage stream's MaxMsgSize.
+const maxErrorTypeBytes = 256
+
+// boundErrorType returns s cut to at most maxErrorTypeBytes bytes, at a UTF-8 character
+// boundary so that the result stays valid UTF-8 when s is.
+func boundErrorType(s string) string {
+	if len(s) <= maxErrorTypeBytes {
+		return s
+	}
+	n := maxErrorTypeBytes
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -2,8 +2,10 @@ package natsservice
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
@@ -102,5 +104,37 @@ func TestResultReplyLogTail(t *testing.T) {
 			string(r.Payload) != `{}` || r.Error != nil {
 			t.Fatalf("tail %v: reply = %+v", tail, r)
 		}
+	}
+}
+
+// TestUsageOfBoundsErrorType checks that a function's error type longer than maxErrorTypeBytes
+// is cut in the usage record, at a UTF-8 boundary, so that the record stays far below the
+// usage stream's MaxMsgSize.
+func TestUsageOfBoundsErrorType(t *testing.T) {
+	spec := function.Spec{Name: "f", MemoryMB: 128}.WithDefaults()
+	tests := []struct {
+		name, in, want string
+	}{
+		{"short", "Unhandled", "Unhandled"},
+		{"exact", strings.Repeat("a", 256), strings.Repeat("a", 256)},
+		{"100 KiB", strings.Repeat("x", 100<<10), strings.Repeat("x", 256)},
+		// 255 ASCII bytes, then "é" (2 bytes) would end at byte 257: cut before it.
+		{"multi-byte at the bound", strings.Repeat("a", 255) + strings.Repeat("é", 10), strings.Repeat("a", 255)},
+		{"all multi-byte", strings.Repeat("€", 200), strings.Repeat("€", 85)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := result(128, time.Millisecond, 0, tt.in)
+			u := usageOf("inv-1", msg.Invocation{}, spec, &res)
+			if u.ErrorType != tt.want {
+				t.Errorf("ErrorType has %d bytes, want %d (%.20q…)", len(u.ErrorType), len(tt.want), u.ErrorType)
+			}
+			if len(u.ErrorType) > maxErrorTypeBytes || !utf8.ValidString(u.ErrorType) {
+				t.Errorf("ErrorType of %d bytes, valid UTF-8 %v", len(u.ErrorType), utf8.ValidString(u.ErrorType))
+			}
+			if u.Status != msg.UsageStatusOf(tt.in) {
+				t.Errorf("status %q, want %q", u.Status, msg.UsageStatusOf(tt.in))
+			}
+		})
 	}
 }
