@@ -17,7 +17,8 @@ import (
 // msg.FunctionChanged events) and expire after the TTL; a load racing an invalidation is not
 // cached; concurrent misses share one store read. Records handed out are shared and must not be
 // modified. Unknown functions are not cached, so a function becomes invokable as soon as it is
-// created.
+// created. While the store is unreachable an expired function is served stale for at most
+// cacheMaxStale past its TTL (loadCache), and never once the store has answered that it is gone.
 type functionCache struct {
 	store Store
 	c     *loadCache[*store.Function]

@@ -25,7 +25,9 @@ type credential struct {
 // events (a key's own, or its account's) and expire after Config.KeyCacheTTL; a load racing an
 // invalidation is not cached; concurrent misses for one key id share one load. Unknown keys
 // (and keys whose account is gone) are not cached: each costs a full load, the same two
-// Directory lookups as a known key's first request.
+// Directory lookups as a known key's first request. While the Directory is unreachable an
+// expired key is served stale for at most cacheMaxStale past its TTL (loadCache), and never once
+// the Directory has answered that the key is gone or disabled.
 type credCache struct {
 	dir tenant.Directory
 	c   *loadCache[credential]
@@ -54,6 +56,12 @@ func (c *credCache) load(ctx context.Context, id string) (credential, error) {
 	}
 	a, err := c.dir.GetAccount(ctx, k.AccountID)
 	if err != nil {
+		if k.Disabled {
+			// The store has just answered that the key is disabled: that answer stands, so a
+			// failed (e.g. unreachable) account lookup must not let the cache serve an older
+			// entry in which the key is still active.
+			return credential{key: k}, nil
+		}
 		return credential{}, fmt.Errorf("get account: %w", err)
 	}
 	return credential{key: k, accountDisabled: a.Disabled}, nil

@@ -58,7 +58,8 @@
 //     in memory only, and its account's disabled flag), so a warm request makes no Directory
 //     query. Every key or account change through the accounts and keys API invalidates it at once
 //     and publishes msg.CredentialsChanged, which every other gateway applies; Config.KeyCacheTTL
-//     bounds the staleness when an event is lost. It shares its mechanism (TTL, generation
+//     bounds the staleness when an event is lost (plus at most cacheMaxStale, 15 min, while
+//     PostgreSQL is unreachable: stale-if-error, loadcache.go). It shares its mechanism (TTL, generation
 //     counter, singleflight) with the function cache (loadcache.go). Unknown keys are never
 //     cached and always cost the two lookups a known key's first request costs. What timing
 //     still reveals (API and AWS_IAM function URLs alike): a key that was used recently answers faster than one that was not (cached

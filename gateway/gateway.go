@@ -177,11 +177,18 @@ type Config struct {
 	// InvokeGrace is added to the function timeout to bound how long an invoke waits for the
 	// controller's reply (default 15 s).
 	InvokeGrace time.Duration
-	// CacheTTL bounds how long a cached function may be served without an event (default 30 s).
+	// CacheTTL bounds how long a cached function may be served without an event (default 30 s)
+	// while the store answers. While PostgreSQL is unreachable (or too slow to answer within the
+	// load timeout) an expired function is served stale for at most 15 minutes more
+	// (cacheMaxStale), never after the store has answered that it is gone.
 	CacheTTL time.Duration
 	// KeyCacheTTL bounds how long a cached access key (and its account's disabled flag) may be
 	// used without an event (default 30 s): how long a revocation can take to reach a gateway
-	// that lost the msg.CredentialsChanged event.
+	// that lost the msg.CredentialsChanged event, while the Directory answers. While PostgreSQL
+	// is unreachable (or too slow to answer within the load timeout) an expired key is served
+	// stale for at most 15 minutes more (cacheMaxStale), so a revocation takes at most
+	// KeyCacheTTL + 15 min; a key the Directory has answered is gone or disabled is never served
+	// stale.
 	KeyCacheTTL time.Duration
 	// PublicURL is the gateway's base URL as clients reach it (e.g. "https://lambda.example.com");
 	// function URLs are <PublicURL>/fn/<name>/ unless URLDomain is set. Empty means the scheme

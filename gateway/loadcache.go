@@ -20,13 +20,25 @@ import (
 // successful loads are cached. Values handed out are shared and must not be modified.
 //
 // Stale-if-error: an expired entry is kept, and served when its reload fails because the store
-// is unreachable (unreachable: a connection-type error, never a not-found or another answer of
-// the store), so that known functions and credentials keep working while PostgreSQL is away
-// (their usage records wait in JetStream). Invalidation still drops entries at once: a stale
-// entry is never one that a change event removed.
+// is unreachable (unreachable: a connection-type error or a timeout, never a not-found or another
+// answer of the store), so that known functions and credentials keep working while PostgreSQL is
+// away (their usage records wait in JetStream). Bounds on what is served stale:
+//   - Invalidation drops entries at once: a stale entry is never one that a change event removed.
+//   - A reload that fails with an answer of the store (not found, or any other error that is not
+//     unreachable) drops the entry too, so a key or function the store has said is gone is never
+//     brought back by a later outage.
+//   - An entry is served stale only until maxStale (cacheMaxStale) past its expiry (its last successful load
+//     plus ttl); after that the reload's error is returned, so an outage (or a slow store, which
+//     counts as unreachable) extends a lost revocation by at most maxStale.
+//   - Serving an entry stale moves its expiry forward by grace (cacheStaleGrace), so that while the store is
+//     away later requests are answered from the cache at once instead of each waiting for a
+//     failed reload (up to cacheLoadTimeout); the maxStale bound still counts from the original
+//     expiry.
 type loadCache[V any] struct {
-	ttl   time.Duration
-	loads singleflight.Group // keyed by flightKey
+	ttl      time.Duration
+	maxStale time.Duration      // how long past its expiry an entry may be served stale
+	grace    time.Duration      // how far serving an entry stale moves its expiry forward
+	loads    singleflight.Group // keyed by flightKey
 
 	mu      sync.Mutex
 	gen     uint64
@@ -35,14 +47,24 @@ type loadCache[V any] struct {
 
 type loadEntry[V any] struct {
 	v       V
-	expires time.Time
+	expires time.Time // when the next get reloads the entry
+	staleBy time.Time // the entry is never served after this: its load's expiry plus maxStale
 }
 
-// cacheLoadTimeout bounds one load of a cache.
-const cacheLoadTimeout = 10 * time.Second
+const (
+	// cacheLoadTimeout bounds one load of a cache.
+	cacheLoadTimeout = 10 * time.Second
+	// cacheMaxStale bounds how long past its TTL a cached entry (function, access key) may be
+	// served while the store is unreachable: with a lost change event, a revocation takes at most
+	// the TTL plus cacheMaxStale to reach a gateway whose store is away (or too slow to answer).
+	cacheMaxStale = 15 * time.Minute
+	// cacheStaleGrace is how long an entry served stale is then served without a reload attempt,
+	// so that while the store is away each request does not wait for a failed reload.
+	cacheStaleGrace = 5 * time.Second
+)
 
 func newLoadCache[V any](ttl time.Duration) *loadCache[V] {
-	return &loadCache[V]{ttl: ttl, entries: map[string]loadEntry[V]{}}
+	return &loadCache[V]{ttl: ttl, maxStale: cacheMaxStale, grace: cacheStaleGrace, entries: map[string]loadEntry[V]{}}
 }
 
 // get returns key's value from the cache or else from load, which runs detached from ctx (with
@@ -61,19 +83,37 @@ func (c *loadCache[V]) get(ctx context.Context, key string, load func(ctx contex
 		defer cancel()
 		v, err := load(loadCtx)
 		if err != nil {
-			if unreachable(err) {
-				c.mu.Lock()
-				stale, ok := c.entries[key]
-				c.mu.Unlock()
-				if ok {
-					return stale.v, nil
-				}
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if !unreachable(err) {
+				// An answer of the store (not found, disabled, ...): the entry must never be
+				// served stale again. Safe whatever the generation: at worst a reload.
+				delete(c.entries, key)
+				return v, err
 			}
-			return v, err
+			stale, ok := c.entries[key]
+			now := time.Now()
+			if !ok {
+				return v, err
+			}
+			if !now.Before(stale.staleBy) {
+				delete(c.entries, key) // too old to be served again
+				return v, err
+			}
+			exp := now.Add(c.grace)
+			if exp.After(stale.staleBy) {
+				exp = stale.staleBy
+			}
+			if exp.After(stale.expires) {
+				stale.expires = exp
+				c.entries[key] = stale
+			}
+			return stale.v, nil
 		}
 		c.mu.Lock()
 		if c.gen == gen {
-			c.entries[key] = loadEntry[V]{v: v, expires: time.Now().Add(c.ttl)}
+			exp := time.Now().Add(c.ttl)
+			c.entries[key] = loadEntry[V]{v: v, expires: exp, staleBy: exp.Add(c.maxStale)}
 		}
 		c.mu.Unlock()
 		return v, nil

@@ -14,6 +14,12 @@ import (
 // unreachable reports whether a store error means the store could not be asked (PostgreSQL
 // down, restarting or cut off) rather than an answer: the loadCache's condition for serving an
 // expired entry. A not-found, a constraint or any other answer of PostgreSQL is not.
+//
+// A timeout (context.DeadlineExceeded, e.g. the loadCache's cacheLoadTimeout or a pool acquire
+// that waited that long, or a net.Error) counts as unreachable on purpose, although a slow store
+// may be up and already know of a revocation: a store too slow to answer is treated as away. What
+// this costs is bounded by the loadCache: an entry is served stale for at most cacheMaxStale past
+// its TTL, and never after the store has answered that it is gone.
 func unreachable(err error) bool {
 	var (
 		connErr *pgconn.ConnectError
