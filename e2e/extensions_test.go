@@ -111,7 +111,9 @@ func TestExtensionInLayer(t *testing.T) {
 	if err := l.client.DeleteFunction(ctx, fn); err != nil {
 		t.Fatal(err)
 	}
-	eventuallyFor(t, 20*time.Second, func() string {
+	// Retiring the environment stops its container gracefully (Docker's stop), which takes
+	// seconds more on a host busy with the other test packages.
+	eventuallyFor(t, time.Minute, func() string {
 		ev, ok := events.find("SHUTDOWN")
 		switch {
 		case !ok:

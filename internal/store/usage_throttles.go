@@ -24,7 +24,12 @@ func (s *Store) ApplyThrottles(ctx context.Context, records []msg.Throttles) (in
 		hours                                 []time.Time
 		counts                                []int64
 	)
+	seen := make(map[string]bool, len(records))
 	for _, r := range records {
+		if seen[r.ID] { // the same record twice in one batch (a redelivery): its counts once
+			continue
+		}
+		seen[r.ID] = true
 		ids = append(ids, r.ID)
 		for _, c := range r.Counts {
 			if c.Count <= 0 {
@@ -73,7 +78,8 @@ func (s *Store) ApplyThrottles(ctx context.Context, records []msg.Throttles) (in
 
 // PruneUsageBatches deletes the ids of throttle records applied before the cutoff, up to limit
 // of them, and returns how many it deleted. The ids only guard against a redelivery, which
-// JetStream makes within minutes, so a day is ample.
+// JetStream makes within minutes while a writer runs (the janitor keeps them for days, for a
+// writer that was down).
 func (s *Store) PruneUsageBatches(ctx context.Context, before time.Time, limit int) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM usage_batches WHERE id IN (
 		SELECT id FROM usage_batches WHERE applied_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, before, limit)
