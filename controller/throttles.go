@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 	"go.uber.org/zap"
@@ -19,6 +18,7 @@ import (
 	"github.com/lambdock/lambdock/internal/infra/ticker"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
+	"github.com/lambdock/lambdock/metering"
 )
 
 // DefaultThrottleFlush is the default of Config.ThrottleFlush.
@@ -109,7 +109,7 @@ func (t *throttleCounter) flush(ctx context.Context) error {
 		_, err := t.js.Publish(pctx, msg.ThrottlesSubject(t.controllerID), msg.Encode(*rec),
 			jetstream.WithMsgID(rec.ID))
 		cancel()
-		if err != nil && !throttleUnstorable(err) {
+		if err != nil && !metering.Unstorable(err) {
 			return fmt.Errorf("controller: publish throttles %s: %w", rec.ID, err)
 		}
 		if err != nil {
@@ -149,18 +149,6 @@ func (t *throttleCounter) next() *msg.Throttles {
 	}
 	t.pending = rec
 	return rec
-}
-
-// throttleUnstorable reports publish errors of the record itself, which the stream would return
-// however often it is sent: above the server's max payload, a bad subject, or above the
-// stream's MaxMsgSize (JetStream API error 10054).
-func throttleUnstorable(err error) bool {
-	if errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrBadSubject) {
-		return true
-	}
-	var jsErr jetstream.JetStreamError
-	return errors.As(err, &jsErr) && jsErr.APIError() != nil &&
-		jsErr.APIError().ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum
 }
 
 // newControllerID is a controller's id when Config.ID is empty: unique per process start, so

@@ -60,7 +60,7 @@ func (p *Publisher) Publish(ctx context.Context, invokerID string, u msg.Usage) 
 		return p.toSpool(u, nil)
 	}
 	err := p.publish(ctx, invokerID, u)
-	if err != nil && p.spool != nil && !unstorable(err) {
+	if err != nil && p.spool != nil && !Unstorable(err) {
 		return p.toSpool(u, err)
 	}
 	if err != nil {
@@ -124,7 +124,7 @@ func (p *Publisher) replay(ctx context.Context) error {
 		actx, cancel := context.WithTimeout(ctx, publishAttempt)
 		_, err := p.js.Publish(actx, msg.UsageSubject(u.InvokerID), msg.Encode(u), jetstream.WithMsgID(u.MsgID()))
 		cancel()
-		if err != nil && unstorable(err) { // the stream would refuse it forever: do not block later ones
+		if err != nil && Unstorable(err) { // the stream would refuse it forever: do not block later ones
 			p.log.Error("spooled usage record dropped: the stream refuses it", zap.String("request_id", u.RequestID),
 				zap.Error(err))
 			continue
@@ -174,14 +174,14 @@ func validInvokerID(id string) bool {
 
 // permanent reports errors no retry can fix.
 func permanent(err error) bool {
-	return errors.Is(err, nats.ErrConnectionClosed) || unstorable(err)
+	return errors.Is(err, nats.ErrConnectionClosed) || Unstorable(err)
 }
 
-// unstorable reports errors of the record itself, which the stream would refuse however often
-// it is sent (a closed connection is permanent for this process, but a spooled record outlives it):
-// a record above the server's max payload, a bad subject, or a record above the stream's
-// MaxMsgSize (JetStream API error 10054).
-func unstorable(err error) bool {
+// Unstorable reports publish errors of the record itself, which the usage stream would return
+// however often it is sent (a closed connection is permanent for this process, but a spooled
+// record outlives it): a record above the server's max payload, a bad subject, or a record above
+// the stream's MaxMsgSize (JetStream API error 10054). Usage and Throttles records alike.
+func Unstorable(err error) bool {
 	if errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrBadSubject) {
 		return true
 	}
