@@ -103,11 +103,11 @@ func (g *Gateway) addPrice(c *gin.Context) error {
 	return writeJSON(c, http.StatusCreated, p)
 }
 
-// billingAccount is the account named by the query parameter account= of a prices or invoices
-// call: a 12-digit id; an owner may name only its own (else AccessDeniedException on the
+// billingAccount is the account named by the query parameter account= of a prices, invoices or
+// usage call: a 12-digit id; an owner may name only its own (else AccessDeniedException on the
 // resource kind), an admin any, whether it exists, was deleted or never existed (its prices,
-// invoices and usage are then those of its rows: possibly none), like GET usage, so that a
-// deleted account's last months can still be invoiced.
+// invoices and usage are then those of its rows: possibly none), so that a deleted account's
+// last months can still be invoiced.
 func (g *Gateway) billingAccount(caller tenant.Caller, q, op, kind string) (string, error) {
 	switch {
 	case !tenant.ValidAccountID(q):

@@ -63,11 +63,11 @@ func (g *Gateway) parseUsageQuery(c *gin.Context) (usageQuery, error) {
 	caller := callerOf(c)
 	q := usageQuery{account: c.Query("account"), function: c.Query("function"), by: c.DefaultQuery("by", lambdaapi.UsageByDay)}
 	switch {
-	case q.account != "" && !tenant.ValidAccountID(q.account):
-		return q, constraint("account", "be an account id of 12 digits")
-	case caller.Role != tenant.RoleAdmin && q.account != "" && q.account != caller.AccountID:
-		return q, lambdaerr.AccessDenied(principalARN(caller), lambdockService+":GetUsage",
-			"arn:aws:lambdock::"+q.account+":usage")
+	case q.account != "":
+		var err error
+		if q.account, err = g.billingAccount(caller, q.account, "GetUsage", "usage"); err != nil {
+			return q, err
+		}
 	case caller.Role != tenant.RoleAdmin:
 		q.account = accountOf(c.Request.Context())
 	}
