@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/internal/infra/backoff"
+	"github.com/lambdock/lambdock/internal/infra/ticker"
 )
 
 const (
@@ -86,14 +87,13 @@ func (j *Janitor) Run(ctx context.Context) {
 	if !backoff.Sleep(ctx, j.cfg.FirstDelay) {
 		return
 	}
-	for {
+	clean := func(ctx context.Context) {
 		if _, err := j.Clean(ctx); err != nil && ctx.Err() == nil {
 			j.log.Warn("usage retention cleanup failed, will retry", zap.Duration("retry_in", j.cfg.Interval), zap.Error(err))
 		}
-		if !backoff.Sleep(ctx, j.cfg.Interval) {
-			return
-		}
 	}
+	clean(ctx)
+	ticker.Every(ctx, j.cfg.Interval, clean)
 }
 
 // Clean runs one cleanup to the end and returns how many invocation rows it deleted.
