@@ -2,29 +2,25 @@ package metering
 
 import (
 	"context"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	"github.com/lambdock/lambdock/internal/infra/ticker"
 )
 
 // watchBacklog checks the consumer's backlog every cfg.BacklogInterval until ctx ends.
 func (w *Writer) watchBacklog(ctx context.Context, cons jetstream.Consumer) {
-	t := time.NewTicker(w.cfg.BacklogInterval)
-	defer t.Stop()
-	for {
+	check := func(ctx context.Context) {
 		info, err := cons.Info(ctx)
 		if err == nil {
 			w.observeBacklog(info.NumPending + uint64(max(info.NumAckPending, 0)))
 		} else if ctx.Err() == nil {
 			w.log.Debug("usage backlog not known", zap.Error(err))
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	check(ctx)
+	ticker.Every(ctx, w.cfg.BacklogInterval, check)
 }
 
 // observeBacklog records the backlog (records not yet written: pending plus unacked) and logs a
