@@ -159,14 +159,14 @@ func usagePieces(from, to time.Time, changes []time.Time, hourly bool) []usagePi
 // priceChanges are the times in (from, to) at which a price in force for the account (every
 // account when "") may change.
 func priceChanges(book *billing.Book, prices []billing.Price, account string, from, to time.Time) []time.Time {
-	accounts := []string{account}
-	if account == "" {
+	accounts := map[string]bool{account: true}
+	if account == "" { // the platform's changes, and those of every account with overrides
 		for _, p := range prices {
-			accounts = append(accounts, p.AccountID)
+			accounts[p.AccountID] = true
 		}
 	}
 	var out []time.Time
-	for _, a := range accounts {
+	for a := range accounts {
 		out = append(out, book.Changes(a, from, to)...)
 	}
 	slices.SortFunc(out, time.Time.Compare)
