@@ -129,3 +129,17 @@ func (m *Metrics) refused(account, function string, err error) {
 		m.throttles.WithLabelValues(account, function, e.Reason).Inc()
 	}
 }
+
+// forget drops the series of a deleted function, so that deleted functions do not pile up in
+// every scrape. A series comes back if the name is used again.
+func (m *Metrics) forget(account, name string) {
+	if m == nil {
+		return
+	}
+	m.fns.Delete(fnKey{account, name})
+	labels := prometheus.Labels{"account": account, "function": name}
+	m.invocations.DeletePartialMatch(labels)
+	m.duration.DeletePartialMatch(labels)
+	m.cold.DeletePartialMatch(labels)
+	m.throttles.DeletePartialMatch(labels)
+}

@@ -64,7 +64,19 @@ lambdock_cold_starts_total{account="a2",function="f"} 0
 	if n := histogramCount(t, reg, "lambdock_invocation_overhead_seconds", ""); n != 4 {
 		t.Errorf("overhead observations: %d, want 4", n)
 	}
+	m.forget("a1", "f")
+	if n := testutil.CollectAndCount(reg, "lambdock_invocations_total"); n != 4 {
+		t.Errorf("%d invocation series after a1/f was deleted, want a2/f's 4", n)
+	}
+	if n := histogramCount(t, reg, "lambdock_invocation_duration_seconds", "a1"); n != 0 {
+		t.Errorf("a1/f durations after its deletion: %d", n)
+	}
+	m.ran(&records[1].u, time.Millisecond, false)
+	if got := testutil.ToFloat64(m.invocations.WithLabelValues("a1", "f", msg.UsageSuccess)); got != 1 {
+		t.Errorf("a1/f successes after re-creation = %v, want 1", got)
+	}
 	var none *Metrics
+	none.forget("a", "f")
 	none.ran(&records[0].u, time.Second, false) // no panic
 	none.refused("a", "f", errors.New("x"))
 }

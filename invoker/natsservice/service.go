@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 }
 
 // onFunctionChanged removes the containers of a function deleted anywhere (any gateway
-// publishes the event), instead of letting them wait out their keep-alive.
+// publishes the event), instead of letting them wait out their keep-alive, and its metrics.
 func (s *Service) onFunctionChanged(m *nats.Msg) {
 	ch, err := msg.Decode[msg.FunctionChanged](m.Data)
 	if err != nil {
@@ -120,6 +120,7 @@ func (s *Service) onFunctionChanged(m *nats.Msg) {
 	}
 	if ch.Deleted && ch.Name != "" {
 		s.cfg.Invoker.FunctionDeleted(s.work.Context(), ch.AccountID, ch.Name)
+		s.cfg.Metrics.forget(ch.AccountID, ch.Name)
 	}
 }
 
