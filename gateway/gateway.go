@@ -343,7 +343,15 @@ func (g *Gateway) routes() *gin.Engine {
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = false
-	e.Use(g.requestID, g.logRequests, g.recoverPanics, g.routeURLHost)
+	e.Use(g.requestID, g.logRequests, g.recoverPanics)
+	if h := g.metrics.count(opFunctionURL); h != nil && g.cfg.URLDomain != "" {
+		e.Use(func(c *gin.Context) { // requests to host-routed function URLs, which routeURLHost ends
+			if _, ok := g.urlHostID(c.Request.Host); ok {
+				h(c)
+			}
+		})
+	}
+	e.Use(g.routeURLHost)
 
 	m := g.metrics
 	e.GET("/healthz", m.with(opHealth, g.healthz)...)

@@ -144,3 +144,27 @@ func BenchmarkCountRequests(b *testing.B) {
 		})
 	}
 }
+
+// TestURLHostID: which Hosts are host-routed function URLs (counted as InvokeFunctionUrl).
+func TestURLHostID(t *testing.T) {
+	g := &Gateway{cfg: Config{URLDomain: "lambda-url.example.com"}}
+	tests := []struct {
+		host, id string
+		ok       bool
+	}{
+		{"abc123.lambda-url.example.com", "abc123", true},
+		{"ABC123.Lambda-URL.example.com:8443", "abc123", true},
+		{"lambda-url.example.com", "", false},
+		{"a.b.lambda-url.example.com", "", false},
+		{"127.0.0.1:8070", "", false},
+		{"abc123.other.example.com", "", false},
+	}
+	for _, tt := range tests {
+		if id, ok := g.urlHostID(tt.host); id != tt.id || ok != tt.ok {
+			t.Errorf("urlHostID(%q) = %q, %v; want %q, %v", tt.host, id, ok, tt.id, tt.ok)
+		}
+	}
+	if _, ok := (&Gateway{}).urlHostID("abc.lambda-url.example.com"); ok {
+		t.Error("a host-routed URL without URLDomain")
+	}
+}
