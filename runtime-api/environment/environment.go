@@ -167,6 +167,9 @@ func (e *Env) bootInitRun(ctx context.Context) {
 	timer := time.NewTimer(e.cfg.InitTimeout)
 	defer timer.Stop()
 	how, err := e.initGeneration(ctx, timer.C)
+	if err == nil {
+		e.logInitFailure(how, e.current(), time.Since(e.current().initStart), "init")
+	}
 	if err != nil {
 		e.log.Error("cannot start the environment", "err", err)
 		e.setPending(&initFailure{startErr: err})
@@ -206,6 +209,7 @@ func (e *Env) bootInitRun(ctx context.Context) {
 // extension could not be started at all.
 func (e *Env) initGeneration(ctx context.Context, expired <-chan time.Time) (ending, error) {
 	sess := e.api.NewSession()
+	e.logInitStart(e.initPhase())
 	initStart := time.Now()
 	reg := sess.Extensions()
 	e.setGeneration(generation{sess: sess, initStart: initStart})
