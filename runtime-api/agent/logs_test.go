@@ -204,7 +204,7 @@ func TestLogStreamTimeoutAndJSON(t *testing.T) {
 		inTail string
 	}{
 		{name: "text", cfg: agentproto.Config{}, want: []string{"START RequestId: slow Version: $LATEST",
-			"", // the timeout line starts with its time
+			"",                                                       // the timeout line starts with its time
 			"END RequestId: slow", "REPORT RequestId: slow"}, inTail: " slow Task timed out after 0.20 seconds"},
 		{name: "json", cfg: agentproto.Config{LogFormat: "JSON", SystemLogLevel: "INFO"}, want: []string{
 			`{"time":"`, "", `{"time":"`, `{"time":"`}, inTail: `"type":"platform.report","record":{"metrics":`},
