@@ -24,7 +24,7 @@ import (
 const logWait = 60 * time.Second
 
 // logsHarness is an invoker whose log relay publishes to a real LAMBDOCK_LOGS stream.
-func logsHarness(t *testing.T) (*harness, jetstream.JetStream) {
+func logsHarness(t *testing.T, configure ...func(*invoker.Config)) (*harness, jetstream.JetStream) {
 	t.Helper()
 	_, js := testenv.JetStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -32,7 +32,12 @@ func logsHarness(t *testing.T) (*harness, jetstream.JetStream) {
 	if err := logstore.EnsureStream(ctx, js, logstore.Retention{}); err != nil {
 		t.Fatal(err)
 	}
-	return newHarness(t, func(c *invoker.Config) { c.LogPublisher = js }), js
+	return newHarness(t, func(c *invoker.Config) {
+		c.LogPublisher = js
+		for _, f := range configure {
+			f(c)
+		}
+	}), js
 }
 
 // storedLogs reads a function's batches from the stream until done says the lines are all
@@ -224,5 +229,30 @@ func TestLogsJSONFormat(t *testing.T) {
 		if e.RequestID == "" && strings.HasPrefix(e.Message, "INIT_START") {
 			t.Errorf("INIT_START in text with LogFormat JSON: %q", e.Message)
 		}
+	}
+}
+
+// TestLogsOfAPrewarmedEnvironment checks that a stem cell's relay starts once it is
+// specialised: the lines carry the function it was specialised for and the log stream name its
+// runtime sees.
+func TestLogsOfAPrewarmedEnvironment(t *testing.T) {
+	t.Parallel()
+	h, js := logsHarness(t, func(c *invoker.Config) { c.Prewarm = 1 })
+	h.waitStems(t, 1)
+	fn := spec("logs-stem", 128, 10)
+	res := h.mustSucceed(t, fn, map[string]string{"op": "env"})
+	if !res.Prewarmed {
+		t.Fatalf("the invocation did not run in the stem cell")
+	}
+	env := decode[map[string]string](t, res)
+	batches := storedLogs(t, js, fn, hasLine(res.RequestID, "REPORT RequestId: "+res.RequestID))
+	if got := shape(eventsOf(batches, res.RequestID)); len(got) != 3 || got[0] != "platform: START RequestId: "+res.RequestID+" Version: $LATEST" {
+		t.Errorf("lines of the stem's first invocation: %q", got)
+	}
+	if b := batches[0]; b.Function != fn.Name || b.Stream != env["AWS_LAMBDA_LOG_STREAM_NAME"] {
+		t.Errorf("batch of %q on stream %q; want %q on %q", b.Function, b.Stream, fn.Name, env["AWS_LAMBDA_LOG_STREAM_NAME"])
+	}
+	if all := eventsOf(batches, ""); !strings.HasPrefix(all[0].Message, "INIT_START Runtime Version: provided:al2023") {
+		t.Errorf("first line %q, want INIT_START", all[0].Message)
 	}
 }

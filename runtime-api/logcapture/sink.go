@@ -95,6 +95,27 @@ func (s *Sink) Take(ctx context.Context, maxBytes int) ([]msg.LogEvent, int64, e
 	}
 }
 
+// Wait returns once there are events or dropped lines to take, or with an error when ctx ends.
+func (s *Sink) Wait(ctx context.Context) error {
+	for {
+		if s.Bytes() > 0 || s.Dropped() > 0 {
+			return nil
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return fmt.Errorf("logcapture: wait for log lines: %w", ctx.Err())
+		}
+	}
+}
+
+// Bytes is what the held events count against the bound.
+func (s *Sink) Bytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes
+}
+
 // Dropped is how many lines were dropped and not yet reported by Take.
 func (s *Sink) Dropped() int64 {
 	s.mu.Lock()
