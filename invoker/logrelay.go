@@ -17,7 +17,6 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/logstore"
-	"github.com/lambdock/lambdock/invoker/agentclient"
 )
 
 // Bounds of the log relay.
@@ -190,9 +189,14 @@ type relayConn struct {
 	lost    atomic.Int64 // lines lost since the last batch published: the next batch says so
 }
 
+// chunkSource is an agent's log stream (*agentclient.LogStream).
+type chunkSource interface {
+	Next() (agentproto.LogChunk, error)
+}
+
 // run reads chunks from ls and publishes them in batches: at logFlushBytes, or logFlushInterval
 // after the first line of a batch, and at the end of the stream.
-func (c *relayConn) run(ctx context.Context, ls *agentclient.LogStream) {
+func (c *relayConn) run(ctx context.Context, ls chunkSource) {
 	chunks := make(chan agentproto.LogChunk, 4)
 	go func() {
 		defer close(chunks)
@@ -323,9 +327,11 @@ func encodeBatches(b msg.LogBatch) []encoded {
 		second.Dropped = 0
 		return append(encodeBatches(first), encodeBatches(second)...)
 	}
+	// One line: cut it in proportion to how much its encoding exceeds the bound (escapes make
+	// a byte take up to six).
 	ev := b.Events[0]
-	over := len(data) - logstore.MaxBatchBytes
-	keep := max(0, len(ev.Message)-over-64)
+	keep := int(float64(len(ev.Message)) * float64(logstore.MaxBatchBytes-1024) / float64(len(data)))
+	keep = max(0, min(keep, len(ev.Message)-1))
 	ev.Message = strings.ToValidUTF8(ev.Message[:keep], "")
 	b.Events = []msg.LogEvent{ev}
 	return encodeBatches(b)
