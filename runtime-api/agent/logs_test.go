@@ -246,3 +246,27 @@ func TestLogStreamTimeoutAndJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestLogStreamInitLines checks INIT_START and, for a runtime that exits during its init,
+// INIT_REPORT: lines outside any invocation, which also go to the container log.
+func TestLogStreamInitLines(t *testing.T) {
+	h := startAgent(t, agentproto.Config{Command: []string{"/usr/bin/sh", "-c", "echo init-fail; exit 3"},
+		RuntimeVersion: "provided:al2023", RuntimeVersionARN: "arn:aws:lambda:us-east-1::runtime:abc"}, Options{})
+	report := h.logs.waitFor(t, "INIT_REPORT")
+	events := h.logs.wait(t, "the init lines", func(ev []msg.LogEvent) bool { return len(ev) >= 3 })
+	want := []string{"INIT_START Runtime Version: provided:al2023\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:abc",
+		"init-fail"}
+	for i, w := range want {
+		if events[i].Message != w || events[i].RequestID != "" {
+			t.Errorf("line %d: %q (request %q), want %q", i, events[i].Message, events[i].RequestID, w)
+		}
+	}
+	if !strings.HasPrefix(report.Message, "INIT_REPORT Init Duration: ") ||
+		!strings.HasSuffix(report.Message, "\tPhase: init\tStatus: failure\tError Type: Runtime.ExitError") {
+		t.Errorf("INIT_REPORT line %q", report.Message)
+	}
+	if log := h.stdout.String(); !strings.Contains(log, "INIT_START") || !strings.Contains(log, "init-fail\n") ||
+		!strings.Contains(log, "INIT_REPORT") {
+		t.Errorf("the init lines are not in the container log:\n%s", log)
+	}
+}
