@@ -48,10 +48,10 @@ func levelRank(level string) int {
 
 // Platform is one line the platform writes: its text form and its JSON system log record.
 type Platform struct {
-	Text   string // the text line
-	Type   string // the JSON record's type (platform.start, …)
-	Level  string // its level (INFO unless said)
-	Record any    // the JSON record
+	Text   string     // the text line
+	Type   string     // the JSON record's type (platform.start, …)
+	Level  string     // its level (INFO unless said)
+	Record func() any // the JSON record, made only when the format is JSON
 }
 
 // render is the line p becomes in format f at time t, and whether it is written at all.
@@ -66,7 +66,11 @@ func (f Format) render(p Platform, t time.Time) (string, bool) {
 	if levelRank(level) < levelRank(f.SystemLevel) {
 		return "", false
 	}
-	b, err := json.Marshal(systemRecord{Time: t.UTC().Format("2006-01-02T15:04:05.000Z"), Type: p.Type, Record: p.Record})
+	var rec any
+	if p.Record != nil {
+		rec = p.Record()
+	}
+	b, err := json.Marshal(systemRecord{Time: t.UTC().Format("2006-01-02T15:04:05.000Z"), Type: p.Type, Record: rec})
 	if err != nil { // the records are plain structs: cannot happen
 		return p.Text, true
 	}
@@ -83,14 +87,14 @@ type systemRecord struct {
 // StartPlatform is the START line of an invocation (platform.start).
 func StartPlatform(requestID, version string) Platform {
 	return Platform{Text: StartLine(requestID, version), Type: "platform.start",
-		Record: map[string]any{"requestId": requestID, "version": version}}
+		Record: func() any { return map[string]any{"requestId": requestID, "version": version} }}
 }
 
 // EndPlatform is the END line of an invocation; in JSON, platform.runtimeDone with the
 // runtime's status (success, error, failure or timeout).
 func EndPlatform(requestID, status string) Platform {
 	return Platform{Text: EndLine(requestID), Type: "platform.runtimeDone",
-		Record: map[string]any{"requestId": requestID, "status": status}}
+		Record: func() any { return map[string]any{"requestId": requestID, "status": status} }}
 }
 
 // TimeoutPlatform is the line of an invocation that timed out. In JSON it has no record of
@@ -101,18 +105,19 @@ func TimeoutPlatform(at time.Time, requestID string, timeout time.Duration) Plat
 
 // ReportPlatform is the REPORT line (platform.report) of r, with the invocation's status.
 func ReportPlatform(r Report, status string) Platform {
-	m, bill := r.Measure, rules.Meter(r.Measure)
-	metrics := map[string]any{
-		"durationMs":       roundMs(m.Duration),
-		"billedDurationMs": bill.BilledMs,
-		"memorySizeMB":     m.MemoryMB,
-		"maxMemoryUsedMB":  bill.MaxMemoryUsedMB,
-	}
-	if m.InitDuration > 0 {
-		metrics["initDurationMs"] = roundMs(m.InitDuration)
-	}
-	return Platform{Text: r.String(), Type: "platform.report",
-		Record: map[string]any{"requestId": r.RequestID, "metrics": metrics, "status": status}}
+	return Platform{Text: r.String(), Type: "platform.report", Record: func() any {
+		m, bill := r.Measure, rules.Meter(r.Measure)
+		metrics := map[string]any{
+			"durationMs":       roundMs(m.Duration),
+			"billedDurationMs": bill.BilledMs,
+			"memorySizeMB":     m.MemoryMB,
+			"maxMemoryUsedMB":  bill.MaxMemoryUsedMB,
+		}
+		if m.InitDuration > 0 {
+			metrics["initDurationMs"] = roundMs(m.InitDuration)
+		}
+		return map[string]any{"requestId": r.RequestID, "metrics": metrics, "status": status}
+	}}
 }
 
 // InitStartPlatform is the INIT_START line (platform.initStart) of an init of the runtime
@@ -121,8 +126,10 @@ func ReportPlatform(r Report, status string) Platform {
 func InitStartPlatform(runtimeVersion, arn, phase string) Platform {
 	return Platform{Text: fmt.Sprintf("INIT_START Runtime Version: %s\tRuntime Version ARN: %s", runtimeVersion, arn),
 		Type: "platform.initStart",
-		Record: map[string]any{"initializationType": "on-demand", "phase": phase,
-			"runtimeVersion": runtimeVersion, "runtimeVersionArn": arn}}
+		Record: func() any {
+			return map[string]any{"initializationType": "on-demand", "phase": phase,
+				"runtimeVersion": runtimeVersion, "runtimeVersionArn": arn}
+		}}
 }
 
 // InitReportPlatform is the INIT_REPORT line (platform.initReport) of an init that did not
@@ -135,14 +142,14 @@ func InitReportPlatform(d time.Duration, phase, status, errorType string) Platfo
 		text += "\tError Type: " + errorType
 		rec["errorType"] = errorType
 	}
-	return Platform{Text: text, Type: "platform.initReport", Level: LevelWarn, Record: rec}
+	return Platform{Text: text, Type: "platform.initReport", Level: LevelWarn, Record: func() any { return rec }}
 }
 
 // ErrorPlatform is the line of an invocation whose runtime failed (it exited, or could not be
 // started): "RequestId: <id> Error: <message>" then the error type, as Lambda writes them.
 func ErrorPlatform(requestID, message, errorType string) Platform {
 	return Platform{Text: message + "\n" + errorType, Type: "platform.error", Level: LevelWarn,
-		Record: map[string]any{"requestId": requestID, "errorType": errorType, "message": message}}
+		Record: func() any { return map[string]any{"requestId": requestID, "errorType": errorType, "message": message} }}
 }
 
 // TruncatedMessage is the marker line written once an invocation's output passed MaxOutput.
@@ -151,8 +158,10 @@ const TruncatedMessage = "[lambdock] log output truncated: this invocation wrote
 // truncatedPlatform is the marker line, in both formats.
 func truncatedPlatform(requestID string) Platform {
 	return Platform{Text: TruncatedMessage, Type: "platform.logsDropped", Level: LevelWarn,
-		Record: map[string]any{"requestId": requestID, "reason": "Function output over 256 KB per invocation",
-			"message": TruncatedMessage}}
+		Record: func() any {
+			return map[string]any{"requestId": requestID, "reason": "Function output over 256 KB per invocation",
+				"message": TruncatedMessage}
+		}}
 }
 
 // TextPlatform is a platform line with only a text form (EXTENSION): written as it is in both
