@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/logstore"
 )
@@ -263,6 +265,31 @@ func TestEncodeBatchesFits(t *testing.T) {
 			}
 			if n != len(tt.events) {
 				t.Errorf("%d lines in the parts, want %d", n, len(tt.events))
+			}
+		})
+	}
+}
+
+func TestWithLoggingNamesTheRuntime(t *testing.T) {
+	tests := []struct {
+		spec        function.Spec
+		wantVersion string
+	}{
+		{spec: function.Spec{Runtime: "python3.13"}, wantVersion: "python:3.13"},
+		{spec: function.Spec{Runtime: "provided.al2023"}, wantVersion: "provided:al2023"},
+		{spec: function.Spec{Runtime: "nodejs22.x"}, wantVersion: "nodejs:22.x"},
+		{spec: function.Spec{Runtime: "provided"}, wantVersion: "provided"},
+		{spec: function.Spec{Image: "sha256:abc"}, wantVersion: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec.Runtime+tt.spec.Image, func(t *testing.T) {
+			tt.spec.Logging = function.Logging{LogFormat: "JSON", SystemLogLevel: "WARN"}
+			cfg := withLogging(agentproto.Config{}, tt.spec, "lambdock/img:1")
+			if cfg.RuntimeVersion != tt.wantVersion || cfg.LogFormat != "JSON" || cfg.SystemLogLevel != "WARN" {
+				t.Errorf("config %+v, want runtime version %q", cfg, tt.wantVersion)
+			}
+			if tt.wantVersion != "" && !regexp.MustCompile(`^arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}$`).MatchString(cfg.RuntimeVersionARN) {
+				t.Errorf("runtime version ARN %q", cfg.RuntimeVersionARN)
 			}
 		})
 	}
