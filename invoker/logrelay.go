@@ -93,9 +93,10 @@ func (inv *Invoker) LogsDropped() int64 {
 	return s.RelayDropped + s.AgentDropped
 }
 
-// relayLogs opens e's log stream and relays it in the background until the container goes.
-// stream is the environment's log stream name (sandbox.LogStreamName). A failure is logged:
-// the environment runs on without its logs.
+// relayLogs opens e's log stream and relays it in the background until the container goes
+// (the stream is opened in the background too: a cold start does not wait for it, and lines
+// written meanwhile wait in the agent). stream is the environment's log stream name
+// (sandbox.LogStreamName). A failure is logged: the environment runs on without its logs.
 func (inv *Invoker) relayLogs(e *env, spec function.Spec, stream string) {
 	r := inv.logs
 	if r == nil {
@@ -103,13 +104,6 @@ func (inv *Invoker) relayLogs(e *env, spec function.Spec, stream string) {
 	}
 	spec = spec.WithDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	ls, err := e.agent.Logs(ctx)
-	if err != nil {
-		cancel()
-		r.log.Warn("cannot open the log stream of an environment; its lines are lost", zap.String("env", e.id),
-			zap.String("function", spec.Name), zap.Error(err))
-		return
-	}
 	r.mu.Lock()
 	r.conns[e] = cancel
 	r.wg.Add(1)
@@ -118,6 +112,14 @@ func (inv *Invoker) relayLogs(e *env, spec function.Spec, stream string) {
 		Account: spec.AccountID, Function: spec.Name, Version: spec.Version, Stream: stream, Invoker: r.invoker}}
 	go func() {
 		defer r.wg.Done()
+		ls, err := e.agent.Logs(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.log.Warn("cannot open the log stream of an environment; its lines are lost", zap.String("env", e.id),
+					zap.String("function", spec.Name), zap.Error(err))
+			}
+			return
+		}
 		defer ls.Close()
 		c.run(ctx, ls)
 	}()

@@ -146,9 +146,13 @@ func (e *Env) finish(inv *runtimeapi.Invoke, timeout time.Duration, start time.T
 	case a.timedOut:
 		e.journal.Platform(logcapture.TimeoutPlatform(end, inv.RequestID, timeout))
 	case status == statusFailure:
-		e.journal.Platform(logcapture.ErrorPlatform(inv.RequestID, errorMessage(a.res.Payload), a.res.ErrorType))
+		e.journal.Platform(logcapture.ErrorPlatform(errorMessage(a.res.Payload), a.res.ErrorType))
 	}
-	e.journal.Platform(logcapture.EndPlatform(inv.RequestID, status))
+	failure := ""
+	if status == statusFailure {
+		failure = a.res.ErrorType
+	}
+	e.journal.Platform(logcapture.EndPlatform(inv.RequestID, status, failure))
 	e.journal.Platform(logcapture.ReportPlatform(logcapture.Report{
 		RequestID: inv.RequestID,
 		Measure: rules.Measure{Duration: out.Duration, InitDuration: out.InitDuration, MemoryMB: e.cfg.MemoryMB,

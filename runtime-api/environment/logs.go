@@ -76,5 +76,6 @@ func (e *Env) logInitFailure(how ending, g generation, d time.Duration, phase st
 	case endedReady, endedCancel:
 		return
 	}
+	e.syncLogs() // what the runtime wrote before it failed goes before the report
 	e.journal.Platform(logcapture.InitReportPlatform(d, phase, status, errType))
 }

@@ -69,7 +69,7 @@ func TestJournalFramesInvocations(t *testing.T) {
 	j.Begin("r1")
 	j.Platform(StartPlatform("r1", "$LATEST"))
 	j.Line([]byte("function line"))
-	j.Platform(EndPlatform("r1", "success"))
+	j.Platform(EndPlatform("r1", "success", ""))
 	tail := j.End()
 	j.Line([]byte("after response"))
 
@@ -122,7 +122,7 @@ func TestJournalCapsAnInvocationsOutput(t *testing.T) {
 				for range tt.lines {
 					j.Line([]byte(line))
 				}
-				j.Platform(EndPlatform(rid, "success"))
+				j.Platform(EndPlatform(rid, "success", ""))
 				j.Platform(ReportPlatform(Report{RequestID: rid, Measure: rules.Measure{Duration: time.Millisecond, MemoryMB: 128}}, "success"))
 				j.End()
 				events, _ := drain(t, sink)
@@ -218,7 +218,7 @@ func TestJournalJSONFormat(t *testing.T) {
 			j.Begin("r1")
 			j.Platform(StartPlatform("r1", "$LATEST"))
 			j.Line([]byte("hello"))
-			j.Platform(EndPlatform("r1", "success"))
+			j.Platform(EndPlatform("r1", "success", ""))
 			j.Platform(ReportPlatform(report, "success"))
 			tail := j.End()
 			events, _ := drain(t, sink)
@@ -256,6 +256,40 @@ func TestInitLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got, _ := (Format{}).render(tt.p, time.Now()); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestJSONFailureLines(t *testing.T) {
+	at := time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		format Format
+		want   []string
+	}{
+		{name: "text", format: NewFormat("Text", ""), want: []string{
+			"RequestId: r Error: Runtime exited with error: exit status 1\nRuntime.ExitError", "END RequestId: r"}},
+		{name: "json", format: NewFormat("JSON", "INFO"), want: []string{
+			`{"time":"2026-12-01T07:00:00.000Z","type":"platform.runtimeDone","record":{"errorType":"Runtime.ExitError","requestId":"r","status":"failure"}}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sink := NewSink(0)
+			j := NewJournal(&bytes.Buffer{}, sink)
+			j.now = func() time.Time { return at }
+			j.SetFormat(tt.format)
+			j.Begin("r")
+			j.Platform(ErrorPlatform("RequestId: r Error: Runtime exited with error: exit status 1", "Runtime.ExitError"))
+			j.Platform(EndPlatform("r", "failure", "Runtime.ExitError"))
+			j.End()
+			events, _ := drain(t, sink)
+			var got []string
+			for _, e := range events {
+				got = append(got, e.Message)
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("lines %q, want %q", got, tt.want)
 			}
 		})
 	}

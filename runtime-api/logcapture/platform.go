@@ -52,10 +52,15 @@ type Platform struct {
 	Type   string     // the JSON record's type (platform.start, …)
 	Level  string     // its level (INFO unless said)
 	Record func() any // the JSON record, made only when the format is JSON
+	// TextOnly lines are left out of the JSON format (a record carries what they say).
+	TextOnly bool
 }
 
 // render is the line p becomes in format f at time t, and whether it is written at all.
 func (f Format) render(p Platform, t time.Time) (string, bool) {
+	if f.JSON && p.TextOnly {
+		return "", false
+	}
 	if !f.JSON || p.Type == "" {
 		return p.Text, true
 	}
@@ -91,10 +96,15 @@ func StartPlatform(requestID, version string) Platform {
 }
 
 // EndPlatform is the END line of an invocation; in JSON, platform.runtimeDone with the
-// runtime's status (success, error, failure or timeout).
-func EndPlatform(requestID, status string) Platform {
-	return Platform{Text: EndLine(requestID), Type: "platform.runtimeDone",
-		Record: func() any { return map[string]any{"requestId": requestID, "status": status} }}
+// runtime's status (success, error, failure or timeout) and, on a failure, its error type.
+func EndPlatform(requestID, status, errorType string) Platform {
+	return Platform{Text: EndLine(requestID), Type: "platform.runtimeDone", Record: func() any {
+		rec := map[string]any{"requestId": requestID, "status": status}
+		if errorType != "" {
+			rec["errorType"] = errorType
+		}
+		return rec
+	}}
 }
 
 // TimeoutPlatform is the line of an invocation that timed out. In JSON it has no record of
@@ -146,10 +156,10 @@ func InitReportPlatform(d time.Duration, phase, status, errorType string) Platfo
 }
 
 // ErrorPlatform is the line of an invocation whose runtime failed (it exited, or could not be
-// started): "RequestId: <id> Error: <message>" then the error type, as Lambda writes them.
-func ErrorPlatform(requestID, message, errorType string) Platform {
-	return Platform{Text: message + "\n" + errorType, Type: "platform.error", Level: LevelWarn,
-		Record: func() any { return map[string]any{"requestId": requestID, "errorType": errorType, "message": message} }}
+// started): "RequestId: <id> Error: <message>" then the error type, as Lambda writes them. In
+// JSON, platform.runtimeDone says it (EndPlatform's errorType).
+func ErrorPlatform(message, errorType string) Platform {
+	return Platform{Text: message + "\n" + errorType, TextOnly: true}
 }
 
 // TruncatedMessage is the marker line written once an invocation's output passed MaxOutput.
