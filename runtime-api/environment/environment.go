@@ -167,9 +167,6 @@ func (e *Env) bootInitRun(ctx context.Context) {
 	timer := time.NewTimer(e.cfg.InitTimeout)
 	defer timer.Stop()
 	how, err := e.initGeneration(ctx, timer.C)
-	if err == nil {
-		e.logInitFailure(how, e.current(), time.Since(e.current().initStart), "init")
-	}
 	if err != nil {
 		e.log.Error("cannot start the environment", "err", err)
 		e.setPending(&initFailure{startErr: err})
@@ -177,6 +174,7 @@ func (e *Env) bootInitRun(ctx context.Context) {
 		return
 	}
 	g := e.current()
+	e.logInitFailure(how, g, time.Since(g.initStart), "init")
 	reason := extensions.ShutdownFailure
 	switch how {
 	case endedReady:

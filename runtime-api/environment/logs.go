@@ -2,6 +2,7 @@ package environment
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
@@ -22,12 +23,19 @@ func runtimeStatus(a attempt) string {
 	switch {
 	case a.timedOut:
 		return statusTimeout
-	case a.reset && a.res.ErrorType != "":
+	case a.cancelled, a.reset && a.res.ErrorType != "", platformError(a.res.ErrorType):
 		return statusFailure
 	case a.res.ErrorType != "":
 		return statusError
 	}
 	return statusSuccess
+}
+
+// platformError reports an error type the platform gives a runtime or an extension that
+// failed (Runtime.ExitError, Runtime.InvalidEntrypoint, Extension.LaunchError, …), as opposed
+// to an error the function reported.
+func platformError(errorType string) bool {
+	return strings.HasPrefix(errorType, "Runtime.") || strings.HasPrefix(errorType, "Extension.")
 }
 
 // errorMessage is the errorMessage of a function error payload, or the payload itself.
