@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +22,8 @@ import (
 )
 
 // TestChattyFunctionDoesNotHurtOthers is must-show #4 of the observability issue: a function
-// that prints 100 MB in a loop does not get in the way of another function. It asserts what
+// that prints 100 MB in a loop (five invocations of it, one after the other) does not get in the
+// way of another function. It asserts what
 // can fail without timing: every call of the other function succeeds, the chatty invocation's
 // stored log is capped with one marker (END and REPORT kept), the container log (Docker's
 // json-file) did not get its output, and the invoker's memory stays bounded. The latency of
@@ -30,7 +32,8 @@ func TestChattyFunctionDoesNotHurtOthers(t *testing.T) {
 	h, js := logsHarness(t)
 	quiet := spec("quiet", 128, 10)
 	chatty := spec("chatty", 1024, 300)
-	const lines, size = 100_000, 1000 // 100 MB
+	const lines, size = 100_000, 1000 // 100 MB per invocation
+	const floods = 5                  // invocations, one after the other
 
 	h.mustSucceed(t, quiet, map[string]string{"op": "count"}) // warm
 	h.mustSucceed(t, chatty, map[string]string{"op": "count"})
@@ -61,23 +64,28 @@ func TestChattyFunctionDoesNotHurtOthers(t *testing.T) {
 		}
 	})
 
+	dockerBefore := dockerCPU()
 	chattyDone := make(chan struct{})
 	var flood time.Duration
 	var floodErr string
-	var floodID, floodContainer string
+	var floodIDs []string
+	var floodContainer string
 	go func() {
 		defer close(chattyDone)
 		start := time.Now()
-		res, err := h.invoke(t, chatty, map[string]any{"op": "print", "lines": lines, "size": size})
-		flood = time.Since(start)
-		switch {
-		case err != nil:
-			floodErr = err.Error()
-		case res.FunctionError != "":
-			floodErr = res.FunctionError + ": " + string(res.Payload)
-		default:
-			floodID, floodContainer = res.RequestID, res.ContainerID
+		for range floods {
+			res, err := h.invoke(t, chatty, map[string]any{"op": "print", "lines": lines, "size": size})
+			switch {
+			case err != nil:
+				floodErr = err.Error()
+				return
+			case res.FunctionError != "":
+				floodErr = res.FunctionError + ": " + string(res.Payload)
+				return
+			}
+			floodIDs, floodContainer = append(floodIDs, res.RequestID), res.ContainerID
 		}
+		flood = time.Since(start) / floods
 	}()
 	var during []time.Duration
 	for running := true; running; {
@@ -88,29 +96,35 @@ func TestChattyFunctionDoesNotHurtOthers(t *testing.T) {
 			during = append(during, timeCalls(t, h, quiet, 1)...)
 		}
 	}
+	dockerUsed := dockerCPU() - dockerBefore
 	close(stopSampling)
 	sampling.Wait()
 	if floodErr != "" {
-		t.Fatalf("the chatty invocation failed: %s", floodErr)
+		t.Fatalf("a chatty invocation failed: %s", floodErr)
 	}
 
-	batches := storedLogs(t, js, chatty, hasLine(floodID, "REPORT RequestId: "+floodID))
-	events := eventsOf(batches, floodID)
-	fnBytes, markers := 0, 0
-	for _, e := range events {
-		switch {
-		case e.Type == msg.LogTypeFunction:
-			fnBytes += len(e.Message) + 1
-		case e.Message == logcapture.TruncatedMessage:
-			markers++
+	last := floodIDs[len(floodIDs)-1]
+	batches := storedLogs(t, js, chatty, hasLine(last, "REPORT RequestId: "+last))
+	fnBytes := 0
+	for _, id := range floodIDs {
+		events := eventsOf(batches, id)
+		n, markers := 0, 0
+		for _, e := range events {
+			switch {
+			case e.Type == msg.LogTypeFunction:
+				n += len(e.Message) + 1
+			case e.Message == logcapture.TruncatedMessage:
+				markers++
+			}
 		}
-	}
-	if fnBytes > logcapture.MaxOutput || fnBytes < logcapture.MaxOutput-2*size || markers != 1 {
-		t.Errorf("stored function output %d bytes with %d markers; want at most %d, nearly all of it, and one marker",
-			fnBytes, markers, logcapture.MaxOutput)
-	}
-	if n := len(events); n < 3 || !strings.HasPrefix(events[n-2].Message, "END RequestId: "+floodID) {
-		t.Errorf("END and REPORT are not the chatty invocation's last lines")
+		if n > logcapture.MaxOutput || n < logcapture.MaxOutput-2*size || markers != 1 {
+			t.Errorf("%s: stored function output %d bytes with %d markers; want at most %d, nearly all of it, and one marker",
+				id, n, markers, logcapture.MaxOutput)
+		}
+		if k := len(events); k < 3 || !strings.HasPrefix(events[k-2].Message, "END RequestId: "+id) {
+			t.Errorf("%s: END and REPORT are not the chatty invocation's last lines", id)
+		}
+		fnBytes = n
 	}
 	if n := dockerLogBytes(t, h, floodContainer); n > 1<<20 {
 		t.Errorf("the chatty container's Docker log holds %d bytes: the invocation's output went through dockerd", n)
@@ -122,9 +136,11 @@ func TestChattyFunctionDoesNotHurtOthers(t *testing.T) {
 			heapGrowth>>20, rssGrowth>>20)
 	}
 	b, d := median(baseline), median(during) // ms
-	t.Logf("100 MB flood: %v; quiet function p50 %.1f ms before, %.1f ms during (%d calls, ratio %.2f); "+
-		"invoker heap +%d MiB, RSS +%d MiB; stored %d function bytes + marker; relay %+v",
-		flood.Round(time.Millisecond), b, d, len(during), d/b, heapGrowth>>20, rssGrowth>>20,
+	t.Logf("100 MB flood: %v per invocation; quiet function p50 %.1f ms before, %.1f ms during (%d calls, ratio %.2f; slowest %v before, %v during); "+
+		"dockerd and shims used %v of CPU; invoker heap +%d MiB, RSS +%d MiB; stored %d function bytes + marker "+
+		"per invocation; relay %+v",
+		flood.Round(time.Millisecond), b, d, len(during), d/b, slices.Max(baseline).Round(10*time.Microsecond),
+		slices.Max(during).Round(10*time.Microsecond), dockerUsed, heapGrowth>>20, rssGrowth>>20,
 		fnBytes, h.LogStats())
 }
 
@@ -170,4 +186,35 @@ func dockerLogBytes(t *testing.T, h *harness, id string) int64 {
 		t.Fatalf("container logs: %v", err)
 	}
 	return n
+}
+
+// dockerCPU is the CPU time dockerd and the containerd shims have used so far, as far as this
+// host's /proc shows them (0 when it does not): what container output costs the Docker side.
+func dockerCPU() time.Duration {
+	dirs, _ := os.ReadDir("/proc")
+	var ticks uint64
+	for _, d := range dirs {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		comm, err := os.ReadFile("/proc/" + d.Name() + "/comm")
+		if err != nil {
+			continue
+		}
+		if c := strings.TrimSpace(string(comm)); c != "dockerd" && !strings.HasPrefix(c, "containerd-shim") {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the ")" closing the command: state is the 1st, utime the 12th, stime the 13th.
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseUint(f[11], 10, 64)
+			s, _ := strconv.ParseUint(f[12], 10, 64)
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
 }
