@@ -256,3 +256,47 @@ func TestLogsOfAPrewarmedEnvironment(t *testing.T) {
 		t.Errorf("first line %q, want INIT_START", all[0].Message)
 	}
 }
+
+// TestLogsWhileJetStreamIsDown: with the NATS server stopped, invocations run as usual; once it
+// is back, every line of theirs is stored or counted as dropped in a later batch.
+func TestLogsWhileJetStreamIsDown(t *testing.T) {
+	t.Parallel()
+	ns := testenv.NewStoppableNATS(t)
+	js, err := jetstream.New(testenv.Connect(t, ns.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := logstore.EnsureStream(ctx, js, logstore.Retention{}); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(c *invoker.Config) { c.LogPublisher = js })
+	fn := spec("logs-outage", 128, 10)
+	warm := h.mustSucceed(t, fn, map[string]any{"op": "print", "lines": 1, "size": 20})
+	storedLogs(t, js, fn, hasLine(warm.RequestID, "REPORT RequestId: "+warm.RequestID))
+
+	ns.Stop()
+	const calls, perCall = 20, 100
+	var ids []string
+	for range calls {
+		res := h.mustSucceed(t, fn, map[string]any{"op": "print", "lines": perCall, "size": 1000})
+		ids = append(ids, res.RequestID)
+	}
+	ns.Start()
+
+	after := h.mustSucceed(t, fn, map[string]any{"op": "print", "lines": 1, "size": 20})
+	batches := storedLogs(t, js, fn, hasLine(after.RequestID, "REPORT RequestId: "+after.RequestID))
+	stored, dropped := 0, int64(0)
+	for _, id := range ids {
+		stored += len(eventsOf(batches, id))
+	}
+	for _, b := range batches {
+		dropped += b.Dropped
+	}
+	want := calls * (perCall + 3) // START, the lines, END, REPORT
+	if int64(stored)+dropped < int64(want) {
+		t.Errorf("of the %d lines written during the outage, %d were stored and %d reported dropped", want, stored, dropped)
+	}
+	t.Logf("during the outage: %d lines stored, %d reported dropped; relay %+v", stored, dropped, h.LogStats())
+}
