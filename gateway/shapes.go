@@ -34,10 +34,7 @@ func (g *Gateway) configuration(f *store.Function) *lambdaapi.FunctionConfigurat
 		PackageType:      f.PackageType,
 		Architectures:    []string{lambdaapi.ArchitectureX8664},
 		EphemeralStorage: lambdaapi.EphemeralStorage{Size: &eph},
-		LoggingConfig: lambdaapi.LoggingConfig{
-			LogFormat: lambdaapi.LogFormatText,
-			LogGroup:  "/aws/lambda/" + f.Name,
-		},
+		LoggingConfig:    loggingConfig(f),
 	}
 	if out.PackageType == "" {
 		out.PackageType = lambdaapi.PackageTypeZip
@@ -98,6 +95,7 @@ func (g *Gateway) newFunction(account, name string, in *lambdaapi.CreateFunction
 	if in.Environment != nil && len(in.Environment.Variables) > 0 {
 		f.Environment = maps.Clone(in.Environment.Variables)
 	}
+	applyLogging(f, in.LoggingConfig)
 	return f
 }
 
@@ -121,6 +119,7 @@ func applyConfiguration(f *store.Function, in *lambdaapi.UpdateFunctionConfigura
 			f.Environment = maps.Clone(in.Environment.Variables)
 		}
 	}
+	applyLogging(f, in.LoggingConfig)
 }
 
 // setIf sets *dst to *src when src is present.

@@ -67,6 +67,9 @@ func validateFunction(f *store.Function) error {
 	if err := validRange("EphemeralStorage.Size", f.EphemeralMB, rules.MinEphemeralMB, rules.MaxEphemeralMB); err != nil {
 		return err
 	}
+	if err := validateLogging(f); err != nil {
+		return err
+	}
 	return validateEnvironment(f.Environment)
 }
 

@@ -93,6 +93,9 @@ type Config struct {
 	// the container is lowered once that init has ended. 0 means DefaultInitCPUs (so
 	// min(2, host CPUs)); negative means no burst.
 	InitCPUs float64
+	// LogPublisher receives the functions' log lines, batched, on msg.LogsSubject (JetStream,
+	// stream LAMBDOCK_LOGS: logstore.EnsureStream). nil: the lines are not collected.
+	LogPublisher LogPublisher
 	// HostMemory reads the host's available memory and pressure for that monitor. Default: the
 	// host's /proc (meminfo and pressure/memory).
 	HostMemory HostMemory

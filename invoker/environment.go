@@ -35,7 +35,11 @@ func (inv *Invoker) startEnv(ctx context.Context, e *env, spec function.Spec) er
 	if err != nil {
 		return err
 	}
-	return inv.createAndStart(ctx, e, p, cfg, false)
+	if err := inv.createAndStart(ctx, e, p, cfg, false); err != nil {
+		return err
+	}
+	inv.relayLogs(e, spec, sandbox.LogStreamName(p))
+	return nil
 }
 
 // createAndStart creates e's channel with cfg and its container from p, starts it and waits for
@@ -148,7 +152,7 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 		}
 	}
 	cfg.Handler = p.Handler
-	return p, cfg, nil
+	return p, withLogging(cfg, spec, p.Image), nil
 }
 
 // stopGrace bounds a graceful stop: the agent gives extensions 2 s after SHUTDOWN; stopSlack is
@@ -228,6 +232,7 @@ func (inv *Invoker) discard(ctx context.Context, e *env, reason string) bool {
 			return false
 		}
 	}
+	inv.stopLogs(e)
 	for _, dir := range []string{e.channelDir, e.taskDir} {
 		if dir == "" {
 			continue

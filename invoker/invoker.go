@@ -31,6 +31,7 @@ type Invoker struct {
 	starts   *startGate      // bounds concurrent container creation
 	prewarm  *prewarmer      // nil when pre-warming is off
 	metrics  *invokerMetrics // nil without Config.Metrics
+	logs     *logRelay       // nil without Config.LogPublisher
 
 	life   context.Context         // ends when Close gives up: cleanup still retrying stops
 	giveUp context.CancelCauseFunc // ends life
@@ -79,6 +80,9 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 		remover: engine, cpus: engine, pool: newPool(cfg.admitMB()).withKeepAlive(cfg.KeepAlive),
 		reserveMB: reserveMB(int(host.MemoryBytes>>20), cfg.CapacityMB), starts: newStartGate(cfg.MaxConcurrentStarts)}
 	inv.life, inv.giveUp = context.WithCancelCause(context.Background())
+	if cfg.LogPublisher != nil {
+		inv.logs = newLogRelay(cfg.LogPublisher, cfg.ID, log)
+	}
 	if inv.metrics, err = newInvokerMetrics(cfg.Metrics, inv); err != nil {
 		return nil, fmt.Errorf("invoker: %w", err)
 	}
@@ -185,6 +189,10 @@ func (inv *Invoker) Close(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("waiting for in-flight work: %w", ctx.Err()))
+	}
+
+	if inv.logs != nil { // the containers are gone: their relays read the last lines and end
+		inv.logs.close(ctx)
 	}
 
 	// Anything else carrying this invoker's label (a removal that failed above, a container whose

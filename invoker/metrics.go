@@ -1,8 +1,6 @@
 package invoker
 
 import (
-	"sync/atomic"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lambdock/lambdock/internal/infra/metrics"
@@ -36,13 +34,12 @@ var (
 //	lambdock_containers_created_total            counter: containers created
 //	lambdock_containers_removed_total            counter: containers removed
 //	lambdock_evictions_total{reason}             counter: idle environments removed for capacity or memory pressure
-//	lambdock_logs_dropped_lines_total            counter (scrape time): log lines the log relay dropped (SetLogDropsSource)
+//	lambdock_logs_dropped_lines_total            counter (scrape time): log lines the log relay or the agents dropped (LogsDropped)
 //
 // A nil *invokerMetrics records nothing.
 type invokerMetrics struct {
 	created, removed      prometheus.Counter
 	evictCap, evictMemory prometheus.Counter
-	logDrops              atomic.Pointer[func() uint64]
 }
 
 // newInvokerMetrics registers the invoker's collectors on reg; nil reg: none.
@@ -62,13 +59,8 @@ func newInvokerMetrics(reg prometheus.Registerer, inv *Invoker) (*invokerMetrics
 		evictMemory: evictions.WithLabelValues(evictMemory),
 	}
 	drops := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "lambdock_logs_dropped_lines_total",
-		Help: "Function log lines the invoker's log relay dropped because the log stream was slow or full."},
-		func() float64 {
-			if f := m.logDrops.Load(); f != nil {
-				return float64((*f)())
-			}
-			return 0
-		})
+		Help: "Function log lines dropped because the log stream or the invoker's relay was slow (by the relay, or by an agent whose buffer was full)."},
+		func() float64 { return float64(inv.LogsDropped()) })
 	if err := metrics.RegisterAll(reg, m.created, m.removed, evictions, drops, poolCollector{inv}); err != nil {
 		return nil, err
 	}
@@ -97,14 +89,6 @@ func (m *invokerMetrics) evicted(reason string, n int) {
 		c = m.evictMemory
 	}
 	c.Add(float64(n))
-}
-
-// SetLogDropsSource makes lambdock_logs_dropped_lines_total read f (the log relay's count of
-// dropped lines, monotonic). Without Config.Metrics it does nothing.
-func (inv *Invoker) SetLogDropsSource(f func() uint64) {
-	if inv.metrics != nil && f != nil {
-		inv.metrics.logDrops.Store(&f)
-	}
 }
 
 // poolCollector reads the pool's gauges (Stats) at scrape time.

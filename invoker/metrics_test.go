@@ -32,9 +32,9 @@ func TestMetricsReadThePool(t *testing.T) {
 	m.evicted(evictCapacity, 2)
 	m.evicted(evictMemory, 1)
 	m.evicted(evictMemory, 0)
-	var dropped uint64 = 7
-	inv.SetLogDropsSource(func() uint64 { return dropped })
-	dropped = 9
+	inv.logs = &logRelay{}
+	inv.logs.relayDropped.Store(7)
+	inv.logs.agentDropped.Store(2)
 
 	want := `
 # HELP lambdock_containers Execution environments of this invoker by state: busy (running an invocation), idle (warm, waiting for one), prewarmed (pre-warmed stems not yet specialised for a function).
@@ -58,7 +58,7 @@ lambdock_containers_removed_total 1
 # TYPE lambdock_evictions_total counter
 lambdock_evictions_total{reason="capacity"} 2
 lambdock_evictions_total{reason="memory_pressure"} 1
-# HELP lambdock_logs_dropped_lines_total Function log lines the invoker's log relay dropped because the log stream was slow or full.
+# HELP lambdock_logs_dropped_lines_total Function log lines dropped because the log stream or the invoker's relay was slow (by the relay, or by an agent whose buffer was full).
 # TYPE lambdock_logs_dropped_lines_total counter
 lambdock_logs_dropped_lines_total 9
 `
@@ -72,5 +72,4 @@ lambdock_logs_dropped_lines_total 9
 	none.containerCreated()
 	none.containerRemoved()
 	none.evicted(evictCapacity, 1)
-	(&Invoker{}).SetLogDropsSource(func() uint64 { return 1 })
 }

@@ -193,6 +193,7 @@ func (inv *Invoker) specialise(ctx context.Context, e *env, spec function.Spec) 
 	if err != nil {
 		return fmt.Errorf("specialise container %s: %w", sandbox.ShortID(e.containerID), err)
 	}
+	inv.relayLogs(e, spec, sandbox.LogStreamName(p))
 	return nil
 }
 

@@ -42,6 +42,7 @@ const (
 	ArchitectureX8664    = "x86_64"
 	TracingPassThrough   = "PassThrough"
 	LogFormatText        = "Text"
+	LogFormatJSON        = "JSON"
 	RepositoryTypeS3     = "S3"
 	RepositoryTypeECR    = "ECR"
 	DefaultListMaxItems  = 50
@@ -96,10 +97,14 @@ type EphemeralStorage struct {
 	Size *int `json:"Size,omitempty"`
 }
 
-// LoggingConfig is the function's log format and group.
+// LoggingConfig is the function's log format, levels and group. ApplicationLogLevel (TRACE,
+// DEBUG, INFO, WARN, ERROR, FATAL) and SystemLogLevel (DEBUG, INFO, WARN) apply with LogFormat
+// JSON only.
 type LoggingConfig struct {
-	LogFormat string `json:"LogFormat,omitempty"`
-	LogGroup  string `json:"LogGroup,omitempty"`
+	LogFormat           string `json:"LogFormat,omitempty"`
+	ApplicationLogLevel string `json:"ApplicationLogLevel,omitempty"`
+	SystemLogLevel      string `json:"SystemLogLevel,omitempty"`
+	LogGroup            string `json:"LogGroup,omitempty"`
 }
 
 // FunctionCode is CreateFunction's Code: ZipFile, or ImageUri for PackageType Image (S3 is not
@@ -132,6 +137,7 @@ type CreateFunctionInput struct {
 	Tags             map[string]string `json:"Tags,omitempty"`
 	TracingConfig    *TracingConfig    `json:"TracingConfig,omitempty"`
 	ImageConfig      *ImageConfig      `json:"ImageConfig,omitempty"`
+	LoggingConfig    *LoggingConfig    `json:"LoggingConfig,omitempty"`
 }
 
 // UpdateFunctionCodeInput is the body of UpdateFunctionCode.
@@ -164,6 +170,8 @@ type UpdateFunctionConfigurationInput struct {
 	TracingConfig    *TracingConfig    `json:"TracingConfig,omitempty"`
 	// ImageConfig, when present, replaces an image function's whole ImageConfig.
 	ImageConfig *ImageConfig `json:"ImageConfig,omitempty"`
+	// LoggingConfig, when present, changes the fields it has.
+	LoggingConfig *LoggingConfig `json:"LoggingConfig,omitempty"`
 }
 
 // CodeLocation is GetFunction's Code.

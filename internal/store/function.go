@@ -34,6 +34,8 @@ type Function struct {
 	LastModified time.Time
 	// ReservedConcurrency is nil when the function has no reservation.
 	ReservedConcurrency *int
+	// Logging is the function's LoggingConfig; zero is Lambda's default (Text).
+	Logging function.Logging
 }
 
 // ImageConfig is Lambda's ImageConfig of an image function; empty fields keep the image's own.
@@ -73,6 +75,7 @@ func (f *Function) Spec() function.Spec {
 		Command:      f.imageConfig().Command,
 		WorkingDir:   f.imageConfig().WorkingDirectory,
 		Layers:       f.specLayers(),
+		Logging:      f.Logging,
 	}.WithDefaults()
 }
 

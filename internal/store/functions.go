@@ -19,7 +19,8 @@ const DefaultMaxItems = 50
 // functionColumns is the column list every function query reads, in scanFunction's order.
 const functionColumns = `account_id, name, runtime, role, handler, description, memory_mb, timeout_sec,
 	ephemeral_mb, environment, architecture, package_type, image_uri, code_sha256, code_size,
-	revision_id, last_modified, reserved_concurrency, image_digest, image_config, layers`
+	revision_id, last_modified, reserved_concurrency, image_digest, image_config, layers,
+	log_format, application_log_level, system_log_level, log_group`
 
 // CreateFunction inserts f into its account f.AccountID, setting its RevisionID and
 // LastModified. It returns ErrExists when the account has a function with that name, and
@@ -27,10 +28,12 @@ const functionColumns = `account_id, name, runtime, role, handler, description, 
 func (s *Store) CreateFunction(ctx context.Context, f *Function) error {
 	rev, mod := newRevision()
 	_, err := s.pool.Exec(ctx, `INSERT INTO functions (`+functionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+			$22, $23, $24, $25)`,
 		f.AccountID, f.Name, f.Runtime, f.Role, f.Handler, f.Description, f.MemoryMB, f.TimeoutSec,
 		f.EphemeralMB, environment(f.Environment), f.Architecture, f.PackageType, f.ImageURI,
-		f.CodeSHA256, f.CodeSize, rev, mod, f.ReservedConcurrency, f.ImageDigest, f.ImageConfig, layers(f.Layers))
+		f.CodeSHA256, f.CodeSize, rev, mod, f.ReservedConcurrency, f.ImageDigest, f.ImageConfig, layers(f.Layers),
+		f.Logging.LogFormat, f.Logging.ApplicationLogLevel, f.Logging.SystemLogLevel, f.Logging.LogGroup)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation {
 		return fmt.Errorf("store: create function %s: %w", f.Name, ErrExists)
@@ -79,11 +82,13 @@ func (s *Store) UpdateFunction(ctx context.Context, f *Function) error {
 			description = $5, memory_mb = $6, timeout_sec = $7, ephemeral_mb = $8,
 			environment = $9, architecture = $10, package_type = $11, image_uri = $12,
 			code_sha256 = $13, code_size = $14, revision_id = $15, last_modified = $16,
-			image_digest = $18, image_config = $19, layers = $20
+			image_digest = $18, image_config = $19, layers = $20, log_format = $21,
+			application_log_level = $22, system_log_level = $23, log_group = $24
 		WHERE account_id = $17 AND name = $1 RETURNING reserved_concurrency`,
 		f.Name, f.Runtime, f.Role, f.Handler, f.Description, f.MemoryMB, f.TimeoutSec,
 		f.EphemeralMB, environment(f.Environment), f.Architecture, f.PackageType, f.ImageURI,
-		f.CodeSHA256, f.CodeSize, rev, mod, f.AccountID, f.ImageDigest, f.ImageConfig, layers(f.Layers)).Scan(&reserved)
+		f.CodeSHA256, f.CodeSize, rev, mod, f.AccountID, f.ImageDigest, f.ImageConfig, layers(f.Layers),
+		f.Logging.LogFormat, f.Logging.ApplicationLogLevel, f.Logging.SystemLogLevel, f.Logging.LogGroup).Scan(&reserved)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("store: function %s: %w", f.Name, ErrNotFound)
 	}
@@ -134,7 +139,8 @@ func scanFunction(row pgx.Row) (*Function, error) {
 	err := row.Scan(&f.AccountID, &f.Name, &f.Runtime, &f.Role, &f.Handler, &f.Description, &f.MemoryMB,
 		&f.TimeoutSec, &f.EphemeralMB, &f.Environment, &f.Architecture, &f.PackageType,
 		&f.ImageURI, &f.CodeSHA256, &f.CodeSize, &f.RevisionID, &f.LastModified,
-		&f.ReservedConcurrency, &f.ImageDigest, &f.ImageConfig, &f.Layers)
+		&f.ReservedConcurrency, &f.ImageDigest, &f.ImageConfig, &f.Layers,
+		&f.Logging.LogFormat, &f.Logging.ApplicationLogLevel, &f.Logging.SystemLogLevel, &f.Logging.LogGroup)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
 	"github.com/lambdock/lambdock/runtime-api/channel"
 	"github.com/lambdock/lambdock/runtime-api/environment"
+	"github.com/lambdock/lambdock/runtime-api/logcapture"
 	"github.com/lambdock/lambdock/runtime-api/runtimeapi"
 )
 
@@ -49,7 +50,7 @@ func TestIdleMarkFollowsTheReply(t *testing.T) {
 			dir := longDir(t)
 			env := markEnv{idle: make(chan error, 1)}
 			var idleRequests atomic.Int32
-			h := channel.Handler(env)
+			h := channel.Handler(env, logcapture.NewSink(0))
 			serve(t, dir, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == agentproto.PathIdle {
 					idleRequests.Add(1)

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"strconv"
@@ -68,6 +69,13 @@ func Environment(p Params) []string {
 		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + s.Name,
 		"AWS_LAMBDA_LOG_STREAM_NAME":      LogStreamName(p),
 		"TZ":                              ":UTC",
+	}
+	if s.Logging.LogGroup != "" {
+		platform["AWS_LAMBDA_LOG_GROUP_NAME"] = s.Logging.LogGroup
+	}
+	if s.Logging.LogFormat == "JSON" { // the runtimes' own loggers write JSON at this level
+		platform["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+		platform["AWS_LAMBDA_LOG_LEVEL"] = cmp.Or(s.Logging.ApplicationLogLevel, "INFO")
 	}
 	if s.Runtime != "" && !strings.HasPrefix(s.Runtime, "provided") {
 		platform["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + s.Runtime

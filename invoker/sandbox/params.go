@@ -23,11 +23,11 @@
 //     the Docker socket or any other container's channel.
 //   - Every container carries labels naming Lambdock, the invoker, the function and the pool key,
 //     so an invoker that crashed can find and remove what it left (Engine.List).
-//   - Container logs use json-file capped at 10 MB: the agent already hands each invocation's
-//     log lines to the invoker; Docker's copy is for operators (docker logs) and for the
-//     container output quoted when a container fails to start, and must not fill the disk. It
-//     costs dockerd about 0.08 ms of CPU per warm no-op invocation (docs/performance.md); the
-//     agent writes each invocation's lines in one write to keep it at that.
+//   - Container logs use json-file capped at 10 MB. An invocation's lines go to the invoker
+//     only (the agent's log stream, relayed to JetStream), so a function printing a lot costs
+//     dockerd nothing; what Docker gets is the agent's own messages and the output outside
+//     invocations (init, shutdown), for operators (docker logs) and for the container output
+//     quoted when a container fails to start. The cap keeps even that from filling the disk.
 package sandbox
 
 import (

@@ -188,6 +188,24 @@ func TestEnvironment(t *testing.T) {
 			},
 		},
 		{
+			name: "text logging sets no format variables",
+			spec: function.Spec{Name: "fn", Logging: function.Logging{LogFormat: "Text"}},
+			want: map[string]string{"AWS_LAMBDA_LOG_FORMAT": "", "AWS_LAMBDA_LOG_LEVEL": "", "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/fn"},
+		},
+		{
+			name: "JSON logging sets the format and the application level; a log group is passed on",
+			spec: function.Spec{Name: "fn", Logging: function.Logging{LogFormat: "JSON", ApplicationLogLevel: "WARN",
+				SystemLogLevel: "DEBUG", LogGroup: "/shared/group"}},
+			want: map[string]string{"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "WARN",
+				"AWS_LAMBDA_LOG_GROUP_NAME": "/shared/group"},
+		},
+		{
+			name: "the platform's logging variables win over the function's",
+			spec: function.Spec{Name: "fn", Logging: function.Logging{LogFormat: "JSON"},
+				Environment: map[string]string{"AWS_LAMBDA_LOG_FORMAT": "Text", "AWS_LAMBDA_LOG_LEVEL": "TRACE"}},
+			want: map[string]string{"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"},
+		},
+		{
 			name:     "an image's own PATH is kept",
 			spec:     function.Spec{Name: "fn", Image: "img"},
 			imageEnv: []string{"PATH=/image/bin", "LANG=C.UTF-8"},

@@ -60,6 +60,9 @@ type Options struct {
 	// ExtensionsDir holds the external extensions launched at every init (default, set by the
 	// environment: extensions.DefaultDir, /opt/extensions).
 	ExtensionsDir string
+	// LogBufferBytes bounds the log lines held for the invoker (default
+	// logcapture.DefaultSinkBytes).
+	LogBufferBytes int
 }
 
 // Agent is a configured, listening agent; Run serves until its context ends.
@@ -70,6 +73,7 @@ type Agent struct {
 	chanLn  net.Listener
 	capture *logcapture.Capture
 	journal *logcapture.Journal
+	sink    *logcapture.Sink
 	sup     *supervisor.Supervisor
 
 	// A stem (pre-warmed) agent has no function until POST /specialize: env and api are set
@@ -94,7 +98,8 @@ func New(opts Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	journal := logcapture.NewJournal(opts.Stdout)
+	sink := logcapture.NewSink(opts.LogBufferBytes)
+	journal := logcapture.NewJournal(opts.Stdout, sink)
 	capture, err := logcapture.New(journal.Line)
 	if err != nil {
 		return nil, err
@@ -111,7 +116,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{opts: opts, log: opts.Log, rapi: rapi, chanLn: chanLn, capture: capture, journal: journal,
-		sup: supervisor.New(opts.Log), stem: cfg.Stem, ready: make(chan struct{})}
+		sink: sink, sup: supervisor.New(opts.Log), stem: cfg.Stem, ready: make(chan struct{})}
 	if !cfg.Stem {
 		a.setFunction(cfg, opts.Environ)
 	}
@@ -127,6 +132,7 @@ func (a *Agent) setFunction(cfg agentproto.Config, environ []string) {
 		api.SetStreamLimit(a.opts.StreamLimit)
 	}
 	cgroupRoot := a.opts.CgroupRoot
+	a.journal.SetFormat(logcapture.NewFormat(cfg.LogFormat, cfg.SystemLogLevel))
 	a.env = environment.New(environment.Options{
 		Config:        cfg,
 		RuntimeAPI:    a.rapi.Addr().String(),
@@ -137,7 +143,7 @@ func (a *Agent) setFunction(cfg agentproto.Config, environ []string) {
 	}, api, a.sup, a.capture, a.journal, a.log)
 	a.api = api
 	a.apiHandler = api.Handler()
-	a.chanHandler = channel.Handler(a.env)
+	a.chanHandler = channel.Handler(a.env, a.sink)
 	a.specialised = true
 	close(a.ready)
 }

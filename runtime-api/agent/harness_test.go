@@ -35,6 +35,7 @@ type harness struct {
 	base    string       // http://<runtime API>
 	channel *http.Client // over the unix socket
 	stdout  *syncBuffer
+	logs    *logStream // the agent's PathLogs stream, read as the invoker does
 	pidFile string
 	bootPid int // the fake runtime process started at boot
 	// stopAgent stops the agent as SIGTERM does and waits for Run to return.
@@ -113,6 +114,9 @@ func startAgent(t testing.TB, cfg agentproto.Config, opts Options) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
+	logsCtx, stopLogs := context.WithCancel(context.Background())
+	t.Cleanup(stopLogs)
+	h.logs = readLogs(t, h.channel, logsCtx)
 	h.stopAgent = sync.OnceFunc(func() {
 		cancel()
 		select {

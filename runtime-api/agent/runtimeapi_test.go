@@ -559,21 +559,6 @@ func TestChannelRejectsBadRequests(t *testing.T) {
 	}
 }
 
-func TestContainerLog(t *testing.T) {
-	h := startAgent(t, agentproto.Config{MemoryMB: 512}, Options{})
-	h.roundTrip("logged")
-	var lines []string
-	for _, l := range strings.Split(h.stdout.String(), "\n") {
-		if strings.Contains(l, "RequestId: logged") {
-			lines = append(lines, strings.SplitN(l, "\t", 2)[0])
-		}
-	}
-	want := []string{"START RequestId: logged Version: $LATEST", "END RequestId: logged", "REPORT RequestId: logged"}
-	if strings.Join(lines, "|") != strings.Join(want, "|") {
-		t.Errorf("container log framing %q, want %q", lines, want)
-	}
-}
-
 // TestShutdownEvent checks that on agent shutdown an extension subscribed to SHUTDOWN gets the
 // event and the runtime gets SIGTERM (the fake runtime, a sleep, dies of it).
 func TestShutdownEvent(t *testing.T) {

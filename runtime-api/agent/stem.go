@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/runtime-api/channel"
 	"github.com/lambdock/lambdock/runtime-api/environment"
 )
 
@@ -42,6 +43,7 @@ func (a *Agent) channelHandler() http.Handler {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("POST "+agentproto.PathSpecialize, a.specialize)
+	mux.HandleFunc("GET "+agentproto.PathLogs, channel.LogsHandler(a.sink))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-a.ready:

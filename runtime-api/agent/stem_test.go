@@ -89,9 +89,7 @@ func TestStemWaitsForSpecialization(t *testing.T) {
 		t.Errorf("first invocation: %q, init duration %q; want ok with the init reported", res.body,
 			res.header.Get(agentproto.HeaderResultInitDurationNs))
 	}
-	if !strings.Contains(h.stdout.String(), "REPORT RequestId: req-1") {
-		t.Errorf("no REPORT line in the container log:\n%s", h.stdout.String())
-	}
+	h.logs.waitFor(t, "REPORT RequestId: req-1")
 	if r := h.channelCall(http.MethodPost, agentproto.PathSpecialize, h.specialization(envFile, environ)); r.status != http.StatusConflict {
 		t.Errorf("second specialize: %d %s, want 409 (a stem serves one function)", r.status, r.body)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/runtime-api/environment"
+	"github.com/lambdock/lambdock/runtime-api/logcapture"
 	"github.com/lambdock/lambdock/runtime-api/runtimeapi"
 )
 
@@ -50,9 +51,10 @@ func Listen(dir string) (net.Listener, error) {
 	return ln, nil
 }
 
-// Handler serves PathHealth, PathInvoke, PathIdle and PathInit.
-func Handler(env Environment) http.Handler {
+// Handler serves PathHealth, PathInvoke, PathIdle, PathInit, and PathLogs from logs.
+func Handler(env Environment, logs *logcapture.Sink) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+agentproto.PathLogs, LogsHandler(logs))
 	mux.HandleFunc("GET "+agentproto.PathHealth, func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})

@@ -174,6 +174,7 @@ func (e *Env) bootInitRun(ctx context.Context) {
 		return
 	}
 	g := e.current()
+	e.logInitFailure(how, g, time.Since(g.initStart), "init")
 	reason := extensions.ShutdownFailure
 	switch how {
 	case endedReady:
@@ -206,6 +207,7 @@ func (e *Env) bootInitRun(ctx context.Context) {
 // extension could not be started at all.
 func (e *Env) initGeneration(ctx context.Context, expired <-chan time.Time) (ending, error) {
 	sess := e.api.NewSession()
+	e.logInitStart(e.initPhase())
 	initStart := time.Now()
 	reg := sess.Extensions()
 	e.setGeneration(generation{sess: sess, initStart: initStart})

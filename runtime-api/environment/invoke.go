@@ -75,8 +75,8 @@ func (e *Env) Invoke(ctx context.Context, req Request) (Outcome, error) {
 
 	// What the runtime wrote after its last answer belongs before this invocation's START.
 	e.syncLogs()
-	e.journal.Begin()
-	e.journal.Print(logcapture.StartLine(inv.RequestID, e.cfg.FunctionVersion))
+	e.journal.Begin(inv.RequestID)
+	e.journal.Platform(logcapture.StartPlatform(inv.RequestID, e.cfg.FunctionVersion))
 	a := e.run(ctx, &inv, timer.C)
 	out := e.finish(&inv, req.Timeout, start, a)
 	if a.cancelled {
@@ -141,16 +141,24 @@ func (e *Env) finish(inv *runtimeapi.Invoke, timeout time.Duration, start time.T
 	}
 
 	e.syncLogs() // the function's last lines, up to its answer or its end, go before END
-	if a.timedOut {
-		e.journal.Print(logcapture.TimeoutLine(end, inv.RequestID, timeout))
+	status := runtimeStatus(a)
+	switch {
+	case a.timedOut:
+		e.journal.Platform(logcapture.TimeoutPlatform(end, inv.RequestID, timeout))
+	case status == statusFailure:
+		e.journal.Platform(logcapture.ErrorPlatform(errorMessage(a.res.Payload), a.res.ErrorType))
 	}
-	e.journal.Print(logcapture.EndLine(inv.RequestID))
-	e.journal.Print(logcapture.Report{
+	failure := ""
+	if status == statusFailure {
+		failure = a.res.ErrorType
+	}
+	e.journal.Platform(logcapture.EndPlatform(inv.RequestID, status, failure))
+	e.journal.Platform(logcapture.ReportPlatform(logcapture.Report{
 		RequestID: inv.RequestID,
 		Measure: rules.Measure{Duration: out.Duration, InitDuration: out.InitDuration, MemoryMB: e.cfg.MemoryMB,
 			MaxMemoryBytes: out.MaxMemoryBytes},
 		TimedOut: a.timedOut,
-	}.String())
+	}, status))
 	out.LogTail = e.journal.End()
 	return out
 }
@@ -226,6 +234,7 @@ func (e *Env) reinit(ctx context.Context, requestID string, expired <-chan time.
 		a.initEnd = initEnd(g)
 	}
 	a.init = a.initEnd.Sub(g.initStart)
+	e.logInitFailure(how, g, a.init, "invoke")
 	switch how {
 	case endedReady:
 		return true

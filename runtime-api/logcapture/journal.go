@@ -3,80 +3,124 @@ package logcapture
 import (
 	"io"
 	"sync"
+	"time"
 
+	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
-// maxPending is how much of an invocation's frame the Journal holds before it writes it out.
-const maxPending = 64 * 1024
+// MaxOutput is how much function output one invocation may log (lines with their newlines):
+// past it, one marker line is written and the rest of the invocation's output is skipped
+// (START, END and REPORT are always kept). Output between invocations has the same allowance
+// per gap.
+const MaxOutput = 256 * 1024
 
-// Journal writes log lines to the container log and keeps the tail of the current invocation.
-// Lines that arrive outside an invocation (during init, or after a response and before the
-// runtime's next /next) go to the container log only, one Write per line.
+// Journal turns the runtime's output and the platform's lines into log events for the Sink,
+// each with the request id of the invocation it belongs to, and keeps the tail of the current
+// invocation (X-Amz-Log-Result).
 //
-// The lines of an invocation (START, the function's lines, END, REPORT) are written as one
-// Write when it ends (End), or earlier each time maxPending bytes have gathered: every Write
-// to the container's stdout is a wake-up of the container runtime's shim and of dockerd, so a
-// no-op invocation costs one instead of three.
+// Only lines outside an invocation (init, or output after a response and before the runtime's
+// next /next) also go to the container log (out): that is what an operator reads with docker
+// logs and what the invoker quotes when a container fails to start. An invocation's lines go to
+// the Sink alone, so a function that prints a lot costs Docker nothing.
 type Journal struct {
-	mu      sync.Mutex
-	out     io.Writer
-	line    []byte
-	active  bool
-	tail    []byte
-	pending []byte // the current invocation's lines not yet written
+	mu     sync.Mutex
+	out    io.Writer
+	sink   *Sink
+	format Format
+	now    func() time.Time
+
+	line      []byte
+	active    bool
+	requestID string
+	tail      []byte
+	written   int  // function output of the current invocation (or gap), in bytes
+	truncated bool // the marker was written for it
 }
 
-// NewJournal writes to out.
-func NewJournal(out io.Writer) *Journal { return &Journal{out: out} }
+// NewJournal writes to out (the container log) and sink; sink may be nil (no log stream).
+func NewJournal(out io.Writer, sink *Sink) *Journal {
+	return &Journal{out: out, sink: sink, now: time.Now}
+}
 
-// Line writes one line (without newline). It is Capture's emit function.
+// SetFormat sets how platform lines are written from now on.
+func (j *Journal) SetFormat(f Format) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.format = f
+}
+
+// Line takes one line of the runtime's output (without newline). It is Capture's emit
+// function; it never blocks on the log stream.
 func (j *Journal) Line(line []byte) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if !j.active {
-		j.line = append(append(j.line[:0], line...), '\n')
-		_, _ = j.out.Write(j.line) // the container log has no one to report a failure to
+	j.written += len(line) + 1
+	if j.written > MaxOutput {
+		if !j.truncated {
+			j.truncated = true
+			j.platformLocked(truncatedPlatform(j.requestID))
+		}
 		return
 	}
-	start := len(j.pending)
-	j.pending = append(append(j.pending, line...), '\n')
-	j.tail = AppendTail(j.tail, j.pending[start:], rules.LogTailBytes)
-	if len(j.pending) >= maxPending {
-		j.flushLocked()
-	}
+	j.emitLocked(msg.LogTypeFunction, string(line), line)
 }
 
-// flushLocked writes the invocation's pending lines.
-func (j *Journal) flushLocked() {
-	if len(j.pending) > 0 {
-		_, _ = j.out.Write(j.pending)
-	}
-	j.pending = j.pending[:0]
-}
-
-// Print writes one line given as a string.
-func (j *Journal) Print(line string) { j.Line([]byte(line)) }
-
-// Begin starts collecting the lines of an invocation.
-func (j *Journal) Begin() {
+// Platform writes one platform line (in the journal's format; it may be left out by the
+// system log level).
+func (j *Journal) Platform(p Platform) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.flushLocked() // an invocation that never ended
-	j.active = true
-	j.tail = j.tail[:0]
+	j.platformLocked(p)
 }
 
-// End writes the invocation's lines, stops collecting and returns the last rules.LogTailBytes
-// bytes written since Begin.
+// Print writes one platform line given as text (both formats).
+func (j *Journal) Print(line string) { j.Platform(TextPlatform(line)) }
+
+func (j *Journal) platformLocked(p Platform) {
+	text, ok := j.format.render(p, j.now())
+	if ok {
+		j.emitLocked(msg.LogTypePlatform, text, nil)
+	}
+}
+
+// emitLocked hands one line to the sink, and to the tail (in an invocation) or the container
+// log (outside one). raw is the line as bytes when the caller has them.
+func (j *Journal) emitLocked(typ, text string, raw []byte) {
+	if j.sink != nil {
+		j.sink.Push(msg.LogEvent{Time: j.now().UnixNano(), RequestID: j.requestID, Type: typ, Message: text})
+	}
+	if raw == nil {
+		raw = []byte(text)
+	}
+	j.line = append(append(j.line[:0], raw...), '\n')
+	if j.active {
+		j.tail = AppendTail(j.tail, j.line, rules.LogTailBytes)
+	} else {
+		_, _ = j.out.Write(j.line) // the container log has no one to report a failure to
+	}
+	if cap(j.line) > 64*1024 { // one long line: do not keep its buffer
+		j.line = nil
+	}
+}
+
+// Begin starts the invocation requestID: the lines from now on are its.
+func (j *Journal) Begin(requestID string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.active = true
+	j.requestID = requestID
+	j.tail = j.tail[:0]
+	j.written, j.truncated = 0, false
+}
+
+// End ends the invocation and returns the last rules.LogTailBytes bytes of its lines.
 func (j *Journal) End() []byte {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.flushLocked()
 	j.active = false
-	if cap(j.pending) > maxPending { // one chatty line: do not keep its buffer
-		j.pending = nil
-	}
+	j.requestID = ""
+	j.written, j.truncated = 0, false
 	return append([]byte(nil), j.tail...)
 }
 

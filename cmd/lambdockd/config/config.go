@@ -15,6 +15,8 @@ package config
 import (
 	"slices"
 	"time"
+
+	"github.com/lambdock/lambdock/internal/logstore"
 )
 
 // Roles a lambdockd process can take.
@@ -54,6 +56,11 @@ const (
 	DefaultUsageBacklogAlert = 100_000
 	// DefaultUsageRetention is how long raw invocation rows are kept by default.
 	DefaultUsageRetention = 90 * 24 * time.Hour
+	// DefaultLogsRetention, DefaultLogsMaxBytes and DefaultLogsMaxBytesPerFunction bound the
+	// function logs stream (logstore.Retention): 7 days, 2 GiB, 64 MiB per function.
+	DefaultLogsRetention           = logstore.DefaultMaxAge
+	DefaultLogsMaxBytes            = logstore.DefaultMaxBytes
+	DefaultLogsMaxBytesPerFunction = logstore.DefaultMaxBytesPerFunction
 	// DefaultAsyncRetention is how long the state of an asynchronous invocation is kept.
 	DefaultAsyncRetention = 7 * 24 * time.Hour
 )
@@ -178,6 +185,11 @@ type Config struct {
 	// UsageRetention is how long raw invocation rows are kept (0: forever); the aggregates are
 	// kept forever.
 	UsageRetention time.Duration
+	// LogsRetention, LogsMaxBytes and LogsMaxBytesPerFunction bound the function logs stream
+	// (LAMBDOCK_LOGS): the oldest lines go first past any of them.
+	LogsRetention           time.Duration
+	LogsMaxBytes            int64
+	LogsMaxBytesPerFunction int64
 	// MetricsAddr is the address serving Prometheus metrics on /metrics ("": off). The metrics
 	// are not authenticated: a loopback address (scraped by a local agent) is recommended.
 	MetricsAddr string

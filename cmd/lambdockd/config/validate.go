@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
+	"github.com/lambdock/lambdock/internal/logstore"
 )
 
 // Validate checks the configuration, including the loopback rule of --insecure.
@@ -116,6 +118,18 @@ func (c Config) Validate() error {
 	}
 	if c.UsageRetention < 0 || (c.UsageRetention > 0 && c.UsageRetention < 24*time.Hour) {
 		errs = append(errs, fmt.Errorf("--usage-retention %s must be 0 (forever) or at least 24h", c.UsageRetention))
+	}
+	// Zero log bounds are the defaults (logstore.Retention).
+	if c.LogsRetention < 0 || (c.LogsRetention > 0 && c.LogsRetention < time.Minute) {
+		errs = append(errs, fmt.Errorf("--logs-retention %s must be at least 1m", c.LogsRetention))
+	}
+	if c.LogsMaxBytes < 0 || (c.LogsMaxBytes > 0 && c.LogsMaxBytes < 1<<20) {
+		errs = append(errs, fmt.Errorf("--logs-max-bytes %d is below 1 MiB", c.LogsMaxBytes))
+	}
+	if perFn := c.LogsMaxBytesPerFunction; perFn < 0 || (perFn > 0 && perFn < logstore.MaxBatchBytes) ||
+		perFn > cmp.Or(c.LogsMaxBytes, DefaultLogsMaxBytes) {
+		errs = append(errs, fmt.Errorf("--logs-max-bytes-per-function %d must be between %d (one log batch) and --logs-max-bytes",
+			c.LogsMaxBytesPerFunction, logstore.MaxBatchBytes))
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {

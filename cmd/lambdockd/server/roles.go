@@ -146,6 +146,9 @@ func (s *Server) startInvoker(ctx context.Context) error {
 	if err := metering.EnsureStreamMaxBytes(ctx, s.js, s.cfg.UsageStreamMaxBytes); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
+	if err := s.ensureLogsStream(ctx); err != nil {
+		return err
+	}
 	inv, err := invoker.New(ctx, invoker.Config{
 		ID:                  s.cfg.InvokerID,
 		DataDir:             filepath.Join(s.cfg.DataDir, "invoker"),
@@ -159,6 +162,7 @@ func (s *Server) startInvoker(ctx context.Context) error {
 		Overcommit:          s.cfg.Overcommit, // 0: the invoker's default
 		InitCPUs:            zeroMeansNone(s.cfg.InitCPUs),
 		Metrics:             s.metrics.Registerer(),
+		LogPublisher:        s.js, // function logs to LAMBDOCK_LOGS
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -222,6 +226,9 @@ func (s *Server) startGateway(ctx context.Context) error {
 	}
 	if err := eventq.EnsureStream(ctx, s.js, s.cfg.EventStreamMaxBytes); err != nil {
 		return fmt.Errorf("server: %w", err)
+	}
+	if err := s.ensureLogsStream(ctx); err != nil {
+		return err
 	}
 	// The gateway resolves container images' ImageUri on the Docker Engine (DOCKER_HOST): the
 	// client connects on first use, so a gateway without Docker starts and refuses only images.

@@ -48,13 +48,31 @@
 //	   the init, as after a cold start). 409 if the stem is already specialised (or shutting down);
 //	   a function's agent does not serve the path (404).
 //
+// The function's log lines come on one long-lived request, which the invoker opens once per
+// container (after PathHealth; for a stem, after PathSpecialize) and reads for the container's
+// life:
+//
+//	GET PathLogs → 200, Content-Type application/x-ndjson, a body that never ends by itself: one
+//	   LogChunk as JSON per line, written as soon as the agent has lines (or dropped lines) to
+//	   report. The agent frames the lines (msg.LogEvent, each with the request id of the
+//	   invocation it belongs to: START, the function's lines, END, REPORT), caps each
+//	   invocation's function output at 256 KB (one platform marker line, then nothing more of
+//	   it), and holds at most 1 MiB of lines for the invoker: when the invoker does not read in
+//	   time, lines are dropped and counted, and the next chunk's Dropped says how many. Logging
+//	   never waits for this request. A second concurrent reader shares the lines with the first
+//	   (each chunk goes to one of them); a closed request loses the chunk being written.
+//
 // Before specialisation PathInvoke, PathIdle and PathInit answer 409; after it, the agent is an
 // ordinary agent for that function for the rest of its life.
 //
 // Everything here is shared by both sides, so the wire format is defined in exactly one place.
 package agentproto
 
-import "time"
+import (
+	"time"
+
+	"github.com/lambdock/lambdock/internal/contract/msg"
+)
 
 // Paths inside the container and on the channel.
 const (
@@ -76,7 +94,16 @@ const (
 	PathInit = "/init"
 	// PathSpecialize turns a stem agent into the agent of one function (see the package doc).
 	PathSpecialize = "/specialize"
+	// PathLogs streams the environment's log lines as NDJSON LogChunks (see the package doc).
+	PathLogs = "/logs"
 )
+
+// LogChunk is one line of the PathLogs stream: consecutive log lines of the environment, in
+// the order written, and how many lines were dropped just before them.
+type LogChunk struct {
+	Dropped int64          `json:"dropped,omitempty"`
+	Events  []msg.LogEvent `json:"events"`
+}
 
 // Request headers on POST PathInvoke.
 const (
@@ -143,6 +170,15 @@ type Config struct {
 	// InitTimeout bounds the first init at container start (Lambda: 10 s). A re-init after a
 	// reset runs inside the next invocation and counts against its timeout.
 	InitTimeout time.Duration `json:"init_timeout"`
+	// RuntimeVersion and RuntimeVersionARN name the runtime in the INIT_START line (empty: no
+	// INIT_START, as for an image function).
+	RuntimeVersion    string `json:"runtime_version,omitempty"`
+	RuntimeVersionARN string `json:"runtime_version_arn,omitempty"`
+	// LogFormat is the function's LoggingConfig.LogFormat, Text (the default) or JSON: with JSON
+	// the platform lines are Lambda's JSON system log records, those below SystemLogLevel
+	// (DEBUG, INFO — the default — or WARN) left out.
+	LogFormat      string `json:"log_format,omitempty"`
+	SystemLogLevel string `json:"system_log_level,omitempty"`
 	// Stem marks a pre-warmed container: no function yet, the agent waits for PathSpecialize
 	// and starts no runtime before it. The other fields are then ignored.
 	Stem bool `json:"stem,omitempty"`

@@ -57,6 +57,18 @@ type Spec struct {
 	// by CodeSHA256 like the function's own, and merges them read-only into /opt, a later layer
 	// overwriting an earlier one's files.
 	Layers []Layer `json:"layers,omitempty"`
+
+	// Logging is the function's LoggingConfig; zero is Lambda's default (Text).
+	Logging Logging `json:"logging,omitzero"`
+}
+
+// Logging is a function's LoggingConfig (lambda-api.md §7). The levels are set only with
+// LogFormat JSON.
+type Logging struct {
+	LogFormat           string `json:"log_format,omitempty"`            // Text or JSON ("" is Text)
+	ApplicationLogLevel string `json:"application_log_level,omitempty"` // TRACE … FATAL
+	SystemLogLevel      string `json:"system_log_level,omitempty"`      // DEBUG, INFO or WARN
+	LogGroup            string `json:"log_group,omitempty"`             // "" is /aws/lambda/<name>
 }
 
 // Layer is one layer version of a function.

@@ -24,6 +24,9 @@
 //	                               fails ("flaky failure n of 2") the first `fails` calls with this
 //	                               key that this process serves, then returns {"calls":n}: retries
 //	                               of an asynchronous event reach the same warm process
+//	{"op":"print","lines":3,"size":100,"ms":0,"exit":false}
+//	                               prints lines of about size bytes ("print <i> xxx…"), sleeps
+//	                               ms, then exits with status 1 (exit) or returns {"printed":n}
 //	{"op":"interval","ms":50}      sleeps, then returns {"start_ns","end_ns","hostname"}: when it ran
 //	a function URL event           echoes the request as the HTTP response (see handleURL)
 //	a function URL event for /stream  streams the chunks its query names (see streamURL)
@@ -69,6 +72,10 @@ type event struct {
 	// Key and Fails are for the flaky op.
 	Key   string `json:"key"`
 	Fails int    `json:"fails"`
+	// Lines, Size and Exit are for the print op.
+	Lines int  `json:"lines"`
+	Size  int  `json:"size"`
+	Exit  bool `json:"exit"`
 }
 
 // function holds what survives between invocations in one process.
@@ -112,6 +119,8 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (any, error)
 		return raw, nil
 	case "error":
 		return nil, errors.New("boom")
+	case "print":
+		return printOp(ev)
 	case "panic":
 		panic("testfn: panic requested")
 	case "sleep":
