@@ -132,6 +132,7 @@ type Store interface {
 	MayUseImage(ctx context.Context, account, id string) (bool, error)
 
 	BillingStore
+	StatsStore
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).
