@@ -17,6 +17,7 @@ import (
 	"github.com/lambdock/lambdock/gateway/sigv4"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/gateway/console"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
@@ -334,6 +335,10 @@ func (g *Gateway) routes() *gin.Engine {
 
 	e.GET("/healthz", g.healthz)
 	e.GET("/readyz", g.readyz)
+	cons := gin.WrapH(console.New(g.cfg.Region)) // public static files, outside the signed API
+	e.GET("/console", cons)
+	e.GET("/console/*file", cons)
+	e.HEAD("/console/*file", cons)
 
 	for _, r := range g.apiRoutes() {
 		e.Handle(r.method, r.path, g.api(r, r.handler))
