@@ -14,7 +14,7 @@ function el(tag, attrs, ...children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v !== undefined && v !== null && v !== false) e.setAttribute(k, String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c !== undefined && c !== null) e.append(c instanceof Node ? c : String(c));
   }
   return e;
@@ -245,7 +245,7 @@ function liveLog(name, signal) {
 const SERIES = [
   ['Invocations', [{ key: 'Invocations', cls: 'c1' }]],
   ['Errors', [{ key: 'Errors', cls: 'c2' }]],
-  ['Duration p50 / p99 (ms)', [{ key: 'P50Ms', cls: 'c1' }, { key: 'P99Ms', cls: 'c3' }]],
+  ['Duration (ms)', [{ key: 'P50Ms', cls: 'c1', name: 'p50' }, { key: 'P99Ms', cls: 'c3', name: 'p99' }]],
   ['Throttles', [{ key: 'Throttles', cls: 'c2' }]],
   ['GB-seconds', [{ key: 'GBSeconds', cls: 'c4' }]],
 ];
@@ -260,8 +260,8 @@ function chartsBox(name, signal) {
     tabs.forEach((t) => t.classList.toggle('active', t.dataset.range === range));
     try {
       const s = await api.json('GET', `/lambdock/v1/functions/${api.seg(name)}/stats`, [['range', range]]);
-      grid.replaceChildren(...SERIES.map(([title, series], i) => el('figure', {},
-        el('figcaption', {}, title), chart(title, s.Points || [], s.StepSeconds, series))));
+      grid.replaceChildren(...SERIES.map(([title, series]) => el('figure', {},
+        el('figcaption', {}, title, series.length > 1 ? series.map((x) => [' ', el('span', { class: 'legend ' + x.cls }, '● ' + x.name)]) : ''), chart(title, s.Points || [], s.StepSeconds, series))));
       grid.querySelectorAll('svg')[0].id = 'chart-invocations';
       status.textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (e) {
@@ -289,8 +289,8 @@ async function functionPage(name, signal) {
   const c = fn.Configuration || {};
   show(el('h2', { id: 'fn-name' }, c.FunctionName),
     el('section', { class: 'card' }, el('h3', {}, 'Configuration'), configList(c)),
-    chartsBox(name, signal),
-    el('div', { class: 'two' }, invokeBox(name), liveLog(name, signal)));
+    el('div', { class: 'two' }, invokeBox(name), liveLog(name, signal)),
+    chartsBox(name, signal));
 }
 
 // ---- account ------------------------------------------------------------------------------

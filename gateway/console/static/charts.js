@@ -58,9 +58,22 @@ export function chart(title, points, stepSeconds, series) {
       root.appendChild(r);
     });
   } else {
+    // Durations exist only in buckets with invocations: lines join those, with a dot on each.
+    const has = points.map((p) => Number(p.Invocations) > 0);
     series.forEach((s, si) => {
-      const d = vals[si].map((v, i) => `${i ? 'L' : 'M'}${(PAD_L + i * bw + bw / 2).toFixed(1)},${y(v).toFixed(1)}`).join('');
-      root.appendChild(svg('path', { d, class: 'line ' + s.cls }));
+      let d = '', prev = false;
+      vals[si].forEach((v, i) => {
+        if (!has[i]) { prev = false; return; }
+        const x = (PAD_L + i * bw + bw / 2).toFixed(1), yy = y(v).toFixed(1);
+        d += `${prev ? 'L' : 'M'}${x},${yy}`;
+        prev = true;
+        const dot = svg('circle', { cx: x, cy: yy, r: 2, class: 'dot ' + s.cls });
+        const tip = svg('title');
+        tip.textContent = `${points[i].Time}: ${fmt(v)} ms`;
+        dot.appendChild(tip);
+        root.appendChild(dot);
+      });
+      if (d) root.appendChild(svg('path', { d, class: 'line ' + s.cls }));
     });
   }
   root.setAttribute('data-total', String(vals[0].reduce((a, b) => a + b, 0)));
