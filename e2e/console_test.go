@@ -194,6 +194,17 @@ func TestConsole(t *testing.T) {
 		t.Errorf("status %q", st)
 	}
 
+	// The live log (the logs API followed as Server-Sent Events) shows the printed line too, where
+	// the gateway has the logs API.
+	waitFor("the live log to connect", `['live', 'unavailable'].some((s) =>
+		document.querySelector('#live-status').textContent.startsWith(s))`, callTimeout)
+	if st := text("#live-status"); strings.Contains(st, "UnknownOperation") {
+		t.Logf("live log not checked: this gateway has no logs API (%s)", st)
+	} else {
+		waitFor("the printed line in the live log", fmt.Sprintf(
+			`document.querySelector('#live-log').textContent.includes(%q)`, marker), usageTimeout)
+	}
+
 	// The chart shows the invocation once its usage record is stored: refresh until it does.
 	deadline := time.Now().Add(usageTimeout)
 	for {
