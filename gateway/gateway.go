@@ -337,6 +337,7 @@ func (g *Gateway) routes() *gin.Engine {
 	e.GET("/readyz", g.readyz)
 	cons := gin.WrapH(console.New(g.cfg.Region)) // public static files, outside the signed API
 	e.GET("/console", cons)
+	e.HEAD("/console", cons)
 	e.GET("/console/*file", cons)
 	e.HEAD("/console/*file", cons)
 
