@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/internal/contract/msg"
@@ -72,6 +73,8 @@ type Config struct {
 	ID string
 	// ThrottleFlush is how often throttle counts are published (default 1 s).
 	ThrottleFlush time.Duration
+	// Metrics is where the controller registers its collectors (metrics.go); nil registers none.
+	Metrics prometheus.Registerer
 }
 
 // withDefaults fills unset fields.
@@ -110,6 +113,7 @@ type Controller struct {
 	otherSubs []*nats.Subscription
 	reload    chan struct{} // a pending reservation reload (capacity 1)
 	throttles *throttleCounter
+	metrics   *controllerMetrics // nil: none
 
 	dispatch  *natssub.Handlers // one per invocation; its Context ends on a hard stop
 	loops     sync.WaitGroup    // the reloader and the expiry ticker
@@ -143,6 +147,11 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Controller, error) 
 		dispatch:     natssub.NewHandlers(),
 		throttles:    newThrottleCounter(cfg.JetStream, cfg.ID, log),
 	}
+	m, err := newControllerMetrics(cfg.Metrics, c.ledger)
+	if err != nil {
+		return nil, fmt.Errorf("controller: %w", err)
+	}
+	c.metrics = m
 	if err := c.loadReservations(ctx); err != nil {
 		return nil, err
 	}

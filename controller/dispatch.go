@@ -51,6 +51,7 @@ func (c *Controller) handleWith(ctx context.Context, m *nats.Msg, admitted func(
 	ls, err := c.ledger.admit(inv.RequestID, spec)
 	if err != nil {
 		c.throttles.observe(spec, err, time.Now())
+		c.metrics.throttled(spec, err)
 		c.logInvocation(zap.DebugLevel, "throttled", inv.RequestID, spec, zap.Error(err))
 		return msg.FailureMessage(inv.RequestID, spec.Version, lambdaerr.As(err))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/gateway/console"
@@ -223,6 +224,14 @@ type Config struct {
 	// off. RateBurst is the bucket size (default: RateLimit rounded up).
 	RateLimit float64
 	RateBurst int
+
+	// Metrics is where the gateway registers its collectors (metrics.go); nil registers none.
+	Metrics prometheus.Registerer
+	// MetricsHandler serves GET /metrics (the process's registry); nil: no /metrics route.
+	// Loopback peers may read it; others need "Authorization: Bearer <MetricsToken>".
+	MetricsHandler http.Handler
+	// MetricsToken is the bearer token of /metrics for peers off loopback ("": none allowed).
+	MetricsToken string
 }
 
 // Gateway serves the Lambda API. Create it with New; stop it with Close.
@@ -236,7 +245,8 @@ type Gateway struct {
 	subs []*nats.Subscription
 	// verifier checks signatures; each request gets a copy with its own key lookup.
 	verifier sigv4.Verifier
-	limits   *keyLimits // nil: no rate limit
+	limits   *keyLimits      // nil: no rate limit
+	metrics  *gatewayMetrics // nil: none
 
 	// js is the JetStream of the event stream (Event invokes, their status); stream is the
 	// event stream's handle once looked up (eventStream), guarded by streamMu.
@@ -306,6 +316,10 @@ func New(cfg Config) (*Gateway, error) {
 		}
 		g.subs = append(g.subs, sub)
 	}
+	if g.metrics, err = newGatewayMetrics(cfg.Metrics); err != nil {
+		_ = g.Close()
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	g.engine = g.routes()
 	return g, nil
 }
@@ -331,10 +345,22 @@ func (g *Gateway) routes() *gin.Engine {
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = false
-	e.Use(g.requestID, g.logRequests, g.recoverPanics, g.routeURLHost)
+	e.Use(g.requestID, g.logRequests, g.recoverPanics)
+	if h := g.metrics.count(opFunctionURL); h != nil && g.cfg.URLDomain != "" {
+		e.Use(func(c *gin.Context) { // requests to host-routed function URLs, which routeURLHost ends
+			if _, ok := g.urlHostID(c.Request.Host); ok {
+				h(c)
+			}
+		})
+	}
+	e.Use(g.routeURLHost)
 
-	e.GET("/healthz", g.healthz)
-	e.GET("/readyz", g.readyz)
+	m := g.metrics
+	e.GET("/healthz", m.with(opHealth, g.healthz)...)
+	e.GET("/readyz", m.with(opHealth, g.readyz)...)
+	if g.cfg.MetricsHandler != nil {
+		e.GET("/metrics", m.with(opMetrics, g.serveMetrics)...)
+	}
 	cons := gin.WrapH(console.New(g.cfg.Region)) // public static files, outside the signed API
 	e.GET("/console", cons)
 	e.HEAD("/console", cons)
@@ -342,10 +368,10 @@ func (g *Gateway) routes() *gin.Engine {
 	e.HEAD("/console/*file", cons)
 
 	for _, r := range g.apiRoutes() {
-		e.Handle(r.method, r.path, g.api(r, r.handler))
+		e.Handle(r.method, r.path, m.with(r.operation, g.api(r, r.handler))...)
 	}
-	e.Any(urlPathPrefix+":name", g.servePathURL)
-	e.Any(urlPathPrefix+":name/*path", g.servePathURL)
-	e.NoRoute(g.api(g.unknownRoute(), g.unknownOperation))
+	e.Any(urlPathPrefix+":name", m.with(opFunctionURL, g.servePathURL)...)
+	e.Any(urlPathPrefix+":name/*path", m.with(opFunctionURL, g.servePathURL)...)
+	e.NoRoute(m.with(g.unknownRoute().operation, g.api(g.unknownRoute(), g.unknownOperation))...)
 	return e
 }

@@ -66,18 +66,28 @@ func (g *Gateway) pathURL(c *gin.Context) (*store.FunctionURL, string, error) {
 	return u, rest, err
 }
 
-// routeURLHost serves requests whose Host is <url-id>.<URLDomain> as that function URL, at any
-// path; other requests go on to the routes. An unknown url-id answers 403 as AWS does.
-func (g *Gateway) routeURLHost(c *gin.Context) {
+// urlHostID is the url-id of a request Host <url-id>.<URLDomain>; ok is false for other hosts
+// (or without a URLDomain).
+func (g *Gateway) urlHostID(host string) (id string, ok bool) {
 	if g.cfg.URLDomain == "" {
-		return
+		return "", false
 	}
-	host := strings.ToLower(c.Request.Host)
+	host = strings.ToLower(host)
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	id, ok := strings.CutSuffix(host, "."+g.cfg.URLDomain)
+	id, ok = strings.CutSuffix(host, "."+g.cfg.URLDomain)
 	if !ok || id == "" || strings.Contains(id, ".") {
+		return "", false
+	}
+	return id, true
+}
+
+// routeURLHost serves requests whose Host is <url-id>.<URLDomain> as that function URL, at any
+// path; other requests go on to the routes. An unknown url-id answers 403 as AWS does.
+func (g *Gateway) routeURLHost(c *gin.Context) {
+	id, ok := g.urlHostID(c.Request.Host)
+	if !ok {
 		return
 	}
 	c.Abort()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/lambda/runtimes"
 )
@@ -94,6 +96,8 @@ type Config struct {
 	// HostMemory reads the host's available memory and pressure for that monitor. Default: the
 	// host's /proc (meminfo and pressure/memory).
 	HostMemory HostMemory
+	// Metrics is where the invoker registers its collectors (metrics.go); nil registers none.
+	Metrics prometheus.Registerer
 }
 
 // withDefaults fills unset fields; hostMemoryBytes sizes the default capacity.

@@ -66,6 +66,7 @@ func (inv *Invoker) createAndStart(ctx context.Context, e *env, p sandbox.Params
 	if err != nil {
 		return err
 	}
+	inv.metrics.containerCreated()
 	if err := inv.pool.setContainer(e, id); err != nil {
 		return err
 	}
@@ -236,6 +237,9 @@ func (inv *Invoker) discard(ctx context.Context, e *env, reason string) bool {
 		}
 	}
 	inv.pool.forget(e)
+	if e.containerID != "" {
+		inv.metrics.containerRemoved()
+	}
 	log.Info("environment removed")
 	return true
 }

@@ -104,6 +104,7 @@ func (inv *Invoker) orQueue(ctx context.Context, spec function.Spec, g grant, er
 // startNew starts the container of a new environment granted by acquire, after removing the
 // environments evicted for it.
 func (inv *Invoker) startNew(ctx context.Context, g grant, spec function.Spec, log *zap.Logger) (*env, bool, error) {
+	inv.metrics.evicted(evictCapacity, len(g.victims))
 	var wg sync.WaitGroup
 	for _, v := range g.victims {
 		wg.Go(func() { inv.discard(ctx, v, "evicted for capacity") })
@@ -339,6 +340,7 @@ func (inv *Invoker) giveBack(ctx context.Context, g grant) {
 			inv.background(func() { inv.discard(ctx, g.env, "no longer wanted") })
 		}
 	default:
+		inv.metrics.evicted(evictCapacity, len(g.victims))
 		for _, v := range g.victims {
 			inv.background(func() { inv.discard(ctx, v, "evicted for capacity") })
 		}

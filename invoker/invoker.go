@@ -28,8 +28,9 @@ type Invoker struct {
 	code     *codecache.Cache // nil without a CodeFetcher
 	opt      *optTrees        // the layers' /opt trees; nil without a CodeFetcher
 	pool     *pool
-	starts   *startGate // bounds concurrent container creation
-	prewarm  *prewarmer // nil when pre-warming is off
+	starts   *startGate      // bounds concurrent container creation
+	prewarm  *prewarmer      // nil when pre-warming is off
+	metrics  *invokerMetrics // nil without Config.Metrics
 
 	life   context.Context         // ends when Close gives up: cleanup still retrying stops
 	giveUp context.CancelCauseFunc // ends life
@@ -78,6 +79,9 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 		remover: engine, cpus: engine, pool: newPool(cfg.admitMB()).withKeepAlive(cfg.KeepAlive),
 		reserveMB: reserveMB(int(host.MemoryBytes>>20), cfg.CapacityMB), starts: newStartGate(cfg.MaxConcurrentStarts)}
 	inv.life, inv.giveUp = context.WithCancelCause(context.Background())
+	if inv.metrics, err = newInvokerMetrics(cfg.Metrics, inv); err != nil {
+		return nil, fmt.Errorf("invoker: %w", err)
+	}
 
 	n, err := inv.removeAll(ctx)
 	if err != nil {

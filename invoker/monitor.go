@@ -160,6 +160,7 @@ func (inv *Invoker) checkMemory(ctx context.Context, now time.Time) error {
 	inv.log.Warn("host memory short: evicting idle environments", zap.Int("available_mb", r.AvailableMB),
 		zap.Int("reserve_mb", inv.reserveMB), zap.Float64("psi_some_avg10", r.PressureSome10),
 		zap.Int("shortfall_mb", need), zap.Int("evicted", len(victims)), zap.Int("estimated_freed_mb", estimated))
+	inv.metrics.evicted(evictMemory, len(victims))
 	var g errgroup.Group
 	g.SetLimit(removeParallel)
 	for _, e := range victims {

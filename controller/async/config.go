@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lambdock/lambdock/internal/store"
 )
@@ -91,6 +92,8 @@ type Config struct {
 	// Retention is how long rows of async_invocations are kept (default 7 days); negative
 	// keeps them forever.
 	Retention time.Duration
+	// Metrics is where the engine registers its collector (metrics.go); nil registers none.
+	Metrics prometheus.Registerer
 }
 
 // withDefaults fills unset fields.

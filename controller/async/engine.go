@@ -70,6 +70,9 @@ func Start(ctx context.Context, cfg Config, log *zap.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.registerMetrics(cfg.Metrics); err != nil {
+		return nil, fmt.Errorf("async: %w", err)
+	}
 	e.runCtx, e.hardStop = context.WithCancel(context.Background())
 	e.draining, e.drain = context.WithCancel(context.Background())
 	fetchCtx, stopFetch := context.WithCancel(context.Background())

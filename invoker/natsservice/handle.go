@@ -49,6 +49,7 @@ func (s *Service) onInvocation(m *nats.Msg) {
 // concurrency slot until then. lease is its HeaderLease, already listed as busy by
 // onInvocation.
 func (s *Service) handle(m *nats.Msg, lease string) {
+	taken := time.Now()
 	inv, err := msg.DecodeInvocation(m)
 	if err != nil {
 		if lease != "" {
@@ -74,6 +75,7 @@ func (s *Service) handle(m *nats.Msg, lease string) {
 		Stream:             inv.StreamSubject != "",
 	})
 	if err != nil {
+		s.cfg.Metrics.refused(spec.AccountID, spec.Name, err)
 		e := lambdaerr.As(fmt.Errorf("invoker %s: %w", s.cfg.ID, err))
 		if s.work.Context().Err() != nil {
 			e = lambdaerr.Service("Invoker %s shut down during the invocation.", s.cfg.ID)
@@ -85,7 +87,11 @@ func (s *Service) handle(m *nats.Msg, lease string) {
 	}
 	// Record first: the usage record is stored (in the usage stream, or the publisher's spool on
 	// disk) before the caller hears back, so that a crash in between cannot lose a billed call.
-	record := func() { s.recordUsage(usageOf(s.cfg.ID, inv, spec, res)) }
+	record := func() {
+		u := usageOf(s.cfg.ID, inv, spec, res)
+		s.recordUsage(u)
+		s.cfg.Metrics.ran(&u, time.Since(taken), res.Stream != nil)
+	}
 	if res.Stream != nil {
 		// The stream's end is the caller's answer: relayStream records before it.
 		if err := s.relayStream(inv.StreamSubject, res, record); err != nil {

@@ -39,7 +39,7 @@ type UsagePublisher interface {
 	Publish(ctx context.Context, invokerID string, u msg.Usage) error
 }
 
-// Config configures a Service. Every field but HeartbeatInterval is required.
+// Config configures a Service. Every field but HeartbeatInterval and Metrics is required.
 type Config struct {
 	// ID is the invoker's ID: the subject it listens on and the name in its messages.
 	ID string
@@ -51,6 +51,8 @@ type Config struct {
 	Usage UsagePublisher
 	// HeartbeatInterval is the period of heartbeats (default 2 s).
 	HeartbeatInterval time.Duration
+	// Metrics records the invocations by function and outcome (NewMetrics); nil records none.
+	Metrics *Metrics
 }
 
 // Service serves one invoker on NATS. Create it with New; stop it with Close.
@@ -109,7 +111,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 }
 
 // onFunctionChanged removes the containers of a function deleted anywhere (any gateway
-// publishes the event), instead of letting them wait out their keep-alive.
+// publishes the event), instead of letting them wait out their keep-alive, and its metrics.
 func (s *Service) onFunctionChanged(m *nats.Msg) {
 	ch, err := msg.Decode[msg.FunctionChanged](m.Data)
 	if err != nil {
@@ -118,6 +120,7 @@ func (s *Service) onFunctionChanged(m *nats.Msg) {
 	}
 	if ch.Deleted && ch.Name != "" {
 		s.cfg.Invoker.FunctionDeleted(s.work.Context(), ch.AccountID, ch.Name)
+		s.cfg.Metrics.forget(ch.AccountID, ch.Name)
 	}
 }
 

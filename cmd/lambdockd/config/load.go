@@ -53,6 +53,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs.Int64Var(&c.UsageBacklogAlert, "usage-backlog-alert", DefaultUsageBacklogAlert, "usage records waiting to be written above which the controller warns and sets lambdock_usage_backlog_alert (0: never)")
 	fs.DurationVar(&c.UsageRetention, "usage-retention", DefaultUsageRetention, "how long raw invocation rows are kept (0: forever); hourly and daily aggregates are kept forever")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics on http://<addr>/metrics, e.g. 127.0.0.1:9090 (default off; unauthenticated, so prefer a loopback address)")
+	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", "", "file holding the bearer token that peers off loopback need to read the gateway's /metrics (default: loopback peers only)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: lambdockd [flags]\n\nEvery flag --name can also be set as %sNAME "+
 			"(upper case, '-' as '_').\n%s names an external PostgreSQL.\n\nFlags:\n%s",

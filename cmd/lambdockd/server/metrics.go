@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/lambdock/lambdock/internal/infra/metrics"
 )
@@ -29,4 +31,29 @@ func (s *Server) MetricsAddr() string {
 		return ""
 	}
 	return s.metricsSrv.Addr().String()
+}
+
+// startNATSMetrics exports the statistics of the process's NATS connection.
+func (s *Server) startNATSMetrics(context.Context) error {
+	if err := s.metrics.Registerer().Register(metrics.NewNATSCollector(s.nc)); err != nil {
+		return fmt.Errorf("server: NATS metrics: %w", err)
+	}
+	return nil
+}
+
+// readMetricsToken reads the bearer token of the gateway's /metrics from path (--metrics-token-file;
+// "": none). The token is never logged.
+func readMetricsToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("server: --metrics-token-file: %w", err)
+	}
+	token := strings.TrimSpace(string(b))
+	if token == "" {
+		return "", fmt.Errorf("server: --metrics-token-file %s is empty", path)
+	}
+	return token, nil
 }

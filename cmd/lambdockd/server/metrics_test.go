@@ -8,8 +8,8 @@ import (
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
-// TestMetrics: --metrics-addr serves the usage writer's metrics on /metrics (and the gateway
-// never does); without it nothing is served.
+// TestMetrics: --metrics-addr serves the usage writer's metrics on /metrics; without it nothing
+// is served there. The gateway serves them on its own /metrics either way (to loopback peers).
 func TestMetrics(t *testing.T) {
 	for _, tc := range []struct {
 		name, addr string
@@ -21,8 +21,10 @@ func TestMetrics(t *testing.T) {
 			cfg := controlPlane(t, testenv.NATS(t).ClientURL(), testenv.Postgres(t))
 			cfg.MetricsAddr = tc.addr
 			srv := startServer(t, cfg)
-			if code, _ := get(t, srv.URL()+"/metrics"); code == http.StatusOK {
-				t.Fatal("the gateway serves /metrics")
+			// The gateway serves the same registry to loopback peers, with or without --metrics-addr.
+			if code, body := get(t, srv.URL()+"/metrics"); code != http.StatusOK ||
+				!strings.Contains(body, "lambdock_usage_backlog_records") || !strings.Contains(body, "lambdock_nats_connected") {
+				t.Fatalf("gateway /metrics: %d\n%.400s", code, body)
 			}
 			if tc.addr == "" {
 				if srv.MetricsAddr() != "" {

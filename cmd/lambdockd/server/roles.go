@@ -48,6 +48,7 @@ func (s *Server) startController(ctx context.Context) error {
 		Store:              s.store,
 		AccountConcurrency: s.cfg.AccountConcurrency,
 		JetStream:          s.js, // throttle counts go to the usage stream
+		Metrics:            s.metrics.Registerer(),
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -128,6 +129,7 @@ func (s *Server) startAsync(ctx context.Context, c *controller.Controller) error
 		Configs:    s.store,
 		TimeScale:  s.cfg.AsyncTimeScale,
 		Retention:  s.cfg.AsyncRetention,
+		Metrics:    s.metrics.Registerer(),
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -156,6 +158,7 @@ func (s *Server) startInvoker(ctx context.Context) error {
 		QueueWait:           zeroMeansNone(s.cfg.QueueWait),
 		Overcommit:          s.cfg.Overcommit, // 0: the invoker's default
 		InitCPUs:            zeroMeansNone(s.cfg.InitCPUs),
+		Metrics:             s.metrics.Registerer(),
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -165,11 +168,16 @@ func (s *Server) startInvoker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	svcMetrics, err := natsservice.NewMetrics(s.metrics.Registerer())
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	svc, err := natsservice.New(ctx, natsservice.Config{
 		ID:      inv.ID(),
 		NATS:    s.nc,
 		Invoker: inv,
 		Usage:   usage,
+		Metrics: svcMetrics,
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -262,6 +270,10 @@ func (s *Server) startGateway(ctx context.Context) error {
 		publicURL = scheme + "://" + ln.Addr().String()
 	} // else (0.0.0.0, ::): the gateway uses each request's Host
 
+	metricsToken, err := readMetricsToken(s.cfg.MetricsTokenFile)
+	if err != nil {
+		return err
+	}
 	gw, err := gateway.New(gateway.Config{
 		Store:                     s.store,
 		Code:                      s.code,
@@ -276,6 +288,9 @@ func (s *Server) startGateway(ctx context.Context) error {
 		DefaultAccountConcurrency: s.cfg.AccountConcurrency,
 		PublicURL:                 publicURL,
 		URLDomain:                 s.cfg.URLDomain,
+		Metrics:                   s.metrics.Registerer(),
+		MetricsHandler:            s.metrics.Handler(),
+		MetricsToken:              metricsToken,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)

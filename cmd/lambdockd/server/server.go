@@ -63,7 +63,7 @@ func Start(ctx context.Context, cfg config.Config, log *zap.Logger) (*Server, er
 		return nil, fmt.Errorf("server: data directory: %w", err)
 	}
 	s := &Server{cfg: cfg, log: log}
-	start := []func(context.Context) error{s.startPProf, s.startMetrics, s.startNATS, s.startStore, s.bootstrap, s.startController, s.startInvoker, s.startGateway}
+	start := []func(context.Context) error{s.startPProf, s.startMetrics, s.startNATS, s.startNATSMetrics, s.startStore, s.bootstrap, s.startController, s.startInvoker, s.startGateway}
 	for _, f := range start {
 		if err := f(ctx); err != nil {
 			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
