@@ -83,6 +83,11 @@
 //     function without a URL configuration is never reachable there (404). CORS preflights are
 //     answered from the configuration; AWS_IAM URLs verify SigV4 with gateway/sigv4 against
 //     Config.Directory and refuse everything without one. RESPONSE_STREAM output is buffered.
+//   - GET /lambdock/v1/functions/{name}/stats (stats.go) is a function's invocations, errors,
+//     throttles, p50/p99 duration and GB-seconds per minute, hour or day over 1h, 1d or 30d,
+//     computed in SQL from the invocation records (store.FunctionStats; throttles from the hourly
+//     aggregates). /console/ (gateway/console) serves the web console's static files, outside the
+//     signed API table: its scripts sign every data call with the user's key, like any client.
 //   - gin runs in release mode without its default logger and recovery; requests are logged with
 //     zap at debug level and panics become a logged 500 ServiceException.
 package gateway

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/lambdock/lambdock/gateway/console"
 	"github.com/lambdock/lambdock/gateway/sigv4"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
@@ -133,6 +134,7 @@ type Store interface {
 	MayUseImage(ctx context.Context, account, id string) (bool, error)
 
 	BillingStore
+	StatsStore
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).
@@ -359,6 +361,11 @@ func (g *Gateway) routes() *gin.Engine {
 	if g.cfg.MetricsHandler != nil {
 		e.GET("/metrics", m.with(opMetrics, g.serveMetrics)...)
 	}
+	cons := gin.WrapH(console.New(g.cfg.Region)) // public static files, outside the signed API
+	e.GET("/console", cons)
+	e.HEAD("/console", cons)
+	e.GET("/console/*file", cons)
+	e.HEAD("/console/*file", cons)
 
 	for _, r := range g.apiRoutes() {
 		e.Handle(r.method, r.path, m.with(r.operation, g.api(r, r.handler))...)
