@@ -174,6 +174,7 @@ func (g *Gateway) apiRoutes() []route {
 		// Billing: usage reports and invocation records (usage.go, invocation_list.go).
 		x(http.MethodGet, usagePath, "GetUsage", accessOwner, resNone, noBody, g.getUsage),
 		x(http.MethodGet, invocationListPath, "ListInvocations", accessOwner, resFunction, noBody, g.listInvocations),
+		x(http.MethodGet, logsPath, "GetFunctionLogs", accessOwner, resFunction, noBody, g.getFunctionLogs),
 	}
 }
 
