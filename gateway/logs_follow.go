@@ -44,11 +44,6 @@ func (g *Gateway) followLogs(c *gin.Context, account, function string, q logsQue
 	defer cancel()
 	stopOnShutdown := context.AfterFunc(g.follows, cancel)
 	defer stopOnShutdown()
-	if _, err := g.js.Stream(ctx, msg.StreamLogs); errors.Is(err, jetstream.ErrStreamNotFound) {
-		return lambdaerr.Service("The logs stream %s does not exist.", msg.StreamLogs)
-	} else if err != nil {
-		return fmt.Errorf("logs stream: %w", err)
-	}
 	items := make(chan sseItem, followBacklog)
 	send := func(it sseItem) error {
 		select {
@@ -58,7 +53,8 @@ func (g *Gateway) followLogs(c *gin.Context, account, function string, q logsQue
 			return ctx.Err()
 		}
 	}
-	opts := logstore.FollowOptions{Match: q.Match, After: q.resume,
+	ready := make(chan struct{})
+	opts := logstore.FollowOptions{Match: q.Match, After: q.resume, Ready: func() { close(ready) },
 		OnDropped: func(n int64) error { return send(sseItem{dropped: n}) }}
 	followed := make(chan error, 1)
 	go func() {
@@ -70,6 +66,18 @@ func (g *Gateway) followLogs(c *gin.Context, account, function string, q logsQue
 		cancel()
 		<-followed // ends with ctx
 	}()
+	select { // the start is fixed before the client hears anything: what it stores next, it sees
+	case <-ready:
+	case err := <-followed:
+		followed <- err // for the deferred wait
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return lambdaerr.Service("The logs stream %s does not exist.", msg.StreamLogs)
+		}
+		if err == nil { // ctx ended first
+			return ctx.Err()
+		}
+		return err
+	}
 
 	w := &sseWriter{c: c, rc: http.NewResponseController(c.Writer), timeout: g.cfg.URLWriteTimeout}
 	h := c.Writer.Header()

@@ -20,6 +20,9 @@ type FollowOptions struct {
 	// OnDropped, if set, is told of every batch that says lines were dropped before it (the
 	// store or the relay was slow), with their number.
 	OnDropped func(n int64) error
+	// Ready, if set, is called once the follow's start is fixed: every line stored after it is
+	// delivered (if selected), however soon.
+	Ready func()
 }
 
 // Follow delivers the function's lines that o selects to fn, in stored order, as they are
@@ -37,17 +40,23 @@ func Follow(ctx context.Context, js jetstream.JetStream, account, function strin
 	}
 	o.Until = time.Time{}
 	subject := msg.LogsSubject(account, function)
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverNewPolicy}
+	stream, err := js.Stream(ctx, msg.StreamLogs)
+	if err != nil {
+		return fmt.Errorf("logstore: look up stream %s: %w", msg.StreamLogs, err)
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}}
 	switch {
 	case after.Seq > 0:
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after.Seq
 	case !o.Since.IsZero():
 		start := o.Since.Add(-StoreLag)
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
-	}
-	stream, err := js.Stream(ctx, msg.StreamLogs)
-	if err != nil {
-		return fmt.Errorf("logstore: look up stream %s: %w", msg.StreamLogs, err)
+	default: // from now on: after the stream's last message now (DeliverNew would be when the consumer is made)
+		info, err := stream.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("logstore: look up stream %s: %w", msg.StreamLogs, err)
+		}
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, info.State.LastSeq+1
 	}
 	cons, err := stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
@@ -58,6 +67,9 @@ func Follow(ctx context.Context, js jetstream.JetStream, account, function strin
 		return fmt.Errorf("logstore: follow %s: %w", subject, err)
 	}
 	defer it.Stop()
+	if o.Ready != nil {
+		o.Ready()
+	}
 	for {
 		m, err := it.Next(jetstream.NextContext(ctx))
 		if ctx.Err() != nil {
