@@ -148,7 +148,7 @@ func TestLogs(t *testing.T) {
 		events := l.requestLogs(t, fn, id)
 		checkFrame(t, id, events)
 		checkPrinted(t, events, 3)
-		if last := events[len(events)-1].Message; !strings.HasSuffix(last, " MB\t") {
+		if last := events[len(events)-1].Message; !strings.HasSuffix(last, " ms\t") && !strings.HasSuffix(last, " MB\t") {
 			t.Errorf("REPORT %q: want the trailing tab", last)
 		}
 		// The same lines without request_id (with the init's lines around them), and with a filter.
