@@ -44,7 +44,7 @@ func Follow(ctx context.Context, js jetstream.JetStream, account, function strin
 	if err != nil {
 		return fmt.Errorf("logstore: look up stream %s: %w", msg.StreamLogs, err)
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, InactiveThreshold: consumerIdle}
 	switch {
 	case after.Seq > 0:
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after.Seq

@@ -29,6 +29,10 @@ const (
 	// idleWait ends a query whose next batch does not come: the batches up to the end it saw
 	// were removed (retention) while it read.
 	idleWait = 10 * time.Second
+	// consumerIdle is how long the server keeps a read's consumer once it stops pulling (a read
+	// stops its iterator but does not delete the consumer; an ordered consumer that is removed
+	// while it is still used is made again where it was).
+	consumerIdle = 30 * time.Second
 )
 
 // QueryOptions selects a page of a function's lines.
@@ -83,7 +87,8 @@ func Query(ctx context.Context, js jetstream.JetStream, account, function string
 	} else if err != nil {
 		return page, fmt.Errorf("logstore: last batch of %s: %w", subject, err)
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverAllPolicy}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverAllPolicy,
+		InactiveThreshold: consumerIdle}
 	switch {
 	case after.Seq > 0:
 		if after.Seq > last.Sequence {
