@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -227,6 +229,38 @@ func TestLogs(t *testing.T) {
 			}
 		case <-time.After(callTimeout):
 			t.Fatal("lambdock logs -f did not stop with its context")
+		}
+	})
+
+	t.Run("a follow ends when lambdockd stops", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), logsTimeout)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.url+"/lambdock/v1/functions/"+fn+"/logs?follow=true", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := l.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		first := make([]byte, len(": following"))
+		if _, err := io.ReadFull(resp.Body, first); err != nil || resp.StatusCode != http.StatusOK || string(first) != ": following" {
+			t.Fatalf("follow: %d %q %v", resp.StatusCode, first, err)
+		}
+		ended := make(chan error, 1)
+		go func() {
+			_, err := io.Copy(io.Discard, resp.Body)
+			ended <- err
+		}()
+		l.stop(t) // fails the test if Shutdown had to wait for the follow until its deadline
+		select {
+		case err := <-ended:
+			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Logf("the follow ended with %v", err)
+			}
+		case <-time.After(callTimeout):
+			t.Fatal("the follow went on after lambdockd stopped")
 		}
 	})
 }

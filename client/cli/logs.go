@@ -65,7 +65,10 @@ func newLogsCommand(o *options) *cobra.Command {
 			if err := p.page(page); err != nil || !follow {
 				return err
 			}
-			f := lambdaclient.FollowLogsInput{Since: in.Since, RequestID: in.RequestID, Filter: in.Filter}
+			// Follow on after the last line printed (or the token the page started after), else
+			// from --since: nothing stored since the page was read is missed.
+			f := lambdaclient.FollowLogsInput{Since: in.Since, RequestID: in.RequestID, Filter: in.Filter,
+				LastEventID: in.NextToken}
 			if n := len(page.Events); n > 0 {
 				f.LastEventID = page.Events[n-1].EventID
 			}
