@@ -70,25 +70,36 @@ func (g *Gateway) followLogs(c *gin.Context, account, function string, q logsQue
 	case <-ready:
 	case err := <-followed:
 		followed <- err // for the deferred wait
-		if errors.Is(err, jetstream.ErrStreamNotFound) {
+		switch {
+		case errors.Is(err, jetstream.ErrStreamNotFound):
 			return lambdaerr.Service("The logs stream %s does not exist.", msg.StreamLogs)
-		}
-		if err == nil { // ctx ended first
+		case err == nil && g.follows.Err() != nil:
+			return lambdaerr.Service("The gateway is shutting down.")
+		case err == nil: // the client went away
 			return ctx.Err()
 		}
 		return err
 	}
-
 	w := &sseWriter{c: c, rc: http.NewResponseController(c.Writer), timeout: g.cfg.URLWriteTimeout}
-	h := c.Writer.Header()
+	defer w.clearDeadline()
+	if err := g.pumpFollow(ctx, w, function, items, followed); err != nil {
+		g.log.Debug("logs follow: client went away", zap.String("request_id", reqID(c)), zap.Error(err))
+	}
+	return nil // the status is sent: nothing more can be said
+}
+
+// pumpFollow sends the follow's headers, then its items and keep-alive comments until ctx ends
+// (nil), the follow ends (nil; logged if it failed) or a write fails (its error).
+func (g *Gateway) pumpFollow(ctx context.Context, w *sseWriter, function string, items <-chan sseItem,
+	followed chan error) error {
+	h := w.c.Writer.Header()
 	h.Set("Content-Type", lambdaapi.ContentTypeEventStream)
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: pass each event on as it comes
-	c.Writer.WriteHeader(http.StatusOK)
+	w.c.Writer.WriteHeader(http.StatusOK)
 	if err := w.write(": following " + function + "\n\n"); err != nil {
-		return nil // the client went away
+		return err
 	}
-	defer w.clearDeadline()
 	tick := time.NewTicker(logsKeepAlive)
 	defer tick.Stop()
 	for {
@@ -97,9 +108,9 @@ func (g *Gateway) followLogs(c *gin.Context, account, function string, q logsQue
 		case <-ctx.Done():
 			return nil
 		case ferr := <-followed:
-			followed <- ferr // for the deferred wait
+			followed <- ferr // for followLogs' wait
 			if ferr != nil && ctx.Err() == nil {
-				g.log.Warn("logs follow failed", zap.String("function", function), zap.String("request_id", reqID(c)),
+				g.log.Warn("logs follow failed", zap.String("function", function), zap.String("request_id", reqID(w.c)),
 					zap.Error(ferr))
 			}
 			return nil
@@ -109,8 +120,7 @@ func (g *Gateway) followLogs(c *gin.Context, account, function string, q logsQue
 			err = w.item(it)
 		}
 		if err != nil {
-			g.log.Debug("logs follow: client went away", zap.String("request_id", reqID(c)), zap.Error(err))
-			return nil
+			return err
 		}
 	}
 }
