@@ -253,6 +253,10 @@ type Gateway struct {
 	js       jetstream.JetStream
 	streamMu sync.Mutex
 	stream   jetstream.Stream
+
+	// follows ends with StopFollows: every logs follow (logs_follow.go) ends with it.
+	follows     context.Context
+	stopFollows context.CancelFunc
 }
 
 // New validates cfg, subscribes to function and credentials change events and builds the router.
@@ -305,6 +309,7 @@ func New(cfg Config) (*Gateway, error) {
 		limits:   newKeyLimits(cfg.RateLimit, cfg.RateBurst, nil),
 		js:       js,
 	}
+	g.follows, g.stopFollows = context.WithCancel(context.Background())
 	for subject, handler := range map[string]nats.MsgHandler{
 		msg.SubjectFunctionChanged:    g.onFunctionChanged,
 		msg.SubjectCredentialsChanged: g.onCredentialsChanged,
@@ -329,6 +334,7 @@ func (g *Gateway) Handler() http.Handler { return g.engine }
 
 // Close stops listening for change events. It does not close the NATS connection.
 func (g *Gateway) Close() error {
+	g.stopFollows()
 	var errs []error
 	for _, sub := range g.subs {
 		if err := sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {

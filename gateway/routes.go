@@ -91,6 +91,7 @@ func (g *Gateway) apiRoutes() []route {
 		l(http.MethodPost, fns+"/:name/invocations", "InvokeFunction", accessInvoke, resFunction,
 			rules.MaxInvokeRequest, g.invoke),
 		x(http.MethodGet, invocationsPath+"/:requestId", "GetInvocation", accessOwner, resNone, noBody, g.getInvocation),
+		x(http.MethodGet, logsPath, "GetFunctionLogs", accessOwner, resFunction, noBody, g.getFunctionLogs),
 		x(http.MethodGet, runtimesPath, "ListRuntimes", accessAny, resNone, noBody, g.listRuntimes),
 
 		l(http.MethodPut, "/2017-10-31/functions/:name/concurrency", "PutFunctionConcurrency", accessOwner, resFunction,

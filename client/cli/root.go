@@ -149,6 +149,7 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newPricesCommand(o))
 	root.AddCommand(newUsageCommand(o))
 	root.AddCommand(newInvocationsCommand(o))
+	root.AddCommand(newLogsCommand(o))
 	return root
 }
 

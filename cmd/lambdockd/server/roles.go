@@ -315,6 +315,7 @@ func (s *Server) startGateway(ctx context.Context) error {
 		TLSConfig:         tlsCfg,
 		ErrorLog:          zap.NewStdLog(s.log.Named("http")),
 	}
+	srv.RegisterOnShutdown(gw.StopFollows) // Shutdown waits for handlers: logs follows end now
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	s.onStop("HTTP server", true, func(ctx context.Context) error {
