@@ -11,22 +11,27 @@ import (
 )
 
 // Retention defaults (lambdockd --logs-retention, --logs-max-bytes,
-// --logs-max-bytes-per-function).
+// --logs-max-batches-per-function).
 const (
-	DefaultMaxAge              = 7 * 24 * time.Hour
-	DefaultMaxBytes            = 2 << 30
-	DefaultMaxBytesPerFunction = 64 << 20
-	// MaxBatchBytes is the largest LogBatch message the relay publishes (encoded); the
-	// per-function cap is enforced as a number of messages, MaxBytesPerFunction/MaxBatchBytes.
+	DefaultMaxAge   = 7 * 24 * time.Hour
+	DefaultMaxBytes = 2 << 30
+	// DefaultMaxBatchesPerFunction keeps about the last 10,000 invocations of a function (the
+	// relay sends an invocation's lines as one batch, unless it runs long or writes more than
+	// 64 KiB); by size, a function's share is bounded by this × MaxBatchBytes and by MaxBytes.
+	DefaultMaxBatchesPerFunction = 10_000
+	// MaxBatchBytes is the largest LogBatch message the relay publishes (encoded).
 	MaxBatchBytes = 256 << 10
 )
 
 // Retention is how long and how much of the logs the stream keeps. Zero fields take the
 // defaults.
 type Retention struct {
-	MaxAge              time.Duration
-	MaxBytes            int64
-	MaxBytesPerFunction int64
+	MaxAge   time.Duration
+	MaxBytes int64
+	// MaxBatchesPerFunction is the per-subject message cap (JetStream counts messages per
+	// subject, not bytes): past it, that function's oldest batches go first, so a chatty
+	// function pushes out its own lines rather than the other functions'.
+	MaxBatchesPerFunction int64
 }
 
 // withDefaults fills the zero fields.
@@ -37,16 +42,10 @@ func (r Retention) withDefaults() Retention {
 	if r.MaxBytes <= 0 {
 		r.MaxBytes = DefaultMaxBytes
 	}
-	if r.MaxBytesPerFunction <= 0 {
-		r.MaxBytesPerFunction = DefaultMaxBytesPerFunction
+	if r.MaxBatchesPerFunction <= 0 {
+		r.MaxBatchesPerFunction = DefaultMaxBatchesPerFunction
 	}
 	return r
-}
-
-// MaxBatchesPerFunction is the per-subject message cap that bounds one function's share.
-func (r Retention) MaxBatchesPerFunction() int64 {
-	r = r.withDefaults()
-	return max(1, r.MaxBytesPerFunction/MaxBatchBytes)
 }
 
 // EnsureStream creates the logs stream, or updates it to r. It is idempotent. The oldest
@@ -61,7 +60,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, r Retention) erro
 		Storage:           jetstream.FileStorage,
 		MaxAge:            r.MaxAge,
 		MaxBytes:          r.MaxBytes,
-		MaxMsgsPerSubject: r.MaxBatchesPerFunction(),
+		MaxMsgsPerSubject: r.MaxBatchesPerFunction,
 		MaxMsgSize:        MaxBatchBytes + 4096,
 		Discard:           jetstream.DiscardOld,
 	})

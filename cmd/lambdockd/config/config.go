@@ -56,11 +56,11 @@ const (
 	DefaultUsageBacklogAlert = 100_000
 	// DefaultUsageRetention is how long raw invocation rows are kept by default.
 	DefaultUsageRetention = 90 * 24 * time.Hour
-	// DefaultLogsRetention, DefaultLogsMaxBytes and DefaultLogsMaxBytesPerFunction bound the
-	// function logs stream (logstore.Retention): 7 days, 2 GiB, 64 MiB per function.
-	DefaultLogsRetention           = logstore.DefaultMaxAge
-	DefaultLogsMaxBytes            = logstore.DefaultMaxBytes
-	DefaultLogsMaxBytesPerFunction = logstore.DefaultMaxBytesPerFunction
+	// DefaultLogsRetention, DefaultLogsMaxBytes and DefaultLogsMaxBatchesPerFunction bound the
+	// function logs stream (logstore.Retention): 7 days, 2 GiB, 10,000 batches per function.
+	DefaultLogsRetention             = logstore.DefaultMaxAge
+	DefaultLogsMaxBytes              = logstore.DefaultMaxBytes
+	DefaultLogsMaxBatchesPerFunction = logstore.DefaultMaxBatchesPerFunction
 	// DefaultAsyncRetention is how long the state of an asynchronous invocation is kept.
 	DefaultAsyncRetention = 7 * 24 * time.Hour
 )
@@ -185,11 +185,11 @@ type Config struct {
 	// UsageRetention is how long raw invocation rows are kept (0: forever); the aggregates are
 	// kept forever.
 	UsageRetention time.Duration
-	// LogsRetention, LogsMaxBytes and LogsMaxBytesPerFunction bound the function logs stream
+	// LogsRetention, LogsMaxBytes and LogsMaxBatchesPerFunction bound the function logs stream
 	// (LAMBDOCK_LOGS): the oldest lines go first past any of them.
-	LogsRetention           time.Duration
-	LogsMaxBytes            int64
-	LogsMaxBytesPerFunction int64
+	LogsRetention             time.Duration
+	LogsMaxBytes              int64
+	LogsMaxBatchesPerFunction int64
 	// MetricsAddr is the address serving Prometheus metrics on /metrics ("": off). The metrics
 	// are not authenticated: a loopback address (scraped by a local agent) is recommended.
 	MetricsAddr string

@@ -20,7 +20,7 @@ func TestLoad(t *testing.T) {
 		AsyncTimeScale: DefaultAsyncTimeScale, AsyncRetention: DefaultAsyncRetention,
 		UsageStreamMaxBytes: DefaultUsageStreamMaxBytes, UsageBacklogAlert: DefaultUsageBacklogAlert,
 		UsageRetention: DefaultUsageRetention,
-		LogsRetention:  DefaultLogsRetention, LogsMaxBytes: DefaultLogsMaxBytes, LogsMaxBytesPerFunction: DefaultLogsMaxBytesPerFunction,
+		LogsRetention:  DefaultLogsRetention, LogsMaxBytes: DefaultLogsMaxBytes, LogsMaxBatchesPerFunction: DefaultLogsMaxBatchesPerFunction,
 	}
 	with := func(f func(c *Config)) Config {
 		c := base
@@ -71,15 +71,14 @@ func TestLoad(t *testing.T) {
 				c.UsageRetention, c.UsageBacklogAlert, c.MetricsAddr = 720*time.Hour, 0, "127.0.0.1:9"
 			})},
 		{name: "logs flags", args: append([]string{"--logs-retention", "24h", "--logs-max-bytes", "1073741824",
-			"--logs-max-bytes-per-function", "1048576"}, fixed...),
+			"--logs-max-batches-per-function", "500"}, fixed...),
 			want: with(func(c *Config) {
-				c.LogsRetention, c.LogsMaxBytes, c.LogsMaxBytesPerFunction = 24*time.Hour, 1<<30, 1<<20
+				c.LogsRetention, c.LogsMaxBytes, c.LogsMaxBatchesPerFunction = 24*time.Hour, 1<<30, 500
 			})},
 		{name: "logs environment", args: fixed, env: map[string]string{"LAMBDOCK_LOGS_RETENTION": "1h"},
 			want: with(func(c *Config) { c.LogsRetention = time.Hour })},
-		{name: "logs per function over the total", args: append([]string{"--logs-max-bytes", "2097152",
-			"--logs-max-bytes-per-function", "4194304"}, fixed...),
-			wantErr: "--logs-max-bytes-per-function 4194304 must be between 262144 (one log batch) and --logs-max-bytes"},
+		{name: "logs batches per function negative", args: append([]string{"--logs-max-batches-per-function", "-1"}, fixed...),
+			wantErr: "--logs-max-batches-per-function -1 is negative"},
 		{name: "logs retention too short", args: append([]string{"--logs-retention", "1s"}, fixed...),
 			wantErr: "--logs-retention 1s must be at least 1m"},
 		{name: "usage stream too small", args: append([]string{"--usage-stream-max-bytes", "1000"}, fixed...),

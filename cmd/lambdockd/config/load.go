@@ -54,7 +54,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs.DurationVar(&c.UsageRetention, "usage-retention", DefaultUsageRetention, "how long raw invocation rows are kept (0: forever); hourly and daily aggregates are kept forever")
 	fs.DurationVar(&c.LogsRetention, "logs-retention", DefaultLogsRetention, "how long function log lines are kept (168h: 7 days)")
 	fs.Int64Var(&c.LogsMaxBytes, "logs-max-bytes", DefaultLogsMaxBytes, "bound of all functions' log lines on disk; the oldest go first")
-	fs.Int64Var(&c.LogsMaxBytesPerFunction, "logs-max-bytes-per-function", DefaultLogsMaxBytesPerFunction, "bound of one function's log lines on disk; its oldest go first")
+	fs.Int64Var(&c.LogsMaxBatchesPerFunction, "logs-max-batches-per-function", DefaultLogsMaxBatchesPerFunction, "bound of one function's log batches (about one per invocation, at most 256 KiB each); its oldest go first")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics on http://<addr>/metrics, e.g. 127.0.0.1:9090 (default off; unauthenticated, so prefer a loopback address)")
 	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", "", "file holding the bearer token that peers off loopback need to read the gateway's /metrics (default: loopback peers only)")
 	fs.Usage = func() {

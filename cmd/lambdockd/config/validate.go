@@ -1,7 +1,6 @@
 package config
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
-	"github.com/lambdock/lambdock/internal/logstore"
 )
 
 // Validate checks the configuration, including the loopback rule of --insecure.
@@ -126,10 +124,8 @@ func (c Config) Validate() error {
 	if c.LogsMaxBytes < 0 || (c.LogsMaxBytes > 0 && c.LogsMaxBytes < 1<<20) {
 		errs = append(errs, fmt.Errorf("--logs-max-bytes %d is below 1 MiB", c.LogsMaxBytes))
 	}
-	if perFn := c.LogsMaxBytesPerFunction; perFn < 0 || (perFn > 0 && perFn < logstore.MaxBatchBytes) ||
-		perFn > cmp.Or(c.LogsMaxBytes, DefaultLogsMaxBytes) {
-		errs = append(errs, fmt.Errorf("--logs-max-bytes-per-function %d must be between %d (one log batch) and --logs-max-bytes",
-			c.LogsMaxBytesPerFunction, logstore.MaxBatchBytes))
+	if c.LogsMaxBatchesPerFunction < 0 {
+		errs = append(errs, fmt.Errorf("--logs-max-batches-per-function %d is negative", c.LogsMaxBatchesPerFunction))
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {

@@ -12,7 +12,7 @@ import "time"
 const (
 	// StreamLogs holds every function's log batches, one subject per function, with the
 	// retention of --logs-retention (age) and --logs-max-bytes (size, all functions) and a
-	// per-function cap of --logs-max-bytes-per-function (see logstore.EnsureStream).
+	// per-function cap of --logs-max-batches-per-function (see logstore.EnsureStream).
 	StreamLogs = "LAMBDOCK_LOGS"
 	// SubjectLogsAll matches every function's logs.
 	SubjectLogsAll = "lambdock.v1.logs.>"
