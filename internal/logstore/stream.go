@@ -15,10 +15,11 @@ import (
 const (
 	DefaultMaxAge   = 7 * 24 * time.Hour
 	DefaultMaxBytes = 2 << 30
-	// DefaultMaxBatchesPerFunction keeps about the last 10,000 invocations of a function (the
+	// DefaultMaxBatchesPerFunction keeps about the last 4,096 invocations of a function (the
 	// relay sends an invocation's lines as one batch, unless it runs long or writes more than
-	// 64 KiB); by size, a function's share is bounded by this × MaxBatchBytes and by MaxBytes.
-	DefaultMaxBatchesPerFunction = 10_000
+	// 64 KiB); by size, a function's share is at most this × MaxBatchBytes (1 GiB, half of
+	// DefaultMaxBytes), so one chatty function cannot push out every other function's lines.
+	DefaultMaxBatchesPerFunction = 4096
 	// MaxBatchBytes is the largest LogBatch message the relay publishes (encoded).
 	MaxBatchBytes = 256 << 10
 )

@@ -57,7 +57,7 @@ const (
 	// DefaultUsageRetention is how long raw invocation rows are kept by default.
 	DefaultUsageRetention = 90 * 24 * time.Hour
 	// DefaultLogsRetention, DefaultLogsMaxBytes and DefaultLogsMaxBatchesPerFunction bound the
-	// function logs stream (logstore.Retention): 7 days, 2 GiB, 10,000 batches per function.
+	// function logs stream (logstore.Retention): 7 days, 2 GiB, 4,096 batches per function.
 	DefaultLogsRetention             = logstore.DefaultMaxAge
 	DefaultLogsMaxBytes              = logstore.DefaultMaxBytes
 	DefaultLogsMaxBatchesPerFunction = logstore.DefaultMaxBatchesPerFunction
