@@ -45,11 +45,7 @@ func (g *Gateway) getFunctionLogs(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ref, err := parseRef(c)
-	if err != nil {
-		return err
-	}
-	fn, err := g.lookup(c.Request.Context(), ref)
+	fn, err := g.lookupParam(c)
 	if err != nil {
 		return err
 	}
