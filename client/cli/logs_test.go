@@ -1,11 +1,9 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/logstore"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
+	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
 // logsWait bounds how long a test waits for a line to show (a busy shared host).
@@ -138,24 +137,6 @@ func TestLogsCommand(t *testing.T) {
 	})
 }
 
-// syncBuffer is a bytes.Buffer safe to read while the CLI writes it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestLogsFollow runs `lambdock logs -f`: it prints the stored lines, then a line stored while it
 // runs, and exits 0 when its context ends (Ctrl-C).
 func TestLogsFollow(t *testing.T) {
@@ -165,7 +146,7 @@ func TestLogsFollow(t *testing.T) {
 			storeLines(t, env, time.Now(), 0, [3]string{"r1", msg.LogTypeFunction, "stored first"})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			var stdout, stderr syncBuffer
+			var stdout, stderr testenv.SyncBuffer
 			exited := make(chan int, 1)
 			go func() {
 				exited <- cli.Main(ctx, []string{"--endpoint", env.URL, "logs", "talker", "-f", "-o", output}, strings.NewReader(""),

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
 // patience bounds every wait in these tests. It only keeps a broken agent from hanging the
@@ -34,29 +35,12 @@ type harness struct {
 	agent   *Agent
 	base    string       // http://<runtime API>
 	channel *http.Client // over the unix socket
-	stdout  *syncBuffer
+	stdout  *testenv.SyncBuffer
 	logs    *logStream // the agent's PathLogs stream, read as the invoker does
 	pidFile string
 	bootPid int // the fake runtime process started at boot
 	// stopAgent stops the agent as SIGTERM does and waits for Run to return.
 	stopAgent func()
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // fakeRuntime is a runtime process that does nothing but record its pid and wait to be killed.
@@ -73,7 +57,7 @@ func startAgent(t testing.TB, cfg agentproto.Config, opts Options) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	h := &harness{t: t, stdout: &syncBuffer{}, pidFile: filepath.Join(dir, "runtime.pid")}
+	h := &harness{t: t, stdout: &testenv.SyncBuffer{}, pidFile: filepath.Join(dir, "runtime.pid")}
 	if cfg.Command == nil && opts.Bootstraps == nil { // the default: the fake runtime
 		cfg.Command = fakeRuntime(h.pidFile)
 	}
