@@ -66,13 +66,22 @@ func (m *gatewayMetrics) count(op string) gin.HandlerFunc {
 	took := m.duration.WithLabelValues(op)
 	return func(c *gin.Context) {
 		start := time.Now()
+		returned := false
+		// Deferred, so a request whose handler panics is counted too: recoverPanics, outside this
+		// middleware, answers it with a 500 once the panic has passed through here.
+		defer func() {
+			took.Observe(time.Since(start).Seconds())
+			class := c.Writer.Status() / 100
+			if !returned && !c.Writer.Written() {
+				class = 5
+			}
+			if class < 1 || class >= len(byClass) {
+				class = 0
+			}
+			byClass[class].Inc()
+		}()
 		c.Next()
-		took.Observe(time.Since(start).Seconds())
-		class := c.Writer.Status() / 100
-		if class < 1 || class >= len(byClass) {
-			class = 0
-		}
-		byClass[class].Inc()
+		returned = true
 	}
 }
 

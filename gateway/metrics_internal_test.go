@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/zap"
 )
 
 // TestMetricsAllowed: with a token every peer needs it; without one, loopback peers that no proxy
@@ -131,6 +132,18 @@ func TestCountRequests(t *testing.T) {
 	}
 	if n := testutil.CollectAndCount(m.duration, "lambdock_http_request_duration_seconds"); n != 1 {
 		t.Errorf("%d duration series, want 1", n)
+	}
+	// A handler that panics is counted as the 500 that recoverPanics answers.
+	g := &Gateway{log: zap.NewNop()}
+	e.Use(g.recoverPanics)
+	e.GET("/panic", m.with("Panic", func(*gin.Context) { panic("boom") })...)
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/panic", nil))
+	if w.Code != http.StatusInternalServerError {
+		t.Errorf("panic answered %d", w.Code)
+	}
+	if got := testutil.ToFloat64(m.requests.WithLabelValues("Panic", "5xx")); got != 1 {
+		t.Errorf("Panic 5xx = %v, want 1", got)
 	}
 	var none *gatewayMetrics
 	if hs := none.with("GetX", func(*gin.Context) {}); len(hs) != 1 {
