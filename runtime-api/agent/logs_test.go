@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -21,12 +22,13 @@ type logStream struct {
 	events  []msg.LogEvent
 	dropped int64
 	changed chan struct{}
+	ended   chan struct{} // closed when the stream ends
 }
 
 // readLogs opens GET PathLogs on client and collects its chunks until ctx ends.
 func readLogs(t testing.TB, client *http.Client, ctx context.Context) *logStream {
 	t.Helper()
-	s := &logStream{changed: make(chan struct{})}
+	s := &logStream{changed: make(chan struct{}), ended: make(chan struct{})}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://agent"+agentproto.PathLogs, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +41,7 @@ func readLogs(t testing.TB, client *http.Client, ctx context.Context) *logStream
 		t.Fatalf("GET %s: %d %s", agentproto.PathLogs, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	go func() {
+		defer close(s.ended)
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(nil, 4<<20)
@@ -110,6 +113,25 @@ func messages(events []msg.LogEvent) string {
 		b.WriteString(e.RequestID + " " + e.Type + " " + e.Message + "\n")
 	}
 	return b.String()
+}
+
+// TestLogStreamDrainsOnShutdown: the lines written just before the agent stops, still in the
+// pipe or held in the sink, reach the invoker, and then the stream ends.
+func TestLogStreamDrainsOnShutdown(t *testing.T) {
+	h := startAgent(t, agentproto.Config{}, Options{})
+	h.roundTrip("before")
+	h.logs.waitFor(t, "REPORT RequestId: before")
+	w := h.agent.capture.Writer()
+	for i := range 100 {
+		fmt.Fprintf(w, "last words %d\n", i)
+	}
+	h.stopAgent()
+	select {
+	case <-h.logs.ended:
+	case <-time.After(patience):
+		t.Fatal("the log stream did not end with the agent")
+	}
+	h.logs.waitFor(t, "last words 99")
 }
 
 // TestLogStreamFramesAnInvocation reads an invocation's lines over the channel: START, the

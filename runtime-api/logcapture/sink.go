@@ -2,6 +2,7 @@ package logcapture
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -25,14 +26,33 @@ type Sink struct {
 	limit   int
 	dropped int64
 	wake    chan struct{} // one token: something to take
+	closed  chan struct{} // closed by Close
+	once    sync.Once
 }
+
+// ErrSinkClosed is what Take and Wait return once the sink is closed and has nothing left.
+var ErrSinkClosed = errors.New("logcapture: the sink is closed")
 
 // NewSink holds up to limit bytes of events (DefaultSinkBytes when limit ≤ 0).
 func NewSink(limit int) *Sink {
 	if limit <= 0 {
 		limit = DefaultSinkBytes
 	}
-	return &Sink{limit: limit, wake: make(chan struct{}, 1)}
+	return &Sink{limit: limit, wake: make(chan struct{}, 1), closed: make(chan struct{})}
+}
+
+// Close tells the readers that no more lines will come: Take and Wait hand out what is left,
+// then return ErrSinkClosed. A Push after Close is still held (nobody may read it).
+func (s *Sink) Close() { s.once.Do(func() { close(s.closed) }) }
+
+// Closed reports whether Close was called.
+func (s *Sink) Closed() bool {
+	select {
+	case <-s.closed:
+		return true
+	default:
+		return false
+	}
 }
 
 // EventSize is what e counts against a Sink's bound.
@@ -59,7 +79,7 @@ func (s *Sink) Push(e msg.LogEvent) bool {
 
 // Take waits until there are events or dropped lines to report, then returns the oldest events
 // up to maxBytes (at least one) and the number of lines dropped since the previous Take. It
-// returns an error only when ctx ends.
+// returns an error only when ctx ends, or ErrSinkClosed once the sink is closed and empty.
 func (s *Sink) Take(ctx context.Context, maxBytes int) ([]msg.LogEvent, int64, error) {
 	for {
 		s.mu.Lock()
@@ -89,13 +109,18 @@ func (s *Sink) Take(ctx context.Context, maxBytes int) ([]msg.LogEvent, int64, e
 		s.mu.Unlock()
 		select {
 		case <-s.wake:
+		case <-s.closed:
+			if s.Bytes() == 0 && s.Dropped() == 0 {
+				return nil, 0, ErrSinkClosed
+			}
 		case <-ctx.Done():
 			return nil, 0, fmt.Errorf("logcapture: wait for log lines: %w", ctx.Err())
 		}
 	}
 }
 
-// Wait returns once there are events or dropped lines to take, or with an error when ctx ends.
+// Wait returns once there are events or dropped lines to take, or with an error when ctx ends
+// or (ErrSinkClosed) when the sink is closed and empty.
 func (s *Sink) Wait(ctx context.Context) error {
 	for {
 		if s.Bytes() > 0 || s.Dropped() > 0 {
@@ -103,6 +128,10 @@ func (s *Sink) Wait(ctx context.Context) error {
 		}
 		select {
 		case <-s.wake:
+		case <-s.closed:
+			if s.Bytes() == 0 && s.Dropped() == 0 {
+				return ErrSinkClosed
+			}
 		case <-ctx.Done():
 			return fmt.Errorf("logcapture: wait for log lines: %w", ctx.Err())
 		}
