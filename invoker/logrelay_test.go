@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,6 +228,61 @@ func TestRelayBoundsPendingPublishes(t *testing.T) {
 		f.err <- errors.New("timeout")
 	}
 	waitUntil(t, "the pending publishes to be released", func() bool { return len(r.pending) == 0 })
+}
+
+// TestRelayDropsWhileDisconnected: while the NATS connection is down nothing is published (the
+// reconnect buffer is the invocations'); the lines are counted and reported once it is back.
+func TestRelayDropsWhileDisconnected(t *testing.T) {
+	pub := &fakePublisher{}
+	r, src, done := startRelay(pub)
+	var up atomic.Bool
+	r.connected = up.Load
+	src <- agentproto.LogChunk{Events: lines("offline", 20, 100)}
+	waitUntil(t, "the offline lines to be dropped", func() bool { return r.relayDropped.Load() == 20 })
+	if n := len(pub.batches()); n != 0 {
+		t.Fatalf("%d batches published while disconnected", n)
+	}
+	up.Store(true)
+	src <- agentproto.LogChunk{Events: lines("online", 3, 100)}
+	close(src)
+	<-done
+	b := pub.batches()
+	if len(b) != 1 || b[0].Dropped != 20 || len(b[0].Events) != 3 {
+		t.Fatalf("after reconnecting: %d batches %+v", len(b), b)
+	}
+}
+
+// TestRelayKeepsSlotUntilAnswered: a batch unacknowledged after logAckWait counts as lost but
+// keeps its pending slot until JetStream answers; close ends the waits still running.
+func TestRelayKeepsSlotUntilAnswered(t *testing.T) {
+	pub := &fakePublisher{mode: "hang"}
+	r, src, done := startRelay(pub)
+	r.ackWait = 10 * time.Millisecond
+	src <- agentproto.LogChunk{Events: lines("a", 4, logFlushBytes)} // four batches
+	close(src)
+	<-done
+	waitUntil(t, "the batches to count as lost", func() bool { return r.relayDropped.Load() == 4 })
+	time.Sleep(20 * time.Millisecond)
+	if n := len(r.pending); n != 4 {
+		t.Fatalf("%d pending slots after logAckWait, want 4", n)
+	}
+	pub.mu.Lock()
+	pub.hanging[0].ok <- &jetstream.PubAck{}
+	pub.mu.Unlock()
+	waitUntil(t, "the answered batch's slot", func() bool { return len(r.pending) == 3 })
+	if r.relayDropped.Load() != 4 || r.batches.Load() != 0 {
+		t.Errorf("a late acknowledgement changed the counts: dropped %d, batches %d", r.relayDropped.Load(), r.batches.Load())
+	}
+	closed := make(chan struct{})
+	go func() { r.close(context.Background()); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("close did not end the acknowledgement waits")
+	}
+	if n := len(r.pending); n != 0 {
+		t.Errorf("%d pending slots after close", n)
+	}
 }
 
 // TestEncodeBatchesFits: a batch over logstore.MaxBatchBytes is split in order, and a single line
