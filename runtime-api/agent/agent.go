@@ -247,6 +247,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	stopDrain()
 	errs = append(errs, a.capture.Close())
+	if !a.journal.Flush(channelDrainTimeout) {
+		a.log.Warn("the container log did not take the last lines in time")
+	}
+	if n := a.journal.OutDropped(); n > 0 {
+		a.log.Warn("container log lines dropped: Docker did not take them in time", "lines", n)
+	}
 	stopServing()
 	for range 4 {
 		errs = append(errs, <-errc)

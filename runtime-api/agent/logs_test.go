@@ -157,8 +157,8 @@ func TestLogStreamFramesAnInvocation(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("framing %q, want %q", got, want)
 	}
-	if strings.Contains(h.stdout.String(), "RequestId: logged") {
-		t.Errorf("an invocation's lines went to the container log:\n%s", h.stdout.String())
+	if strings.Contains(h.containerLog(), "RequestId: logged") {
+		t.Errorf("an invocation's lines went to the container log:\n%s", h.containerLog())
 	}
 }
 
@@ -211,7 +211,7 @@ func TestLogStreamFunctionOutput(t *testing.T) {
 	if n := len(chatty); !strings.HasPrefix(chatty[n-2].Message, "END RequestId: chatty") {
 		t.Errorf("END is not before REPORT: %q", chatty[n-2].Message)
 	}
-	if strings.Contains(h.stdout.String(), "ccccc") {
+	if strings.Contains(h.containerLog(), "ccccc") {
 		t.Error("the invocation's output went to the container log")
 	}
 }
@@ -287,7 +287,7 @@ func TestLogStreamInitLines(t *testing.T) {
 		!strings.HasSuffix(report.Message, "\tPhase: init\tStatus: failure\tError Type: Runtime.ExitError") {
 		t.Errorf("INIT_REPORT line %q", report.Message)
 	}
-	if log := h.stdout.String(); !strings.Contains(log, "INIT_START") || !strings.Contains(log, "init-fail\n") ||
+	if log := h.containerLog(); !strings.Contains(log, "INIT_START") || !strings.Contains(log, "init-fail\n") ||
 		!strings.Contains(log, "INIT_REPORT") {
 		t.Errorf("the init lines are not in the container log:\n%s", log)
 	}

@@ -72,6 +72,7 @@ func TestJournalFramesInvocations(t *testing.T) {
 	j.Platform(EndPlatform("r1", "success", ""))
 	tail := j.End()
 	j.Line([]byte("after response"))
+	j.Flush(time.Second)
 
 	if got, want := out.String(), "init line\nafter response\n"; got != want {
 		t.Errorf("container log = %q, want %q (an invocation's lines go to the log stream only)", got, want)
