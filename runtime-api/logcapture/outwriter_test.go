@@ -53,9 +53,10 @@ func TestJournalDoesNotWaitForDocker(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the journal blocked on a container log that does not read")
 	}
-	// Kept: the queue's 16 lines, and the first batch (1 to 16 lines) that is being written.
-	if got := j.OutDropped(); got < n-32 || got > n-17 {
-		t.Errorf("%d lines dropped of %d, want %d to %d", got, n, n-32, n-17)
+	// Kept: the queue's 16 lines, and the first batch (0 to 16 lines, depending on when the
+	// writing goroutine took it) that is being written.
+	if got := j.OutDropped(); got < n-32 || got > n-16 {
+		t.Errorf("%d lines dropped of %d, want %d to %d", got, n, n-32, n-16)
 	}
 	if j.Flush(10 * time.Millisecond) {
 		t.Error("Flush reported done while Docker reads nothing")
