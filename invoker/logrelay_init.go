@@ -10,10 +10,11 @@ import (
 )
 
 // withLogging sets what the agent needs of spec's logging in cfg: the log format, the system
-// log level, and for a zip function the runtime its INIT_START line names.
+// and application log levels, and for a zip function the runtime its INIT_START line names.
 func withLogging(cfg agentproto.Config, spec function.Spec, image string) agentproto.Config {
 	cfg.LogFormat = spec.Logging.LogFormat
 	cfg.SystemLogLevel = spec.Logging.SystemLogLevel
+	cfg.ApplicationLogLevel = spec.Logging.ApplicationLogLevel
 	if spec.Image == "" && spec.Runtime != "" {
 		cfg.RuntimeVersion, cfg.RuntimeVersionARN = runtimeVersion(spec, image)
 	}

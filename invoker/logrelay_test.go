@@ -339,9 +339,10 @@ func TestWithLoggingNamesTheRuntime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec.Runtime+tt.spec.Image, func(t *testing.T) {
-			tt.spec.Logging = function.Logging{LogFormat: "JSON", SystemLogLevel: "WARN"}
+			tt.spec.Logging = function.Logging{LogFormat: "JSON", SystemLogLevel: "WARN", ApplicationLogLevel: "ERROR"}
 			cfg := withLogging(agentproto.Config{}, tt.spec, "lambdock/img:1")
-			if cfg.RuntimeVersion != tt.wantVersion || cfg.LogFormat != "JSON" || cfg.SystemLogLevel != "WARN" {
+			if cfg.RuntimeVersion != tt.wantVersion || cfg.LogFormat != "JSON" || cfg.SystemLogLevel != "WARN" ||
+				cfg.ApplicationLogLevel != "ERROR" {
 				t.Errorf("config %+v, want runtime version %q", cfg, tt.wantVersion)
 			}
 			if tt.wantVersion != "" && !regexp.MustCompile(`^arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}$`).MatchString(cfg.RuntimeVersionARN) {

@@ -136,7 +136,7 @@ func (a *Agent) setFunction(cfg agentproto.Config, environ []string) {
 		api.SetStreamLimit(a.opts.StreamLimit)
 	}
 	cgroupRoot := a.opts.CgroupRoot
-	a.journal.SetFormat(logcapture.NewFormat(cfg.LogFormat, cfg.SystemLogLevel))
+	a.journal.SetFormat(logcapture.NewFormat(cfg.LogFormat, cfg.SystemLogLevel, cfg.ApplicationLogLevel))
 	a.env = environment.New(environment.Options{
 		Config:        cfg,
 		RuntimeAPI:    a.rapi.Addr().String(),

@@ -61,10 +61,14 @@ func (j *Journal) SetFormat(f Format) {
 }
 
 // Line takes one line of the runtime's output (without newline). It is Capture's emit
-// function; it never blocks on the log stream.
+// function; it never blocks on the log stream. With LogFormat JSON, a JSON line below the
+// function's ApplicationLogLevel is left out (Format.keepsApplicationLine).
 func (j *Journal) Line(line []byte) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if !j.format.keepsApplicationLine(line) {
+		return // below the function's ApplicationLogLevel
+	}
 	j.written += len(line) + 1
 	if j.written > MaxOutput {
 		if !j.truncated {
