@@ -34,6 +34,11 @@ const (
 	// pending slot stays taken until JetStream answers: its bytes may still sit in the NATS
 	// connection's buffer).
 	logAckWait = 30 * time.Second
+	// LogPublishAsyncTimeout is the async publish timeout to give the JetStream context the
+	// relay publishes with (jetstream.WithPublishAsyncTimeout): a batch whose acknowledgement
+	// never comes, the connection staying up, then frees its pending slot all the same. (On a
+	// reconnection the client fails the futures still pending at once.)
+	LogPublishAsyncTimeout = 4 * logAckWait
 	// logWarnEvery rate-limits the warning about dropped log lines.
 	logWarnEvery = 30 * time.Second
 	// logDrainWait is how long Close lets the relays read the last lines of removed containers.

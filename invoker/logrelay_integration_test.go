@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
@@ -284,6 +285,15 @@ func TestLogsWhileJetStreamIsDown(t *testing.T) {
 		ids = append(ids, res.RequestID)
 	}
 	ns.Start()
+	// The relay publishes nothing until the connection is back (the lines meanwhile are
+	// dropped and counted): wait for it, so that the next invocation's lines are stored.
+	reconnected := time.Now().Add(30 * time.Second)
+	for js.Conn().Status() != nats.CONNECTED {
+		if time.Now().After(reconnected) {
+			t.Fatal("no reconnection to the restarted NATS server")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	after := h.mustSucceed(t, fn, map[string]any{"op": "print", "lines": 1, "size": 20})
 	batches := storedLogs(t, js, fn, hasLine(after.RequestID, "REPORT RequestId: "+after.RequestID))
