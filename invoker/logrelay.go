@@ -275,7 +275,7 @@ func (c *relayConn) run(ctx context.Context, ls chunkSource) {
 				c.lost.Add(ch.Dropped)
 			}
 			for _, ev := range ch.Events {
-				n := eventSize(ev)
+				n := ev.Size()
 				if len(events) > 0 && size+n > logFlushBytes {
 					flush()
 				}
@@ -398,6 +398,3 @@ func encodeBatches(b msg.LogBatch) []encoded {
 	b.Events = []msg.LogEvent{ev}
 	return encodeBatches(b)
 }
-
-// eventSize is what one line counts towards logFlushBytes: its text and its JSON fields.
-func eventSize(e msg.LogEvent) int { return len(e.Message) + len(e.RequestID) + 96 }

@@ -147,9 +147,9 @@ func TestRelayBatchesInOrder(t *testing.T) {
 		size := 0
 		for _, e := range b.Events {
 			got = append(got, e.Message)
-			size += eventSize(e)
+			size += e.Size()
 		}
-		if size > logFlushBytes+eventSize(b.Events[len(b.Events)-1]) {
+		if size > logFlushBytes+b.Events[len(b.Events)-1].Size() {
 			t.Errorf("batch of %d bytes, flush size %d", size, logFlushBytes)
 		}
 	}

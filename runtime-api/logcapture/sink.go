@@ -12,9 +12,8 @@ import (
 // DefaultSinkBytes bounds the lines a Sink holds for the invoker.
 const DefaultSinkBytes = 1 << 20
 
-// eventOverhead is what one event costs in a Sink beyond its message: its other fields, and
-// their JSON on the wire.
-const eventOverhead = 96
+// eventOverhead is what one event costs in a Sink beyond its message and request id.
+const eventOverhead = msg.LogEventOverhead
 
 // Sink is the agent's bounded outbound buffer of log events, read by the invoker over the
 // channel (agentproto.PathLogs). Push never blocks: when the buffer is full the event is
@@ -55,12 +54,9 @@ func (s *Sink) Closed() bool {
 	}
 }
 
-// EventSize is what e counts against a Sink's bound.
-func EventSize(e msg.LogEvent) int { return len(e.Message) + len(e.RequestID) + eventOverhead }
-
 // Push appends e, or drops it when the sink is full. It reports whether e was kept.
 func (s *Sink) Push(e msg.LogEvent) bool {
-	n := EventSize(e)
+	n := e.Size()
 	s.mu.Lock()
 	kept := s.bytes+n <= s.limit
 	if kept {
@@ -86,7 +82,7 @@ func (s *Sink) Take(ctx context.Context, maxBytes int) ([]msg.LogEvent, int64, e
 		if len(s.events) > 0 || s.dropped > 0 {
 			n, size := 0, 0
 			for n < len(s.events) {
-				sz := EventSize(s.events[n])
+				sz := s.events[n].Size()
 				if n > 0 && size+sz > maxBytes {
 					break
 				}
