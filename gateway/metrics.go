@@ -20,8 +20,13 @@ const (
 	opFunctionURL = "InvokeFunctionUrl" // function URL requests
 )
 
-// statusClasses are the values of the code label, by status / 100 (index 0: anything else).
-var statusClasses = [...]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
+// numStatusClasses is the number of values of the code label.
+const numStatusClasses = 6
+
+// statusClasses returns the values of the code label, by status / 100 (index 0: anything else).
+func statusClasses() [numStatusClasses]string {
+	return [...]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
+}
 
 // gatewayMetrics are the gateway's collectors:
 //
@@ -59,8 +64,8 @@ func (m *gatewayMetrics) count(op string) gin.HandlerFunc {
 	if m == nil {
 		return nil
 	}
-	var byClass [len(statusClasses)]prometheus.Counter
-	for i, class := range statusClasses {
+	var byClass [numStatusClasses]prometheus.Counter
+	for i, class := range statusClasses() {
 		byClass[i] = m.requests.WithLabelValues(op, class)
 	}
 	took := m.duration.WithLabelValues(op)

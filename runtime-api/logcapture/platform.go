@@ -6,20 +6,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
 // Log formats and log levels of a function's LoggingConfig (lambda-api.md §7).
 const (
-	FormatText = "Text"
-	FormatJSON = "JSON"
+	FormatText = function.LogFormatText
+	FormatJSON = function.LogFormatJSON
 
-	LevelTrace = "TRACE"
-	LevelDebug = "DEBUG"
-	LevelInfo  = "INFO"
-	LevelWarn  = "WARN"
-	LevelError = "ERROR"
-	LevelFatal = "FATAL"
+	LevelTrace = function.LogLevelTrace
+	LevelDebug = function.LogLevelDebug
+	LevelInfo  = function.LogLevelInfo
+	LevelWarn  = function.LogLevelWarn
+	LevelError = function.LogLevelError
+	LevelFatal = function.LogLevelFatal
 )
 
 // Format is how platform lines are written: Lambda's text lines (the default), or with
