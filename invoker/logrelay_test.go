@@ -326,23 +326,31 @@ func TestEncodeBatchesFits(t *testing.T) {
 	}
 }
 
+// TestWithLoggingNamesTheRuntime: a zip function's runtime is named as Lambda's INIT_START
+// names it, <family>:<version>.v<n>, the build marker fixed for an image.
 func TestWithLoggingNamesTheRuntime(t *testing.T) {
+	first, _ := runtimeVersion(function.Spec{Runtime: "python3.13"}, "img:1")
+	if again, _ := runtimeVersion(function.Spec{Runtime: "python3.13"}, "img:1"); again != first {
+		t.Errorf("one image, two versions: %q and %q", first, again)
+	}
 	tests := []struct {
 		spec        function.Spec
 		wantVersion string
 	}{
-		{spec: function.Spec{Runtime: "python3.13"}, wantVersion: "python:3.13"},
-		{spec: function.Spec{Runtime: "provided.al2023"}, wantVersion: "provided:al2023"},
-		{spec: function.Spec{Runtime: "nodejs22.x"}, wantVersion: "nodejs:22.x"},
-		{spec: function.Spec{Runtime: "provided"}, wantVersion: "provided"},
+		{spec: function.Spec{Runtime: "python3.13"}, wantVersion: `python:3\.13\.v[1-9][0-9]?`},
+		{spec: function.Spec{Runtime: "provided.al2023"}, wantVersion: `provided:al2023\.v[1-9][0-9]?`},
+		{spec: function.Spec{Runtime: "nodejs22.x"}, wantVersion: `nodejs:22\.v[1-9][0-9]?`},
+		{spec: function.Spec{Runtime: "java21"}, wantVersion: `java:21\.v[1-9][0-9]?`},
+		{spec: function.Spec{Runtime: "provided"}, wantVersion: `provided:v[1-9][0-9]?`},
 		{spec: function.Spec{Image: "sha256:abc"}, wantVersion: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec.Runtime+tt.spec.Image, func(t *testing.T) {
 			tt.spec.Logging = function.Logging{LogFormat: "JSON", SystemLogLevel: "WARN", ApplicationLogLevel: "ERROR"}
 			cfg := withLogging(agentproto.Config{}, tt.spec, "lambdock/img:1")
-			if cfg.RuntimeVersion != tt.wantVersion || cfg.LogFormat != "JSON" || cfg.SystemLogLevel != "WARN" ||
-				cfg.ApplicationLogLevel != "ERROR" {
+			versionOK := cfg.RuntimeVersion == "" && tt.wantVersion == "" ||
+				tt.wantVersion != "" && regexp.MustCompile("^"+tt.wantVersion+"$").MatchString(cfg.RuntimeVersion)
+			if !versionOK || cfg.LogFormat != "JSON" || cfg.SystemLogLevel != "WARN" || cfg.ApplicationLogLevel != "ERROR" {
 				t.Errorf("config %+v, want runtime version %q", cfg, tt.wantVersion)
 			}
 			if tt.wantVersion != "" && !regexp.MustCompile(`^arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}$`).MatchString(cfg.RuntimeVersionARN) {
