@@ -21,6 +21,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/logstore"
+	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
 // fakeFuture is a PubAckFuture the test settles.
@@ -249,6 +250,23 @@ func TestRelayDropsWhileDisconnected(t *testing.T) {
 	b := pub.batches()
 	if len(b) != 1 || b[0].Dropped != 20 || len(b[0].Events) != 3 {
 		t.Fatalf("after reconnecting: %d batches %+v", len(b), b)
+	}
+}
+
+// TestConnectedFollowsTheNATSConnection: a jetstream.JetStream publisher is connected while its
+// connection is; a publisher that does not tell its connection always is.
+func TestConnectedFollowsTheNATSConnection(t *testing.T) {
+	nc, js := testenv.JetStream(t)
+	connected := connectedFunc(js)
+	if !connected() {
+		t.Fatal("not connected on a live connection")
+	}
+	nc.Close()
+	if connected() {
+		t.Error("connected on a closed connection")
+	}
+	if !connectedFunc(&fakePublisher{})() {
+		t.Error("a publisher without a connection is never connected")
 	}
 }
 
