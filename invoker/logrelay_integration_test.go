@@ -174,7 +174,7 @@ func TestLogsReachTheStream(t *testing.T) {
 				t.Errorf("REPORT of a timeout lacks Status: timeout")
 			}
 			all := eventsOf(batches, "")
-			if !strings.HasPrefix(all[0].Message, "INIT_START Runtime Version: provided:al2023\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:") || all[0].RequestID != "" {
+			if !initStart.MatchString(all[0].Message) || all[0].RequestID != "" {
 				t.Errorf("first line %q (request %q), want INIT_START outside any invocation", all[0].Message, all[0].RequestID)
 			}
 			b := batches[0]
@@ -257,6 +257,9 @@ func TestLogsOfAPrewarmedEnvironment(t *testing.T) {
 		t.Errorf("first line %q, want INIT_START", all[0].Message)
 	}
 }
+
+// initStart is the INIT_START line of a provided.al2023 zip function, as Lambda writes it.
+var initStart = regexp.MustCompile(`^INIT_START Runtime Version: provided:al2023\.v[1-9][0-9]?\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}$`)
 
 // TestLogsWhileJetStreamIsDown: with the NATS server stopped, invocations run as usual; once it
 // is back, every line of theirs is stored or counted as dropped in a later batch.
