@@ -1,8 +1,6 @@
 package controller
 
 import (
-	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,9 +63,8 @@ func (m *controllerMetrics) throttled(spec function.Spec, err error) {
 	if m == nil {
 		return
 	}
-	var e *lambdaerr.APIError
-	if errors.As(err, &e) && e.Status == http.StatusTooManyRequests {
-		m.throttles.WithLabelValues(spec.AccountID, spec.Name, e.Reason).Inc()
+	if reason, ok := lambdaerr.ThrottleReason(err); ok {
+		m.throttles.WithLabelValues(spec.AccountID, spec.Name, reason).Inc()
 	}
 }
 

@@ -222,8 +222,8 @@ func get(t *testing.T, url, authorization string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// scrape fetches and parses a /metrics page (with the bearer token, which loopback peers do not
-// need).
+// scrape fetches and parses a /metrics page (with the bearer token, which every peer of the
+// gateway's /metrics needs once a token file is configured; --metrics-addr ignores it).
 func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
 	status, body := get(t, url, "Bearer "+metricsToken)

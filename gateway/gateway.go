@@ -228,9 +228,10 @@ type Config struct {
 	// Metrics is where the gateway registers its collectors (metrics.go); nil registers none.
 	Metrics prometheus.Registerer
 	// MetricsHandler serves GET /metrics (the process's registry); nil: no /metrics route.
-	// Loopback peers may read it; others need "Authorization: Bearer <MetricsToken>".
+	// Who may read it: metricsAllowed.
 	MetricsHandler http.Handler
-	// MetricsToken is the bearer token of /metrics for peers off loopback ("": none allowed).
+	// MetricsToken is the bearer token every peer of /metrics needs ("": none; then only
+	// loopback peers whose request no proxy relayed may read it).
 	MetricsToken string
 }
 

@@ -18,8 +18,10 @@ import (
 // layersPath is where the layers API lives.
 const layersPath = "/2018-10-31/layers"
 
-// layerArchitectures are the architectures a layer version may declare.
-var layerArchitectures = []string{lambdaapi.ArchitectureX8664, lambdaapi.ArchitectureArm64}
+// layerArchitectures returns the architectures a layer version may declare (a fresh slice).
+func layerArchitectures() []string {
+	return []string{lambdaapi.ArchitectureX8664, lambdaapi.ArchitectureArm64}
+}
 
 // publishLayerVersion is PublishLayerVersion: POST /2018-10-31/layers/{LayerName}/versions →
 // 201. The zip goes into the code store like a function's, validated the same way.
@@ -108,8 +110,8 @@ func validLayerRuntime(field, id string) error {
 
 // validLayerArchitecture checks an architecture a layer names.
 func validLayerArchitecture(field, a string) error {
-	if !slices.Contains(layerArchitectures, a) {
-		return constraint(field, "satisfy enum value set: [%s]", strings.Join(layerArchitectures, ", "))
+	if !slices.Contains(layerArchitectures(), a) {
+		return constraint(field, "satisfy enum value set: [%s]", strings.Join(layerArchitectures(), ", "))
 	}
 	return nil
 }

@@ -5,20 +5,16 @@ import (
 	"slices"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
-// The values of LoggingConfig's fields (Lambda's model).
-var (
-	logFormats      = []string{lambdaapi.LogFormatJSON, lambdaapi.LogFormatText}
-	appLogLevels    = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
-	systemLogLevels = []string{"DEBUG", "INFO", "WARN"}
-	logGroupPattern = regexp.MustCompile(`^[\.\-_/#A-Za-z0-9]+$`)
-)
+// logGroupPattern is what a LogGroup may be made of (Lambda's model).
+var logGroupPattern = regexp.MustCompile(`^[\.\-_/#A-Za-z0-9]+$`)
 
 // defaultLogLevel is the level both levels take when a function switches to JSON without them.
-const defaultLogLevel = "INFO"
+const defaultLogLevel = function.LogLevelInfo
 
 // maxLogGroupLen is the longest LogGroup Lambda accepts.
 const maxLogGroupLen = 512
@@ -76,13 +72,13 @@ func applyLogging(f *store.Function, in *lambdaapi.LoggingConfig) {
 // validateLogging checks a function's LoggingConfig as it would be stored.
 func validateLogging(f *store.Function) error {
 	l := f.Logging
-	if l.LogFormat != "" && !slices.Contains(logFormats, l.LogFormat) {
+	if l.LogFormat != "" && !slices.Contains(function.LogFormats(), l.LogFormat) {
 		return constraint("LoggingConfig.LogFormat", "satisfy enum value set: [JSON, Text]")
 	}
-	if l.ApplicationLogLevel != "" && !slices.Contains(appLogLevels, l.ApplicationLogLevel) {
+	if l.ApplicationLogLevel != "" && !slices.Contains(function.ApplicationLogLevels(), l.ApplicationLogLevel) {
 		return constraint("LoggingConfig.ApplicationLogLevel", "satisfy enum value set: [TRACE, DEBUG, INFO, WARN, ERROR, FATAL]")
 	}
-	if l.SystemLogLevel != "" && !slices.Contains(systemLogLevels, l.SystemLogLevel) {
+	if l.SystemLogLevel != "" && !slices.Contains(function.SystemLogLevels(), l.SystemLogLevel) {
 		return constraint("LoggingConfig.SystemLogLevel", "satisfy enum value set: [DEBUG, INFO, WARN]")
 	}
 	if l.LogFormat != lambdaapi.LogFormatJSON && (l.ApplicationLogLevel != "" || l.SystemLogLevel != "") {

@@ -20,8 +20,13 @@ const (
 	opFunctionURL = "InvokeFunctionUrl" // function URL requests
 )
 
-// statusClasses are the values of the code label, by status / 100 (index 0: anything else).
-var statusClasses = [...]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
+// numStatusClasses is the number of values of the code label.
+const numStatusClasses = 6
+
+// statusClasses returns the values of the code label, by status / 100 (index 0: anything else).
+func statusClasses() [numStatusClasses]string {
+	return [...]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
+}
 
 // gatewayMetrics are the gateway's collectors:
 //
@@ -59,20 +64,29 @@ func (m *gatewayMetrics) count(op string) gin.HandlerFunc {
 	if m == nil {
 		return nil
 	}
-	var byClass [len(statusClasses)]prometheus.Counter
-	for i, class := range statusClasses {
+	var byClass [numStatusClasses]prometheus.Counter
+	for i, class := range statusClasses() {
 		byClass[i] = m.requests.WithLabelValues(op, class)
 	}
 	took := m.duration.WithLabelValues(op)
 	return func(c *gin.Context) {
 		start := time.Now()
+		returned := false
+		// Deferred, so a request whose handler panics is counted too: recoverPanics, outside this
+		// middleware, answers it with a 500 once the panic has passed through here.
+		defer func() {
+			took.Observe(time.Since(start).Seconds())
+			class := c.Writer.Status() / 100
+			if !returned && !c.Writer.Written() {
+				class = 5
+			}
+			if class < 1 || class >= len(byClass) {
+				class = 0
+			}
+			byClass[class].Inc()
+		}()
 		c.Next()
-		took.Observe(time.Since(start).Seconds())
-		class := c.Writer.Status() / 100
-		if class < 1 || class >= len(byClass) {
-			class = 0
-		}
-		byClass[class].Inc()
+		returned = true
 	}
 }
 
@@ -84,32 +98,46 @@ func (m *gatewayMetrics) with(op string, handlers ...gin.HandlerFunc) []gin.Hand
 	return handlers
 }
 
-// serveMetrics is GET /metrics: the process's metrics (Config.MetricsHandler) for peers that
+// serveMetrics is GET /metrics: the process's metrics (Config.MetricsHandler) for requests that
 // metricsAllowed admits, else 403 with a plain message.
 func (g *Gateway) serveMetrics(c *gin.Context) {
-	if !metricsAllowed(c.Request.RemoteAddr, c.GetHeader("Authorization"), g.cfg.MetricsToken) {
+	if !metricsAllowed(c.Request.RemoteAddr, c.Request.Header, g.cfg.MetricsToken) {
 		c.Header("Content-Type", "text/plain; charset=utf-8")
-		c.String(http.StatusForbidden, "Forbidden: /metrics is served to loopback peers, "+
-			"and to others with Authorization: Bearer <the token of --metrics-token-file>.\n")
+		c.String(http.StatusForbidden, "Forbidden: /metrics needs Authorization: Bearer <the token of "+
+			"--metrics-token-file>; without a token file it is served only to loopback peers that no "+
+			"proxy relayed.\n")
 		return
 	}
 	g.cfg.MetricsHandler.ServeHTTP(c.Writer, c.Request)
 }
 
-// metricsAllowed decides who may read /metrics: a peer on a loopback address (remoteAddr,
-// host:port), or any peer whose authorization header is "Bearer <token>", compared in constant
-// time. With an empty token only loopback peers are allowed.
-func metricsAllowed(remoteAddr, authorization, token string) bool {
+// proxyHeaders are the request headers a reverse proxy adds when it relays a request: a loopback
+// peer that sends one of them is a proxy speaking for someone else.
+func proxyHeaders() [5]string {
+	return [...]string{"Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Proto"}
+}
+
+// metricsAllowed decides who may read /metrics. With a token configured, every peer (loopback
+// included) needs the authorization header "Bearer <token>", compared in constant time: a reverse
+// proxy on the same host makes every request look like loopback. Without a token, only a peer on a
+// loopback address (remoteAddr, host:port) is allowed, and only when the request carries none of
+// the proxyHeaders.
+func metricsAllowed(remoteAddr string, header http.Header, token string) bool {
+	if token != "" {
+		got, ok := strings.CutPrefix(header.Get("Authorization"), "Bearer ")
+		return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) == 1
+	}
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		host = remoteAddr
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return true
-	}
-	if token == "" {
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return false
 	}
-	got, ok := strings.CutPrefix(authorization, "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) == 1
+	for _, h := range proxyHeaders() {
+		if _, relayed := header[http.CanonicalHeaderKey(h)]; relayed {
+			return false
+		}
+	}
+	return true
 }

@@ -10,42 +10,62 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/zap"
 )
 
-// TestMetricsAllowed: loopback peers read /metrics freely; others only with the bearer token.
+// TestMetricsAllowed: with a token every peer needs it; without one, loopback peers that no proxy
+// relayed.
 func TestMetricsAllowed(t *testing.T) {
 	const token = "s3cret-token"
 	tests := []struct {
 		name, remote, auth, token string
+		relayed                   string // a proxy header the request carries
 		want                      bool
 	}{
-		{"IPv4 loopback", "127.0.0.1:5000", "", token, true},
-		{"other 127/8 address", "127.3.4.5:5000", "", token, true},
-		{"IPv6 loopback", "[::1]:5000", "", token, true},
-		{"loopback without a configured token", "127.0.0.1:1", "", "", true},
-		{"remote without a header", "192.0.2.7:5000", "", token, false},
-		{"remote with the token", "192.0.2.7:5000", "Bearer " + token, token, true},
-		{"remote IPv6 with the token", "[2001:db8::1]:443", "Bearer " + token, token, true},
-		{"remote with a wrong token", "192.0.2.7:5000", "Bearer nope", token, false},
-		{"remote with a prefix of the token", "192.0.2.7:5000", "Bearer s3cret", token, false},
-		{"remote with the token and more", "192.0.2.7:5000", "Bearer " + token + "x", token, false},
-		{"remote with another scheme", "192.0.2.7:5000", "Basic " + token, token, false},
-		{"remote with the bare token", "192.0.2.7:5000", token, token, false},
-		{"remote when no token is configured", "192.0.2.7:5000", "Bearer ", "", false},
-		{"unspecified address is not loopback", "0.0.0.0:5000", "", token, false},
-		{"IPv4-mapped loopback", "[::ffff:127.0.0.1]:5000", "", token, true},
-		{"garbage peer", "not-an-address", "", token, false},
+		{"IPv4 loopback, token configured, none sent", "127.0.0.1:5000", "", token, "", false},
+		{"IPv6 loopback, token configured, none sent", "[::1]:5000", "", token, "", false},
+		{"loopback with the token", "127.0.0.1:5000", "Bearer " + token, token, "", true},
+		{"loopback with a wrong token", "127.0.0.1:5000", "Bearer nope", token, "", false},
+		{"proxied loopback with the token", "127.0.0.1:5000", "Bearer " + token, token, "X-Forwarded-For", true},
+		{"loopback without a configured token", "127.0.0.1:1", "", "", "", true},
+		{"other 127/8 address without a token", "127.3.4.5:5000", "", "", "", true},
+		{"IPv6 loopback without a token", "[::1]:5000", "", "", "", true},
+		{"IPv4-mapped loopback without a token", "[::ffff:127.0.0.1]:5000", "", "", "", true},
+		{"loopback via Forwarded", "127.0.0.1:5000", "", "", "Forwarded", false},
+		{"loopback via X-Forwarded-For", "127.0.0.1:5000", "", "", "X-Forwarded-For", false},
+		{"loopback via X-Real-IP", "127.0.0.1:5000", "", "", "X-Real-IP", false},
+		{"loopback via X-Forwarded-Host", "[::1]:5000", "", "", "X-Forwarded-Host", false},
+		{"loopback via X-Forwarded-Proto", "127.0.0.1:5000", "", "", "X-Forwarded-Proto", false},
+		{"remote without a header", "192.0.2.7:5000", "", token, "", false},
+		{"remote with the token", "192.0.2.7:5000", "Bearer " + token, token, "", true},
+		{"remote IPv6 with the token", "[2001:db8::1]:443", "Bearer " + token, token, "", true},
+		{"remote with a wrong token", "192.0.2.7:5000", "Bearer nope", token, "", false},
+		{"remote with a prefix of the token", "192.0.2.7:5000", "Bearer s3cret", token, "", false},
+		{"remote with the token and more", "192.0.2.7:5000", "Bearer " + token + "x", token, "", false},
+		{"remote with another scheme", "192.0.2.7:5000", "Basic " + token, token, "", false},
+		{"remote with the bare token", "192.0.2.7:5000", token, token, "", false},
+		{"remote when no token is configured", "192.0.2.7:5000", "Bearer ", "", "", false},
+		{"unspecified address is not loopback", "0.0.0.0:5000", "", "", "", false},
+		{"garbage peer", "not-an-address", "", "", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := metricsAllowed(tt.remote, tt.auth, tt.token); got != tt.want {
-				t.Errorf("metricsAllowed(%q, %q) = %v, want %v", tt.remote, tt.auth, got, tt.want)
+			h := http.Header{}
+			if tt.auth != "" {
+				h.Set("Authorization", tt.auth)
+			}
+			if tt.relayed != "" {
+				h.Set(tt.relayed, "203.0.113.9")
+			}
+			if got := metricsAllowed(tt.remote, h, tt.token); got != tt.want {
+				t.Errorf("metricsAllowed(%q, %v) = %v, want %v", tt.remote, h, got, tt.want)
 			}
 		})
 	}
 }
 
-// TestServeMetrics: the 403 is plain text and names no token; an allowed peer gets the registry.
+// TestServeMetrics: the 403 is plain text and names no token; an allowed peer gets the registry
+// (with a token configured, loopback peers need it too).
 func TestServeMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "lambdock_test_total", Help: "test"})
@@ -60,7 +80,8 @@ func TestServeMetrics(t *testing.T) {
 	}{
 		{"203.0.113.9:1234", "", http.StatusForbidden},
 		{"203.0.113.9:1234", "Bearer tok", http.StatusOK},
-		{"127.0.0.1:1234", "", http.StatusOK},
+		{"127.0.0.1:1234", "", http.StatusForbidden},
+		{"127.0.0.1:1234", "Bearer tok", http.StatusOK},
 	}
 	for _, tt := range tests {
 		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
@@ -111,6 +132,18 @@ func TestCountRequests(t *testing.T) {
 	}
 	if n := testutil.CollectAndCount(m.duration, "lambdock_http_request_duration_seconds"); n != 1 {
 		t.Errorf("%d duration series, want 1", n)
+	}
+	// A handler that panics is counted as the 500 that recoverPanics answers.
+	g := &Gateway{log: zap.NewNop()}
+	e.Use(g.recoverPanics)
+	e.GET("/panic", m.with("Panic", func(*gin.Context) { panic("boom") })...)
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/panic", nil))
+	if w.Code != http.StatusInternalServerError {
+		t.Errorf("panic answered %d", w.Code)
+	}
+	if got := testutil.ToFloat64(m.requests.WithLabelValues("Panic", "5xx")); got != 1 {
+		t.Errorf("Panic 5xx = %v, want 1", got)
 	}
 	var none *gatewayMetrics
 	if hs := none.with("GetX", func(*gin.Context) {}); len(hs) != 1 {

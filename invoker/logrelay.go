@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
@@ -29,17 +30,42 @@ const (
 	// together (at most logMaxPending × logstore.MaxBatchBytes of memory): past it, batches are
 	// dropped and counted rather than queued.
 	logMaxPending = 64
-	// logAckWait is how long a batch's acknowledgement is awaited before it counts as lost.
+	// logAckWait is how long a batch's acknowledgement is awaited before it counts as lost (its
+	// pending slot stays taken until JetStream answers: its bytes may still sit in the NATS
+	// connection's buffer).
 	logAckWait = 30 * time.Second
+	// LogPublishAsyncTimeout is the async publish timeout to give the JetStream context the
+	// relay publishes with (jetstream.WithPublishAsyncTimeout): a batch whose acknowledgement
+	// never comes, the connection staying up, then frees its pending slot all the same. (On a
+	// reconnection the client fails the futures still pending at once.)
+	LogPublishAsyncTimeout = 4 * logAckWait
 	// logWarnEvery rate-limits the warning about dropped log lines.
 	logWarnEvery = 30 * time.Second
 	// logDrainWait is how long Close lets the relays read the last lines of removed containers.
 	logDrainWait = 2 * time.Second
 )
 
-// LogPublisher publishes log batches to JetStream; jetstream.JetStream is one.
+// LogPublisher publishes log batches to JetStream; jetstream.JetStream is one. When it also has
+// a Conn() *nats.Conn method (jetstream.JetStream does), the relay publishes only while that
+// connection is connected.
 type LogPublisher interface {
 	PublishAsync(subject string, data []byte, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
+}
+
+// natsConner is a LogPublisher that tells its NATS connection.
+type natsConner interface{ Conn() *nats.Conn }
+
+// connectedFunc reports whether pub's NATS connection is connected; always true for a publisher
+// that does not tell its connection. Log batches published while the connection is down would
+// wait in its reconnect buffer, shared with the invocation replies, heartbeats and usage reports
+// of the same connection, and could fill it during a long outage: they are dropped instead.
+func connectedFunc(pub LogPublisher) func() bool {
+	if p, ok := pub.(natsConner); ok {
+		if nc := p.Conn(); nc != nil {
+			return func() bool { return nc.Status() == nats.CONNECTED }
+		}
+	}
+	return func() bool { return true }
 }
 
 // LogStats are the log relay's counters since the invoker started.
@@ -63,17 +89,25 @@ type logRelay struct {
 	invoker string
 	log     *zap.Logger
 	pending chan struct{} // one token per batch in flight
+	// connected reports whether batches may be published now (connectedFunc).
+	connected func() bool
+	ackWait   time.Duration // logAckWait; shorter in tests
+	// acks ends the goroutines awaiting acknowledgements (close cancels it).
+	acks       context.Context
+	cancelAcks context.CancelFunc
 
 	batches, lines, relayDropped, agentDropped atomic.Int64
 
 	mu       sync.Mutex
 	conns    map[*env]context.CancelFunc
 	lastWarn time.Time
-	wg       sync.WaitGroup
+	wg       sync.WaitGroup // the relays and the acknowledgement waits
 }
 
 func newLogRelay(pub LogPublisher, invokerID string, log *zap.Logger) *logRelay {
+	acks, cancelAcks := context.WithCancel(context.Background())
 	return &logRelay{pub: pub, invoker: invokerID, log: log.Named("logs"), pending: make(chan struct{}, logMaxPending),
+		connected: connectedFunc(pub), ackWait: logAckWait, acks: acks, cancelAcks: cancelAcks,
 		conns: map[*env]context.CancelFunc{}}
 }
 
@@ -139,8 +173,8 @@ func (inv *Invoker) stopLogs(e *env) {
 	}
 }
 
-// close waits for the relays (their containers have been removed) up to logDrainWait, or until
-// ctx ends, then ends those still running.
+// close waits for the relays (their containers have been removed) and the acknowledgements of
+// their batches up to logDrainWait, or until ctx ends, then ends those still running.
 func (r *logRelay) close(ctx context.Context) {
 	done := make(chan struct{})
 	go func() { r.wg.Wait(); close(done) }()
@@ -158,6 +192,7 @@ func (r *logRelay) close(ctx context.Context) {
 		delete(r.conns, e)
 	}
 	r.mu.Unlock()
+	r.cancelAcks()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -240,7 +275,7 @@ func (c *relayConn) run(ctx context.Context, ls chunkSource) {
 				c.lost.Add(ch.Dropped)
 			}
 			for _, ev := range ch.Events {
-				n := eventSize(ev)
+				n := ev.Size()
 				if len(events) > 0 && size+n > logFlushBytes {
 					flush()
 				}
@@ -271,36 +306,61 @@ func (c *relayConn) publish(events []msg.LogEvent) {
 }
 
 // send publishes one encoded batch without waiting for its acknowledgement; lines that cannot
-// be published (too many batches in flight, JetStream failing) are counted as lost.
+// be published (NATS disconnected, too many batches in flight, JetStream failing) are counted as
+// lost. A batch keeps its pending slot until JetStream answers (or the relay closes), even once it
+// counts as lost after logAckWait.
 func (c *relayConn) send(data []byte, lines int, carried int64) {
+	r := c.r
 	lose := func(why string, err error) {
 		c.lost.Add(int64(lines) + carried)
-		c.r.dropped(int64(lines), why, err)
+		r.dropped(int64(lines), why, err)
+	}
+	if !r.connected() {
+		lose("NATS is not connected", nil)
+		return
 	}
 	select {
-	case c.r.pending <- struct{}{}:
+	case r.pending <- struct{}{}:
 	default:
 		lose("too many log batches waiting for JetStream", nil)
 		return
 	}
-	fut, err := c.r.pub.PublishAsync(c.subject, data)
+	fut, err := r.pub.PublishAsync(c.subject, data)
 	if err != nil {
-		<-c.r.pending
+		<-r.pending
 		lose("publish failed", err)
 		return
 	}
+	r.wg.Add(1) // from a relay goroutine (counted) or a test: never racing a Wait at zero
 	go func() {
-		defer func() { <-c.r.pending }()
-		timer := time.NewTimer(logAckWait)
+		defer r.wg.Done()
+		defer func() { <-r.pending }()
+		timer := time.NewTimer(r.ackWait)
 		defer timer.Stop()
-		select {
-		case <-fut.Ok():
-			c.r.batches.Add(1)
-			c.r.lines.Add(int64(lines))
-		case err := <-fut.Err():
-			lose("JetStream refused the batch", err)
-		case <-timer.C:
-			lose("no acknowledgement from JetStream", nil)
+		late := timer.C
+		counted := false // as lost, once logAckWait passed
+		for {
+			select {
+			case <-fut.Ok():
+				if !counted {
+					r.batches.Add(1)
+					r.lines.Add(int64(lines))
+				}
+				return
+			case err := <-fut.Err():
+				if !counted {
+					lose("JetStream refused the batch", err)
+				}
+				return
+			case <-late:
+				lose("no acknowledgement from JetStream", nil)
+				counted, late = true, nil
+			case <-r.acks.Done():
+				if !counted {
+					lose("the invoker stopped before JetStream acknowledged", nil)
+				}
+				return
+			}
 		}
 	}()
 }
@@ -338,6 +398,3 @@ func encodeBatches(b msg.LogBatch) []encoded {
 	b.Events = []msg.LogEvent{ev}
 	return encodeBatches(b)
 }
-
-// eventSize is what one line counts towards logFlushBytes: its text and its JSON fields.
-func eventSize(e msg.LogEvent) int { return len(e.Message) + len(e.RequestID) + 96 }

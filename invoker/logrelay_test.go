@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/logstore"
+	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
 // fakeFuture is a PubAckFuture the test settles.
@@ -146,9 +148,9 @@ func TestRelayBatchesInOrder(t *testing.T) {
 		size := 0
 		for _, e := range b.Events {
 			got = append(got, e.Message)
-			size += eventSize(e)
+			size += e.Size()
 		}
-		if size > logFlushBytes+eventSize(b.Events[len(b.Events)-1]) {
+		if size > logFlushBytes+b.Events[len(b.Events)-1].Size() {
 			t.Errorf("batch of %d bytes, flush size %d", size, logFlushBytes)
 		}
 	}
@@ -229,6 +231,78 @@ func TestRelayBoundsPendingPublishes(t *testing.T) {
 	waitUntil(t, "the pending publishes to be released", func() bool { return len(r.pending) == 0 })
 }
 
+// TestRelayDropsWhileDisconnected: while the NATS connection is down nothing is published (the
+// reconnect buffer is the invocations'); the lines are counted and reported once it is back.
+func TestRelayDropsWhileDisconnected(t *testing.T) {
+	pub := &fakePublisher{}
+	r, src, done := startRelay(pub)
+	var up atomic.Bool
+	r.connected = up.Load
+	src <- agentproto.LogChunk{Events: lines("offline", 20, 100)}
+	waitUntil(t, "the offline lines to be dropped", func() bool { return r.relayDropped.Load() == 20 })
+	if n := len(pub.batches()); n != 0 {
+		t.Fatalf("%d batches published while disconnected", n)
+	}
+	up.Store(true)
+	src <- agentproto.LogChunk{Events: lines("online", 3, 100)}
+	close(src)
+	<-done
+	b := pub.batches()
+	if len(b) != 1 || b[0].Dropped != 20 || len(b[0].Events) != 3 {
+		t.Fatalf("after reconnecting: %d batches %+v", len(b), b)
+	}
+}
+
+// TestConnectedFollowsTheNATSConnection: a jetstream.JetStream publisher is connected while its
+// connection is; a publisher that does not tell its connection always is.
+func TestConnectedFollowsTheNATSConnection(t *testing.T) {
+	nc, js := testenv.JetStream(t)
+	connected := connectedFunc(js)
+	if !connected() {
+		t.Fatal("not connected on a live connection")
+	}
+	nc.Close()
+	if connected() {
+		t.Error("connected on a closed connection")
+	}
+	if !connectedFunc(&fakePublisher{})() {
+		t.Error("a publisher without a connection is never connected")
+	}
+}
+
+// TestRelayKeepsSlotUntilAnswered: a batch unacknowledged after logAckWait counts as lost but
+// keeps its pending slot until JetStream answers; close ends the waits still running.
+func TestRelayKeepsSlotUntilAnswered(t *testing.T) {
+	pub := &fakePublisher{mode: "hang"}
+	r, src, done := startRelay(pub)
+	r.ackWait = 10 * time.Millisecond
+	src <- agentproto.LogChunk{Events: lines("a", 4, logFlushBytes)} // four batches
+	close(src)
+	<-done
+	waitUntil(t, "the batches to count as lost", func() bool { return r.relayDropped.Load() == 4 })
+	time.Sleep(20 * time.Millisecond)
+	if n := len(r.pending); n != 4 {
+		t.Fatalf("%d pending slots after logAckWait, want 4", n)
+	}
+	pub.mu.Lock()
+	pub.hanging[0].ok <- &jetstream.PubAck{}
+	pub.mu.Unlock()
+	waitUntil(t, "the answered batch's slot", func() bool { return len(r.pending) == 3 })
+	if r.relayDropped.Load() != 4 || r.batches.Load() != 0 {
+		t.Errorf("a late acknowledgement changed the counts: dropped %d, batches %d", r.relayDropped.Load(), r.batches.Load())
+	}
+	closed := make(chan struct{})
+	go func() { r.close(context.Background()); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("close did not end the acknowledgement waits")
+	}
+	if n := len(r.pending); n != 0 {
+		t.Errorf("%d pending slots after close", n)
+	}
+}
+
 // TestEncodeBatchesFits: a batch over logstore.MaxBatchBytes is split in order, and a single line
 // too long even alone is cut; the dropped count goes with the first part.
 func TestEncodeBatchesFits(t *testing.T) {
@@ -270,22 +344,31 @@ func TestEncodeBatchesFits(t *testing.T) {
 	}
 }
 
+// TestWithLoggingNamesTheRuntime: a zip function's runtime is named as Lambda's INIT_START
+// names it, <family>:<version>.v<n>, the build marker fixed for an image.
 func TestWithLoggingNamesTheRuntime(t *testing.T) {
+	first, _ := runtimeVersion(function.Spec{Runtime: "python3.13"}, "img:1")
+	if again, _ := runtimeVersion(function.Spec{Runtime: "python3.13"}, "img:1"); again != first {
+		t.Errorf("one image, two versions: %q and %q", first, again)
+	}
 	tests := []struct {
 		spec        function.Spec
 		wantVersion string
 	}{
-		{spec: function.Spec{Runtime: "python3.13"}, wantVersion: "python:3.13"},
-		{spec: function.Spec{Runtime: "provided.al2023"}, wantVersion: "provided:al2023"},
-		{spec: function.Spec{Runtime: "nodejs22.x"}, wantVersion: "nodejs:22.x"},
-		{spec: function.Spec{Runtime: "provided"}, wantVersion: "provided"},
+		{spec: function.Spec{Runtime: "python3.13"}, wantVersion: `python:3\.13\.v[1-9][0-9]?`},
+		{spec: function.Spec{Runtime: "provided.al2023"}, wantVersion: `provided:al2023\.v[1-9][0-9]?`},
+		{spec: function.Spec{Runtime: "nodejs22.x"}, wantVersion: `nodejs:22\.v[1-9][0-9]?`},
+		{spec: function.Spec{Runtime: "java21"}, wantVersion: `java:21\.v[1-9][0-9]?`},
+		{spec: function.Spec{Runtime: "provided"}, wantVersion: `provided:v[1-9][0-9]?`},
 		{spec: function.Spec{Image: "sha256:abc"}, wantVersion: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec.Runtime+tt.spec.Image, func(t *testing.T) {
-			tt.spec.Logging = function.Logging{LogFormat: "JSON", SystemLogLevel: "WARN"}
+			tt.spec.Logging = function.Logging{LogFormat: "JSON", SystemLogLevel: "WARN", ApplicationLogLevel: "ERROR"}
 			cfg := withLogging(agentproto.Config{}, tt.spec, "lambdock/img:1")
-			if cfg.RuntimeVersion != tt.wantVersion || cfg.LogFormat != "JSON" || cfg.SystemLogLevel != "WARN" {
+			versionOK := cfg.RuntimeVersion == "" && tt.wantVersion == "" ||
+				tt.wantVersion != "" && regexp.MustCompile("^"+tt.wantVersion+"$").MatchString(cfg.RuntimeVersion)
+			if !versionOK || cfg.LogFormat != "JSON" || cfg.SystemLogLevel != "WARN" || cfg.ApplicationLogLevel != "ERROR" {
 				t.Errorf("config %+v, want runtime version %q", cfg, tt.wantVersion)
 			}
 			if tt.wantVersion != "" && !regexp.MustCompile(`^arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}$`).MatchString(cfg.RuntimeVersionARN) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -33,7 +34,10 @@ type Engine struct {
 	cfg Config
 	log *zap.Logger
 
-	slots chan struct{} // one per message being handled (MaxRunning)
+	slots chan struct{} // one per message being handled (MaxRunning), taken before the fetch
+	// handling counts the handlers actually running an event (lambdock_async_events_running):
+	// unlike len(slots), not the slots the fetch loop reserved for messages still to come.
+	handling atomic.Int64
 
 	mu        sync.Mutex
 	queues    map[string]*fnQueue // function key → its throttled messages waiting in process (waitq.go)
@@ -202,13 +206,20 @@ func (e *Engine) fetch(ctx context.Context, cons jetstream.Consumer, n int) erro
 		used++
 		e.running.Go(func() {
 			defer func() { <-e.slots }()
-			e.handle(m)
+			e.track(func() { e.handle(m) })
 		})
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
 		return fmt.Errorf("async: fetch events: %w", err)
 	}
 	return nil
+}
+
+// track runs handle as one of the events running (e.handling).
+func (e *Engine) track(handle func()) {
+	e.handling.Add(1)
+	defer e.handling.Add(-1)
+	handle()
 }
 
 // retentionLoop deletes old rows of async_invocations now and then.

@@ -62,7 +62,7 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	c.e.mu.Lock()
 	held := c.e.heldTotal
 	c.e.mu.Unlock()
-	gauge(descRunning, float64(len(c.e.slots)))
+	gauge(descRunning, float64(c.e.handling.Load()))
 	gauge(descHeld, float64(held))
 
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)

@@ -44,7 +44,13 @@ func TestEngineCollector(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	e.slots <- struct{}{} // reserved by the fetch loop: no event running yet
 	e.slots <- struct{}{}
+	release := make(chan struct{})
+	started := make(chan struct{})
+	go e.track(func() { close(started); <-release })
+	<-started
+	defer close(release)
 	e.mu.Lock()
 	e.heldTotal = 2
 	e.mu.Unlock()
@@ -61,6 +67,31 @@ func TestEngineCollector(t *testing.T) {
 	}
 	if age := got["lambdock_async_queue_oldest_age_seconds"]; age <= 0 || age > time.Since(enqueued).Seconds()+1 {
 		t.Errorf("lambdock_async_queue_oldest_age_seconds = %v, want in (0, %v]", age, time.Since(enqueued).Seconds()+1)
+	}
+}
+
+// TestEventsRunningIsZeroWhenIdle: slots the fetch loop reserves for a Fetch do not count as
+// events running; a handler counts while it runs.
+func TestEventsRunningIsZeroWhenIdle(t *testing.T) {
+	e := &Engine{slots: make(chan struct{}, 8)}
+	for range 8 {
+		e.slots <- struct{}{} // an idle engine's fetch loop holds every free slot while it waits
+	}
+	if n := e.handling.Load(); n != 0 {
+		t.Fatalf("idle engine: %d running", n)
+	}
+	release := make(chan struct{})
+	started := make(chan struct{})
+	done := make(chan struct{})
+	go func() { defer close(done); e.track(func() { close(started); <-release }) }()
+	<-started
+	if n := e.handling.Load(); n != 1 {
+		t.Errorf("one handler: %d running", n)
+	}
+	close(release)
+	<-done
+	if n := e.handling.Load(); n != 0 {
+		t.Errorf("after the handler: %d running", n)
 	}
 }
 

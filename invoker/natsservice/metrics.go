@@ -1,8 +1,6 @@
 package natsservice
 
 import (
-	"errors"
-	"net/http"
 	"sync"
 	"time"
 
@@ -13,21 +11,34 @@ import (
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
-// outcomes are the values of the outcome label, msg.UsageStatusOf's statuses, in the order of
-// fnMetrics.outcomes.
-var outcomes = [...]string{msg.UsageSuccess, msg.UsageError, msg.UsageTimeout, msg.UsageCrash}
+// outcomePlatformError is the outcome of an invocation the invoker could not run (an error
+// other than a 429 refusal: no environment, a sandbox failure before the invoke, a shutdown).
+const outcomePlatformError = "platform_error"
+
+// outcomes returns the values of the outcome label, in the order of fnMetrics.outcomes:
+// msg.UsageStatusOf's statuses, then outcomePlatformError.
+func outcomes() [numOutcomes]string {
+	return [...]string{msg.UsageSuccess, msg.UsageError, msg.UsageTimeout, msg.UsageCrash, outcomePlatformError}
+}
+
+// numOutcomes is the number of outcomes; platformErrorIndex is outcomePlatformError's index.
+const (
+	numOutcomes        = 5
+	platformErrorIndex = numOutcomes - 1
+)
 
 // Metrics are the invoker service's per-function collectors: what ran, how long, how cold,
 // and what the platform added. A nil *Metrics records nothing.
 //
-//	lambdock_invocations_total{account,function,outcome}    counter: invocations that ran, by outcome
+//	lambdock_invocations_total{account,function,outcome}    counter: invocations that ran, by outcome, and platform failures
 //	lambdock_invocation_duration_seconds{account,function}  histogram: the function's invoke duration
 //	lambdock_cold_starts_total{account,function}            counter: invocations that started a new environment
 //	lambdock_invocation_overhead_seconds{role="invoker"}    histogram: invoker time beyond init + invoke
 //	lambdock_throttles_total{account,function,reason}       counter: HostCapacityExceeded refusals (shared with the controller)
 //
 // The children of a function are resolved once and kept (fns): an invocation costs a map load
-// and a few atomic adds.
+// and a few atomic adds. Creating them and forgetting them (a deleted function) hold mu, so a
+// function re-created while it is forgotten never keeps children its vectors no longer export.
 type Metrics struct {
 	invocations *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
@@ -35,7 +46,8 @@ type Metrics struct {
 	overhead    prometheus.Observer
 	throttles   *prometheus.CounterVec
 
-	fns sync.Map // fnKey → *fnMetrics
+	mu  sync.Mutex // held to add to fns, and to forget a function
+	fns sync.Map   // fnKey → *fnMetrics
 }
 
 // fnKey names one function of one account.
@@ -43,7 +55,7 @@ type fnKey struct{ account, function string }
 
 // fnMetrics are the resolved children of one function.
 type fnMetrics struct {
-	outcomes [len(outcomes)]prometheus.Counter
+	outcomes [numOutcomes]prometheus.Counter
 	duration prometheus.Observer
 	cold     prometheus.Counter
 }
@@ -52,7 +64,7 @@ type fnMetrics struct {
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lambdock_invocations_total",
-			Help: "Invocations that ran (a usage record each), by outcome: success, error, timeout or crash."},
+			Help: "Invocations that ran (a usage record each), by outcome: success, error, timeout or crash; and platform_error, those the invoker could not run."},
 			[]string{"account", "function", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lambdock_invocation_duration_seconds",
 			Help:    "The function's own invoke duration (as billed, without init).",
@@ -81,15 +93,20 @@ func (m *Metrics) function(account, name string) *fnMetrics {
 	if f, ok := m.fns.Load(k); ok {
 		return f.(*fnMetrics)
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if f, ok := m.fns.Load(k); ok {
+		return f.(*fnMetrics)
+	}
 	f := &fnMetrics{
 		duration: m.duration.WithLabelValues(account, name),
 		cold:     m.cold.WithLabelValues(account, name),
 	}
-	for i, o := range outcomes {
+	for i, o := range outcomes() {
 		f.outcomes[i] = m.invocations.WithLabelValues(account, name, o)
 	}
-	actual, _ := m.fns.LoadOrStore(k, f)
-	return actual.(*fnMetrics)
+	m.fns.Store(k, f)
+	return f
 }
 
 // ran records an invocation that ran: its usage record u, and the time the invoker spent on it
@@ -100,7 +117,7 @@ func (m *Metrics) ran(u *msg.Usage, took time.Duration, streamed bool) {
 		return
 	}
 	f := m.function(u.AccountID, u.Function)
-	for i, o := range outcomes {
+	for i, o := range outcomes() {
 		if o == u.Status {
 			f.outcomes[i].Inc()
 			break
@@ -119,15 +136,16 @@ func (m *Metrics) ran(u *msg.Usage, took time.Duration, streamed bool) {
 }
 
 // refused records an invocation the invoker refused: a 429 (HostCapacityExceeded) counts as a
-// throttle.
+// throttle, any other error as the outcome platform_error.
 func (m *Metrics) refused(account, function string, err error) {
 	if m == nil {
 		return
 	}
-	var e *lambdaerr.APIError
-	if errors.As(err, &e) && e.Status == http.StatusTooManyRequests {
-		m.throttles.WithLabelValues(account, function, e.Reason).Inc()
+	if reason, ok := lambdaerr.ThrottleReason(err); ok {
+		m.throttles.WithLabelValues(account, function, reason).Inc()
+		return
 	}
+	m.function(account, function).outcomes[platformErrorIndex].Inc()
 }
 
 // forget drops the series of a deleted function, so that deleted functions do not pile up in
@@ -136,6 +154,8 @@ func (m *Metrics) forget(account, name string) {
 	if m == nil {
 		return
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.fns.Delete(fnKey{account, name})
 	labels := prometheus.Labels{"account": account, "function": name}
 	m.invocations.DeletePartialMatch(labels)

@@ -38,14 +38,16 @@ func TestMetricsRan(t *testing.T) {
 		m.ran(&r.u, r.took, r.streamed)
 	}
 	want := `
-# HELP lambdock_invocations_total Invocations that ran (a usage record each), by outcome: success, error, timeout or crash.
+# HELP lambdock_invocations_total Invocations that ran (a usage record each), by outcome: success, error, timeout or crash; and platform_error, those the invoker could not run.
 # TYPE lambdock_invocations_total counter
 lambdock_invocations_total{account="a1",function="f",outcome="crash"} 0
 lambdock_invocations_total{account="a1",function="f",outcome="error"} 1
+lambdock_invocations_total{account="a1",function="f",outcome="platform_error"} 0
 lambdock_invocations_total{account="a1",function="f",outcome="success"} 2
 lambdock_invocations_total{account="a1",function="f",outcome="timeout"} 1
 lambdock_invocations_total{account="a2",function="f",outcome="crash"} 1
 lambdock_invocations_total{account="a2",function="f",outcome="error"} 0
+lambdock_invocations_total{account="a2",function="f",outcome="platform_error"} 0
 lambdock_invocations_total{account="a2",function="f",outcome="success"} 0
 lambdock_invocations_total{account="a2",function="f",outcome="timeout"} 0
 # HELP lambdock_cold_starts_total Invocations that started a new execution environment (or specialised a pre-warmed one).
@@ -65,8 +67,8 @@ lambdock_cold_starts_total{account="a2",function="f"} 0
 		t.Errorf("overhead observations: %d, want 4", n)
 	}
 	m.forget("a1", "f")
-	if n := testutil.CollectAndCount(reg, "lambdock_invocations_total"); n != 4 {
-		t.Errorf("%d invocation series after a1/f was deleted, want a2/f's 4", n)
+	if n := testutil.CollectAndCount(reg, "lambdock_invocations_total"); n != numOutcomes {
+		t.Errorf("%d invocation series after a1/f was deleted, want a2/f's %d", n, numOutcomes)
 	}
 	if n := histogramCount(t, reg, "lambdock_invocation_duration_seconds", "a1"); n != 0 {
 		t.Errorf("a1/f durations after its deletion: %d", n)
@@ -81,8 +83,8 @@ lambdock_cold_starts_total{account="a2",function="f"} 0
 	none.refused("a", "f", errors.New("x"))
 }
 
-// TestMetricsRefused: only 429s count as throttles, by their reason, in the counter the
-// controller shares.
+// TestMetricsRefused: 429s count as throttles, by their reason, in the counter the controller
+// shares; other errors as the outcome platform_error.
 func TestMetricsRefused(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	shared, err := metrics.Shared(reg, metrics.NewThrottles()) // as the controller of the same process
@@ -106,6 +108,31 @@ func TestMetricsRefused(t *testing.T) {
 	}
 	if n := testutil.CollectAndCount(shared); n != 1 {
 		t.Errorf("%d throttle series, want 1", n)
+	}
+	if got := testutil.ToFloat64(m.invocations.WithLabelValues("a", "f", outcomePlatformError)); got != 2 {
+		t.Errorf("platform errors %v, want 2", got)
+	}
+}
+
+// TestMetricsForgetRacesCreation: a function invoked while it is being forgotten still has its
+// series exported afterwards (its cached children are never ones the vectors dropped).
+func TestMetricsForgetRacesCreation(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := msg.Usage{AccountID: "a", Function: "f", Status: msg.UsageSuccess, DurationUs: 10}
+	for range 200 {
+		done := make(chan struct{})
+		go func() { defer close(done); m.ran(&u, time.Millisecond, false) }()
+		m.forget("a", "f")
+		<-done
+		before := testutil.ToFloat64(m.invocations.WithLabelValues("a", "f", msg.UsageSuccess))
+		m.ran(&u, time.Millisecond, false)
+		if after := testutil.ToFloat64(m.invocations.WithLabelValues("a", "f", msg.UsageSuccess)); after != before+1 {
+			t.Fatalf("an invocation after the race is not exported: %v then %v", before, after)
+		}
 	}
 }
 

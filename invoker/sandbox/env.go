@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
+	"github.com/lambdock/lambdock/internal/contract/function"
 )
 
 // reserved reports whether k is a Lambda variable a function's configuration cannot set
@@ -73,9 +74,9 @@ func Environment(p Params) []string {
 	if s.Logging.LogGroup != "" {
 		platform["AWS_LAMBDA_LOG_GROUP_NAME"] = s.Logging.LogGroup
 	}
-	if s.Logging.LogFormat == "JSON" { // the runtimes' own loggers write JSON at this level
-		platform["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
-		platform["AWS_LAMBDA_LOG_LEVEL"] = cmp.Or(s.Logging.ApplicationLogLevel, "INFO")
+	if s.Logging.LogFormat == function.LogFormatJSON { // the runtimes' own loggers write JSON at this level
+		platform["AWS_LAMBDA_LOG_FORMAT"] = function.LogFormatJSON
+		platform["AWS_LAMBDA_LOG_LEVEL"] = cmp.Or(s.Logging.ApplicationLogLevel, function.LogLevelInfo)
 	}
 	if s.Runtime != "" && !strings.HasPrefix(s.Runtime, "provided") {
 		platform["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + s.Runtime

@@ -39,6 +39,10 @@ import (
 // shutdownTimeout bounds the whole shutdown: the runtime's grace period and the kill.
 const shutdownTimeout = environment.ShutdownGrace + 10*time.Second
 
+// channelDrainTimeout bounds how long a shutting-down agent waits for the invoker to read the
+// last log lines (and for any other channel request to end) before it closes the channel.
+const channelDrainTimeout = 2 * time.Second
+
 // Options configure an Agent. Zero values are the container's settings.
 type Options struct {
 	// ChannelDir holds config.json and the socket (default agentproto.ChannelDir).
@@ -132,7 +136,7 @@ func (a *Agent) setFunction(cfg agentproto.Config, environ []string) {
 		api.SetStreamLimit(a.opts.StreamLimit)
 	}
 	cgroupRoot := a.opts.CgroupRoot
-	a.journal.SetFormat(logcapture.NewFormat(cfg.LogFormat, cfg.SystemLogLevel))
+	a.journal.SetFormat(logcapture.NewFormat(cfg.LogFormat, cfg.SystemLogLevel, cfg.ApplicationLogLevel))
 	a.env = environment.New(environment.Options{
 		Config:        cfg,
 		RuntimeAPI:    a.rapi.Addr().String(),
@@ -229,11 +233,26 @@ func (a *Agent) Run(ctx context.Context) error {
 	if env := a.stop(); env != nil {
 		errs = append(errs, env.Shutdown(shutdownCtx))
 	}
-	errs = append(errs, rapiSrv.Close(), chanSrv.Close())
+	errs = append(errs, rapiSrv.Close())
+	// The lines written until now, and those the sink holds for the invoker, still go out:
+	// read what is left in the pipe, close the sink so the GET PathLogs stream sends the rest
+	// and ends, and only then shut the channel down, waiting a little for that stream.
 	if err := a.capture.Sync(); err != nil {
 		errs = append(errs, err)
 	}
+	a.sink.Close()
+	drainCtx, stopDrain := context.WithTimeout(context.Background(), channelDrainTimeout)
+	if err := chanSrv.Shutdown(drainCtx); err != nil {
+		errs = append(errs, chanSrv.Close()) // the invoker is not reading: give up on the rest
+	}
+	stopDrain()
 	errs = append(errs, a.capture.Close())
+	if !a.journal.Flush(channelDrainTimeout) {
+		a.log.Warn("the container log did not take the last lines in time")
+	}
+	if n := a.journal.OutDropped(); n > 0 {
+		a.log.Warn("container log lines dropped: Docker did not take them in time", "lines", n)
+	}
 	stopServing()
 	for range 4 {
 		errs = append(errs, <-errc)

@@ -226,7 +226,7 @@ func TestExtensionLifecycle(t *testing.T) {
 	if st := receive(t, idle, "/idle after init"); st != http.StatusOK {
 		t.Fatalf("/idle: %d", st)
 	}
-	if log := h.stdout.String(); !strings.Contains(log, "EXTENSION\tName: player\tState: Ready\tEvents: [INVOKE,SHUTDOWN]\n") ||
+	if log := h.containerLog(); !strings.Contains(log, "EXTENSION\tName: player\tState: Ready\tEvents: [INVOKE,SHUTDOWN]\n") ||
 		!strings.Contains(log, "EXTENSION\tName: testext\tState: Ready\tEvents: [INVOKE,SHUTDOWN]\n") ||
 		!strings.Contains(log, "testext: registered\n") || strings.Contains(log, "hidden-not-executable") {
 		t.Errorf("container log after init:\n%s", log)

@@ -106,7 +106,7 @@ func TestGoFunction(t *testing.T) {
 			t.Errorf("%s: /idle %d", id, st)
 		}
 	}
-	if !strings.Contains(h.stdout.String(), "init: function starting\n") {
+	if !strings.Contains(h.containerLog(), "init: function starting\n") {
 		t.Error("init output missing from the container log")
 	}
 }
@@ -147,8 +147,8 @@ func TestGoFunctionShutdown(t *testing.T) {
 	h := startGoFunction(t)
 	h.invokeAction("one", "echo")
 	h.stopAgent()
-	if !strings.Contains(h.stdout.String(), "SIGTERM received\n") {
-		t.Errorf("the function never saw SIGTERM; log:\n%s", h.stdout.String())
+	if !strings.Contains(h.containerLog(), "SIGTERM received\n") {
+		t.Errorf("the function never saw SIGTERM; log:\n%s", h.containerLog())
 	}
 }
 

@@ -120,6 +120,12 @@ func startAgent(t testing.TB, cfg agentproto.Config, opts Options) *harness {
 	return h
 }
 
+// containerLog is what the agent wrote to the container log, once its queued lines are out.
+func (h *harness) containerLog() string {
+	h.agent.journal.Flush(patience)
+	return h.stdout.String()
+}
+
 type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {

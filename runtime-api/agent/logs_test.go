@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -21,12 +22,13 @@ type logStream struct {
 	events  []msg.LogEvent
 	dropped int64
 	changed chan struct{}
+	ended   chan struct{} // closed when the stream ends
 }
 
 // readLogs opens GET PathLogs on client and collects its chunks until ctx ends.
 func readLogs(t testing.TB, client *http.Client, ctx context.Context) *logStream {
 	t.Helper()
-	s := &logStream{changed: make(chan struct{})}
+	s := &logStream{changed: make(chan struct{}), ended: make(chan struct{})}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://agent"+agentproto.PathLogs, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +41,7 @@ func readLogs(t testing.TB, client *http.Client, ctx context.Context) *logStream
 		t.Fatalf("GET %s: %d %s", agentproto.PathLogs, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	go func() {
+		defer close(s.ended)
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(nil, 4<<20)
@@ -112,6 +115,25 @@ func messages(events []msg.LogEvent) string {
 	return b.String()
 }
 
+// TestLogStreamDrainsOnShutdown: the lines written just before the agent stops, still in the
+// pipe or held in the sink, reach the invoker, and then the stream ends.
+func TestLogStreamDrainsOnShutdown(t *testing.T) {
+	h := startAgent(t, agentproto.Config{}, Options{})
+	h.roundTrip("before")
+	h.logs.waitFor(t, "REPORT RequestId: before")
+	w := h.agent.capture.Writer()
+	for i := range 100 {
+		fmt.Fprintf(w, "last words %d\n", i)
+	}
+	h.stopAgent()
+	select {
+	case <-h.logs.ended:
+	case <-time.After(patience):
+		t.Fatal("the log stream did not end with the agent")
+	}
+	h.logs.waitFor(t, "last words 99")
+}
+
 // TestLogStreamFramesAnInvocation reads an invocation's lines over the channel: START, the
 // runtime's own line, END and REPORT, all with its request id, in order; and none of them in
 // the container log.
@@ -135,8 +157,8 @@ func TestLogStreamFramesAnInvocation(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("framing %q, want %q", got, want)
 	}
-	if strings.Contains(h.stdout.String(), "RequestId: logged") {
-		t.Errorf("an invocation's lines went to the container log:\n%s", h.stdout.String())
+	if strings.Contains(h.containerLog(), "RequestId: logged") {
+		t.Errorf("an invocation's lines went to the container log:\n%s", h.containerLog())
 	}
 }
 
@@ -189,7 +211,7 @@ func TestLogStreamFunctionOutput(t *testing.T) {
 	if n := len(chatty); !strings.HasPrefix(chatty[n-2].Message, "END RequestId: chatty") {
 		t.Errorf("END is not before REPORT: %q", chatty[n-2].Message)
 	}
-	if strings.Contains(h.stdout.String(), "ccccc") {
+	if strings.Contains(h.containerLog(), "ccccc") {
 		t.Error("the invocation's output went to the container log")
 	}
 }
@@ -265,7 +287,7 @@ func TestLogStreamInitLines(t *testing.T) {
 		!strings.HasSuffix(report.Message, "\tPhase: init\tStatus: failure\tError Type: Runtime.ExitError") {
 		t.Errorf("INIT_REPORT line %q", report.Message)
 	}
-	if log := h.stdout.String(); !strings.Contains(log, "INIT_START") || !strings.Contains(log, "init-fail\n") ||
+	if log := h.containerLog(); !strings.Contains(log, "INIT_START") || !strings.Contains(log, "init-fail\n") ||
 		!strings.Contains(log, "INIT_REPORT") {
 		t.Errorf("the init lines are not in the container log:\n%s", log)
 	}

@@ -19,7 +19,8 @@ const maxChunkBytes = 64 * 1024
 // chunk, one write and one read instead of several. The invoker batches for 100 ms anyway.
 const linger = 10 * time.Millisecond
 
-// LogsHandler serves GET PathLogs from sink: one LogChunk per line, until the invoker goes.
+// LogsHandler serves GET PathLogs from sink: one LogChunk per line, until the invoker goes or,
+// once the sink is closed (the agent shutting down), until it has sent what the sink held.
 func LogsHandler(sink *logcapture.Sink) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-ndjson")
@@ -31,14 +32,14 @@ func LogsHandler(sink *logcapture.Sink) http.HandlerFunc {
 		enc := json.NewEncoder(w)
 		for {
 			if err := sink.Wait(r.Context()); err != nil {
-				return // the invoker went away
+				return // the invoker went away, or the sink is closed and drained
 			}
-			if sink.Bytes() < maxChunkBytes && !sleep(r.Context(), linger) {
+			if sink.Bytes() < maxChunkBytes && !sink.Closed() && !sleep(r.Context(), linger) {
 				return
 			}
 			events, dropped, err := sink.Take(r.Context(), maxChunkBytes)
 			if err != nil {
-				return // the invoker went away
+				return // the invoker went away, or the sink is closed and drained
 			}
 			if err := enc.Encode(agentproto.LogChunk{Dropped: dropped, Events: events}); err != nil {
 				return

@@ -146,7 +146,9 @@ func (e *Env) finish(inv *runtimeapi.Invoke, timeout time.Duration, start time.T
 	case a.timedOut:
 		e.journal.Platform(logcapture.TimeoutPlatform(end, inv.RequestID, timeout))
 	case status == statusFailure:
-		e.journal.Platform(logcapture.ErrorPlatform(errorMessage(a.res.Payload), a.res.ErrorType))
+		if p, ok := failurePlatform(a.res); ok {
+			e.journal.Platform(p)
+		}
 	}
 	failure := ""
 	if status == statusFailure {

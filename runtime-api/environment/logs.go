@@ -7,6 +7,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 	"github.com/lambdock/lambdock/runtime-api/logcapture"
+	"github.com/lambdock/lambdock/runtime-api/runtimeapi"
 )
 
 // The runtime's status of an invocation, as Lambda's platform.runtimeDone and platform.report
@@ -36,6 +37,17 @@ func runtimeStatus(a attempt) string {
 // to an error the function reported.
 func platformError(errorType string) bool {
 	return strings.HasPrefix(errorType, "Runtime.") || strings.HasPrefix(errorType, "Extension.")
+}
+
+// failurePlatform is the error line of a failed invocation's result, when there is something to
+// say: an invocation cancelled before the runtime answered has neither error type nor message,
+// and no line (its END says Status: failure).
+func failurePlatform(res runtimeapi.Result) (logcapture.Platform, bool) {
+	msg := errorMessage(res.Payload)
+	if res.ErrorType == "" && strings.TrimSpace(msg) == "" {
+		return logcapture.Platform{}, false
+	}
+	return logcapture.ErrorPlatform(msg, res.ErrorType), true
 }
 
 // errorMessage is the errorMessage of a function error payload, or the payload itself.

@@ -22,10 +22,12 @@ const MaxOutput = 256 * 1024
 // Only lines outside an invocation (init, or output after a response and before the runtime's
 // next /next) also go to the container log (out): that is what an operator reads with docker
 // logs and what the invoker quotes when a container fails to start. An invocation's lines go to
-// the Sink alone, so a function that prints a lot costs Docker nothing.
+// the Sink alone, so a function that prints a lot costs Docker nothing. The container log is
+// written outside the lock, from a bounded queue that drops lines when Docker does not keep up
+// (outWriter): a slow dockerd never holds up the runtime's output or the next invocation.
 type Journal struct {
 	mu     sync.Mutex
-	out    io.Writer
+	out    *outWriter
 	sink   *Sink
 	format Format
 	now    func() time.Time
@@ -40,8 +42,16 @@ type Journal struct {
 
 // NewJournal writes to out (the container log) and sink; sink may be nil (no log stream).
 func NewJournal(out io.Writer, sink *Sink) *Journal {
-	return &Journal{out: out, sink: sink, now: time.Now}
+	return &Journal{out: newOutWriter(out, DefaultOutBytes), sink: sink, now: time.Now}
 }
+
+// Flush waits up to timeout for the container-log lines still queued to be written; it reports
+// whether they all were.
+func (j *Journal) Flush(timeout time.Duration) bool { return j.out.flush(timeout) }
+
+// OutDropped is how many container-log lines were dropped because Docker was too slow to take
+// them.
+func (j *Journal) OutDropped() int64 { return j.out.droppedLines() }
 
 // SetFormat sets how platform lines are written from now on.
 func (j *Journal) SetFormat(f Format) {
@@ -51,10 +61,14 @@ func (j *Journal) SetFormat(f Format) {
 }
 
 // Line takes one line of the runtime's output (without newline). It is Capture's emit
-// function; it never blocks on the log stream.
+// function; it never blocks on the log stream. With LogFormat JSON, a JSON line below the
+// function's ApplicationLogLevel is left out (Format.keepsApplicationLine).
 func (j *Journal) Line(line []byte) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if !j.format.keepsApplicationLine(line) {
+		return // below the function's ApplicationLogLevel
+	}
 	j.written += len(line) + 1
 	if j.written > MaxOutput {
 		if !j.truncated {
@@ -97,7 +111,7 @@ func (j *Journal) emitLocked(typ, text string, raw []byte) {
 	if j.active {
 		j.tail = AppendTail(j.tail, j.line, rules.LogTailBytes)
 	} else {
-		_, _ = j.out.Write(j.line) // the container log has no one to report a failure to
+		j.out.writeLine(j.line) // copied: j.line is reused
 	}
 	if cap(j.line) > 64*1024 { // one long line: do not keep its buffer
 		j.line = nil

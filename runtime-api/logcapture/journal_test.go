@@ -72,6 +72,7 @@ func TestJournalFramesInvocations(t *testing.T) {
 	j.Platform(EndPlatform("r1", "success", ""))
 	tail := j.End()
 	j.Line([]byte("after response"))
+	j.Flush(time.Second)
 
 	if got, want := out.String(), "init line\nafter response\n"; got != want {
 		t.Errorf("container log = %q, want %q (an invocation's lines go to the log stream only)", got, want)
@@ -200,14 +201,14 @@ func TestJournalJSONFormat(t *testing.T) {
 		format Format
 		want   []string // messages, in order
 	}{
-		{name: "text", format: NewFormat("Text", ""), want: []string{
+		{name: "text", format: NewFormat("Text", "", ""), want: []string{
 			"START RequestId: r1 Version: $LATEST", "hello", "END RequestId: r1", report.String()}},
-		{name: "json", format: NewFormat("JSON", "INFO"), want: []string{
+		{name: "json", format: NewFormat("JSON", "INFO", ""), want: []string{
 			`{"time":"2026-12-01T07:00:00.123Z","type":"platform.start","record":{"requestId":"r1","version":"$LATEST"}}`,
 			"hello",
 			`{"time":"2026-12-01T07:00:00.123Z","type":"platform.runtimeDone","record":{"requestId":"r1","status":"success"}}`,
 			`{"time":"2026-12-01T07:00:00.123Z","type":"platform.report","record":{"metrics":{"billedDurationMs":22,"durationMs":1.5,"initDurationMs":20,"maxMemoryUsedMB":40,"memorySizeMB":128},"requestId":"r1","status":"success"}}`}},
-		{name: "json at WARN leaves the INFO lines out", format: NewFormat("JSON", "WARN"), want: []string{"hello"}},
+		{name: "json at WARN leaves the INFO lines out", format: NewFormat("JSON", "WARN", ""), want: []string{"hello"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,9 +269,9 @@ func TestJSONFailureLines(t *testing.T) {
 		format Format
 		want   []string
 	}{
-		{name: "text", format: NewFormat("Text", ""), want: []string{
+		{name: "text", format: NewFormat("Text", "", ""), want: []string{
 			"RequestId: r Error: Runtime exited with error: exit status 1\nRuntime.ExitError", "END RequestId: r"}},
-		{name: "json", format: NewFormat("JSON", "INFO"), want: []string{
+		{name: "json", format: NewFormat("JSON", "INFO", ""), want: []string{
 			`{"time":"2026-12-01T07:00:00.000Z","type":"platform.runtimeDone","record":{"errorType":"Runtime.ExitError","requestId":"r","status":"failure"}}`}},
 	}
 	for _, tt := range tests {
@@ -290,6 +291,64 @@ func TestJSONFailureLines(t *testing.T) {
 			}
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("lines %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestApplicationLogLevel: with LogFormat JSON, the function's JSON lines below its
+// ApplicationLogLevel are left out; lines that are not JSON objects, or have no level Lambda
+// knows, are kept; with LogFormat Text nothing is filtered.
+func TestApplicationLogLevel(t *testing.T) {
+	lines := []string{
+		`{"level":"TRACE","message":"t"}`,
+		`{"level":"DEBUG","message":"d"}`,
+		`{"level":"INFO","message":"i"}`,
+		`{"level":"warning","message":"w"}`,
+		`{"level":"ERROR","message":"e"}`,
+		`{"level":"FATAL","message":"f"}`,
+		`{"message":"no level"}`,
+		`{"level":"NOTICE","message":"unknown level"}`,
+		`{"level":7}`,
+		`{not json`,
+		`plain DEBUG text`,
+	}
+	tests := []struct {
+		name   string
+		format Format
+		want   []int // indexes of the lines kept
+	}{
+		{"text ignores the level", NewFormat("Text", "", "ERROR"), []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}},
+		{"json without a level set", NewFormat("JSON", "INFO", ""), []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}},
+		{"json TRACE", NewFormat("JSON", "INFO", "TRACE"), []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}},
+		{"json INFO", NewFormat("JSON", "INFO", "INFO"), []int{2, 3, 4, 5, 6, 7, 8, 9, 10}},
+		{"json WARN", NewFormat("JSON", "INFO", "WARN"), []int{3, 4, 5, 6, 7, 8, 9, 10}},
+		{"json FATAL", NewFormat("JSON", "INFO", "FATAL"), []int{5, 6, 7, 8, 9, 10}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sink := NewSink(0)
+			j := NewJournal(&bytes.Buffer{}, sink)
+			j.SetFormat(tt.format)
+			j.Begin("r")
+			for _, l := range lines {
+				j.Line([]byte(l))
+			}
+			tail := string(j.End())
+			var want []string
+			for _, i := range tt.want {
+				want = append(want, lines[i])
+			}
+			var got []string
+			events, _ := drain(t, sink)
+			for _, e := range events {
+				got = append(got, e.Message)
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("kept\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if tail != strings.Join(want, "\n")+"\n" {
+				t.Errorf("tail %q", tail)
 			}
 		})
 	}

@@ -3,47 +3,96 @@ package logcapture
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
-// Log formats and system log levels of a function's LoggingConfig (lambda-api.md §7).
+// Log formats and log levels of a function's LoggingConfig (lambda-api.md §7).
 const (
-	FormatText = "Text"
-	FormatJSON = "JSON"
+	FormatText = function.LogFormatText
+	FormatJSON = function.LogFormatJSON
 
-	LevelDebug = "DEBUG"
-	LevelInfo  = "INFO"
-	LevelWarn  = "WARN"
+	LevelTrace = function.LogLevelTrace
+	LevelDebug = function.LogLevelDebug
+	LevelInfo  = function.LogLevelInfo
+	LevelWarn  = function.LogLevelWarn
+	LevelError = function.LogLevelError
+	LevelFatal = function.LogLevelFatal
 )
 
 // Format is how platform lines are written: Lambda's text lines (the default), or with
 // LogFormat JSON its system log records, one JSON object per line, of which those below
-// SystemLevel are left out.
+// SystemLevel are left out. With LogFormat JSON the function's own JSON lines below
+// ApplicationLevel are left out too (Journal.Line, appLevelOf).
 type Format struct {
-	JSON        bool
-	SystemLevel string // DEBUG, INFO (the default) or WARN
+	JSON             bool
+	SystemLevel      string // DEBUG, INFO (the default) or WARN
+	ApplicationLevel string // TRACE, DEBUG, INFO (the default), WARN, ERROR or FATAL
 }
 
-// NewFormat is the Format of a LoggingConfig's LogFormat and SystemLogLevel.
-func NewFormat(logFormat, systemLevel string) Format {
-	return Format{JSON: logFormat == FormatJSON, SystemLevel: systemLevel}
+// NewFormat is the Format of a LoggingConfig's LogFormat, SystemLogLevel and
+// ApplicationLogLevel.
+func NewFormat(logFormat, systemLevel, applicationLevel string) Format {
+	return Format{JSON: logFormat == FormatJSON, SystemLevel: systemLevel, ApplicationLevel: applicationLevel}
 }
 
-// levelRank orders the system log levels; unknown levels rank as INFO.
+// levelRank orders the log levels; unknown levels rank as INFO.
 func levelRank(level string) int {
-	switch level {
-	case LevelDebug:
-		return 0
-	case LevelWarn:
-		return 2
-	case "ERROR":
-		return 3
-	case "FATAL":
-		return 4
+	if r, ok := knownLevelRank(level); ok {
+		return r
 	}
-	return 1
+	return 2
+}
+
+// knownLevelRank is the rank of a level Lambda knows, TRACE (0) to FATAL (5).
+func knownLevelRank(level string) (int, bool) {
+	switch level {
+	case LevelTrace:
+		return 0, true
+	case LevelDebug:
+		return 1, true
+	case LevelInfo:
+		return 2, true
+	case LevelWarn:
+		return 3, true
+	case LevelError:
+		return 4, true
+	case LevelFatal:
+		return 5, true
+	}
+	return 0, false
+}
+
+// keepsApplicationLine reports whether the function's output line is written in format f: with
+// LogFormat JSON, a line that is a JSON object whose "level" is below ApplicationLevel is left
+// out, as Lambda does; a line that is not JSON, or whose level is missing or not one of
+// Lambda's (compared without case; WARNING counts as WARN, CRITICAL as FATAL), is kept.
+func (f Format) keepsApplicationLine(line []byte) bool {
+	if !f.JSON || f.ApplicationLevel == "" || len(line) == 0 || line[0] != '{' {
+		return true
+	}
+	least, ok := knownLevelRank(f.ApplicationLevel)
+	if !ok || least == 0 {
+		return true // TRACE lets every line through
+	}
+	var rec struct {
+		Level any `json:"level"`
+	}
+	if json.Unmarshal(line, &rec) != nil {
+		return true
+	}
+	level, _ := rec.Level.(string)
+	switch level = strings.ToUpper(level); level {
+	case "WARNING":
+		level = LevelWarn
+	case "CRITICAL":
+		level = LevelFatal
+	}
+	r, ok := knownLevelRank(level)
+	return !ok || r >= least
 }
 
 // Platform is one line the platform writes: its text form and its JSON system log record.

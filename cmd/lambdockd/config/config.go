@@ -193,8 +193,9 @@ type Config struct {
 	// MetricsAddr is the address serving Prometheus metrics on /metrics ("": off). The metrics
 	// are not authenticated: a loopback address (scraped by a local agent) is recommended.
 	MetricsAddr string
-	// MetricsTokenFile names a file holding the bearer token with which peers off loopback may
-	// read the gateway's GET /metrics ("": only loopback peers may).
+	// MetricsTokenFile names a file holding the bearer token every peer, loopback included,
+	// needs to read the gateway's GET /metrics ("": only loopback peers that no proxy relayed
+	// may).
 	MetricsTokenFile string
 	// ImagePull lets the gateway pull a container-image function's ImageUri that is not on the
 	// Docker host, with the daemon's registries and credentials. Off by default: any account

@@ -17,6 +17,7 @@ import (
 	"github.com/lambdock/lambdock/internal/infra/natsserver"
 	"github.com/lambdock/lambdock/internal/infra/pgserver"
 	"github.com/lambdock/lambdock/internal/store"
+	"github.com/lambdock/lambdock/invoker"
 )
 
 // connectTimeout bounds the first connection to NATS.
@@ -61,7 +62,9 @@ func (s *Server) startNATS(ctx context.Context) error {
 	}
 	s.onStop("NATS connection", false, func(ctx context.Context) error { return drainConn(ctx, nc) })
 	s.nc = nc
-	if s.js, err = jetstream.New(nc); err != nil {
+	// Only the invoker's log relay publishes asynchronously: an acknowledgement that never
+	// comes must not hold its slot for ever.
+	if s.js, err = jetstream.New(nc, jetstream.WithPublishAsyncTimeout(invoker.LogPublishAsyncTimeout)); err != nil {
 		return fmt.Errorf("server: JetStream: %w", err)
 	}
 	if s.code, err = codestore.New(ctx, s.js); err != nil {

@@ -9,7 +9,8 @@ import (
 )
 
 // TestMetrics: --metrics-addr serves the usage writer's metrics on /metrics; without it nothing
-// is served there. The gateway serves them on its own /metrics either way (to loopback peers).
+// is served there. The gateway serves them on its own /metrics either way (to loopback peers,
+// no token being configured).
 func TestMetrics(t *testing.T) {
 	for _, tc := range []struct {
 		name, addr string

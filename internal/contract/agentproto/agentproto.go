@@ -176,9 +176,12 @@ type Config struct {
 	RuntimeVersionARN string `json:"runtime_version_arn,omitempty"`
 	// LogFormat is the function's LoggingConfig.LogFormat, Text (the default) or JSON: with JSON
 	// the platform lines are Lambda's JSON system log records, those below SystemLogLevel
-	// (DEBUG, INFO — the default — or WARN) left out.
-	LogFormat      string `json:"log_format,omitempty"`
-	SystemLogLevel string `json:"system_log_level,omitempty"`
+	// (DEBUG, INFO — the default — or WARN) left out; and the function's own lines that are
+	// JSON objects with a "level" below ApplicationLogLevel (TRACE, DEBUG, INFO — the default —,
+	// WARN, ERROR, FATAL) are left out too.
+	LogFormat           string `json:"log_format,omitempty"`
+	SystemLogLevel      string `json:"system_log_level,omitempty"`
+	ApplicationLogLevel string `json:"application_log_level,omitempty"`
 	// Stem marks a pre-warmed container: no function yet, the agent waits for PathSpecialize
 	// and starts no runtime before it. The other fields are then ignored.
 	Stem bool `json:"stem,omitempty"`

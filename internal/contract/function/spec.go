@@ -71,6 +71,30 @@ type Logging struct {
 	LogGroup            string `json:"log_group,omitempty"`             // "" is /aws/lambda/<name>
 }
 
+// The values of Logging's fields (Lambda's LoggingConfig).
+const (
+	LogFormatText = "Text"
+	LogFormatJSON = "JSON"
+
+	LogLevelTrace = "TRACE"
+	LogLevelDebug = "DEBUG"
+	LogLevelInfo  = "INFO" // the default of both levels with LogFormat JSON
+	LogLevelWarn  = "WARN"
+	LogLevelError = "ERROR"
+	LogLevelFatal = "FATAL"
+)
+
+// LogFormats returns the LogFormat values (a fresh slice).
+func LogFormats() []string { return []string{LogFormatJSON, LogFormatText} }
+
+// ApplicationLogLevels returns the ApplicationLogLevel values, lowest first (a fresh slice).
+func ApplicationLogLevels() []string {
+	return []string{LogLevelTrace, LogLevelDebug, LogLevelInfo, LogLevelWarn, LogLevelError, LogLevelFatal}
+}
+
+// SystemLogLevels returns the SystemLogLevel values, lowest first (a fresh slice).
+func SystemLogLevels() []string { return []string{LogLevelDebug, LogLevelInfo, LogLevelWarn} }
+
 // Layer is one layer version of a function.
 type Layer struct {
 	ARN        string `json:"arn"` // …:layer:<name>:<version>

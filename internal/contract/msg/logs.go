@@ -53,6 +53,14 @@ type LogEvent struct {
 // At is the event's time.
 func (e LogEvent) At() time.Time { return time.Unix(0, e.Time) }
 
+// LogEventOverhead is what one event costs beyond its message and request id: its other
+// fields, and their JSON on the wire.
+const LogEventOverhead = 96
+
+// Size is what the event counts against the log path's bounds (the agent's sink, the relay's
+// batches): its text, its request id and LogEventOverhead.
+func (e LogEvent) Size() int { return len(e.Message) + len(e.RequestID) + LogEventOverhead }
+
 // LogBatch is one message on StreamLogs: consecutive lines of one execution environment.
 type LogBatch struct {
 	Account  string `json:"account"`

@@ -84,6 +84,16 @@ func Throttled(reason string) *APIError {
 	return e
 }
 
+// ThrottleReason reports whether err is (or wraps) a 429 TooManyRequestsException, and its
+// Reason: what counts as a throttle in lambdock_throttles_total.
+func ThrottleReason(err error) (reason string, ok bool) {
+	var e *APIError
+	if errors.As(err, &e) && e.Status == http.StatusTooManyRequests {
+		return e.Reason, true
+	}
+	return "", false
+}
+
 // HostCapacityExceeded is 429 TooManyRequestsException, Reason HostCapacityExceeded: no
 // execution environment became free within wait (0: none was free, and there was no wait)
 // because the invokers' memory is full.
