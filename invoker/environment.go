@@ -155,10 +155,11 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 	return p, withLogging(cfg, spec, p.Image), nil
 }
 
-// stopGrace bounds a graceful stop: the agent gives extensions 2 s after SHUTDOWN; stopSlack is
-// Docker's own time on top of it.
+// stopGrace bounds a graceful stop: the agent gives extensions 2 s after SHUTDOWN, then up to
+// 1 s to hand its last log lines to the relay and the container log; stopSlack is Docker's own
+// time on top of it.
 const (
-	stopGrace = 3 * time.Second
+	stopGrace = 4 * time.Second
 	stopSlack = 5 * time.Second
 )
 

@@ -325,7 +325,7 @@ func (c *relayConn) send(data []byte, lines int, carried int64) {
 		lose("too many log batches waiting for JetStream", nil)
 		return
 	}
-	fut, err := r.pub.PublishAsync(c.subject, data)
+	fut, err := r.pub.PublishAsync(c.subject, data, jetstream.WithRetryAttempts(0)) // a retry could overtake a later batch; a loss is counted
 	if err != nil {
 		<-r.pending
 		lose("publish failed", err)

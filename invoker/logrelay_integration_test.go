@@ -203,8 +203,8 @@ func TestLogsJSONFormat(t *testing.T) {
 	if env["AWS_LAMBDA_LOG_FORMAT"] != "JSON" || env["AWS_LAMBDA_LOG_LEVEL"] != "DEBUG" {
 		t.Errorf("AWS_LAMBDA_LOG_FORMAT %q, AWS_LAMBDA_LOG_LEVEL %q", env["AWS_LAMBDA_LOG_FORMAT"], env["AWS_LAMBDA_LOG_LEVEL"])
 	}
-	batches := storedLogs(t, js, fn, hasLine(res.RequestID, `{"time":"`))
-	batches = storedLogs(t, js, fn, func(b []msg.LogBatch) bool { return len(eventsOf(b, res.RequestID)) >= 3 })
+	storedLogs(t, js, fn, hasLine(res.RequestID, `{"time":"`))
+	batches := storedLogs(t, js, fn, func(b []msg.LogBatch) bool { return len(eventsOf(b, res.RequestID)) >= 3 })
 	var types []string
 	for _, e := range eventsOf(batches, res.RequestID) {
 		var rec struct {

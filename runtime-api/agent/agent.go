@@ -39,9 +39,11 @@ import (
 // shutdownTimeout bounds the whole shutdown: the runtime's grace period and the kill.
 const shutdownTimeout = environment.ShutdownGrace + 10*time.Second
 
-// channelDrainTimeout bounds how long a shutting-down agent waits for the invoker to read the
-// last log lines (and for any other channel request to end) before it closes the channel.
-const channelDrainTimeout = 2 * time.Second
+// channelDrainTimeout bounds how long a shutting-down agent waits, after the extensions'
+// shutdown, for the invoker to read the last log lines (and for any other channel request to
+// end) and for the container log to take its last lines: one deadline for both, so that the
+// whole shutdown fits in the invoker's graceful stop (its stopGrace).
+const channelDrainTimeout = time.Second
 
 // Options configure an Agent. Zero values are the container's settings.
 type Options struct {
@@ -241,13 +243,14 @@ func (a *Agent) Run(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	a.sink.Close()
+	drainStart := time.Now()
 	drainCtx, stopDrain := context.WithTimeout(context.Background(), channelDrainTimeout)
 	if err := chanSrv.Shutdown(drainCtx); err != nil {
 		errs = append(errs, chanSrv.Close()) // the invoker is not reading: give up on the rest
 	}
 	stopDrain()
 	errs = append(errs, a.capture.Close())
-	if !a.journal.Flush(channelDrainTimeout) {
+	if !a.journal.Flush(max(0, channelDrainTimeout-time.Since(drainStart))) {
 		a.log.Warn("the container log did not take the last lines in time")
 	}
 	if n := a.journal.OutDropped(); n > 0 {

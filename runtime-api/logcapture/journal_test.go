@@ -297,8 +297,8 @@ func TestJSONFailureLines(t *testing.T) {
 }
 
 // TestApplicationLogLevel: with LogFormat JSON, the function's JSON lines below its
-// ApplicationLogLevel are left out; lines that are not JSON objects, or have no level Lambda
-// knows, are kept; with LogFormat Text nothing is filtered.
+// ApplicationLogLevel are left out; a JSON object with no level Lambda knows is INFO, as Lambda
+// assigns it; lines that are not JSON objects are kept; with LogFormat Text nothing is filtered.
 func TestApplicationLogLevel(t *testing.T) {
 	lines := []string{
 		`{"level":"TRACE","message":"t"}`,
@@ -322,8 +322,8 @@ func TestApplicationLogLevel(t *testing.T) {
 		{"json without a level set", NewFormat("JSON", "INFO", ""), []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}},
 		{"json TRACE", NewFormat("JSON", "INFO", "TRACE"), []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}},
 		{"json INFO", NewFormat("JSON", "INFO", "INFO"), []int{2, 3, 4, 5, 6, 7, 8, 9, 10}},
-		{"json WARN", NewFormat("JSON", "INFO", "WARN"), []int{3, 4, 5, 6, 7, 8, 9, 10}},
-		{"json FATAL", NewFormat("JSON", "INFO", "FATAL"), []int{5, 6, 7, 8, 9, 10}},
+		{"json WARN", NewFormat("JSON", "INFO", "WARN"), []int{3, 4, 5, 9, 10}},
+		{"json FATAL", NewFormat("JSON", "INFO", "FATAL"), []int{5, 9, 10}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

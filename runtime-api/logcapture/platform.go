@@ -1,6 +1,7 @@
 package logcapture
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -68,8 +69,10 @@ func knownLevelRank(level string) (int, bool) {
 
 // keepsApplicationLine reports whether the function's output line is written in format f: with
 // LogFormat JSON, a line that is a JSON object whose "level" is below ApplicationLevel is left
-// out, as Lambda does; a line that is not JSON, or whose level is missing or not one of
-// Lambda's (compared without case; WARNING counts as WARN, CRITICAL as FATAL), is kept.
+// out, as Lambda does. A JSON object whose level is missing or not one of Lambda's (compared
+// without case; WARNING counts as WARN, CRITICAL as FATAL) is INFO, as Lambda assigns it; a line
+// that is not a JSON object is kept. (Lambda also treats a record without a valid RFC 3339
+// "timestamp" as INFO; Lambdock honours the level whatever the timestamp.)
 func (f Format) keepsApplicationLine(line []byte) bool {
 	if !f.JSON || f.ApplicationLevel == "" || len(line) == 0 || line[0] != '{' {
 		return true
@@ -78,11 +81,14 @@ func (f Format) keepsApplicationLine(line []byte) bool {
 	if !ok || least == 0 {
 		return true // TRACE lets every line through
 	}
+	if least <= levelRank(LevelInfo) && !bytes.Contains(line, []byte(`"level"`)) {
+		return true // INFO at the least, and INFO passes: no need to decode
+	}
 	var rec struct {
 		Level any `json:"level"`
 	}
 	if json.Unmarshal(line, &rec) != nil {
-		return true
+		return true // not a JSON object: not an application log record
 	}
 	level, _ := rec.Level.(string)
 	switch level = strings.ToUpper(level); level {
@@ -91,8 +97,7 @@ func (f Format) keepsApplicationLine(line []byte) bool {
 	case "CRITICAL":
 		level = LevelFatal
 	}
-	r, ok := knownLevelRank(level)
-	return !ok || r >= least
+	return levelRank(level) >= least
 }
 
 // Platform is one line the platform writes: its text form and its JSON system log record.
