@@ -113,8 +113,9 @@ func (g *Gateway) serveMetrics(c *gin.Context) {
 
 // proxyHeaders are the request headers a reverse proxy adds when it relays a request: a loopback
 // peer that sends one of them is a proxy speaking for someone else.
-func proxyHeaders() [5]string {
-	return [...]string{"Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Proto"}
+func proxyHeaders() [11]string {
+	return [...]string{"Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Proto",
+		"X-Forwarded-Port", "X-Forwarded-Server", "Via", "X-Client-IP", "True-Client-IP", "CF-Connecting-IP"}
 }
 
 // metricsAllowed decides who may read /metrics. With a token configured, every peer (loopback
