@@ -10,6 +10,7 @@ import (
 	"github.com/lambdock/lambdock/internal/async/eventq"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
+	"github.com/lambdock/lambdock/internal/testsupport/promtest"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
@@ -28,7 +29,7 @@ func TestEngineCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got := gather(t, reg)
+	got := promtest.Values(t, reg)
 	for name, want := range map[string]float64{"lambdock_async_queue_events": 0, "lambdock_async_queue_oldest_age_seconds": 0,
 		"lambdock_async_events_running": 0, "lambdock_async_events_held": 0} {
 		if v, ok := got[name]; !ok || v != want {
@@ -55,7 +56,7 @@ func TestEngineCollector(t *testing.T) {
 	e.heldTotal = 2
 	e.mu.Unlock()
 
-	got = gather(t, reg)
+	got = promtest.Values(t, reg)
 	for name, want := range map[string]float64{"lambdock_async_queue_events": 3, "lambdock_async_events_running": 1,
 		"lambdock_async_events_held": 2} {
 		if got[name] != want {
@@ -93,20 +94,4 @@ func TestEventsRunningIsZeroWhenIdle(t *testing.T) {
 	if n := e.handling.Load(); n != 0 {
 		t.Errorf("after the handler: %d running", n)
 	}
-}
-
-// gather reads every gauge of reg by name.
-func gather(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]float64{}
-	for _, f := range families {
-		for _, m := range f.GetMetric() {
-			got[f.GetName()] = m.GetGauge().GetValue()
-		}
-	}
-	return got
 }

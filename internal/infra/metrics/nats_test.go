@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lambdock/lambdock/internal/infra/metrics"
+	"github.com/lambdock/lambdock/internal/testsupport/promtest"
 )
 
 // TestNATSCollector reads a real connection's statistics at scrape time.
@@ -37,7 +38,7 @@ func TestNATSCollector(t *testing.T) {
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	got := values(t, reg)
+	got := promtest.Values(t, reg)
 	for key, want := range map[string]float64{"lambdock_nats_connected": 1, "lambdock_nats_messages_total/out": 3,
 		"lambdock_nats_bytes_total/out": 15, "lambdock_nats_reconnects_total": 0} {
 		if got[key] != want {
@@ -45,27 +46,7 @@ func TestNATSCollector(t *testing.T) {
 		}
 	}
 	nc.Close()
-	if v := values(t, reg)["lambdock_nats_connected"]; v != 0 {
+	if v := promtest.Values(t, reg)["lambdock_nats_connected"]; v != 0 {
 		t.Errorf("lambdock_nats_connected after Close = %v, want 0", v)
 	}
-}
-
-// values gathers reg: metric name (and "/label value"s) → value.
-func values(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]float64{}
-	for _, f := range families {
-		for _, m := range f.GetMetric() {
-			key := f.GetName()
-			for _, l := range m.GetLabel() {
-				key += "/" + l.GetValue()
-			}
-			got[key] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
-		}
-	}
-	return got
 }
