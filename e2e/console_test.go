@@ -80,7 +80,12 @@ func TestConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	checkConsoleHeaders(t, l.url)
+	consoleURL := l.srv.ConsoleURL()
+	if consoleURL == "" {
+		t.Fatal("lambdockd serves no console (its address is the gateway's next port by default)")
+	}
+	checkConsoleHeaders(t, consoleURL)
+	checkConsoleOrigin(t, l.url, consoleURL, name)
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
@@ -131,7 +136,7 @@ func TestConsole(t *testing.T) {
 	}
 
 	// Sign in (through /console, which redirects to /console/).
-	step("open the console", chromedp.Navigate(l.url+"/console"), chromedp.WaitVisible(chromedp.CSS("#signin-form")))
+	step("open the console", chromedp.Navigate(consoleURL+"/console"), chromedp.WaitVisible(chromedp.CSS("#signin-form")))
 	shoot("signin")
 	step("sign in", chromedp.SendKeys(chromedp.CSS("#access-key"), creds.AccessKeyID),
 		chromedp.SendKeys(chromedp.CSS("#secret-key"), creds.SecretAccessKey),
@@ -243,7 +248,7 @@ func TestConsole(t *testing.T) {
 	}
 
 	// The functions list, with the last invoke filled in, and the account's usage.
-	step("functions", chromedp.Navigate(l.url+"/console/#/"))
+	step("functions", chromedp.Navigate(consoleURL+"/console/#/"))
 	waitFor("the last invoke", `[...document.querySelectorAll('#fn-table .last-invoke')].every(e => e.textContent !== '…')`,
 		callTimeout)
 	shoot("functions")
@@ -290,6 +295,33 @@ func checkConsoleHeaders(t *testing.T, base string) {
 			if got := resp.Header.Get(k); got != want {
 				t.Errorf("GET %s: %s %q, want %q", tt.path, k, got, want)
 			}
+		}
+	}
+}
+
+// checkConsoleOrigin checks that the console has an origin of its own, where no function URL is
+// served (a tenant's page there could read the signed-in key): the gateway's /console redirects
+// to it, and its /fn/ paths are 404.
+func checkConsoleOrigin(t *testing.T, gatewayURL, consoleURL, name string) {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct {
+		url, location string
+		status        int
+	}{
+		{gatewayURL + "/console", consoleURL + "/console/", http.StatusFound},
+		{gatewayURL + "/console/app.js", consoleURL + "/console/", http.StatusFound},
+		{consoleURL + "/fn/" + name + "/", "", http.StatusNotFound},
+		{consoleURL + "/fn/" + name, "", http.StatusNotFound},
+	} {
+		resp, err := c.Get(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close() // only the status and Location are checked
+		if resp.StatusCode != tt.status || resp.Header.Get("Location") != tt.location {
+			t.Errorf("GET %s: %d, Location %q; want %d, %q", tt.url, resp.StatusCode, resp.Header.Get("Location"),
+				tt.status, tt.location)
 		}
 	}
 }

@@ -22,7 +22,9 @@ func startLambdockd(t *testing.T, env []string, stop func(p *lambdockdProcess), 
 	t.Helper()
 	p := &lambdockdProcess{exited: make(chan error, 1)}
 	p.cmd = exec.Command(shared.lambdockd, args...)
-	p.cmd.Env = append(os.Environ(), env...)
+	// The console's default address is the gateway's next port, which a test's free port does
+	// not reserve: no console in these processes.
+	p.cmd.Env = append(append(os.Environ(), "LAMBDOCK_CONSOLE_ADDR=off"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.logs, &p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

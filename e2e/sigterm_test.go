@@ -25,7 +25,7 @@ func TestSIGTERM(t *testing.T) {
 	invokerID := "e2e-term-" + randomID()
 	addr := freeAddr(t)
 	var logs bytes.Buffer
-	cmd := exec.Command(shared.lambdockd, "--data-dir", dir, "--addr", addr, "--nats-port", "-1",
+	cmd := exec.Command(shared.lambdockd, "--data-dir", dir, "--addr", addr, "--console-addr", "off", "--nats-port", "-1",
 		"--agent", shared.agent, "--invoker-id", invokerID, "--log-level", "info")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/gateway/console"
 	"github.com/lambdock/lambdock/gateway/sigv4"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
@@ -233,6 +232,9 @@ type Config struct {
 	// MetricsToken is the bearer token every peer of /metrics needs ("": none; then only
 	// loopback peers whose request no proxy relayed may read it).
 	MetricsToken string
+	// ConsoleURL is the base URL of the web console's own address (ConsoleHandler, lambdockd
+	// --console-addr), where /console on the main address redirects; "" when it is off.
+	ConsoleURL string
 }
 
 // Gateway serves the Lambda API. Create it with New; stop it with Close.
@@ -368,11 +370,8 @@ func (g *Gateway) routes() *gin.Engine {
 	if g.cfg.MetricsHandler != nil {
 		e.GET("/metrics", m.with(opMetrics, g.serveMetrics)...)
 	}
-	cons := gin.WrapH(console.New(g.cfg.Region)) // public static files, outside the signed API
-	e.GET("/console", cons)
-	e.HEAD("/console", cons)
-	e.GET("/console/*file", cons)
-	e.HEAD("/console/*file", cons)
+	e.GET("/console", g.consoleElsewhere) // the console has an origin of its own (ConsoleHandler)
+	e.GET("/console/*file", g.consoleElsewhere)
 
 	for _, r := range g.apiRoutes() {
 		e.Handle(r.method, r.path, m.with(r.operation, g.api(r, r.handler))...)

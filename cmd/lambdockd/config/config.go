@@ -197,6 +197,10 @@ type Config struct {
 	// needs to read the gateway's GET /metrics ("": only loopback peers that no proxy relayed
 	// may).
 	MetricsTokenFile string
+	// ConsoleAddr is where the web console is served, on an origin of its own (never beside
+	// function URLs): "" derives it from Addr (same host, the next port; port 0 stays 0), "off"
+	// turns the console off.
+	ConsoleAddr string
 	// ImagePull lets the gateway pull a container-image function's ImageUri that is not on the
 	// Docker host, with the daemon's registries and credentials. Off by default: any account
 	// could otherwise make the daemon pull from any registry it can reach, and fill its disk.

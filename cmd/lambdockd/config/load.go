@@ -56,6 +56,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs.Int64Var(&c.LogsMaxBytes, "logs-max-bytes", DefaultLogsMaxBytes, "bound of all functions' log lines on disk; the oldest go first")
 	fs.Int64Var(&c.LogsMaxBatchesPerFunction, "logs-max-batches-per-function", DefaultLogsMaxBatchesPerFunction, "bound of one function's log batches (about one per invocation, at most 256 KiB each); its oldest go first")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics on http://<addr>/metrics, e.g. 127.0.0.1:9090 (default off; unauthenticated, so prefer a loopback address)")
+	fs.StringVar(&c.ConsoleAddr, "console-addr", "", "listen address of the web console and the API beside it, an origin without function URLs (default: --addr's host and the next port; off: no console)")
 	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", "", "file holding the bearer token that every peer, loopback included, needs to read the gateway's /metrics (default: loopback peers only, unless a proxy relayed the request)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: lambdockd [flags]\n\nEvery flag --name can also be set as %sNAME "+

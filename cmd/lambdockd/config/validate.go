@@ -127,6 +127,11 @@ func (c Config) Validate() error {
 	if c.LogsMaxBatchesPerFunction < 0 {
 		errs = append(errs, fmt.Errorf("--logs-max-batches-per-function %d is negative", c.LogsMaxBatchesPerFunction))
 	}
+	if c.ConsoleAddr != "" && c.ConsoleAddr != ConsoleOff {
+		if _, _, err := net.SplitHostPort(c.ConsoleAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--console-addr %q: %w", c.ConsoleAddr, err))
+		}
+	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 			errs = append(errs, fmt.Errorf("--metrics-addr %q: %w", c.MetricsAddr, err))

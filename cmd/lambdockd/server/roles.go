@@ -277,6 +277,9 @@ func (s *Server) startGateway(ctx context.Context) error {
 		publicURL = scheme + "://" + ln.Addr().String()
 	} // else (0.0.0.0, ::): the gateway uses each request's Host
 
+	if err := s.listenConsole(ctx, tlsCfg); err != nil {
+		return err
+	}
 	metricsToken, err := readMetricsToken(s.cfg.MetricsTokenFile)
 	if err != nil {
 		return err
@@ -298,6 +301,7 @@ func (s *Server) startGateway(ctx context.Context) error {
 		Metrics:                   s.metrics.Registerer(),
 		MetricsHandler:            s.metrics.Handler(),
 		MetricsToken:              metricsToken,
+		ConsoleURL:                s.ConsoleURL(),
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -307,8 +311,44 @@ func (s *Server) startGateway(ctx context.Context) error {
 			zap.String("addr", s.cfg.Addr))
 	}
 	s.onStop("gateway", false, func(context.Context) error { return gw.Close() })
+	s.serveHTTP("HTTP server", ln, gw.Handler(), tlsCfg, gw)
+	if s.consoleLn != nil {
+		s.serveHTTP("console HTTP server", s.consoleLn, gw.ConsoleHandler(), tlsCfg, gw)
+		s.log.Info("web console", zap.String("url", s.ConsoleURL()+"/console/"))
+	}
+	return nil
+}
+
+// listenConsole listens on the console's own address (--console-addr, by default the
+// gateway's next port), where the web console and the API beside it are served
+// (gateway.ConsoleHandler): an origin where no function URL, that is no tenant's page, is ever
+// served. Without a console it does nothing.
+func (s *Server) listenConsole(ctx context.Context, tlsCfg *tls.Config) error {
+	addr, err := s.cfg.ConsoleListenAddr()
+	if err != nil || addr == "" {
+		return err
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("server: --console-addr: listen on %s: %w", addr, err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	s.consoleLn = ln
+	s.onStop("console listener", false, func(context.Context) error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
+	return nil
+}
+
+// serveHTTP serves h on ln with the gateway's HTTP settings until the server stops.
+func (s *Server) serveHTTP(name string, ln net.Listener, h http.Handler, tlsCfg *tls.Config, gw *gateway.Gateway) {
 	srv := &http.Server{
-		Handler:           gw.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       idleTimeout,
@@ -318,7 +358,7 @@ func (s *Server) startGateway(ctx context.Context) error {
 	srv.RegisterOnShutdown(gw.StopFollows) // Shutdown waits for handlers: logs follows end now
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	s.onStop("HTTP server", true, func(ctx context.Context) error {
+	s.onStop(name, true, func(ctx context.Context) error {
 		err := srv.Shutdown(ctx)
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			err = fmt.Errorf("requests still running: %w", err)
@@ -328,5 +368,4 @@ func (s *Server) startGateway(ctx context.Context) error {
 		}
 		return err
 	})
-	return nil
 }

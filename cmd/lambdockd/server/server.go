@@ -28,14 +28,16 @@ type Server struct {
 	log   *zap.Logger
 	steps []stopStep // in start order; run in reverse
 
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	store   *store.Store // nil without the gateway and controller roles
-	code    *codestore.Store
-	ctrl    *controller.Controller // nil without the controller role
-	ln      net.Listener           // nil without the gateway role
-	pprofLn net.Listener           // nil without --pprof
-	metrics *metrics.Registry      // the process's Prometheus collectors
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	store *store.Store // nil without the gateway and controller roles
+	code  *codestore.Store
+	ctrl  *controller.Controller // nil without the controller role
+	ln    net.Listener           // nil without the gateway role
+	// consoleLn is the web console's own listener; nil without the gateway role or console.
+	consoleLn net.Listener
+	pprofLn   net.Listener      // nil without --pprof
+	metrics   *metrics.Registry // the process's Prometheus collectors
 	// metricsSrv serves metrics; nil without --metrics-addr.
 	metricsSrv *metrics.Server
 	scheme     string // "https" with TLS, else "" (http)
@@ -94,6 +96,19 @@ func (s *Server) URL() string {
 		return s.scheme + "://" + s.Addr()
 	}
 	return "http://" + s.Addr()
+}
+
+// ConsoleURL is the base URL of the web console's own address (the console is at
+// ConsoleURL()+"/console/"), or "" when there is none.
+func (s *Server) ConsoleURL() string {
+	if s.consoleLn == nil {
+		return ""
+	}
+	scheme := "http"
+	if s.scheme != "" {
+		scheme = s.scheme
+	}
+	return scheme + "://" + s.consoleLn.Addr().String()
 }
 
 // PostgresDir is the data directory of the PostgreSQL cluster the server runs itself, or ""
