@@ -56,9 +56,16 @@ async function apiError(r) {
   return new APIError(r.status, type.split(':')[0], message);
 }
 
+// SIGNED_OUT is the window event request dispatches when it signs the user out (detail: the
+// gateway's message).
+export const SIGNED_OUT = 'lambdock:signedout';
+
 // request sends a signed request: path segments are escaped by the caller (seg), pairs is the
 // query, body a string. opts: {headers, signal}. It returns the Response; a non-2xx one throws
-// an APIError (a 401 or 403 for a bad key signs the user out).
+// an APIError. Only an UnrecognizedClientException (the gateway does not know the key, or it or
+// its account is disabled) signs the user out, announced by a SIGNED_OUT event: any other 403 is
+// the caller's to show (an InvalidSignatureException on a later call says a request was not
+// signed as the gateway read it, not that the key is bad; the sign-in check signs out itself).
 export async function request(method, path, pairs = [], body = '', opts = {}) {
   const creds = credentials();
   if (!creds) throw new APIError(401, 'NotSignedIn', 'sign in first');
@@ -74,15 +81,18 @@ export async function request(method, path, pairs = [], body = '', opts = {}) {
   });
   if (!r.ok) {
     const e = await apiError(r);
-    if (r.status === 403 && /UnrecognizedClient|InvalidSignature/.test(e.type)) signOut();
+    if (r.status === 403 && e.type === 'UnrecognizedClientException' && credentials()) {
+      signOut();
+      window.dispatchEvent(new CustomEvent(SIGNED_OUT, { detail: e.message }));
+    }
     throw e;
   }
   return r;
 }
 
-// json is request's body decoded.
-export async function json(method, path, pairs, body) {
-  return (await request(method, path, pairs, body)).json();
+// json is request's body decoded (opts as request's).
+export async function json(method, path, pairs, body, opts) {
+  return (await request(method, path, pairs, body, opts)).json();
 }
 
 // seg escapes one path segment (a function name).

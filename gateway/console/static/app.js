@@ -33,11 +33,14 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 
 // ---- sign-in ----------------------------------------------------------------------------
 
+// signInPage asks for a key. The secret is kept in sessionStorage only: autocomplete="off" asks
+// the browser not to fill or save the fields (a password manager would keep the secret beyond the
+// tab), and the secret field is emptied as soon as it is read.
 function signInPage(message) {
-  const id = el('input', { id: 'access-key', name: 'access-key', autocomplete: 'username', required: true, spellcheck: 'false' });
-  const secret = el('input', { id: 'secret-key', name: 'secret-key', type: 'password', autocomplete: 'current-password', required: true });
+  const id = el('input', { id: 'access-key', name: 'access-key', autocomplete: 'off', required: true, spellcheck: 'false' });
+  const secret = el('input', { id: 'secret-key', name: 'secret-key', type: 'password', autocomplete: 'off', required: true });
   const msg = el('p', { class: 'error', id: 'signin-error', role: 'alert' }, message || '');
-  const form = el('form', { id: 'signin-form', class: 'card narrow' },
+  const form = el('form', { id: 'signin-form', class: 'card narrow', autocomplete: 'off' },
     el('h2', {}, 'Sign in'),
     el('label', {}, 'Endpoint', el('input', { value: location.origin, readonly: true, id: 'endpoint' })),
     el('label', {}, 'Access key ID', id),
@@ -49,6 +52,7 @@ function signInPage(message) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     api.signIn(id.value.trim(), secret.value.trim());
+    secret.value = '';
     try {
       await api.json('GET', '/2015-03-31/functions', [['MaxItems', '1']]);
       location.hash = '#/';
@@ -250,29 +254,63 @@ const SERIES = [
   ['GB-seconds', [{ key: 'GBSeconds', cls: 'c4' }]],
 ];
 
+// REFRESH_MS is how often a range's charts are redrawn on their own; a range not listed (30d, an
+// exact-percentile query over a month) only on demand (the Refresh button or its tab).
+const REFRESH_MS = { '1h': 30000, '1d': 300000 };
+
+// chartsBox draws the function's stats for the chosen range. Each draw is numbered: only the
+// newest one's answer is shown (a slow 30d answer arriving after a click on 1h is dropped, and
+// its request aborted), and the next automatic draw is planned only when a draw has ended, so a
+// tick never comes while a draw is in flight.
 function chartsBox(name, signal) {
   const grid = el('div', { class: 'charts', id: 'charts' });
   const status = el('span', { class: 'hint', id: 'charts-status' });
   let range = '1h';
   const tabs = ['1h', '1d', '30d'].map((r) => el('button', { class: 'tab', 'data-range': r, id: 'range-' + r }, r));
   const refresh = el('button', { id: 'charts-refresh' }, 'Refresh');
+  let seq = 0; // the newest draw's number
+  let inFlight = null; // the AbortController of the newest draw while it runs
+  let timer = 0;
   const draw = async () => {
-    tabs.forEach((t) => t.classList.toggle('active', t.dataset.range === range));
+    const n = ++seq;
+    const r = range;
+    clearTimeout(timer);
+    if (inFlight) inFlight.abort(); // a stale draw: its answer would be dropped anyway
+    const ac = new AbortController();
+    inFlight = ac;
+    const stop = () => ac.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    tabs.forEach((t) => t.classList.toggle('active', t.dataset.range === r));
     try {
-      const s = await api.json('GET', `/lambdock/v1/functions/${api.seg(name)}/stats`, [['range', range]]);
+      const s = await api.json('GET', `/lambdock/v1/functions/${api.seg(name)}/stats`, [['range', r]], '',
+        { signal: ac.signal });
+      if (n !== seq || signal.aborted) return;
       grid.replaceChildren(...SERIES.map(([title, series]) => el('figure', {},
         el('figcaption', {}, title, series.length > 1 ? series.map((x) => [' ', el('span', { class: 'legend ' + x.cls }, '● ' + x.name)]) : ''), chart(title, s.Points || [], s.StepSeconds, series))));
       grid.querySelectorAll('svg')[0].id = 'chart-invocations';
-      status.textContent = `updated ${new Date().toLocaleTimeString()}`;
+      status.textContent = `${r} · updated ${new Date().toLocaleTimeString()}` +
+        (REFRESH_MS[r] ? ` · every ${REFRESH_MS[r] >= 60000 ? REFRESH_MS[r] / 60000 + ' min' : REFRESH_MS[r] / 1000 + ' s'}` : ' · Refresh to update');
     } catch (e) {
-      if (!signal.aborted) status.textContent = e.message;
+      if (n === seq && !signal.aborted) status.textContent = e.message;
+    } finally {
+      signal.removeEventListener('abort', stop);
+      if (n === seq) {
+        inFlight = null;
+        if (REFRESH_MS[r] && !signal.aborted) timer = setTimeout(draw, REFRESH_MS[r]);
+      }
     }
   };
-  tabs.forEach((t) => t.addEventListener('click', () => { range = t.dataset.range; draw(); }));
-  refresh.addEventListener('click', draw);
+  // A click asks for a range: a draw of that range already in flight is let be (aborting it would
+  // not stop the gateway's query, so repeated clicks would pile 30d queries up).
+  const ask = (r) => {
+    if (r === range && inFlight) return;
+    range = r;
+    draw();
+  };
+  tabs.forEach((t) => t.addEventListener('click', () => ask(t.dataset.range)));
+  refresh.addEventListener('click', () => ask(range));
   draw();
-  const timer = setInterval(draw, 30000);
-  signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+  signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   return el('section', { class: 'card' }, el('h3', {}, 'Metrics'), el('div', { class: 'toolbar' }, tabs, refresh, status), grid);
 }
 
@@ -326,25 +364,54 @@ async function accountPage(signal) {
 
 // ---- routing ------------------------------------------------------------------------------
 
-function route() {
+// FN_REF is what the gateway takes as a function: a name (1-64 of [a-zA-Z0-9_-]) with an optional
+// :qualifier ($LATEST or 1-128 of [a-zA-Z0-9_-]), or a function ARN or partial ARN
+// ([arn:aws:lambda:region:]account:function:name[:qualifier]). "." and ".." are not names: the
+// browser would collapse them in the request's path, which then no longer matches its signature.
+const FN_REF = /^(?:(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?\d{12}:function:)?[a-zA-Z0-9_-]{1,64}(?::(?:\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
+
+// functionRef is the function a #/fn/… path names, or null when it names none (a malformed
+// percent-escape, or not a function name or ARN).
+function functionRef(escaped) {
+  let ref;
+  try {
+    ref = decodeURIComponent(escaped);
+  } catch {
+    return null;
+  }
+  return ref.length <= 170 && FN_REF.test(ref) ? ref : null;
+}
+
+function route(message) {
   if (view) view.abort();
   view = new AbortController();
   const signal = view.signal;
   if (!api.credentials()) {
-    signInPage();
+    signInPage(message);
     return;
   }
   header();
   const h = location.hash.replace(/^#/, '') || '/';
   let p;
-  if (h.startsWith('/fn/')) p = functionPage(decodeURIComponent(h.slice(4)), signal);
-  else if (h === '/account') p = accountPage(signal);
+  if (h.startsWith('/fn/')) {
+    const name = functionRef(h.slice(4));
+    if (name === null) {
+      show(errorBox(`Not a function name: "${h.slice(4)}". A function is named by 1 to 64 letters, digits, - and _ ` +
+        '(optionally :version or :alias), or by its ARN.'));
+      return;
+    }
+    p = functionPage(name, signal);
+  } else if (h === '/account') p = accountPage(signal);
   else p = functionsPage(signal);
   p.catch((e) => {
-    if (e.status === 403 && !api.credentials()) signInPage(e.message);
-    else if (!signal.aborted) show(errorBox(e));
+    if (!signal.aborted) show(errorBox(e));
   });
 }
 
-window.addEventListener('hashchange', route);
-api.loadConfig().then(route, (e) => show(errorBox(e)));
+window.addEventListener('hashchange', () => route());
+// A call found the key unknown or disabled (api.request signed out): back to the sign-in page with
+// the gateway's message, unless it is shown already (its own check reports there).
+window.addEventListener(api.SIGNED_OUT, (ev) => {
+  if (!$('#signin-form')) route(ev.detail);
+});
+api.loadConfig().then(() => route(), (e) => show(errorBox(e)));
