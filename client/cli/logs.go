@@ -36,7 +36,7 @@ func newLogsCommand(o *options) *cobra.Command {
 		Short: "Show a function's log lines; -f follows them",
 		Long: "Show the log lines of a function, oldest first, with their time (UTC): what the function printed, and the\n" +
 			"platform's START, END and REPORT lines. --since and --until take RFC 3339 times or a duration before now\n" +
-			"(10m, 2h, 7d; --since defaults to 1h); --request-id keeps one invocation's lines; --filter those that\n" +
+			"(10m, 2h, 7d; --since defaults to 1h before --until or now, and to none with --next-token); --request-id keeps one invocation's lines; --filter those that\n" +
 			"contain the text (case-sensitive); --limit (1-10000, default 1000) is the most lines shown, and --next-token\n" +
 			"continues a listing. -f prints the lines, then follows: new lines appear as they are stored, until Ctrl-C.\n" +
 			"On a terminal REPORT lines are coloured (red for a timeout or an error). -o json prints the page as JSON,\n" +
@@ -48,11 +48,17 @@ func newLogsCommand(o *options) *cobra.Command {
 			if in.Since, err = parseLogsFlagTime("--since", since, now); err != nil {
 				return err
 			}
-			if in.Since.IsZero() {
-				in.Since = now.Add(-defaultLogsSince)
-			}
 			if in.Until, err = parseLogsFlagTime("--until", until, now); err != nil {
 				return err
+			}
+			// Without --since: the hour before --until (else now); with --next-token the token
+			// fixes the start, and a default would skip the lines between it and that hour.
+			switch {
+			case !in.Since.IsZero() || in.NextToken != "":
+			case !in.Until.IsZero():
+				in.Since = in.Until.Add(-defaultLogsSince)
+			default:
+				in.Since = now.Add(-defaultLogsSince)
 			}
 			if follow && !in.Until.IsZero() {
 				return fmt.Errorf("--until cannot be used with -f: a follow has no end")
@@ -76,7 +82,7 @@ func newLogsCommand(o *options) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "after the lines, follow new ones as they are stored (until Ctrl-C)")
-	cmd.Flags().StringVar(&since, "since", "", "the earliest lines: RFC 3339 or a duration before now, 10m, 2h, 7d (default 1h)")
+	cmd.Flags().StringVar(&since, "since", "", "the earliest lines: RFC 3339 or a duration before now, 10m, 2h, 7d (default 1h before --until or now; none with --next-token)")
 	cmd.Flags().StringVar(&until, "until", "", "the latest lines: RFC 3339 or a duration before now")
 	cmd.Flags().StringVar(&in.RequestID, "request-id", "", "only the lines of this invocation")
 	cmd.Flags().StringVar(&in.Filter, "filter", "", "only the lines that contain this text (case-sensitive)")

@@ -127,6 +127,21 @@ func TestLogsCommand(t *testing.T) {
 		}
 	})
 
+	t.Run("next token without since", func(t *testing.T) { // the token fixes the start: no default hour
+		old := time.Now().Add(-90 * time.Minute)
+		storeLines(t, env, old, 0, [3]string{"o1", msg.LogTypeFunction, "at -90m"})
+		storeLines(t, env, old.Add(10*time.Minute), 0, [3]string{"o2", msg.LogTypeFunction, "at -80m"})
+		_, stdout, stderr := run(t, env, "", "logs", "talker", "--since", "2h", "--filter", "at -", "--limit", "1")
+		_, token, _ := strings.Cut(strings.TrimSpace(stderr), "--next-token ")
+		if !strings.HasSuffix(stdout, " at -90m\n") || token == "" {
+			t.Fatalf("first page %q, stderr %q", stdout, stderr)
+		}
+		code, stdout, _ := run(t, env, "", "logs", "talker", "--next-token", token, "--filter", "at -", "--limit", "1")
+		if code != 0 || !strings.HasSuffix(stdout, " at -80m\n") {
+			t.Errorf("after %q: %d %q, want the line at -80m", token, code, stdout)
+		}
+	})
+
 	t.Run("json", func(t *testing.T) {
 		code, stdout, _ := run(t, env, "", "logs", "talker", "--since", since, "--request-id", "r1", "-o", "json")
 		var out lambdaapi.GetFunctionLogsOutput
