@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -39,7 +42,8 @@ func newLogsCommand(o *options) *cobra.Command {
 			"(10m, 2h, 7d; --since defaults to 1h before --until or now, and to none with --next-token); --request-id keeps one invocation's lines; --filter those that\n" +
 			"contain the text (case-sensitive); --limit (1-10000, default 1000) is the most lines shown, and --next-token\n" +
 			"continues a listing. -f prints the lines, then follows: new lines appear as they are stored, until Ctrl-C.\n" +
-			"On a terminal REPORT lines are coloured (red for a timeout or an error). -o json prints the page as JSON,\n" +
+			"-f reconnects by itself after the last line shown when the connection fails or goes silent (45 s).\n" +
+			"On a terminal REPORT lines are coloured (red for a timeout or an error; not with NO_COLOR set). -o json prints the page as JSON,\n" +
 			"or with -f one JSON event per line.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -63,7 +67,7 @@ func newLogsCommand(o *options) *cobra.Command {
 			if follow && !in.Until.IsZero() {
 				return fmt.Errorf("--until cannot be used with -f: a follow has no end")
 			}
-			p := &logPrinter{o: o, colour: isTerminal(o.stdout), stream: follow}
+			p := &logPrinter{o: o, colour: isTerminal(o.stdout) && os.Getenv("NO_COLOR") == "", stream: follow}
 			page, err := o.client().GetFunctionLogs(cmd.Context(), args[0], in)
 			if err != nil {
 				return err
@@ -78,7 +82,7 @@ func newLogsCommand(o *options) *cobra.Command {
 			if n := len(page.Events); n > 0 {
 				f.LastEventID = page.Events[n-1].EventID
 			}
-			return o.client().FollowFunctionLogs(cmd.Context(), args[0], f, p.event)
+			return followLogs(cmd.Context(), o, args[0], f, p.event)
 		},
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "after the lines, follow new ones as they are stored (until Ctrl-C)")
@@ -89,6 +93,58 @@ func newLogsCommand(o *options) *cobra.Command {
 	cmd.Flags().IntVar(&in.Limit, "limit", 0, "the most lines shown, 1-10000 (default 1000)")
 	cmd.Flags().StringVar(&in.NextToken, "next-token", "", "continue a listing (the token it ended with)")
 	return cmd
+}
+
+// Reconnection of `lambdock logs -f`.
+const (
+	// followIdle ends a connection that says nothing for that long (the gateway sends a
+	// keep-alive every 15 s): it is presumably dead, and the follow reconnects.
+	followIdle = 45 * time.Second
+	// followRetryMin and followRetryMax bound the wait before a reconnection (doubling from the
+	// first; back to the first once a connection delivered a line).
+	followRetryMin = time.Second
+	followRetryMax = 30 * time.Second
+)
+
+// followLogs follows until ctx ends (Ctrl-C): when the connection goes silent, ends or fails, it
+// reconnects after the last line printed (Last-Event-ID), waiting a bounded backoff. An error of
+// print, or a refusal of the gateway (4xx), ends it.
+func followLogs(ctx context.Context, o *options, function string, f lambdaclient.FollowLogsInput,
+	print func(lambdaclient.LogStreamEvent) error) error {
+	f.IdleTimeout = followIdle
+	wait := followRetryMin
+	for {
+		var printErr error
+		delivered := false
+		err := o.client().FollowFunctionLogs(ctx, function, f, func(ev lambdaclient.LogStreamEvent) error {
+			if printErr = print(ev); printErr != nil {
+				return printErr
+			}
+			if ev.Event != nil {
+				f.LastEventID, delivered = ev.Event.EventID, true
+			}
+			return nil
+		})
+		var apiErr *lambdaclient.APIError
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case printErr != nil:
+			return printErr
+		case errors.As(err, &apiErr) && apiErr.Status < http.StatusInternalServerError && apiErr.Status != http.StatusTooManyRequests:
+			return err
+		}
+		if delivered {
+			wait = followRetryMin
+		}
+		fmt.Fprintf(o.stderr, "lambdock: the log stream stopped (%v); reconnecting in %s\n", err, wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, followRetryMax)
+	}
 }
 
 // parseLogsFlagTime reads --since or --until: "" (zero), RFC 3339, or a duration before now (10m,
