@@ -36,7 +36,9 @@ type logsQuery struct {
 
 // getFunctionLogs is GET /lambdock/v1/functions/{name}/logs?since=&until=&request_id=&filter=
 // &limit=&next_token=&follow=: the lines of a function of the caller's account, oldest first, as
-// a JSON page (limit 1–10000, default 1000; since defaults to an hour ago), or with follow=true
+// a JSON page (limit 1–10000, default 1000, and at most about logstore.MaxPageBytes of messages;
+// since defaults to an hour before until, else before now, and with next_token to none: the
+// token fixes the start), or with follow=true
 // (or Accept: text/event-stream) as Server-Sent Events of the lines stored from since (default:
 // now) on, until the client goes away (followLogs). An unknown function, or another account's,
 // is 404. A qualifier in {name} is accepted and ignored: every version's lines are the function's.
@@ -55,6 +57,11 @@ func (g *Gateway) getFunctionLogs(c *gin.Context) error {
 	page, err := logstore.Query(c.Request.Context(), g.js, fn.AccountID, fn.Name, q.QueryOptions)
 	if errors.Is(err, logstore.ErrBadToken) {
 		return badLogsToken("next_token")
+	} else if errors.Is(err, logstore.ErrStalled) {
+		e := lambdaerr.New(http.StatusServiceUnavailable, lambdaerr.CodeService,
+			"The logs stream did not deliver the lines in time; try again.")
+		e.Type = "Service"
+		return e
 	} else if err != nil {
 		return err
 	}
@@ -84,11 +91,16 @@ func parseLogsQuery(c *gin.Context, now time.Time) (logsQuery, error) {
 	} else {
 		q.follow = acceptsEventStream(c.Request)
 	}
+	// A continuation (next_token, or Last-Event-ID for a follow) starts at its token: a default
+	// since would drop the lines between it and an hour ago.
+	continued := c.Query("next_token") != "" || q.follow && c.GetHeader(lambdaapi.HeaderLastEventID) != ""
+	sinceGiven := false
 	if s := c.Query("since"); s != "" {
 		if q.Since, err = parseLogsTime("since", s, now); err != nil {
 			return q, err
 		}
-	} else if !q.follow {
+		sinceGiven = true
+	} else if !q.follow && !continued {
 		q.Since = now.Add(-defaultLogsSince)
 	}
 	if s := c.Query("until"); s != "" {
@@ -98,7 +110,10 @@ func parseLogsQuery(c *gin.Context, now time.Time) (logsQuery, error) {
 		if q.Until, err = parseLogsTime("until", s, now); err != nil {
 			return q, err
 		}
-		if q.Until.Before(q.Since) {
+		if !sinceGiven && !continued {
+			q.Since = q.Until.Add(-defaultLogsSince) // the hour before until, not before now
+		}
+		if sinceGiven && q.Until.Before(q.Since) {
 			return q, lambdaerr.InvalidParameter("since (%s) must not be after until (%s).", q.Since.Format(time.RFC3339Nano),
 				q.Until.Format(time.RFC3339Nano))
 		}

@@ -109,11 +109,14 @@ func (g *Gateway) pumpFollow(ctx context.Context, w *sseWriter, function string,
 			return nil
 		case ferr := <-followed:
 			followed <- ferr // for followLogs' wait
-			if ferr != nil && ctx.Err() == nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if ferr != nil {
 				g.log.Warn("logs follow failed", zap.String("function", function), zap.String("request_id", reqID(w.c)),
 					zap.Error(ferr))
 			}
-			return nil
+			return drainFollow(w, items) // the client is still there: what was read reaches it
 		case <-tick.C:
 			err = w.write(": keep-alive\n\n")
 		case it := <-items:
@@ -121,6 +124,20 @@ func (g *Gateway) pumpFollow(ctx context.Context, w *sseWriter, function string,
 		}
 		if err != nil {
 			return err
+		}
+	}
+}
+
+// drainFollow writes the items a follow that ended left buffered, without waiting for more.
+func drainFollow(w *sseWriter, items <-chan sseItem) error {
+	for {
+		select {
+		case it := <-items:
+			if err := w.item(it); err != nil {
+				return err
+			}
+		default:
+			return nil
 		}
 	}
 }

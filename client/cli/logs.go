@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -36,10 +39,11 @@ func newLogsCommand(o *options) *cobra.Command {
 		Short: "Show a function's log lines; -f follows them",
 		Long: "Show the log lines of a function, oldest first, with their time (UTC): what the function printed, and the\n" +
 			"platform's START, END and REPORT lines. --since and --until take RFC 3339 times or a duration before now\n" +
-			"(10m, 2h, 7d; --since defaults to 1h); --request-id keeps one invocation's lines; --filter those that\n" +
+			"(10m, 2h, 7d; --since defaults to 1h before --until or now, and to none with --next-token); --request-id keeps one invocation's lines; --filter those that\n" +
 			"contain the text (case-sensitive); --limit (1-10000, default 1000) is the most lines shown, and --next-token\n" +
 			"continues a listing. -f prints the lines, then follows: new lines appear as they are stored, until Ctrl-C.\n" +
-			"On a terminal REPORT lines are coloured (red for a timeout or an error). -o json prints the page as JSON,\n" +
+			"-f reconnects by itself after the last line shown when the connection fails or goes silent (45 s).\n" +
+			"On a terminal REPORT lines are coloured (red for a timeout or an error; not with NO_COLOR set). -o json prints the page as JSON,\n" +
 			"or with -f one JSON event per line.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -48,16 +52,22 @@ func newLogsCommand(o *options) *cobra.Command {
 			if in.Since, err = parseLogsFlagTime("--since", since, now); err != nil {
 				return err
 			}
-			if in.Since.IsZero() {
-				in.Since = now.Add(-defaultLogsSince)
-			}
 			if in.Until, err = parseLogsFlagTime("--until", until, now); err != nil {
 				return err
+			}
+			// Without --since: the hour before --until (else now); with --next-token the token
+			// fixes the start, and a default would skip the lines between it and that hour.
+			switch {
+			case !in.Since.IsZero() || in.NextToken != "":
+			case !in.Until.IsZero():
+				in.Since = in.Until.Add(-defaultLogsSince)
+			default:
+				in.Since = now.Add(-defaultLogsSince)
 			}
 			if follow && !in.Until.IsZero() {
 				return fmt.Errorf("--until cannot be used with -f: a follow has no end")
 			}
-			p := &logPrinter{o: o, colour: isTerminal(o.stdout), stream: follow}
+			p := &logPrinter{o: o, colour: isTerminal(o.stdout) && os.Getenv("NO_COLOR") == "", stream: follow}
 			page, err := o.client().GetFunctionLogs(cmd.Context(), args[0], in)
 			if err != nil {
 				return err
@@ -72,17 +82,69 @@ func newLogsCommand(o *options) *cobra.Command {
 			if n := len(page.Events); n > 0 {
 				f.LastEventID = page.Events[n-1].EventID
 			}
-			return o.client().FollowFunctionLogs(cmd.Context(), args[0], f, p.event)
+			return followLogs(cmd.Context(), o, args[0], f, p.event)
 		},
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "after the lines, follow new ones as they are stored (until Ctrl-C)")
-	cmd.Flags().StringVar(&since, "since", "", "the earliest lines: RFC 3339 or a duration before now, 10m, 2h, 7d (default 1h)")
+	cmd.Flags().StringVar(&since, "since", "", "the earliest lines: RFC 3339 or a duration before now, 10m, 2h, 7d (default 1h before --until or now; none with --next-token)")
 	cmd.Flags().StringVar(&until, "until", "", "the latest lines: RFC 3339 or a duration before now")
 	cmd.Flags().StringVar(&in.RequestID, "request-id", "", "only the lines of this invocation")
 	cmd.Flags().StringVar(&in.Filter, "filter", "", "only the lines that contain this text (case-sensitive)")
 	cmd.Flags().IntVar(&in.Limit, "limit", 0, "the most lines shown, 1-10000 (default 1000)")
 	cmd.Flags().StringVar(&in.NextToken, "next-token", "", "continue a listing (the token it ended with)")
 	return cmd
+}
+
+// Reconnection of `lambdock logs -f`.
+const (
+	// followIdle ends a connection that says nothing for that long (the gateway sends a
+	// keep-alive every 15 s): it is presumably dead, and the follow reconnects.
+	followIdle = 45 * time.Second
+	// followRetryMin and followRetryMax bound the wait before a reconnection (doubling from the
+	// first; back to the first once a connection delivered a line).
+	followRetryMin = time.Second
+	followRetryMax = 30 * time.Second
+)
+
+// followLogs follows until ctx ends (Ctrl-C): when the connection goes silent, ends or fails, it
+// reconnects after the last line printed (Last-Event-ID), waiting a bounded backoff. An error of
+// print, or a refusal of the gateway (4xx), ends it.
+func followLogs(ctx context.Context, o *options, function string, f lambdaclient.FollowLogsInput,
+	print func(lambdaclient.LogStreamEvent) error) error {
+	f.IdleTimeout = followIdle
+	wait := followRetryMin
+	for {
+		var printErr error
+		delivered := false
+		err := o.client().FollowFunctionLogs(ctx, function, f, func(ev lambdaclient.LogStreamEvent) error {
+			if printErr = print(ev); printErr != nil {
+				return printErr
+			}
+			if ev.Event != nil {
+				f.LastEventID, delivered = ev.Event.EventID, true
+			}
+			return nil
+		})
+		var apiErr *lambdaclient.APIError
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case printErr != nil:
+			return printErr
+		case errors.As(err, &apiErr) && apiErr.Status < http.StatusInternalServerError && apiErr.Status != http.StatusTooManyRequests:
+			return err
+		}
+		if delivered {
+			wait = followRetryMin
+		}
+		fmt.Fprintf(o.stderr, "lambdock: the log stream stopped (%v); reconnecting in %s\n", err, wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, followRetryMax)
+	}
 }
 
 // parseLogsFlagTime reads --since or --until: "" (zero), RFC 3339, or a duration before now (10m,

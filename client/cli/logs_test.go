@@ -3,7 +3,11 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,6 +131,21 @@ func TestLogsCommand(t *testing.T) {
 		}
 	})
 
+	t.Run("next token without since", func(t *testing.T) { // the token fixes the start: no default hour
+		old := time.Now().Add(-90 * time.Minute)
+		storeLines(t, env, old, 0, [3]string{"o1", msg.LogTypeFunction, "at -90m"})
+		storeLines(t, env, old.Add(10*time.Minute), 0, [3]string{"o2", msg.LogTypeFunction, "at -80m"})
+		_, stdout, stderr := run(t, env, "", "logs", "talker", "--since", "2h", "--filter", "at -", "--limit", "1")
+		_, token, _ := strings.Cut(strings.TrimSpace(stderr), "--next-token ")
+		if !strings.HasSuffix(stdout, " at -90m\n") || token == "" {
+			t.Fatalf("first page %q, stderr %q", stdout, stderr)
+		}
+		code, stdout, _ := run(t, env, "", "logs", "talker", "--next-token", token, "--filter", "at -", "--limit", "1")
+		if code != 0 || !strings.HasSuffix(stdout, " at -80m\n") {
+			t.Errorf("after %q: %d %q, want the line at -80m", token, code, stdout)
+		}
+	})
+
 	t.Run("json", func(t *testing.T) {
 		code, stdout, _ := run(t, env, "", "logs", "talker", "--since", since, "--request-id", "r1", "-o", "json")
 		var out lambdaapi.GetFunctionLogsOutput
@@ -189,5 +208,62 @@ func TestLogsFollow(t *testing.T) {
 				t.Errorf("stdout %q, stderr %q", stdout.String(), stderr.String())
 			}
 		})
+	}
+}
+
+// TestLogsFollowReconnects: when the gateway ends the stream, `lambdock logs -f` reconnects
+// after the last line it printed (Last-Event-ID) and goes on printing.
+func TestLogsFollowReconnects(t *testing.T) {
+	var mu sync.Mutex
+	var lastIDs []string
+	event := func(id, text string) string {
+		b, _ := json.Marshal(lambdaapi.FunctionLogEvent{Timestamp: time.Now().UnixMilli(), Message: text, EventID: id})
+		return "id: " + id + "\nevent: log\ndata: " + string(b) + "\n\n"
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("follow") != "true" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"Events":[],"DroppedLines":0}`)
+			return
+		}
+		mu.Lock()
+		lastIDs = append(lastIDs, r.Header.Get(lambdaapi.HeaderLastEventID))
+		n := len(lastIDs)
+		mu.Unlock()
+		w.Header().Set("Content-Type", lambdaapi.ContentTypeEventStream)
+		if n == 1 {
+			_, _ = io.WriteString(w, event("7-0", "before the drop"))
+			return // the stream ends
+		}
+		_, _ = io.WriteString(w, event("8-0", "after the reconnection"))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr testenv.SyncBuffer
+	exited := make(chan int, 1)
+	go func() {
+		exited <- cli.Main(ctx, []string{"--endpoint", srv.URL, "logs", "talker", "-f"}, strings.NewReader(""), &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(logsWait)
+	for !strings.Contains(stdout.String(), "after the reconnection") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reconnection; stdout %q, stderr %q", stdout.String(), stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if code := <-exited; code != cli.ExitOK {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lastIDs) != 2 || lastIDs[0] != "" || lastIDs[1] != "7-0" {
+		t.Errorf("Last-Event-ID of the connections %q, want none then 7-0", lastIDs)
+	}
+	if !strings.Contains(stdout.String(), "before the drop") || !strings.Contains(stderr.String(), "reconnecting") {
+		t.Errorf("stdout %q, stderr %q", stdout.String(), stderr.String())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
@@ -22,6 +23,10 @@ const maxSSELine = 4 << 20
 
 // ErrFollowEnded is returned by FollowFunctionLogs when the gateway ended the stream (it stopped).
 var ErrFollowEnded = errors.New("lambdaclient: the gateway ended the log stream")
+
+// ErrFollowIdle is returned by FollowFunctionLogs when nothing (not even a keep-alive) came for
+// FollowLogsInput.IdleTimeout: the connection is presumably dead.
+var ErrFollowIdle = errors.New("lambdaclient: the log stream went silent")
 
 // GetFunctionLogsInput selects a page of a function's logs; zero fields are left to the gateway
 // (since an hour ago, no end, every line, 1000 lines, the first page).
@@ -78,6 +83,9 @@ type FollowLogsInput struct {
 	RequestID   string
 	Filter      string
 	LastEventID string
+	// IdleTimeout, if positive, ends the follow with ErrFollowIdle when nothing is read for that
+	// long (the gateway sends a keep-alive every 15 s).
+	IdleTimeout time.Duration
 }
 
 // LogStreamEvent is one event of a follow: a line, or (Event nil) a notice that Dropped lines
@@ -88,9 +96,33 @@ type LogStreamEvent struct {
 }
 
 // FollowFunctionLogs follows a function's logs (Server-Sent Events) and hands every event to fn,
-// until ctx ends (it returns nil), fn fails (its error), or the gateway ends the stream
-// (ErrFollowEnded).
-func (c *Client) FollowFunctionLogs(ctx context.Context, function string, in FollowLogsInput, fn func(LogStreamEvent) error) error {
+// until ctx ends (it returns nil), fn fails (its error), the gateway ends the stream
+// (ErrFollowEnded), or nothing comes for in.IdleTimeout (ErrFollowIdle).
+func (c *Client) FollowFunctionLogs(parent context.Context, function string, in FollowLogsInput, fn func(LogStreamEvent) error) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	var idle atomic.Bool
+	var timer *time.Timer
+	if in.IdleTimeout > 0 {
+		timer = time.AfterFunc(in.IdleTimeout, func() {
+			idle.Store(true)
+			cancel()
+		})
+		defer timer.Stop()
+	}
+	err := c.followOnce(ctx, function, in, timer, fn)
+	if parent.Err() != nil {
+		return nil
+	}
+	if idle.Load() {
+		return ErrFollowIdle
+	}
+	return err
+}
+
+// followOnce is one connection of FollowFunctionLogs; every read resets timer (if any).
+func (c *Client) followOnce(ctx context.Context, function string, in FollowLogsInput, timer *time.Timer,
+	fn func(LogStreamEvent) error) error {
 	q := GetFunctionLogsInput{Since: in.Since, RequestID: in.RequestID, Filter: in.Filter}.query()
 	q.Set("follow", "true")
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint+logsPath(function)+"?"+q.Encode(), nil)
@@ -118,11 +150,31 @@ func (c *Client) FollowFunctionLogs(ctx context.Context, function string, in Fol
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse)) // an error body, possibly cut: decodeError copes
 		return decodeError(resp, b)
 	}
-	err = readSSE(resp.Body, fn)
+	var body io.Reader = resp.Body
+	if timer != nil {
+		timer.Reset(in.IdleTimeout)
+		body = &idleReader{r: resp.Body, timer: timer, d: in.IdleTimeout}
+	}
+	err = readSSE(body, fn)
 	if ctx.Err() != nil {
 		return nil
 	}
 	return err
+}
+
+// idleReader resets its timer on every read that returns data.
+type idleReader struct {
+	r     io.Reader
+	timer *time.Timer
+	d     time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.timer.Reset(r.d)
+	}
+	return n, err
 }
 
 // readSSE parses an event stream into fn's events until it ends (ErrFollowEnded).

@@ -66,6 +66,7 @@ func Follow(ctx context.Context, js jetstream.JetStream, account, function strin
 	if err != nil {
 		return fmt.Errorf("logstore: follow %s: %w", subject, err)
 	}
+	defer dropConsumer(ctx, stream, cons)
 	defer it.Stop()
 	if o.Ready != nil {
 		o.Ready()

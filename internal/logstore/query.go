@@ -17,6 +17,15 @@ const (
 	MaxLimit     = 10000
 )
 
+// MaxPageBytes bounds a page by its messages as well as by Limit (as CloudWatch Logs'
+// GetLogEvents does at 1 MB): a page takes no further event once its messages reach it (it holds
+// at least one event, of at most a line's size), and NextToken continues after its last.
+const MaxPageBytes = 1 << 20
+
+// ErrStalled is the error of a query whose next batch did not come within its wait before it
+// read any selected line or batch up to the end it saw: the stream is slow; try again.
+var ErrStalled = errors.New("logstore: the logs stream did not deliver the lines in time")
+
 // Bounds of a read.
 const (
 	// StoreLag is how long after a line's time its batch may be stored and still be found by a
@@ -26,13 +35,14 @@ const (
 	StoreLag = time.Minute
 	// pullBuffer is how many batches (of at most MaxBatchBytes) a read buffers ahead.
 	pullBuffer = 8
-	// idleWait ends a query whose next batch does not come: the batches up to the end it saw
-	// were removed (retention) while it read.
+	// idleWait ends a query whose next batch does not come (stalled): the batches up to the end
+	// it saw were removed (retention) while it read, or the stream is slow.
 	idleWait = 10 * time.Second
-	// consumerIdle is how long the server keeps a read's consumer once it stops pulling (a read
-	// stops its iterator but does not delete the consumer; an ordered consumer that is removed
-	// while it is still used is made again where it was).
+	// consumerIdle is how long the server keeps a read's consumer once it stops pulling, should
+	// the read fail to delete it (dropConsumer).
 	consumerIdle = 30 * time.Second
+	// deleteWait bounds the deletion of a read's consumer once the read is done.
+	deleteWait = 5 * time.Second
 )
 
 // QueryOptions selects a page of a function's lines.
@@ -50,7 +60,8 @@ type Page struct {
 	// Events are the selected lines, oldest first (in stored order).
 	Events []Event
 	// NextToken continues the query (QueryOptions.After) when more lines were selected than
-	// Limit; empty when the page holds the last of them.
+	// Limit or than fit in MaxPageBytes, or when the stream stopped delivering before the end;
+	// empty when the page holds the last of them.
 	NextToken string
 	// Dropped is the sum of the lines the batches read say were dropped before them (the store
 	// or the relay was slow).
@@ -60,7 +71,9 @@ type Page struct {
 // Query reads the function's lines that o selects, up to o.Limit, from the stream as it is when
 // the call begins: lines stored later are left for a follow. It reads the function's batches
 // from Since (or o.After) with an ordered consumer, one batch at a time, keeping at most
-// o.Limit events; a missing stream or a function without lines is an empty page.
+// o.Limit events and about MaxPageBytes of messages; a missing stream or a function without lines
+// is an empty page. A read that stalls before the end returns the page so far with a NextToken
+// (ErrStalled if it read nothing).
 func Query(ctx context.Context, js jetstream.JetStream, account, function string, o QueryOptions) (Page, error) {
 	page := Page{Events: []Event{}}
 	if o.Limit <= 0 {
@@ -116,6 +129,9 @@ type reader struct {
 	end   uint64   // the last batch of the function when the query began
 	page  *Page
 	tail  int64 // Dropped of the batches read since the page's last event
+	bytes int   // the size of the page's messages
+	// last is the position of the last event of the last batch read (Seq 0: none read yet).
+	last Position
 }
 
 // run reads batches until the end, Until, or one event more than the limit.
@@ -129,6 +145,7 @@ func (r *reader) run(ctx context.Context, stream jetstream.Stream, cfg jetstream
 	if err != nil {
 		return fmt.Errorf("logstore: read %s: %w", subject, err)
 	}
+	defer dropConsumer(ctx, stream, cons)
 	defer it.Stop()
 	more, err := r.scan(ctx, it)
 	if err != nil {
@@ -140,12 +157,25 @@ func (r *reader) run(ctx context.Context, stream jetstream.Stream, cfg jetstream
 	return nil
 }
 
+// dropConsumer deletes a read's ordered consumer once its iterator is stopped, so that it does
+// not stay on the stream for consumerIdle. It waits at most deleteWait, even once ctx is done.
+func dropConsumer(ctx context.Context, stream jetstream.Stream, cons jetstream.Consumer) {
+	info := cons.CachedInfo()
+	if info == nil {
+		return // never made
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteWait)
+	defer cancel()
+	// Not found: the server removed it already. Any other failure leaves it to consumerIdle.
+	_ = stream.DeleteConsumer(ctx, info.Name)
+}
+
 // scan reads batches and reports whether it stopped at an event beyond the limit.
 func (r *reader) scan(ctx context.Context, it jetstream.MessagesContext) (bool, error) {
 	for {
 		m, err := next(ctx, it)
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return false, nil // the rest was removed (retention) while we read
+			return r.stalled()
 		}
 		if err != nil {
 			return false, err
@@ -162,6 +192,9 @@ func (r *reader) scan(ctx context.Context, it jetstream.MessagesContext) (bool, 
 		if err != nil {
 			continue // not a batch of the relay's: it holds no line to show, and must not hide the rest
 		}
+		if len(b.Events) > 0 && (r.after.Seq == 0 || seq > r.after.Seq) {
+			r.last = Position{Seq: seq, Index: len(b.Events) - 1}
+		}
 		if r.take(seq, b) {
 			return true, nil
 		}
@@ -169,6 +202,22 @@ func (r *reader) scan(ctx context.Context, it jetstream.MessagesContext) (bool, 
 			return false, nil
 		}
 	}
+}
+
+// stalled ends a scan whose next batch did not come within idleWait (see scan). The batches up
+// to the end it saw may have been removed (retention) while it read, or the stream is slow: the
+// page so far is returned with a NextToken that continues after it, so that no line is passed
+// over; with nothing read, ErrStalled.
+func (r *reader) stalled() (bool, error) {
+	switch {
+	case len(r.page.Events) > 0: // continue after its last event, as a page ended by Limit
+		r.page.NextToken = r.page.Events[len(r.page.Events)-1].Pos.String()
+		return true, nil
+	case r.last.Seq > 0: // continue after the last batch read, whose Dropped this page counts
+		r.page.NextToken = r.last.String()
+		return false, nil
+	}
+	return false, ErrStalled
 }
 
 // next waits at most idleWait for the next batch.
@@ -191,11 +240,12 @@ func (r *reader) take(seq uint64, b msg.LogBatch) bool {
 		if r.after.Seq > 0 && !pos.after(r.after) || !r.o.keeps(e) {
 			continue
 		}
-		if len(r.page.Events) == r.o.Limit {
-			r.page.NextToken = r.page.Events[len(r.page.Events)-1].Pos.String()
+		if n := len(r.page.Events); n == r.o.Limit || n > 0 && r.bytes >= MaxPageBytes {
+			r.page.NextToken = r.page.Events[n-1].Pos.String()
 			return true
 		}
 		r.page.Events = append(r.page.Events, Event{Pos: pos, Version: b.Version, Stream: b.Stream, LogEvent: e})
+		r.bytes += len(e.Message)
 		r.page.Dropped += r.tail
 		r.tail = 0
 	}

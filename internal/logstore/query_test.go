@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,4 +259,74 @@ func TestQueryBoundedByLimit(t *testing.T) {
 		t.Errorf("%d events from %q to %q, NextToken %q", len(page.Events), page.Events[0].Message,
 			page.Events[len(page.Events)-1].Message, page.NextToken)
 	}
+}
+
+// TestQueryBoundedByBytes reads lines of 256 KiB: a page stops once its messages reach
+// MaxPageBytes, and its NextToken continues with the rest.
+func TestQueryBoundedByBytes(t *testing.T) {
+	js := newStream(t)
+	base := time.Now().Add(-time.Second)
+	big := strings.Repeat("x", 256<<10-2)
+	for i := range 6 {
+		publish(t, js, msg.LogBatch{Account: acctA, Function: "big", Version: "1", Stream: "s",
+			Events: []msg.LogEvent{line(base, i, "r", fmt.Sprintf("%d:%s", i, big))}})
+	}
+	ctx := context.Background()
+	page, err := logstore.Query(ctx, js, acctA, "big", logstore.QueryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Events) != 4 || page.NextToken != page.Events[3].ID() {
+		t.Fatalf("first page: %d events, NextToken %q; want 4 (1 MiB) and a token", len(page.Events), page.NextToken)
+	}
+	page, err = logstore.Query(ctx, js, acctA, "big", logstore.QueryOptions{After: page.NextToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Events) != 2 || page.NextToken != "" || !strings.HasPrefix(page.Events[0].Message, "4:") {
+		t.Errorf("second page: %d events, NextToken %q; want the last 2 and no token", len(page.Events), page.NextToken)
+	}
+}
+
+// TestQueryDeletesConsumer: once a query or a follow returns, its consumer is gone from the
+// stream (not left for the server to remove when idle).
+func TestQueryDeletesConsumer(t *testing.T) {
+	js := newStream(t)
+	fixture(t, js, time.Now())
+	ctx := context.Background()
+	stream, err := js.Stream(ctx, msg.StreamLogs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noConsumers := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			info, err := stream.Info(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.State.Consumers == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after %s: %d consumers on the stream, want none", what, info.State.Consumers)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if _, err := logstore.Query(ctx, js, acctA, "alpha", logstore.QueryOptions{Limit: 2}); err != nil {
+		t.Fatal(err)
+	}
+	noConsumers("a query")
+	fctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- logstore.Follow(fctx, js, acctA, "alpha", logstore.FollowOptions{Ready: cancel},
+			func(logstore.Event) error { return nil })
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	noConsumers("a follow")
 }
