@@ -1,16 +1,20 @@
 package store
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
 
-// Function is one function's stored configuration ($LATEST).
+// Function is one function's stored configuration: its $LATEST (Version 0), or a published
+// version (Version ≥ 1), which never changes.
 type Function struct {
-	AccountID    string // the owning account (tenant.AccountID shape)
-	Name         string
+	AccountID string // the owning account (tenant.AccountID shape)
+	Name      string
+	// Version is 0 for $LATEST, else the published version's number.
+	Version      int
 	Runtime      string
 	Role         string
 	Handler      string
@@ -54,13 +58,21 @@ type FunctionLayer struct {
 	UnzippedSize int64 `json:"unzipped_size,omitempty"`
 }
 
-// Spec is what an invoker needs to run the function's $LATEST version (the region is the
+// VersionName is the version as Lambda names it: "$LATEST", or the number.
+func (f *Function) VersionName() string {
+	if f.Version == 0 {
+		return function.LatestVersion
+	}
+	return strconv.Itoa(f.Version)
+}
+
+// Spec is what an invoker needs to run this version of the function (the region is the
 // caller's to set).
 func (f *Function) Spec() function.Spec {
 	return function.Spec{
 		Name:        f.Name,
 		AccountID:   f.AccountID,
-		Version:     function.LatestVersion,
+		Version:     f.VersionName(),
 		Runtime:     f.Runtime,
 		Handler:     f.Handler,
 		MemoryMB:    f.MemoryMB,

@@ -154,12 +154,13 @@ func scanFunction(row pgx.Row) (*Function, error) {
 	return &f, nil
 }
 
-// HasCode reports whether one of the account's functions or layer versions has the code with
+// HasCode reports whether one of the account's functions, function versions or layer versions has the code with
 // hex SHA-256 sum, so that a package is served only to an account that deployed it.
 func (s *Store) HasCode(ctx context.Context, account, sum string) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM functions
 			WHERE account_id = $1 AND code_sha256 = $2)
+		OR EXISTS (SELECT 1 FROM function_versions WHERE account_id = $1 AND code_sha256 = $2)
 		OR EXISTS (SELECT 1 FROM layer_versions WHERE account_id = $1 AND code_sha256 = $2)`,
 		account, sum).Scan(&ok)
 	if err != nil {

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgerrcode"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Provisioned concurrency statuses (Lambda's ProvisionedConcurrencyStatusEnum).
+const (
+	ProvisionedInProgress = "IN_PROGRESS"
+	ProvisionedReady      = "READY"
+	ProvisionedFailed     = "FAILED"
+)
+
+// ProvisionedConfig is a provisioned concurrency configuration of a version or an alias.
+type ProvisionedConfig struct {
+	AccountID    string
+	FunctionName string
+	Qualifier    string // a version number or an alias name (never $LATEST)
+	Requested    int    // ProvisionedConcurrentExecutions
+	Allocated    int    // environments initialised and kept ready (the provisioner's)
+	Status       string // Provisioned*
+	StatusReason string
+	LastModified time.Time
+}
+
+// provisionedColumns is the column list every provisioned concurrency query reads, in
+// scanProvisioned's order.
+const provisionedColumns = `account_id, function_name, qualifier, requested, allocated, status, status_reason,
+	last_modified`
+
+// PutProvisionedConfig creates or replaces the configuration of c's qualifier with c.Requested,
+// IN_PROGRESS and nothing allocated yet when the request changed (a Put of the same number keeps
+// the status), and returns it. It returns ErrNotFound when there is no such function.
+func (s *Store) PutProvisionedConfig(ctx context.Context, c *ProvisionedConfig) (*ProvisionedConfig, error) {
+	_, mod := newRevision()
+	out, err := scanProvisioned(s.pool.QueryRow(ctx, `INSERT INTO provisioned_concurrency (`+provisionedColumns+`)
+		VALUES ($1, $2, $3, $4, 0, 'IN_PROGRESS', '', $5)
+		ON CONFLICT (account_id, function_name, qualifier) DO UPDATE SET
+			requested = EXCLUDED.requested, last_modified = EXCLUDED.last_modified,
+			status = CASE WHEN provisioned_concurrency.requested = EXCLUDED.requested
+				THEN provisioned_concurrency.status ELSE 'IN_PROGRESS' END,
+			status_reason = CASE WHEN provisioned_concurrency.requested = EXCLUDED.requested
+				THEN provisioned_concurrency.status_reason ELSE '' END
+		RETURNING `+provisionedColumns, c.AccountID, c.FunctionName, c.Qualifier, c.Requested, mod))
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.ForeignKeyViolation {
+		return nil, fmt.Errorf("store: function %s: %w", c.FunctionName, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: put provisioned concurrency of %s:%s: %w", c.FunctionName, c.Qualifier, err)
+	}
+	return out, nil
+}
+
+// GetProvisionedConfig returns the configuration of the qualifier, or ErrNotFound.
+func (s *Store) GetProvisionedConfig(ctx context.Context, account, fn, qualifier string) (*ProvisionedConfig, error) {
+	c, err := scanProvisioned(s.pool.QueryRow(ctx, `SELECT `+provisionedColumns+` FROM provisioned_concurrency
+		WHERE account_id = $1 AND function_name = $2 AND qualifier = $3`, account, fn, qualifier))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("store: provisioned concurrency of %s:%s: %w", fn, qualifier, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get provisioned concurrency of %s:%s: %w", fn, qualifier, err)
+	}
+	return c, nil
+}
+
+// DeleteProvisionedConfig deletes the configuration of the qualifier, or returns ErrNotFound.
+func (s *Store) DeleteProvisionedConfig(ctx context.Context, account, fn, qualifier string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM provisioned_concurrency WHERE account_id = $1 AND function_name = $2
+		AND qualifier = $3`, account, fn, qualifier)
+	if err != nil {
+		return fmt.Errorf("store: delete provisioned concurrency of %s:%s: %w", fn, qualifier, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: provisioned concurrency of %s:%s: %w", fn, qualifier, ErrNotFound)
+	}
+	return nil
+}
+
+// ListProvisionedConfigs returns up to maxItems configurations of the account's function
+// (DefaultMaxItems when maxItems <= 0) with qualifiers after marker, in qualifier order, and the
+// next marker ("" on the last page).
+func (s *Store) ListProvisionedConfigs(ctx context.Context, account, fn, marker string, maxItems int) ([]*ProvisionedConfig, string, error) {
+	return listPage(ctx, s, "provisioned concurrency", `SELECT `+provisionedColumns+` FROM provisioned_concurrency
+		WHERE account_id = $1 AND function_name = $2 AND qualifier > $3 ORDER BY qualifier LIMIT $4`,
+		func(r pgx.CollectableRow) (*ProvisionedConfig, error) { return scanProvisioned(r) },
+		func(c *ProvisionedConfig) string { return c.Qualifier }, maxItems, account, fn, marker)
+}
+
+// AllProvisionedConfigs returns every account's configurations: what the provisioner keeps
+// ready.
+func (s *Store) AllProvisionedConfigs(ctx context.Context) ([]*ProvisionedConfig, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+provisionedColumns+` FROM provisioned_concurrency
+		ORDER BY account_id, function_name, qualifier`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list provisioned concurrency: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*ProvisionedConfig, error) { return scanProvisioned(r) })
+	if err != nil {
+		return nil, fmt.Errorf("store: list provisioned concurrency: %w", err)
+	}
+	return out, nil
+}
+
+// SetProvisionedStatus records what the provisioner achieved for the configuration of the
+// qualifier, when it still requests requested (a Put meanwhile wins). It reports whether it
+// wrote.
+func (s *Store) SetProvisionedStatus(ctx context.Context, account, fn, qualifier string, requested, allocated int,
+	status, reason string) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE provisioned_concurrency SET allocated = $5, status = $6, status_reason = $7
+		WHERE account_id = $1 AND function_name = $2 AND qualifier = $3 AND requested = $4
+			AND (allocated, status, status_reason) IS DISTINCT FROM ($5, $6, $7)`,
+		account, fn, qualifier, requested, allocated, status, reason)
+	if err != nil {
+		return false, fmt.Errorf("store: set provisioned concurrency status of %s:%s: %w", fn, qualifier, err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// ProvisionedTotal returns the sum of the provisioned concurrency requested on the account's
+// function, on every qualifier but except ("" for none): what a reservation must leave room for.
+func (s *Store) ProvisionedTotal(ctx context.Context, account, fn, except string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(requested), 0) FROM provisioned_concurrency
+		WHERE account_id = $1 AND function_name = $2 AND qualifier <> $3`, account, fn, except).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: sum provisioned concurrency of %s: %w", fn, err)
+	}
+	return n, nil
+}
+
+// scanProvisioned reads one row of provisionedColumns.
+func scanProvisioned(row pgx.Row) (*ProvisionedConfig, error) {
+	var c ProvisionedConfig
+	err := row.Scan(&c.AccountID, &c.FunctionName, &c.Qualifier, &c.Requested, &c.Allocated, &c.Status,
+		&c.StatusReason, &c.LastModified)
+	if err != nil {
+		return nil, err
+	}
+	c.LastModified = c.LastModified.UTC()
+	return &c, nil
+}
