@@ -1,3 +1,4 @@
+ALTER TABLE invocations DROP COLUMN provisioned;
 DELETE FROM function_urls WHERE qualifier <> '';
 ALTER TABLE function_urls DROP CONSTRAINT function_urls_pkey;
 ALTER TABLE function_urls DROP COLUMN qualifier;

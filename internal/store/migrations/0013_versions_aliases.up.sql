@@ -81,3 +81,8 @@ CREATE TABLE provisioned_concurrency (
 ALTER TABLE function_urls ADD COLUMN qualifier text NOT NULL DEFAULT '';
 ALTER TABLE function_urls DROP CONSTRAINT function_urls_pkey;
 ALTER TABLE function_urls ADD CONSTRAINT function_urls_pkey PRIMARY KEY (account_id, function_name, qualifier);
+
+-- Usage: an invocation served by a provisioned environment (priced at the provisioned rate, its
+-- init is not billed), and the environments' provisioned time (invocation_type 'provisioned':
+-- one row per environment and interval, not a request).
+ALTER TABLE invocations ADD COLUMN provisioned bool NOT NULL DEFAULT false;
