@@ -59,6 +59,8 @@ const (
 	accountsPath    = "/lambdock/v1/accounts"
 	keysPath        = "/lambdock/v1/keys"
 	schedulesPath   = "/lambdock/v1/schedules"
+	// functionsExtPath holds Lambdock's own function operations (alias rollback).
+	functionsExtPath = "/lambdock/v1/functions"
 	urlConfigPath   = "/2021-10-31/functions/:name/url"
 	noBody          = maxConfigRequest // GET and DELETE carry no body; a stray one is bounded anyway
 	lambdaService   = "lambda"
@@ -88,6 +90,18 @@ func (g *Gateway) apiRoutes() []route {
 			maxConfigRequest, g.updateFunctionConfiguration),
 		l(http.MethodPut, fns+"/:name/code", "UpdateFunctionCode", accessOwner, resFunction, maxCodeRequest,
 			g.updateFunctionCode),
+		l(http.MethodPost, fns+"/:name/versions", "PublishVersion", accessOwner, resFunction, maxConfigRequest,
+			g.publishVersion),
+		l(http.MethodGet, fns+"/:name/versions", "ListVersionsByFunction", accessOwner, resFunction, noBody,
+			g.listVersionsByFunction),
+		l(http.MethodPost, fns+"/:name/aliases", "CreateAlias", accessOwner, resFunction, maxConfigRequest, g.createAlias),
+		l(http.MethodGet, fns+"/:name/aliases", "ListAliases", accessOwner, resFunction, noBody, g.listAliases),
+		l(http.MethodGet, fns+"/:name/aliases/:alias", "GetAlias", accessOwner, resFunction, noBody, g.getAlias),
+		l(http.MethodPut, fns+"/:name/aliases/:alias", "UpdateAlias", accessOwner, resFunction, maxConfigRequest,
+			g.updateAlias),
+		l(http.MethodDelete, fns+"/:name/aliases/:alias", "DeleteAlias", accessOwner, resFunction, noBody, g.deleteAlias),
+		x(http.MethodPost, functionsExtPath+"/:name/aliases/:alias/rollback", "RollbackAlias", accessOwner, resFunction,
+			noBody, g.rollbackAlias),
 		l(http.MethodPost, fns+"/:name/invocations", "InvokeFunction", accessInvoke, resFunction,
 			rules.MaxInvokeRequest, g.invoke),
 		x(http.MethodGet, invocationsPath+"/:requestId", "GetInvocation", accessOwner, resNone, noBody, g.getInvocation),
