@@ -19,6 +19,9 @@ import (
 	"github.com/lambdock/lambdock/internal/store"
 )
 
+// functionsExtPath holds Lambdock's own function operations (alias rollback).
+const functionsExtPath = "/lambdock/v1/functions"
+
 // maxAliasNameLen bounds an alias name.
 const maxAliasNameLen = 128
 

@@ -55,16 +55,14 @@ func (r route) action() string { return r.service + ":" + r.operation }
 
 // Paths of the API.
 const (
-	functionsPath = "/2015-03-31/functions"
-	accountsPath  = "/lambdock/v1/accounts"
-	keysPath      = "/lambdock/v1/keys"
-	schedulesPath = "/lambdock/v1/schedules"
-	// functionsExtPath holds Lambdock's own function operations (alias rollback).
-	functionsExtPath = "/lambdock/v1/functions"
-	urlConfigPath    = "/2021-10-31/functions/:name/url"
-	noBody           = maxConfigRequest // GET and DELETE carry no body; a stray one is bounded anyway
-	lambdaService    = "lambda"
-	lambdockService  = "lambdock"
+	functionsPath   = "/2015-03-31/functions"
+	accountsPath    = "/lambdock/v1/accounts"
+	keysPath        = "/lambdock/v1/keys"
+	schedulesPath   = "/lambdock/v1/schedules"
+	urlConfigPath   = "/2021-10-31/functions/:name/url"
+	noBody          = maxConfigRequest // GET and DELETE carry no body; a stray one is bounded anyway
+	lambdaService   = "lambda"
+	lambdockService = "lambdock"
 )
 
 // apiRoutes is the table of every authenticated API route: the one place that decides each
