@@ -78,9 +78,9 @@ func TestVersionsAndAliases(t *testing.T) {
 			l.deployCode(t, fn, "four")
 			var v1 lambdaapi.FunctionConfiguration
 			l.apiJSON(t, http.MethodGet, "/2015-03-31/functions/"+fn+"/configuration?Qualifier=1", "", http.StatusOK, &v1)
-			if v1.CodeSha256 != published[1].CodeSha256 || v1.Version != "1" || v1.RevisionId != published[1].RevisionId {
+			if v1.CodeSha256 != published[1].CodeSha256 || v1.Version != "1" || v1.RevisionID != published[1].RevisionID {
 				t.Errorf("version 1 after code updates: code %s rev %s, published with %s rev %s",
-					v1.CodeSha256, v1.RevisionId, published[1].CodeSha256, published[1].RevisionId)
+					v1.CodeSha256, v1.RevisionID, published[1].CodeSha256, published[1].RevisionID)
 			}
 			if version, code := l.ranCode(t, fn+":1"); version != "1" || code != "one" {
 				t.Errorf("version 1 ran %s with code %q, want one", version, code)

@@ -139,6 +139,7 @@ type Store interface {
 
 	BillingStore
 	StatsStore
+	VersionStore
 	RouteStore
 }
 
