@@ -108,7 +108,9 @@ func TestREADMEVersionsCLI(t *testing.T) {
 			t.Errorf("%s runs code %q, want %q", name, code, want)
 		}
 	}
-	var versions struct{ Versions []lambdaapi.FunctionConfiguration }
+	var versions struct {
+		Versions []lambdaapi.FunctionConfiguration
+	}
 	l.apiJSON(t, http.MethodGet, "/2015-03-31/functions/hello2/versions", "", http.StatusOK, &versions)
 	var got []string
 	for _, v := range versions.Versions {
