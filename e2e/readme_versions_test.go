@@ -76,7 +76,11 @@ func TestREADMEVersionsCLI(t *testing.T) {
 	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE="+filepath.Join(work, "no-aws-config"), "AWS_PAGER=",
 		"HOME="+work)
 	out, err := cmd.CombinedOutput()
-	t.Logf("the README's block printed:\n%s", out)
+	defer func() {
+		if t.Failed() {
+			t.Logf("the README's block printed:\n%s", out)
+		}
+	}()
 	if err != nil {
 		t.Fatalf("the README's block failed: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lambdock/lambdock/client/cli"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/testsupport/lambdockdtest"
 	"github.com/lambdock/lambdock/invoker/sandbox"
@@ -143,6 +144,17 @@ func (l *lambdockd) deployCode(t testing.TB, name, code string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "code.txt"), []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	project, err := os.OpenFile(filepath.Join(dir, cli.ProjectFile), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = project.WriteString("include: [code.txt]\n")
+	if cerr := project.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	l.deployDir(t, dir)
