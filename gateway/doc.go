@@ -29,9 +29,14 @@
 //     presigned with the caller's key for 10 minutes (sigv4.Presign), as Lambda's S3 link is.
 //     DeleteFunction leaves the zip in the content-addressed code store, where other functions
 //     may share it.
-//   - Only $LATEST exists: Qualifier $LATEST (or none) is accepted, any other qualifier is Lambda's
-//     404 for that qualified ARN. Versions, aliases, images and S3 code are refused with
-//     InvalidParameterValueException rather than silently ignored.
+//   - Qualifiers: Invoke takes $LATEST, a published version or an alias (cache.go: what a
+//     qualifier resolves to, store.ResolveQualifier, is cached per account, function and
+//     qualifier, dropped by the function's change events; an alias with an additional version draws it per invocation by
+//     its weight); an Event keeps its qualifier and the version is resolved when each attempt
+//     starts. Event invoke configs take $LATEST, a version or an alias; function URLs the
+//     unqualified function or an alias. A qualifier that names nothing is Lambda's 404 for that
+//     qualified ARN. S3 code is refused with InvalidParameterValueException rather than silently
+//     ignored.
 //   - Layers (layers.go, function_layers.go) belong to one account, like functions: a layer ARN of
 //     another account is a 404 (or, in a function's Layers, "does not exist"). A version's zip
 //     goes into the code store like a function's, and its Content.Location is served by the same
