@@ -218,6 +218,19 @@ func TestEventInvokeConfigQualified(t *testing.T) {
 			body: []byte(`{"MaximumRetryAttempts":1}`)})
 		wantError(t, resp, b, http.StatusNotFound, "ResourceNotFoundException", "The function doesn't exist.")
 	}
+	// A destination may be a version or an alias of another function, if it exists.
+	versioned(t, env, "dest")
+	for q, status := range map[string]int{"prod": http.StatusOK, "2": http.StatusOK, "beta": http.StatusBadRequest} {
+		dest := "arn:aws:lambda:us-east-1:000000000000:function:dest:" + q
+		resp, b := do(t, env, call{method: http.MethodPut, path: eventConfigURL("fn:prod"),
+			body: []byte(`{"DestinationConfig":{"OnSuccess":{"Destination":"` + dest + `"}}}`)})
+		if resp.StatusCode != status {
+			t.Errorf("destination %s: %d %s, want %d", dest, resp.StatusCode, b, status)
+		}
+		if status == http.StatusBadRequest {
+			wantError(t, resp, b, status, "InvalidParameterValueException", "The destination ARN "+dest+" is invalid.")
+		}
+	}
 	resp, b = do(t, env, call{method: http.MethodDelete, path: eventConfigURL("fn") + "?Qualifier=1"})
 	if resp.StatusCode != http.StatusNoContent {
 		t.Errorf("delete on 1: %d %s", resp.StatusCode, b)
