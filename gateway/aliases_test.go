@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lambdock/lambdock/client/lambdaclient"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
 )
@@ -213,4 +214,46 @@ func TestAliasLifecycle(t *testing.T) {
 	wantError(t, resp, b, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+fnARN+"fn:prod")
 	resp, b = do(t, env, call{method: http.MethodDelete, path: "/2015-03-31/functions/none/aliases/prod"})
 	wantError(t, resp, b, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+fnARN+"none")
+}
+
+// TestVersionsAndAliasesPerAccount keeps versions and aliases in their account: another account
+// sees its own function of the same name, and an ARN of another account is 404.
+func TestVersionsAndAliasesPerAccount(t *testing.T) {
+	env := gatewaytest.New(t)
+	ctx := context.Background()
+	a, b := twoAccounts(t, env)
+	for _, c := range []*lambdaclient.Client{a, b} {
+		createFunctionWith(t, c, "same")
+	}
+	if _, err := a.PublishVersion(ctx, "same", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateAlias(ctx, "same", &lambdaapi.CreateAliasInput{Name: "prod", FunctionVersion: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	arnA := "arn:aws:lambda:us-east-1:" + idA + ":function:same"
+	for _, name := range []string{"same:1", "same:prod", arnA + ":1", arnA + ":prod"} {
+		if _, err := b.GetFunctionConfiguration(ctx, name); !lambdaclient.IsNotFound(err) {
+			t.Errorf("B reads %s: %v, want 404", name, err)
+		}
+	}
+	if _, err := b.GetAlias(ctx, "same", "prod"); !lambdaclient.IsNotFound(err) {
+		t.Errorf("B's GetAlias(same, prod): %v, want 404", err)
+	}
+	if _, err := b.CreateAlias(ctx, arnA, &lambdaapi.CreateAliasInput{Name: "x", FunctionVersion: "$LATEST"}); !lambdaclient.IsNotFound(err) {
+		t.Errorf("B creates an alias on A's ARN: %v, want 404", err)
+	}
+	if _, err := b.PublishVersion(ctx, arnA, nil); !lambdaclient.IsNotFound(err) {
+		t.Errorf("B publishes A's function: %v, want 404", err)
+	}
+	page, err := b.ListVersionsByFunction(ctx, "same", "", 0)
+	if err != nil || len(page.Versions) != 1 {
+		t.Errorf("B's versions: %+v, %v; want $LATEST only", page, err)
+	}
+	if err := b.DeleteFunction(ctx, arnA+":1"); !lambdaclient.IsNotFound(err) {
+		t.Errorf("B deletes A's version: %v, want 404", err)
+	}
+	if cfg, err := a.GetFunctionConfiguration(ctx, "same:prod"); err != nil || cfg.Version != "1" {
+		t.Errorf("A's alias after B's attempts: %+v, %v", cfg, err)
+	}
 }
