@@ -212,12 +212,14 @@ func (g *Gateway) publish(ctx context.Context, f *store.Function, in store.Publi
 }
 
 // listVersionsByFunction is ListVersionsByFunction: GET …/{name}/versions?Marker=&MaxItems=,
-// $LATEST first (its marker is "$LATEST"), then the published versions, oldest first.
+// $LATEST first (its marker is "$LATEST"), then the published versions, oldest first; at most
+// 50 per page whatever MaxItems asks (lambda-api.md §9.7).
 func (g *Gateway) listVersionsByFunction(c *gin.Context) error {
 	maxItems, err := queryMaxItems(c, lambdaapi.DefaultListMaxItems, lambdaapi.MaxListMaxItems)
 	if err != nil {
 		return err
 	}
+	maxItems = min(maxItems, lambdaapi.DefaultListMaxItems)
 	f, err := g.lookupParam(c)
 	if err != nil {
 		return err
