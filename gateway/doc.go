@@ -29,14 +29,28 @@
 //     presigned with the caller's key for 10 minutes (sigv4.Presign), as Lambda's S3 link is.
 //     DeleteFunction leaves the zip in the content-addressed code store, where other functions
 //     may share it.
-//   - Qualifiers: Invoke takes $LATEST, a published version or an alias (cache.go: what a
-//     qualifier resolves to, store.ResolveQualifier, is cached per account, function and
-//     qualifier, dropped by the function's change events; an alias with an additional version draws it per invocation by
-//     its weight); an Event keeps its qualifier and the version is resolved when each attempt
-//     starts. Event invoke configs take $LATEST, a version or an alias; function URLs the
-//     unqualified function or an alias. A qualifier that names nothing is Lambda's 404 for that
-//     qualified ARN. S3 code is refused with InvalidParameterValueException rather than silently
-//     ignored.
+//   - Versions and aliases (versions.go, aliases.go): PublishVersion copies $LATEST into an
+//     immutable numbered version (store.PublishVersion; an unchanged $LATEST returns the newest
+//     version), also with Publish on CreateFunction and UpdateFunctionCode. GetFunction,
+//     GetFunctionConfiguration and DeleteFunction take a Qualifier (lookupQualified): a version,
+//     or an alias, which reads as the version it points to with the alias's ARN. Operations that
+//     change a function or its function-wide settings take $LATEST only (lookup): any other
+//     qualifier is Lambda's 404 for that qualified ARN, so a version never changes. A
+//     version's FunctionConfiguration has Version "N" and FunctionArn …:name:N. Aliases route to
+//     one version plus at most one additional version with a weight; the gateway checks that the
+//     versions exist (the store does not). Every change publishes msg.FunctionChanged, which
+//     drops the invoke path's cached versions and aliases. Aliases keep their last versions, and
+//     POST /lambdock/v1/functions/{name}/aliases/{alias}/rollback moves one back. Messages and
+//     codes follow Lambda's (ValidationException for the request model's checks of alias names
+//     and weights), as recorded in LocalStack's AWS-validated snapshots. S3 code is refused with
+//     InvalidParameterValueException rather than silently ignored.
+//   - Invoking a qualifier (invoke.go, cache.go): Invoke takes $LATEST, a published version or
+//     an alias; what a qualifier resolves to (store.ResolveQualifier) is cached per account,
+//     function and qualifier and dropped by the function's change events, and an alias with an
+//     additional version draws it per invocation by its weight. An Event keeps its qualifier and
+//     the version is resolved when each attempt starts. Event invoke configs take $LATEST, a
+//     version or an alias; function URLs the unqualified function or an alias. A qualifier that
+//     names nothing is Lambda's 404 for that qualified ARN.
 //   - Layers (layers.go, function_layers.go) belong to one account, like functions: a layer ARN of
 //     another account is a 404 (or, in a function's Layers, "does not exist"). A version's zip
 //     goes into the code store like a function's, and its Content.Location is served by the same

@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -119,10 +121,14 @@ func (g *Gateway) getVersion(ctx context.Context, account, name, version string)
 // readOptionalJSON is readJSON for a body every member of which is optional: an empty body is
 // an empty object.
 func readOptionalJSON(c *gin.Context, limit int64, operation string, dst any) error {
-	if c.Request.ContentLength == 0 {
-		return nil
+	b, err := readBody(c, limit, operation)
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return err
 	}
-	return readJSON(c, limit, operation, dst)
+	if err := json.Unmarshal(b, dst); err != nil {
+		return lambdaerr.InvalidRequestContent("Could not parse request body into json: %v", err)
+	}
+	return nil
 }
 
 // publishVersion is PublishVersion: POST /2015-03-31/functions/{name}/versions → 201
@@ -206,12 +212,14 @@ func (g *Gateway) publish(ctx context.Context, f *store.Function, in store.Publi
 }
 
 // listVersionsByFunction is ListVersionsByFunction: GET …/{name}/versions?Marker=&MaxItems=,
-// $LATEST first (its marker is "$LATEST"), then the published versions, oldest first.
+// $LATEST first (its marker is "$LATEST"), then the published versions, oldest first; at most
+// 50 per page whatever MaxItems asks (lambda-api.md §9.7).
 func (g *Gateway) listVersionsByFunction(c *gin.Context) error {
 	maxItems, err := queryMaxItems(c, lambdaapi.DefaultListMaxItems, lambdaapi.MaxListMaxItems)
 	if err != nil {
 		return err
 	}
+	maxItems = min(maxItems, lambdaapi.DefaultListMaxItems)
 	f, err := g.lookupParam(c)
 	if err != nil {
 		return err
