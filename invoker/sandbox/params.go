@@ -76,6 +76,9 @@ type Params struct {
 	ChannelDir  string   // host path of this container's channel directory
 	CodeDir     string   // host path of the extracted code, "" for image functions
 	OptDir      string   // host path of the merged layers, mounted read-only at /opt; "" for none
+	// InitializationType is AWS_LAMBDA_INITIALIZATION_TYPE: agentproto.InitOnDemand ("") or
+	// agentproto.InitProvisioned for a provisioned concurrency environment.
+	InitializationType string
 	// StemKey, when set, makes a pre-warmed container with no function: Spec gives only its
 	// shape (MemoryMB, EphemeralMB), CodeDir is its own task directory (filled on
 	// specialisation), and StemKey is its pool key.

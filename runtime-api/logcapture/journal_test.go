@@ -246,11 +246,11 @@ func TestInitLines(t *testing.T) {
 		p    Platform
 		want string
 	}{
-		{name: "init start", p: InitStartPlatform("python:3.13", "arn:aws:lambda:us-east-1::runtime:abc", "init"),
+		{name: "init start", p: InitStartPlatform("", "python:3.13", "arn:aws:lambda:us-east-1::runtime:abc", "init"),
 			want: "INIT_START Runtime Version: python:3.13\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:abc"},
-		{name: "init timeout", p: InitReportPlatform(10*time.Second, "init", "timeout", ""),
+		{name: "init timeout", p: InitReportPlatform("", 10*time.Second, "init", "timeout", ""),
 			want: "INIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout"},
-		{name: "init error", p: InitReportPlatform(1234567*time.Microsecond, "invoke", "error", "Runtime.ExitError"),
+		{name: "init error", p: InitReportPlatform("", 1234567*time.Microsecond, "invoke", "error", "Runtime.ExitError"),
 			want: "INIT_REPORT Init Duration: 1234.57 ms\tPhase: invoke\tStatus: error\tError Type: Runtime.ExitError"},
 	}
 	for _, tt := range tests {
