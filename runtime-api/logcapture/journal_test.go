@@ -262,6 +262,42 @@ func TestInitLines(t *testing.T) {
 	}
 }
 
+// The JSON records of an init say the environment's initializationType: on-demand by default,
+// provisioned-concurrency in a provisioned concurrency environment.
+func TestInitRecordsInitializationType(t *testing.T) {
+	at := time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		initType string
+		want     []string
+	}{
+		{name: "on-demand", want: []string{
+			`{"time":"2026-12-01T07:00:00.000Z","type":"platform.initStart","record":{"initializationType":"on-demand","phase":"init","runtimeVersion":"python:3.13","runtimeVersionArn":"arn"}}`,
+			`{"time":"2026-12-01T07:00:00.000Z","type":"platform.initReport","record":{"initializationType":"on-demand","metrics":{"durationMs":10},"phase":"init","status":"error"}}`}},
+		{name: "provisioned", initType: "provisioned-concurrency", want: []string{
+			`{"time":"2026-12-01T07:00:00.000Z","type":"platform.initStart","record":{"initializationType":"provisioned-concurrency","phase":"init","runtimeVersion":"python:3.13","runtimeVersionArn":"arn"}}`,
+			`{"time":"2026-12-01T07:00:00.000Z","type":"platform.initReport","record":{"initializationType":"provisioned-concurrency","metrics":{"durationMs":10},"phase":"init","status":"error"}}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sink := NewSink(0)
+			j := NewJournal(&bytes.Buffer{}, sink)
+			j.now = func() time.Time { return at }
+			j.SetFormat(NewFormat("JSON", "INFO", ""))
+			j.Platform(InitStartPlatform(tt.initType, "python:3.13", "arn", "init"))
+			j.Platform(InitReportPlatform(tt.initType, 10*time.Millisecond, "init", "error", ""))
+			events, _ := drain(t, sink)
+			var got []string
+			for _, e := range events {
+				got = append(got, e.Message)
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("lines\n%q\nwant\n%q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestJSONFailureLines(t *testing.T) {
 	at := time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC)
 	tests := []struct {
