@@ -168,7 +168,7 @@ func (s *Server) startInvoker(ctx context.Context) error {
 		Overcommit:          s.cfg.Overcommit, // 0: the invoker's default
 		InitCPUs:            zeroMeansNone(s.cfg.InitCPUs),
 		Metrics:             s.metrics.Registerer(),
-		LogPublisher:        s.js, // function logs to LAMBDOCK_LOGS
+		LogPublisher:        s.js,  // function logs to LAMBDOCK_LOGS
 		Usage:               usage, // provisioned concurrency time
 	}, s.log)
 	if err != nil {
