@@ -115,7 +115,8 @@
 //     replacing the previous set. A loop keeps Count environments per target: memory reserved
 //     (evicting idle on-demand environments, never provisioned ones), container started with
 //     AWS_LAMBDA_INITIALIZATION_TYPE provisioned-concurrency (agentproto.Config says it too, so
-//     the agent reports no Init Duration on the first invocation and bills none), and free for
+//     the agent reports no Init Duration on the first invocation and bills none), with Lambda's
+//     init limit for them (130 s or the function's timeout, if longer) and no init burst, free for
 //     invocations only once the agent reports its init ended well (a failure is the target's
 //     Failed reason, retried with backoff). They wait in their own idle lists, which the reaper,
 //     eviction and the memory monitor never read; an invocation of their pool key takes one

@@ -119,7 +119,10 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 		InitTimeout:     initTimeout,
 	}
 	if e.provision != "" {
+		// Lambda: a provisioned environment's init may run for 130 s or the function's timeout,
+		// whichever is longer (not 10 s), and gets no init burst (its CPU follows memory).
 		p.InitializationType, cfg.InitializationType = agentproto.InitProvisioned, agentproto.InitProvisioned
+		cfg.InitTimeout, p.InitCPUs = provisionedInitTimeout(spec), -1
 	}
 	if spec.Image != "" {
 		img, err := inv.engine.Image(ctx, spec.Image)

@@ -41,9 +41,19 @@ const (
 	provisionTick       = time.Second
 	provisionRetryMin   = time.Second
 	provisionRetryMax   = 30 * time.Second
-	provisionInitWait   = initTimeout + startTimeout // container start to the end of its init
-	provisionReasonSize = 512                        // bound of a Failed reason
+	provisionReasonSize = 512 // bound of a Failed reason
+	// provisionedInitMin is the shortest init limit of a provisioned environment (Lambda: 130 s,
+	// or the function's timeout if longer).
+	provisionedInitMin = 130 * time.Second
 )
+
+// provisionedInitTimeout is the init limit of a provisioned environment of spec: "the init
+// code can run for up to 15 minutes; the limit is 130 seconds or the configured function
+// timeout (maximum 900 seconds), whichever is higher" (the Lambda developer guide, execution
+// environment lifecycle).
+func provisionedInitTimeout(spec function.Spec) time.Duration {
+	return max(provisionedInitMin, time.Duration(spec.WithDefaults().TimeoutSec)*time.Second)
+}
 
 // UsagePublisher publishes usage records to the metering stream (*metering.Publisher): the
 // invoker's records of provisioned time (Config.Usage).
@@ -289,7 +299,7 @@ func (inv *Invoker) startProvisioned(ctx context.Context, t provTarget, r reserv
 		return
 	}
 	inv.afterFirstInit(e, nil, log)
-	initCtx, cancel := context.WithTimeout(ctx, provisionInitWait)
+	initCtx, cancel := context.WithTimeout(ctx, provisionedInitTimeout(t.spec)+startTimeout)
 	failure, err := e.agent.WaitInitOutcome(initCtx)
 	cancel()
 	switch {

@@ -159,6 +159,13 @@ func TestProvisionedConcurrency(t *testing.T) {
 	if st := h.Stats(); st.Provisioned != 3 || st.ProvisionedByKey[key] != 3 || st.IdleByKey[key] != 3 {
 		t.Fatalf("Stats = %+v; want 3 provisioned environments, idle", st)
 	}
+	// No init burst (Lambda's provisioned environments get none): they run at their own quota.
+	_, own := h.quotas(t, 128, 2)
+	for _, id := range ready {
+		if got := h.nanoCPUs(t, id); got != own {
+			t.Fatalf("container %s has %d nano CPUs; want its own quota %d from the start", id, got, own)
+		}
+	}
 
 	t.Run("the first invocation is warm", func(t *testing.T) {
 		res := h.mustSucceed(t, fn, map[string]string{"op": "env"})

@@ -196,6 +196,23 @@ func TestProvisionedPoolRules(t *testing.T) {
 	}
 }
 
+func TestProvisionedInitTimeout(t *testing.T) {
+	tests := []struct {
+		timeoutSec int
+		want       time.Duration
+	}{
+		{3, 130 * time.Second},
+		{130, 130 * time.Second},
+		{900, 900 * time.Second},
+	}
+	for _, tc := range tests {
+		spec := function.Spec{Name: "f", TimeoutSec: tc.timeoutSec}
+		if got := provisionedInitTimeout(spec); got != tc.want {
+			t.Errorf("timeout %d s: init limit %v; want %v", tc.timeoutSec, got, tc.want)
+		}
+	}
+}
+
 func TestProvisionedUsageRecord(t *testing.T) {
 	spec := function.Spec{AccountID: "111111111111", Name: "f", Version: "3", MemoryMB: 512, EphemeralMB: 1024,
 		Runtime: "provided.al2023", CodeSHA256: "c"}.WithDefaults()
