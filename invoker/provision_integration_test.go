@@ -156,6 +156,15 @@ func TestProvisionedConcurrency(t *testing.T) {
 	if len(ready) != 3 {
 		t.Fatalf("%d containers of the provisioned function before any invocation; want 3", len(ready))
 	}
+	for _, id := range ready {
+		ins, err := h.docker.ContainerInspect(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ins.Config.Labels[sandbox.LabelInitType]; got != agentproto.InitProvisioned {
+			t.Fatalf("container %s: label %s = %q; want %q", id, sandbox.LabelInitType, got, agentproto.InitProvisioned)
+		}
+	}
 	if st := h.Stats(); st.Provisioned != 3 || st.ProvisionedByKey[key] != 3 || st.IdleByKey[key] != 3 {
 		t.Fatalf("Stats = %+v; want 3 provisioned environments, idle", st)
 	}

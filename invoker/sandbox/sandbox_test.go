@@ -99,6 +99,14 @@ func TestContainerConfig(t *testing.T) {
 			t.Errorf("label %s = %q, want %q", k, cfg.Labels[k], v)
 		}
 	}
+	if _, ok := cfg.Labels[LabelInitType]; ok {
+		t.Errorf("an on-demand container has label %s", LabelInitType)
+	}
+	pp := p
+	pp.InitializationType = agentproto.InitProvisioned
+	if got := pp.Labels()[LabelInitType]; got != agentproto.InitProvisioned {
+		t.Errorf("a provisioned container's label %s = %q, want %q", LabelInitType, got, agentproto.InitProvisioned)
+	}
 	r := host.Resources
 	if r.Memory != 256<<20 || r.MemorySwap != 256<<20 {
 		t.Errorf("memory %d swap %d", r.Memory, r.MemorySwap)
