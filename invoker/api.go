@@ -42,7 +42,10 @@ type Result struct {
 	Cold bool // a new container was created for this invocation, or Prewarmed
 	// Prewarmed: the invocation ran in a pre-warmed container specialised for it (Cold is true
 	// too: it ran the function's init).
-	Prewarmed   bool
+	Prewarmed bool
+	// Provisioned: the invocation ran in a provisioned concurrency environment (initialised
+	// ahead; its init is neither reported nor billed).
+	Provisioned bool
 	LogTail     []byte // last 4 KB of the invocation's log lines (START … REPORT)
 	ContainerID string
 	Start       time.Time
@@ -85,4 +88,10 @@ type Stats struct {
 	// memory (UsedMB) but are in neither IdleByKey, Idle nor Busy.
 	Stems  int
 	Queued int // invocations waiting for room (Config.QueueWait)
+	// Provisioned counts the provisioned concurrency environments kept initialised (idle or
+	// busy; in Idle, IdleByKey and Busy too), ProvisionedByKey them by pool key, ProvisionedMB
+	// their memory (in UsedMB too): capacity no on-demand invocation can take from them.
+	Provisioned      int
+	ProvisionedByKey map[string]int
+	ProvisionedMB    int
 }

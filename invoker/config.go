@@ -37,6 +37,8 @@ const (
 	DefaultQueueWait = 2 * time.Second
 	// DefaultOvercommit is the factor by which memory limits may exceed CapacityMB.
 	DefaultOvercommit = 1.5
+	// DefaultProvisionedMeterInterval is how often provisioned time is recorded per environment.
+	DefaultProvisionedMeterInterval = time.Minute
 	// DefaultInitCPUs is the CPU quota, in vCPUs, of an environment's first init (capped by the
 	// host's CPUs).
 	DefaultInitCPUs = 2.0
@@ -101,6 +103,13 @@ type Config struct {
 	HostMemory HostMemory
 	// Metrics is where the invoker registers its collectors (metrics.go); nil registers none.
 	Metrics prometheus.Registerer
+	// Usage receives the usage records of provisioned time (msg.InvocationTypeProvisioned: one
+	// per provisioned environment and ProvisionedMeterInterval, and one at its teardown). nil:
+	// provisioned time is not recorded.
+	Usage UsagePublisher
+	// ProvisionedMeterInterval is how often the provisioned time of each provisioned
+	// environment is recorded. Default DefaultProvisionedMeterInterval.
+	ProvisionedMeterInterval time.Duration
 }
 
 // withDefaults fills unset fields; hostMemoryBytes sizes the default capacity.
@@ -135,6 +144,9 @@ func (c Config) withDefaults(hostMemoryBytes int64) (Config, error) {
 	}
 	if fi, err := os.Stat(c.AgentBinary); err != nil || !fi.Mode().IsRegular() {
 		return c, fmt.Errorf("invoker: agent binary %s is not a file (build it with CGO_ENABLED=0 go build ./cmd/lambdock-agent): %v", c.AgentBinary, err)
+	}
+	if c.ProvisionedMeterInterval <= 0 {
+		c.ProvisionedMeterInterval = DefaultProvisionedMeterInterval
 	}
 	if c.RuntimeImages == nil {
 		c.RuntimeImages = runtimes.Images()

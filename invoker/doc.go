@@ -110,6 +110,20 @@
 //     a cold start would have created, bar the env id, the labels (a stem keeps
 //     lambdock.stem=true and no function label) and the agent's own environment (the runtime
 //     gets the function's through the agent, not the container's).
+//   - Provisioned concurrency (provision.go, provision_pool.go): the controller's provisioner
+//     sends a msg.ProvisionSet (Provision), the whole of what this invoker keeps initialised,
+//     replacing the previous set. A loop keeps Count environments per target: memory reserved
+//     (evicting idle on-demand environments, never provisioned ones), container started with
+//     AWS_LAMBDA_INITIALIZATION_TYPE provisioned-concurrency (agentproto.Config says it too, so
+//     the agent reports no Init Duration on the first invocation and bills none), with Lambda's
+//     init limit for them (130 s or the function's timeout, if longer) and no init burst, free for
+//     invocations only once the agent reports its init ended well (a failure is the target's
+//     Failed reason, retried with backoff). They wait in their own idle lists, which the reaper,
+//     eviction and the memory monitor never read; an invocation of their pool key takes one
+//     first. A container that exits while idle (Docker's wait) or breaks during an invocation is
+//     removed and replaced; a target that shrinks or leaves loses its idle extras at once and its
+//     busy ones when they finish. Their time is metered: usage records of invocation type
+//     provisioned every ProvisionedMeterInterval and at teardown (Config.Usage).
 //   - Container creation is bounded per host: at most MaxConcurrentStarts Docker create+start
 //     run at once (startgate.go); waiting cold starts of invocations go before waiting stem
 //     replenishments, and the replenishing loop starts one stem at a time.

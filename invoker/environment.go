@@ -118,6 +118,12 @@ func (inv *Invoker) params(ctx context.Context, e *env, spec function.Spec) (san
 		MemoryMB:        spec.MemoryMB,
 		InitTimeout:     initTimeout,
 	}
+	if e.provision != "" {
+		// Lambda: a provisioned environment's init may run for 130 s or the function's timeout,
+		// whichever is longer (not 10 s), and gets no init burst (its CPU follows memory).
+		p.InitializationType, cfg.InitializationType = agentproto.InitProvisioned, agentproto.InitProvisioned
+		cfg.InitTimeout, p.InitCPUs = provisionedInitTimeout(spec), -1
+	}
 	if spec.Image != "" {
 		img, err := inv.engine.Image(ctx, spec.Image)
 		if cerrdefs.IsNotFound(err) { // removed from the host since UpdateFunctionCode pinned it
@@ -222,6 +228,9 @@ func (inv *Invoker) discard(ctx context.Context, e *env, reason string) bool {
 	defer cancel()
 	log := inv.log.With(zap.String("env", e.id), zap.String("container", sandbox.ShortID(e.containerID)),
 		zap.String("pool_key", e.key), zap.String("reason", reason))
+	if s, ok := inv.pool.meterFinal(e, time.Now()); ok {
+		inv.publishProvisioned(ctx, s)
+	}
 	if e.agent != nil {
 		_ = e.agent.Close() // nothing to do about it; a retried discard closes it again, harmlessly
 	}

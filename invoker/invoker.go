@@ -30,6 +30,7 @@ type Invoker struct {
 	pool     *pool
 	starts   *startGate      // bounds concurrent container creation
 	prewarm  *prewarmer      // nil when pre-warming is off
+	prov     *provisioner    // the provisioned concurrency loop (provision.go)
 	metrics  *invokerMetrics // nil without Config.Metrics
 	logs     *logRelay       // nil without Config.LogPublisher
 
@@ -116,6 +117,7 @@ func newInvoker(ctx context.Context, cfg Config, log *zap.Logger, engine *sandbo
 	go inv.reap(reaperCtx)
 	go inv.monitor(reaperCtx)
 	inv.startPrewarm()
+	inv.startProvisioner()
 	log.Info("invoker started", zap.Int("capacity_mb", cfg.CapacityMB), zap.Float64("overcommit", cfg.Overcommit),
 		zap.Int("admitted_mb", cfg.admitMB()), zap.Int("reserve_mb", inv.reserveMB), zap.Int("host_cpus", host.CPUs),
 		zap.Duration("keep_alive", cfg.KeepAlive), zap.Duration("queue_wait", cfg.QueueWait), zap.Int("prewarm", cfg.Prewarm),
@@ -156,6 +158,7 @@ func (inv *Invoker) Close(ctx context.Context) error {
 	inv.opsMu.Lock() // no ops.Add after this: track sees the pool closed
 	owned, busy := inv.pool.close()
 	inv.opsMu.Unlock()
+	inv.stopProvisioner()
 	inv.stopReaper()
 	<-inv.reaperDone
 	<-inv.monitorDone
@@ -239,6 +242,7 @@ func (inv *Invoker) background(f func()) {
 // of waiting out their keep-alive.
 func (inv *Invoker) FunctionDeleted(ctx context.Context, accountID, name string) {
 	fnKey := function.Spec{AccountID: accountID, Name: name}.Key()
+	inv.dropProvisionedFunction(fnKey)
 	for _, e := range inv.pool.dropFunction(fnKey) {
 		inv.background(func() { inv.retire(ctx, e, "its function was deleted") })
 	}

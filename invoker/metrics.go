@@ -23,6 +23,9 @@ var (
 		"Memory limits of the invoker's live containers (busy, idle and pre-warmed).", nil, nil)
 	descQueued = prometheus.NewDesc("lambdock_invoker_queued_invocations",
 		"Invocations waiting for room on the full invoker (--queue-wait).", nil, nil)
+	descProvisioned = prometheus.NewDesc("lambdock_provisioned_environments",
+		"Provisioned concurrency environments this invoker keeps initialised (idle or busy; also counted in lambdock_containers).",
+		nil, nil)
 )
 
 // invokerMetrics are the invoker's collectors:
@@ -96,7 +99,7 @@ type poolCollector struct{ inv *Invoker }
 
 // Describe sends the gauges' descriptors.
 func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descContainers, descCapacity, descUsed, descQueued} {
+	for _, d := range []*prometheus.Desc{descContainers, descCapacity, descUsed, descQueued, descProvisioned} {
 		ch <- d
 	}
 }
@@ -113,4 +116,5 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descCapacity, float64(int64(s.CapacityMB)<<20))
 	gauge(descUsed, float64(int64(s.UsedMB)<<20))
 	gauge(descQueued, float64(s.Queued))
+	gauge(descProvisioned, float64(s.Provisioned))
 }

@@ -39,6 +39,12 @@ type env struct {
 	taskDir     string     // a stem's own task directory (mounted at /var/task), "" otherwise
 	prewarmed   bool       // a stem taken for a function (set under pool.mu when taken)
 	firstInit   *firstInit // follows the first init (the CPU quota to lower: initburst.go)
+	// provision is the provisioned concurrency target (provTarget.id) the environment was
+	// created for, "" for an on-demand one; provKey is the target's msg.ProvisionTarget.Key and
+	// provSpec its function. Set at creation, then read-only.
+	provision string
+	provKey   string
+	provSpec  function.Spec
 
 	// Guarded by pool.mu.
 	state     envState
@@ -51,6 +57,10 @@ type env struct {
 	initDur   time.Duration // the latest init it ran (cold start or re-init): its cost to recreate
 	usedMB    int           // the peak memory its latest invocation measured (0: none yet)
 	readyAt   time.Time     // when it finished starting
+	// Provisioned environments only (provision.go):
+	unwanted   bool      // its target shrank or left the set: removed instead of kept
+	provisionS time.Time // ready (init done): from when its provisioned time is metered
+	metered    time.Time // the end of the provisioned time already metered (zero: none yet)
 }
 
 // pool is the bookkeeping of environments: which are idle for which key, how much memory they
@@ -62,6 +72,7 @@ type pool struct {
 	used     int                    // MB charged: the sum of chargedMB
 	envs     map[*env]struct{}      // every environment not yet forgotten
 	idle     map[string][]*env      // pool key → idle environments, most recently used last
+	provIdle map[string][]*env      // pool key → idle provisioned environments (never reaped or evicted)
 	current  map[string]string      // lineage → newest pool key seen
 	finish   map[string]int         // pool key → finishing environments
 	waiters  map[string][]chan *env // pool key → callers waiting for a finishing environment
@@ -69,6 +80,9 @@ type pool struct {
 	queuedBy map[string]int         // pool key → callers of it in queue
 	keep     *keepAlives            // per-function keep-alive from idle times (keepalive.go)
 	closed   bool
+	// provGone is poked (never blocking) when a provisioned environment is retired or forgotten:
+	// the provisioning loop replaces it. Set before use, then read-only.
+	provGone chan struct{}
 	// stemKey is the pool key of the stem cells a function could use ("" for none); nil when
 	// pre-warming is off. Set before use, then read-only.
 	stemKey func(function.Spec) string
@@ -77,8 +91,9 @@ type pool struct {
 // newPool is a pool admitting up to capacityMB of memory limits, with DefaultKeepAlive as the
 // longest keep-alive (withKeepAlive changes it).
 func newPool(capacityMB int) *pool {
-	return &pool{capacity: capacityMB, envs: map[*env]struct{}{}, idle: map[string][]*env{},
-		current: map[string]string{}, finish: map[string]int{}, waiters: map[string][]chan *env{},
+	return &pool{capacity: capacityMB, envs: map[*env]struct{}{}, idle: map[string][]*env{}, provIdle: map[string][]*env{},
+		provGone: make(chan struct{}, 1),
+		current:  map[string]string{}, finish: map[string]int{}, waiters: map[string][]chan *env{},
 		queuedBy: map[string]int{}, keep: newKeepAlives(DefaultKeepAlive)}
 }
 
@@ -139,6 +154,17 @@ func (p *pool) acquire(spec function.Spec, envID string, now time.Time, mayWait 
 // environment, a handoff wait, a stem, or a new environment, or returns errNoRoom without
 // changing anything (or, for a function larger than the whole pool, the 429 at once).
 func (p *pool) take(g *grant, spec function.Spec, key, lineage, envID string, now time.Time, mayWait bool) error {
+	// A free provisioned environment first: it is initialised and kept for this.
+	if list := p.provIdle[key]; len(list) > 0 {
+		e := list[len(list)-1]
+		p.provIdle[key] = list[:len(list)-1]
+		if len(p.provIdle[key]) == 0 {
+			delete(p.provIdle, key)
+		}
+		e.state = stateBusy
+		g.env = e
+		return nil
+	}
 	if list := p.idle[key]; len(list) > 0 {
 		e := list[len(list)-1]
 		p.idle[key] = list[:len(list)-1]
@@ -206,12 +232,16 @@ func (p *pool) evictable(key string, needMB int, now time.Time) []*env {
 
 // takeIdle removes e from its idle list.
 func (p *pool) takeIdle(e *env) {
-	list := p.idle[e.key]
-	if i := slices.Index(list, e); i >= 0 {
-		p.idle[e.key] = slices.Delete(list, i, i+1)
+	idle := p.idle
+	if e.provision != "" {
+		idle = p.provIdle
 	}
-	if len(p.idle[e.key]) == 0 {
-		delete(p.idle, e.key)
+	list := idle[e.key]
+	if i := slices.Index(list, e); i >= 0 {
+		idle[e.key] = slices.Delete(list, i, i+1)
+	}
+	if len(idle[e.key]) == 0 {
+		delete(idle, e.key)
 	}
 }
 
@@ -278,6 +308,9 @@ func (p *pool) release(e *env, now time.Time) bool {
 	defer p.mu.Unlock()
 	p.unfinish(e)
 	e.lastUsed = now
+	if e.provision != "" {
+		return p.releaseProvisioned(e, now)
+	}
 	if p.closed || e.state != stateBusy || p.current[e.lineage] != e.key {
 		e.state = stateRemoving
 		if w := p.nextWaiter(e.key); w != nil {
@@ -326,6 +359,9 @@ func (p *pool) retire(e *env) {
 		}
 	}
 	e.state = stateRemoving
+	if e.provision != "" {
+		p.pokeProvisioner()
+	}
 }
 
 // expired takes the environments idle for longer than their function's keep-alive
@@ -347,6 +383,9 @@ func (p *pool) forget(e *env) {
 		return
 	}
 	delete(p.envs, e)
+	if e.provision != "" {
+		p.pokeProvisioner()
+	}
 	freed := e.chargedMB
 	e.chargedMB, e.owedMB, e.stuck = 0, 0, false
 	if h := e.heir; h != nil && h.owedMB > 0 {
@@ -410,7 +449,7 @@ func (p *pool) close() (owned []*env, others []string) {
 			others = append(others, e.containerID)
 		}
 	}
-	p.idle = map[string][]*env{}
+	p.idle, p.provIdle = map[string][]*env{}, map[string][]*env{}
 	for _, q := range p.queue {
 		q.ch <- served{err: ErrClosed}
 	}
@@ -449,6 +488,14 @@ func (p *pool) stats() Stats {
 		case stateBusy, stateStarting:
 			s.Busy++
 		}
+		if e.provision != "" && !e.provisionS.IsZero() && e.state != stateRemoving && !e.unwanted {
+			if s.ProvisionedByKey == nil {
+				s.ProvisionedByKey = map[string]int{}
+			}
+			s.Provisioned++
+			s.ProvisionedByKey[e.key]++
+			s.ProvisionedMB += e.memMB
+		}
 	}
 	return s
 }
@@ -465,7 +512,19 @@ func (p *pool) dropFunction(fnKey string) []*env {
 			p.current[lineage] = "" // no pool key: release refuses its environments
 		}
 	}
-	return p.takeIdleWhere(func(e *env) bool { return strings.HasPrefix(e.lineage, prefix) })
+	out := p.takeIdleWhere(func(e *env) bool { return strings.HasPrefix(e.lineage, prefix) })
+	for e := range p.envs { // its provisioned environments go too, idle at once, busy when done
+		if e.provision == "" || !strings.HasPrefix(e.lineage, prefix) || e.state == stateRemoving {
+			continue
+		}
+		e.unwanted = true
+		if e.state == stateIdle {
+			p.takeIdle(e)
+			e.state = stateRemoving
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // takeIdleWhere takes the idle environments for which remove is true out of the pool, marks

@@ -21,6 +21,7 @@ func newResult(requestID string, spec function.Spec, e *env, r *agentclient.Repl
 		EphemeralMB: spec.EphemeralMB,
 		Cold:        cold,
 		Prewarmed:   cold && e.prewarmed,
+		Provisioned: e.provision != "",
 		ContainerID: e.containerID,
 		Start:       start,
 	}

@@ -20,7 +20,7 @@ const functionStatsSQL = `WITH b AS (
 				sum(mb_ms) AS mb_ms
 			FROM invocations
 			WHERE account_id = $1 AND function_name = $2 AND start_time >= $3 AND start_time < $6
-				AND ($7 = '' OR qualifier = $7)
+				AND ($7 = '' OR qualifier = $7) AND invocation_type <> 'provisioned'
 			GROUP BY 1
 		), thr AS (
 			SELECT greatest(date_bin($5 * interval '1 second', hour, timestamptz '1970-01-01 00:00:00+00'),

@@ -16,7 +16,7 @@ import (
 var usageColumns = []string{"request_id", "attempt", "account_id", "function_name", "version", "qualifier",
 	"invocation_type", "invoker_id", "start_time", "end_time", "duration_us", "init_duration_us",
 	"billed_duration_ms", "memory_mb", "max_memory_used_mb", "ephemeral_mb", "architecture", "mb_ms",
-	"storage_mb_ms", "cold", "status", "error_type"}
+	"storage_mb_ms", "cold", "status", "error_type", "provisioned"}
 
 // usageRow is a normalized record as a row of usageColumns.
 func usageRow(u msg.Usage) []any {
@@ -31,11 +31,13 @@ func usageRow(u msg.Usage) []any {
 	return []any{u.RequestID, int32(u.Attempt), account, u.Function, u.Version, u.Qualifier, u.Type,
 		u.InvokerID, u.Start, u.End, u.DurationUs, u.InitDurationUs, u.BilledMs, int32(u.MemoryMB),
 		int32(u.MaxMemoryUsedMB), int32(u.EphemeralMB), u.Architecture, u.MBms, u.StorageMBms, u.Cold,
-		u.Status, errorType}
+		u.Status, errorType, u.Provisioned}
 }
 
 // insertUsageSQL moves the copied rows into invocations, skipping those stored already, and adds
-// the new ones (RETURNING) to the hourly and daily aggregates. Rows are inserted in key order
+// the new ones (RETURNING) to the hourly and daily aggregates; records of provisioned
+// concurrency time (invocation_type provisioned) are neither requests nor on-demand compute:
+// they stay raw rows, for billing to price at the provisioned rate. Rows are inserted in key order
 // and aggregate rows upserted in key order, hourly before daily, so that concurrent writers
 // take their row locks in one order (a deadlock is still retried, see retryDeadlock).
 var insertUsageSQL = `WITH ins AS (
@@ -44,7 +46,7 @@ var insertUsageSQL = `WITH ins AS (
 		FROM usage_in ORDER BY request_id, attempt
 		ON CONFLICT (request_id, attempt) DO NOTHING
 		RETURNING account_id, function_name, architecture, start_time, status, cold, duration_us,
-			billed_duration_ms, mb_ms, storage_mb_ms
+			billed_duration_ms, mb_ms, storage_mb_ms, invocation_type
 	), hourly AS (` + upsertAggregateSQL("usage_hourly", "hour", "date_trunc('hour', start_time, 'UTC')") + `
 	), daily AS (` + upsertAggregateSQL("usage_daily", "day", "(start_time AT TIME ZONE 'UTC')::date") + `
 	)
@@ -59,7 +61,8 @@ func upsertAggregateSQL(table, period, bucket string) string {
 		SELECT account_id, ` + bucket + `, function_name, architecture, count(*),
 			count(*) FILTER (WHERE status <> 'success'), count(*) FILTER (WHERE cold), sum(duration_us),
 			sum(billed_duration_ms), sum(mb_ms), sum(storage_mb_ms)
-		FROM ins GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+		FROM ins WHERE invocation_type <> '` + msg.InvocationTypeProvisioned + `'
+		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
 		ON CONFLICT (account_id, ` + period + `, function_name, architecture) DO UPDATE SET
 			requests = a.requests + excluded.requests, errors = a.errors + excluded.errors,
 			cold_starts = a.cold_starts + excluded.cold_starts, duration_us = a.duration_us + excluded.duration_us,
@@ -109,13 +112,27 @@ func (s *Store) CountInvocations(ctx context.Context, account, function string) 
 }
 
 // UsageTotals is the number of invocations of the account's function and the GB-seconds they
-// were billed.
+// were billed (provisioned concurrency time is not an invocation: ProvisionedUsage).
 func (s *Store) UsageTotals(ctx context.Context, account, function string) (invocations int64, gbSeconds float64, err error) {
 	var mbMs int64
 	err = s.pool.QueryRow(ctx, `SELECT count(*), COALESCE(sum(mb_ms), 0) FROM invocations
-		WHERE account_id = $1 AND function_name = $2`, account, function).Scan(&invocations, &mbMs)
+		WHERE account_id = $1 AND function_name = $2 AND invocation_type <> $3`,
+		account, function, msg.InvocationTypeProvisioned).Scan(&invocations, &mbMs)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: usage of %s: %w", function, err)
 	}
 	return invocations, rules.GBSeconds(mbMs), nil
+}
+
+// ProvisionedUsage is the provisioned concurrency time recorded for the account's function
+// (records of invocation type provisioned): how many records, and their compute in MB-ms
+// (memory × provisioned milliseconds), which billing prices at the provisioned rate.
+func (s *Store) ProvisionedUsage(ctx context.Context, account, function string) (records, mbMs int64, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT count(*), COALESCE(sum(mb_ms), 0)::int8 FROM invocations
+		WHERE account_id = $1 AND function_name = $2 AND invocation_type = $3`,
+		account, function, msg.InvocationTypeProvisioned).Scan(&records, &mbMs)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: provisioned usage of %s: %w", function, err)
+	}
+	return records, mbMs, nil
 }

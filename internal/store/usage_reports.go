@@ -166,6 +166,7 @@ func (s *Store) ListInvocations(ctx context.Context, account, function string, f
 			cold, status, COALESCE(error_type, '')
 		FROM invocations
 		WHERE account_id = $1 AND function_name = $2 AND start_time >= $3 AND ($4 = '' OR status = $4)
+			AND invocation_type <> 'provisioned' 
 			AND ($10 = '' OR qualifier = $10) AND start_time <= $5 AND (NOT $8 OR (start_time, request_id, attempt) < ($5, $6, $7))
 		ORDER BY start_time DESC, request_id DESC, attempt DESC
 		LIMIT $9`,

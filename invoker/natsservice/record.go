@@ -60,6 +60,7 @@ func usageOf(invokerID string, inv msg.Invocation, spec function.Spec, res *invo
 		Cold:            res.Cold,
 		Status:          msg.UsageStatusOf(res.FunctionError),
 		ErrorType:       boundErrorType(res.FunctionError),
+		Provisioned:     res.Provisioned,
 	}
 }
 

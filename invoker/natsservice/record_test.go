@@ -52,6 +52,28 @@ func TestUsageOf(t *testing.T) {
 	}
 }
 
+// An invocation a provisioned environment served says so in its record (warm: no init billed).
+func TestUsageOfProvisioned(t *testing.T) {
+	spec := function.Spec{Name: "f", MemoryMB: 1024, Version: "1"}.WithDefaults()
+	for _, tc := range []struct {
+		name        string
+		provisioned bool
+	}{
+		{"on-demand", false},
+		{"provisioned", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := result(1024, 1200*time.Microsecond, 0, "")
+			res.Provisioned = tc.provisioned
+			u := usageOf("inv", msg.Invocation{Qualifier: "prod"}, spec, &res)
+			if u.Provisioned != tc.provisioned || u.Cold || u.InitDurationUs != 0 || u.BilledMs != 2 ||
+				u.Type != msg.InvocationTypeSync {
+				t.Fatalf("usage = %+v; want provisioned %v, warm, 2 ms billed", u, tc.provisioned)
+			}
+		})
+	}
+}
+
 // The record says how the invocation came, which attempt it was, what the caller named and the
 // function's architecture.
 func TestUsageOfOrigin(t *testing.T) {

@@ -33,6 +33,15 @@ type Invoker interface {
 	FunctionDeleted(ctx context.Context, accountID, name string)
 }
 
+// Provisioner keeps provisioned concurrency environments (implemented by *invoker.Invoker). When
+// the Invoker implements it, the Service takes msg.ProvisionSet requests on
+// msg.InvokerProvisionSubject.
+type Provisioner interface {
+	// Provision replaces the provisioned environments kept with the set and says how far each
+	// target is; it does not wait for them.
+	Provision(ctx context.Context, set msg.ProvisionSet) (msg.ProvisionStatus, error)
+}
+
 // UsagePublisher publishes usage records to the metering stream (implemented by
 // *metering.Publisher).
 type UsagePublisher interface {
@@ -62,6 +71,7 @@ type Service struct {
 	nc       *nats.Conn
 	sub      *nats.Subscription
 	changes  *nats.Subscription // msg.SubjectFunctionChanged: deleted functions' containers go
+	provSub  *nats.Subscription // msg.InvokerProvisionSubject; nil when the Invoker is no Provisioner
 	instance string             // msg.Heartbeat.Instance: new for every Service
 
 	work *natssub.Handlers // invocations and what they do after the reply; its Context ends
@@ -94,6 +104,13 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 	if s.changes, err = s.nc.Subscribe(msg.SubjectFunctionChanged, s.onFunctionChanged); err != nil {
 		_ = sub.Unsubscribe()
 		return nil, fmt.Errorf("natsservice: subscribe %s: %w", msg.SubjectFunctionChanged, err)
+	}
+	if pv, ok := cfg.Invoker.(Provisioner); ok {
+		if s.provSub, err = s.nc.Subscribe(msg.InvokerProvisionSubject(cfg.ID), func(m *nats.Msg) { s.onProvision(pv, m) }); err != nil {
+			_ = sub.Unsubscribe()
+			_ = s.changes.Unsubscribe()
+			return nil, fmt.Errorf("natsservice: subscribe %s: %w", msg.InvokerProvisionSubject(cfg.ID), err)
+		}
 	}
 	// The subscription must be known to the server before a heartbeat sends work here.
 	fctx, cancel := context.WithTimeout(ctx, flushTimeout)
@@ -132,6 +149,9 @@ func (s *Service) onFunctionChanged(m *nats.Msg) {
 func (s *Service) Close(ctx context.Context) error {
 	s.stopping.Store(true)
 	_ = s.changes.Unsubscribe() // the invoker's own Close removes what is left
+	if s.provSub != nil {
+		_ = s.provSub.Unsubscribe()
+	}
 	s.publishHeartbeat(s.snapshot())
 	err := s.work.Stop(ctx, s.sub)
 	if err != nil {

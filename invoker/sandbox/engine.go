@@ -113,6 +113,25 @@ func (e *Engine) Start(ctx context.Context, id string, onExit func(string)) erro
 	return nil
 }
 
+// WaitExit blocks until container id is not running (it exited, was killed, or is gone) and
+// describes how it ended; an error when ctx ends or the wait fails.
+func (e *Engine) WaitExit(ctx context.Context, id string) (string, error) {
+	waitC, errC := e.cli.ContainerWait(ctx, id, container.WaitConditionNotRunning)
+	select {
+	case w := <-waitC:
+		how := fmt.Sprintf("exited with status %d", w.StatusCode)
+		if w.Error != nil && w.Error.Message != "" {
+			how += ": " + w.Error.Message
+		}
+		return how, nil
+	case err := <-errC:
+		if cerrdefs.IsNotFound(err) {
+			return "gone", nil
+		}
+		return "", fmt.Errorf("sandbox: wait for container %s: %w", ShortID(id), err)
+	}
+}
+
 // SetNanoCPUs changes the CPU quota of a running container (NanoCPUs, as ContainerConfig sets
 // it). A container that is gone is reported as such: errors.Is(err, ErrGone).
 func (e *Engine) SetNanoCPUs(ctx context.Context, id string, nanoCPUs int64) error {

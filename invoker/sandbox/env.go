@@ -66,7 +66,7 @@ func Environment(p Params) []string {
 		"AWS_LAMBDA_FUNCTION_NAME":        s.Name,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(s.MemoryMB),
 		"AWS_LAMBDA_FUNCTION_VERSION":     s.Version,
-		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
+		"AWS_LAMBDA_INITIALIZATION_TYPE":  cmp.Or(p.InitializationType, agentproto.InitOnDemand),
 		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + s.Name,
 		"AWS_LAMBDA_LOG_STREAM_NAME":      LogStreamName(p),
 		"TZ":                              ":UTC",

@@ -54,6 +54,9 @@ const (
 	// LabelStem is "true" on a pre-warmed container created with no function. Labels cannot
 	// change: one specialised later keeps it, and its function and version labels stay empty.
 	LabelStem = "lambdock.stem"
+	// LabelInitType is the environment's AWS_LAMBDA_INITIALIZATION_TYPE when it is not
+	// on-demand: provisioned-concurrency on a provisioned concurrency environment.
+	LabelInitType = "lambdock.initialization-type"
 )
 
 // TaskRoot is where function code is mounted; RuntimeDir is the runtime's directory; OptRoot
@@ -76,6 +79,9 @@ type Params struct {
 	ChannelDir  string   // host path of this container's channel directory
 	CodeDir     string   // host path of the extracted code, "" for image functions
 	OptDir      string   // host path of the merged layers, mounted read-only at /opt; "" for none
+	// InitializationType is AWS_LAMBDA_INITIALIZATION_TYPE: agentproto.InitOnDemand ("") or
+	// agentproto.InitProvisioned for a provisioned concurrency environment.
+	InitializationType string
 	// StemKey, when set, makes a pre-warmed container with no function: Spec gives only its
 	// shape (MemoryMB, EphemeralMB), CodeDir is its own task directory (filled on
 	// specialisation), and StemKey is its pool key.
@@ -109,7 +115,7 @@ func (p Params) Labels() map[string]string {
 			LabelEnvID:   p.EnvID,
 		}
 	}
-	return map[string]string{
+	labels := map[string]string{
 		LabelManaged:  "true",
 		LabelInvoker:  p.InvokerID,
 		LabelFunction: p.Spec.Name,
@@ -117,6 +123,10 @@ func (p Params) Labels() map[string]string {
 		LabelPoolKey:  p.Spec.PoolKey(),
 		LabelEnvID:    p.EnvID,
 	}
+	if p.InitializationType != "" && p.InitializationType != agentproto.InitOnDemand {
+		labels[LabelInitType] = p.InitializationType
+	}
+	return labels
 }
 
 // NanoCPUs is the CPU quota: MemoryMB/1769 vCPU, at most min(6, host CPUs), at least Docker's

@@ -99,6 +99,14 @@ func TestContainerConfig(t *testing.T) {
 			t.Errorf("label %s = %q, want %q", k, cfg.Labels[k], v)
 		}
 	}
+	if _, ok := cfg.Labels[LabelInitType]; ok {
+		t.Errorf("an on-demand container has label %s", LabelInitType)
+	}
+	pp := p
+	pp.InitializationType = agentproto.InitProvisioned
+	if got := pp.Labels()[LabelInitType]; got != agentproto.InitProvisioned {
+		t.Errorf("a provisioned container's label %s = %q, want %q", LabelInitType, got, agentproto.InitProvisioned)
+	}
 	r := host.Resources
 	if r.Memory != 256<<20 || r.MemorySwap != 256<<20 {
 		t.Errorf("memory %d swap %d", r.Memory, r.MemorySwap)
@@ -151,6 +159,7 @@ func TestEnvironment(t *testing.T) {
 		name     string
 		spec     function.Spec
 		imageEnv []string
+		initType string            // Params.InitializationType
 		want     map[string]string // "" value: must be absent
 	}{
 		{
@@ -206,6 +215,17 @@ func TestEnvironment(t *testing.T) {
 			want: map[string]string{"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"},
 		},
 		{
+			name:     "a provisioned concurrency environment says so; a function cannot",
+			spec:     function.Spec{Name: "fn", Environment: map[string]string{"AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}},
+			initType: "provisioned-concurrency",
+			want:     map[string]string{"AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"},
+		},
+		{
+			name: "a function cannot claim provisioned concurrency",
+			spec: function.Spec{Name: "fn", Environment: map[string]string{"AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"}},
+			want: map[string]string{"AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"},
+		},
+		{
 			name:     "an image's own PATH is kept",
 			spec:     function.Spec{Name: "fn", Image: "img"},
 			imageEnv: []string{"PATH=/image/bin", "LANG=C.UTF-8"},
@@ -215,7 +235,7 @@ func TestEnvironment(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := testParams(tc.spec)
-			p.ImageEnv = tc.imageEnv
+			p.ImageEnv, p.InitializationType = tc.imageEnv, tc.initType
 			env := Environment(p)
 			got := map[string]string{}
 			for _, kv := range env {

@@ -73,6 +73,11 @@ func Handler(env Environment, logs *logcapture.Sink) http.Handler {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
+		if f, ok := env.(interface{ BootInitFailure() string }); ok {
+			if reason := f.BootInitFailure(); reason != "" {
+				w.Header().Set(agentproto.HeaderInitFailure, reason)
+			}
+		}
 		_, _ = io.WriteString(w, "init done\n")
 	})
 	return mux

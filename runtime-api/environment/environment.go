@@ -1,7 +1,9 @@
 package environment
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -70,6 +72,9 @@ type Env struct {
 	gen      generation    // proc nil: no runtime, the next invocation inits
 	bootInit time.Duration // a finished boot init not yet reported (0: none)
 	pending  *initFailure  // a failed boot init the next invocation reports
+	// bootFailure says why the boot init did not succeed ("" when it did, or has not ended):
+	// the invoker reads it (PathInit) before it keeps the environment as a provisioned one.
+	bootFailure string
 }
 
 // generation is one init's worth of processes: the external extensions launched for it, the
@@ -167,6 +172,7 @@ func (e *Env) bootInitRun(ctx context.Context) {
 	timer := time.NewTimer(e.cfg.InitTimeout)
 	defer timer.Stop()
 	how, err := e.initGeneration(ctx, timer.C)
+	e.setBootFailure(how, err)
 	if err != nil {
 		e.log.Error("cannot start the environment", "err", err)
 		e.setPending(&initFailure{startErr: err})
@@ -200,6 +206,48 @@ func (e *Env) bootInitRun(ctx context.Context) {
 	}
 	e.reset(reason)
 }
+
+// setBootFailure records why the boot init that ended as how (or failed to start with err) did
+// not succeed, for BootInitFailure.
+func (e *Env) setBootFailure(how ending, err error) {
+	reason := ""
+	var se *startError
+	switch {
+	case errors.As(err, &se):
+		reason = se.errType
+	case err != nil:
+		reason = "Runtime.Unknown"
+	case how == endedInitError:
+		reason = e.current().sess.InitError().ErrorType
+	case how == endedExit:
+		reason = lambdaerr.TypeRuntimeExitError
+	case how == endedExtensionExit:
+		reason = "Extension.Crash"
+	case how == endedExtensionInitError:
+		_, reason = e.current().sess.Extensions().Failure()
+	case how == endedTimeout:
+		reason = lambdaerr.TypeSandboxTimedout
+	}
+	if err != nil || (how != endedReady && how != endedCancel) {
+		reason = cmp.Or(reason, "Runtime.Unknown")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.bootFailure = reason
+}
+
+// BootInitFailure is why the boot init did not succeed: an error type (the runtime's init
+// error, Runtime.ExitError, Sandbox.Timedout, an extension's), or "" when it succeeded or has
+// not ended. Read it after WaitBootInit.
+func (e *Env) BootInitFailure() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.bootFailure
+}
+
+// provisioned reports whether the environment was initialised ahead as a provisioned one
+// (agentproto.InitProvisioned): its boot init is then neither reported nor billed.
+func (e *Env) provisioned() bool { return e.cfg.InitializationType == agentproto.InitProvisioned }
 
 // initGeneration starts a new generation and waits for its init: the external extensions are
 // launched and, once every one has registered, the runtime is started; init ends when the

@@ -176,7 +176,9 @@ func (e *Env) run(ctx context.Context, inv *runtimeapi.Invoke, expired <-chan ti
 		a.res, a.init, a.initRan = pending.result(inv.RequestID), pending.duration, pending.duration > 0
 		return a
 	}
-	if bootInit > 0 {
+	if bootInit > 0 && !e.provisioned() {
+		// A provisioned environment's init ran ahead of any invocation: Lambda reports no Init
+		// Duration on its first invocation and bills none.
 		a.init, a.initRan = bootInit, true
 	}
 

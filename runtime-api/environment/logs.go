@@ -78,7 +78,7 @@ func (e *Env) logInitStart(phase string) {
 	if e.cfg.RuntimeVersion == "" {
 		return
 	}
-	e.journal.Platform(logcapture.InitStartPlatform(e.cfg.RuntimeVersion, e.cfg.RuntimeVersionARN, phase))
+	e.journal.Platform(logcapture.InitStartPlatform(e.cfg.InitializationType, e.cfg.RuntimeVersion, e.cfg.RuntimeVersionARN, phase))
 }
 
 // logInitFailure writes INIT_REPORT for an init that ended as how after d.
@@ -97,5 +97,5 @@ func (e *Env) logInitFailure(how ending, g generation, d time.Duration, phase st
 		return
 	}
 	e.syncLogs() // what the runtime wrote before it failed goes before the report
-	e.journal.Platform(logcapture.InitReportPlatform(d, phase, status, errType))
+	e.journal.Platform(logcapture.InitReportPlatform(e.cfg.InitializationType, d, phase, status, errType))
 }

@@ -246,17 +246,53 @@ func TestInitLines(t *testing.T) {
 		p    Platform
 		want string
 	}{
-		{name: "init start", p: InitStartPlatform("python:3.13", "arn:aws:lambda:us-east-1::runtime:abc", "init"),
+		{name: "init start", p: InitStartPlatform("", "python:3.13", "arn:aws:lambda:us-east-1::runtime:abc", "init"),
 			want: "INIT_START Runtime Version: python:3.13\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:abc"},
-		{name: "init timeout", p: InitReportPlatform(10*time.Second, "init", "timeout", ""),
+		{name: "init timeout", p: InitReportPlatform("", 10*time.Second, "init", "timeout", ""),
 			want: "INIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout"},
-		{name: "init error", p: InitReportPlatform(1234567*time.Microsecond, "invoke", "error", "Runtime.ExitError"),
+		{name: "init error", p: InitReportPlatform("", 1234567*time.Microsecond, "invoke", "error", "Runtime.ExitError"),
 			want: "INIT_REPORT Init Duration: 1234.57 ms\tPhase: invoke\tStatus: error\tError Type: Runtime.ExitError"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got, _ := (Format{}).render(tt.p, time.Now()); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// The JSON records of an init say the environment's initializationType: on-demand by default,
+// provisioned-concurrency in a provisioned concurrency environment.
+func TestInitRecordsInitializationType(t *testing.T) {
+	at := time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		initType string
+		want     []string
+	}{
+		{name: "on-demand", want: []string{
+			`{"time":"2026-12-01T07:00:00.000Z","type":"platform.initStart","record":{"initializationType":"on-demand","phase":"init","runtimeVersion":"python:3.13","runtimeVersionArn":"arn"}}`,
+			`{"time":"2026-12-01T07:00:00.000Z","type":"platform.initReport","record":{"initializationType":"on-demand","metrics":{"durationMs":10},"phase":"init","status":"error"}}`}},
+		{name: "provisioned", initType: "provisioned-concurrency", want: []string{
+			`{"time":"2026-12-01T07:00:00.000Z","type":"platform.initStart","record":{"initializationType":"provisioned-concurrency","phase":"init","runtimeVersion":"python:3.13","runtimeVersionArn":"arn"}}`,
+			`{"time":"2026-12-01T07:00:00.000Z","type":"platform.initReport","record":{"initializationType":"provisioned-concurrency","metrics":{"durationMs":10},"phase":"init","status":"error"}}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sink := NewSink(0)
+			j := NewJournal(&bytes.Buffer{}, sink)
+			j.now = func() time.Time { return at }
+			j.SetFormat(NewFormat("JSON", "INFO", ""))
+			j.Platform(InitStartPlatform(tt.initType, "python:3.13", "arn", "init"))
+			j.Platform(InitReportPlatform(tt.initType, 10*time.Millisecond, "init", "error", ""))
+			events, _ := drain(t, sink)
+			var got []string
+			for _, e := range events {
+				got = append(got, e.Message)
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("lines\n%q\nwant\n%q", got, tt.want)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lambdock/lambdock/internal/contract/agentproto"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 )
@@ -186,27 +187,38 @@ func ReportPlatform(r Report, status string) Platform {
 
 // InitStartPlatform is the INIT_START line (platform.initStart) of an init of the runtime
 // runtimeVersion (e.g. python:3.13) whose version ARN is arn; phase is init at start, invoke
-// for a re-init inside an invocation.
-func InitStartPlatform(runtimeVersion, arn, phase string) Platform {
+// for a re-init inside an invocation; initType is the environment's initializationType
+// (on-demand, or provisioned-concurrency; "" is on-demand).
+func InitStartPlatform(initType, runtimeVersion, arn, phase string) Platform {
+	initType = initTypeOrDefault(initType)
 	return Platform{Text: fmt.Sprintf("INIT_START Runtime Version: %s\tRuntime Version ARN: %s", runtimeVersion, arn),
 		Type: "platform.initStart",
 		Record: func() any {
-			return map[string]any{"initializationType": "on-demand", "phase": phase,
+			return map[string]any{"initializationType": initType, "phase": phase,
 				"runtimeVersion": runtimeVersion, "runtimeVersionArn": arn}
 		}}
 }
 
 // InitReportPlatform is the INIT_REPORT line (platform.initReport) of an init that did not
-// succeed: status is error, failure or timeout; errorType is the function error type, if any.
-func InitReportPlatform(d time.Duration, phase, status, errorType string) Platform {
+// succeed: status is error, failure or timeout; errorType is the function error type, if any;
+// initType as for InitStartPlatform.
+func InitReportPlatform(initType string, d time.Duration, phase, status, errorType string) Platform {
 	text := fmt.Sprintf("INIT_REPORT Init Duration: %s ms\tPhase: %s\tStatus: %s", millis(d), phase, status)
-	rec := map[string]any{"initializationType": "on-demand", "phase": phase, "status": status,
+	rec := map[string]any{"initializationType": initTypeOrDefault(initType), "phase": phase, "status": status,
 		"metrics": map[string]any{"durationMs": roundMs(d)}}
 	if errorType != "" {
 		text += "\tError Type: " + errorType
 		rec["errorType"] = errorType
 	}
 	return Platform{Text: text, Type: "platform.initReport", Level: LevelWarn, Record: func() any { return rec }}
+}
+
+// initTypeOrDefault is initType, on-demand when empty.
+func initTypeOrDefault(initType string) string {
+	if initType == "" {
+		return agentproto.InitOnDemand
+	}
+	return initType
 }
 
 // ErrorPlatform is the line of an invocation whose runtime failed (it exited, or could not be

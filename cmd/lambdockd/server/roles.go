@@ -149,6 +149,12 @@ func (s *Server) startInvoker(ctx context.Context) error {
 	if err := s.ensureLogsStream(ctx); err != nil {
 		return err
 	}
+	// The usage publisher stops after the invoker (steps stop in reverse order): the invoker's
+	// Close records the provisioned time of the environments it removes.
+	usage, err := s.startUsagePublisher()
+	if err != nil {
+		return err
+	}
 	inv, err := invoker.New(ctx, invoker.Config{
 		ID:                  s.cfg.InvokerID,
 		DataDir:             filepath.Join(s.cfg.DataDir, "invoker"),
@@ -162,16 +168,13 @@ func (s *Server) startInvoker(ctx context.Context) error {
 		Overcommit:          s.cfg.Overcommit, // 0: the invoker's default
 		InitCPUs:            zeroMeansNone(s.cfg.InitCPUs),
 		Metrics:             s.metrics.Registerer(),
-		LogPublisher:        s.js, // function logs to LAMBDOCK_LOGS
+		LogPublisher:        s.js,  // function logs to LAMBDOCK_LOGS
+		Usage:               usage, // provisioned concurrency time
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
 	s.onStop("invoker", false, inv.Close)
-	usage, err := s.startUsagePublisher()
-	if err != nil {
-		return err
-	}
 	svcMetrics, err := natsservice.NewMetrics(s.metrics.Registerer())
 	if err != nil {
 		return fmt.Errorf("server: %w", err)

@@ -35,7 +35,9 @@
 //     container, or by PathSpecialize) has ended, whatever its outcome: the runtime is ready, its
 //     init failed or timed out, or it could not be started. The invoker lowers the container's
 //     CPU quota from the init burst to the function's own then. It never waits for a re-init
-//     after a reset (which runs inside an invocation, without the burst).
+//     after a reset (which runs inside an invocation, without the burst). When that init did
+//     not succeed, the reply carries HeaderInitFailure (the invoker does not keep such an
+//     environment as a provisioned one).
 //
 // A pre-warmed container (a "stem cell") starts with a Config whose Stem is true and no function:
 // its agent serves PathHealth and waits, with no runtime process. The invoker specialises it once,
@@ -182,10 +184,26 @@ type Config struct {
 	LogFormat           string `json:"log_format,omitempty"`
 	SystemLogLevel      string `json:"system_log_level,omitempty"`
 	ApplicationLogLevel string `json:"application_log_level,omitempty"`
+	// InitializationType is AWS_LAMBDA_INITIALIZATION_TYPE of the environment: InitOnDemand ("",
+	// the default) or InitProvisioned. A provisioned environment is initialised ahead of any
+	// invocation, so its first invocation reports no Init Duration (the REPORT line, the
+	// HeaderResultInitDurationNs header) and bills no init; the platform init records say it.
+	InitializationType string `json:"initialization_type,omitempty"`
 	// Stem marks a pre-warmed container: no function yet, the agent waits for PathSpecialize
 	// and starts no runtime before it. The other fields are then ignored.
 	Stem bool `json:"stem,omitempty"`
 }
+
+// Initialization types (AWS_LAMBDA_INITIALIZATION_TYPE; Config.InitializationType).
+const (
+	InitOnDemand    = "on-demand"
+	InitProvisioned = "provisioned-concurrency"
+)
+
+// HeaderInitFailure is set on the 200 reply of PathInit when the first init did not succeed
+// (the runtime's init error, an exit, a timeout, an extension's failure): its error type, or a
+// short reason. Absent when the runtime is ready.
+const HeaderInitFailure = "X-Lambdock-Init-Failure"
 
 // Specialization is the body of POST PathSpecialize.
 type Specialization struct {

@@ -10,7 +10,8 @@ import (
 // alike. Invocation and InvocationReply are not among them: their payload is the raw body and
 // the rest travels in a header (EncodeInvocation, DecodeInvocation, ReplyMessage, DecodeReply).
 type Message interface {
-	Released | Heartbeat | FunctionChanged | Usage | CredentialsChanged | ScheduleChanged | Throttles
+	Released | Heartbeat | FunctionChanged | Usage | CredentialsChanged | ScheduleChanged | Throttles |
+		ProvisionSet | ProvisionStatus
 }
 
 // Encode encodes a message. Messages hold plain data, so encoding cannot fail.

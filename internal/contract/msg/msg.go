@@ -189,6 +189,11 @@ type Heartbeat struct {
 	CapacityMB int            `json:"capacity_mb"`
 	UsedMB     int            `json:"used_mb"`
 	IdleByKey  map[string]int `json:"idle_by_key"` // function.Spec.PoolKey() → idle containers
+	// ProvisionedByKey is the provisioned concurrency environments kept initialised, idle or
+	// busy, by function.Spec.PoolKey() (the free ones are in IdleByKey too), and ProvisionedMB
+	// their memory (in UsedMB too): capacity reserved for their functions.
+	ProvisionedByKey map[string]int `json:"provisioned_by_key,omitempty"`
+	ProvisionedMB    int            `json:"provisioned_mb,omitempty"`
 	// Busy lists the invocations this instance took and has not yet published a Released for:
 	// their HeaderLease tokens (the RequestID of one taken without a lease header). A controller
 	// frees a lease placed on this instance that is missing from several heartbeats in a row: its

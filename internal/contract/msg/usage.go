@@ -17,6 +17,11 @@ const (
 	InvocationTypeURL      = "url"      // a function URL
 	InvocationTypeSchedule = "schedule" // a schedule's tick
 	InvocationTypeQueue    = "queue"    // an event source mapping's batch
+	// InvocationTypeProvisioned is not an invocation: a record of provisioned concurrency time,
+	// one per provisioned environment and interval (DurationUs and MBms are the interval's).
+	// Aggregates neither count it as a request nor add it to the on-demand compute: it stays a
+	// raw row, priced at the provisioned rate by billing.
+	InvocationTypeProvisioned = "provisioned"
 )
 
 // Usage statuses: the outcome of an invocation attempt that ran (Usage.Status).
@@ -75,6 +80,10 @@ type Usage struct {
 	Cold            bool   `json:"cold"`
 	Status          string `json:"status"` // Usage* (UsageStatusOf)
 	ErrorType       string `json:"error_type,omitempty"`
+	// Provisioned is set on an invocation a provisioned concurrency environment served (its
+	// init ran ahead and is not billed; Lambda prices its duration at the provisioned rate),
+	// and on the records of provisioned time (InvocationTypeProvisioned).
+	Provisioned bool `json:"provisioned,omitempty"`
 
 	// Fields of records written before microseconds (a spool or stream may still hold them);
 	// Normalized converts them. New records leave them empty.
