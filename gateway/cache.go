@@ -2,50 +2,72 @@ package gateway
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
-// functionCache maps functions (account and name, cacheKey) to their stored records for the
-// invoke path, through a loadCache: entries are dropped by invalidate (driven by
-// msg.FunctionChanged events) and expire after the TTL; a load racing an invalidation is not
-// cached; concurrent misses share one store read. Records handed out are shared and must not be
-// modified. Unknown functions are not cached, so a function becomes invokable as soon as it is
-// created. While the store is unreachable an expired function is served stale for at most
-// cacheMaxStale past its TTL (loadCache), and never once the store has answered that it is gone.
+// functionCache maps qualified functions (account, name and qualifier: cacheKey) to what they
+// resolve to for the invoke path (store.Target: $LATEST, a version, or an alias with its
+// versions), through a loadCache: entries are dropped by invalidate (driven by
+// msg.FunctionChanged events, which drop every qualifier of the function) and expire after the
+// TTL; a load racing an invalidation is not cached; concurrent misses share one store read.
+// Records handed out are shared and must not be modified. Unknown functions, versions and
+// aliases are not cached, so they become invokable as soon as they are created. While the store
+// is unreachable an expired entry is served stale for at most cacheMaxStale past its TTL
+// (loadCache), and never once the store has answered that it is gone.
 type functionCache struct {
 	store Store
-	c     *loadCache[*store.Function]
+	c     *loadCache[*store.Target]
 }
 
-// cacheKey is the key of the account's function called name: two accounts' functions of the same
-// name never share an entry.
-func cacheKey(account, name string) string { return account + "/" + name }
+// cacheKey is the key of the qualifier of the account's function called name ("" and $LATEST
+// share one): two accounts' functions of the same name never share an entry. Every key of a
+// function starts with functionPrefix.
+func cacheKey(account, name, qualifier string) string {
+	if qualifier == function.LatestVersion {
+		qualifier = ""
+	}
+	return functionPrefix(account, name) + qualifier
+}
+
+// functionPrefix starts every cacheKey of the account's function name (names have no ':').
+func functionPrefix(account, name string) string { return account + "/" + name + ":" }
 
 func newFunctionCache(s Store, ttl time.Duration) *functionCache {
-	return &functionCache{store: s, c: newLoadCache[*store.Function](ttl)}
+	return &functionCache{store: s, c: newLoadCache[*store.Target](ttl)}
 }
 
-// get returns the account's function called name, from the cache or the store
-// (store.ErrNotFound if none). A caller whose ctx ends stops waiting; the shared load goes on for
-// the others.
-func (c *functionCache) get(ctx context.Context, account, name string) (*store.Function, error) {
-	f, _, err := c.c.get(ctx, cacheKey(account, name), func(ctx context.Context) (*store.Function, error) {
-		return c.store.GetFunction(ctx, account, name)
+// get returns what the qualifier ("" for $LATEST) of the account's function called name
+// resolves to, from the cache or the store (an error wrapping store.ErrNotFound if the function,
+// version or alias does not exist). A caller whose ctx ends stops waiting; the shared load goes
+// on for the others.
+func (c *functionCache) get(ctx context.Context, account, name, qualifier string) (*store.Target, error) {
+	t, _, err := c.c.get(ctx, cacheKey(account, name, qualifier), func(ctx context.Context) (*store.Target, error) {
+		if qualifier == "" || qualifier == function.LatestVersion {
+			f, err := c.store.GetFunction(ctx, account, name)
+			if err != nil {
+				return nil, err
+			}
+			return &store.Target{Version: f}, nil
+		}
+		return c.store.ResolveQualifier(ctx, account, name, qualifier)
 	})
-	return f, err
+	return t, err
 }
 
-// invalidate drops the account's function name from the cache, and makes the next get start a
-// new store read rather than join one that began before the change.
+// invalidate drops every qualifier of the account's function name from the cache, and makes the
+// next get start a new store read rather than join one that began before the change.
 func (c *functionCache) invalidate(account, name string) {
-	c.c.invalidate(cacheKey(account, name))
+	prefix := functionPrefix(account, name)
+	c.c.invalidateIf(func(key string, _ *store.Target) bool { return strings.HasPrefix(key, prefix) })
 }
 
 // onFunctionChanged is the NATS handler of msg.SubjectFunctionChanged. An event without a

@@ -35,9 +35,9 @@ func TestCacheInvalidationDuringLoad(t *testing.T) {
 	c := newFunctionCache(s, time.Hour)
 	ctx := context.Background()
 
-	result := make(chan *store.Function, 1)
+	result := make(chan *store.Target, 1)
 	go func() {
-		f, err := c.get(ctx, "a", "fn")
+		f, err := c.get(ctx, "a", "fn", "")
 		if err != nil {
 			t.Error(err)
 		}
@@ -49,13 +49,13 @@ func TestCacheInvalidationDuringLoad(t *testing.T) {
 	s.memory.Store(256)
 	c.invalidate("a", "fn") // the change lands while the load is in flight
 	close(s.release)
-	if f := <-result; f.MemoryMB != 128 {
-		t.Errorf("in-flight load returned %d MB, want the 128 MB it read", f.MemoryMB)
+	if f := <-result; f.Version.MemoryMB != 128 {
+		t.Errorf("in-flight load returned %d MB, want the 128 MB it read", f.Version.MemoryMB)
 	}
-	if f, err := c.get(ctx, "a", "fn"); err != nil || f.MemoryMB != 256 {
+	if f, err := c.get(ctx, "a", "fn", ""); err != nil || f.Version.MemoryMB != 256 {
 		t.Errorf("after the invalidation: %+v, %v; want a fresh 256 MB read", f, err)
 	}
-	if _, err := c.get(ctx, "a", "fn"); err != nil || s.calls.Load() != 2 {
+	if _, err := c.get(ctx, "a", "fn", ""); err != nil || s.calls.Load() != 2 {
 		t.Errorf("%d store reads, want 2: the raced load and one after it, then warm gets (%v)", s.calls.Load(), err)
 	}
 }
@@ -71,9 +71,9 @@ func TestCacheSharedLoad(t *testing.T) {
 	results := make(chan error, waiters)
 	for range waiters {
 		go func() {
-			f, err := c.get(context.Background(), "a", "fn")
-			if err == nil && f.MemoryMB != 128 {
-				err = fmt.Errorf("got %d MB, want 128", f.MemoryMB)
+			f, err := c.get(context.Background(), "a", "fn", "")
+			if err == nil && f.Version.MemoryMB != 128 {
+				err = fmt.Errorf("got %d MB, want 128", f.Version.MemoryMB)
 			}
 			results <- err
 		}()
@@ -83,7 +83,7 @@ func TestCacheSharedLoad(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := c.get(ctx, "a", "fn"); !errors.Is(err, context.Canceled) {
+	if _, err := c.get(ctx, "a", "fn", ""); !errors.Is(err, context.Canceled) {
 		t.Errorf("a caller whose context ended got %v, want context.Canceled", err)
 	}
 	time.Sleep(20 * time.Millisecond) // every waiter has reached the cache
@@ -93,7 +93,7 @@ func TestCacheSharedLoad(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if _, err := c.get(context.Background(), "a", "fn"); err != nil || s.calls.Load() != 1 {
+	if _, err := c.get(context.Background(), "a", "fn", ""); err != nil || s.calls.Load() != 1 {
 		t.Errorf("%d store reads, want 1 shared by every miss and then cached (%v)", s.calls.Load(), err)
 	}
 }
@@ -104,10 +104,10 @@ func TestCacheGetAfterInvalidationDoesNotJoinOlderLoad(t *testing.T) {
 	s := &slowStore{release: make(chan struct{})}
 	s.memory.Store(128)
 	c := newFunctionCache(s, time.Hour)
-	get := func() <-chan *store.Function {
-		out := make(chan *store.Function, 1)
+	get := func() <-chan *store.Target {
+		out := make(chan *store.Target, 1)
 		go func() {
-			f, err := c.get(context.Background(), "a", "fn")
+			f, err := c.get(context.Background(), "a", "fn", "")
 			if err != nil {
 				t.Error(err)
 			}
@@ -131,10 +131,10 @@ func TestCacheGetAfterInvalidationDoesNotJoinOlderLoad(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	close(s.release)
-	if f := <-old; f.MemoryMB != 128 {
-		t.Errorf("the older read returned %d MB, want 128", f.MemoryMB)
+	if f := <-old; f.Version.MemoryMB != 128 {
+		t.Errorf("the older read returned %d MB, want 128", f.Version.MemoryMB)
 	}
-	if f := <-fresh; f.MemoryMB != 256 {
-		t.Errorf("a get after the invalidation returned %d MB, want 256", f.MemoryMB)
+	if f := <-fresh; f.Version.MemoryMB != 256 {
+		t.Errorf("a get after the invalidation returned %d MB, want 256", f.Version.MemoryMB)
 	}
 }

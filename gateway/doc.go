@@ -44,6 +44,13 @@
 //     codes follow Lambda's (ValidationException for the request model's checks of alias names
 //     and weights), as recorded in LocalStack's AWS-validated snapshots. S3 code is refused with
 //     InvalidParameterValueException rather than silently ignored.
+//   - Invoking a qualifier (invoke.go, cache.go): Invoke takes $LATEST, a published version or
+//     an alias; what a qualifier resolves to (store.ResolveQualifier) is cached per account,
+//     function and qualifier and dropped by the function's change events, and an alias with an
+//     additional version draws it per invocation by its weight. An Event keeps its qualifier and
+//     the version is resolved when each attempt starts. Event invoke configs take $LATEST, a
+//     version or an alias; function URLs the unqualified function or an alias. A qualifier that
+//     names nothing is Lambda's 404 for that qualified ARN.
 //   - Layers (layers.go, function_layers.go) belong to one account, like functions: a layer ARN of
 //     another account is a 404 (or, in a function's Layers, "does not exist"). A version's zip
 //     goes into the code store like a function's, and its Content.Location is served by the same

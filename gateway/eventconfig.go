@@ -32,7 +32,8 @@ func (g *Gateway) putEventInvokeConfig(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := &store.EventInvokeConfig{AccountID: ref.Account, FunctionName: ref.Name, Qualifier: function.LatestVersion,
+	cfg := &store.EventInvokeConfig{AccountID: ref.Account, FunctionName: ref.Name,
+		Qualifier:            function.QualifierOrLatest(ref.Qualifier),
 		MaximumRetryAttempts: in.MaximumRetryAttempts, MaximumEventAgeSec: in.MaximumEventAgeInSeconds}
 	if d := in.DestinationConfig; d != nil {
 		cfg.OnSuccess, cfg.OnFailure = destinationARN(d.OnSuccess), destinationARN(d.OnFailure)
@@ -65,7 +66,8 @@ func (g *Gateway) updateEventInvokeConfig(c *gin.Context) error {
 		onSuccess, onFailure := destinationARN(d.OnSuccess), destinationARN(d.OnFailure)
 		p.OnSuccess, p.OnFailure = &onSuccess, &onFailure
 	}
-	cfg, err := g.cfg.Store.UpdateEventInvokeConfig(c.Request.Context(), ref.Account, ref.Name, function.LatestVersion, p)
+	cfg, err := g.cfg.Store.UpdateEventInvokeConfig(c.Request.Context(), ref.Account, ref.Name,
+		function.QualifierOrLatest(ref.Qualifier), p)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return g.noEventInvokeConfig(ref)
@@ -82,10 +84,11 @@ func (g *Gateway) getEventInvokeConfig(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if !ref.findable() {
+	if ref.Foreign {
 		return g.noEventInvokeConfig(ref)
 	}
-	cfg, err := g.cfg.Store.EventInvokeConfig(c.Request.Context(), ref.Account, ref.Name, function.LatestVersion)
+	cfg, err := g.cfg.Store.EventInvokeConfig(c.Request.Context(), ref.Account, ref.Name,
+		function.QualifierOrLatest(ref.Qualifier))
 	switch {
 	case errors.Is(err, store.ErrNotFound): // no function, or no configuration: one answer
 		return g.noEventInvokeConfig(ref)
@@ -101,10 +104,11 @@ func (g *Gateway) deleteEventInvokeConfig(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if !ref.findable() {
+	if ref.Foreign {
 		return g.noEventInvokeConfig(ref)
 	}
-	switch err := g.cfg.Store.DeleteEventInvokeConfig(c.Request.Context(), ref.Account, ref.Name, function.LatestVersion); {
+	switch err := g.cfg.Store.DeleteEventInvokeConfig(c.Request.Context(), ref.Account, ref.Name,
+		function.QualifierOrLatest(ref.Qualifier)); {
 	case errors.Is(err, store.ErrNotFound):
 		return g.noEventInvokeConfig(ref)
 	case err != nil:
@@ -133,6 +137,7 @@ func (g *Gateway) listEventInvokeConfigs(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	ref.Qualifier = "" // the list is the function's: every qualifier's configuration
 	if _, err := g.eventConfigFunction(c, ref); err != nil {
 		return err
 	}
@@ -167,20 +172,20 @@ func (g *Gateway) eventConfigTarget(c *gin.Context, in *lambdaapi.EventInvokeCon
 	return ref, g.validateDestinations(c.Request.Context(), ref.Account, ref.Name, in.DestinationConfig)
 }
 
-// eventConfigFunction finds the function ref names: Lambda's 404 of this API when there is none
-// (or ref names a version or alias, which do not exist yet).
-func (g *Gateway) eventConfigFunction(c *gin.Context, ref functionRef) (*store.Function, error) {
-	if !ref.findable() {
+// eventConfigFunction finds the function ref names, and the version or alias its qualifier
+// names: Lambda's 404 of this API when there is none.
+func (g *Gateway) eventConfigFunction(c *gin.Context, ref functionRef) (*store.Target, error) {
+	if ref.Foreign {
 		return nil, functionDoesNotExist()
 	}
-	f, err := g.cfg.Store.GetFunction(c.Request.Context(), ref.Account, ref.Name)
+	t, err := g.cfg.Store.ResolveQualifier(c.Request.Context(), ref.Account, ref.Name, ref.Qualifier)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, functionDoesNotExist()
 	case err != nil:
-		return nil, fmt.Errorf("get function %s: %w", ref.Name, err)
+		return nil, fmt.Errorf("get function %s: %w", g.refARN(ref), err)
 	}
-	return f, nil
+	return t, nil
 }
 
 // validateEventInvokeConfig checks a body against Lambda's model: at least one setting, each
@@ -253,14 +258,12 @@ func (g *Gateway) validateDestinations(ctx context.Context, account, name string
 	return nil
 }
 
-// destinationFunctionExists checks that the function destination t names exists (its $LATEST:
-// the only version there is so far): Lambda's 400 "The destination ARN … is invalid." otherwise.
+// destinationFunctionExists checks that the function destination t names exists (with its
+// version or alias when the ARN is qualified): Lambda's 400 "The destination ARN … is
+// invalid." otherwise.
 func (g *Gateway) destinationFunctionExists(ctx context.Context, t target.Target) error {
 	invalid := lambdaerr.InvalidParameter("The destination ARN %s is invalid.", t.ARN)
-	if t.Qualifier != "" && t.Qualifier != function.LatestVersion {
-		return invalid
-	}
-	_, err := g.cfg.Store.GetFunction(ctx, t.AccountID, t.Name)
+	_, err := g.cfg.Store.ResolveQualifier(ctx, t.AccountID, t.Name, t.Qualifier)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return invalid

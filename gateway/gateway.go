@@ -54,17 +54,22 @@ type Store interface {
 	Ping(ctx context.Context) error
 
 	// CreateFunctionURL stores a URL configuration with a fresh URLID (store.ErrExists when the
-	// function has one, store.ErrNotFound when there is no such function).
+	// function has one for u.Qualifier, store.ErrNotFound when there is no such function).
 	CreateFunctionURL(ctx context.Context, u *store.FunctionURL) error
-	// GetFunctionURL returns the function's URL configuration or store.ErrNotFound.
-	GetFunctionURL(ctx context.Context, accountID, name string) (*store.FunctionURL, error)
+	// GetFunctionURL returns the URL configuration of the function's qualifier ("" for the
+	// unqualified function) or store.ErrNotFound.
+	GetFunctionURL(ctx context.Context, accountID, name, qualifier string) (*store.FunctionURL, error)
+	// ListFunctionURLs returns up to maxItems of the function's URL configurations after marker,
+	// and the next marker ("" at the end).
+	ListFunctionURLs(ctx context.Context, accountID, name, marker string, maxItems int) ([]*store.FunctionURL, string, error)
 	// FunctionURLByID returns the URL configuration with that URLID or store.ErrNotFound.
 	FunctionURLByID(ctx context.Context, id string) (*store.FunctionURL, error)
 	// UpdateFunctionURL replaces AuthType, CORS and InvokeMode and writes the record back
 	// (store.ErrNotFound when the function has no URL).
 	UpdateFunctionURL(ctx context.Context, u *store.FunctionURL) error
-	// DeleteFunctionURL removes the function's URL configuration (store.ErrNotFound if none).
-	DeleteFunctionURL(ctx context.Context, accountID, name string) error
+	// DeleteFunctionURL removes the URL configuration of the function's qualifier
+	// (store.ErrNotFound if none).
+	DeleteFunctionURL(ctx context.Context, accountID, name, qualifier string) error
 
 	// CreateEventSourceMapping stores a mapping (store.ErrExists when its queue has one,
 	// store.ErrNotFound when there is no such function).
@@ -135,6 +140,7 @@ type Store interface {
 	BillingStore
 	StatsStore
 	VersionStore
+	RouteStore
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).

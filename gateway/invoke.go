@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -154,19 +155,22 @@ func decodeClientContext(h string) (string, error) {
 	return string(b), nil
 }
 
-// resolve finds the function to invoke through the cache.
+// resolve finds the version one invocation of ref runs, through the cache: $LATEST, the version
+// ref names, or for an alias its version or, by the alias's weight, its additional version
+// (drawn per invocation). A function, version or alias that does not exist is Lambda's 404
+// "Function not found" for the ARN as ref names it.
 func (g *Gateway) resolve(ctx context.Context, ref functionRef) (*store.Function, error) {
-	if !ref.findable() {
+	if ref.Foreign {
 		return nil, g.notFound(ref)
 	}
-	f, err := g.cache.get(ctx, ref.Account, ref.Name)
+	t, err := g.cache.get(ctx, ref.Account, ref.Name, ref.Qualifier)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, g.notFound(ref)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("resolve function %s: %w", ref.Name, err)
 	}
-	return f, nil
+	return t.Pick(rand.Float64()), nil
 }
 
 // dispatch sends the invocation to the controller and waits for its reply, at most the

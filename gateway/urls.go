@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -19,6 +21,7 @@ import (
 const urlPathPrefix = "/fn/"
 
 // createFunctionURL is CreateFunctionUrlConfig: POST /2021-10-31/functions/{name}/url → 201.
+// Qualifier, when given, is an alias of the function: the URL invokes through it.
 func (g *Gateway) createFunctionURL(c *gin.Context) error {
 	var in lambdaapi.FunctionURLConfigInput
 	if err := readJSON(c, maxConfigRequest, "CreateFunctionUrlConfig", &in); err != nil {
@@ -33,12 +36,12 @@ func (g *Gateway) createFunctionURL(c *gin.Context) error {
 	if err := validateURLConfig(&in); err != nil {
 		return err
 	}
-	f, err := g.lookupParam(c)
+	ref, err := g.urlFunction(c)
 	if err != nil {
 		return err
 	}
-	u := &store.FunctionURL{AccountID: f.AccountID, FunctionName: f.Name, AuthType: in.AuthType,
-		InvokeMode: in.InvokeMode}
+	u := &store.FunctionURL{AccountID: ref.Account, FunctionName: ref.Name, Qualifier: ref.Qualifier,
+		AuthType: in.AuthType, InvokeMode: in.InvokeMode}
 	if u.CORS, err = corsJSON(in.Cors); err != nil {
 		return err
 	}
@@ -46,11 +49,11 @@ func (g *Gateway) createFunctionURL(c *gin.Context) error {
 	case errors.Is(err, store.ErrExists):
 		return lambdaerr.New(http.StatusConflict, lambdaerr.CodeResourceConflict,
 			"Failed to create function url config for [functionArn = %s]. Error message:  FunctionUrlConfig exists for this Lambda function",
-			g.arn(f.AccountID, f.Name))
+			g.refARN(ref))
 	case errors.Is(err, store.ErrNotFound): // deleted meanwhile
-		return g.notFound(functionRef{Account: f.AccountID, Name: f.Name})
+		return g.notFound(ref)
 	case err != nil:
-		return fmt.Errorf("create URL of %s: %w", f.Name, err)
+		return fmt.Errorf("create URL of %s: %w", ref.Name, err)
 	}
 	out := g.urlConfig(c.Request, u)
 	out.LastModifiedTime = "" // Create does not return it
@@ -93,7 +96,7 @@ func (g *Gateway) updateFunctionURL(c *gin.Context) error {
 	}
 	switch err := g.cfg.Store.UpdateFunctionURL(c.Request.Context(), u); {
 	case errors.Is(err, store.ErrNotFound):
-		return urlNotFound(g.arn(u.AccountID, u.FunctionName))
+		return urlNotFound(g.urlFunctionARN(u))
 	case err != nil:
 		return fmt.Errorf("update URL of %s: %w", u.FunctionName, err)
 	}
@@ -106,9 +109,9 @@ func (g *Gateway) deleteFunctionURL(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	switch err := g.cfg.Store.DeleteFunctionURL(c.Request.Context(), u.AccountID, u.FunctionName); {
+	switch err := g.cfg.Store.DeleteFunctionURL(c.Request.Context(), u.AccountID, u.FunctionName, u.Qualifier); {
 	case errors.Is(err, store.ErrNotFound):
-		return urlNotFound(g.arn(u.AccountID, u.FunctionName))
+		return urlNotFound(g.urlFunctionARN(u))
 	case err != nil:
 		return fmt.Errorf("delete URL of %s: %w", u.FunctionName, err)
 	}
@@ -116,47 +119,104 @@ func (g *Gateway) deleteFunctionURL(c *gin.Context) error {
 	return nil
 }
 
-// listFunctionURLs is ListFunctionUrlConfigs: GET /2021-10-31/functions/{name}/urls. A function
-// has at most one URL (no aliases yet), so there is one page; a Marker means the page after it,
-// which is empty.
+// listFunctionURLs is ListFunctionUrlConfigs: GET /2021-10-31/functions/{name}/urls
+// ?Marker=&MaxItems= (1–50, default 50): the function's URLs, the unqualified one first, then
+// its aliases' by name.
 func (g *Gateway) listFunctionURLs(c *gin.Context) error {
-	if _, err := queryMaxItems(c, 0, lambdaapi.MaxURLListMaxItems); err != nil {
-		return err
-	}
-	f, err := g.lookupParam(c)
+	maxItems, err := queryMaxItems(c, lambdaapi.MaxURLListMaxItems, lambdaapi.MaxURLListMaxItems)
 	if err != nil {
 		return err
 	}
-	out := lambdaapi.ListFunctionURLConfigsOutput{FunctionURLConfigs: []*lambdaapi.FunctionURLConfig{}}
-	if c.Query("Marker") != "" {
-		return writeJSON(c, http.StatusOK, out)
+	ref, err := parseRef(c)
+	if err != nil {
+		return err
 	}
-	u, err := g.cfg.Store.GetFunctionURL(c.Request.Context(), f.AccountID, f.Name)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return fmt.Errorf("get URL of %s: %w", f.Name, err)
-	default:
+	ref.Qualifier = "" // the list is the function's, whatever the name's qualifier
+	if _, err := g.urlTarget(c.Request.Context(), ref); err != nil {
+		return err
+	}
+	urls, next, err := g.cfg.Store.ListFunctionURLs(c.Request.Context(), ref.Account, ref.Name, c.Query("Marker"), maxItems)
+	if err != nil {
+		return fmt.Errorf("list URLs of %s: %w", ref.Name, err)
+	}
+	out := lambdaapi.ListFunctionURLConfigsOutput{FunctionURLConfigs: make([]*lambdaapi.FunctionURLConfig, 0, len(urls)),
+		NextMarker: next}
+	for _, u := range urls {
 		out.FunctionURLConfigs = append(out.FunctionURLConfigs, g.urlConfig(c.Request, u))
 	}
 	return writeJSON(c, http.StatusOK, out)
 }
 
-// lookupURL finds the URL configuration of the function the path names: 404 for an unknown
-// function (or a qualifier other than $LATEST) and for a function without a URL.
+// lookupURL finds the URL configuration the path (and Qualifier) names: 404 for an unknown
+// function or alias and for one without a URL.
 func (g *Gateway) lookupURL(c *gin.Context) (*store.FunctionURL, error) {
-	f, err := g.lookupParam(c)
+	ref, err := g.urlFunction(c)
 	if err != nil {
 		return nil, err
 	}
-	u, err := g.cfg.Store.GetFunctionURL(c.Request.Context(), f.AccountID, f.Name)
+	u, err := g.cfg.Store.GetFunctionURL(c.Request.Context(), ref.Account, ref.Name, ref.Qualifier)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, urlNotFound(g.arn(f.AccountID, f.Name))
+		return nil, urlNotFound(g.refARN(ref))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get URL of %s: %w", f.Name, err)
+		return nil, fmt.Errorf("get URL of %s: %w", ref.Name, err)
 	}
 	return u, nil
+}
+
+// urlFunction reads the function (and alias) a URL configuration request names, and checks
+// that they exist: a Qualifier must be an alias (a version or $LATEST is Lambda's
+// ValidationException), and an unknown function or alias is Lambda's 404.
+func (g *Gateway) urlFunction(c *gin.Context) (functionRef, error) {
+	ref, err := parseRef(c)
+	if err != nil {
+		return ref, err
+	}
+	if ref.Qualifier != "" && !validURLQualifier(ref.Qualifier) {
+		return ref, validationErrors([]string{fmt.Sprintf("Value '%s' at 'qualifier' failed to satisfy constraint: "+
+			`Member must satisfy regular expression pattern: ((?!^\d+$)^[0-9a-zA-Z-_]+$)`, ref.Qualifier)})
+	}
+	_, err = g.urlTarget(c.Request.Context(), ref)
+	return ref, err
+}
+
+// urlTarget checks that the function ref names, and its alias when it names one, exist (404
+// for the ARN as ref names it otherwise).
+func (g *Gateway) urlTarget(ctx context.Context, ref functionRef) (*store.Target, error) {
+	if ref.Foreign {
+		return nil, g.notFound(ref)
+	}
+	t, err := g.cfg.Store.ResolveQualifier(ctx, ref.Account, ref.Name, ref.Qualifier)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, g.notFound(ref)
+	case err != nil:
+		return nil, fmt.Errorf("resolve %s: %w", g.refARN(ref), err)
+	}
+	return t, nil
+}
+
+// validURLQualifier reports whether q may qualify a function URL: an alias name (Lambda's
+// pattern ((?!^\d+$)^[0-9a-zA-Z-_]+$), at most 128 characters), never a version or $LATEST.
+func validURLQualifier(q string) bool {
+	return len(q) <= rules.MaxQualifierLen && store.IsAliasName(q) && plainChars(q)
+}
+
+// plainChars reports whether s has only the characters of names: [a-zA-Z0-9_-].
+func plainChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// urlFunctionARN is the ARN of the function (qualified by its alias) a URL configuration
+// invokes.
+func (g *Gateway) urlFunctionARN(u *store.FunctionURL) string {
+	return g.refARN(functionRef{Account: u.AccountID, Name: u.FunctionName, Qualifier: u.Qualifier})
 }
 
 // urlNotFound is Lambda's 404 for a function without a URL configuration.
@@ -167,7 +227,8 @@ func urlNotFound(functionARN string) error {
 
 // functionURL is the URL clients call for u; r is the request asking, whose scheme and Host are
 // the base when no PublicURL is configured. Path-routed URLs of accounts other than the admin
-// account carry the account: /fn/<account-id>/<name>/.
+// account carry the account: /fn/<account-id>/<name>/; an alias's URL names it after the
+// function's: /fn/<name>:<alias>/.
 func (g *Gateway) functionURL(r *http.Request, u *store.FunctionURL) string {
 	if g.cfg.URLDomain != "" {
 		return "https://" + u.URLID + "." + g.cfg.URLDomain + "/"
@@ -180,17 +241,21 @@ func (g *Gateway) functionURL(r *http.Request, u *store.FunctionURL) string {
 		}
 		base = scheme + "://" + r.Host
 	}
-	if u.AccountID != tenant.AdminAccountID {
-		return base + urlPathPrefix + u.AccountID + "/" + u.FunctionName + "/"
+	name := u.FunctionName
+	if u.Qualifier != "" {
+		name += ":" + u.Qualifier
 	}
-	return base + urlPathPrefix + u.FunctionName + "/"
+	if u.AccountID != tenant.AdminAccountID {
+		return base + urlPathPrefix + u.AccountID + "/" + name + "/"
+	}
+	return base + urlPathPrefix + name + "/"
 }
 
 // urlConfig renders a stored URL configuration.
 func (g *Gateway) urlConfig(r *http.Request, u *store.FunctionURL) *lambdaapi.FunctionURLConfig {
 	out := &lambdaapi.FunctionURLConfig{
 		FunctionURL:      g.functionURL(r, u),
-		FunctionArn:      g.arn(u.AccountID, u.FunctionName),
+		FunctionArn:      g.urlFunctionARN(u),
 		AuthType:         u.AuthType,
 		CreationTime:     u.Created.UTC().Format(lambdaapi.URLTimeFormat),
 		LastModifiedTime: u.LastModified.UTC().Format(lambdaapi.URLTimeFormat),

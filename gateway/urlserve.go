@@ -24,8 +24,9 @@ import (
 
 // servePathURL serves ANY /fn/{name} and /fn/{name}/{path…}: the function URL of the admin
 // account's function called name, and /fn/{account-id}/{name}[/{path…}] that of another
-// account's function. The function sees the path after the name ("/" when empty). A function
-// without a URL configuration answers 404, so nothing becomes public by accident.
+// account's function; {name}:{alias} is the URL of the function's alias. The function sees the
+// path after the name ("/" when empty). A function without a URL configuration answers 404, so
+// nothing becomes public by accident.
 func (g *Gateway) servePathURL(c *gin.Context) {
 	u, path, err := g.pathURL(c)
 	if errors.Is(err, store.ErrNotFound) {
@@ -45,15 +46,16 @@ func (g *Gateway) servePathURL(c *gin.Context) {
 // pathURL finds the URL configuration a /fn/… path names and the path the function sees. A
 // first segment shaped like an account id followed by a function name is tried as
 // /fn/{account-id}/{name}/ first; otherwise, or when that account has no such URL, the first
-// segment is a function name of the admin account.
+// segment is a function name of the admin account. A name segment {name}:{alias} names the
+// URL of the alias.
 func (g *Gateway) pathURL(c *gin.Context) (*store.FunctionURL, string, error) {
 	ctx := c.Request.Context()
 	first := c.Param("name")
 	rest := strings.TrimPrefix(c.Request.URL.EscapedPath(), urlPathPrefix+first)
 	if tenant.ValidAccountID(first) {
-		name, after, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
-		if namePattern.MatchString(name) {
-			u, err := g.cfg.Store.GetFunctionURL(ctx, first, name)
+		segment, after, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
+		if name, qualifier, ok := urlPathName(segment); ok {
+			u, err := g.cfg.Store.GetFunctionURL(ctx, first, name, qualifier)
 			if err == nil {
 				return u, "/" + after, nil
 			}
@@ -62,8 +64,22 @@ func (g *Gateway) pathURL(c *gin.Context) (*store.FunctionURL, string, error) {
 			}
 		}
 	}
-	u, err := g.cfg.Store.GetFunctionURL(ctx, tenant.AdminAccountID, first)
+	name, qualifier, ok := urlPathName(first)
+	if !ok {
+		return nil, "", fmt.Errorf("function URL path %q: %w", first, store.ErrNotFound)
+	}
+	u, err := g.cfg.Store.GetFunctionURL(ctx, tenant.AdminAccountID, name, qualifier)
 	return u, rest, err
+}
+
+// urlPathName splits the name segment of a path-routed function URL, {name} or {name}:{alias};
+// ok is false when it is neither.
+func urlPathName(segment string) (name, qualifier string, ok bool) {
+	name, qualifier, qualified := strings.Cut(segment, ":")
+	if !namePattern.MatchString(name) || qualified && !validURLQualifier(qualifier) {
+		return "", "", false
+	}
+	return name, qualifier, true
 }
 
 // urlHostID is the url-id of a request Host <url-id>.<URLDomain>; ok is false for other hosts
@@ -130,7 +146,8 @@ func (g *Gateway) serveURL(c *gin.Context, u *store.FunctionURL, path string) {
 		g.writeFailure(c, cors, funcurl.Forbidden)
 		return
 	}
-	f, err := g.resolve(ctx, functionRef{Account: u.AccountID, Name: u.FunctionName})
+	ref := functionRef{Account: u.AccountID, Name: u.FunctionName, Qualifier: u.Qualifier}
+	f, err := g.resolve(ctx, ref)
 	if err != nil {
 		var apiErr *lambdaerr.APIError
 		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
@@ -154,10 +171,10 @@ func (g *Gateway) serveURL(c *gin.Context, u *store.FunctionURL, path string) {
 		return
 	}
 	if u.InvokeMode == lambdaapi.InvokeModeResponseStream {
-		g.serveStream(c, f, cors, event)
+		g.serveStream(c, f, u.Qualifier, cors, event)
 		return
 	}
-	reply, err := g.dispatch(c, f, &invokeRequest{ref: functionRef{Account: f.AccountID, Name: f.Name},
+	reply, err := g.dispatch(c, f, &invokeRequest{ref: ref,
 		kind: lambdaapi.InvocationRequestResponse, payload: event, usageType: msg.InvocationTypeURL})
 	if err != nil {
 		var apiErr *lambdaerr.APIError

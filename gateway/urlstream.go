@@ -59,7 +59,8 @@ func (e *notStreamed) Error() string {
 // grace, ends the response). The prelude gives the status, headers and cookies; the body is
 // then passed on with a flush after each piece. A failure before the response began is the
 // front door's error response; after it, the connection is aborted, as the status is sent.
-func (g *Gateway) serveStream(c *gin.Context, f *store.Function, cors *funcurl.CORS, event []byte) {
+// qualifier is the URL's alias ("" for the unqualified function): the invoked ARN's.
+func (g *Gateway) serveStream(c *gin.Context, f *store.Function, qualifier string, cors *funcurl.CORS, event []byte) {
 	var dispatching sync.WaitGroup
 	defer dispatching.Wait() // after cancel, below: the dispatch stops waiting for its reply
 	ctx, cancel := context.WithCancel(c.Request.Context())
@@ -77,7 +78,8 @@ func (g *Gateway) serveStream(c *gin.Context, f *store.Function, cors *funcurl.C
 	replies := make(chan *notStreamed, 1)
 	requestID, traceID := reqID(c), c.GetHeader(lambdaapi.HeaderTraceID)
 	dispatching.Go(func() {
-		reply, err := g.send(ctx, requestID, traceID, f, &invokeRequest{ref: functionRef{Account: f.AccountID, Name: f.Name},
+		reply, err := g.send(ctx, requestID, traceID, f, &invokeRequest{
+			ref:  functionRef{Account: f.AccountID, Name: f.Name, Qualifier: qualifier},
 			kind: lambdaapi.InvocationRequestResponse, payload: event, usageType: msg.InvocationTypeURL, streamSubject: inbox})
 		replies <- &notStreamed{reply: reply, err: err}
 	})

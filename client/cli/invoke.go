@@ -26,14 +26,16 @@ type invokeResult struct {
 	LogResult       string          `json:"LogResult,omitempty"`
 }
 
-// newInvokeCommand is `lambdock invoke NAME [-d JSON | -d @file | -d @-] [--async]`.
+// newInvokeCommand is `lambdock invoke NAME[:QUALIFIER] [-d JSON | -d @file | -d @-] [--async]`:
+// the qualifier (a version or an alias) travels in the function name, as Lambda accepts it.
 func newInvokeCommand(o *options) *cobra.Command {
 	var data string
 	var logTail, async bool
 	cmd := &cobra.Command{
-		Use:   "invoke NAME",
+		Use:   "invoke NAME[:QUALIFIER]",
 		Short: "Invoke a function and print its result",
 		Long: "Invoke a function synchronously and print the result payload to stdout.\n" +
+			"NAME:2 invokes version 2, NAME:prod the alias prod (-o json shows the ExecutedVersion).\n" +
 			"When the function fails, its error JSON goes to stderr and the exit status is 3.\n" +
 			"With --async the event is queued (X-Amz-Invocation-Type: Event) and its request id is printed;\n" +
 			"follow it with `lambdock status ID --wait`.",

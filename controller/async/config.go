@@ -67,6 +67,9 @@ type Store interface {
 	ClearAsyncPending(ctx context.Context, requestID string) error
 	DeleteAsyncInvocationsBefore(ctx context.Context, t time.Time, batch int) (int64, error)
 	GetFunction(ctx context.Context, account, name string) (*store.Function, error)
+	// ResolveQualifier returns what a version or alias of a function resolves to (events of a
+	// qualified function), or an error wrapping store.ErrNotFound.
+	ResolveQualifier(ctx context.Context, account, name, qualifier string) (*store.Target, error)
 }
 
 // Config configures an Engine. NATS, JetStream, Controller and Store are required.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lambdock/lambdock/internal/async/deliver"
 	"github.com/lambdock/lambdock/internal/async/eventq"
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/target"
 	"github.com/lambdock/lambdock/internal/store"
@@ -88,8 +89,13 @@ func (e *Engine) deliverOnce(ctx context.Context, arn string, inv msg.Invocation
 // function.
 func (e *Engine) deliverToFunction(ctx context.Context, t target.Target, inv msg.Invocation, body []byte, id string) error {
 	f, err := e.cfg.Store.GetFunction(ctx, t.AccountID, t.Name)
+	if err == nil && t.Qualifier != "" && t.Qualifier != function.LatestVersion {
+		// A qualified destination: its event runs what the qualifier names when it is delivered
+		// (refresh); here only its existence is checked.
+		_, err = e.cfg.Store.ResolveQualifier(ctx, t.AccountID, t.Name, t.Qualifier)
+	}
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: function %s does not exist", errPermanent, t.Name)
+		return fmt.Errorf("%w: function %s does not exist", errPermanent, t.ARN)
 	}
 	if err != nil {
 		return err

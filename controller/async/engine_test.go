@@ -30,6 +30,7 @@ func TestEngine(t *testing.T) {
 	t.Run("reserved concurrency 0 fails at once", func(t *testing.T) { testZeroReserved(t, r) })
 	t.Run("a redelivered completed attempt is not run again", func(t *testing.T) { testRedelivery(t, r) })
 	t.Run("function and queue destinations", func(t *testing.T) { testDestinations(t, r) })
+	t.Run("an event of an alias runs the alias's version", func(t *testing.T) { testQualified(t, r) })
 	t.Run("close lets running attempts finish and gives back waiting ones", func(t *testing.T) { testClose(t, r) })
 }
 

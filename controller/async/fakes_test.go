@@ -115,6 +115,10 @@ func (s *fakeStore) GetFunction(context.Context, string, string) (*store.Functio
 	return nil, store.ErrNotFound
 }
 
+func (s *fakeStore) ResolveQualifier(context.Context, string, string, string) (*store.Target, error) {
+	return nil, store.ErrNotFound
+}
+
 // fakeController runs every attempt for run, successfully.
 type fakeController struct{ run time.Duration }
 

@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/lambdock/lambdock/controller"
 	"github.com/lambdock/lambdock/internal/async/eventq"
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/infra/backoff"
 	"github.com/lambdock/lambdock/internal/infra/natssub"
@@ -193,16 +195,19 @@ func (j *job) run(ctx context.Context) {
 }
 
 // refresh replaces the event's function configuration with the current one: an event runs the
-// function as it is when the attempt starts, like Lambda's $LATEST. An event of a function
-// deleted meanwhile fails without a destination (its configuration went with it). false means
-// the message was dealt with.
+// function as it is when the attempt starts, like Lambda's $LATEST. An event of a qualified
+// function runs what its qualifier names when the attempt starts: that version, or the alias's
+// version, or by the alias's weight its additional version (drawn per attempt). An event of a
+// function (or version, or alias) deleted meanwhile fails without a destination (its
+// configuration went with it). false means the message was dealt with.
 func (j *job) refresh(ctx context.Context) bool {
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	f, err := j.e.cfg.Store.GetFunction(sctx, j.inv.Function.AccountID, j.inv.Function.Name)
+	f, err := j.resolve(sctx)
 	cancel()
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		j.log.Info("the function was deleted; its event is dropped")
+		j.log.Info("the function (or its version or alias) was deleted; its event is dropped",
+			zap.String("qualifier", j.inv.Event.Qualifier))
 		j.finish(ctx, store.AsyncInvocation{State: store.AsyncFailed, ErrorType: lambdaerr.CodeResourceNotFound}, "", invrecord.Record{})
 		return false
 	case err != nil:
@@ -214,6 +219,20 @@ func (j *job) refresh(ctx context.Context) bool {
 	spec.Region = j.inv.Function.Region
 	j.inv.Function = spec
 	return true
+}
+
+// resolve reads the version the attempt runs: $LATEST for an unqualified event, else what its
+// qualifier resolves to.
+func (j *job) resolve(ctx context.Context) (*store.Function, error) {
+	q := j.inv.Event.Qualifier
+	if q == "" || q == function.LatestVersion {
+		return j.e.cfg.Store.GetFunction(ctx, j.inv.Function.AccountID, j.inv.Function.Name)
+	}
+	t, err := j.e.cfg.Store.ResolveQualifier(ctx, j.inv.Function.AccountID, j.inv.Function.Name, q)
+	if err != nil {
+		return nil, err
+	}
+	return t.Pick(rand.Float64()), nil
 }
 
 // invoke runs the attempt through the controller until it is no throttle or system error.

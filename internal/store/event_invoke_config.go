@@ -17,7 +17,7 @@ import (
 type EventInvokeConfig struct {
 	AccountID            string
 	FunctionName         string
-	Qualifier            string // "$LATEST" until versions exist
+	Qualifier            string // "$LATEST", a version number or an alias name
 	MaximumRetryAttempts *int
 	MaximumEventAgeSec   *int
 	OnSuccess            string // destination ARN, "" for none

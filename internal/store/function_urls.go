@@ -12,10 +12,13 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// FunctionURL is a function's URL configuration (one per function: only $LATEST exists).
+// FunctionURL is a function URL's configuration: one per function and qualifier (the
+// unqualified function, or an alias).
 type FunctionURL struct {
 	AccountID    string // the function's account
 	FunctionName string
+	// Qualifier is the alias the URL invokes through; "" for the unqualified function.
+	Qualifier string
 	// URLID is the URL's random id: 32 lower-case letters and digits, set by CreateFunctionURL.
 	URLID        string
 	AuthType     string // NONE or AWS_IAM
@@ -32,18 +35,19 @@ const urlIDAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 const urlIDLen = 32
 
 // functionURLColumns is the column list every URL query reads, in scanFunctionURL's order.
-const functionURLColumns = `account_id, function_name, url_id, auth_type, cors, invoke_mode,
+const functionURLColumns = `account_id, function_name, qualifier, url_id, auth_type, cors, invoke_mode,
 	created_at, last_modified`
 
 // CreateFunctionURL stores u with a fresh URLID, Created and LastModified. It returns ErrExists
-// when the function has a URL already and ErrNotFound when there is no such function.
+// when the function has a URL for u.Qualifier already and ErrNotFound when there is no such
+// function. The caller checks that the alias exists.
 func (s *Store) CreateFunctionURL(ctx context.Context, u *FunctionURL) error {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	for attempt := 0; ; attempt++ {
 		id := newURLID()
 		_, err := s.pool.Exec(ctx, `INSERT INTO function_urls (`+functionURLColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-			u.AccountID, u.FunctionName, id, u.AuthType, u.CORS, u.InvokeMode, now)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+			u.AccountID, u.FunctionName, u.Qualifier, id, u.AuthType, u.CORS, u.InvokeMode, now)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) {
 			switch {
@@ -63,11 +67,49 @@ func (s *Store) CreateFunctionURL(ctx context.Context, u *FunctionURL) error {
 	}
 }
 
-// GetFunctionURL returns the URL configuration of the function, or ErrNotFound.
-func (s *Store) GetFunctionURL(ctx context.Context, accountID, name string) (*FunctionURL, error) {
+// GetFunctionURL returns the URL configuration of the function's qualifier ("" for the
+// unqualified function), or ErrNotFound.
+func (s *Store) GetFunctionURL(ctx context.Context, accountID, name, qualifier string) (*FunctionURL, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+functionURLColumns+` FROM function_urls
-		WHERE account_id = $1 AND function_name = $2`, accountID, name)
-	return scanFunctionURL(row, name)
+		WHERE account_id = $1 AND function_name = $2 AND qualifier = $3`, accountID, name, qualifier)
+	return scanFunctionURL(row, qualifiedName(name, qualifier))
+}
+
+// ListFunctionURLs returns up to maxItems URL configurations of the account's function
+// (DefaultMaxItems when maxItems <= 0) whose qualifier sorts after marker ("" first: the
+// unqualified function's), in qualifier order, and the next marker ("" on the last page). An
+// unknown function has none.
+func (s *Store) ListFunctionURLs(ctx context.Context, accountID, name, marker string, maxItems int) ([]*FunctionURL, string, error) {
+	after := "" // the unqualified URL's qualifier sorts first; a marker of "" lists from it
+	query := `SELECT ` + functionURLColumns + ` FROM function_urls WHERE account_id = $1 AND function_name = $2
+		AND ($3 = '' OR qualifier > $4) ORDER BY qualifier LIMIT $5`
+	if marker != "" {
+		after = urlMarkerQualifier(marker)
+	}
+	return listPage(ctx, s, "function URLs", query,
+		func(r pgx.CollectableRow) (*FunctionURL, error) { return scanFunctionURL(r, name) },
+		func(u *FunctionURL) string { return urlMarker(u.Qualifier) }, maxItems, accountID, name, marker, after)
+}
+
+// urlMarker is the marker of a page ending with the URL of qualifier: the unqualified URL's
+// qualifier is "", which is no marker, so markers are the qualifier after a '.'.
+func urlMarker(qualifier string) string { return "." + qualifier }
+
+// urlMarkerQualifier is the qualifier a marker of urlMarker names (a foreign marker names
+// itself).
+func urlMarkerQualifier(marker string) string {
+	if len(marker) > 0 && marker[0] == '.' {
+		return marker[1:]
+	}
+	return marker
+}
+
+// qualifiedName is name, or name:qualifier.
+func qualifiedName(name, qualifier string) string {
+	if qualifier == "" {
+		return name
+	}
+	return name + ":" + qualifier
 }
 
 // FunctionURLByID returns the URL configuration whose URLID is id, or ErrNotFound.
@@ -76,16 +118,16 @@ func (s *Store) FunctionURLByID(ctx context.Context, id string) (*FunctionURL, e
 	return scanFunctionURL(row, "with id "+id)
 }
 
-// UpdateFunctionURL replaces the AuthType, CORS and InvokeMode of the function's URL and writes
-// the stored record (with the new LastModified) back into u. It returns ErrNotFound when the
-// function has no URL.
+// UpdateFunctionURL replaces the AuthType, CORS and InvokeMode of the URL of the function's
+// u.Qualifier and writes the stored record (with the new LastModified) back into u. It returns
+// ErrNotFound when there is no such URL.
 func (s *Store) UpdateFunctionURL(ctx context.Context, u *FunctionURL) error {
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	row := s.pool.QueryRow(ctx, `UPDATE function_urls SET auth_type = $3, cors = $4, invoke_mode = $5,
-			last_modified = $6
-		WHERE account_id = $1 AND function_name = $2 RETURNING `+functionURLColumns,
-		u.AccountID, u.FunctionName, u.AuthType, u.CORS, u.InvokeMode, now)
-	got, err := scanFunctionURL(row, u.FunctionName)
+	row := s.pool.QueryRow(ctx, `UPDATE function_urls SET auth_type = $4, cors = $5, invoke_mode = $6,
+			last_modified = $7
+		WHERE account_id = $1 AND function_name = $2 AND qualifier = $3 RETURNING `+functionURLColumns,
+		u.AccountID, u.FunctionName, u.Qualifier, u.AuthType, u.CORS, u.InvokeMode, now)
+	got, err := scanFunctionURL(row, qualifiedName(u.FunctionName, u.Qualifier))
 	if err != nil {
 		return err
 	}
@@ -93,22 +135,23 @@ func (s *Store) UpdateFunctionURL(ctx context.Context, u *FunctionURL) error {
 	return nil
 }
 
-// DeleteFunctionURL removes the function's URL configuration, or returns ErrNotFound.
-func (s *Store) DeleteFunctionURL(ctx context.Context, accountID, name string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM function_urls WHERE account_id = $1 AND function_name = $2`,
-		accountID, name)
+// DeleteFunctionURL removes the URL configuration of the function's qualifier ("" for the
+// unqualified function), or returns ErrNotFound.
+func (s *Store) DeleteFunctionURL(ctx context.Context, accountID, name, qualifier string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM function_urls WHERE account_id = $1 AND function_name = $2
+		AND qualifier = $3`, accountID, name, qualifier)
 	if err != nil {
-		return fmt.Errorf("store: delete URL of function %s: %w", name, err)
+		return fmt.Errorf("store: delete URL of function %s: %w", qualifiedName(name, qualifier), err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("store: URL of function %s: %w", name, ErrNotFound)
+		return fmt.Errorf("store: URL of function %s: %w", qualifiedName(name, qualifier), ErrNotFound)
 	}
 	return nil
 }
 
 func scanFunctionURL(row pgx.Row, what string) (*FunctionURL, error) {
 	var u FunctionURL
-	err := row.Scan(&u.AccountID, &u.FunctionName, &u.URLID, &u.AuthType, &u.CORS, &u.InvokeMode,
+	err := row.Scan(&u.AccountID, &u.FunctionName, &u.Qualifier, &u.URLID, &u.AuthType, &u.CORS, &u.InvokeMode,
 		&u.Created, &u.LastModified)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("store: URL of function %s: %w", what, ErrNotFound)

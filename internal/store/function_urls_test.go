@@ -42,7 +42,7 @@ func TestFunctionURLs(t *testing.T) {
 		t.Fatalf("URL of g: %+v, %v", g, err)
 	}
 
-	got, err := st.GetFunctionURL(ctx, acct, "f")
+	got, err := st.GetFunctionURL(ctx, acct, "f", "")
 	if err != nil || got.URLID != u.URLID || string(got.CORS) != `{"AllowOrigins": ["*"]}` || got.AuthType != "NONE" {
 		t.Fatalf("GetFunctionURL = %+v, %v", got, err)
 	}
@@ -51,6 +51,31 @@ func TestFunctionURLs(t *testing.T) {
 	}
 	if _, err := st.FunctionURLByID(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown id: %v", err)
+	}
+
+	// One URL per qualifier: an alias's URL is a record of its own, listed after the
+	// unqualified one.
+	prod := &store.FunctionURL{AccountID: acct, FunctionName: "f", Qualifier: "prod", AuthType: "NONE",
+		InvokeMode: "BUFFERED"}
+	if err := st.CreateFunctionURL(ctx, prod); err != nil || prod.URLID == u.URLID {
+		t.Fatalf("URL of f:prod: %+v, %v", prod, err)
+	}
+	if got, err := st.GetFunctionURL(ctx, acct, "f", "prod"); err != nil || got.URLID != prod.URLID || got.Qualifier != "prod" {
+		t.Fatalf("GetFunctionURL(f:prod) = %+v, %v", got, err)
+	}
+	if _, err := st.GetFunctionURL(ctx, acct, "f", "beta"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("URL of an alias without one: %v", err)
+	}
+	page, next, err := st.ListFunctionURLs(ctx, acct, "f", "", 1)
+	if err != nil || len(page) != 1 || page[0].Qualifier != "" || next == "" {
+		t.Fatalf("first page = %+v, %q, %v", page, next, err)
+	}
+	page, next, err = st.ListFunctionURLs(ctx, acct, "f", next, 1)
+	if err != nil || len(page) != 1 || page[0].Qualifier != "prod" || next != "" {
+		t.Fatalf("second page = %+v, %q, %v", page, next, err)
+	}
+	if err := st.DeleteFunctionURL(ctx, acct, "f", "prod"); err != nil {
+		t.Fatal(err)
 	}
 
 	upd := &store.FunctionURL{AccountID: acct, FunctionName: "f", AuthType: "AWS_IAM", InvokeMode: "BUFFERED"}
@@ -66,10 +91,10 @@ func TestFunctionURLs(t *testing.T) {
 		t.Fatalf("update without URL: %v", err)
 	}
 
-	if err := st.DeleteFunctionURL(ctx, acct, "f"); err != nil {
+	if err := st.DeleteFunctionURL(ctx, acct, "f", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.DeleteFunctionURL(ctx, acct, "f"); !errors.Is(err, store.ErrNotFound) {
+	if err := st.DeleteFunctionURL(ctx, acct, "f", ""); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
 	if err := st.DeleteFunction(ctx, acct, "g"); err != nil {

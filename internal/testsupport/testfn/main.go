@@ -28,6 +28,8 @@
 //	                               prints lines of about size bytes ("print <i> xxx…"), sleeps
 //	                               ms, then exits with status 1 (exit) or returns {"printed":n}
 //	{"op":"interval","ms":50}      sleeps, then returns {"start_ns","end_ns","hostname"}: when it ran
+//	{"name":"x"}                   (no op) returns {"message":"Hello, x!","code":…}, like the
+//	                               scaffolded function; code is the package's code.txt (hello.go)
 //	a function URL event           echoes the request as the HTTP response (see handleURL)
 //	a function URL event for /stream  streams the chunks its query names (see streamURL)
 //	a queue trigger's batch (SQS-shaped)  fails when a record's body contains "error", else
@@ -76,6 +78,8 @@ type event struct {
 	Lines int  `json:"lines"`
 	Size  int  `json:"size"`
 	Exit  bool `json:"exit"`
+	// Name, without an op, asks for hello's greeting.
+	Name string `json:"name"`
 }
 
 // function holds what survives between invocations in one process.
@@ -115,6 +119,10 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (any, error)
 		return nil, fmt.Errorf("bad event: %w", err)
 	}
 	switch ev.Op {
+	case "":
+		if ev.Name != "" {
+			return hello(ev.Name), nil
+		}
 	case "echo":
 		return raw, nil
 	case "error":
