@@ -134,6 +134,7 @@ type Store interface {
 
 	BillingStore
 	StatsStore
+	ProvisionedStore
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).
