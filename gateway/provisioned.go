@@ -45,6 +45,9 @@ type ProvisionedStore interface {
 	// ListProvisionedConfigs returns up to maxItems of the function's configurations after the
 	// qualifier marker, and the next marker ("" at the end).
 	ListProvisionedConfigs(ctx context.Context, account, fn, marker string, maxItems int) ([]*store.ProvisionedConfig, string, error)
+	// ProvisionedTotal returns the provisioned concurrency of all the function's qualifiers but
+	// except ("" for none).
+	ProvisionedTotal(ctx context.Context, account, fn, except string) (int, error)
 	// GetVersion returns a published version or store.ErrNotFound.
 	GetVersion(ctx context.Context, account, name string, version int) (*store.Function, error)
 	// GetAlias returns an alias or store.ErrNotFound.

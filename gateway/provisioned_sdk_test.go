@@ -163,6 +163,12 @@ func TestProvisionedConcurrencyAWSSDK(t *testing.T) {
 				FunctionName: aws.String("pc-reserved"), Qualifier: aws.String("1"), ProvisionedConcurrentExecutions: aws.Int32(6)})
 			return err
 		}, 400, "InvalidParameterValueException", "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function"},
+		{"a reservation below the provisioned concurrency", func() error {
+			_, err := sdk.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("pc-reserved"),
+				ReservedConcurrentExecutions: aws.Int32(4)})
+			return err
+		}, 400, "InvalidParameterValueException", " ReservedConcurrentExecutions  4 should not be lower than function's " +
+			"total provisioned concurrency [5]."},
 		{"over the account's pool", func() error {
 			_, err := sdk.PutProvisionedConcurrencyConfig(ctx, &lambda.PutProvisionedConcurrencyConfigInput{
 				FunctionName: aws.String("pc"), Qualifier: aws.String("prod"), ProvisionedConcurrentExecutions: aws.Int32(900)})

@@ -184,4 +184,14 @@ func TestProvisionConcurrencyLimits(t *testing.T) {
 			}
 		})
 	}
+	// A reservation may not drop below the function's provisioned concurrency (300 by now).
+	reserveTests := []struct {
+		n    int
+		want error
+	}{{299, store.ErrBelowProvisioned}, {300, nil}, {301, nil}}
+	for _, tt := range reserveTests {
+		if err := st.ReserveConcurrency(ctx, admin, "reserved", tt.n, minUnreserved); !errors.Is(err, tt.want) {
+			t.Errorf("ReserveConcurrency(%d) = %v, want %v", tt.n, err, tt.want)
+		}
+	}
 }
