@@ -65,16 +65,17 @@ func (g *Gateway) putProvisionedConcurrency(c *gin.Context) error {
 	if err := readJSON(c, maxConfigRequest, "PutProvisionedConcurrencyConfig", &in); err != nil {
 		return err
 	}
-	ref, err := provisionedRef(c, msgUnpublished)
-	if err != nil {
-		return err
-	}
+	// The model's validation first, as Lambda does.
 	switch n := in.ProvisionedConcurrentExecutions; {
 	case n == nil:
 		return validationErrors([]string{"Value null at 'provisionedConcurrentExecutions' failed to satisfy " +
 			"constraint: Member must not be null"})
 	case *n < 1:
 		return validationErrors([]string{rangeViolation(*n, "provisionedConcurrentExecutions", 1, *n)})
+	}
+	ref, err := provisionedRef(c, msgUnpublished)
+	if err != nil {
+		return err
 	}
 	ctx := c.Request.Context()
 	if err := g.checkProvisionedTarget(ctx, ref, true); err != nil {
