@@ -29,8 +29,20 @@
 //     presigned with the caller's key for 10 minutes (sigv4.Presign), as Lambda's S3 link is.
 //     DeleteFunction leaves the zip in the content-addressed code store, where other functions
 //     may share it.
-//   - Only $LATEST exists: Qualifier $LATEST (or none) is accepted, any other qualifier is Lambda's
-//     404 for that qualified ARN. Versions, aliases, images and S3 code are refused with
+//   - Versions and aliases (versions.go, aliases.go): PublishVersion copies $LATEST into an
+//     immutable numbered version (store.PublishVersion; an unchanged $LATEST returns the newest
+//     version), also with Publish on CreateFunction and UpdateFunctionCode. GetFunction,
+//     GetFunctionConfiguration and DeleteFunction take a Qualifier (lookupQualified): a version,
+//     or an alias, which reads as the version it points to with the alias's ARN. Operations that
+//     change a function or its function-wide settings take $LATEST only (lookup): any other
+//     qualifier is Lambda's 404 for that qualified ARN, so a version never changes. A
+//     version's FunctionConfiguration has Version "N" and FunctionArn …:name:N. Aliases route to
+//     one version plus at most one additional version with a weight; the gateway checks that the
+//     versions exist (the store does not). Every change publishes msg.FunctionChanged, which
+//     drops the invoke path's cached versions and aliases. Aliases keep their last versions, and
+//     POST /lambdock/v1/functions/{name}/aliases/{alias}/rollback moves one back. Messages and
+//     codes follow Lambda's (ValidationException for the request model's checks of alias names
+//     and weights), as recorded in LocalStack's AWS-validated snapshots. S3 code is refused with
 //     InvalidParameterValueException rather than silently ignored.
 //   - Layers (layers.go, function_layers.go) belong to one account, like functions: a layer ARN of
 //     another account is a 404 (or, in a function's Layers, "does not exist"). A version's zip

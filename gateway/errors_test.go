@@ -69,7 +69,6 @@ func TestErrors(t *testing.T) {
 		{"ephemeral 100", call{method: "POST", path: fns, body: create(set("EphemeralStorage", map[string]int{"Size": 100}))}, 400, invalid, "'EphemeralStorage.Size'"},
 		{"arm64", call{method: "POST", path: fns, body: create(set("Architectures", []string{"arm64"}))}, 400, invalid, "'Architectures'"},
 		{"image package with runtime", call{method: "POST", path: fns, body: create(set("PackageType", "Image"))}, 400, invalid, "Please don't provide Handler or Runtime or Layer when the intended function PackageType is Image."},
-		{"publish", call{method: "POST", path: fns, body: create(set("Publish", true))}, 400, invalid, "Publish is not supported"},
 		{"not a zip", call{method: "POST", path: fns, body: create(set("Code", map[string]any{"ZipFile": []byte("not a zip")}))}, 400, invalid, "Could not unzip uploaded file"},
 		{"no code", call{method: "POST", path: fns, body: create(set("Code", map[string]any{}))}, 400, invalid, "Please provide a source for function code."},
 		{"S3 code", call{method: "POST", path: fns, body: create(set("Code", map[string]any{"S3Bucket": "b", "S3Key": "k"}))}, 400, invalid, "S3 code locations are not supported"},

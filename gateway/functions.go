@@ -27,7 +27,7 @@ func (g *Gateway) createFunction(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkUnsupported(in.PackageType, in.Publish, in.Layers, in.Architectures); err != nil {
+	if err := checkUnsupported(in.PackageType, in.Layers, in.Architectures); err != nil {
 		return err
 	}
 	f := g.newFunction(account, name, &in)
@@ -58,6 +58,13 @@ func (g *Gateway) createFunction(c *gin.Context) error {
 		return fmt.Errorf("create function %s: %w", name, err)
 	}
 	g.functionChanged(account, name, false)
+	if in.Publish {
+		v, err := g.publish(ctx, f, store.PublishInput{})
+		if err != nil {
+			return err
+		}
+		return writeJSON(c, http.StatusCreated, g.configuration(v))
+	}
 	return writeJSON(c, http.StatusCreated, g.configuration(f))
 }
 
@@ -79,7 +86,7 @@ func createName(raw, account string) (string, error) {
 
 // checkUnsupported refuses, with a clear message, features Lambdock does not have yet instead of
 // silently ignoring them.
-func checkUnsupported(packageType string, publish bool, layers, archs []string) error {
+func checkUnsupported(packageType string, layers, archs []string) error {
 	switch packageType {
 	case "", lambdaapi.PackageTypeZip:
 	case lambdaapi.PackageTypeImage:
@@ -88,9 +95,6 @@ func checkUnsupported(packageType string, publish bool, layers, archs []string) 
 		}
 	default:
 		return constraint("PackageType", "satisfy enum value set: [Zip, Image]")
-	}
-	if publish {
-		return lambdaerr.InvalidParameter("Publish is not supported by Lambdock yet: functions have only $LATEST.")
 	}
 	return validateArchitectures(archs)
 }
@@ -111,8 +115,10 @@ func (g *Gateway) putCode(ctx context.Context, f *store.Function, zip []byte, dr
 	return nil
 }
 
-// lookup reads the function ref names from the store, in the caller's account. Only $LATEST
-// exists, so any other qualifier is Lambda's 404 for that qualified ARN.
+// lookup reads the $LATEST of the function ref names from the store, in the caller's account:
+// operations that change a function or its function-wide settings only have $LATEST, so any
+// other qualifier is Lambda's 404 for that qualified ARN (lookupQualified reads versions and
+// aliases).
 func (g *Gateway) lookup(ctx context.Context, ref functionRef) (*store.Function, error) {
 	if !ref.findable() {
 		return nil, g.notFound(ref)
@@ -136,19 +142,38 @@ func (g *Gateway) lookupParam(c *gin.Context) (*store.Function, error) {
 	return g.lookup(c.Request.Context(), ref)
 }
 
-// getFunction is GetFunction: GET /2015-03-31/functions/{name}.
+// lookupQualifiedParam is lookupQualified of the function (version or alias) named by the
+// request path and Qualifier, and the qualifier it named.
+func (g *Gateway) lookupQualifiedParam(c *gin.Context) (*store.Function, string, error) {
+	ref, err := parseRef(c)
+	if err != nil {
+		return nil, "", err
+	}
+	f, err := g.lookupQualified(c.Request.Context(), ref)
+	return f, ref.Qualifier, err
+}
+
+// getFunction is GetFunction: GET /2015-03-31/functions/{name}?Qualifier= ($LATEST, a version
+// or an alias: the version it points to, with the alias's ARN).
 func (g *Gateway) getFunction(c *gin.Context) error {
-	f, err := g.lookupParam(c)
+	f, qualifier, err := g.lookupQualifiedParam(c)
 	if err != nil {
 		return err
 	}
 	out := lambdaapi.GetFunctionOutput{
-		Configuration: g.configuration(f),
+		Configuration: g.qualifiedConfiguration(f, qualifier),
 		Code:          lambdaapi.CodeLocation{RepositoryType: lambdaapi.RepositoryTypeS3, Location: g.codeLocation(c, f.CodeSHA256)},
 		Tags:          map[string]string{},
 	}
 	if f.PackageType == lambdaapi.PackageTypeImage {
 		out.Code = imageCodeLocation(f)
+	}
+	if f.Version != 0 { // a version's record has no reservation: it is the function's
+		latest, err := g.getVersion(c.Request.Context(), f.AccountID, f.Name, "")
+		if err != nil {
+			return err
+		}
+		f.ReservedConcurrency = latest.ReservedConcurrency
 	}
 	if f.ReservedConcurrency != nil {
 		out.Concurrency = &lambdaapi.Concurrency{ReservedConcurrentExecutions: f.ReservedConcurrency}
@@ -156,20 +181,28 @@ func (g *Gateway) getFunction(c *gin.Context) error {
 	return writeJSON(c, http.StatusOK, out)
 }
 
-// getFunctionConfiguration is GetFunctionConfiguration: GET …/{name}/configuration.
+// getFunctionConfiguration is GetFunctionConfiguration: GET …/{name}/configuration?Qualifier=.
 func (g *Gateway) getFunctionConfiguration(c *gin.Context) error {
-	f, err := g.lookupParam(c)
+	f, qualifier, err := g.lookupQualifiedParam(c)
 	if err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, g.configuration(f))
+	return writeJSON(c, http.StatusOK, g.qualifiedConfiguration(f, qualifier))
 }
 
-// listFunctions is ListFunctions: GET /2015-03-31/functions/?Marker=&MaxItems=.
+// listFunctions is ListFunctions: GET /2015-03-31/functions/?Marker=&MaxItems=&FunctionVersion=
+// (ALL lists the published versions too).
 func (g *Gateway) listFunctions(c *gin.Context) error {
 	maxItems, err := queryMaxItems(c, lambdaapi.DefaultListMaxItems, lambdaapi.MaxListMaxItems)
 	if err != nil {
 		return err
+	}
+	if v, ok := c.GetQuery("FunctionVersion"); ok {
+		if v != lambdaapi.FunctionVersionAll {
+			return validationError("1 validation error detected: Value '%s' at 'functionVersion' failed to "+
+				"satisfy constraint: Member must satisfy enum value set: [ALL]", v)
+		}
+		return g.listAllVersions(c, maxItems)
 	}
 	fns, next, err := g.cfg.Store.ListFunctions(c.Request.Context(), accountOf(c.Request.Context()), c.Query("Marker"), maxItems)
 	if err != nil {
@@ -188,7 +221,7 @@ func (g *Gateway) updateFunctionCode(c *gin.Context) error {
 	if err := readJSON(c, maxCodeRequest, "UpdateFunctionCode", &in); err != nil {
 		return err
 	}
-	if err := checkUnsupported("", in.Publish, nil, in.Architectures); err != nil {
+	if err := checkUnsupported("", nil, in.Architectures); err != nil {
 		return err
 	}
 	f, err := g.lookupParam(c)
@@ -217,7 +250,17 @@ func (g *Gateway) updateFunctionCode(c *gin.Context) error {
 	if in.DryRun {
 		return writeJSON(c, http.StatusOK, g.configuration(f))
 	}
-	return g.saveFunction(c, f)
+	if !in.Publish {
+		return g.saveFunction(c, f)
+	}
+	if err := g.updateFunction(c.Request.Context(), f); err != nil {
+		return err
+	}
+	v, err := g.publish(c.Request.Context(), f, store.PublishInput{RevisionID: f.RevisionID})
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, g.configuration(v))
 }
 
 // updateFunctionConfiguration is UpdateFunctionConfiguration: PUT …/{name}/configuration.
@@ -247,14 +290,22 @@ func (g *Gateway) updateFunctionConfiguration(c *gin.Context) error {
 
 // saveFunction writes an updated function, announces the change and renders it.
 func (g *Gateway) saveFunction(c *gin.Context, f *store.Function) error {
-	if err := g.cfg.Store.UpdateFunction(c.Request.Context(), f); err != nil {
+	if err := g.updateFunction(c.Request.Context(), f); err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, g.configuration(f))
+}
+
+// updateFunction writes an updated $LATEST and announces the change.
+func (g *Gateway) updateFunction(ctx context.Context, f *store.Function) error {
+	if err := g.cfg.Store.UpdateFunction(ctx, f); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return lambdaerr.NotFound(g.arn(f.AccountID, f.Name))
 		}
 		return fmt.Errorf("update function %s: %w", f.Name, err)
 	}
 	g.functionChanged(f.AccountID, f.Name, false)
-	return writeJSON(c, http.StatusOK, g.configuration(f))
+	return nil
 }
 
 // checkRevision enforces an optional RevisionId precondition.
@@ -262,18 +313,29 @@ func checkRevision(f *store.Function, revisionID string) error {
 	if revisionID == "" || revisionID == f.RevisionID {
 		return nil
 	}
+	return errRevisionMismatch()
+}
+
+// errRevisionMismatch is Lambda's 412 for a RevisionId precondition that does not hold.
+func errRevisionMismatch() error {
 	return lambdaerr.New(http.StatusPreconditionFailed, lambdaerr.CodePreconditionFailed,
 		"The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 }
 
-// deleteFunction is DeleteFunction: DELETE /2015-03-31/functions/{name} → 204.
+// deleteFunction is DeleteFunction: DELETE /2015-03-31/functions/{name}?Qualifier= → 204: the
+// function with all its versions and aliases, or with a Qualifier one published version.
 func (g *Gateway) deleteFunction(c *gin.Context) error {
 	ref, err := parseRef(c)
 	if err != nil {
 		return err
 	}
-	if ref.Qualifier == function.LatestVersion {
+	switch {
+	case ref.Qualifier == function.LatestVersion:
 		return lambdaerr.InvalidParameter("$LATEST version cannot be deleted without deleting the function.")
+	case ref.Qualifier != "" && !isVersionQualifier(ref.Qualifier):
+		return lambdaerr.InvalidParameter("Deletion of aliases is not currently supported.")
+	case ref.Qualifier != "":
+		return g.deleteVersion(c, ref)
 	}
 	// Look the function up first: it gives the 404 whatever DeleteFunction does for a missing row.
 	if _, err := g.lookup(c.Request.Context(), ref); err != nil {

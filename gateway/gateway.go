@@ -134,6 +134,7 @@ type Store interface {
 
 	BillingStore
 	StatsStore
+	VersionStore
 	ProvisionedStore
 }
 

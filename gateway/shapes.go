@@ -6,17 +6,30 @@ import (
 	"maps"
 
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
-	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
-// configuration renders a stored function as Lambda's FunctionConfiguration.
+// configuration renders a stored function as Lambda's FunctionConfiguration: $LATEST with its
+// unqualified ARN, a published version with Version "N" and FunctionArn …:function:name:N.
 func (g *Gateway) configuration(f *store.Function) *lambdaapi.FunctionConfiguration {
+	return g.qualifiedConfiguration(f, "")
+}
+
+// qualifiedConfiguration is configuration with FunctionArn qualified by the qualifier the caller
+// named ($LATEST, the version, or an alias pointing to f) when it is not "".
+func (g *Gateway) qualifiedConfiguration(f *store.Function, qualifier string) *lambdaapi.FunctionConfiguration {
 	eph := f.EphemeralMB
+	arn := g.arn(f.AccountID, f.Name)
+	if qualifier == "" && f.Version != 0 {
+		qualifier = f.VersionName()
+	}
+	if qualifier != "" {
+		arn += ":" + qualifier
+	}
 	out := &lambdaapi.FunctionConfiguration{
 		FunctionName:     f.Name,
-		FunctionArn:      g.arn(f.AccountID, f.Name),
+		FunctionArn:      arn,
 		Runtime:          f.Runtime,
 		Role:             f.Role,
 		Handler:          f.Handler,
@@ -26,7 +39,7 @@ func (g *Gateway) configuration(f *store.Function) *lambdaapi.FunctionConfigurat
 		MemorySize:       f.MemoryMB,
 		LastModified:     f.LastModified.UTC().Format(lambdaapi.TimeFormat),
 		CodeSha256:       codeSha256(f.CodeSHA256),
-		Version:          function.LatestVersion,
+		Version:          f.VersionName(),
 		TracingConfig:    lambdaapi.TracingConfig{Mode: lambdaapi.TracingPassThrough},
 		RevisionID:       f.RevisionID,
 		State:            lambdaapi.StateActive,

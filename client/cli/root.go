@@ -151,6 +151,8 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newUsageCommand(o))
 	root.AddCommand(newInvocationsCommand(o))
 	root.AddCommand(newLogsCommand(o))
+	root.AddCommand(newPublishCommand(o), newVersionsCommand(o), newAliasCommand(o), newAliasesCommand(o),
+		newRollbackCommand(o))
 	return root
 }
 

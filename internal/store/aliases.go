@@ -140,6 +140,9 @@ func (s *Store) changeAlias(ctx context.Context, account, fn, name string, chang
 		if err := change(a); err != nil {
 			return err
 		}
+		if len(a.Weights) == 0 { // as scanAlias reads it back
+			a.Weights = nil
+		}
 		a.RevisionID, a.LastModified = newRevision()
 		history := a.History
 		if history == nil {
