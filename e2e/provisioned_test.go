@@ -10,13 +10,10 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"go.uber.org/zap"
 
 	"github.com/lambdock/lambdock/client/cli"
 	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/agentproto"
-	"github.com/lambdock/lambdock/internal/contract/tenant"
-	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/lambdockdtest"
 	"github.com/lambdock/lambdock/invoker/agentclient"
 	"github.com/lambdock/lambdock/invoker/sandbox"
@@ -124,23 +121,17 @@ func TestProvisionedConcurrency(t *testing.T) {
 	})
 }
 
-// publishAlias publishes $LATEST of the function as version 1 and points alias at it, in the
-// server's database (the versions and aliases API is tested on its own).
+// publishAlias publishes $LATEST of the function as a version and points alias at it, through
+// the API.
 func publishAlias(t *testing.T, l *lambdockd, fn, alias string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	st, err := store.Open(ctx, l.srv.DatabaseURL(), zap.NewNop())
+	v, err := l.client.PublishVersion(ctx, fn, &lambdaapi.PublishVersionInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	v, _, err := st.PublishVersion(ctx, tenant.AdminAccountID, fn, store.PublishInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateAlias(ctx, &store.Alias{AccountID: tenant.AdminAccountID, FunctionName: fn, Name: alias,
-		FunctionVersion: v.VersionName()}); err != nil {
+	if _, err := l.client.CreateAlias(ctx, fn, &lambdaapi.CreateAliasInput{Name: alias, FunctionVersion: v.Version}); err != nil {
 		t.Fatal(err)
 	}
 }
