@@ -27,7 +27,9 @@ const provisionWait = 3 * time.Minute
 // version exist and finish their init before the first call; the first call is warm (its
 // REPORT line has no Init Duration, and no new container starts) and its environment says
 // AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency, while $LATEST's on-demand one says
-// on-demand. Deleting the configuration tears the environments down.
+// on-demand. Provisioned concurrency takes its share of the function's reservation: three
+// concurrent calls run on it, nothing more. Deleting the configuration tears the environments
+// down.
 func TestProvisionedConcurrency(t *testing.T) {
 	need(t)
 	cfg := newConfig(dataDir(t), "e2e-pc-"+randomID())
@@ -101,6 +103,38 @@ func TestProvisionedConcurrency(t *testing.T) {
 	r.decode(t, &env)
 	if got := env["AWS_LAMBDA_INITIALIZATION_TYPE"]; r.status != http.StatusOK || got != "on-demand" {
 		t.Errorf("AWS_LAMBDA_INITIALIZATION_TYPE = %q on $LATEST (%v), want on-demand", got, r)
+	}
+
+	// Provisioned concurrency counts against the reservation: with 3 reserved and 3 provisioned,
+	// the three provisioned environments take three calls at once, and nothing is left on
+	// demand (a fourth call through prod, or one of $LATEST, is throttled).
+	putConcurrency(t, l, name, 3)
+	held := make(chan response, 3)
+	for range 3 {
+		go func() {
+			cctx, ccancel := context.WithTimeout(context.Background(), callTimeout)
+			defer ccancel()
+			held <- post(cctx, l.http, l.url+"/2015-03-31/functions/"+name+":prod/invocations", `{"op":"sleep","ms":3000}`)
+		}()
+	}
+	eventually(t, func() string {
+		if n := l.srv.InFlight(); n != 3 {
+			return fmt.Sprintf("%d invocations in flight, want the 3 on provisioned environments", n)
+		}
+		return ""
+	})
+	for _, fn := range []string{name + ":prod", name} {
+		if r := l.invoke(t, fn, `{"op":"echo"}`); r.status != http.StatusTooManyRequests {
+			t.Errorf("invoke %s with the reservation taken by provisioned concurrency: %v, want 429", fn, r)
+		}
+	}
+	for range 3 {
+		if r := <-held; r.status != http.StatusOK {
+			t.Errorf("a call on a provisioned environment: %v", r)
+		}
+	}
+	if err := l.client.DeleteConcurrency(ctx, name); err != nil {
+		t.Fatal(err)
 	}
 
 	// Deleting the configuration tears the environments down.
