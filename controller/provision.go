@@ -66,9 +66,14 @@ const (
 // ProvisionStore is where the provisioner reads the configurations, versions and aliases and
 // writes the configurations' status (implemented by *store.Store).
 type ProvisionStore interface {
+	// AllProvisionedConfigs returns every account's configurations.
 	AllProvisionedConfigs(ctx context.Context) ([]*store.ProvisionedConfig, error)
+	// GetVersion returns a published version or store.ErrNotFound.
 	GetVersion(ctx context.Context, account, name string, version int) (*store.Function, error)
+	// GetAlias returns an alias or store.ErrNotFound.
 	GetAlias(ctx context.Context, account, fn, name string) (*store.Alias, error)
+	// SetProvisionedStatus writes a configuration's Allocated and Status when it still
+	// requests requested, and reports whether it wrote.
 	SetProvisionedStatus(ctx context.Context, account, fn, qualifier string, requested, allocated int,
 		status, reason string) (bool, error)
 }
