@@ -16,6 +16,13 @@ import (
 //     functions of its account is below the account's limit minus the sum of the account's
 //     reservations, else 429 ConcurrentInvocationLimitExceeded.
 //
+// Provisioned concurrency (SetProvisioned) comes first, in LocalStack's order (lambda-api.md
+// §4.2): an invocation of a version (pool key) with a provisioned environment free is admitted
+// on it, whatever the other counts, and is never throttled; only when every provisioned one of
+// its version is busy is it admitted on demand, where the function's provisioned total counts
+// against its reservation (r − provisioned − on-demand in flight) or, for a function without a
+// reservation, against the account's unreserved pool like that many invocations in flight.
+//
 // Functions are named by function.Spec.Key, <account>/<name>: the account is the part before the
 // first "/" (a key without one is an account of its own, ""). An account whose limit was never
 // set (SetLimits) has the default limit.
@@ -26,20 +33,27 @@ type Admission struct {
 	limits       map[string]int          // account → concurrency limit
 	reserved     map[string]int          // function key → reservation
 	pools        map[string]*accountPool // account → its totals
-	inFlight     map[string]int          // function key → admitted and not yet released
+	inFlight     map[string]int          // function key → admitted on demand and not yet released
+
+	provisioned    map[string]int // pool key → provisioned environments (SetProvisioned)
+	provTotal      map[string]int // function key → Σ provisioned of its qualifiers
+	provInFlight   map[string]int // pool key → admitted on a provisioned environment, not released
+	provInFlightFn map[string]int // function key → Σ provInFlight of its pool keys
 }
 
 // accountPool is one account's totals.
 type accountPool struct {
-	reservedTotal      int // Σ reserved of the account's functions
-	unreservedInFlight int // Σ inFlight of the account's functions without a reservation
+	reservedTotal         int // Σ reserved of the account's functions
+	unreservedInFlight    int // Σ inFlight of the account's functions without a reservation
+	unreservedProvisioned int // Σ provTotal of the account's functions without a reservation
 }
 
 // NewAdmission returns an Admission whose accounts have the concurrency limit defaultLimit until
 // SetLimits says otherwise.
 func NewAdmission(defaultLimit int) *Admission {
 	return &Admission{defaultLimit: defaultLimit, limits: map[string]int{}, reserved: map[string]int{},
-		pools: map[string]*accountPool{}, inFlight: map[string]int{}}
+		pools: map[string]*accountPool{}, inFlight: map[string]int{}, provisioned: map[string]int{},
+		provTotal: map[string]int{}, provInFlight: map[string]int{}, provInFlightFn: map[string]int{}}
 }
 
 // accountOfKey is the account part of a function key.
@@ -104,6 +118,7 @@ func (a *Admission) SetReservation(fn string, n *int) {
 		delete(a.reserved, fn)
 		p.reservedTotal -= old
 		p.unreservedInFlight += a.inFlight[fn]
+		p.unreservedProvisioned += a.provTotal[fn]
 	case had:
 		a.reserved[fn] = *n
 		p.reservedTotal += *n - old
@@ -111,21 +126,69 @@ func (a *Admission) SetReservation(fn string, n *int) {
 		a.reserved[fn] = *n
 		p.reservedTotal += *n
 		p.unreservedInFlight -= a.inFlight[fn]
+		p.unreservedProvisioned -= a.provTotal[fn]
 	}
 }
 
-// Admit counts one more invocation of fn in flight, or returns the 429 that throttles it
-// (a *lambdaerr.APIError).
+// SetProvisioned replaces the provisioned concurrency: byPool is the environments of each pool
+// key (function.Spec.PoolKey of a version), byFunction each function key's total (what counts
+// against its reservation or its account's pool). Invocations in flight on provisioned
+// environments stay counted as such until released.
+func (a *Admission) SetProvisioned(byPool, byFunction map[string]int) {
+	for fn, n := range a.provTotal {
+		if _, ok := a.reserved[fn]; !ok {
+			a.pool(fn).unreservedProvisioned -= n
+		}
+	}
+	a.provisioned = make(map[string]int, len(byPool))
+	for k, n := range byPool {
+		if n > 0 {
+			a.provisioned[k] = n
+		}
+	}
+	a.provTotal = make(map[string]int, len(byFunction))
+	for fn, n := range byFunction {
+		if n <= 0 {
+			continue
+		}
+		a.provTotal[fn] = n
+		if _, ok := a.reserved[fn]; !ok {
+			a.pool(fn).unreservedProvisioned += n
+		}
+	}
+}
+
+// Admit counts one more invocation of fn in flight on demand, or returns the 429 that throttles
+// it (a *lambdaerr.APIError).
 func (a *Admission) Admit(fn string) error {
+	_, err := a.AdmitPool(fn, "")
+	return err
+}
+
+// AdmitPool counts one more invocation of fn's version poolKey in flight: on one of the
+// version's provisioned environments when one is free (provisioned true), else on demand; or it
+// returns the 429 that throttles it (a *lambdaerr.APIError).
+func (a *Admission) AdmitPool(fn, poolKey string) (provisioned bool, err error) {
+	if poolKey != "" && a.provInFlight[poolKey] < a.provisioned[poolKey] {
+		a.provInFlight[poolKey]++
+		a.provInFlightFn[fn]++
+		return true, nil
+	}
+	return false, a.admitOnDemand(fn)
+}
+
+// admitOnDemand is Admit: the reservation less the provisioned total, else the account's pool
+// less every reservation and the provisioned totals of the functions without one.
+func (a *Admission) admitOnDemand(fn string) error {
 	if r, ok := a.reserved[fn]; ok {
-		if a.inFlight[fn] >= r {
+		if a.inFlight[fn]+a.provTotal[fn] >= r {
 			return lambdaerr.Throttled(lambdaerr.ReasonReservedFunctionConcurrentInvocationLimit)
 		}
 		a.inFlight[fn]++
 		return nil
 	}
 	p := a.pool(fn)
-	if p.unreservedInFlight >= a.limit(fn)-p.reservedTotal {
+	if p.unreservedInFlight+p.unreservedProvisioned >= a.limit(fn)-p.reservedTotal {
 		return lambdaerr.Throttled(lambdaerr.ReasonConcurrentInvocationLimitExceeded)
 	}
 	a.inFlight[fn]++
@@ -133,9 +196,31 @@ func (a *Admission) Admit(fn string) error {
 	return nil
 }
 
-// Release ends one admitted invocation of fn. Each Admit that succeeded must be released
-// exactly once: a release with nothing of fn in flight changes nothing and returns an error,
-// because it means some invocation was released twice (a bug the caller must report).
+// ReleasePool ends one invocation AdmitPool admitted, provisioned as it said.
+func (a *Admission) ReleasePool(fn, poolKey string, provisioned bool) error {
+	if !provisioned {
+		return a.Release(fn)
+	}
+	n := a.provInFlight[poolKey]
+	if n <= 0 {
+		return fmt.Errorf("admission: release of provisioned %q with none in flight (released twice?)", poolKey)
+	}
+	if n == 1 {
+		delete(a.provInFlight, poolKey)
+	} else {
+		a.provInFlight[poolKey] = n - 1
+	}
+	if m := a.provInFlightFn[fn]; m <= 1 {
+		delete(a.provInFlightFn, fn)
+	} else {
+		a.provInFlightFn[fn] = m - 1
+	}
+	return nil
+}
+
+// Release ends one invocation of fn admitted on demand. Each Admit that succeeded must be
+// released exactly once: a release with nothing of fn in flight changes nothing and returns an
+// error, because it means some invocation was released twice (a bug the caller must report).
 func (a *Admission) Release(fn string) error {
 	n := a.inFlight[fn]
 	if n <= 0 {
@@ -152,8 +237,8 @@ func (a *Admission) Release(fn string) error {
 	return nil
 }
 
-// InFlight is the number of admitted, unreleased invocations of fn.
-func (a *Admission) InFlight(fn string) int { return a.inFlight[fn] }
+// InFlight is the number of admitted, unreleased invocations of fn, on demand and provisioned.
+func (a *Admission) InFlight(fn string) int { return a.inFlight[fn] + a.provInFlightFn[fn] }
 
 // UnreservedInFlight is the in-flight count of all functions without a reservation, of every
 // account.

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/infra/natssub"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
@@ -75,6 +76,16 @@ type Config struct {
 	ThrottleFlush time.Duration
 	// Metrics is where the controller registers its collectors (metrics.go); nil registers none.
 	Metrics prometheus.Registerer
+	// Provisioning is where the provisioner reads the provisioned concurrency configurations
+	// and writes their status (provision.go); nil provisions nothing.
+	Provisioning ProvisionStore
+	// Region is the installation's region, which the gateway puts in every invocation's
+	// function.Spec: the provisioned environments' pool keys must be the invocations' (default
+	// function.DefaultRegion, the gateway's).
+	Region string
+	// ProvisionInterval is how often the provisioner sends the sets again without a change
+	// event (default 3 s).
+	ProvisionInterval time.Duration
 }
 
 // withDefaults fills unset fields.
@@ -93,6 +104,10 @@ func (c Config) withDefaults() Config {
 	set(&c.NoInvokerWait, DefaultNoInvokerWait)
 	set(&c.ReservationRefresh, DefaultReservationRefresh)
 	set(&c.ThrottleFlush, DefaultThrottleFlush)
+	set(&c.ProvisionInterval, DefaultProvisionInterval)
+	if c.Region == "" {
+		c.Region = function.DefaultRegion
+	}
 	if c.ID == "" {
 		c.ID = newControllerID()
 	}
@@ -114,6 +129,7 @@ type Controller struct {
 	reload    chan struct{} // a pending reservation reload (capacity 1)
 	throttles *throttleCounter
 	metrics   *controllerMetrics // nil: none
+	prov      *provisioner       // nil: Config.Provisioning unset
 
 	dispatch  *natssub.Handlers // one per invocation; its Context ends on a hard stop
 	loops     sync.WaitGroup    // the reloader and the expiry ticker
@@ -176,6 +192,11 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Controller, error) 
 	c.loops.Go(func() { c.reloadLoop(loopCtx) })
 	c.loops.Go(func() { c.expiryLoop(loopCtx) })
 	c.loops.Go(func() { c.throttles.run(loopCtx, cfg.ThrottleFlush) })
+	if cfg.Provisioning != nil {
+		c.prov = &provisioner{wake: make(chan struct{}, 1)}
+		c.provisionChanged() // the first round at once
+		c.loops.Go(func() { c.provisionLoop(loopCtx) })
+	}
 
 	sub, err := c.nc.QueueSubscribe(msg.SubjectInvoke, msg.QueueControllers, c.onInvoke)
 	if err != nil {

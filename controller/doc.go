@@ -38,6 +38,12 @@
 //     (ARCHITECTURE.md) makes the counts exact.
 //   - Every invocation runs in its own goroutine; the bookkeeping (the ledger: leases,
 //     admission, placement) is guarded by one mutex that is never held across a NATS call.
+//   - Provisioned concurrency (provision.go): a provisioner in every controller resolves each
+//     configuration to its version(s), spreads the environments over the live invokers by a
+//     deterministic rule (so several controllers send the same sets), sends each invoker its
+//     msg.ProvisionSet and writes each configuration's status. Admission admits an invocation on
+//     a free provisioned environment of its version first, never throttled; the provisioned
+//     totals count against the function's reservation or its account's unreserved pool.
 //   - Asynchronous invocations come from the engine in controller/async, which runs in the
 //     same process and calls InvokeEvent (event.go): the same admission, placement and slot
 //     rule as a sync call, without the NATS hop. A throttled event waits in the engine for

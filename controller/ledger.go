@@ -1,7 +1,9 @@
 package controller
 
 import (
+	"cmp"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -53,6 +55,8 @@ type lease struct {
 	answered  bool   // placement counts its container as finishing
 	misses    int    // heartbeats in a row of its invoker whose Busy list left it out
 	released  bool   // the slot was given back (exactly once)
+	// provisioned says admission counted it on a provisioned environment of poolKey.
+	provisioned bool
 }
 
 // newLedger returns an empty ledger for an account concurrency limit and a heartbeat expiry.
@@ -95,12 +99,13 @@ func (l *ledger) admit(requestID string, spec function.Spec) (*lease, error) {
 	if _, dup := l.leases[requestID]; dup {
 		return nil, lambdaerr.Service("request %s is already in flight", requestID)
 	}
-	if err := l.admission.Admit(fn); err != nil {
+	provisioned, err := l.admission.AdmitPool(fn, poolKey)
+	if err != nil {
 		return nil, err
 	}
 	l.seq++
 	ls := &lease{requestID: requestID, token: l.prefix + strconv.FormatUint(l.seq, 10), fn: fn, poolKey: poolKey,
-		memoryMB: spec.WithDefaults().MemoryMB}
+		memoryMB: spec.WithDefaults().MemoryMB, provisioned: provisioned}
 	l.leases[requestID] = ls
 	return ls, nil
 }
@@ -116,7 +121,7 @@ func (l *ledger) place(ls *lease, spec function.Spec, now time.Time) (Choice, <-
 		return Choice{}, nil, lambdaerr.Service("The invocation's slot was released before it was dispatched (invoker %s lost, or shutdown).",
 			ls.choice.InvokerID)
 	}
-	choice, ok := l.placement.choose(ls.poolKey, ls.memoryMB, now)
+	choice, ok := l.placement.choose(ls.poolKey, ls.memoryMB, ls.provisioned, now)
 	if !ok {
 		return Choice{}, l.beat, nil
 	}
@@ -294,7 +299,7 @@ func (l *ledger) releaseLocked(ls *lease, warm bool) {
 	if l.leases[ls.requestID] == ls {
 		delete(l.leases, ls.requestID)
 	}
-	if err := l.admission.Release(ls.fn); err != nil {
+	if err := l.admission.ReleasePool(ls.fn, ls.poolKey, ls.provisioned); err != nil {
 		l.log.Error("concurrency accounting bug", zap.String("request_id", ls.requestID), zap.Error(err))
 	}
 	if ls.choice.InvokerID != "" && l.placement.Current(ls.choice) {
@@ -360,4 +365,32 @@ func (l *ledger) inFlight() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.leases)
+}
+
+// setProvisioned gives admission the provisioned environments (pool key → environments,
+// function key → total) and placement the provisioner's plan (invoker → pool key →
+// environments). Whoever waits for a slot tries again.
+func (l *ledger) setProvisioned(byPool, byFunction map[string]int, plan map[string]map[string]int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.admission.SetProvisioned(byPool, byFunction)
+	l.placement.SetProvisioned(plan)
+	for pool, ch := range l.freedFor {
+		close(ch)
+		delete(l.freedFor, pool)
+	}
+}
+
+// liveInvokers is the invokers that take work at now (heartbeating, not stopping), by ID.
+func (l *ledger) liveInvokers(now time.Time) []liveInvoker {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []liveInvoker
+	for id, s := range l.placement.invokers {
+		if !s.stopping && !l.placement.stale(s, now) {
+			out = append(out, liveInvoker{id: id, capacityMB: s.capacity})
+		}
+	}
+	slices.SortFunc(out, func(a, b liveInvoker) int { return cmp.Compare(a.id, b.id) })
+	return out
 }

@@ -17,7 +17,10 @@ import (
 //     hands such a container over (it waits briefly for it rather than start a new one), so a
 //     caller invoking sequentially keeps its warm container even when the next request
 //     overtakes the Released of the previous one;
-//  3. the invoker with the most free memory (a cold start), even when none has room left:
+//  3. for an invocation admitted on provisioned concurrency, the invoker the provisioner gave
+//     the most environments of the pool key (SetProvisioned): the invoker runs it on a free
+//     one of them (they are warm, but heartbeats may not list them idle);
+//  4. the invoker with the most free memory (a cold start), even when none has room left:
 //     a full invoker queues the invocation until an environment or memory frees up
 //     (lambdockd --queue-wait), which is better than refusing it here on a snapshot that
 //     may be a heartbeat old.
@@ -35,10 +38,13 @@ import (
 type Placement struct {
 	expiry   time.Duration
 	invokers map[string]*invokerState
+	// provisioned is the provisioner's plan: invoker → pool key → environments it keeps.
+	provisioned map[string]map[string]int
 }
 
 // invokerState is one invoker's last heartbeat plus the controller's corrections since.
 type invokerState struct {
+	id        string
 	seen      time.Time
 	instance  string // msg.Heartbeat.Instance of the last heartbeat
 	stopping  bool   // it announced no capacity, or had no subscription: never chosen
@@ -67,7 +73,15 @@ type Choice struct {
 
 // NewPlacement returns a Placement that forgets an invoker when no heartbeat came for expiry.
 func NewPlacement(expiry time.Duration) *Placement {
-	return &Placement{expiry: expiry, invokers: map[string]*invokerState{}}
+	return &Placement{expiry: expiry, invokers: map[string]*invokerState{}, provisioned: map[string]map[string]int{}}
+}
+
+// SetProvisioned replaces the provisioner's plan: invoker → pool key → provisioned environments.
+func (p *Placement) SetProvisioned(plan map[string]map[string]int) {
+	p.provisioned = plan
+	if p.provisioned == nil {
+		p.provisioned = map[string]map[string]int{}
+	}
 }
 
 // Heartbeat records an invoker's snapshot, received at now, and reports whether it comes from a
@@ -79,7 +93,7 @@ func (p *Placement) Heartbeat(hb msg.Heartbeat, now time.Time) (restarted bool) 
 	s, ok := p.invokers[hb.InvokerID]
 	restarted = ok && s.instance != "" && hb.Instance != "" && s.instance != hb.Instance
 	if !ok || restarted {
-		s = &invokerState{finishing: map[string]int{}, claimed: map[string]int{}}
+		s = &invokerState{id: hb.InvokerID, finishing: map[string]int{}, claimed: map[string]int{}}
 		p.invokers[hb.InvokerID] = s
 	}
 	s.seen, s.instance, s.capacity, s.used, s.pendingMB = now, hb.Instance, hb.CapacityMB, hb.UsedMB, 0
@@ -94,12 +108,12 @@ func (p *Placement) Heartbeat(hb msg.Heartbeat, now time.Time) (restarted bool) 
 // Choose picks an invoker for spec and books the placement, or reports false when no invoker
 // is alive at now. Ties go to the smaller ID, so the choice is deterministic.
 func (p *Placement) Choose(spec function.Spec, now time.Time) (Choice, bool) {
-	return p.choose(spec.PoolKey(), spec.WithDefaults().MemoryMB, now)
+	return p.choose(spec.PoolKey(), spec.WithDefaults().MemoryMB, false, now)
 }
 
 // choose is Choose for an invocation of pool key with memory MB, which the caller computed
-// once (outside its lock).
-func (p *Placement) choose(key string, memoryMB int, now time.Time) (Choice, bool) {
+// once (outside its lock); provisioned says admission counted it on a provisioned environment.
+func (p *Placement) choose(key string, memoryMB int, provisioned bool, now time.Time) (Choice, bool) {
 	warm, warmID := p.best(now, func(s *invokerState) int { return s.idle[key] })
 	if warm != nil && warm.idle[key] > 0 {
 		warm.idle[key]--
@@ -110,6 +124,12 @@ func (p *Placement) choose(key string, memoryMB int, now time.Time) (Choice, boo
 		fin.finishing[key]--
 		fin.claimed[key]++
 		return Choice{InvokerID: finID, Warm: true, Handoff: true, Instance: fin.instance}, true
+	}
+	if provisioned {
+		prov, provID := p.best(now, func(s *invokerState) int { return p.provisioned[s.id][key] })
+		if prov != nil && p.provisioned[provID][key] > 0 {
+			return Choice{InvokerID: provID, Instance: prov.instance}, true
+		}
 	}
 	roomy, roomyID := p.best(now, (*invokerState).free)
 	if roomy == nil {

@@ -50,9 +50,10 @@ func (c *Controller) loadReservations(ctx context.Context) error {
 }
 
 // onFunctionChanged asks for a reload (a function's reservation or an account's limit may have
-// changed). Requests coalesce: one reload that starts after the
+// changed) and a provisioning round (provision.go). Requests coalesce: one reload that starts after the
 // event covers every event before it.
 func (c *Controller) onFunctionChanged(*nats.Msg) {
+	c.provisionChanged()
 	if c.cfg.Store == nil {
 		return
 	}

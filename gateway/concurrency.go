@@ -39,6 +39,14 @@ func (g *Gateway) putConcurrency(c *gin.Context) error {
 	case errors.Is(err, store.ErrReservationLimit):
 		return lambdaerr.InvalidParameter("Specified ReservedConcurrentExecutions for function decreases account's "+
 			"UnreservedConcurrentExecution below its minimum value of [%d].", rules.MinUnreservedConcurrency)
+	case errors.Is(err, store.ErrBelowProvisioned):
+		total, terr := g.cfg.Store.ProvisionedTotal(c.Request.Context(), f.AccountID, f.Name, "")
+		if terr != nil {
+			return fmt.Errorf("reserve concurrency for %s: %w", f.Name, terr)
+		}
+		// LocalStack's wording (its AWS-validated tests), spaces included.
+		return lambdaerr.InvalidParameter(" ReservedConcurrentExecutions  %d should not be lower than function's total "+
+			"provisioned concurrency [%d].", n, total)
 	case errors.Is(err, store.ErrNotFound):
 		return lambdaerr.NotFound(g.arn(f.AccountID, f.Name))
 	case err != nil:

@@ -141,6 +141,7 @@ type Store interface {
 	StatsStore
 	VersionStore
 	RouteStore
+	ProvisionedStore
 }
 
 // CodeStore keeps deployment packages by content hash (implemented by the code store).

@@ -113,6 +113,13 @@ func (g *Gateway) apiRoutes() []route {
 		l(http.MethodGet, "/2019-09-30/functions/:name/concurrency", "GetFunctionConcurrency", accessOwner,
 			resFunction, noBody, g.getConcurrency),
 
+		l(http.MethodPut, provisionedPath, "PutProvisionedConcurrencyConfig", accessOwner, resFunction,
+			maxConfigRequest, g.putProvisionedConcurrency),
+		l(http.MethodGet, provisionedPath, "GetProvisionedConcurrencyConfig", accessOwner, resFunction, noBody,
+			g.provisionedConcurrency),
+		l(http.MethodDelete, provisionedPath, "DeleteProvisionedConcurrencyConfig", accessOwner, resFunction, noBody,
+			g.deleteProvisionedConcurrency),
+
 		l(http.MethodGet, codePath+":sha256", "GetFunction", accessOwner, resCode, noBody, g.getCode),
 
 		l(http.MethodPost, urlConfigPath, "CreateFunctionUrlConfig", accessOwner, resFunction, maxConfigRequest,

@@ -136,6 +136,7 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newDescribeCommand(o),
 		newDeleteCommand(o),
 		newConcurrencyCommand(o),
+		newProvisionCommand(o),
 		newAccountsCommand(o),
 		newKeysCommand(o),
 		newLayerCommand(o),

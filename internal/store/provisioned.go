@@ -39,8 +39,71 @@ const provisionedColumns = `account_id, function_name, qualifier, requested, all
 // IN_PROGRESS and nothing allocated yet when the request changed (a Put of the same number keeps
 // the status), and returns it. It returns ErrNotFound when there is no such function.
 func (s *Store) PutProvisionedConfig(ctx context.Context, c *ProvisionedConfig) (*ProvisionedConfig, error) {
+	return putProvisioned(ctx, s.pool, c)
+}
+
+// ProvisionConcurrency is PutProvisionedConcurrencyConfig's write: PutProvisionedConfig after
+// Lambda's limit checks (lambda-api.md §4.2, §9.6), made with the write in one transaction under
+// the reservation lock, so that concurrent puts and reservations cannot together overshoot:
+//
+//   - a function with reserved concurrency r: the provisioned concurrency of all its qualifiers,
+//     c's new number included, must not exceed r (ErrProvisionedOverReserved);
+//   - a function without: the account's unreserved pool (its limit, minus every reservation,
+//     minus the provisioned concurrency of the functions without one, c's old number excluded)
+//     must keep at least minUnreserved after c.Requested (ErrReservationLimit).
+//
+// It returns ErrNotFound when there is no such function.
+func (s *Store) ProvisionConcurrency(ctx context.Context, c *ProvisionedConfig, minUnreserved int) (*ProvisionedConfig, error) {
+	var out *ProvisionedConfig
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(reservationLock)); err != nil {
+			return fmt.Errorf("lock reservations: %w", err)
+		}
+		var (
+			limit, reservedAll, provisionedPool, provisionedOwn int
+			reserved                                            *int
+		)
+		err := tx.QueryRow(ctx, `SELECT a.concurrency, f.reserved_concurrency,
+				COALESCE((SELECT sum(reserved_concurrency) FROM functions WHERE account_id = a.id), 0),
+				COALESCE((SELECT sum(p.requested) FROM provisioned_concurrency p
+					JOIN functions o ON o.account_id = p.account_id AND o.name = p.function_name
+					WHERE p.account_id = a.id AND o.reserved_concurrency IS NULL
+						AND NOT (p.function_name = f.name AND p.qualifier = $3)), 0),
+				COALESCE((SELECT sum(requested) FROM provisioned_concurrency
+					WHERE account_id = a.id AND function_name = f.name AND qualifier <> $3), 0)
+			FROM accounts a JOIN functions f ON f.account_id = a.id AND f.name = $2
+			WHERE a.id = $1`, c.AccountID, c.FunctionName, c.Qualifier).
+			Scan(&limit, &reserved, &reservedAll, &provisionedPool, &provisionedOwn)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sum concurrency: %w", err)
+		}
+		if reserved != nil && provisionedOwn+c.Requested > *reserved {
+			return ErrProvisionedOverReserved
+		}
+		if reserved == nil && limit-reservedAll-provisionedPool-c.Requested < minUnreserved {
+			return ErrReservationLimit
+		}
+		out, err = putProvisioned(ctx, tx, c)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: provision %d for %s:%s: %w", c.Requested, c.FunctionName, c.Qualifier, err)
+	}
+	return out, nil
+}
+
+// querier is what putProvisioned needs of a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// putProvisioned is PutProvisionedConfig on q.
+func putProvisioned(ctx context.Context, q querier, c *ProvisionedConfig) (*ProvisionedConfig, error) {
 	_, mod := newRevision()
-	out, err := scanProvisioned(s.pool.QueryRow(ctx, `INSERT INTO provisioned_concurrency (`+provisionedColumns+`)
+	out, err := scanProvisioned(q.QueryRow(ctx, `INSERT INTO provisioned_concurrency (`+provisionedColumns+`)
 		VALUES ($1, $2, $3, $4, 0, 'IN_PROGRESS', '', $5)
 		ON CONFLICT (account_id, function_name, qualifier) DO UPDATE SET
 			requested = EXCLUDED.requested, last_modified = EXCLUDED.last_modified,

@@ -29,7 +29,8 @@ func (s *Store) SetReservedConcurrency(ctx context.Context, account, name string
 
 // ReserveConcurrency sets the reserved concurrency of the account's function to n unless that
 // would leave less than minUnreserved of the account's concurrency limit unreserved
-// (ErrReservationLimit). The check and the write happen in one transaction under
+// (ErrReservationLimit) or be less than the function's provisioned concurrency
+// (ErrBelowProvisioned). The check and the write happen in one transaction under
 // reservationLock. It returns ErrNotFound when there is no such function or account.
 func (s *Store) ReserveConcurrency(ctx context.Context, account, name string, n, minUnreserved int) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -48,6 +49,14 @@ func (s *Store) ReserveConcurrency(ctx context.Context, account, name string, n,
 		}
 		if others+n > limit-minUnreserved {
 			return ErrReservationLimit
+		}
+		var provisioned int
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(sum(requested), 0) FROM provisioned_concurrency
+			WHERE account_id = $1 AND function_name = $2`, account, name).Scan(&provisioned); err != nil {
+			return fmt.Errorf("sum provisioned concurrency: %w", err)
+		}
+		if n < provisioned {
+			return ErrBelowProvisioned
 		}
 		tag, err := tx.Exec(ctx, `UPDATE functions SET reserved_concurrency = $3
 			WHERE account_id = $1 AND name = $2`, account, name, n)

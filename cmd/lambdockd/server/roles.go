@@ -49,6 +49,7 @@ func (s *Server) startController(ctx context.Context) error {
 		AccountConcurrency: s.cfg.AccountConcurrency,
 		JetStream:          s.js, // throttle counts go to the usage stream
 		Metrics:            s.metrics.Registerer(),
+		Provisioning:       s.store, // provisioned concurrency (controller/provision.go)
 	}, s.log)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)

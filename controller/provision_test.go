@@ -1,0 +1,200 @@
+package controller
+
+import (
+	"maps"
+	"testing"
+
+	"github.com/lambdock/lambdock/internal/contract/function"
+	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
+	"github.com/lambdock/lambdock/internal/store"
+)
+
+// provStep is one operation on an Admission with provisioned concurrency.
+type provStep struct {
+	op          string // "admit", "release"
+	fn, pool    string
+	provisioned bool   // admit: expected on a provisioned environment; release: how it was admitted
+	reason      string // admit: the expected throttle reason, "" admitted
+}
+
+// Provisioned environments admit first and are never throttled while one is free; their total
+// counts against the reservation or the account's pool (LocalStack's order, lambda-api.md §4.2).
+func TestAdmissionProvisioned(t *testing.T) {
+	const acctLimit = 10
+	ok := func(fn, pool string, prov bool) provStep {
+		return provStep{op: "admit", fn: fn, pool: pool, provisioned: prov}
+	}
+	no := func(fn, pool, reason string) provStep {
+		return provStep{op: "admit", fn: fn, pool: pool, reason: reason}
+	}
+	rel := func(fn, pool string, prov bool) provStep {
+		return provStep{op: "release", fn: fn, pool: pool, provisioned: prov}
+	}
+	tests := []struct {
+		name     string
+		reserved map[string]int
+		byPool   map[string]int
+		byFn     map[string]int
+		steps    []provStep
+	}{
+		{"provisioned first, then on demand within the reservation less the provisioned",
+			map[string]int{"a/f": 4}, map[string]int{"f:1": 2}, map[string]int{"a/f": 2}, []provStep{
+				ok("a/f", "f:1", true), ok("a/f", "f:1", true),
+				ok("a/f", "f:1", false), ok("a/f", "f:1", false),
+				no("a/f", "f:1", reservedReason),
+				rel("a/f", "f:1", true), ok("a/f", "f:1", true),
+			}},
+		{"another version of the function has no provisioned environments",
+			map[string]int{"a/f": 3}, map[string]int{"f:1": 2}, map[string]int{"a/f": 2}, []provStep{
+				ok("a/f", "f:2", false), no("a/f", "f:2", reservedReason),
+				ok("a/f", "f:1", true), ok("a/f", "f:1", true),
+			}},
+		{"a function with provisioned environments holds them in the account's pool",
+			nil, map[string]int{"f:1": 4}, map[string]int{"a/f": 4}, []provStep{
+				// 10 - 4 provisioned = 6 on demand for the account.
+				ok("a/g", "g", false), ok("a/g", "g", false), ok("a/g", "g", false),
+				ok("a/g", "g", false), ok("a/g", "g", false), ok("a/g", "g", false),
+				no("a/g", "g", accountReason),
+				// The provisioned ones are still free, whatever the pool says.
+				ok("a/f", "f:1", true), ok("a/f", "f:1", true), ok("a/f", "f:1", true), ok("a/f", "f:1", true),
+				no("a/f", "f:1", accountReason),
+				rel("a/g", "g", false), ok("a/f", "f:1", false),
+			}},
+		{"reserved functions' provisioned do not take from the pool",
+			map[string]int{"a/r": 5}, map[string]int{"r:1": 5}, map[string]int{"a/r": 5}, []provStep{
+				ok("a/g", "g", false), ok("a/g", "g", false), ok("a/g", "g", false),
+				ok("a/g", "g", false), ok("a/g", "g", false), no("a/g", "g", accountReason),
+				ok("a/r", "r:1", true), no("a/b", "b", accountReason),
+			}},
+		{"other accounts are not affected", nil, map[string]int{"f:1": 10}, map[string]int{"a/f": 10}, []provStep{
+			no("a/g", "g", accountReason), ok("b/g", "g", false),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := NewAdmission(acctLimit)
+			a.SetReservations(tt.reserved)
+			a.SetProvisioned(tt.byPool, tt.byFn)
+			for i, s := range tt.steps {
+				switch s.op {
+				case "admit":
+					prov, err := a.AdmitPool(s.fn, s.pool)
+					reason, _ := lambdaerr.ThrottleReason(err)
+					if reason != s.reason || (err == nil && prov != s.provisioned) || (err != nil && s.reason == "") {
+						t.Fatalf("step %d: AdmitPool(%s, %s) = %v, %v; want provisioned %v, reason %q", i, s.fn, s.pool,
+							prov, err, s.provisioned, s.reason)
+					}
+				case "release":
+					if err := a.ReleasePool(s.fn, s.pool, s.provisioned); err != nil {
+						t.Fatalf("step %d: %v", i, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// Changing the provisioned totals and the reservations in either order keeps the pools right.
+func TestAdmissionProvisionedMoves(t *testing.T) {
+	a := NewAdmission(10)
+	a.SetProvisioned(map[string]int{"f:1": 3}, map[string]int{"a/f": 3})
+	a.SetReservations(map[string]int{"a/f": 5})
+	if p := a.pool("a/f"); p.unreservedProvisioned != 0 || p.reservedTotal != 5 {
+		t.Fatalf("after reserving: %+v", *p)
+	}
+	a.SetReservations(nil)
+	a.SetProvisioned(map[string]int{"f:1": 4}, map[string]int{"a/f": 4})
+	if p := a.pool("a/f"); p.unreservedProvisioned != 4 || p.reservedTotal != 0 {
+		t.Fatalf("after unreserving: %+v", *p)
+	}
+	a.SetProvisioned(nil, nil)
+	if p := a.pool("a/f"); p.unreservedProvisioned != 0 {
+		t.Fatalf("after removing: %+v", *p)
+	}
+	if err := a.ReleasePool("a/f", "f:1", true); err == nil {
+		t.Fatal("a release of a provisioned invocation never admitted must be reported")
+	}
+}
+
+func TestSplitByWeight(t *testing.T) {
+	tests := []struct {
+		name    string
+		weights map[string]float64
+		n       int
+		want    map[string]int
+	}{
+		{"no routing", nil, 3, map[string]int{"1": 3}},
+		{"a fifth of 10", map[string]float64{"2": 0.2}, 10, map[string]int{"1": 8, "2": 2}},
+		{"rounds half up", map[string]float64{"2": 0.5}, 3, map[string]int{"1": 1, "2": 2}},
+		{"a small weight may get none", map[string]float64{"2": 0.1}, 3, map[string]int{"1": 3, "2": 0}},
+		{"all of it", map[string]float64{"2": 1}, 3, map[string]int{"1": 0, "2": 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := splitByWeight("1", tt.weights, tt.n); !maps.Equal(got, tt.want) {
+				t.Fatalf("splitByWeight = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// provisionConfig is a resolved configuration of n environments of one version with memory mb.
+func provisionConfig(key, version string, n, mb int) resolvedConfig {
+	spec := function.Spec{Name: key, AccountID: "000000000000", Version: version, MemoryMB: mb}
+	return resolvedConfig{cfg: &store.ProvisionedConfig{Requested: n}, key: key, targets: []provisionTarget{{
+		key: key, fn: spec.Key(), spec: spec, poolKey: spec.PoolKey(), count: n, memoryMB: mb}}}
+}
+
+// The plan places every environment where there is room, deterministically, and adding an
+// invoker moves only environments to it.
+func TestPlanProvisioned(t *testing.T) {
+	cfgs := []resolvedConfig{provisionConfig("a", "1", 6, 128), provisionConfig("b", "2", 3, 1024)}
+	two := []liveInvoker{{"i1", 4096}, {"i2", 4096}}
+	p := planProvisioned(cfgs, two)
+	total := func(p provisionPlan) map[string]int {
+		out := map[string]int{}
+		for _, sets := range p.sets {
+			for _, t := range sets {
+				out[t.Key] += t.Count
+			}
+		}
+		return out
+	}
+	if got := total(p); got["a"] != 6 || got["b"] != 3 || len(p.unplaced) != 0 {
+		t.Fatalf("placed %v, unplaced %v", got, p.unplaced)
+	}
+	if again := planProvisioned(cfgs, two); !samePlan(p, again) {
+		t.Fatal("the same input planned differently")
+	}
+	three := append(two, liveInvoker{"i3", 4096})
+	q := planProvisioned(cfgs, three)
+	for _, id := range []string{"i1", "i2"} {
+		for pool, n := range q.byPool[id] {
+			if n > p.byPool[id][pool] {
+				t.Fatalf("invoker %s got more of %s (%d > %d) when i3 joined", id, pool, n, p.byPool[id][pool])
+			}
+		}
+	}
+	// No room: 3 × 1024 MB on one invoker of 2048 MB.
+	small := planProvisioned([]resolvedConfig{provisionConfig("b", "2", 3, 1024)}, []liveInvoker{{"i1", 2048}})
+	if small.unplaced["b"] != 1 || small.byPool["i1"][cfgs[1].targets[0].poolKey] != 2 {
+		t.Fatalf("small plan: %+v", small)
+	}
+	// Every invoker gets a set, an empty one when it keeps nothing.
+	none := planProvisioned(nil, two)
+	if len(none.sets) != 2 || none.sets["i1"] == nil || len(none.sets["i1"]) != 0 {
+		t.Fatalf("empty plan: %+v", none.sets)
+	}
+}
+
+func samePlan(a, b provisionPlan) bool {
+	if len(a.byPool) != len(b.byPool) {
+		return false
+	}
+	for id, m := range a.byPool {
+		if !maps.Equal(m, b.byPool[id]) {
+			return false
+		}
+	}
+	return true
+}
