@@ -69,7 +69,7 @@ lint:
 BENCH_FLAGS ?=
 bench: images
 	$(GO) run ./cmd/lambdock-bench -out docs/benchmarks.md -chart docs/benchmarks.svg -baseline docs/bench-baseline.json $(BENCH_FLAGS)
-	$(GO) test -count=1 -run '^$$' -bench InvokeWarm -benchtime 1000x -timeout 20m ./invoker/ ./e2e/
+	$(GO) test -count=1 -run '^$$' -bench 'InvokeWarm|InvokeQualified' -benchtime 1000x -timeout 20m ./invoker/ ./e2e/
 	$(GO) test -count=1 -run '^$$' -bench ColdStart -benchtime 30x -timeout 20m ./invoker/
 	$(GO) test -count=1 -run '^$$' -bench 'Ingest|InsertUsage' -benchtime 200000x -timeout 20m ./metering/ ./internal/store/
 	$(GO) test -count=1 -run '^$$' -bench UsageReport10M -benchtime 50x -timeout 20m ./internal/testsupport/usagegen/
