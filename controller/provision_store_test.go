@@ -125,7 +125,7 @@ func TestProvisioner(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := st.CreateAlias(ctx, &store.Alias{AccountID: acct, FunctionName: "web", Name: "prod", FunctionVersion: "1",
-		Weights: map[string]float64{"2": 0.5}}); err != nil {
+		Weights: map[string]float64{"2": 0.5}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []*store.ProvisionedConfig{{AccountID: acct, FunctionName: "web", Qualifier: "prod", Requested: 4},

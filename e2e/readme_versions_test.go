@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,9 +71,10 @@ func TestREADMEVersionsCLI(t *testing.T) {
 
 	script = strings.ReplaceAll(script, readmeEndpoint, l.url)
 	script = strings.ReplaceAll(script, readmeCredentials, filepath.Join(dir, credentials.FileName))
+	commands := shellCommands(script)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", separated(commands))
 	cmd.Dir = work
 	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE="+filepath.Join(work, "no-aws-config"), "AWS_PAGER=",
 		"HOME="+work)
@@ -85,19 +88,36 @@ func TestREADMEVersionsCLI(t *testing.T) {
 		t.Fatalf("the README's block failed: %v", err)
 	}
 
-	text := string(out)
-	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`"Version": "1"`),
-		regexp.MustCompile(`"Version": "2"`),
-		regexp.MustCompile(`"AliasArn": "arn:aws:lambda:us-east-1:000000000000:function:hello2:prod"`),
+	// Each command's output on its own, so that a check of one command never passes on what
+	// another printed.
+	outputs := commandOutputs(t, string(out), len(commands))
+	tests := []struct {
+		command string // the command's text ends with this (or contains it, with a space after)
+		want    *regexp.Regexp
+	}{
+		{`publish-version --function-name hello2 --description "first release"`, regexp.MustCompile(`"Version": "1"`)},
+		{"create-alias --function-name hello2 --name prod --function-version 1",
+			regexp.MustCompile(`"AliasArn": "arn:aws:lambda:us-east-1:000000000000:function:hello2:prod"`)},
+		{"publish-version --function-name hello2", regexp.MustCompile(`"Version": "2"`)},
 		// invoke --qualifier prod before the routing: version 1 and its code
-		regexp.MustCompile(`"ExecutedVersion": "1"[\s\S]*"code":"v1","message":"Hello, prod!"`),
+		{"--payload '{\"name\":\"prod\"}' out.json && cat out.json",
+			regexp.MustCompile(`"ExecutedVersion": "1"[\s\S]*"code":"v1","message":"Hello, prod!"`)},
+		{"--routing-config '{\"AdditionalVersionWeights\":{\"2\":0.1}}'",
+			regexp.MustCompile(`"AdditionalVersionWeights": \{\s*"2": 0\.1\s*\}`)},
 		// invoke hello2:prod with the routing: version 1 or 2, and that version's code
-		regexp.MustCompile(`"ExecutedVersion": "(1|2)"[\s\S]*"message":"Hello, canary!"`),
-		regexp.MustCompile(`"AdditionalVersionWeights": \{\s*"2": 0\.1\s*\}`),
-	} {
-		if !want.MatchString(text) {
-			t.Errorf("the block's output does not match %s", want)
+		{"--payload '{\"name\":\"canary\"}' out.json && cat out.json", regexp.MustCompile(
+			`"ExecutedVersion": "1"[\s\S]*"code":"v1","message":"Hello, canary!"|"ExecutedVersion": "2"[\s\S]*"code":"v2","message":"Hello, canary!"`)},
+		{"list-versions-by-function --function-name hello2", regexp.MustCompile(`"Version": "1"[\s\S]*"Version": "2"`)},
+		{"list-aliases --function-name hello2", regexp.MustCompile(`"Name": "prod"`)},
+	}
+	for _, tt := range tests {
+		i := slices.IndexFunc(commands, func(c string) bool { return strings.HasSuffix(c, tt.command) })
+		if i < 0 {
+			t.Errorf("the README's block has no command ending with %s", tt.command)
+			continue
+		}
+		if !tt.want.MatchString(outputs[i]) {
+			t.Errorf("the output of %s does not match %s:\n%s", commands[i], tt.want, outputs[i])
 		}
 	}
 
@@ -123,6 +143,51 @@ func TestREADMEVersionsCLI(t *testing.T) {
 	if fmt.Sprint(got) != "[$LATEST 1 2]" {
 		t.Errorf("versions %v, want [$LATEST 1 2]", got)
 	}
+}
+
+// continuation is a line continued on the next (with the next line's indentation).
+var continuation = regexp.MustCompile(`\\\n\s*`)
+
+// commandMark starts each command's output in the output of separated.
+const commandMark = "@@@ command "
+
+// shellCommands splits a block of shell into its commands: one a line once continuation lines
+// are joined, without comments and blank lines.
+func shellCommands(script string) []string {
+	var out []string
+	for _, line := range strings.Split(continuation.ReplaceAllString(script, " "), "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// separated is a script that runs commands in order, printing a commandMark line with its index
+// before each.
+func separated(commands []string) string {
+	var b strings.Builder
+	for i, c := range commands {
+		fmt.Fprintf(&b, "printf '\\n%s%d\\n'\n%s\n", commandMark, i, c)
+	}
+	return b.String()
+}
+
+// commandOutputs splits the output of separated into each command's.
+func commandOutputs(t *testing.T, out string, n int) []string {
+	t.Helper()
+	outputs := make([]string, n)
+	parts := strings.Split(out, "\n"+commandMark)
+	for _, p := range parts[1:] {
+		index, rest, _ := strings.Cut(p, "\n")
+		i, err := strconv.Atoi(index)
+		if err != nil || i < 0 || i >= n {
+			t.Fatalf("bad command mark %q in the output", index)
+		}
+		outputs[i] = rest
+	}
+	return outputs
 }
 
 // readmeBlock returns the shell commands of the README's fenced block between the start and

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,7 +48,7 @@ func checkAliasName(name string) error {
 	case len(name) > maxAliasNameLen:
 		return validationError("1 validation error detected: Value '%s' at 'name' failed to satisfy constraint: "+
 			"Member must have length less than or equal to %d", name, maxAliasNameLen)
-	case !aliasNamePattern.MatchString(name) || isVersionQualifier(name):
+	case !aliasNamePattern.MatchString(name) || !store.IsAliasName(name):
 		return validationError("1 validation error detected: Value '%s' at 'name' failed to satisfy constraint: "+
 			"Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)", name)
 	}
@@ -96,35 +95,43 @@ func javaDouble(w float64) string {
 	return s
 }
 
-// checkRouting checks an alias's routing against the store: one additional version at most,
-// not the alias's own, not on $LATEST, and one that exists.
-func (g *Gateway) checkRouting(ctx context.Context, account, fn, version string, weights map[string]float64) error {
-	if len(weights) > 1 {
+// checkRouting is the store.AliasCheck of CreateAlias and UpdateAlias: the rules of an alias's
+// routing as it is to be stored (one additional version at most, not the alias's own, not on
+// $LATEST). The store checks that the versions exist.
+func checkRouting(a *store.Alias) error {
+	if len(a.Weights) > 1 {
 		return lambdaerr.InvalidParameter("Number of items in AdditionalVersionWeights cannot be greater than 1")
 	}
-	for k := range weights {
-		if k == version {
+	for k := range a.Weights {
+		if k == a.FunctionVersion {
 			return lambdaerr.InvalidParameter("Invalid function version %s. Function version %s is already included "+
-				"in routing configuration.", version, version)
+				"in routing configuration.", a.FunctionVersion, a.FunctionVersion)
 		}
-		if version == function.LatestVersion {
+		if a.FunctionVersion == function.LatestVersion {
 			return lambdaerr.InvalidParameter("$LATEST is not supported for an alias pointing to more than 1 version")
-		}
-		if err := g.versionExists(ctx, account, fn, k); err != nil {
-			return err
 		}
 	}
 	return nil
 }
 
-// versionExists returns Lambda's 404 for the qualified ARN when the function has no such
-// version.
-func (g *Gateway) versionExists(ctx context.Context, account, fn, version string) error {
-	_, err := g.getVersion(ctx, account, fn, version)
-	if errors.Is(err, store.ErrNotFound) {
-		return lambdaerr.NotFound(g.arn(account, fn) + ":" + version)
+// missingVersion is Lambda's 404 for a version of the account's function fn that an alias
+// operation named and the store did not find (a *store.QualifierNotFoundError in err); ok is
+// false for any other error.
+func (g *Gateway) missingVersion(account, fn string, err error) (error, bool) {
+	var missing *store.QualifierNotFoundError
+	if !errors.As(err, &missing) {
+		return nil, false
 	}
-	return err
+	return lambdaerr.NotFound(g.arn(account, fn) + ":" + missing.Qualifier), true
+}
+
+// checkUnqualified refuses the qualified function name of an alias operation.
+func checkUnqualified(c *gin.Context, ref functionRef) error {
+	if ref.Qualifier != "" {
+		return lambdaerr.InvalidParameter("The function name of an alias operation cannot have a qualifier: %s",
+			c.Param("name"))
+	}
+	return nil
 }
 
 // aliasFunction reads the function named by the request path (unqualified, in the caller's
@@ -134,9 +141,8 @@ func (g *Gateway) aliasFunction(c *gin.Context) (functionRef, error) {
 	if err != nil {
 		return ref, err
 	}
-	if ref.Qualifier != "" {
-		return ref, lambdaerr.InvalidParameter("The function name of an alias operation cannot have a qualifier: %s",
-			c.Param("name"))
+	if err := checkUnqualified(c, ref); err != nil {
+		return ref, err
 	}
 	_, err = g.lookup(c.Request.Context(), ref)
 	return ref, err
@@ -189,27 +195,30 @@ func (g *Gateway) createAlias(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request.Context()
-	if ref.Foreign || ref.Qualifier != "" {
-		return lambdaerr.NotFound(g.refARN(functionRef{Account: ref.Account, Name: ref.Name, Qualifier: in.FunctionVersion}))
-	}
-	if err := g.versionExists(ctx, ref.Account, ref.Name, in.FunctionVersion); err != nil {
+	if err := checkUnqualified(c, ref); err != nil {
 		return err
+	}
+	// A missing function is Lambda's 404 for the version the alias was to point to.
+	missingFunction := lambdaerr.NotFound(g.refARN(functionRef{Account: ref.Account, Name: ref.Name,
+		Qualifier: in.FunctionVersion}))
+	if ref.Foreign {
+		return missingFunction
 	}
 	a := &store.Alias{AccountID: ref.Account, FunctionName: ref.Name, Name: in.Name,
 		FunctionVersion: in.FunctionVersion, Description: in.Description}
 	if in.RoutingConfig != nil && len(in.RoutingConfig.AdditionalVersionWeights) > 0 {
 		a.Weights = in.RoutingConfig.AdditionalVersionWeights
-		if err := g.checkRouting(ctx, ref.Account, ref.Name, in.FunctionVersion, a.Weights); err != nil {
-			return err
-		}
 	}
-	switch err := g.cfg.Store.CreateAlias(ctx, a); {
+	err = g.cfg.Store.CreateAlias(c.Request.Context(), a, checkRouting)
+	if notFound, ok := g.missingVersion(ref.Account, ref.Name, err); ok {
+		return notFound
+	}
+	switch {
 	case errors.Is(err, store.ErrExists):
 		return lambdaerr.New(http.StatusConflict, lambdaerr.CodeResourceConflict, "Alias already exists: %s",
 			g.aliasARN(a.AccountID, a.FunctionName, a.Name))
 	case errors.Is(err, store.ErrNotFound):
-		return g.notFound(functionRef{Account: ref.Account, Name: ref.Name})
+		return missingFunction
 	case err != nil:
 		return fmt.Errorf("create alias %s of %s: %w", a.Name, a.FunctionName, err)
 	}
@@ -261,36 +270,19 @@ func (g *Gateway) updateAlias(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request.Context()
-	cur, err := g.cfg.Store.GetAlias(ctx, ref.Account, ref.Name, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return g.aliasNotFound(ref, name)
-	}
-	if err != nil {
-		return fmt.Errorf("get alias %s of %s: %w", name, ref.Name, err)
-	}
-	if in.RevisionID != "" && in.RevisionID != cur.RevisionID {
-		return errRevisionMismatch()
-	}
-	version, weights := cur.FunctionVersion, cur.Weights
-	if in.FunctionVersion != nil && *in.FunctionVersion != version {
-		version = *in.FunctionVersion
-		if err := g.versionExists(ctx, ref.Account, ref.Name, version); err != nil {
-			return err
-		}
-	}
 	u := store.AliasUpdate{FunctionVersion: in.FunctionVersion, Description: in.Description, RevisionID: in.RevisionID}
 	if in.RoutingConfig != nil {
-		weights = in.RoutingConfig.AdditionalVersionWeights
+		weights := in.RoutingConfig.AdditionalVersionWeights
 		if weights == nil {
 			weights = map[string]float64{}
 		}
 		u.Weights = &weights
 	}
-	if err := g.checkRouting(ctx, ref.Account, ref.Name, version, weights); err != nil {
-		return err
+	// The store applies the change to the alias as it is then, and checks the result there.
+	a, err := g.cfg.Store.UpdateAlias(c.Request.Context(), ref.Account, ref.Name, name, u, checkRouting)
+	if notFound, ok := g.missingVersion(ref.Account, ref.Name, err); ok {
+		return notFound
 	}
-	a, err := g.cfg.Store.UpdateAlias(ctx, ref.Account, ref.Name, name, u)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return g.aliasNotFound(ref, name)
@@ -369,32 +361,18 @@ func (g *Gateway) rollbackAlias(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request.Context()
-	cur, err := g.cfg.Store.GetAlias(ctx, ref.Account, ref.Name, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return g.aliasNotFound(ref, name)
-	}
-	if err != nil {
-		return fmt.Errorf("get alias %s of %s: %w", name, ref.Name, err)
-	}
-	noHistory := lambdaerr.New(http.StatusConflict, lambdaerr.CodeResourceConflict,
-		"Alias %s has pointed to no other version: there is nothing to roll back to.", name)
-	if len(cur.History) == 0 {
-		return noHistory
-	}
-	prev := cur.History[len(cur.History)-1]
-	if _, err := g.getVersion(ctx, ref.Account, ref.Name, prev); errors.Is(err, store.ErrNotFound) {
-		return lambdaerr.New(http.StatusConflict, lambdaerr.CodeResourceConflict,
-			"Alias %s pointed to version %s before, which has been deleted: use UpdateAlias to choose a version.", name, prev)
-	} else if err != nil {
-		return err
-	}
-	a, err := g.cfg.Store.RollbackAlias(ctx, ref.Account, ref.Name, name)
+	a, err := g.cfg.Store.RollbackAlias(c.Request.Context(), ref.Account, ref.Name, name)
+	var gone *store.QualifierNotFoundError
 	switch {
+	case errors.As(err, &gone): // checked on the locked alias: the version it would point to
+		return lambdaerr.New(http.StatusConflict, lambdaerr.CodeResourceConflict,
+			"Alias %s pointed to version %s before, which has been deleted: use UpdateAlias to choose a version.",
+			name, gone.Qualifier)
 	case errors.Is(err, store.ErrNotFound):
 		return g.aliasNotFound(ref, name)
 	case errors.Is(err, store.ErrNoHistory):
-		return noHistory
+		return lambdaerr.New(http.StatusConflict, lambdaerr.CodeResourceConflict,
+			"Alias %s has pointed to no other version: there is nothing to roll back to.", name)
 	case err != nil:
 		return fmt.Errorf("roll back alias %s of %s: %w", name, ref.Name, err)
 	}

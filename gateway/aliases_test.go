@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -86,6 +87,10 @@ func TestCreateAliasShapeAndErrors(t *testing.T) {
 		{"$LATEST weighted", "fn", `{"Name":"x","FunctionVersion":"1","RoutingConfig":{"AdditionalVersionWeights":{"$LATEST":0.5}}}`,
 			400, "ValidationException", "Value '{$LATEST=0.5}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must satisfy constraint"},
 		{"exists", "fn", `{"Name":"prod","FunctionVersion":"2"}`, 409, "ResourceConflictException", "Alias already exists: " + fnARN + "fn:prod"},
+		{"qualified function", "fn:1", `{"Name":"x","FunctionVersion":"1"}`, 400, "InvalidParameterValueException",
+			"The function name of an alias operation cannot have a qualifier: fn:1"},
+		{"qualified ARN", url.PathEscape(fnARN + "fn:prod"), `{"Name":"x","FunctionVersion":"1"}`, 400,
+			"InvalidParameterValueException", "The function name of an alias operation cannot have a qualifier: " + fnARN + "fn:prod"},
 		{"missing function", "none", `{"Name":"x","FunctionVersion":"1"}`, 404, "ResourceNotFoundException", "Function not found: " + fnARN + "none:1"},
 		{"description", "fn", `{"Name":"x","FunctionVersion":"1","Description":"` + strings.Repeat("d", 257) + `"}`, 400,
 			"ValidationException", "Member must have length less than or equal to 256"},

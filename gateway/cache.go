@@ -41,8 +41,11 @@ func cacheKey(account, name, qualifier string) string {
 // functionPrefix starts every cacheKey of the account's function name (names have no ':').
 func functionPrefix(account, name string) string { return account + "/" + name + ":" }
 
+// functionOf is the group of a cacheKey: its functionPrefix (a qualifier has no ':').
+func functionOf(key string) string { return key[:strings.LastIndexByte(key, ':')+1] }
+
 func newFunctionCache(s Store, ttl time.Duration) *functionCache {
-	return &functionCache{store: s, c: newLoadCache[*store.Target](ttl)}
+	return &functionCache{store: s, c: newGroupedLoadCache[*store.Target](ttl, functionOf)}
 }
 
 // get returns what the qualifier ("" for $LATEST) of the account's function called name
@@ -51,23 +54,16 @@ func newFunctionCache(s Store, ttl time.Duration) *functionCache {
 // on for the others.
 func (c *functionCache) get(ctx context.Context, account, name, qualifier string) (*store.Target, error) {
 	t, _, err := c.c.get(ctx, cacheKey(account, name, qualifier), func(ctx context.Context) (*store.Target, error) {
-		if qualifier == "" || qualifier == function.LatestVersion {
-			f, err := c.store.GetFunction(ctx, account, name)
-			if err != nil {
-				return nil, err
-			}
-			return &store.Target{Version: f}, nil
-		}
 		return c.store.ResolveQualifier(ctx, account, name, qualifier)
 	})
 	return t, err
 }
 
-// invalidate drops every qualifier of the account's function name from the cache, and makes the
-// next get start a new store read rather than join one that began before the change.
+// invalidate drops every qualifier of the account's function name from the cache (through the
+// cache's index of a function's keys, without scanning the others), and makes the next get
+// start a new store read rather than join one that began before the change.
 func (c *functionCache) invalidate(account, name string) {
-	prefix := functionPrefix(account, name)
-	c.c.invalidateIf(func(key string, _ *store.Target) bool { return strings.HasPrefix(key, prefix) })
+	c.c.invalidateGroup(functionPrefix(account, name))
 }
 
 // onFunctionChanged is the NATS handler of msg.SubjectFunctionChanged. An event without a
@@ -93,6 +89,13 @@ func (g *Gateway) onFunctionChanged(m *nats.Msg) {
 func (g *Gateway) functionChanged(account, name string, deleted bool) {
 	g.cache.invalidate(account, name)
 	g.publishChange(msg.FunctionChanged{AccountID: account, Name: name, Deleted: deleted})
+}
+
+// versionDeleted is functionChanged for the deletion of a published version: the event names
+// it, so that invokers remove its containers.
+func (g *Gateway) versionDeleted(account, name, version string) {
+	g.cache.invalidate(account, name)
+	g.publishChange(msg.FunctionChanged{AccountID: account, Name: name, Version: version})
 }
 
 // AccountChanged tells every controller that an account's concurrency limit changed (after

@@ -11,7 +11,7 @@ import (
 	"github.com/lambdock/lambdock/internal/store"
 )
 
-// slowStore is the part of Store the cache uses: GetFunction blocks until release is closed and
+// slowStore is the part of Store the cache uses: ResolveQualifier blocks until release is closed and
 // counts its calls.
 type slowStore struct {
 	Store
@@ -20,11 +20,11 @@ type slowStore struct {
 	memory  atomic.Int32
 }
 
-func (s *slowStore) GetFunction(ctx context.Context, account, name string) (*store.Function, error) {
+func (s *slowStore) ResolveQualifier(ctx context.Context, account, name, qualifier string) (*store.Target, error) {
 	s.calls.Add(1)
 	mem := int(s.memory.Load())
 	<-s.release
-	return &store.Function{AccountID: account, Name: name, MemoryMB: mem}, nil
+	return &store.Target{Version: &store.Function{AccountID: account, Name: name, MemoryMB: mem}}, nil
 }
 
 // TestCacheInvalidationDuringLoad checks that a load that raced an invalidation is returned to
@@ -136,5 +136,53 @@ func TestCacheGetAfterInvalidationDoesNotJoinOlderLoad(t *testing.T) {
 	}
 	if f := <-fresh; f.Version.MemoryMB != 256 {
 		t.Errorf("a get after the invalidation returned %d MB, want 256", f.Version.MemoryMB)
+	}
+}
+
+// TestCacheInvalidatesOneFunction: invalidating a function drops each of its qualifiers and
+// nothing else (not another account's function of that name, nor a function whose name it
+// starts), and leaves no index behind.
+func TestCacheInvalidatesOneFunction(t *testing.T) {
+	s := &slowStore{release: make(chan struct{})}
+	close(s.release)
+	c := newFunctionCache(s, time.Hour)
+	ctx := context.Background()
+	keys := []struct{ account, name, qualifier string }{
+		{"a", "fn", ""}, {"a", "fn", "$LATEST"}, {"a", "fn", "1"}, {"a", "fn", "prod"},
+		{"b", "fn", ""}, {"a", "fn2", "prod"},
+	}
+	for _, k := range keys {
+		if _, err := c.get(ctx, k.account, k.name, k.qualifier); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loads := s.calls.Load() // "" and $LATEST share an entry
+	c.invalidate("a", "fn")
+	tests := []struct {
+		account, name, qualifier string
+		reload                   bool
+	}{
+		{"a", "fn", "", true}, {"a", "fn", "1", true}, {"a", "fn", "prod", true},
+		{"b", "fn", "", false}, {"a", "fn2", "prod", false},
+	}
+	for _, tt := range tests {
+		before := s.calls.Load()
+		if _, err := c.get(ctx, tt.account, tt.name, tt.qualifier); err != nil {
+			t.Fatal(err)
+		}
+		if reloaded := s.calls.Load() > before; reloaded != tt.reload {
+			t.Errorf("%s/%s:%s reloaded %v, want %v", tt.account, tt.name, tt.qualifier, reloaded, tt.reload)
+		}
+	}
+	if loads != 5 {
+		t.Errorf("%d loads for the first gets, want 5", loads)
+	}
+	c.invalidate("a", "fn")
+	c.invalidate("b", "fn")
+	c.invalidate("a", "fn2")
+	c.c.mu.Lock()
+	defer c.c.mu.Unlock()
+	if len(c.c.entries) != 0 || len(c.c.groups) != 0 {
+		t.Errorf("after invalidating every function: %d entries, %d groups left", len(c.c.entries), len(c.c.groups))
 	}
 }

@@ -294,11 +294,14 @@ func validateMapping(m *store.EventSourceMapping) error {
 }
 
 // mappingFunction finds the function a mapping names (a name, ARN or partial ARN of the
-// caller's account; $LATEST only).
+// caller's account). Queue triggers invoke $LATEST: a qualified name is a 400, as for schedules.
 func (g *Gateway) mappingFunction(ctx context.Context, account, raw string) (*store.Function, error) {
 	ref, err := splitRef(raw)
 	if err != nil {
 		return nil, err
+	}
+	if !ref.latest() {
+		return nil, lambdaerr.InvalidParameter("Queue triggers invoke $LATEST; the qualifier %q is not supported.", ref.Qualifier)
 	}
 	ref.Foreign = ref.Account != "" && ref.Account != account
 	ref.Account = account

@@ -169,9 +169,12 @@ func (g *Gateway) getFunction(c *gin.Context) error {
 		out.Code = imageCodeLocation(f)
 	}
 	if f.Version != 0 { // a version's record has no reservation: it is the function's
-		latest, err := g.getVersion(c.Request.Context(), f.AccountID, f.Name, "")
+		latest, err := g.cfg.Store.GetFunction(c.Request.Context(), f.AccountID, f.Name)
+		if errors.Is(err, store.ErrNotFound) { // deleted meanwhile
+			return g.notFound(functionRef{Account: f.AccountID, Name: f.Name, Qualifier: qualifier})
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("get function %s: %w", f.Name, err)
 		}
 		f.ReservedConcurrency = latest.ReservedConcurrency
 	}
@@ -256,7 +259,8 @@ func (g *Gateway) updateFunctionCode(c *gin.Context) error {
 	if err := g.updateFunction(c.Request.Context(), f); err != nil {
 		return err
 	}
-	v, err := g.publish(c.Request.Context(), f, store.PublishInput{RevisionID: f.RevisionID})
+	// Publish what $LATEST is now: this update, or a concurrent one that came after it.
+	v, err := g.publish(c.Request.Context(), f, store.PublishInput{})
 	if err != nil {
 		return err
 	}
@@ -330,9 +334,11 @@ func (g *Gateway) deleteFunction(c *gin.Context) error {
 		return err
 	}
 	switch {
+	case ref.Foreign: // another account's function: a 404 like a missing one, whatever the qualifier
+		return g.notFound(ref)
 	case ref.Qualifier == function.LatestVersion:
 		return lambdaerr.InvalidParameter("$LATEST version cannot be deleted without deleting the function.")
-	case ref.Qualifier != "" && !isVersionQualifier(ref.Qualifier):
+	case store.IsAliasName(ref.Qualifier):
 		return lambdaerr.InvalidParameter("Deletion of aliases is not currently supported.")
 	case ref.Qualifier != "":
 		return g.deleteVersion(c, ref)

@@ -52,7 +52,7 @@ func versioned(t *testing.T, env *gatewaytest.Env, name string) {
 		{AccountID: tenant.AdminAccountID, FunctionName: name, Name: "canary", FunctionVersion: "1",
 			Weights: map[string]float64{"2": 0.3}},
 	} {
-		if err := env.DB.CreateAlias(ctx, a); err != nil {
+		if err := env.DB.CreateAlias(ctx, a, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -171,7 +171,7 @@ func TestInvokeAliasMoves(t *testing.T) {
 		t.Fatalf("prod ran %s, want 1", v)
 	}
 	two := "2"
-	if _, err := env.DB.UpdateAlias(ctx, tenant.AdminAccountID, "fn", "prod", store.AliasUpdate{FunctionVersion: &two}); err != nil {
+	if _, err := env.DB.UpdateAlias(ctx, tenant.AdminAccountID, "fn", "prod", store.AliasUpdate{FunctionVersion: &two}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := env.NATS.Publish(msg.SubjectFunctionChanged, msg.Encode(msg.FunctionChanged{

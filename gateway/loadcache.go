@@ -40,9 +40,14 @@ type loadCache[V any] struct {
 	grace    time.Duration      // how far serving an entry stale moves its expiry forward
 	loads    singleflight.Group // keyed by flightKey
 
+	// groupOf, when not nil, names the group of a key (for the function cache, the function of a
+	// qualifier), so that invalidateGroup drops a group's entries without scanning the others.
+	groupOf func(key string) string
+
 	mu      sync.Mutex
 	gen     uint64
 	entries map[string]loadEntry[V]
+	groups  map[string]map[string]struct{} // group → its keys in entries (with groupOf)
 }
 
 type loadEntry[V any] struct {
@@ -64,7 +69,45 @@ const (
 )
 
 func newLoadCache[V any](ttl time.Duration) *loadCache[V] {
-	return &loadCache[V]{ttl: ttl, maxStale: cacheMaxStale, grace: cacheStaleGrace, entries: map[string]loadEntry[V]{}}
+	return &loadCache[V]{ttl: ttl, maxStale: cacheMaxStale, grace: cacheStaleGrace, entries: map[string]loadEntry[V]{},
+		groups: map[string]map[string]struct{}{}}
+}
+
+// newGroupedLoadCache is newLoadCache with groups of keys (groupOf) for invalidateGroup.
+func newGroupedLoadCache[V any](ttl time.Duration, groupOf func(key string) string) *loadCache[V] {
+	c := newLoadCache[V](ttl)
+	c.groupOf = groupOf
+	return c
+}
+
+// put stores key's entry and indexes its group (with c.mu held).
+func (c *loadCache[V]) put(key string, e loadEntry[V]) {
+	c.entries[key] = e
+	if c.groupOf == nil {
+		return
+	}
+	g := c.groupOf(key)
+	keys := c.groups[g]
+	if keys == nil {
+		keys = map[string]struct{}{}
+		c.groups[g] = keys
+	}
+	keys[key] = struct{}{}
+}
+
+// drop removes key's entry and its place in its group (with c.mu held).
+func (c *loadCache[V]) drop(key string) {
+	delete(c.entries, key)
+	if c.groupOf == nil {
+		return
+	}
+	g := c.groupOf(key)
+	if keys := c.groups[g]; keys != nil {
+		delete(keys, key)
+		if len(keys) == 0 {
+			delete(c.groups, g)
+		}
+	}
 }
 
 // get returns key's value from the cache or else from load, which runs detached from ctx (with
@@ -88,7 +131,7 @@ func (c *loadCache[V]) get(ctx context.Context, key string, load func(ctx contex
 			if !unreachable(err) {
 				// An answer of the store (not found, disabled, ...): the entry must never be
 				// served stale again. Safe whatever the generation: at worst a reload.
-				delete(c.entries, key)
+				c.drop(key)
 				return v, err
 			}
 			stale, ok := c.entries[key]
@@ -97,7 +140,7 @@ func (c *loadCache[V]) get(ctx context.Context, key string, load func(ctx contex
 				return v, err
 			}
 			if !now.Before(stale.staleBy) {
-				delete(c.entries, key) // too old to be served again
+				c.drop(key) // too old to be served again
 				return v, err
 			}
 			exp := now.Add(c.grace)
@@ -106,14 +149,14 @@ func (c *loadCache[V]) get(ctx context.Context, key string, load func(ctx contex
 			}
 			if exp.After(stale.expires) {
 				stale.expires = exp
-				c.entries[key] = stale
+				c.put(key, stale)
 			}
 			return stale.v, nil
 		}
 		c.mu.Lock()
 		if c.gen == gen {
 			exp := time.Now().Add(c.ttl)
-			c.entries[key] = loadEntry[V]{v: v, expires: exp, staleBy: exp.Add(c.maxStale)}
+			c.put(key, loadEntry[V]{v: v, expires: exp, staleBy: exp.Add(c.maxStale)})
 		}
 		c.mu.Unlock()
 		return v, nil
@@ -134,7 +177,19 @@ func flightKey(key string, gen uint64) string { return strconv.FormatUint(gen, 3
 func (c *loadCache[V]) invalidate(key string) {
 	c.mu.Lock()
 	c.gen++
-	delete(c.entries, key)
+	c.drop(key)
+	c.mu.Unlock()
+}
+
+// invalidateGroup drops every entry of group (groupOf), in time proportional to their number,
+// and keeps every load begun before it from being cached.
+func (c *loadCache[V]) invalidateGroup(group string) {
+	c.mu.Lock()
+	c.gen++
+	for key := range c.groups[group] {
+		delete(c.entries, key)
+	}
+	delete(c.groups, group)
 	c.mu.Unlock()
 }
 
@@ -145,7 +200,7 @@ func (c *loadCache[V]) invalidateIf(drop func(key string, v V) bool) {
 	c.gen++
 	for k, e := range c.entries {
 		if drop(k, e.v) {
-			delete(c.entries, k)
+			c.drop(k)
 		}
 	}
 	c.mu.Unlock()

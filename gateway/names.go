@@ -78,9 +78,12 @@ func splitRef(raw string) (functionRef, error) {
 // plainName reports whether s is a function name alone: 1 to 64 of [a-zA-Z0-9_-], which is
 // what refPattern and the length limits accept without an account or qualifier.
 func plainName(s string) bool {
-	if len(s) == 0 || len(s) > rules.MaxFunctionNameLen {
-		return false
-	}
+	return len(s) > 0 && len(s) <= rules.MaxFunctionNameLen && nameChars(s)
+}
+
+// nameChars reports whether s has only the characters of function names and alias names:
+// [a-zA-Z0-9_-].
+func nameChars(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
@@ -90,13 +93,15 @@ func plainName(s string) bool {
 	return true
 }
 
-// latest reports whether ref names $LATEST (no qualifier, or $LATEST), the only version
-// Lambdock has so far.
+// latest reports whether ref names $LATEST (no qualifier, or $LATEST): the only version that
+// operations changing a function or its function-wide settings accept (versions are
+// immutable; lookupQualified reads versions and aliases).
 func (r functionRef) latest() bool {
 	return r.Qualifier == "" || r.Qualifier == function.LatestVersion
 }
 
-// findable reports whether ref can name an existing function: $LATEST of the caller's account.
+// findable reports whether lookup, which reads $LATEST, can find ref's function: $LATEST of the
+// caller's account.
 func (r functionRef) findable() bool { return r.latest() && !r.Foreign }
 
 // arn is the unqualified ARN of the account's function called name.

@@ -90,6 +90,10 @@ func (g *Gateway) putProvisionedConcurrency(c *gin.Context) error {
 	case errors.Is(err, store.ErrReservationLimit):
 		return lambdaerr.InvalidParameter("Specified ConcurrentExecutions for function decreases account's "+
 			"UnreservedConcurrentExecution below its minimum value of [%d].", rules.MinUnreservedConcurrency)
+	case errors.As(err, new(*store.QualifierNotFoundError)) && store.IsAliasName(ref.Qualifier): // deleted meanwhile
+		return lambdaerr.ResourceNotFound("Cannot find alias arn: %s", g.qualifiedARN(ref.Account, ref.Name, ref.Qualifier))
+	case errors.As(err, new(*store.QualifierNotFoundError)):
+		return lambdaerr.NotFound(g.qualifiedARN(ref.Account, ref.Name, ref.Qualifier))
 	case errors.Is(err, store.ErrNotFound): // deleted meanwhile
 		return lambdaerr.NotFound(g.arn(ref.Account, ref.Name))
 	case err != nil:

@@ -30,7 +30,7 @@ func publishWithAlias(t *testing.T, env *gatewaytest.Env, fn, alias string, weig
 		return
 	}
 	if err := env.DB.CreateAlias(ctx, &store.Alias{AccountID: tenant.AdminAccountID, FunctionName: fn, Name: alias,
-		FunctionVersion: v.VersionName(), Weights: weights}); err != nil {
+		FunctionVersion: v.VersionName(), Weights: weights}, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -46,7 +46,7 @@ func TestProvisionedConcurrencyAWSSDK(t *testing.T) {
 	publishWithAlias(t, env, "pc", "prod", nil) // version 1, prod → 1
 	createFunction(t, env, "pc-latest")
 	if err := env.DB.CreateAlias(ctx, &store.Alias{AccountID: tenant.AdminAccountID, FunctionName: "pc-latest",
-		Name: "live", FunctionVersion: "$LATEST"}); err != nil {
+		Name: "live", FunctionVersion: "$LATEST"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	createFunction(t, env, "pc-reserved")

@@ -199,18 +199,7 @@ func (g *Gateway) urlTarget(ctx context.Context, ref functionRef) (*store.Target
 // validURLQualifier reports whether q may qualify a function URL: an alias name (Lambda's
 // pattern ((?!^\d+$)^[0-9a-zA-Z-_]+$), at most 128 characters), never a version or $LATEST.
 func validURLQualifier(q string) bool {
-	return len(q) <= rules.MaxQualifierLen && store.IsAliasName(q) && plainChars(q)
-}
-
-// plainChars reports whether s has only the characters of names: [a-zA-Z0-9_-].
-func plainChars(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return s != ""
+	return len(q) <= rules.MaxQualifierLen && store.IsAliasName(q) && nameChars(q)
 }
 
 // urlFunctionARN is the ARN of the function (qualified by its alias) a URL configuration

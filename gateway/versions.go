@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -41,14 +40,17 @@ type VersionStore interface {
 	// store.ErrNotFound when there is none).
 	DeleteVersion(ctx context.Context, account, name string, version int) error
 
-	// CreateAlias stores an alias (store.ErrExists, store.ErrNotFound for the function).
-	CreateAlias(ctx context.Context, a *store.Alias) error
+	// CreateAlias stores an alias once check accepts it and its versions exist, with the
+	// function locked (store.ErrExists, *store.QualifierNotFoundError for a missing version,
+	// store.ErrNotFound for the function, check's error).
+	CreateAlias(ctx context.Context, a *store.Alias, check store.AliasCheck) error
 	// GetAlias returns an alias or store.ErrNotFound.
 	GetAlias(ctx context.Context, account, fn, name string) (*store.Alias, error)
-	// UpdateAlias changes an alias (store.ErrNotFound, store.ErrRevisionMismatch).
-	UpdateAlias(ctx context.Context, account, fn, name string, u store.AliasUpdate) (*store.Alias, error)
+	// UpdateAlias changes an alias once check accepts it as changed and its versions exist
+	// (store.ErrNotFound, store.ErrRevisionMismatch, *store.QualifierNotFoundError, check's error).
+	UpdateAlias(ctx context.Context, account, fn, name string, u store.AliasUpdate, check store.AliasCheck) (*store.Alias, error)
 	// RollbackAlias points an alias back to its previous version (store.ErrNoHistory,
-	// store.ErrNotFound).
+	// store.ErrNotFound, *store.QualifierNotFoundError when that version is gone).
 	RollbackAlias(ctx context.Context, account, fn, name string) (*store.Alias, error)
 	// DeleteAlias deletes an alias (store.ErrNotFound when there is none).
 	DeleteAlias(ctx context.Context, account, fn, name string) error
@@ -57,65 +59,22 @@ type VersionStore interface {
 	ListAliases(ctx context.Context, account, fn, version, marker string, maxItems int) ([]*store.Alias, string, error)
 }
 
-// versionNumber returns the published version a qualifier names: digits, in canonical form,
-// above 0. ok is false for $LATEST, an alias, or a number no version can have.
-func versionNumber(q string) (int, bool) {
-	if q == "" || q[0] < '1' || q[0] > '9' || strings.TrimLeft(q, "0123456789") != "" {
-		return 0, false
-	}
-	n, err := strconv.Atoi(q)
-	return n, err == nil
-}
-
-// isVersionQualifier reports whether q is all digits: a version number, never an alias name.
-func isVersionQualifier(q string) bool {
-	return q != "" && strings.TrimLeft(q, "0123456789") == ""
-}
-
 // lookupQualified reads the version ref names: $LATEST when it has no qualifier (or $LATEST),
 // a published version, or the version an alias points to (its primary version; the routing
-// is the invoke path's). Anything missing is Lambda's 404 for the ARN as the request named it.
+// is the invoke path's), as store.ResolveQualifier resolves it. Anything missing is Lambda's
+// 404 for the ARN as the request named it.
 func (g *Gateway) lookupQualified(ctx context.Context, ref functionRef) (*store.Function, error) {
 	if ref.Foreign {
 		return nil, g.notFound(ref)
 	}
-	version := ref.Qualifier
-	if version != "" && version != function.LatestVersion && !isVersionQualifier(version) {
-		a, err := g.cfg.Store.GetAlias(ctx, ref.Account, ref.Name, version)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, g.notFound(ref)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("get alias %s of %s: %w", version, ref.Name, err)
-		}
-		version = a.FunctionVersion
-	}
-	f, err := g.getVersion(ctx, ref.Account, ref.Name, version)
-	if errors.Is(err, store.ErrNotFound) {
+	t, err := g.cfg.Store.ResolveQualifier(ctx, ref.Account, ref.Name, ref.Qualifier)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return nil, g.notFound(ref)
+	case err != nil:
+		return nil, fmt.Errorf("resolve %s: %w", g.refARN(ref), err)
 	}
-	return f, err
-}
-
-// getVersion reads the account's function name in version ("" or $LATEST, or a number):
-// store.ErrNotFound when either is missing.
-func (g *Gateway) getVersion(ctx context.Context, account, name, version string) (*store.Function, error) {
-	if version == "" || version == function.LatestVersion {
-		f, err := g.cfg.Store.GetFunction(ctx, account, name)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("get function %s: %w", name, err)
-		}
-		return f, err
-	}
-	n, ok := versionNumber(version)
-	if !ok {
-		return nil, fmt.Errorf("function %s version %q: %w", name, version, store.ErrNotFound)
-	}
-	f, err := g.cfg.Store.GetVersion(ctx, account, name, n)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("get function %s version %d: %w", name, n, err)
-	}
-	return f, err
+	return t.Version, nil
 }
 
 // readOptionalJSON is readJSON for a body every member of which is optional: an empty body is
@@ -241,7 +200,7 @@ func (g *Gateway) listVersionsByFunction(c *gin.Context) error {
 		}
 	} else if marker == function.LatestVersion {
 		marker = ""
-	} else if _, ok := versionNumber(marker); !ok {
+	} else if _, ok := store.VersionNumber(marker); !ok {
 		return lambdaerr.InvalidParameter("Invalid marker: %s", marker)
 	}
 	vs, next, err := g.cfg.Store.ListVersions(ctx, f.AccountID, f.Name, marker, maxItems)
@@ -279,7 +238,7 @@ func (g *Gateway) deleteVersion(c *gin.Context, ref functionRef) error {
 	if _, err := g.lookup(ctx, functionRef{Account: ref.Account, Name: ref.Name, Foreign: ref.Foreign}); err != nil {
 		return err
 	}
-	n, ok := versionNumber(ref.Qualifier)
+	n, ok := store.VersionNumber(ref.Qualifier)
 	if !ok { // "0" or too large: no version has it
 		c.Status(http.StatusNoContent)
 		return nil
@@ -303,7 +262,7 @@ func (g *Gateway) deleteVersion(c *gin.Context, ref functionRef) error {
 	default:
 		g.log.Info("version deleted", zap.String("account", ref.Account), zap.String("function", ref.Name),
 			zap.Int("version", n))
-		g.functionChanged(ref.Account, ref.Name, false)
+		g.versionDeleted(ref.Account, ref.Name, ref.Qualifier)
 	}
 	c.Status(http.StatusNoContent)
 	return nil

@@ -155,6 +155,46 @@ func TestPublishVersion(t *testing.T) {
 	}
 }
 
+// TestPublishUnchangedCode: a deploy of the code $LATEST already has (a new RevisionId, same
+// content) followed by a publish gives the newest version again, not a duplicate; publishing
+// a new version gives $LATEST a new RevisionId, as Lambda does.
+func TestPublishUnchangedCode(t *testing.T) {
+	env := gatewaytest.New(t)
+	ctx := context.Background()
+	createFunction(t, env, "fn")
+	code := newCode(t, "same")
+	before, err := env.Client.UpdateFunctionCode(ctx, "fn", &lambdaapi.UpdateFunctionCodeInput{ZipFile: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := env.Client.PublishVersion(ctx, "fn", nil)
+	if err != nil || v1.Version != "1" {
+		t.Fatalf("publish: %+v, %v", v1, err)
+	}
+	latest, err := env.Client.GetFunctionConfiguration(ctx, "fn")
+	if err != nil || latest.RevisionID == before.RevisionID {
+		t.Errorf("$LATEST after a publish: %+v, %v; want a new RevisionId", latest, err)
+	}
+	for i, publish := range []bool{false, true} {
+		redeployed, err := env.Client.UpdateFunctionCode(ctx, "fn", &lambdaapi.UpdateFunctionCodeInput{ZipFile: code,
+			Publish: publish})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if publish && redeployed.Version != "1" {
+			t.Errorf("deploy %d of the same code with Publish: version %s, want 1", i, redeployed.Version)
+		}
+		again, err := env.Client.PublishVersion(ctx, "fn", nil)
+		if err != nil || again.Version != "1" || again.RevisionID != v1.RevisionID {
+			t.Errorf("publish after deploy %d of the same code: %+v, %v; want version 1", i, again, err)
+		}
+	}
+	page, err := env.Client.ListVersionsByFunction(ctx, "fn", "", 0)
+	if err != nil || len(page.Versions) != 2 {
+		t.Errorf("versions: %+v, %v; want $LATEST and 1", page, err)
+	}
+}
+
 // TestListVersionsAndAll lists a function's versions ($LATEST first, paged) and every
 // function's versions with ListFunctions FunctionVersion=ALL.
 func TestListVersionsAndAll(t *testing.T) {
@@ -259,11 +299,24 @@ func TestDeleteVersion(t *testing.T) {
 		{"aliased", "fn:1", 409, "ResourceConflictException", "Unable to delete version because the following aliases reference it: [canary, prod]"},
 		{"routed to", "fn?Qualifier=3", 409, "ResourceConflictException", "Unable to delete version because the following aliases reference it: [canary]"},
 		{"missing function", "none:2", 404, "ResourceNotFoundException", "Function not found: " + fnARN + "none"},
+		{"another account's alias", url.PathEscape("arn:aws:lambda:us-east-1:111111111111:function:fn:prod"), 404,
+			"ResourceNotFoundException", "Function not found: " + fnARN + "fn:prod"},
+		{"another account's $LATEST", url.PathEscape("111111111111:function:fn:$LATEST"), 404,
+			"ResourceNotFoundException", "Function not found: " + fnARN + "fn:$LATEST"},
 	} {
 		resp, b := do(t, env, call{method: http.MethodDelete, path: "/2015-03-31/functions/" + tc.path})
 		wantError(t, resp, b, tc.status, tc.code, tc.msg)
 	}
-	// A version no alias uses goes (204), and deleting it again is 204 too, as Lambda.
+	// A version no alias uses goes (204), and deleting it again is 204 too, as Lambda; the
+	// change event names the version, so that invokers remove its containers.
+	events, err := env.NATS.SubscribeSync(msg.SubjectFunctionChanged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer events.Unsubscribe() //nolint:errcheck // the test ends
+	if err := env.NATS.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 2; i++ {
 		resp, b := do(t, env, call{method: http.MethodDelete, path: "/2015-03-31/functions/fn?Qualifier=2"})
 		if resp.StatusCode != http.StatusNoContent {
@@ -271,6 +324,11 @@ func TestDeleteVersion(t *testing.T) {
 		}
 	}
 	changed("delete version 2")
+	if m, err := events.NextMsg(5 * time.Second); err != nil {
+		t.Errorf("no change event for the deleted version: %v", err)
+	} else if ev, err := msg.Decode[msg.FunctionChanged](m.Data); err != nil || ev.Name != "fn" || ev.Version != "2" || ev.Deleted {
+		t.Errorf("change event %s, want one naming version 2 of fn", m.Data)
+	}
 	page, err := env.Client.ListVersionsByFunction(ctx, "fn", "", 0)
 	if err != nil || len(page.Versions) != 3 || page.Versions[1].Version != "1" || page.Versions[2].Version != "3" {
 		t.Errorf("versions after deleting 2: %+v, %v", page, err)

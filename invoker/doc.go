@@ -52,7 +52,8 @@
 //   - A new revision of a function version (new code or configuration: a new pool key for the same
 //     name and version) retires the idle containers of the old one at once, and the busy ones
 //     when they finish; so does deleting the function (FunctionDeleted, on the gateways'
-//     msg.FunctionChanged event).
+//     msg.FunctionChanged event) or one of its published versions (VersionDeleted, on an event
+//     with Version).
 //   - A container goes back to the pool only after the agent signals it idle (the last byte of
 //     a buffered invocation's reply, agentproto.HeaderIdleFollows; GET /idle after a streamed
 //     one): Lambda keeps the environment busy until the runtime asks for the next event, and the

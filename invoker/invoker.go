@@ -247,3 +247,13 @@ func (inv *Invoker) FunctionDeleted(ctx context.Context, accountID, name string)
 		inv.background(func() { inv.retire(ctx, e, "its function was deleted") })
 	}
 }
+
+// VersionDeleted is FunctionDeleted for one deleted published version of a function: its idle
+// containers go now, its busy ones when they finish.
+func (inv *Invoker) VersionDeleted(ctx context.Context, accountID, name, version string) {
+	spec := function.Spec{AccountID: accountID, Name: name, Version: version}
+	inv.dropProvisionedVersion(spec)
+	for _, e := range inv.pool.dropVersion(spec) {
+		inv.background(func() { inv.retire(ctx, e, "its version was deleted") })
+	}
+}

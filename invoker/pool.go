@@ -504,17 +504,31 @@ func (p *pool) stats() Stats {
 // environments out of the pool and returns them, for the caller to remove, and marks its
 // versions gone, so that its busy environments are removed when they finish rather than kept.
 func (p *pool) dropFunction(fnKey string) []*env {
+	prefix := fnKey + ":"
+	return p.dropLineages(func(lineage string) bool { return strings.HasPrefix(lineage, prefix) })
+}
+
+// dropVersion is dropFunction for one deleted version of a function (spec names the function
+// and the version).
+func (p *pool) dropVersion(spec function.Spec) []*env {
+	lineage := lineageOf(spec)
+	return p.dropLineages(func(l string) bool { return l == lineage })
+}
+
+// dropLineages forgets the lineages gone says are gone: it takes their idle environments
+// (provisioned ones included) out of the pool and returns them, for the caller to remove, and
+// marks their busy ones to be removed when they finish rather than kept.
+func (p *pool) dropLineages(gone func(lineage string) bool) []*env {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	prefix := fnKey + ":"
 	for lineage := range p.current {
-		if strings.HasPrefix(lineage, prefix) {
+		if gone(lineage) {
 			p.current[lineage] = "" // no pool key: release refuses its environments
 		}
 	}
-	out := p.takeIdleWhere(func(e *env) bool { return strings.HasPrefix(e.lineage, prefix) })
+	out := p.takeIdleWhere(func(e *env) bool { return gone(e.lineage) })
 	for e := range p.envs { // its provisioned environments go too, idle at once, busy when done
-		if e.provision == "" || !strings.HasPrefix(e.lineage, prefix) || e.state == stateRemoving {
+		if e.provision == "" || !gone(e.lineage) || e.state == stateRemoving {
 			continue
 		}
 		e.unwanted = true

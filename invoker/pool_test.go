@@ -352,3 +352,33 @@ func TestPoolDropFunction(t *testing.T) {
 		t.Errorf("acquire after deletion: %+v, %v; want a new environment", g, err)
 	}
 }
+
+// TestPoolDropVersion: a deleted version's idle environments go at once and its busy ones are
+// not taken back; the function's other versions (1 is no prefix of 10) and $LATEST keep theirs.
+func TestPoolDropVersion(t *testing.T) {
+	p := newPool(2048)
+	now := time.Now()
+	version := func(v string) function.Spec {
+		s := specOf("f", 128, "c1")
+		s.Version = v
+		return s
+	}
+	v1, v10, latest := version("1"), version("10"), version(function.LatestVersion)
+	idle1, busy1 := busyEnv(t, p, v1, "idle1"), busyEnv(t, p, v1, "busy1")
+	idle10, idleLatest := busyEnv(t, p, v10, "idle10"), busyEnv(t, p, latest, "idleLatest")
+	for _, e := range []*env{idle1, idle10, idleLatest} {
+		if !p.release(e, now) {
+			t.Fatalf("release %s refused", e.id)
+		}
+	}
+	dropped := p.dropVersion(function.Spec{AccountID: v1.AccountID, Name: "f", Version: "1"})
+	if len(dropped) != 1 || dropped[0] != idle1 || idle1.state != stateRemoving {
+		t.Fatalf("dropped %v; want only version 1's idle environment, marked for removal", dropped)
+	}
+	if p.release(busy1, now) {
+		t.Errorf("a busy environment of the deleted version went back to the pool")
+	}
+	if st := p.stats(); st.Idle != 2 || st.IdleByKey[v10.PoolKey()] != 1 || st.IdleByKey[latest.PoolKey()] != 1 {
+		t.Errorf("stats %+v; want version 10's and $LATEST's idle environments kept", st)
+	}
+}

@@ -382,6 +382,19 @@ func (inv *Invoker) dropProvisionedFunction(fnKey string) {
 	}
 }
 
+// dropProvisionedVersion takes the targets of a deleted version (spec: the function and the
+// version) out of the set (the pool removes their environments: dropVersion).
+func (inv *Invoker) dropProvisionedVersion(spec function.Spec) {
+	pv := inv.prov
+	pv.mu.Lock()
+	defer pv.mu.Unlock()
+	for id, t := range pv.targets {
+		if t.spec.Key() == spec.Key() && t.spec.Version == spec.Version {
+			delete(pv.targets, id)
+		}
+	}
+}
+
 // meterProvisioned publishes the provisioned time due (every: 0 for all of it).
 func (inv *Invoker) meterProvisioned(ctx context.Context, now time.Time, every time.Duration) {
 	for _, s := range inv.pool.meterDue(now, every) {

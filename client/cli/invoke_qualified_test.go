@@ -33,7 +33,7 @@ func TestInvokeQualified(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := env.DB.CreateAlias(ctx, &store.Alias{AccountID: tenant.AdminAccountID, FunctionName: "hello",
-		Name: "prod", FunctionVersion: "1"}); err != nil {
+		Name: "prod", FunctionVersion: "1"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	const arn = "arn:aws:lambda:us-east-1:000000000000:function:hello"

@@ -27,7 +27,7 @@ func TestProvisionCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := env.DB.CreateAlias(ctx, &store.Alias{AccountID: tenant.AdminAccountID, FunctionName: "pc", Name: "prod",
-		FunctionVersion: "1"}); err != nil {
+		FunctionVersion: "1"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	ready := func() {

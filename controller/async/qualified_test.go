@@ -16,7 +16,8 @@ import (
 )
 
 // testQualified: an event of an alias runs the version the alias points to when the attempt
-// starts (its record names the alias's ARN and the version that ran), and an event of an alias
+// starts (its record names the alias's ARN and the version that ran) under the alias's event
+// invoke configuration (its destinations and retries, not $LATEST's), and an event of an alias
 // deleted meanwhile is dropped as ResourceNotFound.
 func testQualified(t *testing.T, r *rig) {
 	const fn = "versioned"
@@ -25,11 +26,14 @@ func testQualified(t *testing.T, r *rig) {
 	if _, _, err := r.st.PublishVersion(ctx, r.account, fn, store.PublishInput{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.st.CreateAlias(ctx, &store.Alias{AccountID: r.account, FunctionName: fn, Name: "prod", FunctionVersion: "1"}); err != nil {
+	if err := r.st.CreateAlias(ctx, &store.Alias{AccountID: r.account, FunctionName: fn, Name: "prod", FunctionVersion: "1"}, nil); err != nil {
 		t.Fatal(err)
 	}
+	// The alias's configuration is not $LATEST's: the engine must use the alias's.
 	arn, sub := r.destination(t)
-	r.configs.put(fn, store.EventInvokeConfig{OnSuccess: arn})
+	latestARN, latestSub := r.destination(t)
+	r.configs.put(fn, store.EventInvokeConfig{MaximumRetryAttempts: ptr(2), OnSuccess: latestARN, OnFailure: latestARN})
+	r.configs.put(fn, store.EventInvokeConfig{Qualifier: "prod", MaximumRetryAttempts: ptr(0), OnSuccess: arn, OnFailure: arn})
 
 	id := r.publishQualified(t, fn, "prod", `{"op":"env"}`)
 	rec := record(t, sub, 30*time.Second)
@@ -43,6 +47,18 @@ func testQualified(t *testing.T, r *rig) {
 		env["AWS_LAMBDA_FUNCTION_VERSION"] != "1" {
 		t.Fatalf("record %+v %+v, AWS_LAMBDA_FUNCTION_VERSION %q; want a success of version 1 through %s",
 			rec.RequestContext, rec.ResponseContext, env["AWS_LAMBDA_FUNCTION_VERSION"], wantARN)
+	}
+
+	// A call failing once: with the alias's MaximumRetryAttempts 0 it is not retried
+	// (with $LATEST's 2 it would succeed on the second attempt).
+	id = r.publishQualified(t, fn, "prod", `{"op":"flaky","key":"`+uuid.NewString()+`","fails":1}`)
+	rec = record(t, sub, time.Minute)
+	if rec.RequestContext.RequestID != id || rec.RequestContext.Condition != async.ConditionRetriesExhausted ||
+		rec.RequestContext.ApproximateInvokeCount != 1 {
+		t.Fatalf("record %+v; want RetriesExhausted after 1 attempt (the alias's MaximumRetryAttempts 0)", rec.RequestContext)
+	}
+	if m, err := latestSub.NextMsg(100 * time.Millisecond); err == nil {
+		t.Fatalf("$LATEST's destination got a record of the alias's events: %s", m.Data)
 	}
 
 	if err := r.st.DeleteAlias(ctx, r.account, fn, "prod"); err != nil {

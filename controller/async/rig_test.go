@@ -35,6 +35,7 @@ import (
 	"github.com/lambdock/lambdock/controller"
 	"github.com/lambdock/lambdock/controller/async"
 	"github.com/lambdock/lambdock/internal/async/eventq"
+	contractfn "github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/lambda/invrecord"
 	"github.com/lambdock/lambdock/internal/store"
@@ -98,26 +99,33 @@ func prepare() {
 	}
 }
 
-// configs is an in-test async.ConfigStore: the event invoke configurations by function name.
+// configs is an in-test async.ConfigStore: the event invoke configurations by function name and
+// qualifier (that of the configuration; "" is $LATEST), as the store keeps them.
 type configs struct {
 	mu  sync.Mutex
 	all map[string]store.EventInvokeConfig
 }
 
+// configKey is the key of function's qualifier in configs.all.
+func configKey(function, qualifier string) string {
+	return function + ":" + contractfn.QualifierOrLatest(qualifier)
+}
+
 func (c *configs) EventInvokeConfig(_ context.Context, account, function, qualifier string) (*store.EventInvokeConfig, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	got, ok := c.all[function]
+	got, ok := c.all[configKey(function, qualifier)]
 	if !ok {
-		return nil, fmt.Errorf("event invoke config of %s: %w", function, store.ErrNotFound)
+		return nil, fmt.Errorf("event invoke config of %s: %w", configKey(function, qualifier), store.ErrNotFound)
 	}
 	return &got, nil
 }
 
+// put stores cfg as the configuration of function name's cfg.Qualifier.
 func (c *configs) put(name string, cfg store.EventInvokeConfig) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.all[name] = cfg
+	c.all[configKey(name, cfg.Qualifier)] = cfg
 }
 
 // rig is a running lambdockd with the controller and engine under test.

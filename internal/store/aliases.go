@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -39,22 +40,67 @@ type Alias struct {
 const aliasColumns = `account_id, function_name, name, function_version, description, routing, history,
 	revision_id, last_modified`
 
-// CreateAlias stores a, setting its RevisionID and LastModified. It returns ErrExists when the
-// function has an alias of that name and ErrNotFound when there is no such function. The caller
-// checks that the versions exist.
-func (s *Store) CreateAlias(ctx context.Context, a *Alias) error {
+// AliasCheck checks an alias as it is about to be written (the rules of its routing), inside
+// the transaction that writes it, with the function locked: it sees the alias as it will be
+// stored, not as it was read before. Its error is returned as it is.
+type AliasCheck func(a *Alias) error
+
+// aliasCheckError carries an AliasCheck's error out of the transaction, to be returned as it is.
+type aliasCheckError struct{ err error }
+
+// Error is the check's message.
+func (e *aliasCheckError) Error() string { return e.err.Error() }
+
+// checkAlias checks a, to be written by tx with the function locked: its version exists, check
+// (when not nil) accepts it, and its additional versions exist, in that order. A missing version
+// is a *QualifierNotFoundError.
+func checkAlias(ctx context.Context, tx pgx.Tx, a *Alias, check AliasCheck) error {
+	if err := versionExists(ctx, tx, a.AccountID, a.FunctionName, a.FunctionVersion); err != nil {
+		return err
+	}
+	if check != nil {
+		if err := check(a); err != nil {
+			return &aliasCheckError{err}
+		}
+	}
+	for _, v := range slices.Sorted(maps.Keys(a.Weights)) {
+		if err := versionExists(ctx, tx, a.AccountID, a.FunctionName, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateAlias stores a, setting its RevisionID and LastModified, once check (nil for none)
+// accepts it and its versions exist (checkAlias), with the function locked (lockFunction), so
+// that they cannot be deleted meanwhile. It returns ErrExists when the function has an alias of
+// that name, a *QualifierNotFoundError for a missing version, ErrNotFound when there is no such
+// function, and check's error as it is.
+func (s *Store) CreateAlias(ctx context.Context, a *Alias, check AliasCheck) error {
 	rev, mod := newRevision()
-	_, err := s.pool.Exec(ctx, `INSERT INTO function_aliases (`+aliasColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, '[]', $7, $8)`,
-		a.AccountID, a.FunctionName, a.Name, a.FunctionVersion, a.Description, weights(a.Weights), rev, mod)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation {
-		return fmt.Errorf("store: alias %s of %s: %w", a.Name, a.FunctionName, ErrExists)
-	}
-	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.ForeignKeyViolation {
-		return fmt.Errorf("store: function %s: %w", a.FunctionName, ErrNotFound)
-	}
-	if err != nil {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, _, _, err := lockFunction(ctx, tx, a.AccountID, a.FunctionName); err != nil {
+			return err
+		}
+		if err := checkAlias(ctx, tx, a, check); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO function_aliases (`+aliasColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, '[]', $7, $8)`,
+			a.AccountID, a.FunctionName, a.Name, a.FunctionVersion, a.Description, weights(a.Weights), rev, mod)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation {
+			return fmt.Errorf("store: alias %s of %s: %w", a.Name, a.FunctionName, ErrExists)
+		}
+		return err
+	})
+	var checked *aliasCheckError
+	switch {
+	case errors.As(err, &checked):
+		return checked.err
+	case errors.Is(err, ErrExists), errors.Is(err, ErrNotFound):
+		return err
+	case err != nil:
 		return fmt.Errorf("store: create alias %s of %s: %w", a.Name, a.FunctionName, err)
 	}
 	a.RevisionID, a.LastModified, a.History = rev, mod, nil
@@ -63,7 +109,12 @@ func (s *Store) CreateAlias(ctx context.Context, a *Alias) error {
 
 // GetAlias returns the alias of the account's function, or ErrNotFound.
 func (s *Store) GetAlias(ctx context.Context, account, fn, name string) (*Alias, error) {
-	a, err := scanAlias(s.pool.QueryRow(ctx, `SELECT `+aliasColumns+` FROM function_aliases
+	return getAlias(ctx, s.pool, account, fn, name)
+}
+
+// getAlias is GetAlias on q.
+func getAlias(ctx context.Context, q querier, account, fn, name string) (*Alias, error) {
+	a, err := scanAlias(q.QueryRow(ctx, `SELECT `+aliasColumns+` FROM function_aliases
 		WHERE account_id = $1 AND function_name = $2 AND name = $3`, account, fn, name))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("store: alias %s of %s: %w", name, fn, ErrNotFound)
@@ -84,10 +135,11 @@ type AliasUpdate struct {
 	RevisionID string
 }
 
-// UpdateAlias changes the alias of the account's function and returns it. When its version
-// changes, the old one goes to the end of its History. Errors: ErrNotFound,
-// ErrRevisionMismatch. The caller checks that the versions exist.
-func (s *Store) UpdateAlias(ctx context.Context, account, fn, name string, u AliasUpdate) (*Alias, error) {
+// UpdateAlias changes the alias of the account's function and returns it, once check (nil for
+// none) accepts the alias as changed and its versions exist (checkAlias, on the locked rows).
+// When its version changes, the old one goes to the end of its History. Errors: ErrNotFound,
+// ErrRevisionMismatch, a *QualifierNotFoundError for a missing version, check's error as it is.
+func (s *Store) UpdateAlias(ctx context.Context, account, fn, name string, u AliasUpdate, check AliasCheck) (*Alias, error) {
 	return s.changeAlias(ctx, account, fn, name, func(a *Alias) error {
 		if u.RevisionID != "" && u.RevisionID != a.RevisionID {
 			return fmt.Errorf("store: alias %s of %s: %w", name, fn, ErrRevisionMismatch)
@@ -106,12 +158,13 @@ func (s *Store) UpdateAlias(ctx context.Context, account, fn, name string, u Ali
 			a.Weights = *u.Weights
 		}
 		return nil
-	})
+	}, check)
 }
 
 // RollbackAlias points the alias back to the version it pointed to before its last move (the
 // newest entry of its History, which it removes) and clears its routing. It returns
-// ErrNoHistory when there is none, ErrNotFound when there is no such alias.
+// ErrNoHistory when there is none, ErrNotFound when there is no such alias, and a
+// *QualifierNotFoundError when that version has been deleted (the alias is left as it is).
 func (s *Store) RollbackAlias(ctx context.Context, account, fn, name string) (*Alias, error) {
 	return s.changeAlias(ctx, account, fn, name, func(a *Alias) error {
 		if len(a.History) == 0 {
@@ -121,16 +174,20 @@ func (s *Store) RollbackAlias(ctx context.Context, account, fn, name string) (*A
 		a.History = slices.Clone(a.History[:len(a.History)-1])
 		a.Weights = nil
 		return nil
-	})
+	}, nil)
 }
 
-// changeAlias reads the alias for update, applies change and writes it back with a new
-// RevisionID and LastModified.
-func (s *Store) changeAlias(ctx context.Context, account, fn, name string, change func(*Alias) error) (*Alias, error) {
+// changeAlias locks the function (lockFunction) and the alias, applies change, checks the
+// result (checkAlias with check) and writes it back with a new RevisionID and LastModified.
+func (s *Store) changeAlias(ctx context.Context, account, fn, name string, change func(*Alias) error,
+	check AliasCheck) (*Alias, error) {
 	var out *Alias
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, _, _, err := lockFunction(ctx, tx, account, fn); err != nil {
+			return err
+		}
 		a, err := scanAlias(tx.QueryRow(ctx, `SELECT `+aliasColumns+` FROM function_aliases
-			WHERE account_id = $1 AND function_name = $2 AND name = $3 FOR UPDATE`, account, fn, name))
+			WHERE account_id = $1 AND function_name = $2 AND name = $3 FOR NO KEY UPDATE`, account, fn, name))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("store: alias %s of %s: %w", name, fn, ErrNotFound)
 		}
@@ -138,6 +195,9 @@ func (s *Store) changeAlias(ctx context.Context, account, fn, name string, chang
 			return err
 		}
 		if err := change(a); err != nil {
+			return err
+		}
+		if err := checkAlias(ctx, tx, a, check); err != nil {
 			return err
 		}
 		if len(a.Weights) == 0 { // as scanAlias reads it back
@@ -155,9 +215,12 @@ func (s *Store) changeAlias(ctx context.Context, account, fn, name string, chang
 		out = a
 		return err
 	})
+	var checked *aliasCheckError
 	switch {
 	case err == nil:
 		return out, nil
+	case errors.As(err, &checked):
+		return nil, checked.err
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrRevisionMismatch), errors.Is(err, ErrNoHistory):
 		return nil, err
 	}
@@ -166,6 +229,10 @@ func (s *Store) changeAlias(ctx context.Context, account, fn, name string, chang
 
 // DeleteAlias deletes the alias of the account's function, with the function URL, provisioned
 // concurrency and event invoke configurations on it. It returns ErrNotFound when there is none.
+// The alias's row goes first: that waits for the writers of its configurations (which lock it,
+// lockQualifier), whose rows the deletes that follow then see, and makes later writers find the
+// alias gone, so no configuration outlives the alias (to come back for a later alias of the
+// same name).
 func (s *Store) DeleteAlias(ctx context.Context, account, fn, name string) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM function_aliases WHERE account_id = $1 AND function_name = $2

@@ -19,20 +19,21 @@ func TestAliasLifecycle(t *testing.T) {
 	st := openStore(t)
 	ctx := context.Background()
 	prod := &store.Alias{AccountID: admin, FunctionName: "f", Name: "prod", FunctionVersion: "1", Description: "live"}
-	if err := st.CreateAlias(ctx, prod); !errors.Is(err, store.ErrNotFound) {
+	if err := st.CreateAlias(ctx, prod, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("alias of a missing function: %v, want ErrNotFound", err)
 	}
 	if err := st.CreateFunction(ctx, sample("f")); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateAlias(ctx, prod); err != nil {
+	publishVersions(t, st, "f", 2)
+	if err := st.CreateAlias(ctx, prod, nil); err != nil {
 		t.Fatal(err)
 	}
 	if prod.RevisionID == "" || prod.LastModified.IsZero() || prod.History != nil {
 		t.Errorf("created %+v", prod)
 	}
 	if err := st.CreateAlias(ctx, &store.Alias{AccountID: admin, FunctionName: "f", Name: "prod",
-		FunctionVersion: "2"}); !errors.Is(err, store.ErrExists) {
+		FunctionVersion: "2"}, nil); !errors.Is(err, store.ErrExists) {
 		t.Errorf("second alias prod: %v, want ErrExists", err)
 	}
 	got, err := st.GetAlias(ctx, admin, "f", "prod")
@@ -48,20 +49,20 @@ func TestAliasLifecycle(t *testing.T) {
 
 	two, weights := "2", map[string]float64{"1": 0.25}
 	moved, err := st.UpdateAlias(ctx, admin, "f", "prod", store.AliasUpdate{FunctionVersion: &two, Weights: &weights,
-		RevisionID: prod.RevisionID})
+		RevisionID: prod.RevisionID}, nil)
 	if err != nil || moved.FunctionVersion != "2" || moved.Weights["1"] != 0.25 || join(moved.History) != "1" ||
 		moved.RevisionID == prod.RevisionID || moved.Description != "live" {
 		t.Fatalf("move to 2 with 1 at 0.25: %+v, %v", moved, err)
 	}
-	if _, err := st.UpdateAlias(ctx, admin, "f", "prod", store.AliasUpdate{RevisionID: prod.RevisionID}); !errors.Is(err, store.ErrRevisionMismatch) {
+	if _, err := st.UpdateAlias(ctx, admin, "f", "prod", store.AliasUpdate{RevisionID: prod.RevisionID}, nil); !errors.Is(err, store.ErrRevisionMismatch) {
 		t.Errorf("stale revision: %v, want ErrRevisionMismatch", err)
 	}
-	if _, err := st.UpdateAlias(ctx, admin, "f", "none", store.AliasUpdate{}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.UpdateAlias(ctx, admin, "f", "none", store.AliasUpdate{}, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("update of a missing alias: %v, want ErrNotFound", err)
 	}
 	desc, none := "changed", map[string]float64{}
 	got, err = st.UpdateAlias(ctx, admin, "f", "prod", store.AliasUpdate{Description: &desc, Weights: &none,
-		FunctionVersion: &two})
+		FunctionVersion: &two}, nil)
 	if err != nil || got.Description != "changed" || got.Weights != nil || join(got.History) != "1" || got.FunctionVersion != "2" {
 		t.Errorf("description and no routing, same version: %+v, %v", got, err)
 	}
@@ -99,7 +100,8 @@ func TestAliasHistoryAndRollback(t *testing.T) {
 	if err := st.CreateFunction(ctx, sample("f")); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateAlias(ctx, &store.Alias{AccountID: admin, FunctionName: "f", Name: "prod", FunctionVersion: "1"}); err != nil {
+	publishVersions(t, st, "f", store.MaxAliasHistory+3)
+	if err := st.CreateAlias(ctx, &store.Alias{AccountID: admin, FunctionName: "f", Name: "prod", FunctionVersion: "1"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.RollbackAlias(ctx, admin, "f", "prod"); !errors.Is(err, store.ErrNoHistory) {
@@ -108,7 +110,7 @@ func TestAliasHistoryAndRollback(t *testing.T) {
 	last := store.MaxAliasHistory + 3
 	for n := 2; n <= last; n++ {
 		v, w := strconv.Itoa(n), map[string]float64{strconv.Itoa(n - 1): 0.5}
-		if _, err := st.UpdateAlias(ctx, admin, "f", "prod", store.AliasUpdate{FunctionVersion: &v, Weights: &w}); err != nil {
+		if _, err := st.UpdateAlias(ctx, admin, "f", "prod", store.AliasUpdate{FunctionVersion: &v, Weights: &w}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -140,13 +142,14 @@ func TestListAliases(t *testing.T) {
 	if err := st.CreateFunction(ctx, sample("f")); err != nil {
 		t.Fatal(err)
 	}
+	publishVersions(t, st, "f", 2)
 	for _, a := range []*store.Alias{
 		{Name: "a", FunctionVersion: "1"},
 		{Name: "b", FunctionVersion: "2", Weights: map[string]float64{"1": 0.1}},
 		{Name: "c", FunctionVersion: "$LATEST"},
 	} {
 		a.AccountID, a.FunctionName = admin, "f"
-		if err := st.CreateAlias(ctx, a); err != nil {
+		if err := st.CreateAlias(ctx, a, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -41,10 +41,33 @@ const eventInvokeConfigColumns = `account_id, function_name, qualifier, maximum_
 
 // PutEventInvokeConfig stores c in place of any configuration the function's qualifier had
 // (settings c leaves unset are removed) and writes the stored record, with its new LastModified,
-// back into c. It returns ErrNotFound when there is no such function.
+// back into c. It returns ErrNotFound when there is no such function, and a
+// *QualifierNotFoundError when there is no such version or alias: it is locked while the
+// configuration is written (lockQualifier), so a configuration never outlives it.
 func (s *Store) PutEventInvokeConfig(ctx context.Context, c *EventInvokeConfig) error {
 	c.Qualifier = function.QualifierOrLatest(c.Qualifier)
-	row := s.pool.QueryRow(ctx, `INSERT INTO event_invoke_configs (account_id, function_name, qualifier,
+	var got *EventInvokeConfig
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockQualifier(ctx, tx, c.AccountID, c.FunctionName, c.Qualifier); err != nil {
+			return err
+		}
+		var err error
+		got, err = putEventInvokeConfig(ctx, tx, c)
+		return err
+	})
+	if isCode(err, pgerrcode.ForeignKeyViolation) {
+		return fmt.Errorf("store: function %s: %w", c.FunctionName, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	*c = *got
+	return nil
+}
+
+// putEventInvokeConfig is PutEventInvokeConfig's upsert on q.
+func putEventInvokeConfig(ctx context.Context, q querier, c *EventInvokeConfig) (*EventInvokeConfig, error) {
+	row := q.QueryRow(ctx, `INSERT INTO event_invoke_configs (account_id, function_name, qualifier,
 			maximum_retry_attempts, maximum_event_age_seconds, on_success, on_failure, last_modified)
 		VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), NULLIF($7, ''), $8)
 		ON CONFLICT (account_id, function_name, qualifier) DO UPDATE SET
@@ -55,15 +78,7 @@ func (s *Store) PutEventInvokeConfig(ctx context.Context, c *EventInvokeConfig) 
 		RETURNING `+eventInvokeConfigColumns,
 		c.AccountID, c.FunctionName, c.Qualifier, c.MaximumRetryAttempts, c.MaximumEventAgeSec,
 		c.OnSuccess, c.OnFailure, configTime())
-	got, err := scanEventInvokeConfig(row, c.FunctionName)
-	if isCode(err, pgerrcode.ForeignKeyViolation) {
-		return fmt.Errorf("store: function %s: %w", c.FunctionName, ErrNotFound)
-	}
-	if err != nil {
-		return err
-	}
-	*c = *got
-	return nil
+	return scanEventInvokeConfig(row, c.FunctionName)
 }
 
 // UpdateEventInvokeConfig applies p to the configuration of the function's qualifier in one

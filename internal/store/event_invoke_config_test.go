@@ -64,7 +64,8 @@ func TestEventInvokeConfigs(t *testing.T) {
 		t.Fatalf("update removing OnSuccess: %+v, %v", got, err)
 	}
 
-	// Paging over qualifiers (the store does not know which exist).
+	// Paging over qualifiers.
+	publishVersions(t, st, "f", 2)
 	for _, q := range []string{"1", "2"} {
 		if err := st.PutEventInvokeConfig(ctx, &store.EventInvokeConfig{AccountID: acct, FunctionName: "f",
 			Qualifier: q, MaximumRetryAttempts: intp(0)}); err != nil {

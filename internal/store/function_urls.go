@@ -39,15 +39,22 @@ const functionURLColumns = `account_id, function_name, qualifier, url_id, auth_t
 	created_at, last_modified`
 
 // CreateFunctionURL stores u with a fresh URLID, Created and LastModified. It returns ErrExists
-// when the function has a URL for u.Qualifier already and ErrNotFound when there is no such
-// function. The caller checks that the alias exists.
+// when the function has a URL for u.Qualifier already, ErrNotFound when there is no such
+// function and a *QualifierNotFoundError when there is no such alias: the alias is locked
+// while the URL is written (lockQualifier), so a URL never outlives its alias.
 func (s *Store) CreateFunctionURL(ctx context.Context, u *FunctionURL) error {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	for attempt := 0; ; attempt++ {
 		id := newURLID()
-		_, err := s.pool.Exec(ctx, `INSERT INTO function_urls (`+functionURLColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-			u.AccountID, u.FunctionName, u.Qualifier, id, u.AuthType, u.CORS, u.InvokeMode, now)
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if err := lockQualifier(ctx, tx, u.AccountID, u.FunctionName, u.Qualifier); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO function_urls (`+functionURLColumns+`)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+				u.AccountID, u.FunctionName, u.Qualifier, id, u.AuthType, u.CORS, u.InvokeMode, now)
+			return err
+		})
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) {
 			switch {
@@ -58,6 +65,9 @@ func (s *Store) CreateFunctionURL(ctx context.Context, u *FunctionURL) error {
 			case pgErr.Code == pgerrcode.UniqueViolation && attempt < 3: // a url_id collision: draw again
 				continue
 			}
+		}
+		if errors.Is(err, ErrNotFound) {
+			return err
 		}
 		if err != nil {
 			return fmt.Errorf("store: create URL of function %s: %w", u.FunctionName, err)

@@ -55,6 +55,7 @@ func TestFunctionURLs(t *testing.T) {
 
 	// One URL per qualifier: an alias's URL is a record of its own, listed after the
 	// unqualified one.
+	publishVersions(t, st, "f", 0, "prod")
 	prod := &store.FunctionURL{AccountID: acct, FunctionName: "f", Qualifier: "prod", AuthType: "NONE",
 		InvokeMode: "BUFFERED"}
 	if err := st.CreateFunctionURL(ctx, prod); err != nil || prod.URLID == u.URLID {

@@ -50,7 +50,12 @@ func (s *Store) CreateFunction(ctx context.Context, f *Function) error {
 
 // GetFunction returns the function called name of the account, or ErrNotFound.
 func (s *Store) GetFunction(ctx context.Context, account, name string) (*Function, error) {
-	row := s.pool.QueryRow(ctx, `SELECT `+functionColumns+` FROM functions
+	return getFunction(ctx, s.pool, account, name)
+}
+
+// getFunction is GetFunction on q.
+func getFunction(ctx context.Context, q querier, account, name string) (*Function, error) {
+	row := q.QueryRow(ctx, `SELECT `+functionColumns+` FROM functions
 		WHERE account_id = $1 AND name = $2`, account, name)
 	f, err := scanFunction(row)
 	if errors.Is(err, pgx.ErrNoRows) {

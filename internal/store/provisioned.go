@@ -37,9 +37,26 @@ const provisionedColumns = `account_id, function_name, qualifier, requested, all
 
 // PutProvisionedConfig creates or replaces the configuration of c's qualifier with c.Requested,
 // IN_PROGRESS and nothing allocated yet when the request changed (a Put of the same number keeps
-// the status), and returns it. It returns ErrNotFound when there is no such function.
+// the status), and returns it. It returns ErrNotFound when there is no such function, and a
+// *QualifierNotFoundError when there is no such version or alias: it is locked while the
+// configuration is written (lockQualifier), so a configuration never outlives it.
 func (s *Store) PutProvisionedConfig(ctx context.Context, c *ProvisionedConfig) (*ProvisionedConfig, error) {
-	return putProvisioned(ctx, s.pool, c)
+	var out *ProvisionedConfig
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockQualifier(ctx, tx, c.AccountID, c.FunctionName, c.Qualifier); err != nil {
+			return err
+		}
+		var err error
+		out, err = putProvisioned(ctx, tx, c)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("store: put provisioned concurrency of %s:%s: %w", c.FunctionName, c.Qualifier, err)
+	}
+	return out, nil
 }
 
 // ProvisionConcurrency is PutProvisionedConcurrencyConfig's write: PutProvisionedConfig after
@@ -52,12 +69,17 @@ func (s *Store) PutProvisionedConfig(ctx context.Context, c *ProvisionedConfig) 
 //     minus the provisioned concurrency of the functions without one, c's old number excluded)
 //     must keep at least minUnreserved after c.Requested (ErrReservationLimit).
 //
-// It returns ErrNotFound when there is no such function.
+// It returns ErrNotFound when there is no such function, and a *QualifierNotFoundError when
+// there is no such version or alias (locked while the configuration is written, as in
+// PutProvisionedConfig).
 func (s *Store) ProvisionConcurrency(ctx context.Context, c *ProvisionedConfig, minUnreserved int) (*ProvisionedConfig, error) {
 	var out *ProvisionedConfig
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(reservationLock)); err != nil {
 			return fmt.Errorf("lock reservations: %w", err)
+		}
+		if err := lockQualifier(ctx, tx, c.AccountID, c.FunctionName, c.Qualifier); err != nil {
+			return err
 		}
 		var (
 			limit, reservedAll, provisionedPool, provisionedOwn int

@@ -25,6 +25,8 @@ func TestProvisionedConfigs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	publishVersions(t, st, "p", 3, "prod")
+	publishVersions(t, st, "other", 1)
 	if _, err := st.GetProvisionedConfig(ctx, admin, "p", "prod"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("no config yet: %v, want ErrNotFound", err)
 	}
@@ -149,6 +151,9 @@ func TestProvisionConcurrencyLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	publishVersions(t, st, "reserved", 2, "prod")
+	publishVersions(t, st, "free", 1)
+	publishVersions(t, st, "free2", 2)
 	if err := st.ReserveConcurrency(ctx, admin, "reserved", 300, minUnreserved); err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/lambdock/lambdock/internal/contract/function"
 )
@@ -57,41 +60,53 @@ func IsAliasName(q string) bool {
 
 // ResolveQualifier reads what the qualifier of the account's function name resolves to: ""
 // and $LATEST the function's $LATEST, a number that published version, anything else the
-// alias of that name with its version(s). It returns ErrNotFound when the function, version or
-// alias does not exist (a string of digits that is not a version's number included).
+// alias of that name with its version(s), read in one snapshot (so a move of the alias and the
+// deletion of its old version never show half done). It returns ErrNotFound when the function,
+// version or alias does not exist (a string of digits that is not a version's number included).
 func (s *Store) ResolveQualifier(ctx context.Context, account, name, qualifier string) (*Target, error) {
 	if !IsAliasName(qualifier) {
-		f, err := s.qualifiedVersion(ctx, account, name, qualifier)
+		f, err := qualifiedVersion(ctx, s.pool, account, name, qualifier)
 		if err != nil {
 			return nil, err
 		}
 		return &Target{Version: f}, nil
 	}
-	a, err := s.GetAlias(ctx, account, name, qualifier)
+	var t *Target
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error {
+			a, err := getAlias(ctx, tx, account, name, qualifier)
+			if err != nil {
+				return err
+			}
+			t = &Target{Alias: a}
+			if t.Version, err = qualifiedVersion(ctx, tx, account, name, a.FunctionVersion); err != nil {
+				return fmt.Errorf("store: version %s of alias %s: %w", a.FunctionVersion, qualifier, err)
+			}
+			for v, w := range a.Weights { // at most one (CreateAlias and UpdateAlias check)
+				if t.Additional, err = qualifiedVersion(ctx, tx, account, name, v); err != nil {
+					return fmt.Errorf("store: additional version %s of alias %s: %w", v, qualifier, err)
+				}
+				t.Weight = w
+			}
+			return nil
+		})
 	if err != nil {
-		return nil, err
-	}
-	t := &Target{Alias: a}
-	if t.Version, err = s.qualifiedVersion(ctx, account, name, a.FunctionVersion); err != nil {
-		return nil, fmt.Errorf("store: version %s of alias %s: %w", a.FunctionVersion, qualifier, err)
-	}
-	for v, w := range a.Weights { // at most one (CreateAlias and UpdateAlias check)
-		if t.Additional, err = s.qualifiedVersion(ctx, account, name, v); err != nil {
-			return nil, fmt.Errorf("store: additional version %s of alias %s: %w", v, qualifier, err)
+		if errors.Is(err, ErrNotFound) {
+			return nil, err
 		}
-		t.Weight = w
+		return nil, fmt.Errorf("store: resolve %s:%s: %w", name, qualifier, err)
 	}
 	return t, nil
 }
 
-// qualifiedVersion reads $LATEST ("" or $LATEST) or a published version of the function.
-func (s *Store) qualifiedVersion(ctx context.Context, account, name, version string) (*Function, error) {
+// qualifiedVersion reads $LATEST ("" or $LATEST) or a published version of the function on q.
+func qualifiedVersion(ctx context.Context, q querier, account, name, version string) (*Function, error) {
 	if version == "" || version == function.LatestVersion {
-		return s.GetFunction(ctx, account, name)
+		return getFunction(ctx, q, account, name)
 	}
 	n, ok := VersionNumber(version)
 	if !ok {
 		return nil, fmt.Errorf("store: function %s version %q: %w", name, version, ErrNotFound)
 	}
-	return s.GetVersion(ctx, account, name, n)
+	return getVersion(ctx, q, account, name, n)
 }

@@ -39,7 +39,7 @@ func TestResolveQualifier(t *testing.T) {
 		{AccountID: acct, FunctionName: "fn", Name: "prod", FunctionVersion: "1", Weights: map[string]float64{"2": 0.25}},
 		{AccountID: acct, FunctionName: "fn", Name: "live", FunctionVersion: "$LATEST"},
 	} {
-		if err := st.CreateAlias(ctx, a); err != nil {
+		if err := st.CreateAlias(ctx, a, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -318,3 +318,38 @@ func TestReserveConcurrencyIsAtomic(t *testing.T) {
 		})
 	}
 }
+
+// publishVersions publishes versions of the admin account's function name until its newest is
+// number upTo (each after a change of $LATEST's memory, so that each is new), then creates the
+// aliases, each on version 1 (on $LATEST when upTo is 0).
+func publishVersions(t *testing.T, st *store.Store, name string, upTo int, aliases ...string) {
+	t.Helper()
+	ctx := context.Background()
+	for {
+		f, err := st.GetFunction(ctx, tenant.AdminAccountID, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, err := st.PublishVersion(ctx, tenant.AdminAccountID, name, store.PublishInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Version >= upTo {
+			break
+		}
+		f.MemoryMB += 128
+		if err := st.UpdateFunction(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	target := "1"
+	if upTo == 0 {
+		target = "$LATEST"
+	}
+	for _, a := range aliases {
+		if err := st.CreateAlias(ctx, &store.Alias{AccountID: tenant.AdminAccountID, FunctionName: name, Name: a,
+			FunctionVersion: target}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

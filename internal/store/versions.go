@@ -44,24 +44,34 @@ type PublishInput struct {
 	Description string
 }
 
+// unchangedSince is the condition that $LATEST (f) has the code and configuration of the
+// version v: each copied column, and $LATEST's description, not distinct (NULLs and jsonb values
+// compare as values).
+const unchangedSince = `f.runtime IS NOT DISTINCT FROM v.runtime AND f.role IS NOT DISTINCT FROM v.role
+	AND f.handler IS NOT DISTINCT FROM v.handler AND f.memory_mb IS NOT DISTINCT FROM v.memory_mb
+	AND f.timeout_sec IS NOT DISTINCT FROM v.timeout_sec AND f.ephemeral_mb IS NOT DISTINCT FROM v.ephemeral_mb
+	AND f.environment IS NOT DISTINCT FROM v.environment AND f.architecture IS NOT DISTINCT FROM v.architecture
+	AND f.package_type IS NOT DISTINCT FROM v.package_type AND f.image_uri IS NOT DISTINCT FROM v.image_uri
+	AND f.code_sha256 IS NOT DISTINCT FROM v.code_sha256 AND f.code_size IS NOT DISTINCT FROM v.code_size
+	AND f.image_digest IS NOT DISTINCT FROM v.image_digest AND f.image_config IS NOT DISTINCT FROM v.image_config
+	AND f.layers IS NOT DISTINCT FROM v.layers AND f.log_format IS NOT DISTINCT FROM v.log_format
+	AND f.application_log_level IS NOT DISTINCT FROM v.application_log_level
+	AND f.system_log_level IS NOT DISTINCT FROM v.system_log_level AND f.log_group IS NOT DISTINCT FROM v.log_group
+	AND f.description IS NOT DISTINCT FROM v.source_description`
+
 // PublishVersion publishes the account's function name: it copies $LATEST's code and
-// configuration into a new version, numbered one above every version ever published, and
-// returns it with created true. When $LATEST has not changed since the newest version was
-// published, it returns that version with created false instead (Lambda's behaviour). Errors:
-// ErrNotFound, ErrRevisionMismatch, ErrCodeMismatch.
+// configuration into a new version, numbered one above every version ever published, gives
+// $LATEST a new RevisionID (as Lambda does), and returns the version with created true. When
+// $LATEST's code and configuration equal those of the newest version ever published (which
+// must still exist), it returns that version with created false instead and changes nothing
+// (Lambda's behaviour). Errors: ErrNotFound, ErrRevisionMismatch, ErrCodeMismatch.
 func (s *Store) PublishVersion(ctx context.Context, account, name string, in PublishInput) (*Function, bool, error) {
 	var (
 		v       *Function
 		created bool
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var rev, code, desc string
-		var last int
-		err := tx.QueryRow(ctx, `SELECT revision_id, code_sha256, description, last_version FROM functions
-			WHERE account_id = $1 AND name = $2 FOR UPDATE`, account, name).Scan(&rev, &code, &desc, &last)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("store: function %s: %w", name, ErrNotFound)
-		}
+		rev, code, last, err := lockFunction(ctx, tx, account, name)
 		if err != nil {
 			return err
 		}
@@ -71,42 +81,36 @@ func (s *Store) PublishVersion(ctx context.Context, account, name string, in Pub
 		if in.CodeSHA256 != "" && in.CodeSHA256 != code {
 			return fmt.Errorf("store: publish %s: %w", name, ErrCodeMismatch)
 		}
-		var newest int
-		err = tx.QueryRow(ctx, `SELECT version FROM function_versions
-			WHERE account_id = $1 AND name = $2 AND source_revision_id = $3
-			ORDER BY version DESC LIMIT 1`, account, name, rev).Scan(&newest)
-		switch {
-		case err == nil && newest == last:
-			v, err = scanFunction(tx.QueryRow(ctx, `SELECT `+versionColumns+` FROM function_versions
-				WHERE account_id = $1 AND name = $2 AND version = $3`, account, name, newest))
-			if err == nil {
-				v.Version = newest
+		var unchanged bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM functions f JOIN function_versions v
+				ON v.account_id = f.account_id AND v.name = f.name AND v.version = f.last_version
+			WHERE f.account_id = $1 AND f.name = $2 AND `+unchangedSince+`)`, account, name).Scan(&unchanged); err != nil {
+			return fmt.Errorf("compare with version %d: %w", last, err)
+		}
+		next := last
+		if !unchanged {
+			next = last + 1
+			versionRev, mod := newRevision()
+			latestRev, _ := newRevision()
+			if _, err := tx.Exec(ctx, `INSERT INTO function_versions (account_id, name, version, description,
+					revision_id, last_modified, source_description, `+copiedColumns+`)
+				SELECT account_id, name, $3, CASE WHEN $4 = '' THEN description ELSE $4 END, $5, $6, description,
+					`+copiedColumns+` FROM functions
+				WHERE account_id = $1 AND name = $2`, account, name, next, in.Description, versionRev, mod); err != nil {
+				return fmt.Errorf("insert version %d: %w", next, err)
 			}
-			return err
-		case err != nil && !errors.Is(err, pgx.ErrNoRows):
-			return err
-		}
-		if in.Description != "" {
-			desc = in.Description
-		}
-		newRev, mod := newRevision()
-		next := last + 1
-		if _, err := tx.Exec(ctx, `INSERT INTO function_versions (account_id, name, version, description,
-				revision_id, last_modified, source_revision_id, `+copiedColumns+`)
-			SELECT account_id, name, $3, $4, $5, $6, revision_id, `+copiedColumns+` FROM functions
-			WHERE account_id = $1 AND name = $2`, account, name, next, desc, newRev, mod); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE functions SET last_version = $3 WHERE account_id = $1 AND name = $2`,
-			account, name, next); err != nil {
-			return err
+			if _, err := tx.Exec(ctx, `UPDATE functions SET last_version = $3, revision_id = $4
+				WHERE account_id = $1 AND name = $2`, account, name, next, latestRev); err != nil {
+				return fmt.Errorf("update $LATEST: %w", err)
+			}
 		}
 		v, err = scanFunction(tx.QueryRow(ctx, `SELECT `+versionColumns+` FROM function_versions
 			WHERE account_id = $1 AND name = $2 AND version = $3`, account, name, next))
-		if err == nil {
-			v.Version, created = next, true
+		if err != nil {
+			return fmt.Errorf("read version %d: %w", next, err)
 		}
-		return err
+		v.Version, created = next, !unchanged
+		return nil
 	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrRevisionMismatch) || errors.Is(err, ErrCodeMismatch) {
@@ -119,7 +123,12 @@ func (s *Store) PublishVersion(ctx context.Context, account, name string, in Pub
 
 // GetVersion returns published version (≥ 1) of the account's function name, or ErrNotFound.
 func (s *Store) GetVersion(ctx context.Context, account, name string, version int) (*Function, error) {
-	v, err := scanFunction(s.pool.QueryRow(ctx, `SELECT `+versionColumns+` FROM function_versions
+	return getVersion(ctx, s.pool, account, name, version)
+}
+
+// getVersion is GetVersion on q.
+func getVersion(ctx context.Context, q querier, account, name string, version int) (*Function, error) {
+	v, err := scanFunction(q.QueryRow(ctx, `SELECT `+versionColumns+` FROM function_versions
 		WHERE account_id = $1 AND name = $2 AND version = $3`, account, name, version))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("store: function %s version %d: %w", name, version, ErrNotFound)
@@ -160,19 +169,26 @@ func (s *Store) ListVersions(ctx context.Context, account, name, marker string, 
 // DeleteVersion deletes published version (≥ 1) of the account's function name, with its
 // provisioned concurrency configuration and its event invoke configuration. It returns
 // ErrInUse when an alias points to it (as its version or its additional version), and
-// ErrNotFound when there is no such version.
+// ErrNotFound when there is no such function or version. It holds the function's lock (as
+// CreateAlias, UpdateAlias and RollbackAlias do), so no alias can be moved onto the version
+// while it goes.
 func (s *Store) DeleteVersion(ctx context.Context, account, name string, version int) error {
 	v := strconv.Itoa(version)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, _, _, err := lockFunction(ctx, tx, account, name); err != nil {
+			return err
+		}
 		var alias string
 		err := tx.QueryRow(ctx, `SELECT name FROM function_aliases WHERE account_id = $1 AND function_name = $2
-			AND (function_version = $3 OR routing ? $3) ORDER BY name LIMIT 1 FOR UPDATE`, account, name, v).Scan(&alias)
+			AND (function_version = $3 OR routing ? $3) ORDER BY name LIMIT 1`, account, name, v).Scan(&alias)
 		if err == nil {
 			return fmt.Errorf("store: version %s of %s: alias %s points to it: %w", v, name, alias, ErrInUse)
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
+		// Deleting the row waits for the writers of its configurations (lockQualifier), whose
+		// rows the deletes below then see.
 		tag, err := tx.Exec(ctx, `DELETE FROM function_versions WHERE account_id = $1 AND name = $2 AND version = $3`,
 			account, name, version)
 		if err != nil {

@@ -178,7 +178,7 @@ func TestDeleteVersionInUse(t *testing.T) {
 		}
 	}
 	if err := st.CreateAlias(ctx, &store.Alias{AccountID: admin, FunctionName: "f", Name: "prod", FunctionVersion: "1",
-		Weights: map[string]float64{"2": 0.1}}); err != nil {
+		Weights: map[string]float64{"2": 0.1}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range []int{1, 2} {

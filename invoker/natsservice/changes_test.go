@@ -22,8 +22,13 @@ func (d deletionsInvoker) FunctionDeleted(_ context.Context, accountID, name str
 	d.deleted <- [2]string{accountID, name}
 }
 
+// VersionDeleted records a deleted version as name:version.
+func (d deletionsInvoker) VersionDeleted(_ context.Context, accountID, name, version string) {
+	d.deleted <- [2]string{accountID, name + ":" + version}
+}
+
 // TestDeletedFunctionReachesTheInvoker: a gateway's deletion event makes the invoker remove the
-// function's containers; other changes do not.
+// function's (or the deleted version's) containers; other changes do not.
 func TestDeletedFunctionReachesTheInvoker(t *testing.T) {
 	ctx := context.Background()
 	nc := testenv.Connect(t, testenv.NATS(t).ClientURL())
@@ -38,18 +43,21 @@ func TestDeletedFunctionReachesTheInvoker(t *testing.T) {
 		{AccountID: "111122223333", Name: "updated"}, // a change, not a deletion
 		{AccountID: "111122223333"},                  // an account's limit
 		{AccountID: "111122223333", Name: "gone", Deleted: true},
+		{AccountID: "111122223333", Name: "versioned", Version: "3"}, // version 3 deleted
 	} {
 		if err := nc.Publish(msg.SubjectFunctionChanged, msg.Encode(ch)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	select {
-	case got := <-inv.deleted:
-		if got != [2]string{"111122223333", "gone"} {
-			t.Fatalf("FunctionDeleted(%q, %q); want the deleted function only", got[0], got[1])
+	for _, want := range [][2]string{{"111122223333", "gone"}, {"111122223333", "versioned:3"}} {
+		select {
+		case got := <-inv.deleted:
+			if got != want {
+				t.Fatalf("deleted (%q, %q); want (%q, %q) only", got[0], got[1], want[0], want[1])
+			}
+		case <-time.After(waitLimit):
+			t.Fatalf("the deletion of %s never reached the invoker", want[1])
 		}
-	case <-time.After(waitLimit):
-		t.Fatal("the deletion never reached the invoker")
 	}
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)

@@ -33,6 +33,12 @@ type Invoker interface {
 	FunctionDeleted(ctx context.Context, accountID, name string)
 }
 
+// VersionDeleter removes the containers of a deleted version of a function, in the background
+// (implemented by *invoker.Invoker; optional, as Provisioner).
+type VersionDeleter interface {
+	VersionDeleted(ctx context.Context, accountID, name, version string)
+}
+
 // Provisioner keeps provisioned concurrency environments (implemented by *invoker.Invoker). When
 // the Invoker implements it, the Service takes msg.ProvisionSet requests on
 // msg.InvokerProvisionSubject.
@@ -128,7 +134,8 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 }
 
 // onFunctionChanged removes the containers of a function deleted anywhere (any gateway
-// publishes the event), instead of letting them wait out their keep-alive, and its metrics.
+// publishes the event), instead of letting them wait out their keep-alive, and its metrics;
+// and those of a deleted version (an event with Version).
 func (s *Service) onFunctionChanged(m *nats.Msg) {
 	ch, err := msg.Decode[msg.FunctionChanged](m.Data)
 	if err != nil {
@@ -138,6 +145,9 @@ func (s *Service) onFunctionChanged(m *nats.Msg) {
 	if ch.Deleted && ch.Name != "" {
 		s.cfg.Invoker.FunctionDeleted(s.work.Context(), ch.AccountID, ch.Name)
 		s.cfg.Metrics.forget(ch.AccountID, ch.Name)
+	}
+	if vd, ok := s.cfg.Invoker.(VersionDeleter); ok && ch.Version != "" && ch.Name != "" && !ch.Deleted {
+		vd.VersionDeleted(s.work.Context(), ch.AccountID, ch.Name, ch.Version)
 	}
 }
 

@@ -212,4 +212,7 @@ type FunctionChanged struct {
 	AccountID string `json:"account_id,omitempty"`
 	Name      string `json:"name,omitempty"`
 	Deleted   bool   `json:"deleted,omitempty"`
+	// Version, when set, is a published version of the function that was deleted (the
+	// function itself remains): invokers remove its containers.
+	Version string `json:"version,omitempty"`
 }

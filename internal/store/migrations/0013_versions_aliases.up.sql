@@ -6,8 +6,9 @@ ALTER TABLE functions ADD COLUMN last_version int NOT NULL DEFAULT 0;
 
 -- A published version: an immutable copy of the function's $LATEST columns when it was
 -- published (functions has the same columns; reserved concurrency stays the function's).
--- source_revision_id is the RevisionId $LATEST had then: publishing an unchanged $LATEST
--- again returns this version instead of a new one.
+-- source_description is the Description $LATEST had then (description is the version's own,
+-- which PublishVersion may set): publishing again while $LATEST's columns and description equal
+-- those of the newest version returns that version instead of a new one.
 CREATE TABLE function_versions (
     account_id            char(12) NOT NULL,
     name                  text NOT NULL,
@@ -34,7 +35,7 @@ CREATE TABLE function_versions (
     application_log_level text NOT NULL DEFAULT '',
     system_log_level      text NOT NULL DEFAULT '',
     log_group             text NOT NULL DEFAULT '',
-    source_revision_id    text NOT NULL,
+    source_description    text NOT NULL DEFAULT '',
     PRIMARY KEY (account_id, name, version),
     FOREIGN KEY (account_id, name) REFERENCES functions (account_id, name)
         ON DELETE CASCADE ON UPDATE CASCADE
