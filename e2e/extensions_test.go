@@ -15,10 +15,13 @@ import (
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
-// extensionEvents collects the events testext POSTs (LAMBDOCK_TESTEXT_URL).
+// extensionEvents collects the events testext POSTs (LAMBDOCK_TESTEXT_URL). While hold is open,
+// an INVOKE's POST is answered only once it closes: the extension stays in the post-invoke phase
+// and its environment busy.
 type extensionEvents struct {
 	mu     sync.Mutex
 	events []extensionEvent
+	hold   chan struct{}
 }
 
 // extensionEvent is the part of an Extensions API event the test checks.
@@ -40,7 +43,14 @@ func (x *extensionEvents) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	ev.Name = req.Header.Get("X-Testext-Name")
 	x.mu.Lock()
 	x.events = append(x.events, ev)
+	hold := x.hold
 	x.mu.Unlock()
+	if hold != nil && ev.EventType == "INVOKE" {
+		select {
+		case <-hold:
+		case <-req.Context().Done():
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -59,7 +69,9 @@ func (x *extensionEvents) find(typ string) (extensionEvent, bool) {
 // TestExtensionInLayer ships the test extension (internal/testsupport/testext) in a layer at
 // /opt/extensions/testext: the agent launches it before the runtime, it gets an INVOKE event
 // with the invocation's request id, and a SHUTDOWN (spindown) when the environment is retired
-// because its function was deleted.
+// because its function was deleted. The function is deleted while the extension is still in its
+// post-invoke phase (the test holds its INVOKE POST), so the environment is busy when the
+// deletion reaches the invoker: it must still be shut down gracefully once it finishes.
 func TestExtensionInLayer(t *testing.T) {
 	need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -77,7 +89,7 @@ func TestExtensionInLayer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	events := &extensionEvents{}
+	events := &extensionEvents{hold: make(chan struct{})}
 	ln, err := net.Listen("tcp", bridgeGateway(t)+":0")
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +123,10 @@ func TestExtensionInLayer(t *testing.T) {
 	if err := l.client.DeleteFunction(ctx, fn); err != nil {
 		t.Fatal(err)
 	}
+	// The deletion event reaches the invoker within milliseconds; the environment is then still
+	// busy (the extension has not asked for its next event). Let it finish after that.
+	time.Sleep(time.Second)
+	close(events.hold)
 	// Retiring the environment stops its container gracefully (Docker's stop), which takes
 	// seconds more on a host busy with the other test packages.
 	eventuallyFor(t, time.Minute, func() string {

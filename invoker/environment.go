@@ -176,6 +176,17 @@ func (inv *Invoker) retire(ctx context.Context, e *env, reason string) bool {
 	return inv.discard(ctx, e, reason)
 }
 
+// spinDown removes a healthy environment that finished its invocation but is no longer wanted
+// (its function or version was deleted or changed meanwhile): retired like an idle one, so its
+// extensions get their SHUTDOWN, unless the invoker is closing, which removes at once.
+func (inv *Invoker) spinDown(ctx context.Context, e *env, reason string) {
+	if inv.pool.isClosed() {
+		inv.discard(ctx, e, reason)
+		return
+	}
+	inv.retire(ctx, e, reason)
+}
+
 // stopGracefully stops e's container the way Lambda shuts an environment down: its agent gets
 // SIGTERM and sends SHUTDOWN to the extensions (and SIGTERM to the runtime when extensions
 // registered), with stopGrace to finish, then SIGKILL. It returns within stopGrace+stopSlack,

@@ -261,7 +261,7 @@ func (inv *Invoker) handBack(ctx context.Context, e *env, res *Result, idle chan
 			return
 		}
 		if !inv.pool.release(e, time.Now()) {
-			inv.discard(ctx, e, "no longer wanted")
+			inv.spinDown(ctx, e, "no longer wanted")
 		}
 	})
 }
@@ -337,7 +337,7 @@ func (inv *Invoker) giveBack(ctx context.Context, g grant) {
 	case g.env == nil:
 	case !g.cold && !g.stem:
 		if !inv.pool.release(g.env, time.Now()) {
-			inv.background(func() { inv.discard(ctx, g.env, "no longer wanted") })
+			inv.background(func() { inv.spinDown(ctx, g.env, "no longer wanted") })
 		}
 	default:
 		inv.metrics.evicted(evictCapacity, len(g.victims))
@@ -367,7 +367,7 @@ func (inv *Invoker) awaitHandoff(ctx context.Context, key string, w chan *env) (
 		return inv.pool.cancelWait(key, w), nil
 	case <-ctx.Done():
 		if e := inv.pool.cancelWait(key, w); e != nil && !inv.pool.release(e, time.Now()) {
-			inv.background(func() { inv.discard(ctx, e, "no longer wanted") })
+			inv.background(func() { inv.spinDown(ctx, e, "no longer wanted") })
 		}
 		return nil, fmt.Errorf("invoker: waiting for an environment: %w", ctx.Err())
 	}
