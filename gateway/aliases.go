@@ -226,13 +226,20 @@ func (g *Gateway) createAlias(c *gin.Context) error {
 	return writeJSON(c, http.StatusCreated, g.aliasConfiguration(a))
 }
 
-// getAlias is GetAlias: GET /2015-03-31/functions/{name}/aliases/{alias}.
-func (g *Gateway) getAlias(c *gin.Context) error {
+// aliasPath reads and checks the alias name and the function of an alias's path
+// (/functions/{name}/aliases/{alias}).
+func (g *Gateway) aliasPath(c *gin.Context) (functionRef, string, error) {
 	name := c.Param("alias")
 	if err := checkAliasName(name); err != nil {
-		return err
+		return functionRef{}, "", err
 	}
 	ref, err := g.aliasFunction(c)
+	return ref, name, err
+}
+
+// getAlias is GetAlias: GET /2015-03-31/functions/{name}/aliases/{alias}.
+func (g *Gateway) getAlias(c *gin.Context) error {
+	ref, name, err := g.aliasPath(c)
 	if err != nil {
 		return err
 	}
@@ -259,14 +266,10 @@ func (g *Gateway) updateAlias(c *gin.Context) error {
 	if err := readOptionalJSON(c, maxConfigRequest, "UpdateAlias", &in); err != nil {
 		return err
 	}
-	name := c.Param("alias")
-	if err := checkAliasName(name); err != nil {
-		return err
-	}
 	if err := checkAliasFields(in.FunctionVersion, in.Description, in.RoutingConfig); err != nil {
 		return err
 	}
-	ref, err := g.aliasFunction(c)
+	ref, name, err := g.aliasPath(c)
 	if err != nil {
 		return err
 	}
@@ -299,11 +302,7 @@ func (g *Gateway) updateAlias(c *gin.Context) error {
 // when there is no such alias (as Lambda). Its function URL, provisioned concurrency and event
 // invoke configurations go with it.
 func (g *Gateway) deleteAlias(c *gin.Context) error {
-	name := c.Param("alias")
-	if err := checkAliasName(name); err != nil {
-		return err
-	}
-	ref, err := g.aliasFunction(c)
+	ref, name, err := g.aliasPath(c)
 	if err != nil {
 		return err
 	}
@@ -353,11 +352,7 @@ func (g *Gateway) listAliases(c *gin.Context) error {
 // last move and removes its routing; 409 when it has no earlier version, or that version has
 // been deleted since.
 func (g *Gateway) rollbackAlias(c *gin.Context) error {
-	name := c.Param("alias")
-	if err := checkAliasName(name); err != nil {
-		return err
-	}
-	ref, err := g.aliasFunction(c)
+	ref, name, err := g.aliasPath(c)
 	if err != nil {
 		return err
 	}

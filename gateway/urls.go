@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,7 +131,7 @@ func (g *Gateway) listFunctionURLs(c *gin.Context) error {
 		return err
 	}
 	ref.Qualifier = "" // the list is the function's, whatever the name's qualifier
-	if _, err := g.urlTarget(c.Request.Context(), ref); err != nil {
+	if _, err := g.resolveRef(c.Request.Context(), ref); err != nil {
 		return err
 	}
 	urls, next, err := g.cfg.Store.ListFunctionURLs(c.Request.Context(), ref.Account, ref.Name, c.Query("Marker"), maxItems)
@@ -176,24 +175,8 @@ func (g *Gateway) urlFunction(c *gin.Context) (functionRef, error) {
 		return ref, validationErrors([]string{fmt.Sprintf("Value '%s' at 'qualifier' failed to satisfy constraint: "+
 			`Member must satisfy regular expression pattern: ((?!^\d+$)^[0-9a-zA-Z-_]+$)`, ref.Qualifier)})
 	}
-	_, err = g.urlTarget(c.Request.Context(), ref)
+	_, err = g.resolveRef(c.Request.Context(), ref)
 	return ref, err
-}
-
-// urlTarget checks that the function ref names, and its alias when it names one, exist (404
-// for the ARN as ref names it otherwise).
-func (g *Gateway) urlTarget(ctx context.Context, ref functionRef) (*store.Target, error) {
-	if ref.Foreign {
-		return nil, g.notFound(ref)
-	}
-	t, err := g.cfg.Store.ResolveQualifier(ctx, ref.Account, ref.Name, ref.Qualifier)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, g.notFound(ref)
-	case err != nil:
-		return nil, fmt.Errorf("resolve %s: %w", g.refARN(ref), err)
-	}
-	return t, nil
 }
 
 // validURLQualifier reports whether q may qualify a function URL: an alias name (Lambda's

@@ -59,11 +59,9 @@ type VersionStore interface {
 	ListAliases(ctx context.Context, account, fn, version, marker string, maxItems int) ([]*store.Alias, string, error)
 }
 
-// lookupQualified reads the version ref names: $LATEST when it has no qualifier (or $LATEST),
-// a published version, or the version an alias points to (its primary version; the routing
-// is the invoke path's), as store.ResolveQualifier resolves it. Anything missing is Lambda's
-// 404 for the ARN as the request named it.
-func (g *Gateway) lookupQualified(ctx context.Context, ref functionRef) (*store.Function, error) {
+// resolveRef resolves the qualifier ref names (store.ResolveQualifier): the function and its
+// version or alias must exist, or it is Lambda's 404 for the ARN as the request named it.
+func (g *Gateway) resolveRef(ctx context.Context, ref functionRef) (*store.Target, error) {
 	if ref.Foreign {
 		return nil, g.notFound(ref)
 	}
@@ -73,6 +71,18 @@ func (g *Gateway) lookupQualified(ctx context.Context, ref functionRef) (*store.
 		return nil, g.notFound(ref)
 	case err != nil:
 		return nil, fmt.Errorf("resolve %s: %w", g.refARN(ref), err)
+	}
+	return t, nil
+}
+
+// lookupQualified reads the version ref names: $LATEST when it has no qualifier (or $LATEST),
+// a published version, or the version an alias points to (its primary version; the routing
+// is the invoke path's), as store.ResolveQualifier resolves it. Anything missing is Lambda's
+// 404 for the ARN as the request named it.
+func (g *Gateway) lookupQualified(ctx context.Context, ref functionRef) (*store.Function, error) {
+	t, err := g.resolveRef(ctx, ref)
+	if err != nil {
+		return nil, err
 	}
 	return t.Version, nil
 }
