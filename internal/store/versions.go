@@ -155,14 +155,7 @@ func (s *Store) ListVersions(ctx context.Context, account, name, marker string, 
 	}
 	return listPage(ctx, s, "versions", `SELECT version, `+versionColumns+` FROM function_versions
 		WHERE account_id = $1 AND name = $2 AND version > $3 ORDER BY version LIMIT $4`,
-		func(r pgx.CollectableRow) (*Function, error) {
-			var n int
-			f, err := scanFunction(prefixed{r, &n})
-			if err == nil {
-				f.Version = n
-			}
-			return f, err
-		},
+		scanNumberedVersion,
 		func(f *Function) string { return strconv.Itoa(f.Version) }, maxItems, account, name, after)
 }
 
@@ -219,3 +212,14 @@ type prefixed struct {
 
 // Scan scans the first column into p.first and the others into dest.
 func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append([]any{p.first}, dest...)...) }
+
+// scanNumberedVersion scans a row of versionColumns (or functionColumns) preceded by the version
+// number.
+func scanNumberedVersion(r pgx.CollectableRow) (*Function, error) {
+	var n int
+	f, err := scanFunction(prefixed{r, &n})
+	if err == nil {
+		f.Version = n
+	}
+	return f, err
+}

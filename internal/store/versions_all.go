@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // ListAllVersions returns up to maxItems of the account's functions in every version: each
@@ -29,13 +27,6 @@ func (s *Store) ListAllVersions(ctx context.Context, account, marker string, max
 			UNION ALL
 			SELECT version, `+versionColumns+` FROM function_versions WHERE account_id = $1
 		) v WHERE (name, version) > ($2, $3) ORDER BY name, version LIMIT $4`,
-		func(r pgx.CollectableRow) (*Function, error) {
-			var n int
-			f, err := scanFunction(prefixed{r, &n})
-			if err == nil {
-				f.Version = n
-			}
-			return f, err
-		},
+		scanNumberedVersion,
 		func(f *Function) string { return f.Name + ":" + strconv.Itoa(f.Version) }, maxItems, account, name, after)
 }
