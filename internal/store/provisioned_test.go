@@ -189,14 +189,29 @@ func TestProvisionConcurrencyLimits(t *testing.T) {
 			}
 		})
 	}
-	// A reservation may not drop below the function's provisioned concurrency (300 by now).
+	// A reservation may not drop below the function's provisioned concurrency (300 by now), nor
+	// take what the unreserved functions' provisioned concurrency (600) holds of the pool: 1000 -
+	// 300 - 600 leaves exactly the minimum. A function that gains a reservation takes its own
+	// provisioned concurrency with it out of the pool.
+	if err := st.CreateFunction(ctx, sample("plain")); err != nil {
+		t.Fatal(err)
+	}
 	reserveTests := []struct {
+		fn   string
 		n    int
 		want error
-	}{{299, store.ErrBelowProvisioned}, {300, nil}, {301, nil}}
+	}{
+		{"reserved", 299, store.ErrBelowProvisioned},
+		{"reserved", 300, nil},
+		{"reserved", 301, store.ErrReservationLimit},
+		{"plain", 1, store.ErrReservationLimit},
+		{"free", 399, store.ErrBelowProvisioned},
+		{"free", 401, store.ErrReservationLimit},
+		{"free", 400, nil},
+	}
 	for _, tt := range reserveTests {
-		if err := st.ReserveConcurrency(ctx, admin, "reserved", tt.n, minUnreserved); !errors.Is(err, tt.want) {
-			t.Errorf("ReserveConcurrency(%d) = %v, want %v", tt.n, err, tt.want)
+		if err := st.ReserveConcurrency(ctx, admin, tt.fn, tt.n, minUnreserved); !errors.Is(err, tt.want) {
+			t.Errorf("ReserveConcurrency(%s, %d) = %v, want %v", tt.fn, tt.n, err, tt.want)
 		}
 	}
 }
