@@ -178,8 +178,8 @@ func (c *Controller) provisionRound(ctx context.Context) error {
 func (c *Controller) resolveProvisioned(ctx context.Context, cfgs []*store.ProvisionedConfig) ([]resolvedConfig, error) {
 	versions := map[string]*store.Function{} // account/name:version → version
 	version := func(account, name, v string) (*store.Function, string, error) {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
+		n, ok := store.VersionNumber(v)
+		if !ok {
 			return nil, "Provisioned Concurrency Configs cannot be applied to unpublished function versions.", nil
 		}
 		id := account + "/" + name + ":" + v
@@ -200,7 +200,7 @@ func (c *Controller) resolveProvisioned(ctx context.Context, cfgs []*store.Provi
 	for _, cfg := range cfgs {
 		r := resolvedConfig{cfg: cfg, key: msg.ProvisionKey(cfg.AccountID, cfg.FunctionName, cfg.Qualifier)}
 		shares := map[string]int{cfg.Qualifier: cfg.Requested}
-		if _, err := strconv.Atoi(cfg.Qualifier); err != nil {
+		if store.IsAliasName(cfg.Qualifier) {
 			a, err := c.cfg.Provisioning.GetAlias(ctx, cfg.AccountID, cfg.FunctionName, cfg.Qualifier)
 			switch {
 			case errors.Is(err, store.ErrNotFound): // deleted meanwhile: its configuration goes with it

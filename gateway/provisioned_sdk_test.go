@@ -237,6 +237,13 @@ func TestProvisionedConcurrencyHTTP(t *testing.T) {
 		{"list", http.MethodGet, "?List=ALL", "", 200, ""},
 		{"list, bad MaxItems", http.MethodGet, "?List=ALL&MaxItems=51", "", 400, "InvalidParameterValueException"},
 		{"delete", http.MethodDelete, "?Qualifier=prod", "", http.StatusNoContent, ""},
+		// Version 1 exists, but "01" and "0" name no version (nor an alias, which cannot be digits).
+		{"put on 01", http.MethodPut, "?Qualifier=01", `{"ProvisionedConcurrentExecutions":1}`, 404, "ResourceNotFoundException"},
+		{"get on 01", http.MethodGet, "?Qualifier=01", "", 404, "ResourceNotFoundException"},
+		{"delete on 01", http.MethodDelete, "?Qualifier=01", "", 404, "ResourceNotFoundException"},
+		{"get on 0", http.MethodGet, "?Qualifier=0", "", 404, "ResourceNotFoundException"},
+		{"delete on 0", http.MethodDelete, "?Qualifier=0", "", 404, "ResourceNotFoundException"},
+		{"get on +1", http.MethodGet, "?Qualifier=%2B1", "", 400, "InvalidParameterValueException"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
