@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/store"
@@ -367,19 +368,19 @@ func (c *Controller) writeProvisionStatus(ctx context.Context, r resolvedConfig,
 	failed string, unplaced int) {
 	cfg := r.cfg
 	allocated := min(ready, cfg.Requested)
-	status, reason := store.ProvisionedInProgress, ""
+	status, reason := lambdaapi.ProvisionedInProgress, ""
 	switch {
 	case r.failed != "":
-		status, reason, allocated = store.ProvisionedFailed, r.failed, 0
+		status, reason, allocated = lambdaapi.ProvisionedFailed, r.failed, 0
 	case ready >= cfg.Requested:
-		status = store.ProvisionedReady
+		status = lambdaapi.ProvisionedReady
 	case failed != "":
-		status, reason = store.ProvisionedFailed, failed
+		status, reason = lambdaapi.ProvisionedFailed, failed
 	case unplaced > 0 && anyInvoker:
-		status = store.ProvisionedFailed
+		status = lambdaapi.ProvisionedFailed
 		reason = fmt.Sprintf("The invokers have no room for %d of the %d provisioned environments.", unplaced, cfg.Requested)
-	case cfg.Status == store.ProvisionedReady && cfg.Allocated > 0:
-		status = store.ProvisionedReady // an environment is being replaced
+	case cfg.Status == lambdaapi.ProvisionedReady && cfg.Allocated > 0:
+		status = lambdaapi.ProvisionedReady // an environment is being replaced
 	}
 	if status == cfg.Status && allocated == cfg.Allocated && reason == cfg.StatusReason {
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
@@ -75,7 +76,7 @@ func TestProvisionedConcurrencyAWSSDK(t *testing.T) {
 		t.Fatalf("get = %+v, %v", got, err)
 	}
 	// The provisioner's progress shows (what controller/provision.go writes).
-	if _, err := env.DB.SetProvisionedStatus(ctx, tenant.AdminAccountID, "pc", "prod", 3, 3, store.ProvisionedReady, ""); err != nil {
+	if _, err := env.DB.SetProvisionedStatus(ctx, tenant.AdminAccountID, "pc", "prod", 3, 3, lambdaapi.ProvisionedReady, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got, err = sdk.GetProvisionedConcurrencyConfig(ctx, &lambda.GetProvisionedConcurrencyConfigInput{
