@@ -176,6 +176,13 @@ func TestProvisionedConcurrencyAWSSDK(t *testing.T) {
 			return err
 		}, 400, "InvalidParameterValueException", "Specified ConcurrentExecutions for function decreases account's " +
 			"UnreservedConcurrentExecution below its minimum value of [100]."},
+		// 1000 - 5 reserved - 3 provisioned of pc (without a reservation) leaves 892 to reserve.
+		{"a reservation over the pool's provisioned concurrency", func() error {
+			_, err := sdk.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("pc-latest"),
+				ReservedConcurrentExecutions: aws.Int32(893)})
+			return err
+		}, 400, "InvalidParameterValueException", "Specified ReservedConcurrentExecutions for function decreases " +
+			"account's UnreservedConcurrentExecution below its minimum value of [100]."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
