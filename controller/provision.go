@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/store"
@@ -178,8 +179,8 @@ func (c *Controller) provisionRound(ctx context.Context) error {
 func (c *Controller) resolveProvisioned(ctx context.Context, cfgs []*store.ProvisionedConfig) ([]resolvedConfig, error) {
 	versions := map[string]*store.Function{} // account/name:version → version
 	version := func(account, name, v string) (*store.Function, string, error) {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
+		n, ok := store.VersionNumber(v)
+		if !ok {
 			return nil, "Provisioned Concurrency Configs cannot be applied to unpublished function versions.", nil
 		}
 		id := account + "/" + name + ":" + v
@@ -200,7 +201,7 @@ func (c *Controller) resolveProvisioned(ctx context.Context, cfgs []*store.Provi
 	for _, cfg := range cfgs {
 		r := resolvedConfig{cfg: cfg, key: msg.ProvisionKey(cfg.AccountID, cfg.FunctionName, cfg.Qualifier)}
 		shares := map[string]int{cfg.Qualifier: cfg.Requested}
-		if _, err := strconv.Atoi(cfg.Qualifier); err != nil {
+		if store.IsAliasName(cfg.Qualifier) {
 			a, err := c.cfg.Provisioning.GetAlias(ctx, cfg.AccountID, cfg.FunctionName, cfg.Qualifier)
 			switch {
 			case errors.Is(err, store.ErrNotFound): // deleted meanwhile: its configuration goes with it
@@ -367,19 +368,19 @@ func (c *Controller) writeProvisionStatus(ctx context.Context, r resolvedConfig,
 	failed string, unplaced int) {
 	cfg := r.cfg
 	allocated := min(ready, cfg.Requested)
-	status, reason := store.ProvisionedInProgress, ""
+	status, reason := lambdaapi.ProvisionedInProgress, ""
 	switch {
 	case r.failed != "":
-		status, reason, allocated = store.ProvisionedFailed, r.failed, 0
+		status, reason, allocated = lambdaapi.ProvisionedFailed, r.failed, 0
 	case ready >= cfg.Requested:
-		status = store.ProvisionedReady
+		status = lambdaapi.ProvisionedReady
 	case failed != "":
-		status, reason = store.ProvisionedFailed, failed
+		status, reason = lambdaapi.ProvisionedFailed, failed
 	case unplaced > 0 && anyInvoker:
-		status = store.ProvisionedFailed
+		status = lambdaapi.ProvisionedFailed
 		reason = fmt.Sprintf("The invokers have no room for %d of the %d provisioned environments.", unplaced, cfg.Requested)
-	case cfg.Status == store.ProvisionedReady && cfg.Allocated > 0:
-		status = store.ProvisionedReady // an environment is being replaced
+	case cfg.Status == lambdaapi.ProvisionedReady && cfg.Allocated > 0:
+		status = lambdaapi.ProvisionedReady // an environment is being replaced
 	}
 	if status == cfg.Status && allocated == cfg.Allocated && reason == cfg.StatusReason {
 		return

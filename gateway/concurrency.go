@@ -17,8 +17,10 @@ import (
 // putConcurrency is PutFunctionConcurrency: PUT /2017-10-31/functions/{name}/concurrency.
 //
 // Lambda's rule: all reservations of the account together must leave at least
-// rules.MinUnreservedConcurrency of the account's limit unreserved. The store checks and writes in one serialized step, so
-// concurrent puts cannot together overshoot.
+// rules.MinUnreservedConcurrency of the account's limit unreserved, net of the provisioned
+// concurrency of the functions without a reservation (it is taken from the unreserved pool). The
+// store checks and writes in one serialized step, so concurrent puts (and provisioned concurrency
+// puts) cannot together overshoot.
 func (g *Gateway) putConcurrency(c *gin.Context) error {
 	var in lambdaapi.Concurrency
 	if err := readJSON(c, maxConfigRequest, "PutFunctionConcurrency", &in); err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -217,7 +216,11 @@ func (g *Gateway) checkProvisionedTarget(ctx context.Context, ref functionRef, p
 		return err
 	}
 	qualified := g.qualifiedARN(ref.Account, ref.Name, ref.Qualifier)
-	if v, err := strconv.Atoi(ref.Qualifier); err == nil {
+	if !store.IsAliasName(ref.Qualifier) { // digits: a version's number, or none ("0", "01")
+		v, ok := store.VersionNumber(ref.Qualifier)
+		if !ok {
+			return lambdaerr.NotFound(qualified)
+		}
 		_, err := g.cfg.Store.GetVersion(ctx, ref.Account, ref.Name, v)
 		switch {
 		case errors.Is(err, store.ErrNotFound):

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
@@ -75,7 +76,7 @@ func TestProvisionedConcurrencyAWSSDK(t *testing.T) {
 		t.Fatalf("get = %+v, %v", got, err)
 	}
 	// The provisioner's progress shows (what controller/provision.go writes).
-	if _, err := env.DB.SetProvisionedStatus(ctx, tenant.AdminAccountID, "pc", "prod", 3, 3, store.ProvisionedReady, ""); err != nil {
+	if _, err := env.DB.SetProvisionedStatus(ctx, tenant.AdminAccountID, "pc", "prod", 3, 3, lambdaapi.ProvisionedReady, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got, err = sdk.GetProvisionedConcurrencyConfig(ctx, &lambda.GetProvisionedConcurrencyConfigInput{
@@ -175,6 +176,13 @@ func TestProvisionedConcurrencyAWSSDK(t *testing.T) {
 			return err
 		}, 400, "InvalidParameterValueException", "Specified ConcurrentExecutions for function decreases account's " +
 			"UnreservedConcurrentExecution below its minimum value of [100]."},
+		// 1000 - 5 reserved - 3 provisioned of pc (without a reservation) leaves 892 to reserve.
+		{"a reservation over the pool's provisioned concurrency", func() error {
+			_, err := sdk.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("pc-latest"),
+				ReservedConcurrentExecutions: aws.Int32(893)})
+			return err
+		}, 400, "InvalidParameterValueException", "Specified ReservedConcurrentExecutions for function decreases " +
+			"account's UnreservedConcurrentExecution below its minimum value of [100]."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,6 +245,13 @@ func TestProvisionedConcurrencyHTTP(t *testing.T) {
 		{"list", http.MethodGet, "?List=ALL", "", 200, ""},
 		{"list, bad MaxItems", http.MethodGet, "?List=ALL&MaxItems=51", "", 400, "InvalidParameterValueException"},
 		{"delete", http.MethodDelete, "?Qualifier=prod", "", http.StatusNoContent, ""},
+		// Version 1 exists, but "01" and "0" name no version (nor an alias, which cannot be digits).
+		{"put on 01", http.MethodPut, "?Qualifier=01", `{"ProvisionedConcurrentExecutions":1}`, 404, "ResourceNotFoundException"},
+		{"get on 01", http.MethodGet, "?Qualifier=01", "", 404, "ResourceNotFoundException"},
+		{"delete on 01", http.MethodDelete, "?Qualifier=01", "", 404, "ResourceNotFoundException"},
+		{"get on 0", http.MethodGet, "?Qualifier=0", "", 404, "ResourceNotFoundException"},
+		{"delete on 0", http.MethodDelete, "?Qualifier=0", "", 404, "ResourceNotFoundException"},
+		{"get on +1", http.MethodGet, "?Qualifier=%2B1", "", 400, "InvalidParameterValueException"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -271,8 +271,10 @@ func usageTotals(a billing.Priced) lambdaapi.UsageTotals {
 	t := lambdaapi.UsageTotals{
 		Requests: u.Requests, Errors: u.Errors, Throttles: u.Throttles, ColdStarts: u.ColdStarts,
 		GBSeconds: billing.GBSeconds(u.MBms), MBMilliseconds: u.MBms, StorageGBSeconds: billing.GBSeconds(u.StorageMBms),
-		BilledDurationMs: u.BilledMs,
-		ComputeCost:      a.Cost.Compute, RequestCost: a.Cost.Requests, StorageCost: a.Cost.Storage, TotalCost: a.Cost.Total(),
+		ProvisionedGBSeconds: billing.GBSeconds(u.ProvisionedMBms), ProvisionedRequests: u.ProvisionedRequests,
+		ProvisionedInvocationGBSeconds: billing.GBSeconds(u.ProvisionedInvocationMBms),
+		BilledDurationMs:               u.BilledMs,
+		ComputeCost:                    a.Cost.Compute, RequestCost: a.Cost.Requests, StorageCost: a.Cost.Storage, TotalCost: a.Cost.Total(),
 	}
 	if u.Requests > 0 {
 		t.AverageDurationMs = math.Round(float64(u.DurationUs)/float64(u.Requests)) / 1000

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lambdock/lambdock/client/cli"
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/gatewaytest"
@@ -31,7 +32,7 @@ func TestProvisionCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	ready := func() {
-		if _, err := env.DB.SetProvisionedStatus(ctx, tenant.AdminAccountID, "pc", "prod", 2, 2, store.ProvisionedReady, ""); err != nil {
+		if _, err := env.DB.SetProvisionedStatus(ctx, tenant.AdminAccountID, "pc", "prod", 2, 2, lambdaapi.ProvisionedReady, ""); err != nil {
 			t.Error(err)
 		}
 	}

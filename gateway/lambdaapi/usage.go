@@ -43,21 +43,28 @@ type UsageBucket struct {
 // UsageTotals is usage summed over invocation records and what it costs. Errors are the
 // records whose status is not success; Throttles are requests the controllers refused (never
 // billed); GBSeconds is compute (MBMilliseconds / 1,024,000) and StorageGBSeconds ephemeral
-// storage above the free 512 MB; AverageDurationMs is of the invoke phase.
+// storage above the free 512 MB; AverageDurationMs is of the invoke phase. Provisioned
+// concurrency: ProvisionedGBSeconds is the environments' provisioned time (memory × time
+// configured; neither requests nor in GBSeconds), ProvisionedRequests and
+// ProvisionedInvocationGBSeconds the invocations provisioned environments served and their
+// compute (a part of Requests and GBSeconds). Costs do not price provisioned concurrency.
 type UsageTotals struct {
-	Requests          int64           `json:"Requests"`
-	Errors            int64           `json:"Errors"`
-	Throttles         int64           `json:"Throttles"`
-	ColdStarts        int64           `json:"ColdStarts"`
-	GBSeconds         decimal.Decimal `json:"GBSeconds"`
-	MBMilliseconds    int64           `json:"MBMilliseconds"`
-	StorageGBSeconds  decimal.Decimal `json:"StorageGBSeconds"`
-	BilledDurationMs  int64           `json:"BilledDurationMs"`
-	AverageDurationMs float64         `json:"AverageDurationMs"`
-	ComputeCost       decimal.Decimal `json:"ComputeCost"`
-	RequestCost       decimal.Decimal `json:"RequestCost"`
-	StorageCost       decimal.Decimal `json:"StorageCost"`
-	TotalCost         decimal.Decimal `json:"TotalCost"`
+	Requests                       int64           `json:"Requests"`
+	Errors                         int64           `json:"Errors"`
+	Throttles                      int64           `json:"Throttles"`
+	ColdStarts                     int64           `json:"ColdStarts"`
+	GBSeconds                      decimal.Decimal `json:"GBSeconds"`
+	MBMilliseconds                 int64           `json:"MBMilliseconds"`
+	StorageGBSeconds               decimal.Decimal `json:"StorageGBSeconds"`
+	ProvisionedGBSeconds           decimal.Decimal `json:"ProvisionedGBSeconds"`
+	ProvisionedRequests            int64           `json:"ProvisionedRequests"`
+	ProvisionedInvocationGBSeconds decimal.Decimal `json:"ProvisionedInvocationGBSeconds"`
+	BilledDurationMs               int64           `json:"BilledDurationMs"`
+	AverageDurationMs              float64         `json:"AverageDurationMs"`
+	ComputeCost                    decimal.Decimal `json:"ComputeCost"`
+	RequestCost                    decimal.Decimal `json:"RequestCost"`
+	StorageCost                    decimal.Decimal `json:"StorageCost"`
+	TotalCost                      decimal.Decimal `json:"TotalCost"`
 }
 
 // Statuses of an invocation record (InvocationRecord.Status).

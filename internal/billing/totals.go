@@ -13,10 +13,24 @@ type Totals struct {
 	BilledMs    int64 `json:"billed_ms"`
 	MBms        int64 `json:"mb_ms"`         // compute: GB-seconds × rules.MBmsPerGBSecond
 	StorageMBms int64 `json:"storage_mb_ms"` // ephemeral storage above 512 MB, MB-ms
+	Provisioned
+}
+
+// Provisioned is the provisioned concurrency part of usage: ProvisionedMBms is the environments'
+// provisioned time (memory × milliseconds configured; not requests, not in MBms), and
+// ProvisionedRequests and ProvisionedInvocationMBms are the invocations provisioned environments
+// served and their compute, which Requests and MBms include.
+type Provisioned struct {
+	ProvisionedMBms           int64 `json:"provisioned_mb_ms"`
+	ProvisionedRequests       int64 `json:"provisioned_requests"`
+	ProvisionedInvocationMBms int64 `json:"provisioned_invocation_mb_ms"`
 }
 
 // Add adds o to t.
 func (t *Totals) Add(o Totals) {
+	t.ProvisionedMBms += o.ProvisionedMBms
+	t.ProvisionedRequests += o.ProvisionedRequests
+	t.ProvisionedInvocationMBms += o.ProvisionedInvocationMBms
 	t.Requests += o.Requests
 	t.Errors += o.Errors
 	t.Throttles += o.Throttles

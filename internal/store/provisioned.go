@@ -9,13 +9,8 @@ import (
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-)
 
-// Provisioned concurrency statuses (Lambda's ProvisionedConcurrencyStatusEnum).
-const (
-	ProvisionedInProgress = "IN_PROGRESS"
-	ProvisionedReady      = "READY"
-	ProvisionedFailed     = "FAILED"
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
 
 // ProvisionedConfig is a provisioned concurrency configuration of a version or an alias.
@@ -25,7 +20,7 @@ type ProvisionedConfig struct {
 	Qualifier    string // a version number or an alias name (never $LATEST)
 	Requested    int    // ProvisionedConcurrentExecutions
 	Allocated    int    // environments initialised and kept ready (the provisioner's)
-	Status       string // Provisioned*
+	Status       string // lambdaapi.Provisioned*
 	StatusReason string
 	LastModified time.Time
 }
@@ -126,14 +121,15 @@ type querier interface {
 func putProvisioned(ctx context.Context, q querier, c *ProvisionedConfig) (*ProvisionedConfig, error) {
 	_, mod := newRevision()
 	out, err := scanProvisioned(q.QueryRow(ctx, `INSERT INTO provisioned_concurrency (`+provisionedColumns+`)
-		VALUES ($1, $2, $3, $4, 0, 'IN_PROGRESS', '', $5)
+		VALUES ($1, $2, $3, $4, 0, $6, '', $5)
 		ON CONFLICT (account_id, function_name, qualifier) DO UPDATE SET
 			requested = EXCLUDED.requested, last_modified = EXCLUDED.last_modified,
 			status = CASE WHEN provisioned_concurrency.requested = EXCLUDED.requested
-				THEN provisioned_concurrency.status ELSE 'IN_PROGRESS' END,
+				THEN provisioned_concurrency.status ELSE EXCLUDED.status END,
 			status_reason = CASE WHEN provisioned_concurrency.requested = EXCLUDED.requested
 				THEN provisioned_concurrency.status_reason ELSE '' END
-		RETURNING `+provisionedColumns, c.AccountID, c.FunctionName, c.Qualifier, c.Requested, mod))
+		RETURNING `+provisionedColumns, c.AccountID, c.FunctionName, c.Qualifier, c.Requested, mod,
+		lambdaapi.ProvisionedInProgress))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.ForeignKeyViolation {
 		return nil, fmt.Errorf("store: function %s: %w", c.FunctionName, ErrNotFound)

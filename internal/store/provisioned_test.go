@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -36,7 +37,7 @@ func TestProvisionedConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Requested != 3 || c.Allocated != 0 || c.Status != store.ProvisionedInProgress || c.StatusReason != "" ||
+	if c.Requested != 3 || c.Allocated != 0 || c.Status != lambdaapi.ProvisionedInProgress || c.StatusReason != "" ||
 		c.LastModified.Before(before) || c.LastModified.Location() != time.UTC {
 		t.Fatalf("put: %+v", c)
 	}
@@ -50,10 +51,10 @@ func TestProvisionedConfigs(t *testing.T) {
 		reason    string
 		wrote     bool
 	}{
-		{"stale request", 2, 2, store.ProvisionedReady, "", false},
-		{"progress", 3, 1, store.ProvisionedInProgress, "", true},
-		{"same again", 3, 1, store.ProvisionedInProgress, "", false},
-		{"ready", 3, 3, store.ProvisionedReady, "", true},
+		{"stale request", 2, 2, lambdaapi.ProvisionedReady, "", false},
+		{"progress", 3, 1, lambdaapi.ProvisionedInProgress, "", true},
+		{"same again", 3, 1, lambdaapi.ProvisionedInProgress, "", false},
+		{"ready", 3, 3, lambdaapi.ProvisionedReady, "", true},
 	}
 	for _, tt := range statusTests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,19 +65,19 @@ func TestProvisionedConfigs(t *testing.T) {
 		})
 	}
 	got, err := st.GetProvisionedConfig(ctx, admin, "p", "prod")
-	if err != nil || got.Allocated != 3 || got.Status != store.ProvisionedReady {
+	if err != nil || got.Allocated != 3 || got.Status != lambdaapi.ProvisionedReady {
 		t.Fatalf("after READY: %+v, %v", got, err)
 	}
 	// A put of the same number keeps the status; a new number starts over.
 	if got, err = st.PutProvisionedConfig(ctx, &store.ProvisionedConfig{AccountID: admin, FunctionName: "p",
-		Qualifier: "prod", Requested: 3}); err != nil || got.Status != store.ProvisionedReady || got.Allocated != 3 {
+		Qualifier: "prod", Requested: 3}); err != nil || got.Status != lambdaapi.ProvisionedReady || got.Allocated != 3 {
 		t.Fatalf("same put: %+v, %v", got, err)
 	}
-	if _, err := st.SetProvisionedStatus(ctx, admin, "p", "prod", 3, 3, store.ProvisionedFailed, "boom"); err != nil {
+	if _, err := st.SetProvisionedStatus(ctx, admin, "p", "prod", 3, 3, lambdaapi.ProvisionedFailed, "boom"); err != nil {
 		t.Fatal(err)
 	}
 	if got, err = st.PutProvisionedConfig(ctx, &store.ProvisionedConfig{AccountID: admin, FunctionName: "p",
-		Qualifier: "prod", Requested: 5}); err != nil || got.Status != store.ProvisionedInProgress ||
+		Qualifier: "prod", Requested: 5}); err != nil || got.Status != lambdaapi.ProvisionedInProgress ||
 		got.StatusReason != "" || got.Requested != 5 {
 		t.Fatalf("new number: %+v, %v", got, err)
 	}
@@ -189,14 +190,29 @@ func TestProvisionConcurrencyLimits(t *testing.T) {
 			}
 		})
 	}
-	// A reservation may not drop below the function's provisioned concurrency (300 by now).
+	// A reservation may not drop below the function's provisioned concurrency (300 by now), nor
+	// take what the unreserved functions' provisioned concurrency (600) holds of the pool: 1000 -
+	// 300 - 600 leaves exactly the minimum. A function that gains a reservation takes its own
+	// provisioned concurrency with it out of the pool.
+	if err := st.CreateFunction(ctx, sample("plain")); err != nil {
+		t.Fatal(err)
+	}
 	reserveTests := []struct {
+		fn   string
 		n    int
 		want error
-	}{{299, store.ErrBelowProvisioned}, {300, nil}, {301, nil}}
+	}{
+		{"reserved", 299, store.ErrBelowProvisioned},
+		{"reserved", 300, nil},
+		{"reserved", 301, store.ErrReservationLimit},
+		{"plain", 1, store.ErrReservationLimit},
+		{"free", 399, store.ErrBelowProvisioned},
+		{"free", 401, store.ErrReservationLimit},
+		{"free", 400, nil},
+	}
 	for _, tt := range reserveTests {
-		if err := st.ReserveConcurrency(ctx, admin, "reserved", tt.n, minUnreserved); !errors.Is(err, tt.want) {
-			t.Errorf("ReserveConcurrency(%d) = %v, want %v", tt.n, err, tt.want)
+		if err := st.ReserveConcurrency(ctx, admin, tt.fn, tt.n, minUnreserved); !errors.Is(err, tt.want) {
+			t.Errorf("ReserveConcurrency(%s, %d) = %v, want %v", tt.fn, tt.n, err, tt.want)
 		}
 	}
 }

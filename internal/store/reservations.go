@@ -13,22 +13,33 @@ import (
 const reservationLock = 0x6c616d62646f636b // "lambdock"
 
 // SetReservedConcurrency sets the reserved concurrency of the account's function, or removes it
-// when n is nil. It returns ErrNotFound when there is no such function. The revision does not
-// change.
+// when n is nil, without the limit checks of ReserveConcurrency but under the same
+// reservationLock, so that no check runs against a reservation changing meanwhile. It returns
+// ErrNotFound when there is no such function. The revision does not change.
 func (s *Store) SetReservedConcurrency(ctx context.Context, account, name string, n *int) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE functions SET reserved_concurrency = $3
-		WHERE account_id = $1 AND name = $2`, account, name, n)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(reservationLock)); err != nil {
+			return fmt.Errorf("lock reservations: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `UPDATE functions SET reserved_concurrency = $3
+			WHERE account_id = $1 AND name = $2`, account, name, n)
+		if err != nil {
+			return fmt.Errorf("update: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("store: set reserved concurrency of %s: %w", name, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("store: function %s: %w", name, ErrNotFound)
 	}
 	return nil
 }
 
 // ReserveConcurrency sets the reserved concurrency of the account's function to n unless that
-// would leave less than minUnreserved of the account's concurrency limit unreserved
+// would leave less than minUnreserved of the account's concurrency limit unreserved, counting the
+// other functions' reservations and the provisioned concurrency of those without one
 // (ErrReservationLimit) or be less than the function's provisioned concurrency
 // (ErrBelowProvisioned). The check and the write happen in one transaction under
 // reservationLock. It returns ErrNotFound when there is no such function or account.
@@ -37,9 +48,15 @@ func (s *Store) ReserveConcurrency(ctx context.Context, account, name string, n,
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(reservationLock)); err != nil {
 			return fmt.Errorf("lock reservations: %w", err)
 		}
+		// The others' share of the limit: their reservations, and the provisioned concurrency of
+		// those without one (it comes out of the unreserved pool). The function's own provisioned
+		// concurrency moves into its reservation, so it is not counted twice.
 		var limit, others int
 		err := tx.QueryRow(ctx, `SELECT a.concurrency, COALESCE((SELECT SUM(reserved_concurrency)
 				FROM functions WHERE account_id = a.id AND name <> $2), 0)
+				+ COALESCE((SELECT sum(p.requested) FROM provisioned_concurrency p
+					JOIN functions o ON o.account_id = p.account_id AND o.name = p.function_name
+					WHERE p.account_id = a.id AND o.reserved_concurrency IS NULL AND o.name <> $2), 0)
 			FROM accounts a WHERE a.id = $1`, account, name).Scan(&limit, &others)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound

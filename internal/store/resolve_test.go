@@ -88,12 +88,50 @@ func TestResolveQualifier(t *testing.T) {
 		})
 	}
 
-	for _, q := range []string{"3", "0", "01", "beta"} {
+	for _, q := range []string{"3", "0", "00", "01", "02", "+1", "-1", "beta"} {
 		if _, err := st.ResolveQualifier(ctx, acct, "fn", q); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("qualifier %q: %v, want ErrNotFound", q, err)
 		}
 	}
 	if _, err := st.ResolveQualifier(ctx, acct, "nofn", "prod"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("alias of a missing function: %v, want ErrNotFound", err)
+	}
+}
+
+// TestVersionNumber: a version qualifier is a number ≥ 1 written without leading zeros or sign,
+// as Lambda writes versions; other digit strings name nothing (neither a version nor an alias,
+// whose names cannot be all digits).
+func TestVersionNumber(t *testing.T) {
+	tests := []struct {
+		q       string
+		n       int
+		version bool
+		alias   bool
+	}{
+		{q: "1", n: 1, version: true},
+		{q: "10", n: 10, version: true},
+		{q: "2147483647", n: 2147483647, version: true},
+		{q: "0"},
+		{q: "00"},
+		{q: "01"},
+		{q: "007"},
+		{q: "+1", alias: true}, // not digits: looked up as an alias, which cannot exist
+		{q: "-1", alias: true},
+		{q: " 1", alias: true},
+		{q: ""},
+		{q: "$LATEST"},
+		{q: "prod", alias: true},
+		{q: "1a", alias: true},
+	}
+	for _, tt := range tests {
+		t.Run("q="+tt.q, func(t *testing.T) {
+			n, ok := store.VersionNumber(tt.q)
+			if ok != tt.version || n != tt.n {
+				t.Errorf("VersionNumber(%q) = %d, %v, want %d, %v", tt.q, n, ok, tt.n, tt.version)
+			}
+			if got := store.IsAliasName(tt.q); got != tt.alias {
+				t.Errorf("IsAliasName(%q) = %v, want %v", tt.q, got, tt.alias)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lambdock/lambdock/internal/billing"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/lambda/rules"
@@ -37,7 +38,9 @@ func usageRow(u msg.Usage) []any {
 // insertUsageSQL moves the copied rows into invocations, skipping those stored already, and adds
 // the new ones (RETURNING) to the hourly and daily aggregates; records of provisioned
 // concurrency time (invocation_type provisioned) are neither requests nor on-demand compute:
-// they stay raw rows, for billing to price at the provisioned rate. Rows are inserted in key order
+// they add only to provisioned_mb_ms, and the invocations provisioned environments served add to
+// provisioned_requests and provisioned_invocation_mb_ms besides the ordinary columns, so that the
+// provisioned figures outlive the raw rows' retention. Rows are inserted in key order
 // and aggregate rows upserted in key order, hourly before daily, so that concurrent writers
 // take their row locks in one order (a deadlock is still retried, see retryDeadlock).
 var insertUsageSQL = `WITH ins AS (
@@ -46,28 +49,41 @@ var insertUsageSQL = `WITH ins AS (
 		FROM usage_in ORDER BY request_id, attempt
 		ON CONFLICT (request_id, attempt) DO NOTHING
 		RETURNING account_id, function_name, architecture, start_time, status, cold, duration_us,
-			billed_duration_ms, mb_ms, storage_mb_ms, invocation_type
+			billed_duration_ms, mb_ms, storage_mb_ms, invocation_type, provisioned
 	), hourly AS (` + upsertAggregateSQL("usage_hourly", "hour", "date_trunc('hour', start_time, 'UTC')") + `
 	), daily AS (` + upsertAggregateSQL("usage_daily", "day", "(start_time AT TIME ZONE 'UTC')::date") + `
 	)
 	SELECT count(*) FROM ins`
 
 // upsertAggregateSQL adds the rows of ins to the aggregate table whose period column is period,
-// computed from a row's start_time by the expression bucket.
+// computed from a row's start_time by the expression bucket: an invocation to the ordinary
+// columns (and, served by a provisioned environment, to provisioned_requests and
+// provisioned_invocation_mb_ms too), a record of provisioned time to provisioned_mb_ms only.
 func upsertAggregateSQL(table, period, bucket string) string {
+	const inv = `invocation_type <> '` + msg.InvocationTypeProvisioned + `'`
 	return `
 		INSERT INTO ` + table + ` AS a (account_id, ` + period + `, function_name, architecture, requests, errors,
-			cold_starts, duration_us, billed_ms, mb_ms, storage_mb_ms)
-		SELECT account_id, ` + bucket + `, function_name, architecture, count(*),
-			count(*) FILTER (WHERE status <> 'success'), count(*) FILTER (WHERE cold), sum(duration_us),
-			sum(billed_duration_ms), sum(mb_ms), sum(storage_mb_ms)
-		FROM ins WHERE invocation_type <> '` + msg.InvocationTypeProvisioned + `'
+			cold_starts, duration_us, billed_ms, mb_ms, storage_mb_ms, provisioned_mb_ms, provisioned_requests,
+			provisioned_invocation_mb_ms)
+		SELECT account_id, ` + bucket + `, function_name, architecture, count(*) FILTER (WHERE ` + inv + `),
+			count(*) FILTER (WHERE ` + inv + ` AND status <> 'success'), count(*) FILTER (WHERE ` + inv + ` AND cold),
+			COALESCE(sum(duration_us) FILTER (WHERE ` + inv + `), 0),
+			COALESCE(sum(billed_duration_ms) FILTER (WHERE ` + inv + `), 0),
+			COALESCE(sum(mb_ms) FILTER (WHERE ` + inv + `), 0),
+			COALESCE(sum(storage_mb_ms) FILTER (WHERE ` + inv + `), 0),
+			COALESCE(sum(mb_ms) FILTER (WHERE NOT ` + inv + `), 0),
+			count(*) FILTER (WHERE ` + inv + ` AND provisioned),
+			COALESCE(sum(mb_ms) FILTER (WHERE ` + inv + ` AND provisioned), 0)
+		FROM ins
 		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
 		ON CONFLICT (account_id, ` + period + `, function_name, architecture) DO UPDATE SET
 			requests = a.requests + excluded.requests, errors = a.errors + excluded.errors,
 			cold_starts = a.cold_starts + excluded.cold_starts, duration_us = a.duration_us + excluded.duration_us,
 			billed_ms = a.billed_ms + excluded.billed_ms, mb_ms = a.mb_ms + excluded.mb_ms,
-			storage_mb_ms = a.storage_mb_ms + excluded.storage_mb_ms`
+			storage_mb_ms = a.storage_mb_ms + excluded.storage_mb_ms,
+			provisioned_mb_ms = a.provisioned_mb_ms + excluded.provisioned_mb_ms,
+			provisioned_requests = a.provisioned_requests + excluded.provisioned_requests,
+			provisioned_invocation_mb_ms = a.provisioned_invocation_mb_ms + excluded.provisioned_invocation_mb_ms`
 }
 
 // InsertUsage stores a batch of usage records and adds the new ones to the hourly and daily
@@ -124,15 +140,17 @@ func (s *Store) UsageTotals(ctx context.Context, account, function string) (invo
 	return invocations, rules.GBSeconds(mbMs), nil
 }
 
-// ProvisionedUsage is the provisioned concurrency time recorded for the account's function
-// (records of invocation type provisioned): how many records, and their compute in MB-ms
-// (memory × provisioned milliseconds), which billing prices at the provisioned rate.
-func (s *Store) ProvisionedUsage(ctx context.Context, account, function string) (records, mbMs int64, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT count(*), COALESCE(sum(mb_ms), 0)::int8 FROM invocations
-		WHERE account_id = $1 AND function_name = $2 AND invocation_type = $3`,
-		account, function, msg.InvocationTypeProvisioned).Scan(&records, &mbMs)
+// ProvisionedUsage is the provisioned concurrency usage of the account's function, read from the
+// daily aggregates (so it outlives the raw rows' retention): its environments' provisioned time,
+// and the invocations they served and those invocations' compute.
+func (s *Store) ProvisionedUsage(ctx context.Context, account, function string) (billing.Provisioned, error) {
+	var p billing.Provisioned
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(provisioned_mb_ms), 0)::int8,
+			COALESCE(sum(provisioned_requests), 0)::int8, COALESCE(sum(provisioned_invocation_mb_ms), 0)::int8
+		FROM usage_daily WHERE account_id = $1 AND function_name = $2`, account, function).
+		Scan(&p.ProvisionedMBms, &p.ProvisionedRequests, &p.ProvisionedInvocationMBms)
 	if err != nil {
-		return 0, 0, fmt.Errorf("store: provisioned usage of %s: %w", function, err)
+		return billing.Provisioned{}, fmt.Errorf("store: provisioned usage of %s: %w", function, err)
 	}
-	return records, mbMs, nil
+	return p, nil
 }

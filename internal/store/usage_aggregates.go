@@ -50,7 +50,8 @@ func usageRowsSQL(t UsageTable, f UsageFilter) (string, []any) {
 	}
 	where, args := usageWhere(f, period, from, to)
 	return `SELECT account_id, function_name, architecture, ` + start + `, requests, errors,
-			throttles, cold_starts, duration_us, billed_ms, mb_ms, storage_mb_ms
+			throttles, cold_starts, duration_us, billed_ms, mb_ms, storage_mb_ms, provisioned_mb_ms,
+			provisioned_requests, provisioned_invocation_mb_ms
 		FROM ` + table + `
 		WHERE ` + where + `
 		ORDER BY account_id, ` + period + `, function_name, architecture`, args
@@ -73,7 +74,8 @@ func usageWhere(f UsageFilter, period, from, to string) (string, []any) {
 
 // queryUsage runs an aggregate read whose columns are those of billing.Row (account, function,
 // architecture, start, requests, errors, throttles, cold starts, duration µs, billed ms, MB-ms,
-// storage MB-ms) and scans its rows; Start is made UTC.
+// storage MB-ms, provisioned MB-ms, provisioned requests, provisioned invocation MB-ms) and scans
+// its rows; Start is made UTC.
 func (s *Store) queryUsage(ctx context.Context, sql string, args []any) ([]billing.Row, error) {
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
@@ -82,7 +84,8 @@ func (s *Store) queryUsage(ctx context.Context, sql string, args []any) ([]billi
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.Row, error) {
 		var u billing.Row
 		err := r.Scan(&u.AccountID, &u.Function, &u.Architecture, &u.Start, &u.Requests, &u.Errors, &u.Throttles,
-			&u.ColdStarts, &u.DurationUs, &u.BilledMs, &u.MBms, &u.StorageMBms)
+			&u.ColdStarts, &u.DurationUs, &u.BilledMs, &u.MBms, &u.StorageMBms, &u.ProvisionedMBms,
+			&u.ProvisionedRequests, &u.ProvisionedInvocationMBms)
 		u.Start = u.Start.UTC()
 		return u, err
 	})

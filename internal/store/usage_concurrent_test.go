@@ -61,7 +61,9 @@ func TestInsertUsageConcurrentWritersCountOnce(t *testing.T) {
 		rowReq += c
 		rowMBms += int64(gbs*1_024_000 + 0.5)
 	}
-	filter := store.UsageFilter{AccountID: admin, From: hour.Add(-24 * time.Hour), To: hour.Add(24 * time.Hour)}
+	// Two days either side: the daily read takes To at its UTC date, and the records' two hours
+	// may end on the day after hour's.
+	filter := store.UsageFilter{AccountID: admin, From: hour.Add(-48 * time.Hour), To: hour.Add(48 * time.Hour)}
 	hourly, err := st.UsageHourly(ctx, filter)
 	if err != nil {
 		t.Fatal(err)

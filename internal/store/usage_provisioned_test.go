@@ -8,15 +8,18 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/lambdock/lambdock/internal/billing"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
 )
 
 // An invocation a provisioned environment served is stored with provisioned = true and counts
-// as a request; a record of provisioned time (invocation type provisioned) is stored once (its
-// id is idempotent) but is neither a request nor on-demand compute in the aggregates, the
-// totals, the invocation list or the stats: it stays a raw row (ProvisionedUsage).
+// as a request (and as a provisioned request); a record of provisioned time (invocation type
+// provisioned) is stored once (its id is idempotent) but is neither a request nor on-demand
+// compute in the aggregates, the totals, the invocation list or the stats: the aggregates keep it
+// as provisioned time. The provisioned figures outlive the retention that deletes the raw rows
+// (ProvisionedUsage, the hourly and daily aggregates and their sums).
 func TestProvisionedUsage(t *testing.T) {
 	ctx := context.Background()
 	url := testenv.Postgres(t)
@@ -59,18 +62,36 @@ func TestProvisionedUsage(t *testing.T) {
 	if err != nil || n != 2 || gbs != float64(2*128*13)/1_024_000 {
 		t.Fatalf("UsageTotals = %d, %v, %v; want 2 invocations, the on-demand compute only", n, gbs, err)
 	}
-	records, mbMs, err := st.ProvisionedUsage(ctx, admin, "pc")
-	if err != nil || records != 1 || mbMs != 128*60_000 {
-		t.Fatalf("ProvisionedUsage = %d, %d, %v; want 1 record of %d MB-ms", records, mbMs, err, 128*60_000)
+	wantProv := billing.Provisioned{ProvisionedMBms: 128 * 60_000, ProvisionedRequests: 1,
+		ProvisionedInvocationMBms: 128 * 13}
+	checkAggregates := func(when string) {
+		t.Helper()
+		if p, err := st.ProvisionedUsage(ctx, admin, "pc"); err != nil || p != wantProv {
+			t.Fatalf("%s: ProvisionedUsage = %+v, %v; want %+v", when, p, err, wantProv)
+		}
+		f := store.UsageFilter{AccountID: admin, Function: "pc", From: start.Truncate(24 * time.Hour),
+			To: start.Truncate(24 * time.Hour).Add(24 * time.Hour)}
+		hours, err := st.UsageHourly(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		days, err := st.UsageDaily(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := st.SumUsage(ctx, store.UsageSum{UsageFilter: f, Table: store.UsageDays, Bucket: store.BucketAll})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rows := range [][]billing.Row{hours, days, sum} {
+			if len(rows) != 1 || rows[0].Requests != 2 || rows[0].MBms != 2*128*13 || rows[0].BilledMs != 26 ||
+				rows[0].Provisioned != wantProv {
+				t.Fatalf("%s: aggregates = %+v; want 2 requests, %d MB-ms, 26 billed ms, provisioned %+v", when, rows,
+					2*128*13, wantProv)
+			}
+		}
 	}
-	hours, err := st.UsageHourly(ctx, store.UsageFilter{AccountID: admin, Function: "pc", From: start.Truncate(time.Hour),
-		To: start.Add(2 * time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(hours) != 1 || hours[0].Requests != 2 || hours[0].MBms != 2*128*13 || hours[0].BilledMs != 26 {
-		t.Fatalf("hourly aggregates = %+v; want one hour of 2 requests, %d MB-ms, 26 billed ms", hours, 2*128*13)
-	}
+	checkAggregates("raw rows kept")
 	list, _, err := st.ListInvocations(ctx, admin, "pc", store.InvocationFilter{From: start.Add(-time.Hour), Limit: 10})
 	if err != nil {
 		t.Fatal(err)
@@ -97,4 +118,13 @@ func TestProvisionedUsage(t *testing.T) {
 	if len(provisioned) != 2 || provisioned[0] != "pc-1" || provisioned[1] != "provisioned-env1-1" {
 		t.Fatalf("rows with provisioned = %v; want pc-1 and provisioned-env1-1", provisioned)
 	}
+
+	// Retention deletes the raw rows (recorded long enough ago); the aggregates keep everything.
+	if _, err := conn.Exec(ctx, `UPDATE invocations SET recorded_at = now() - interval '2 hours'`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.DeleteInvocationsBefore(ctx, start.Add(24*time.Hour), 100); err != nil || n != 3 {
+		t.Fatalf("DeleteInvocationsBefore = %d, %v; want the 3 rows", n, err)
+	}
+	checkAggregates("raw rows deleted")
 }

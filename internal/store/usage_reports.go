@@ -109,7 +109,8 @@ func usageSumSQL(q UsageSum) (string, []any, error) {
 	where, args := usageWhere(q.UsageFilter, period, from, to)
 	return `SELECT account_id, ` + function + `, architecture, ` + bucket + `, sum(requests)::int8, sum(errors)::int8,
 			sum(throttles)::int8, sum(cold_starts)::int8, sum(duration_us)::int8, sum(billed_ms)::int8,
-			sum(mb_ms)::int8, sum(storage_mb_ms)::int8
+			sum(mb_ms)::int8, sum(storage_mb_ms)::int8, sum(provisioned_mb_ms)::int8, sum(provisioned_requests)::int8,
+			sum(provisioned_invocation_mb_ms)::int8
 		FROM ` + table + `
 		WHERE ` + where + `
 		GROUP BY 1, 2, 3, 4

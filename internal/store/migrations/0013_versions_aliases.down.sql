@@ -1,3 +1,7 @@
+ALTER TABLE usage_daily DROP COLUMN provisioned_invocation_mb_ms, DROP COLUMN provisioned_requests,
+    DROP COLUMN provisioned_mb_ms;
+ALTER TABLE usage_hourly DROP COLUMN provisioned_invocation_mb_ms, DROP COLUMN provisioned_requests,
+    DROP COLUMN provisioned_mb_ms;
 ALTER TABLE invocations DROP COLUMN provisioned;
 DELETE FROM function_urls WHERE qualifier <> '';
 ALTER TABLE function_urls DROP CONSTRAINT function_urls_pkey;

@@ -87,3 +87,18 @@ ALTER TABLE function_urls ADD CONSTRAINT function_urls_pkey PRIMARY KEY (account
 -- init is not billed), and the environments' provisioned time (invocation_type 'provisioned':
 -- one row per environment and interval, not a request).
 ALTER TABLE invocations ADD COLUMN provisioned bool NOT NULL DEFAULT false;
+
+-- The aggregates keep provisioned concurrency's figures after retention deletes the raw rows:
+-- provisioned_mb_ms is the environments' provisioned time (memory × milliseconds configured, the
+-- rows of invocation_type 'provisioned', which are not requests and add nothing to the other
+-- columns); provisioned_requests and provisioned_invocation_mb_ms are the invocations provisioned
+-- environments served and their compute (MB-ms), a part of requests and mb_ms. No row before this
+-- migration is provisioned, so there is nothing to backfill.
+ALTER TABLE usage_hourly
+    ADD COLUMN provisioned_mb_ms            bigint NOT NULL DEFAULT 0,
+    ADD COLUMN provisioned_requests         bigint NOT NULL DEFAULT 0,
+    ADD COLUMN provisioned_invocation_mb_ms bigint NOT NULL DEFAULT 0;
+ALTER TABLE usage_daily
+    ADD COLUMN provisioned_mb_ms            bigint NOT NULL DEFAULT 0,
+    ADD COLUMN provisioned_requests         bigint NOT NULL DEFAULT 0,
+    ADD COLUMN provisioned_invocation_mb_ms bigint NOT NULL DEFAULT 0;
