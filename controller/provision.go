@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
-	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/store"
@@ -368,19 +367,19 @@ func (c *Controller) writeProvisionStatus(ctx context.Context, r resolvedConfig,
 	failed string, unplaced int) {
 	cfg := r.cfg
 	allocated := min(ready, cfg.Requested)
-	status, reason := lambdaapi.ProvisionedInProgress, ""
+	status, reason := function.ProvisionedInProgress, ""
 	switch {
 	case r.failed != "":
-		status, reason, allocated = lambdaapi.ProvisionedFailed, r.failed, 0
+		status, reason, allocated = function.ProvisionedFailed, r.failed, 0
 	case ready >= cfg.Requested:
-		status = lambdaapi.ProvisionedReady
+		status = function.ProvisionedReady
 	case failed != "":
-		status, reason = lambdaapi.ProvisionedFailed, failed
+		status, reason = function.ProvisionedFailed, failed
 	case unplaced > 0 && anyInvoker:
-		status = lambdaapi.ProvisionedFailed
+		status = function.ProvisionedFailed
 		reason = fmt.Sprintf("The invokers have no room for %d of the %d provisioned environments.", unplaced, cfg.Requested)
-	case cfg.Status == lambdaapi.ProvisionedReady && cfg.Allocated > 0:
-		status = lambdaapi.ProvisionedReady // an environment is being replaced
+	case cfg.Status == function.ProvisionedReady && cfg.Allocated > 0:
+		status = function.ProvisionedReady // an environment is being replaced
 	}
 	if status == cfg.Status && allocated == cfg.Allocated && reason == cfg.StatusReason {
 		return

@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"sync"
 	"testing"
 	"time"
@@ -11,7 +12,6 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/lambdock/lambdock/controller"
-	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/contract/tenant"
 	"github.com/lambdock/lambdock/internal/store"
@@ -175,11 +175,11 @@ func TestProvisioner(t *testing.T) {
 			return false
 		}
 		prod, err := st.GetProvisionedConfig(ctx, acct, "web", "prod")
-		if err != nil || prod.Status != lambdaapi.ProvisionedReady || prod.Allocated != 4 {
+		if err != nil || prod.Status != function.ProvisionedReady || prod.Allocated != 4 {
 			return false
 		}
 		bad, err := st.GetProvisionedConfig(ctx, acct, "bad", "1")
-		return err == nil && bad.Status == lambdaapi.ProvisionedFailed && bad.StatusReason == "Runtime.ExitError: init failed"
+		return err == nil && bad.Status == function.ProvisionedFailed && bad.StatusReason == "Runtime.ExitError: init failed"
 	})
 
 	if err := st.DeleteProvisionedConfig(ctx, acct, "web", "prod"); err != nil {

@@ -1,5 +1,7 @@
 package lambdaapi
 
+import "github.com/lambdock/lambdock/internal/contract/function"
+
 // Provisioned concurrency (lambda-api.md §9.6).
 
 // MaxProvisionedConfigListItems bounds ListProvisionedConcurrencyConfigs' MaxItems.
@@ -9,11 +11,12 @@ const MaxProvisionedConfigListItems = 50
 // an ISO-8601 string without fractions, e.g. "2019-11-21T19:32:12+0000".
 const ProvisionedTimeFormat = "2006-01-02T15:04:05-0700"
 
-// Provisioned concurrency statuses (Lambda's ProvisionedConcurrencyStatusEnum).
+// Provisioned concurrency statuses (Lambda's ProvisionedConcurrencyStatusEnum), as the
+// platform defines them.
 const (
-	ProvisionedInProgress = "IN_PROGRESS"
-	ProvisionedReady      = "READY"
-	ProvisionedFailed     = "FAILED"
+	ProvisionedInProgress = function.ProvisionedInProgress
+	ProvisionedReady      = function.ProvisionedReady
+	ProvisionedFailed     = function.ProvisionedFailed
 )
 
 // PutProvisionedConcurrencyConfigInput is the body of PutProvisionedConcurrencyConfig.

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"time"
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/lambdock/lambdock/gateway/lambdaapi"
 )
 
 // ProvisionedConfig is a provisioned concurrency configuration of a version or an alias.
@@ -20,7 +20,7 @@ type ProvisionedConfig struct {
 	Qualifier    string // a version number or an alias name (never $LATEST)
 	Requested    int    // ProvisionedConcurrentExecutions
 	Allocated    int    // environments initialised and kept ready (the provisioner's)
-	Status       string // lambdaapi.Provisioned*
+	Status       string // function.Provisioned*
 	StatusReason string
 	LastModified time.Time
 }
@@ -129,7 +129,7 @@ func putProvisioned(ctx context.Context, q querier, c *ProvisionedConfig) (*Prov
 			status_reason = CASE WHEN provisioned_concurrency.requested = EXCLUDED.requested
 				THEN provisioned_concurrency.status_reason ELSE '' END
 		RETURNING `+provisionedColumns, c.AccountID, c.FunctionName, c.Qualifier, c.Requested, mod,
-		lambdaapi.ProvisionedInProgress))
+		function.ProvisionedInProgress))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.ForeignKeyViolation {
 		return nil, fmt.Errorf("store: function %s: %w", c.FunctionName, ErrNotFound)

@@ -3,11 +3,11 @@ package store_test
 import (
 	"context"
 	"errors"
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/lambdock/lambdock/gateway/lambdaapi"
 	"github.com/lambdock/lambdock/internal/store"
 )
 
@@ -37,7 +37,7 @@ func TestProvisionedConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Requested != 3 || c.Allocated != 0 || c.Status != lambdaapi.ProvisionedInProgress || c.StatusReason != "" ||
+	if c.Requested != 3 || c.Allocated != 0 || c.Status != function.ProvisionedInProgress || c.StatusReason != "" ||
 		c.LastModified.Before(before) || c.LastModified.Location() != time.UTC {
 		t.Fatalf("put: %+v", c)
 	}
@@ -51,10 +51,10 @@ func TestProvisionedConfigs(t *testing.T) {
 		reason    string
 		wrote     bool
 	}{
-		{"stale request", 2, 2, lambdaapi.ProvisionedReady, "", false},
-		{"progress", 3, 1, lambdaapi.ProvisionedInProgress, "", true},
-		{"same again", 3, 1, lambdaapi.ProvisionedInProgress, "", false},
-		{"ready", 3, 3, lambdaapi.ProvisionedReady, "", true},
+		{"stale request", 2, 2, function.ProvisionedReady, "", false},
+		{"progress", 3, 1, function.ProvisionedInProgress, "", true},
+		{"same again", 3, 1, function.ProvisionedInProgress, "", false},
+		{"ready", 3, 3, function.ProvisionedReady, "", true},
 	}
 	for _, tt := range statusTests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,19 +65,19 @@ func TestProvisionedConfigs(t *testing.T) {
 		})
 	}
 	got, err := st.GetProvisionedConfig(ctx, admin, "p", "prod")
-	if err != nil || got.Allocated != 3 || got.Status != lambdaapi.ProvisionedReady {
+	if err != nil || got.Allocated != 3 || got.Status != function.ProvisionedReady {
 		t.Fatalf("after READY: %+v, %v", got, err)
 	}
 	// A put of the same number keeps the status; a new number starts over.
 	if got, err = st.PutProvisionedConfig(ctx, &store.ProvisionedConfig{AccountID: admin, FunctionName: "p",
-		Qualifier: "prod", Requested: 3}); err != nil || got.Status != lambdaapi.ProvisionedReady || got.Allocated != 3 {
+		Qualifier: "prod", Requested: 3}); err != nil || got.Status != function.ProvisionedReady || got.Allocated != 3 {
 		t.Fatalf("same put: %+v, %v", got, err)
 	}
-	if _, err := st.SetProvisionedStatus(ctx, admin, "p", "prod", 3, 3, lambdaapi.ProvisionedFailed, "boom"); err != nil {
+	if _, err := st.SetProvisionedStatus(ctx, admin, "p", "prod", 3, 3, function.ProvisionedFailed, "boom"); err != nil {
 		t.Fatal(err)
 	}
 	if got, err = st.PutProvisionedConfig(ctx, &store.ProvisionedConfig{AccountID: admin, FunctionName: "p",
-		Qualifier: "prod", Requested: 5}); err != nil || got.Status != lambdaapi.ProvisionedInProgress ||
+		Qualifier: "prod", Requested: 5}); err != nil || got.Status != function.ProvisionedInProgress ||
 		got.StatusReason != "" || got.Requested != 5 {
 		t.Fatalf("new number: %+v, %v", got, err)
 	}
