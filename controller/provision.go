@@ -45,6 +45,14 @@ import (
 // A round runs on every msg.FunctionChanged (rounds coalesce) and every ProvisionInterval, which
 // brings a restarted invoker back to its set.
 //
+// Warm-up: for its first HeartbeatExpiry a controller has not yet heard every live invoker (an
+// invoker heartbeats a few times per expiry), so a plan made then would give all the
+// environments to the invokers heard so far, an empty set to none and tear down the others'
+// environments, and write IN_PROGRESS or FAILED over a READY status. So until it has run for
+// HeartbeatExpiry, a round only gives admission and placement the plan: it sends no set and
+// writes no status (the other controllers, or the invokers' current sets, keep things as they
+// are). The first full round runs as soon as the warm-up ends.
+//
 // Several controllers: each runs the same rounds. The sets are computed from the same rows and
 // the same heartbeats by the same deterministic rule, so they agree and an invoker receiving
 // both keeps one set (a ProvisionSet replaces the previous one, and a repeated set changes
@@ -111,7 +119,14 @@ type provisionPlan struct {
 
 // provisioner is the controller's provisioning loop state.
 type provisioner struct {
-	wake chan struct{} // a pending round (capacity 1)
+	wake    chan struct{} // a pending round (capacity 1)
+	started time.Time     // when the provisioner started: the warm-up ends HeartbeatExpiry later
+}
+
+// warmingUp reports whether at now the provisioner has not yet run for a heartbeat expiry: it
+// may not have heard every live invoker yet (see the top of this file).
+func (pv *provisioner) warmingUp(now time.Time, expiry time.Duration) bool {
+	return now.Sub(pv.started) < expiry
 }
 
 // provisionChanged asks for a round (a configuration, alias or version may have changed).
@@ -129,23 +144,26 @@ func (c *Controller) provisionChanged() {
 func (c *Controller) provisionLoop(ctx context.Context) {
 	tick := time.NewTicker(c.cfg.ProvisionInterval)
 	defer tick.Stop()
+	warm := time.NewTimer(time.Until(c.prov.started.Add(c.cfg.HeartbeatExpiry)))
+	defer warm.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-c.prov.wake:
 		case <-tick.C:
+		case <-warm.C: // the first full round
 		}
 		rctx, cancel := context.WithTimeout(ctx, provisionRoundTimeout)
-		if err := c.provisionRound(rctx); err != nil && ctx.Err() == nil {
+		if err := c.provisionRound(rctx, time.Now()); err != nil && ctx.Err() == nil {
 			c.log.Warn("provisioned concurrency round failed", zap.Error(err))
 		}
 		cancel()
 	}
 }
 
-// provisionRound is one round (see the top of this file).
-func (c *Controller) provisionRound(ctx context.Context) error {
+// provisionRound is one round at now (see the top of this file).
+func (c *Controller) provisionRound(ctx context.Context, now time.Time) error {
 	cfgs, err := c.cfg.Provisioning.AllProvisionedConfigs(ctx)
 	if err != nil {
 		return fmt.Errorf("controller: provisioned concurrency: %w", err)
@@ -154,7 +172,7 @@ func (c *Controller) provisionRound(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	invokers := c.ledger.liveInvokers(time.Now())
+	invokers := c.ledger.liveInvokers(now)
 	plan := planProvisioned(resolved, invokers)
 	byPool, byFn := map[string]int{}, map[string]int{}
 	for _, r := range resolved {
@@ -166,6 +184,9 @@ func (c *Controller) provisionRound(ctx context.Context) error {
 		}
 	}
 	c.ledger.setProvisioned(byPool, byFn, plan.byPool)
+	if c.prov.warmingUp(now, c.cfg.HeartbeatExpiry) {
+		return nil // not every invoker heard yet: no set, no status
+	}
 	ready, failed := c.sendProvisionSets(ctx, invokers, plan)
 	for _, r := range resolved {
 		c.writeProvisionStatus(ctx, r, len(invokers) > 0, ready[r.key], failed[r.key], plan.unplaced[r.key])
