@@ -55,9 +55,10 @@ import (
 //
 // Several controllers: each runs the same rounds. The sets are computed from the same rows and
 // the same heartbeats by the same deterministic rule, so they agree and an invoker receiving
-// both keeps one set (a ProvisionSet replaces the previous one, and a repeated set changes
-// nothing); status writes are idempotent and only apply to the number still requested. While
-// two controllers' views of the live invokers differ (an invoker just joined, or its heartbeats
+// both keeps one set (a ProvisionSet replaces the previous one, a repeated set changes nothing,
+// and one planned before the set the invoker applied last is ignored: msg.ProvisionSet.Sent);
+// status writes are idempotent and only apply to the number still requested. While two
+// controllers' views of the live invokers differ (an invoker just joined, or its heartbeats
 // are expiring: at most HeartbeatExpiry), an environment may move and come back; that window is
 // the price of having no leader.
 
@@ -187,7 +188,7 @@ func (c *Controller) provisionRound(ctx context.Context, now time.Time) error {
 	if c.prov.warmingUp(now, c.cfg.HeartbeatExpiry) {
 		return nil // not every invoker heard yet: no set, no status
 	}
-	ready, failed := c.sendProvisionSets(ctx, invokers, plan)
+	ready, failed := c.sendProvisionSets(ctx, invokers, plan, now)
 	for _, r := range resolved {
 		c.writeProvisionStatus(ctx, r, len(invokers) > 0, ready[r.key], failed[r.key], plan.unplaced[r.key])
 	}
@@ -330,7 +331,9 @@ func rendezvous(poolKey string, i int, id string) uint64 {
 
 // sendProvisionSets sends every live invoker its set at once and returns, by configuration key,
 // the environments ready over all replies and the first failure reason an invoker gave.
-func (c *Controller) sendProvisionSets(ctx context.Context, invokers []liveInvoker, plan provisionPlan) (map[string]int, map[string]string) {
+// The sets carry sent, when the plan was made, so that an invoker ignores an older one.
+func (c *Controller) sendProvisionSets(ctx context.Context, invokers []liveInvoker, plan provisionPlan,
+	sent time.Time) (map[string]int, map[string]string) {
 	type answer struct {
 		id     string
 		status msg.ProvisionStatus
@@ -338,7 +341,7 @@ func (c *Controller) sendProvisionSets(ctx context.Context, invokers []liveInvok
 	}
 	answers := make(chan answer, len(invokers))
 	for _, iv := range invokers {
-		set := msg.ProvisionSet{ControllerID: c.cfg.ID, Targets: plan.sets[iv.id]}
+		set := msg.ProvisionSet{ControllerID: c.cfg.ID, Sent: sent, Targets: plan.sets[iv.id]}
 		go func() {
 			st, err := c.requestProvision(ctx, iv.id, set)
 			answers <- answer{iv.id, st, err}
