@@ -187,16 +187,16 @@ func (inv *Invoker) applyProvisionSet(set msg.ProvisionSet, now time.Time) msg.P
 		return inv.provisionStatus()
 	}
 	pv.sent, pv.applied = set.Sent, now
-	for id, t := range targets {
-		if old, ok := pv.targets[id]; !ok || old.count != t.count {
-			delete(pv.failed, id) // a new or changed target starts without a failure
-			delete(pv.retryAt, id)
-			delete(pv.backoff, id)
-		}
-	}
+	// A target that stays (whatever its count: its function is the same, the pool key says so)
+	// keeps its failure and its backoff, so that a set arriving every few seconds neither hides
+	// the reason nor cuts the wait short; a target that leaves the set forgets them.
 	for id := range pv.failed {
 		if _, ok := targets[id]; !ok {
 			delete(pv.failed, id)
+		}
+	}
+	for id := range pv.backoff {
+		if _, ok := targets[id]; !ok {
 			delete(pv.retryAt, id)
 			delete(pv.backoff, id)
 		}
@@ -335,12 +335,7 @@ func (inv *Invoker) startProvisioned(ctx context.Context, t provTarget, r reserv
 		wg.Go(func() { inv.discard(ctx, v, "evicted for a provisioned environment") })
 	}
 	wg.Wait()
-	fail := func(reason string, err error) {
-		inv.discard(ctx, e, reason)
-		if ctx.Err() == nil {
-			inv.provisionFailed(t, err)
-		}
-	}
+	fail := func(reason string, err error) { inv.provisionStartFailed(ctx, t, e, reason, err) }
 	if !inv.pool.ready(e) {
 		fail("evicted containers not removed", errors.New("evicted containers were not removed"))
 		return
@@ -386,6 +381,17 @@ func (inv *Invoker) watchProvisioned(ctx context.Context, e *env, log *zap.Logge
 			inv.discard(ctx, e, "container exited: "+how)
 		}
 	})
+}
+
+// provisionStartFailed removes e, a provisioned environment of t that could not be started or
+// whose init failed, and makes err t's Failed reason. The failure is recorded first: removing e
+// wakes the loop (the pool pokes it when a provisioned environment goes), which must find t
+// waiting out its backoff rather than start a replacement at once.
+func (inv *Invoker) provisionStartFailed(ctx context.Context, t provTarget, e *env, reason string, err error) {
+	if ctx.Err() == nil { // not Close
+		inv.provisionFailed(t, err)
+	}
+	inv.discard(ctx, e, reason)
 }
 
 // provisionFailed records err as t's latest failure and delays its next start.

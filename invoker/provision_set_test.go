@@ -1,6 +1,8 @@
 package invoker
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -94,6 +96,83 @@ func TestProvisionSetOrderAndTTL(t *testing.T) {
 				if got := currentCounts(inv)["acct/f:1"]; got != s.want {
 					t.Fatalf("step %d: %d environments in the set, want %d (set %v)", i, got, s.want, currentCounts(inv))
 				}
+			}
+		})
+	}
+}
+
+// hookRemover removes containers at once and calls then on each removal.
+type hookRemover struct{ then func() }
+
+func (f hookRemover) Remove(context.Context, string) error {
+	f.then()
+	return nil
+}
+
+// An environment whose init failed is removed only once its failure is recorded: the removal
+// wakes the loop, which must find the target waiting out its backoff (not start it again at
+// once) and report the reason. Sets arriving meanwhile keep the backoff and the reason.
+func TestProvisionedInitFailureBackoff(t *testing.T) {
+	spec := specOf("f", 128, "c1")
+	set := func(n int) msg.ProvisionSet {
+		return msg.ProvisionSet{ControllerID: "c", Targets: []msg.ProvisionTarget{{Key: "acct/f:1", Function: spec, Count: n}}}
+	}
+	tests := []struct {
+		name      string
+		after     msg.ProvisionSet // the set that arrives after the failure
+		wantRetry bool             // the target still waits out its backoff
+	}{
+		{"the same set again", set(2), true},
+		{"the count changed", set(3), true},
+		{"the target left the set", msg.ProvisionSet{ControllerID: "c", Targets: []msg.ProvisionTarget{}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newProvisionTestInvoker(t)
+			inv.life = context.Background()
+			now := time.Now()
+			inv.applyProvisionSet(set(2), now)
+			pv := inv.prov
+			var tg provTarget
+			pv.mu.Lock()
+			for _, x := range pv.targets {
+				tg = *x
+			}
+			pv.mu.Unlock()
+			r, err := inv.reserveProvisioned(tg, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.env.containerID = "c0ffee"
+			removed := false
+			inv.remover = hookRemover{then: func() {
+				removed = true
+				select {
+				case <-inv.pool.provGone:
+				default:
+					t.Error("the loop was not woken by the removal")
+				}
+				pv.mu.Lock()
+				defer pv.mu.Unlock()
+				if !pv.retryAt[tg.id].After(time.Now()) || pv.failed[tg.id] == "" {
+					t.Errorf("when the loop woke: retry at %v, failed %q; want a backoff and the reason",
+						pv.retryAt[tg.id], pv.failed[tg.id])
+				}
+			}}
+			inv.provisionStartFailed(context.Background(), tg, r.env, "provisioned init failed",
+				errors.New("the function's init failed: Runtime.ExitError"))
+			if !removed {
+				t.Fatal("the environment was not removed")
+			}
+			st := inv.applyProvisionSet(tt.after, time.Now())
+			pv.mu.Lock()
+			waiting := pv.retryAt[tg.id].After(time.Now())
+			pv.mu.Unlock()
+			if waiting != tt.wantRetry {
+				t.Errorf("after the next set: waiting %v, want %v", waiting, tt.wantRetry)
+			}
+			if tt.wantRetry && (len(st.Targets) != 1 || st.Targets[0].Failed != "the function's init failed: Runtime.ExitError") {
+				t.Errorf("status %+v, want the init failure reported", st)
 			}
 		})
 	}
