@@ -78,7 +78,7 @@ func TestAdmissionProvisioned(t *testing.T) {
 			for i, s := range tt.steps {
 				switch s.op {
 				case "admit":
-					prov, err := a.AdmitPool(s.fn, s.pool)
+					prov, err := a.AdmitPool(s.fn, s.pool, true)
 					reason, _ := lambdaerr.ThrottleReason(err)
 					if reason != s.reason || (err == nil && prov != s.provisioned) || (err != nil && s.reason == "") {
 						t.Fatalf("step %d: AdmitPool(%s, %s) = %v, %v; want provisioned %v, reason %q", i, s.fn, s.pool,
