@@ -22,6 +22,7 @@ type fakeProvisionStore struct {
 	cfgs     []*store.ProvisionedConfig
 	versions map[string]*store.Function // function name → its version 1
 	writes   []string                   // status written, in order
+	reasons  []string                   // and its reason
 }
 
 func (f *fakeProvisionStore) AllProvisionedConfigs(context.Context) ([]*store.ProvisionedConfig, error) {
@@ -47,10 +48,10 @@ func (f *fakeProvisionStore) GetAlias(context.Context, string, string, string) (
 }
 
 func (f *fakeProvisionStore) SetProvisionedStatus(_ context.Context, _, _, _ string, _, allocated int,
-	status, _ string) (bool, error) {
+	status, reason string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.writes = append(f.writes, status)
+	f.writes, f.reasons = append(f.writes, status), append(f.reasons, reason)
 	for _, c := range f.cfgs {
 		c.Status, c.Allocated = status, allocated
 	}
@@ -128,6 +129,11 @@ func TestProvisionerWarmUp(t *testing.T) {
 			}
 			if w := st.written(); (len(w) > 0) != tt.wantWrite {
 				t.Errorf("status writes %v, want a write: %v", w, tt.wantWrite)
+			}
+			// Once it writes: the one invoker heard has room for 2 of the 4 environments.
+			if tt.wantWrite && (st.writes[0] != store.ProvisionedFailed ||
+				st.reasons[0] != "The invokers have no room for 2 of the 4 provisioned environments.") {
+				t.Errorf("status %s %q, want FAILED for want of room", st.writes[0], st.reasons[0])
 			}
 		})
 	}
