@@ -18,10 +18,25 @@ import (
 //
 // Provisioned concurrency (SetProvisioned) comes first, in LocalStack's order (lambda-api.md
 // §4.2): an invocation of a version (pool key) with a provisioned environment free is admitted
-// on it, whatever the other counts, and is never throttled; only when every provisioned one of
-// its version is busy is it admitted on demand, where the function's provisioned total counts
-// against its reservation (r − provisioned − on-demand in flight) or, for a function without a
+// on it, whatever the other counts, and is never throttled; only when none of its version is
+// free is it admitted on demand, where the function's provisioned total counts against its
+// reservation (r − provisioned − on-demand in flight) or, for a function without a
 // reservation, against the account's unreserved pool like that many invocations in flight.
+//
+// "Free" is what the invokers' heartbeats report: an environment initialised and idle
+// (msg.Heartbeat.ProvisionedIdleByKey), corrected by the ledger with this controller's own
+// placements, releases and handoffs since (Placement.provisionedFree), and never more than the
+// plan's environments less this controller's invocations on them. An environment still
+// initialising, or busy with another controller's invocation, is not free: the invocation
+// falls through to on-demand admission under the limits. With several controllers this is
+// exact per controller only: two controllers may both count the same free environment between
+// heartbeats (the invoker then runs the second invocation on demand, or queues it), until the
+// multi-host work gives the invokers the last word.
+//
+// A shrunk or deleted configuration does not lower a function's count below what is in flight
+// on provisioned environments: the function's provisioned charge is max(provisioned total,
+// invocations in flight on provisioned environments) until those finish (provCharge), so the
+// reservation or the account's pool is never exceeded.
 //
 // Functions are named by function.Spec.Key, <account>/<name>: the account is the part before the
 // first "/" (a key without one is an account of its own, ""). An account whose limit was never
@@ -45,7 +60,22 @@ type Admission struct {
 type accountPool struct {
 	reservedTotal         int // Σ reserved of the account's functions
 	unreservedInFlight    int // Σ inFlight of the account's functions without a reservation
-	unreservedProvisioned int // Σ provTotal of the account's functions without a reservation
+	unreservedProvisioned int // Σ provCharge of the account's functions without a reservation
+}
+
+// provCharge is what fn's provisioned concurrency takes from its reservation or its account's
+// pool: its provisioned total, or the invocations in flight on provisioned environments when
+// more (a configuration shrank or was deleted while they ran).
+func (a *Admission) provCharge(fn string) int { return max(a.provTotal[fn], a.provInFlightFn[fn]) }
+
+// changeProv runs f, which changes fn's provisioned total or in-flight count, and keeps the
+// account's unreservedProvisioned in step with fn's provCharge.
+func (a *Admission) changeProv(fn string, f func()) {
+	before := a.provCharge(fn)
+	f()
+	if _, ok := a.reserved[fn]; !ok {
+		a.pool(fn).unreservedProvisioned += a.provCharge(fn) - before
+	}
 }
 
 // NewAdmission returns an Admission whose accounts have the concurrency limit defaultLimit until
@@ -118,7 +148,7 @@ func (a *Admission) SetReservation(fn string, n *int) {
 		delete(a.reserved, fn)
 		p.reservedTotal -= old
 		p.unreservedInFlight += a.inFlight[fn]
-		p.unreservedProvisioned += a.provTotal[fn]
+		p.unreservedProvisioned += a.provCharge(fn)
 	case had:
 		a.reserved[fn] = *n
 		p.reservedTotal += *n - old
@@ -126,7 +156,7 @@ func (a *Admission) SetReservation(fn string, n *int) {
 		a.reserved[fn] = *n
 		p.reservedTotal += *n
 		p.unreservedInFlight -= a.inFlight[fn]
-		p.unreservedProvisioned -= a.provTotal[fn]
+		p.unreservedProvisioned -= a.provCharge(fn)
 	}
 }
 
@@ -135,11 +165,24 @@ func (a *Admission) SetReservation(fn string, n *int) {
 // against its reservation or its account's pool). Invocations in flight on provisioned
 // environments stay counted as such until released.
 func (a *Admission) SetProvisioned(byPool, byFunction map[string]int) {
-	for fn, n := range a.provTotal {
-		if _, ok := a.reserved[fn]; !ok {
-			a.pool(fn).unreservedProvisioned -= n
+	charged := func(f func(fn string)) {
+		for fn := range a.provTotal {
+			f(fn)
+		}
+		for fn := range a.provInFlightFn {
+			if _, ok := a.provTotal[fn]; !ok {
+				f(fn)
+			}
 		}
 	}
+	unreserved := func(sign int) func(string) {
+		return func(fn string) {
+			if _, ok := a.reserved[fn]; !ok {
+				a.pool(fn).unreservedProvisioned += sign * a.provCharge(fn)
+			}
+		}
+	}
+	charged(unreserved(-1))
 	a.provisioned = make(map[string]int, len(byPool))
 	for k, n := range byPool {
 		if n > 0 {
@@ -148,40 +191,38 @@ func (a *Admission) SetProvisioned(byPool, byFunction map[string]int) {
 	}
 	a.provTotal = make(map[string]int, len(byFunction))
 	for fn, n := range byFunction {
-		if n <= 0 {
-			continue
-		}
-		a.provTotal[fn] = n
-		if _, ok := a.reserved[fn]; !ok {
-			a.pool(fn).unreservedProvisioned += n
+		if n > 0 {
+			a.provTotal[fn] = n
 		}
 	}
+	charged(unreserved(+1))
 }
 
 // Admit counts one more invocation of fn in flight on demand, or returns the 429 that throttles
 // it (a *lambdaerr.APIError).
 func (a *Admission) Admit(fn string) error {
-	_, err := a.AdmitPool(fn, "")
+	_, err := a.AdmitPool(fn, "", false)
 	return err
 }
 
 // AdmitPool counts one more invocation of fn's version poolKey in flight: on one of the
-// version's provisioned environments when one is free (provisioned true), else on demand; or it
-// returns the 429 that throttles it (a *lambdaerr.APIError).
-func (a *Admission) AdmitPool(fn, poolKey string) (provisioned bool, err error) {
-	if poolKey != "" && a.provInFlight[poolKey] < a.provisioned[poolKey] {
+// version's provisioned environments when free says the heartbeats show one free and the plan
+// has more than are in flight (provisioned true), else on demand; or it returns the 429 that
+// throttles it (a *lambdaerr.APIError).
+func (a *Admission) AdmitPool(fn, poolKey string, free bool) (provisioned bool, err error) {
+	if poolKey != "" && free && a.provInFlight[poolKey] < a.provisioned[poolKey] {
 		a.provInFlight[poolKey]++
-		a.provInFlightFn[fn]++
+		a.changeProv(fn, func() { a.provInFlightFn[fn]++ })
 		return true, nil
 	}
 	return false, a.admitOnDemand(fn)
 }
 
-// admitOnDemand is Admit: the reservation less the provisioned total, else the account's pool
-// less every reservation and the provisioned totals of the functions without one.
+// admitOnDemand is Admit: the reservation less the provisioned charge, else the account's pool
+// less every reservation and the provisioned charges of the functions without one.
 func (a *Admission) admitOnDemand(fn string) error {
 	if r, ok := a.reserved[fn]; ok {
-		if a.inFlight[fn]+a.provTotal[fn] >= r {
+		if a.inFlight[fn]+a.provCharge(fn) >= r {
 			return lambdaerr.Throttled(lambdaerr.ReasonReservedFunctionConcurrentInvocationLimit)
 		}
 		a.inFlight[fn]++
@@ -210,11 +251,13 @@ func (a *Admission) ReleasePool(fn, poolKey string, provisioned bool) error {
 	} else {
 		a.provInFlight[poolKey] = n - 1
 	}
-	if m := a.provInFlightFn[fn]; m <= 1 {
-		delete(a.provInFlightFn, fn)
-	} else {
-		a.provInFlightFn[fn] = m - 1
-	}
+	a.changeProv(fn, func() {
+		if m := a.provInFlightFn[fn]; m <= 1 {
+			delete(a.provInFlightFn, fn)
+		} else {
+			a.provInFlightFn[fn] = m - 1
+		}
+	})
 	return nil
 }
 

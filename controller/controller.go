@@ -193,7 +193,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Controller, error) 
 	c.loops.Go(func() { c.expiryLoop(loopCtx) })
 	c.loops.Go(func() { c.throttles.run(loopCtx, cfg.ThrottleFlush) })
 	if cfg.Provisioning != nil {
-		c.prov = &provisioner{wake: make(chan struct{}, 1)}
+		c.prov = &provisioner{wake: make(chan struct{}, 1), started: time.Now()}
 		c.provisionChanged() // the first round at once
 		c.loops.Go(func() { c.provisionLoop(loopCtx) })
 	}

@@ -40,7 +40,10 @@ type ledger struct {
 	beat      chan struct{}            // closed and replaced on every heartbeat
 	freed     chan struct{}            // closed at the next release; nil while nobody waits for one
 	freedFor  map[string]chan struct{} // slot pool (freedPool) → closed at its next release
-	closed    bool                     // close ran: nothing is admitted any more
+	// provAdmitting is, by pool key, the invocations admitted on a free provisioned environment
+	// and not placed yet: that many of placement's free ones are taken.
+	provAdmitting map[string]int
+	closed        bool // close ran: nothing is admitted any more
 }
 
 // lease is one admitted invocation. Its fields change only under ledger.mu; token and
@@ -55,8 +58,23 @@ type lease struct {
 	answered  bool   // placement counts its container as finishing
 	misses    int    // heartbeats in a row of its invoker whose Busy list left it out
 	released  bool   // the slot was given back (exactly once)
-	// provisioned says admission counted it on a provisioned environment of poolKey.
-	provisioned bool
+	// provisioned says admission counted it on a provisioned environment of poolKey;
+	// provPending that it is not placed yet (counted in ledger.provAdmitting).
+	provisioned, provPending bool
+}
+
+// provPlacedLocked ends ls's wait for placement on a provisioned environment (placed, or
+// released unplaced): the free environment it was admitted on is now placement's to count.
+func (l *ledger) provPlacedLocked(ls *lease) {
+	if !ls.provPending {
+		return
+	}
+	ls.provPending = false
+	if n := l.provAdmitting[ls.poolKey]; n <= 1 {
+		delete(l.provAdmitting, ls.poolKey)
+	} else {
+		l.provAdmitting[ls.poolKey] = n - 1
+	}
 }
 
 // newLedger returns an empty ledger for an account concurrency limit and a heartbeat expiry.
@@ -71,6 +89,8 @@ func newLedger(accountLimit int, expiry time.Duration, log *zap.Logger) *ledger 
 		prefix:   strconv.FormatUint(rand.Uint64(), 36) + "-",
 		beat:     make(chan struct{}),
 		freedFor: map[string]chan struct{}{},
+
+		provAdmitting: map[string]int{},
 	}
 }
 
@@ -99,13 +119,17 @@ func (l *ledger) admit(requestID string, spec function.Spec) (*lease, error) {
 	if _, dup := l.leases[requestID]; dup {
 		return nil, lambdaerr.Service("request %s is already in flight", requestID)
 	}
-	provisioned, err := l.admission.AdmitPool(fn, poolKey)
+	free := l.placement.provisionedFree(poolKey, time.Now()) > l.provAdmitting[poolKey]
+	provisioned, err := l.admission.AdmitPool(fn, poolKey, free)
 	if err != nil {
 		return nil, err
 	}
 	l.seq++
 	ls := &lease{requestID: requestID, token: l.prefix + strconv.FormatUint(l.seq, 10), fn: fn, poolKey: poolKey,
-		memoryMB: spec.WithDefaults().MemoryMB, provisioned: provisioned}
+		memoryMB: spec.WithDefaults().MemoryMB, provisioned: provisioned, provPending: provisioned}
+	if provisioned {
+		l.provAdmitting[poolKey]++
+	}
 	l.leases[requestID] = ls
 	return ls, nil
 }
@@ -125,6 +149,7 @@ func (l *ledger) place(ls *lease, spec function.Spec, now time.Time) (Choice, <-
 	if !ok {
 		return Choice{}, l.beat, nil
 	}
+	l.provPlacedLocked(ls)
 	ls.choice, ls.misses = choice, 0
 	return choice, nil, nil
 }
@@ -162,7 +187,7 @@ func (l *ledger) answered(ls *lease, ok bool) {
 		return
 	}
 	ls.answered = true
-	l.placement.Answered(ls.choice.InvokerID, ls.poolKey)
+	l.placement.Answered(ls.choice.InvokerID, ls.poolKey, ls.provisioned)
 }
 
 // release frees ls at once: the invocation never reached an invoker (no invoker, no
@@ -296,6 +321,7 @@ func (l *ledger) releaseLocked(ls *lease, warm bool) {
 		return
 	}
 	ls.released = true
+	l.provPlacedLocked(ls)
 	if l.leases[ls.requestID] == ls {
 		delete(l.leases, ls.requestID)
 	}
@@ -303,7 +329,7 @@ func (l *ledger) releaseLocked(ls *lease, warm bool) {
 		l.log.Error("concurrency accounting bug", zap.String("request_id", ls.requestID), zap.Error(err))
 	}
 	if ls.choice.InvokerID != "" && l.placement.Current(ls.choice) {
-		l.placement.Released(ls.choice.InvokerID, ls.poolKey, ls.answered, warm)
+		l.placement.Released(ls.choice.InvokerID, ls.poolKey, ls.answered, warm, ls.provisioned)
 	}
 	if l.freed != nil {
 		close(l.freed)

@@ -17,6 +17,10 @@ import (
 //     hands such a container over (it waits briefly for it rather than start a new one), so a
 //     caller invoking sequentially keeps its warm container even when the next request
 //     overtakes the Released of the previous one;
+//  0. for an invocation admitted on provisioned concurrency (admission saw provisionedFree), an
+//     invoker with a free provisioned environment of the pool key (heartbeats'
+//     ProvisionedIdleByKey), else one where such an invocation of this controller is finishing
+//     (handed over);
 //  3. for an invocation admitted on provisioned concurrency, the invoker the provisioner gave
 //     the most environments of the pool key (SetProvisioned): the invoker runs it on a free
 //     one of them (they are warm, but heartbeats may not list them idle);
@@ -51,10 +55,14 @@ type invokerState struct {
 	capacity  int
 	used      int
 	idle      map[string]int // pool key → idle containers, as far as this controller knows
+	provIdle  map[string]int // pool key → of those, free provisioned environments
 	pendingMB int            // memory of cold placements since the heartbeat
 	// finishing and claimed outlive heartbeats: they describe invocations in flight.
 	finishing map[string]int // pool key → answered, not yet released, not claimed
 	claimed   map[string]int // pool key → finishing containers promised to a new invocation
+	// provFinishing is the invocations admitted on provisioned concurrency among finishing
+	// (answered, not released): their environments are provisioned ones about to be free.
+	provFinishing map[string]int
 }
 
 // Choice is where an invocation goes.
@@ -93,7 +101,8 @@ func (p *Placement) Heartbeat(hb msg.Heartbeat, now time.Time) (restarted bool) 
 	s, ok := p.invokers[hb.InvokerID]
 	restarted = ok && s.instance != "" && hb.Instance != "" && s.instance != hb.Instance
 	if !ok || restarted {
-		s = &invokerState{id: hb.InvokerID, finishing: map[string]int{}, claimed: map[string]int{}}
+		s = &invokerState{id: hb.InvokerID, finishing: map[string]int{}, claimed: map[string]int{},
+			provFinishing: map[string]int{}}
 		p.invokers[hb.InvokerID] = s
 	}
 	s.seen, s.instance, s.capacity, s.used, s.pendingMB = now, hb.Instance, hb.CapacityMB, hb.UsedMB, 0
@@ -101,6 +110,10 @@ func (p *Placement) Heartbeat(hb msg.Heartbeat, now time.Time) (restarted bool) 
 	s.idle = maps.Clone(hb.IdleByKey)
 	if s.idle == nil {
 		s.idle = map[string]int{}
+	}
+	s.provIdle = maps.Clone(hb.ProvisionedIdleByKey)
+	if s.provIdle == nil {
+		s.provIdle = map[string]int{}
 	}
 	return restarted
 }
@@ -114,14 +127,32 @@ func (p *Placement) Choose(spec function.Spec, now time.Time) (Choice, bool) {
 // choose is Choose for an invocation of pool key with memory MB, which the caller computed
 // once (outside its lock); provisioned says admission counted it on a provisioned environment.
 func (p *Placement) choose(key string, memoryMB int, provisioned bool, now time.Time) (Choice, bool) {
+	if provisioned {
+		free, freeID := p.best(now, func(s *invokerState) int { return s.provIdle[key] })
+		if free != nil && free.provIdle[key] > 0 {
+			free.provIdle[key]--
+			free.idle[key] = max(free.idle[key]-1, 0)
+			return Choice{InvokerID: freeID, Warm: true, Instance: free.instance}, true
+		}
+		fin, finID := p.best(now, func(s *invokerState) int { return s.provHandoff(key) })
+		if fin != nil && fin.provHandoff(key) > 0 {
+			fin.finishing[key]--
+			fin.provFinishing[key]--
+			fin.claimed[key]++
+			return Choice{InvokerID: finID, Warm: true, Handoff: true, Instance: fin.instance}, true
+		}
+	}
 	warm, warmID := p.best(now, func(s *invokerState) int { return s.idle[key] })
 	if warm != nil && warm.idle[key] > 0 {
 		warm.idle[key]--
+		// The invoker may run it on a free provisioned one (it takes those first).
+		warm.provIdle[key] = min(warm.provIdle[key], warm.idle[key])
 		return Choice{InvokerID: warmID, Warm: true, Instance: warm.instance}, true
 	}
 	fin, finID := p.best(now, func(s *invokerState) int { return s.finishing[key] })
 	if fin != nil && fin.finishing[key] > 0 {
 		fin.finishing[key]--
+		fin.provFinishing[key] = min(fin.provFinishing[key], fin.finishing[key])
 		fin.claimed[key]++
 		return Choice{InvokerID: finID, Warm: true, Handoff: true, Instance: fin.instance}, true
 	}
@@ -138,6 +169,26 @@ func (p *Placement) choose(key string, memoryMB int, provisioned bool, now time.
 	mem := memoryMB
 	roomy.pendingMB += mem
 	return Choice{InvokerID: roomyID, MemoryMB: mem, Instance: roomy.instance}, true
+}
+
+// provHandoff is the finishing invocations of key on s that ran on provisioned environments and
+// can be handed over.
+func (s *invokerState) provHandoff(key string) int {
+	return max(min(s.provFinishing[key], s.finishing[key]), 0)
+}
+
+// provisionedFree is the provisioned environments of pool key free for a new invocation at
+// now, as far as this controller knows: those the live invokers' heartbeats list free (less
+// the ones this controller placed since), and those its own provisioned invocations are
+// finishing on (handed over to the next one).
+func (p *Placement) provisionedFree(key string, now time.Time) int {
+	n := 0
+	for _, s := range p.invokers {
+		if !s.stopping && !p.stale(s, now) {
+			n += s.provIdle[key] + s.provHandoff(key)
+		}
+	}
+	return n
 }
 
 // Unplace gives back what Choose booked for an invocation of poolKey that never reached the
@@ -177,17 +228,22 @@ func (p *Placement) best(now time.Time, score func(*invokerState) int) (*invoker
 }
 
 // Answered records that invoker id answered an invocation of poolKey: its container is
-// finishing and will be idle once the runtime asks for the next event.
-func (p *Placement) Answered(id, poolKey string) {
+// finishing and will be idle once the runtime asks for the next event. provisioned says the
+// invocation was admitted on a provisioned environment.
+func (p *Placement) Answered(id, poolKey string, provisioned bool) {
 	if s, ok := p.invokers[id]; ok {
 		s.finishing[poolKey]++
+		if provisioned {
+			s.provFinishing[poolKey]++
+		}
 	}
 }
 
 // Released records that an invocation of poolKey on invoker id no longer holds its container.
 // answered says Answered was recorded for it; idle says the container is idle now (the invoker's
-// Released) rather than gone or unknown (an error, a lost invoker).
-func (p *Placement) Released(id, poolKey string, answered, idle bool) {
+// Released) rather than gone or unknown (an error, a lost invoker); provisioned that it was
+// admitted on a provisioned environment (which is free again when idle).
+func (p *Placement) Released(id, poolKey string, answered, idle, provisioned bool) {
 	s, ok := p.invokers[id]
 	if !ok {
 		return
@@ -200,9 +256,15 @@ func (p *Placement) Released(id, poolKey string, answered, idle bool) {
 		if s.finishing[poolKey] > 0 {
 			s.finishing[poolKey]--
 		}
+		if provisioned && s.provFinishing[poolKey] > 0 {
+			s.provFinishing[poolKey]--
+		}
 	}
 	if idle {
 		s.idle[poolKey]++
+		if provisioned {
+			s.provIdle[poolKey]++
+		}
 	}
 }
 

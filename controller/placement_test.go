@@ -90,7 +90,7 @@ func TestPlacementReleaseAndExpire(t *testing.T) {
 	if c != (Choice{InvokerID: "i2", MemoryMB: 512}) {
 		t.Fatalf("first choice %+v, want cold on i2", c)
 	}
-	p.Released("i2", fn.PoolKey(), false, true) // its environment is idle now
+	p.Released("i2", fn.PoolKey(), false, true, false) // its environment is idle now
 	if c, _ := p.Choose(fn, now); c != (Choice{InvokerID: "i2", Warm: true}) {
 		t.Fatalf("after release %+v, want warm on i2", c)
 	}
@@ -119,13 +119,13 @@ func TestPlacementHandoff(t *testing.T) {
 		{"cold start on the roomier invoker", nil, Choice{InvokerID: "i1", MemoryMB: 512}},
 		// i1 answered; the next request overtakes its Released: the finishing container is
 		// handed over instead of a cold start on i2 (which now has more free memory).
-		{"handoff of the finishing container", func() { p.Answered("i1", key) }, Choice{InvokerID: "i1", Warm: true, Handoff: true}},
+		{"handoff of the finishing container", func() { p.Answered("i1", key, false) }, Choice{InvokerID: "i1", Warm: true, Handoff: true}},
 		// The first invocation's Released settles the claim; no idle container appears, since
 		// the second invocation took it; the second answered and released makes one idle.
 		{"idle after the claim is settled", func() {
-			p.Released("i1", key, true, true)
-			p.Answered("i1", key)
-			p.Released("i1", key, true, true)
+			p.Released("i1", key, true, true, false)
+			p.Answered("i1", key, false)
+			p.Released("i1", key, true, true, false)
 		}, Choice{InvokerID: "i1", Warm: true}},
 		{"nothing idle or finishing: cold on the roomiest", nil, Choice{InvokerID: "i2", MemoryMB: 512}},
 	}
@@ -157,7 +157,7 @@ func TestPlacementUnplace(t *testing.T) {
 			first: Choice{InvokerID: "warm", Warm: true}},
 		{name: "a claim on a finishing container is given back",
 			beats: []msg.Heartbeat{{InvokerID: "busy", CapacityMB: 1000}, {InvokerID: "roomy", CapacityMB: 8000}},
-			setup: func(p *Placement) { p.Answered("busy", key) },
+			setup: func(p *Placement) { p.Answered("busy", key, false) },
 			first: Choice{InvokerID: "busy", Warm: true, Handoff: true}},
 		{name: "the memory of a cold placement is given back",
 			beats: []msg.Heartbeat{{InvokerID: "x", CapacityMB: 1000}, {InvokerID: "y", CapacityMB: 900}},
@@ -193,9 +193,9 @@ func TestPlacementUnplaceAfterClaimSettled(t *testing.T) {
 	p := NewPlacement(DefaultHeartbeatExpiry)
 	p.Heartbeat(msg.Heartbeat{InvokerID: "i1", CapacityMB: 1000}, now)
 	p.Heartbeat(msg.Heartbeat{InvokerID: "i2", CapacityMB: 8000}, now)
-	p.Answered("i1", key)
+	p.Answered("i1", key, false)
 	c, _ := p.Choose(fn, now)
-	p.Released("i1", key, true, true) // settles the claim
+	p.Released("i1", key, true, true, false) // settles the claim
 	p.Unplace(c, key)
 	s := p.invokers["i1"]
 	if s.idle[key] != 1 || s.finishing[key] != 0 || s.claimed[key] != 0 {

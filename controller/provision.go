@@ -45,11 +45,20 @@ import (
 // A round runs on every msg.FunctionChanged (rounds coalesce) and every ProvisionInterval, which
 // brings a restarted invoker back to its set.
 //
+// Warm-up: for its first HeartbeatExpiry a controller has not yet heard every live invoker (an
+// invoker heartbeats a few times per expiry), so a plan made then would give all the
+// environments to the invokers heard so far, an empty set to none and tear down the others'
+// environments, and write IN_PROGRESS or FAILED over a READY status. So until it has run for
+// HeartbeatExpiry, a round only gives admission and placement the plan: it sends no set and
+// writes no status (the other controllers, or the invokers' current sets, keep things as they
+// are). The first full round runs as soon as the warm-up ends.
+//
 // Several controllers: each runs the same rounds. The sets are computed from the same rows and
 // the same heartbeats by the same deterministic rule, so they agree and an invoker receiving
-// both keeps one set (a ProvisionSet replaces the previous one, and a repeated set changes
-// nothing); status writes are idempotent and only apply to the number still requested. While
-// two controllers' views of the live invokers differ (an invoker just joined, or its heartbeats
+// both keeps one set (a ProvisionSet replaces the previous one, a repeated set changes nothing,
+// and one planned before the set the invoker applied last is ignored: msg.ProvisionSet.Sent);
+// status writes are idempotent and only apply to the number still requested. While two
+// controllers' views of the live invokers differ (an invoker just joined, or its heartbeats
 // are expiring: at most HeartbeatExpiry), an environment may move and come back; that window is
 // the price of having no leader.
 
@@ -111,7 +120,14 @@ type provisionPlan struct {
 
 // provisioner is the controller's provisioning loop state.
 type provisioner struct {
-	wake chan struct{} // a pending round (capacity 1)
+	wake    chan struct{} // a pending round (capacity 1)
+	started time.Time     // when the provisioner started: the warm-up ends HeartbeatExpiry later
+}
+
+// warmingUp reports whether at now the provisioner has not yet run for a heartbeat expiry: it
+// may not have heard every live invoker yet (see the top of this file).
+func (pv *provisioner) warmingUp(now time.Time, expiry time.Duration) bool {
+	return now.Sub(pv.started) < expiry
 }
 
 // provisionChanged asks for a round (a configuration, alias or version may have changed).
@@ -129,23 +145,26 @@ func (c *Controller) provisionChanged() {
 func (c *Controller) provisionLoop(ctx context.Context) {
 	tick := time.NewTicker(c.cfg.ProvisionInterval)
 	defer tick.Stop()
+	warm := time.NewTimer(time.Until(c.prov.started.Add(c.cfg.HeartbeatExpiry)))
+	defer warm.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-c.prov.wake:
 		case <-tick.C:
+		case <-warm.C: // the first full round
 		}
 		rctx, cancel := context.WithTimeout(ctx, provisionRoundTimeout)
-		if err := c.provisionRound(rctx); err != nil && ctx.Err() == nil {
+		if err := c.provisionRound(rctx, time.Now()); err != nil && ctx.Err() == nil {
 			c.log.Warn("provisioned concurrency round failed", zap.Error(err))
 		}
 		cancel()
 	}
 }
 
-// provisionRound is one round (see the top of this file).
-func (c *Controller) provisionRound(ctx context.Context) error {
+// provisionRound is one round at now (see the top of this file).
+func (c *Controller) provisionRound(ctx context.Context, now time.Time) error {
 	cfgs, err := c.cfg.Provisioning.AllProvisionedConfigs(ctx)
 	if err != nil {
 		return fmt.Errorf("controller: provisioned concurrency: %w", err)
@@ -154,7 +173,7 @@ func (c *Controller) provisionRound(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	invokers := c.ledger.liveInvokers(time.Now())
+	invokers := c.ledger.liveInvokers(now)
 	plan := planProvisioned(resolved, invokers)
 	byPool, byFn := map[string]int{}, map[string]int{}
 	for _, r := range resolved {
@@ -166,7 +185,10 @@ func (c *Controller) provisionRound(ctx context.Context) error {
 		}
 	}
 	c.ledger.setProvisioned(byPool, byFn, plan.byPool)
-	ready, failed := c.sendProvisionSets(ctx, invokers, plan)
+	if c.prov.warmingUp(now, c.cfg.HeartbeatExpiry) {
+		return nil // not every invoker heard yet: no set, no status
+	}
+	ready, failed := c.sendProvisionSets(ctx, invokers, plan, now)
 	for _, r := range resolved {
 		c.writeProvisionStatus(ctx, r, len(invokers) > 0, ready[r.key], failed[r.key], plan.unplaced[r.key])
 	}
@@ -309,7 +331,9 @@ func rendezvous(poolKey string, i int, id string) uint64 {
 
 // sendProvisionSets sends every live invoker its set at once and returns, by configuration key,
 // the environments ready over all replies and the first failure reason an invoker gave.
-func (c *Controller) sendProvisionSets(ctx context.Context, invokers []liveInvoker, plan provisionPlan) (map[string]int, map[string]string) {
+// The sets carry sent, when the plan was made, so that an invoker ignores an older one.
+func (c *Controller) sendProvisionSets(ctx context.Context, invokers []liveInvoker, plan provisionPlan,
+	sent time.Time) (map[string]int, map[string]string) {
 	type answer struct {
 		id     string
 		status msg.ProvisionStatus
@@ -317,7 +341,7 @@ func (c *Controller) sendProvisionSets(ctx context.Context, invokers []liveInvok
 	}
 	answers := make(chan answer, len(invokers))
 	for _, iv := range invokers {
-		set := msg.ProvisionSet{ControllerID: c.cfg.ID, Targets: plan.sets[iv.id]}
+		set := msg.ProvisionSet{ControllerID: c.cfg.ID, Sent: sent, Targets: plan.sets[iv.id]}
 		go func() {
 			st, err := c.requestProvision(ctx, iv.id, set)
 			answers <- answer{iv.id, st, err}

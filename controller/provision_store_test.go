@@ -142,7 +142,7 @@ func TestProvisioner(t *testing.T) {
 		p.start(t, nc)
 	}
 	ctrl, err := controller.New(ctx, controller.Config{NATS: nc, Store: st, Provisioning: st,
-		ProvisionInterval: 100 * time.Millisecond}, zaptest.NewLogger(t))
+		ProvisionInterval: 100 * time.Millisecond, HeartbeatExpiry: time.Second}, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

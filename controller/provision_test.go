@@ -78,7 +78,7 @@ func TestAdmissionProvisioned(t *testing.T) {
 			for i, s := range tt.steps {
 				switch s.op {
 				case "admit":
-					prov, err := a.AdmitPool(s.fn, s.pool)
+					prov, err := a.AdmitPool(s.fn, s.pool, true)
 					reason, _ := lambdaerr.ThrottleReason(err)
 					if reason != s.reason || (err == nil && prov != s.provisioned) || (err != nil && s.reason == "") {
 						t.Fatalf("step %d: AdmitPool(%s, %s) = %v, %v; want provisioned %v, reason %q", i, s.fn, s.pool,
@@ -184,6 +184,42 @@ func TestPlanProvisioned(t *testing.T) {
 	none := planProvisioned(nil, two)
 	if len(none.sets) != 2 || none.sets["i1"] == nil || len(none.sets["i1"]) != 0 {
 		t.Fatalf("empty plan: %+v", none.sets)
+	}
+}
+
+// The plan skips an invoker without room for an environment's memory (its reported capacity
+// less the provisioned environments already planned on it) and counts what fits nowhere.
+func TestPlanProvisionedRoom(t *testing.T) {
+	tests := []struct {
+		name         string
+		n, mb        int
+		invokers     []liveInvoker
+		wantOn       map[string]int
+		wantUnplaced int
+	}{
+		{"a small invoker is skipped", 2, 512, []liveInvoker{{"small", 256}, {"big", 4096}},
+			map[string]int{"big": 2}, 0},
+		{"each takes what fits", 3, 1024, []liveInvoker{{"a", 1024}, {"b", 2048}},
+			map[string]int{"a": 1, "b": 2}, 0},
+		{"larger than every invoker: nowhere", 2, 2048, []liveInvoker{{"a", 1024}, {"b", 1024}},
+			map[string]int{}, 2},
+		{"the rest does not fit", 5, 1024, []liveInvoker{{"a", 2048}, {"b", 1024}},
+			map[string]int{"a": 2, "b": 1}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := provisionConfig("k", "1", tt.n, tt.mb)
+			p := planProvisioned([]resolvedConfig{cfg}, tt.invokers)
+			on := map[string]int{}
+			for id, m := range p.byPool {
+				if n := m[cfg.targets[0].poolKey]; n > 0 {
+					on[id] = n
+				}
+			}
+			if !maps.Equal(on, tt.wantOn) || p.unplaced["k"] != tt.wantUnplaced {
+				t.Fatalf("placed %v, unplaced %d; want %v, %d", on, p.unplaced["k"], tt.wantOn, tt.wantUnplaced)
+			}
+		})
 	}
 }
 

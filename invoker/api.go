@@ -94,4 +94,7 @@ type Stats struct {
 	Provisioned      int
 	ProvisionedByKey map[string]int
 	ProvisionedMB    int
+	// ProvisionedIdleByKey is the free provisioned environments (initialised and idle) by pool
+	// key.
+	ProvisionedIdleByKey map[string]int
 }

@@ -495,6 +495,12 @@ func (p *pool) stats() Stats {
 			s.Provisioned++
 			s.ProvisionedByKey[e.key]++
 			s.ProvisionedMB += e.memMB
+			if e.state == stateIdle {
+				if s.ProvisionedIdleByKey == nil {
+					s.ProvisionedIdleByKey = map[string]int{}
+				}
+				s.ProvisionedIdleByKey[e.key]++
+			}
 		}
 	}
 	return s

@@ -31,6 +31,10 @@ import (
 // that dies is noticed (Docker's wait) and replaced; so is one an invocation broke. The loop
 // runs on every set, when a provisioned environment goes, and every second.
 //
+// A set planned before the one applied last (msg.ProvisionSet.Sent) is ignored: it arrived out
+// of order. A set not renewed for msg.ProvisionSetTTL is dropped, and the environments with it:
+// the controllers are gone or cut off, and have planned them elsewhere (see msg's provision.go).
+//
 // Provisioned time is metered: every ProvisionedMeterInterval, and at teardown, each ready
 // environment's time since the last record goes out as a usage record of invocation type
 // "provisioned" (Config.Usage), with an id made of the environment and the start of the span
@@ -79,6 +83,8 @@ type provisioner struct {
 	failed  map[string]string      // id → why its latest start failed ("" or absent: none)
 	retryAt map[string]time.Time   // id → no new start before (after a failure)
 	backoff map[string]*backoff.Backoff
+	sent    time.Time // msg.ProvisionSet.Sent of the set applied last
+	applied time.Time // when (this invoker's clock) a set was applied last; zero: never
 
 	wake chan struct{}
 	ctx  context.Context // ends at Close: starts in progress stop
@@ -88,11 +94,38 @@ type provisioner struct {
 
 // startProvisioner starts the provisioning loop.
 func (inv *Invoker) startProvisioner() {
+	inv.prov = newProvisioner()
+	go inv.provisionLoop(inv.prov.ctx)
+}
+
+// newProvisioner is the state of a loop not yet started, with no set.
+func newProvisioner() *provisioner {
 	ctx, stop := context.WithCancel(context.Background())
-	inv.prov = &provisioner{targets: map[string]*provTarget{}, failed: map[string]string{},
+	return &provisioner{targets: map[string]*provTarget{}, failed: map[string]string{},
 		retryAt: map[string]time.Time{}, backoff: map[string]*backoff.Backoff{},
 		wake: make(chan struct{}, 1), ctx: ctx, stop: stop, done: make(chan struct{})}
-	go inv.provisionLoop(ctx)
+}
+
+// stale reports whether a set planned at sent, received at now, is older than the set applied
+// last and so arrived out of order (msg.ProvisionSetOrderWindow bounds the comparison). pv.mu
+// held.
+func (pv *provisioner) stale(sent, now time.Time) bool {
+	return !sent.IsZero() && sent.Before(pv.sent) && now.Sub(pv.applied) < msg.ProvisionSetOrderWindow
+}
+
+// expire drops the set when none was applied for msg.ProvisionSetTTL at now, and reports
+// whether it did: the loop then tears the environments down.
+func (pv *provisioner) expire(now time.Time) bool {
+	pv.mu.Lock()
+	defer pv.mu.Unlock()
+	if len(pv.targets) == 0 || pv.applied.IsZero() || now.Sub(pv.applied) < msg.ProvisionSetTTL {
+		return false
+	}
+	pv.targets = map[string]*provTarget{}
+	clear(pv.failed)
+	clear(pv.retryAt)
+	clear(pv.backoff)
+	return true
 }
 
 // stopProvisioner ends the loop and waits for it (starts in progress end with the pool closed).
@@ -113,12 +146,20 @@ func (pv *provisioner) poke() {
 // the same Key and pool key add up; Count 0 removes) and returns how far each target is now.
 // It does not wait: environments are created in the background, and the provisioner asks again
 // every few seconds. A target is refused (Failed) when its function spec is incomplete.
+//
+// A set older than the one applied last (ProvisionSet.Sent) is ignored: the answer is the
+// status of the current set.
 func (inv *Invoker) Provision(ctx context.Context, set msg.ProvisionSet) (msg.ProvisionStatus, error) {
 	done, err := inv.track()
 	if err != nil {
 		return msg.ProvisionStatus{}, err
 	}
 	defer done()
+	return inv.applyProvisionSet(set, time.Now()), nil
+}
+
+// applyProvisionSet is Provision of set, received at now.
+func (inv *Invoker) applyProvisionSet(set msg.ProvisionSet, now time.Time) msg.ProvisionStatus {
 	targets := map[string]*provTarget{}
 	invalid := map[string]string{}
 	for _, t := range set.Targets {
@@ -139,16 +180,23 @@ func (inv *Invoker) Provision(ctx context.Context, set msg.ProvisionSet) (msg.Pr
 	}
 	pv := inv.prov
 	pv.mu.Lock()
-	for id, t := range targets {
-		if old, ok := pv.targets[id]; !ok || old.count != t.count {
-			delete(pv.failed, id) // a new or changed target starts without a failure
-			delete(pv.retryAt, id)
-			delete(pv.backoff, id)
-		}
+	if pv.stale(set.Sent, now) {
+		pv.mu.Unlock()
+		inv.log.Debug("provisioned concurrency set ignored: older than the current one",
+			zap.String("controller", set.ControllerID), zap.Time("sent", set.Sent))
+		return inv.provisionStatus()
 	}
+	pv.sent, pv.applied = set.Sent, now
+	// A target that stays (whatever its count: its function is the same, the pool key says so)
+	// keeps its failure and its backoff, so that a set arriving every few seconds neither hides
+	// the reason nor cuts the wait short; a target that leaves the set forgets them.
 	for id := range pv.failed {
 		if _, ok := targets[id]; !ok {
 			delete(pv.failed, id)
+		}
+	}
+	for id := range pv.backoff {
+		if _, ok := targets[id]; !ok {
 			delete(pv.retryAt, id)
 			delete(pv.backoff, id)
 		}
@@ -168,7 +216,7 @@ func (inv *Invoker) Provision(ctx context.Context, set msg.ProvisionSet) (msg.Pr
 			st.Targets = append(st.Targets, msg.ProvisionTargetStatus{Key: t.Key, Function: spec.PoolKey(), Failed: reason})
 		}
 	}
-	return st, nil
+	return st
 }
 
 // provisionStatus is the status of every target of the current set.
@@ -207,6 +255,10 @@ func (inv *Invoker) provisionLoop(ctx context.Context) {
 // those missing (unless the target waits out a failure's backoff), and meters provisioned time.
 func (inv *Invoker) reconcileProvisioned(ctx context.Context, now time.Time) {
 	pv := inv.prov
+	if pv.expire(now) {
+		inv.log.Warn("provisioned concurrency set dropped: no controller renewed it",
+			zap.Duration("ttl", msg.ProvisionSetTTL))
+	}
 	counts := inv.pool.provisionCounts()
 	pv.mu.Lock()
 	targets := make([]provTarget, 0, len(pv.targets))
@@ -283,12 +335,7 @@ func (inv *Invoker) startProvisioned(ctx context.Context, t provTarget, r reserv
 		wg.Go(func() { inv.discard(ctx, v, "evicted for a provisioned environment") })
 	}
 	wg.Wait()
-	fail := func(reason string, err error) {
-		inv.discard(ctx, e, reason)
-		if ctx.Err() == nil {
-			inv.provisionFailed(t, err)
-		}
-	}
+	fail := func(reason string, err error) { inv.provisionStartFailed(ctx, t, e, reason, err) }
 	if !inv.pool.ready(e) {
 		fail("evicted containers not removed", errors.New("evicted containers were not removed"))
 		return
@@ -334,6 +381,17 @@ func (inv *Invoker) watchProvisioned(ctx context.Context, e *env, log *zap.Logge
 			inv.discard(ctx, e, "container exited: "+how)
 		}
 	})
+}
+
+// provisionStartFailed removes e, a provisioned environment of t that could not be started or
+// whose init failed, and makes err t's Failed reason. The failure is recorded first: removing e
+// wakes the loop (the pool pokes it when a provisioned environment goes), which must find t
+// waiting out its backoff rather than start a replacement at once.
+func (inv *Invoker) provisionStartFailed(ctx context.Context, t provTarget, e *env, reason string, err error) {
+	if ctx.Err() == nil { // not Close
+		inv.provisionFailed(t, err)
+	}
+	inv.discard(ctx, e, reason)
 }
 
 // provisionFailed records err as t's latest failure and delays its next start.

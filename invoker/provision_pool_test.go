@@ -163,12 +163,14 @@ func TestProvisionedPoolRules(t *testing.T) {
 		}},
 		{"stats count provisioned environments", 1024, func(t *testing.T, p *pool) {
 			provReady(t, p, a, "A", t0)
-			provReady(t, p, a, "A", t0)
+			busy := provReady(t, p, a, "A", t0)
+			p.takeIdle(busy)
+			busy.state = stateBusy
 			p.reserveProvisioned(a, "A", "acct/a:prod", newEnvID(), t0) // starting: not counted
 			s := p.stats()
 			if s.Provisioned != 2 || s.ProvisionedByKey[a.PoolKey()] != 2 || s.ProvisionedMB != 256 || s.UsedMB != 384 ||
-				s.IdleByKey[a.PoolKey()] != 2 {
-				t.Fatalf("stats = %+v; want 2 provisioned (256 MB), 384 MB used, 2 idle", s)
+				s.IdleByKey[a.PoolKey()] != 1 || s.ProvisionedIdleByKey[a.PoolKey()] != 1 {
+				t.Fatalf("stats = %+v; want 2 provisioned (256 MB), 1 of them free, 384 MB used, 1 idle", s)
 			}
 		}},
 		{"provisioned time is metered per interval and at teardown", 1024, func(t *testing.T, p *pool) {

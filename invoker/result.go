@@ -42,7 +42,7 @@ func (res *Result) measure(r *agentclient.Reply) {
 // meter sets Bill from the measurements and the peak memory (< 0: unknown).
 func (res *Result) meter(maxMemoryBytes int64) {
 	res.Bill = rules.Meter(rules.Measure{Duration: res.Duration, InitDuration: res.InitDuration,
-		MemoryMB: res.MemoryMB, EphemeralMB: res.EphemeralMB, MaxMemoryBytes: maxMemoryBytes})
+		MemoryMB: res.MemoryMB, EphemeralMB: res.EphemeralMB, MaxMemoryBytes: maxMemoryBytes, Provisioned: res.Provisioned})
 }
 
 // crashed makes res the outcome of a function whose container failed after it began to run,

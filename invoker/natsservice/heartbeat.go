@@ -36,6 +36,7 @@ func (s *Service) snapshot() msg.Heartbeat {
 	st := s.cfg.Invoker.Stats()
 	hb.CapacityMB, hb.UsedMB, hb.IdleByKey = st.CapacityMB, st.UsedMB, st.IdleByKey
 	hb.ProvisionedByKey, hb.ProvisionedMB = st.ProvisionedByKey, st.ProvisionedMB
+	hb.ProvisionedIdleByKey = st.ProvisionedIdleByKey
 	return hb
 }
 

@@ -35,7 +35,8 @@ func (p provisionInvoker) Provision(_ context.Context, set msg.ProvisionSet) (ms
 }
 
 func (provisionInvoker) Stats() invoker.Stats {
-	return invoker.Stats{CapacityMB: 1024, UsedMB: 256, ProvisionedByKey: map[string]int{"k": 2}, ProvisionedMB: 256}
+	return invoker.Stats{CapacityMB: 1024, UsedMB: 256, ProvisionedByKey: map[string]int{"k": 2}, ProvisionedMB: 256,
+		ProvisionedIdleByKey: map[string]int{"k": 1}}
 }
 
 // A controller's ProvisionSet, sent as a request on the invoker's provision subject, is answered
@@ -81,8 +82,8 @@ func TestProvisionRequests(t *testing.T) {
 			}
 			select {
 			case hb := <-beats:
-				if hb.ProvisionedByKey["k"] != 2 || hb.ProvisionedMB != 256 || hb.UsedMB != 256 {
-					t.Fatalf("heartbeat %+v; want 2 provisioned environments of 256 MB", hb)
+				if hb.ProvisionedByKey["k"] != 2 || hb.ProvisionedMB != 256 || hb.UsedMB != 256 || hb.ProvisionedIdleByKey["k"] != 1 {
+					t.Fatalf("heartbeat %+v; want 2 provisioned environments of 256 MB, 1 free", hb)
 				}
 			case <-ctx.Done():
 				t.Fatal("no heartbeat")

@@ -158,7 +158,7 @@ func (e *Env) finish(inv *runtimeapi.Invoke, timeout time.Duration, start time.T
 	e.journal.Platform(logcapture.ReportPlatform(logcapture.Report{
 		RequestID: inv.RequestID,
 		Measure: rules.Measure{Duration: out.Duration, InitDuration: out.InitDuration, MemoryMB: e.cfg.MemoryMB,
-			MaxMemoryBytes: out.MaxMemoryBytes},
+			MaxMemoryBytes: out.MaxMemoryBytes, Provisioned: e.provisioned()},
 		TimedOut: a.timedOut,
 	}, status))
 	out.LogTail = e.journal.End()
@@ -177,8 +177,8 @@ func (e *Env) run(ctx context.Context, inv *runtimeapi.Invoke, expired <-chan ti
 		return a
 	}
 	if bootInit > 0 && !e.provisioned() {
-		// A provisioned environment's init ran ahead of any invocation: Lambda reports no Init
-		// Duration on its first invocation and bills none.
+		// A provisioned environment's init ran ahead of any invocation: it is not this
+		// invocation's (no Init Duration; rules.Measure.Provisioned bills none either way).
 		a.init, a.initRan = bootInit, true
 	}
 

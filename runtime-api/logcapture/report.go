@@ -27,8 +27,8 @@ func (r Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "REPORT RequestId: %s\tDuration: %s ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
 		r.RequestID, millis(m.Duration), bill.BilledMs, m.MemoryMB, bill.MaxMemoryUsedMB)
-	if m.InitDuration > 0 {
-		fmt.Fprintf(&b, "Init Duration: %s ms\t", millis(m.InitDuration))
+	if init := m.BilledInit(); init > 0 {
+		fmt.Fprintf(&b, "Init Duration: %s ms\t", millis(init))
 	}
 	if r.TimedOut {
 		b.WriteString("Status: timeout")

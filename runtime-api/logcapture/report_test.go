@@ -26,6 +26,12 @@ func TestReportString(t *testing.T) {
 			want: "REPORT RequestId: " + id + "\tDuration: 1049.63 ms\tBilled Duration: 2344 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 1293.83 ms\t",
 		},
 		{
+			name: "provisioned: its init ran ahead, neither billed nor shown",
+			r: Report{RequestID: id, Measure: rules.Measure{Duration: 79670 * time.Microsecond,
+				InitDuration: 1293830 * time.Microsecond, MemoryMB: 128, MaxMemoryBytes: 73 << 20, Provisioned: true}},
+			want: "REPORT RequestId: " + id + "\tDuration: 79.67 ms\tBilled Duration: 80 ms\tMemory Size: 128 MB\tMax Memory Used: 73 MB\t",
+		},
+		{
 			name: "timeout",
 			r:    Report{RequestID: id, Measure: rules.Measure{Duration: 3000 * time.Millisecond, MemoryMB: 256, MaxMemoryBytes: 40 << 20}, TimedOut: true},
 			want: "REPORT RequestId: " + id + "\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 256 MB\tMax Memory Used: 40 MB\tStatus: timeout",

@@ -194,6 +194,9 @@ type Heartbeat struct {
 	// their memory (in UsedMB too): capacity reserved for their functions.
 	ProvisionedByKey map[string]int `json:"provisioned_by_key,omitempty"`
 	ProvisionedMB    int            `json:"provisioned_mb,omitempty"`
+	// ProvisionedIdleByKey is, of those, the free ones (initialised and idle: in IdleByKey
+	// too): a controller admits an invocation on provisioned concurrency only when one is free.
+	ProvisionedIdleByKey map[string]int `json:"provisioned_idle_by_key,omitempty"`
 	// Busy lists the invocations this instance took and has not yet published a Released for:
 	// their HeaderLease tokens (the RequestID of one taken without a lease header). A controller
 	// frees a lease placed on this instance that is missing from several heartbeats in a row: its

@@ -24,20 +24,35 @@ type Measure struct {
 	MemoryMB       int           // configured MemorySize
 	EphemeralMB    int           // configured EphemeralStorage (0: the default 512 MB)
 	MaxMemoryBytes int64         // peak memory; < 0 when unknown
+	// Provisioned says the invocation ran on a provisioned concurrency environment. Its init
+	// ran ahead of any invocation and is paid as provisioned time (lambda-api.md §9.6), so
+	// Lambda bills no init to its invocations and reports no Init Duration: InitDuration is
+	// ignored.
+	Provisioned bool
+}
+
+// BilledInit is the init duration billed (and shown in the REPORT line): InitDuration, or none
+// on a provisioned environment.
+func (m Measure) BilledInit() time.Duration {
+	if m.Provisioned {
+		return 0
+	}
+	return m.InitDuration
 }
 
 // Bill is what Lambda's rules make of a Measure: the numbers of the REPORT line and of the
 // usage record. Meter is the one place that computes them.
 type Bill struct {
-	BilledMs        int64 // BilledMs(Duration, InitDuration)
+	BilledMs        int64 // BilledMs(Duration, BilledInit())
 	MaxMemoryUsedMB int64 // MaxMemoryUsedMB(MaxMemoryBytes)
 	MBms            int64 // MemoryMB × BilledMs: GB-seconds × MBmsPerGBSecond
 	StorageMBms     int64 // (EphemeralMB − FreeEphemeralMB)⁺ × BilledMs
 }
 
-// Meter bills one invocation by Lambda's rules (lambda-api.md §6, §7).
+// Meter bills one invocation by Lambda's rules (lambda-api.md §6, §7): the invoke phase plus
+// the init it ran, except on a provisioned environment (Measure.Provisioned).
 func Meter(m Measure) Bill {
-	b := Bill{BilledMs: BilledMs(m.Duration, m.InitDuration), MaxMemoryUsedMB: MaxMemoryUsedMB(m.MaxMemoryBytes)}
+	b := Bill{BilledMs: BilledMs(m.Duration, m.BilledInit()), MaxMemoryUsedMB: MaxMemoryUsedMB(m.MaxMemoryBytes)}
 	b.MBms, b.StorageMBms = b.Compute(m.MemoryMB, m.EphemeralMB)
 	return b
 }

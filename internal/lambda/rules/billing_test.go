@@ -83,3 +83,33 @@ func TestMeterEphemeralStorage(t *testing.T) {
 		}
 	}
 }
+
+// A provisioned environment's init ran ahead and is paid as provisioned time: its invocations
+// bill no init, whatever the measure carries (lambda-api.md §9.6).
+func TestMeterProvisioned(t *testing.T) {
+	tests := []struct {
+		name        string
+		init        time.Duration
+		provisioned bool
+		wantBilled  int64
+		wantInit    time.Duration
+	}{
+		{"on demand, warm", 0, false, 100, 0},
+		{"on demand, cold: init billed", 250 * time.Millisecond, false, 350, 250 * time.Millisecond},
+		{"provisioned, warm", 0, true, 100, 0},
+		{"provisioned with an init measured: not billed", 250 * time.Millisecond, true, 100, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := Measure{Duration: 100 * time.Millisecond, InitDuration: tt.init, MemoryMB: 128,
+				Provisioned: tt.provisioned}
+			b := Meter(m)
+			if b.BilledMs != tt.wantBilled || b.MBms != 128*tt.wantBilled {
+				t.Errorf("BilledMs, MBms = %d, %d, want %d, %d", b.BilledMs, b.MBms, tt.wantBilled, 128*tt.wantBilled)
+			}
+			if got := m.BilledInit(); got != tt.wantInit {
+				t.Errorf("BilledInit() = %v, want %v", got, tt.wantInit)
+			}
+		})
+	}
+}
