@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
 	"github.com/lambdock/lambdock/internal/store"
 	"github.com/lambdock/lambdock/internal/testsupport/testenv"
@@ -93,7 +94,7 @@ func TestProvisionerWarmUp(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &fakeProvisionStore{versions: map[string]*store.Function{"web": provisionFunction("web", 1024)},
 				cfgs: []*store.ProvisionedConfig{{AccountID: "000000000000", FunctionName: "web", Qualifier: "1",
-					Requested: 4, Allocated: 4, Status: store.ProvisionedReady}}}
+					Requested: 4, Allocated: 4, Status: function.ProvisionedReady}}}
 			c := &Controller{cfg: Config{ID: "c1", Provisioning: st, Region: "us-east-1", HeartbeatExpiry: expiry},
 				log: zaptest.NewLogger(t), nc: nc, ledger: newLedger(10, expiry, zaptest.NewLogger(t))}
 			start := time.Now()
@@ -131,7 +132,7 @@ func TestProvisionerWarmUp(t *testing.T) {
 				t.Errorf("status writes %v, want a write: %v", w, tt.wantWrite)
 			}
 			// Once it writes: the one invoker heard has room for 2 of the 4 environments.
-			if tt.wantWrite && (st.writes[0] != store.ProvisionedFailed ||
+			if tt.wantWrite && (st.writes[0] != function.ProvisionedFailed ||
 				st.reasons[0] != "The invokers have no room for 2 of the 4 provisioned environments.") {
 				t.Errorf("status %s %q, want FAILED for want of room", st.writes[0], st.reasons[0])
 			}
