@@ -8,7 +8,6 @@ import (
 
 	"github.com/lambdock/lambdock/internal/contract/function"
 	"github.com/lambdock/lambdock/internal/contract/msg"
-	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
 )
 
 // An invocation is admitted on provisioned concurrency only when the heartbeats show a free
@@ -91,15 +90,6 @@ func TestAdmissionProvisionedNeedsAFreeEnvironment(t *testing.T) {
 // environments: the function's charge is max(provisioned, in flight on provisioned) until they
 // finish, so its reservation or its account's pool is never exceeded.
 func TestAdmissionProvisionedShrinkKeepsInFlight(t *testing.T) {
-	ok := func(fn, pool string, prov bool) provStep {
-		return provStep{op: "admit", fn: fn, pool: pool, provisioned: prov}
-	}
-	no := func(fn, pool, reason string) provStep {
-		return provStep{op: "admit", fn: fn, pool: pool, reason: reason}
-	}
-	rel := func(fn, pool string, prov bool) provStep {
-		return provStep{op: "release", fn: fn, pool: pool, provisioned: prov}
-	}
 	shrink := provStep{op: "shrink"}
 	tests := []struct {
 		name     string
@@ -108,18 +98,18 @@ func TestAdmissionProvisionedShrinkKeepsInFlight(t *testing.T) {
 	}{
 		{"reserved: 2 in flight on provisioned, configuration deleted, 2 more on demand of 4",
 			map[string]int{"a/f": 4}, []provStep{
-				ok("a/f", "f:1", true), ok("a/f", "f:1", true), shrink,
-				ok("a/f", "f:1", false), ok("a/f", "f:1", false), no("a/f", "f:1", reservedReason),
-				rel("a/f", "f:1", true), ok("a/f", "f:1", false), no("a/f", "f:1", reservedReason),
+				admitted("a/f", "f:1", true), admitted("a/f", "f:1", true), shrink,
+				admitted("a/f", "f:1", false), admitted("a/f", "f:1", false), throttled("a/f", "f:1", reservedReason),
+				released("a/f", "f:1", true), admitted("a/f", "f:1", false), throttled("a/f", "f:1", reservedReason),
 			}},
 		{"unreserved: the account's pool keeps counting them",
 			nil, []provStep{
-				ok("a/f", "f:1", true), ok("a/f", "f:1", true), shrink,
-				ok("a/g", "g", false), ok("a/g", "g", false), ok("a/g", "g", false), ok("a/g", "g", false),
-				ok("a/g", "g", false), ok("a/g", "g", false), ok("a/g", "g", false), ok("a/g", "g", false),
-				no("a/g", "g", accountReason),
-				rel("a/f", "f:1", true), rel("a/f", "f:1", true),
-				ok("a/g", "g", false), ok("a/g", "g", false), no("a/g", "g", accountReason),
+				admitted("a/f", "f:1", true), admitted("a/f", "f:1", true), shrink,
+				admitted("a/g", "g", false), admitted("a/g", "g", false), admitted("a/g", "g", false), admitted("a/g", "g", false),
+				admitted("a/g", "g", false), admitted("a/g", "g", false), admitted("a/g", "g", false), admitted("a/g", "g", false),
+				throttled("a/g", "g", accountReason),
+				released("a/f", "f:1", true), released("a/f", "f:1", true),
+				admitted("a/g", "g", false), admitted("a/g", "g", false), throttled("a/g", "g", accountReason),
 			}},
 	}
 	for _, tt := range tests {
@@ -128,21 +118,7 @@ func TestAdmissionProvisionedShrinkKeepsInFlight(t *testing.T) {
 			a.SetReservations(tt.reserved)
 			a.SetProvisioned(map[string]int{"f:1": 2}, map[string]int{"a/f": 2})
 			for i, s := range tt.steps {
-				switch s.op {
-				case "shrink":
-					a.SetProvisioned(nil, nil)
-				case "admit":
-					prov, err := a.AdmitPool(s.fn, s.pool, true)
-					reason, _ := lambdaerr.ThrottleReason(err)
-					if reason != s.reason || (err == nil && prov != s.provisioned) || (err != nil && s.reason == "") {
-						t.Fatalf("step %d: AdmitPool(%s, %s) = %v, %v; want provisioned %v, reason %q", i, s.fn, s.pool,
-							prov, err, s.provisioned, s.reason)
-					}
-				case "release":
-					if err := a.ReleasePool(s.fn, s.pool, s.provisioned); err != nil {
-						t.Fatalf("step %d: %v", i, err)
-					}
-				}
+				s.run(t, a, i)
 			}
 			if p := a.pool("a/f"); p.unreservedProvisioned != 0 {
 				t.Errorf("after all released: unreservedProvisioned %d, want 0", p.unreservedProvisioned)

@@ -11,25 +11,50 @@ import (
 
 // provStep is one operation on an Admission with provisioned concurrency.
 type provStep struct {
-	op          string // "admit", "release"
+	op          string // "admit", "release", "shrink" (the configurations removed)
 	fn, pool    string
 	provisioned bool   // admit: expected on a provisioned environment; release: how it was admitted
 	reason      string // admit: the expected throttle reason, "" admitted
+}
+
+// admitted, throttled and released are the steps of an admission expected to succeed (on a provisioned
+// environment or not), one expected to be throttled for reason, and a release.
+func admitted(fn, pool string, prov bool) provStep {
+	return provStep{op: "admit", fn: fn, pool: pool, provisioned: prov}
+}
+
+func throttled(fn, pool, reason string) provStep {
+	return provStep{op: "admit", fn: fn, pool: pool, reason: reason}
+}
+
+func released(fn, pool string, prov bool) provStep {
+	return provStep{op: "release", fn: fn, pool: pool, provisioned: prov}
+}
+
+// run applies step i to a (a free provisioned environment assumed on admit) and checks it.
+func (s provStep) run(t *testing.T, a *Admission, i int) {
+	t.Helper()
+	switch s.op {
+	case "shrink":
+		a.SetProvisioned(nil, nil)
+	case "admit":
+		prov, err := a.AdmitPool(s.fn, s.pool, true)
+		reason, _ := lambdaerr.ThrottleReason(err)
+		if reason != s.reason || (err == nil && prov != s.provisioned) || (err != nil && s.reason == "") {
+			t.Fatalf("step %d: AdmitPool(%s, %s) = %v, %v; want provisioned %v, reason %q", i, s.fn, s.pool,
+				prov, err, s.provisioned, s.reason)
+		}
+	case "release":
+		if err := a.ReleasePool(s.fn, s.pool, s.provisioned); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
 }
 
 // Provisioned environments admit first and are never throttled while one is free; their total
 // counts against the reservation or the account's pool (LocalStack's order, lambda-api.md §4.2).
 func TestAdmissionProvisioned(t *testing.T) {
 	const acctLimit = 10
-	ok := func(fn, pool string, prov bool) provStep {
-		return provStep{op: "admit", fn: fn, pool: pool, provisioned: prov}
-	}
-	no := func(fn, pool, reason string) provStep {
-		return provStep{op: "admit", fn: fn, pool: pool, reason: reason}
-	}
-	rel := func(fn, pool string, prov bool) provStep {
-		return provStep{op: "release", fn: fn, pool: pool, provisioned: prov}
-	}
 	tests := []struct {
 		name     string
 		reserved map[string]int
@@ -39,35 +64,35 @@ func TestAdmissionProvisioned(t *testing.T) {
 	}{
 		{"provisioned first, then on demand within the reservation less the provisioned",
 			map[string]int{"a/f": 4}, map[string]int{"f:1": 2}, map[string]int{"a/f": 2}, []provStep{
-				ok("a/f", "f:1", true), ok("a/f", "f:1", true),
-				ok("a/f", "f:1", false), ok("a/f", "f:1", false),
-				no("a/f", "f:1", reservedReason),
-				rel("a/f", "f:1", true), ok("a/f", "f:1", true),
+				admitted("a/f", "f:1", true), admitted("a/f", "f:1", true),
+				admitted("a/f", "f:1", false), admitted("a/f", "f:1", false),
+				throttled("a/f", "f:1", reservedReason),
+				released("a/f", "f:1", true), admitted("a/f", "f:1", true),
 			}},
 		{"another version of the function has no provisioned environments",
 			map[string]int{"a/f": 3}, map[string]int{"f:1": 2}, map[string]int{"a/f": 2}, []provStep{
-				ok("a/f", "f:2", false), no("a/f", "f:2", reservedReason),
-				ok("a/f", "f:1", true), ok("a/f", "f:1", true),
+				admitted("a/f", "f:2", false), throttled("a/f", "f:2", reservedReason),
+				admitted("a/f", "f:1", true), admitted("a/f", "f:1", true),
 			}},
 		{"a function with provisioned environments holds them in the account's pool",
 			nil, map[string]int{"f:1": 4}, map[string]int{"a/f": 4}, []provStep{
 				// 10 - 4 provisioned = 6 on demand for the account.
-				ok("a/g", "g", false), ok("a/g", "g", false), ok("a/g", "g", false),
-				ok("a/g", "g", false), ok("a/g", "g", false), ok("a/g", "g", false),
-				no("a/g", "g", accountReason),
+				admitted("a/g", "g", false), admitted("a/g", "g", false), admitted("a/g", "g", false),
+				admitted("a/g", "g", false), admitted("a/g", "g", false), admitted("a/g", "g", false),
+				throttled("a/g", "g", accountReason),
 				// The provisioned ones are still free, whatever the pool says.
-				ok("a/f", "f:1", true), ok("a/f", "f:1", true), ok("a/f", "f:1", true), ok("a/f", "f:1", true),
-				no("a/f", "f:1", accountReason),
-				rel("a/g", "g", false), ok("a/f", "f:1", false),
+				admitted("a/f", "f:1", true), admitted("a/f", "f:1", true), admitted("a/f", "f:1", true), admitted("a/f", "f:1", true),
+				throttled("a/f", "f:1", accountReason),
+				released("a/g", "g", false), admitted("a/f", "f:1", false),
 			}},
 		{"reserved functions' provisioned do not take from the pool",
 			map[string]int{"a/r": 5}, map[string]int{"r:1": 5}, map[string]int{"a/r": 5}, []provStep{
-				ok("a/g", "g", false), ok("a/g", "g", false), ok("a/g", "g", false),
-				ok("a/g", "g", false), ok("a/g", "g", false), no("a/g", "g", accountReason),
-				ok("a/r", "r:1", true), no("a/b", "b", accountReason),
+				admitted("a/g", "g", false), admitted("a/g", "g", false), admitted("a/g", "g", false),
+				admitted("a/g", "g", false), admitted("a/g", "g", false), throttled("a/g", "g", accountReason),
+				admitted("a/r", "r:1", true), throttled("a/b", "b", accountReason),
 			}},
 		{"other accounts are not affected", nil, map[string]int{"f:1": 10}, map[string]int{"a/f": 10}, []provStep{
-			no("a/g", "g", accountReason), ok("b/g", "g", false),
+			throttled("a/g", "g", accountReason), admitted("b/g", "g", false),
 		}},
 	}
 	for _, tt := range tests {
@@ -76,19 +101,7 @@ func TestAdmissionProvisioned(t *testing.T) {
 			a.SetReservations(tt.reserved)
 			a.SetProvisioned(tt.byPool, tt.byFn)
 			for i, s := range tt.steps {
-				switch s.op {
-				case "admit":
-					prov, err := a.AdmitPool(s.fn, s.pool, true)
-					reason, _ := lambdaerr.ThrottleReason(err)
-					if reason != s.reason || (err == nil && prov != s.provisioned) || (err != nil && s.reason == "") {
-						t.Fatalf("step %d: AdmitPool(%s, %s) = %v, %v; want provisioned %v, reason %q", i, s.fn, s.pool,
-							prov, err, s.provisioned, s.reason)
-					}
-				case "release":
-					if err := a.ReleasePool(s.fn, s.pool, s.provisioned); err != nil {
-						t.Fatalf("step %d: %v", i, err)
-					}
-				}
+				s.run(t, a, i)
 			}
 		})
 	}

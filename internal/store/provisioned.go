@@ -69,8 +69,8 @@ func (s *Store) PutProvisionedConfig(ctx context.Context, c *ProvisionedConfig) 
 func (s *Store) ProvisionConcurrency(ctx context.Context, c *ProvisionedConfig, minUnreserved int) (*ProvisionedConfig, error) {
 	var out *ProvisionedConfig
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(reservationLock)); err != nil {
-			return fmt.Errorf("lock reservations: %w", err)
+		if err := lockReservations(ctx, tx); err != nil {
+			return err
 		}
 		if err := lockQualifier(ctx, tx, c.AccountID, c.FunctionName, c.Qualifier); err != nil {
 			return err

@@ -18,18 +18,10 @@ const reservationLock = 0x6c616d62646f636b // "lambdock"
 // ErrNotFound when there is no such function. The revision does not change.
 func (s *Store) SetReservedConcurrency(ctx context.Context, account, name string, n *int) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(reservationLock)); err != nil {
-			return fmt.Errorf("lock reservations: %w", err)
+		if err := lockReservations(ctx, tx); err != nil {
+			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE functions SET reserved_concurrency = $3
-			WHERE account_id = $1 AND name = $2`, account, name, n)
-		if err != nil {
-			return fmt.Errorf("update: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return writeReservation(ctx, tx, account, name, n)
 	})
 	if err != nil {
 		return fmt.Errorf("store: set reserved concurrency of %s: %w", name, err)
@@ -45,8 +37,8 @@ func (s *Store) SetReservedConcurrency(ctx context.Context, account, name string
 // reservationLock. It returns ErrNotFound when there is no such function or account.
 func (s *Store) ReserveConcurrency(ctx context.Context, account, name string, n, minUnreserved int) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(reservationLock)); err != nil {
-			return fmt.Errorf("lock reservations: %w", err)
+		if err := lockReservations(ctx, tx); err != nil {
+			return err
 		}
 		// The others' share of the limit: their reservations, and the provisioned concurrency of
 		// those without one (it comes out of the unreserved pool). The function's own provisioned
@@ -75,15 +67,7 @@ func (s *Store) ReserveConcurrency(ctx context.Context, account, name string, n,
 		if n < provisioned {
 			return ErrBelowProvisioned
 		}
-		tag, err := tx.Exec(ctx, `UPDATE functions SET reserved_concurrency = $3
-			WHERE account_id = $1 AND name = $2`, account, name, n)
-		if err != nil {
-			return fmt.Errorf("update: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return writeReservation(ctx, tx, account, name, n)
 	})
 	if err != nil {
 		return fmt.Errorf("store: reserve %d for %s: %w", n, name, err)
@@ -143,4 +127,27 @@ func (s *Store) AccountLimits(ctx context.Context) (map[string]int, error) {
 		limits[v.id] = v.n
 	}
 	return limits, nil
+}
+
+// lockReservations takes reservationLock for tx: every check and write of reservations and
+// provisioned concurrency against the account's limit runs under it.
+func lockReservations(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(reservationLock)); err != nil {
+		return fmt.Errorf("lock reservations: %w", err)
+	}
+	return nil
+}
+
+// writeReservation sets the function's reserved concurrency (n: an int, or a nil *int to remove
+// it); ErrNotFound when there is no such function.
+func writeReservation(ctx context.Context, tx pgx.Tx, account, name string, n any) error {
+	tag, err := tx.Exec(ctx, `UPDATE functions SET reserved_concurrency = $3
+		WHERE account_id = $1 AND name = $2`, account, name, n)
+	if err != nil {
+		return fmt.Errorf("update: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
