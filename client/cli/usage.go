@@ -174,7 +174,7 @@ func bucketLabel(r *lambdaapi.UsageReport, b lambdaapi.UsageBucket) string {
 }
 
 // printUsageTable prints the report as a table with a total line, and a bar of GB-seconds per
-// bucket by day or hour.
+// bucket by day or hour; then the cost, and provisioned concurrency's figures when there are.
 func (o *options) printUsageTable(r *lambdaapi.UsageReport) error {
 	first := "PERIOD"
 	if r.By == lambdaapi.UsageByFunction {
@@ -209,6 +209,12 @@ func (o *options) printUsageTable(r *lambdaapi.UsageReport) error {
 	_, err := fmt.Fprintf(o.stdout, "%s to %s. Cost %s = compute %s + requests %s + storage %s %s, before the free tier "+
 		"(the invoice applies it).\n", r.From, r.To, t.TotalCost.StringFixed(6), t.ComputeCost.StringFixed(6),
 		t.RequestCost.StringFixed(6), t.StorageCost.StringFixed(6), r.Currency)
+	if err != nil || (t.ProvisionedGBSeconds.IsZero() && t.ProvisionedRequests == 0) {
+		return err
+	}
+	_, err = fmt.Fprintf(o.stdout, "Provisioned concurrency: %s GB-s configured; %d of the requests (%s GB-s) ran on "+
+		"provisioned environments.\n", t.ProvisionedGBSeconds.StringFixed(3), t.ProvisionedRequests,
+		t.ProvisionedInvocationGBSeconds.StringFixed(3))
 	return err
 }
 
@@ -221,7 +227,8 @@ func (o *options) printUsageCSV(r *lambdaapi.UsageReport) error {
 	}
 	_ = w.Write([]string{first, "account", "requests", "errors", "throttles", "cold_starts", "gb_seconds",
 		"storage_gb_seconds", "billed_ms", "avg_duration_ms", "compute_cost", "request_cost", "storage_cost",
-		"total_cost", "currency"}) // errors are kept by the writer until Flush
+		"total_cost", "currency", "provisioned_gb_seconds", "provisioned_requests",
+		"provisioned_invocation_gb_seconds"}) // errors are kept by the writer until Flush
 	for _, b := range r.Buckets {
 		label, account := b.Start, r.AccountID
 		if r.By == lambdaapi.UsageByFunction {
@@ -235,7 +242,8 @@ func (o *options) printUsageCSV(r *lambdaapi.UsageReport) error {
 			strconv.FormatInt(t.Throttles, 10), strconv.FormatInt(t.ColdStarts, 10), t.GBSeconds.String(),
 			t.StorageGBSeconds.String(), strconv.FormatInt(t.BilledDurationMs, 10),
 			strconv.FormatFloat(t.AverageDurationMs, 'f', 3, 64), t.ComputeCost.String(), t.RequestCost.String(),
-			t.StorageCost.String(), t.TotalCost.String(), r.Currency})
+			t.StorageCost.String(), t.TotalCost.String(), r.Currency, t.ProvisionedGBSeconds.String(),
+			strconv.FormatInt(t.ProvisionedRequests, 10), t.ProvisionedInvocationGBSeconds.String()})
 	}
 	w.Flush()
 	return w.Error()

@@ -84,6 +84,34 @@ func TestUsageCLI(t *testing.T) {
 		t.Fatalf("usage -o csv: %d %v %v\n%s", code, recs, err, out)
 	}
 
+	// Provisioned concurrency: a minute of a 1,024 MB environment configured, and one of gamma's
+	// requests served on it.
+	start := cliUsageDay.Add(time.Hour)
+	prov := []msg.Usage{
+		{RequestID: "provisioned-env-1", Attempt: 1, AccountID: tenant.AdminAccountID, Function: "gamma", Version: "1",
+			Qualifier: "prod", Type: msg.InvocationTypeProvisioned, InvokerID: "inv", Start: start,
+			End: start.Add(time.Minute), DurationUs: 60_000_000, BilledMs: 60_000, MBms: 1024 * 60_000, MemoryMB: 1024,
+			Status: msg.UsageSuccess, Provisioned: true},
+		{RequestID: "gamma-1", Attempt: 1, AccountID: tenant.AdminAccountID, Function: "gamma", Version: "1",
+			Qualifier: "prod", InvokerID: "inv", Start: start, End: start.Add(500 * time.Millisecond),
+			DurationUs: 500_000, BilledMs: 500, MBms: 1024 * 500, MemoryMB: 1024, Status: msg.UsageSuccess,
+			Provisioned: true},
+	}
+	if _, err := env.DB.InsertUsage(context.Background(), prov); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = run(t, env, "", append([]string{"usage", "--function", "gamma"}, period...)...)
+	if want := "Provisioned concurrency: 60.000 GB-s configured; 1 of the requests (0.500 GB-s) ran on provisioned " +
+		"environments."; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("usage --function gamma: %d, want %q in\n%s", code, want, out)
+	}
+	code, out, _ = run(t, env, "", append([]string{"usage", "-o", "csv", "--function", "gamma"}, period...)...)
+	recs, err = csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != 0 || err != nil || len(recs) != 2 || recs[0][15] != "provisioned_gb_seconds" || recs[1][2] != "1" ||
+		recs[1][15] != "60" || recs[1][16] != "1" || recs[1][17] != "0.5" {
+		t.Errorf("usage -o csv --function gamma: %d %v %v", code, recs, err)
+	}
+
 	code, out, _ = run(t, env, "", "usage", "--by", "function", "--since", "7d")
 	if code != 0 || !strings.Contains(out, "FUNCTION") || !strings.Contains(out, "TOTAL") || strings.Contains(out, "alpha") {
 		t.Errorf("usage --since 7d (no usage in it): %d\n%s", code, out)
