@@ -2,6 +2,8 @@ package controller
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/lambdock/lambdock/internal/lambda/lambdaerr"
@@ -165,37 +167,28 @@ func (a *Admission) SetReservation(fn string, n *int) {
 // against its reservation or its account's pool). Invocations in flight on provisioned
 // environments stay counted as such until released.
 func (a *Admission) SetProvisioned(byPool, byFunction map[string]int) {
-	charged := func(f func(fn string)) {
-		for fn := range a.provTotal {
-			f(fn)
-		}
-		for fn := range a.provInFlightFn {
-			if _, ok := a.provTotal[fn]; !ok {
-				f(fn)
-			}
-		}
-	}
-	unreserved := func(sign int) func(string) {
-		return func(fn string) {
-			if _, ok := a.reserved[fn]; !ok {
-				a.pool(fn).unreservedProvisioned += sign * a.provCharge(fn)
-			}
-		}
-	}
-	charged(unreserved(-1))
 	a.provisioned = make(map[string]int, len(byPool))
 	for k, n := range byPool {
 		if n > 0 {
 			a.provisioned[k] = n
 		}
 	}
-	a.provTotal = make(map[string]int, len(byFunction))
+	// Only the functions with a total before or after may change their charge (changeProv).
+	changed := slices.Collect(maps.Keys(a.provTotal))
 	for fn, n := range byFunction {
-		if n > 0 {
-			a.provTotal[fn] = n
+		if _, had := a.provTotal[fn]; n > 0 && !had {
+			changed = append(changed, fn)
 		}
 	}
-	charged(unreserved(+1))
+	for _, fn := range changed {
+		a.changeProv(fn, func() {
+			if n := byFunction[fn]; n > 0 {
+				a.provTotal[fn] = n
+			} else {
+				delete(a.provTotal, fn)
+			}
+		})
+	}
 }
 
 // Admit counts one more invocation of fn in flight on demand, or returns the 429 that throttles

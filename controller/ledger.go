@@ -86,10 +86,9 @@ func newLedger(accountLimit int, expiry time.Duration, log *zap.Logger) *ledger 
 		leases:    map[string]*lease{},
 		// An invoker's Busy list holds the tokens of every controller's leases: they must not
 		// collide, or one controller's busy lease would keep another's lost one held.
-		prefix:   strconv.FormatUint(rand.Uint64(), 36) + "-",
-		beat:     make(chan struct{}),
-		freedFor: map[string]chan struct{}{},
-
+		prefix:        strconv.FormatUint(rand.Uint64(), 36) + "-",
+		beat:          make(chan struct{}),
+		freedFor:      map[string]chan struct{}{},
 		provAdmitting: map[string]int{},
 	}
 }

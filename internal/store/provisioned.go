@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lambdock/lambdock/internal/contract/function"
 	"time"
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/lambdock/lambdock/internal/contract/function"
 )
 
 // ProvisionedConfig is a provisioned concurrency configuration of a version or an alias.
