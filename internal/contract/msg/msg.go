@@ -205,6 +205,12 @@ type Heartbeat struct {
 	// Reconcile says Busy is complete, so a lease missing from it is not busy here. An invoker
 	// that predates Busy sends neither; controllers do not reconcile its heartbeats.
 	Reconcile bool `json:"reconcile,omitempty"`
+	// Leases details Busy: one entry per invocation taken and not released, so that a controller
+	// that becomes active counts what its predecessor admitted (cluster.go).
+	Leases []BusyLease `json:"leases,omitempty"`
+	// Draining says an operator drains this invoker (lambdock invokers drain): it finishes what
+	// it runs and takes no new environments; controllers place nothing new on it.
+	Draining bool `json:"draining,omitempty"`
 }
 
 // FunctionChanged says a function's configuration, code or concurrency changed or it was deleted.
